@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: install, ingest the project's own docs, search, answer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e . 2>&1 \
+  | grep -v "^WARNING: Location" || true
+export ZHIKU_HOME=${ZHIKU_HOME:-$PWD/.zhiku}
+Z=.venv/bin/zhiku
+$Z kb list --json | grep -q '"name": "zhiku-docs"' || $Z kb create zhiku-docs
+$Z ingest --kb zhiku-docs README.md docs
+$Z search --kb zhiku-docs "where does Zhiku keep its data"
+$Z ask --kb zhiku-docs "Where does Zhiku keep its data?"
+$Z ask --kb zhiku-docs "中文全文检索怎么分词？"

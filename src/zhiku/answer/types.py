@@ -1,0 +1,77 @@
+"""Answers and citations, as every answerer returns them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from zhiku.retrieval.types import Hit
+
+
+@dataclass(slots=True)
+class Citation:
+    """A numbered pointer from the answer into one retrieved chunk."""
+
+    n: int
+    source: str
+    document_id: int
+    chunk_id: int
+    title: str | None
+    location: str
+    page: int | None
+    heading_path: list[str]
+    score: float
+    text: str  # the cited passage
+    quote: str = ""  # the sentence(s) of the passage the answer relies on
+
+    @classmethod
+    def from_hit(cls, n: int, hit: Hit, quote: str = "") -> Citation:
+        """Cite ``hit`` as number ``n``."""
+        return cls(
+            n=n,
+            source=hit.source,
+            document_id=hit.document_id,
+            chunk_id=hit.chunk_id,
+            title=hit.title,
+            location=hit.location,
+            page=hit.page,
+            heading_path=list(hit.heading_path),
+            score=hit.score,
+            text=hit.text,
+            quote=quote,
+        )
+
+
+@dataclass(slots=True)
+class Answer:
+    """An answer with its citations; ``refused`` when the knowledge base does not say."""
+
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    hits: list[Hit] = field(default_factory=list)
+
+    def to_dict(self, with_hits: bool = False) -> dict[str, Any]:
+        """JSON-ready form."""
+        data: dict[str, Any] = {
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [asdict(c) for c in self.citations],
+        }
+        if with_hits:
+            data["hits"] = [h.to_dict() for h in self.hits]
+        return data
+
+
+class Answerer(Protocol):
+    """Turns a question and its retrieved hits into an answer (extractive, LLM, ...)."""
+
+    def answer(self, question: str, hits: list[Hit]) -> Answer:
+        """Answer ``question`` from ``hits`` only."""
+        ...
+
+
+REFUSAL = {
+    "en": "The knowledge base does not say.",
+    "zh": "知识库中没有相关内容。",
+}

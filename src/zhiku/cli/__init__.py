@@ -1,0 +1,1 @@
+"""The ``zhiku`` command line: thin typer command groups over ``zhiku.service``."""

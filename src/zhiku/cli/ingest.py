@@ -1,0 +1,72 @@
+"""``zhiku ingest``: files, folders and globs into a knowledge base, with a progress bar."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from zhiku.cli.context import console, err_console, handle_errors, open_zhiku, print_json
+from zhiku.ingest.events import FileResult
+from zhiku.ingest.sources import expand_paths
+
+
+class _Bar:
+    """An ``IngestListener`` drawing two bars: files parsed, chunks embedded."""
+
+    def __init__(self, progress: Progress, files: int) -> None:
+        self._progress = progress
+        self._files = progress.add_task("parsed", total=files)
+        self._chunks = progress.add_task("embedded", total=0)
+
+    def file_done(self, result: FileResult) -> None:
+        self._progress.advance(self._files)
+        task = self._progress.tasks[self._chunks]
+        if result.status in ("added", "updated"):
+            self._progress.update(self._chunks, total=(task.total or 0) + result.chunks)
+
+    def embedded(self, count: int) -> None:
+        self._progress.advance(self._chunks, count)
+
+
+@handle_errors
+def ingest(
+    paths: list[str] = typer.Argument(..., help="Files, folders (recursive) or globs."),
+    kb: str = typer.Option(..., "--kb", help="Knowledge base name."),
+    meta: str = typer.Option(None, "--meta", help='Metadata for every file, as JSON: {"tags": [...]}'),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """Ingest documents; unchanged files are skipped, changed ones replaced."""
+    metadata = json.loads(meta) if meta else None
+    files = expand_paths(paths)
+    with open_zhiku() as zk:
+        columns = (TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn())
+        with Progress(*columns, console=err_console, transient=as_json) as progress:
+            report = zk.ingest(kb, [Path(f) for f in files], metadata=metadata,
+                               listener=_Bar(progress, len(files)))
+    if as_json:
+        print_json({
+            "files": [vars_of(f) for f in report.files],
+            "chunks_embedded": report.chunks_embedded,
+            "seconds": round(report.seconds, 3),
+        })
+    else:
+        table = Table("status", "count")
+        for status in ("added", "updated", "unchanged", "failed"):
+            table.add_row(status, str(report.count(status)))
+        console.print(table)
+        for failure in report.failed:
+            err_console.print(f"[red]failed[/red] {failure.source}: {failure.error}", highlight=False)
+        console.print(f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def vars_of(result: FileResult) -> dict[str, object]:
+    """A file result as a dict."""
+    return {"source": result.source, "status": result.status, "chunks": result.chunks,
+            "document_id": result.document_id, "error": result.error}

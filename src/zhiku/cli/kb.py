@@ -1,0 +1,72 @@
+"""``zhiku kb``: create, list, delete knowledge bases and change their embedder."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import typer
+from rich.table import Table
+
+from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
+
+app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
+
+
+@app.command("create")
+@handle_errors
+def create(
+    name: str,
+    embedder: str = typer.Option(None, help="minilm (default), use-multilingual, hashing, openai:MODEL"),
+    chunk_tokens: int = typer.Option(None, help="Target chunk size in tokens."),
+    chunk_overlap: int = typer.Option(None, help="Overlap between chunks in tokens."),
+    parent_child: bool = typer.Option(False, help="Match small chunks, return their section."),
+) -> None:
+    """Create a knowledge base."""
+    settings: dict[str, object] = {}
+    if chunk_tokens is not None:
+        settings["chunk_tokens"] = chunk_tokens
+    if chunk_overlap is not None:
+        settings["chunk_overlap"] = chunk_overlap
+    if parent_child:
+        settings["parent_child"] = True
+    with open_zhiku() as zk:
+        kb = zk.create_kb(name, embedder=embedder, **settings)
+    console.print(f"created knowledge base [bold]{kb.name}[/bold] (embedder {kb.embedder})")
+
+
+@app.command("list")
+@handle_errors
+def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List knowledge bases with their sizes."""
+    with open_zhiku() as zk:
+        rows = [(kb, zk.store.kb_stats(kb.id)) for kb in zk.list_kbs()]
+    if as_json:
+        print_json([{**asdict(kb), **stats} for kb, stats in rows])
+        return
+    table = Table("name", "embedder", "documents", "chunks", "embedded", "errors")
+    for kb, stats in rows:
+        table.add_row(kb.name, kb.embedder, str(stats["documents"]), str(stats["chunks"]),
+                      str(stats["embedded"]), str(stats["error"]))
+    console.print(table)
+
+
+@app.command("delete")
+@handle_errors
+def delete(
+    name: str, yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")
+) -> None:
+    """Delete a knowledge base and everything in it."""
+    if not yes:
+        typer.confirm(f"Delete knowledge base '{name}' and all its documents?", abort=True)
+    with open_zhiku() as zk:
+        zk.delete_kb(name)
+    console.print(f"deleted knowledge base [bold]{name}[/bold]")
+
+
+@app.command("set-embedder")
+@handle_errors
+def set_embedder(name: str, embedder: str) -> None:
+    """Re-embed a knowledge base with another model (search uses the old one meanwhile)."""
+    with open_zhiku() as zk:
+        report = zk.set_embedder(name, embedder)
+    console.print(f"re-embedded {report.chunks_embedded} chunks; now using {embedder}")

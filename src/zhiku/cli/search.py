@@ -1,0 +1,96 @@
+"""``zhiku search`` and ``zhiku ask``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
+from zhiku.core.errors import InvalidInput
+from zhiku.retrieval.search import Mode
+from zhiku.retrieval.types import Hit
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    data = hit.to_dict()
+    data["score"] = round(hit.score, 6)
+    return data
+
+
+def _filters(raw: str | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"--filter is not valid JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise InvalidInput("--filter must be a JSON object")
+    return parsed
+
+
+@handle_errors
+def search(
+    query: str = typer.Argument(None, help="The query (omit with --queries)."),
+    kb: list[str] = typer.Option(..., "--kb", help="Knowledge base (repeat for several)."),
+    top_k: int = typer.Option(5, "--top-k", "-k", min=1, max=1000),
+    mode: str = typer.Option("hybrid", help="hybrid, keyword or vector."),
+    filter_: str = typer.Option(None, "--filter", help='JSON filters, e.g. {"tags": ["hr"]}'),
+    as_json: bool = typer.Option(False, "--json"),
+    queries: Path = typer.Option(None, "--queries", help='JSONL of {"id", "text"}: batch mode.'),
+) -> None:
+    """Search a knowledge base; batch mode prints one JSON line per query."""
+    if mode not in ("hybrid", "keyword", "vector"):
+        raise InvalidInput("mode is hybrid, keyword or vector")
+    chosen: Mode = mode  # type: ignore[assignment]
+    filters = _filters(filter_)
+    with open_zhiku() as zk:
+        if queries is not None:
+            for line_no, line in enumerate(queries.read_text(encoding="utf-8").splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                    qid, text = item["id"], item["text"]
+                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    raise InvalidInput(f"{queries}:{line_no}: expected {{\"id\", \"text\"}}") from exc
+                hits = zk.search(kb, text, top_k=top_k, mode=chosen, filters=filters)
+                sys.stdout.write(json.dumps({"id": qid, "hits": [_hit_json(h) for h in hits]},
+                                            ensure_ascii=False) + "\n")
+            return
+        if not query:
+            raise InvalidInput("give a QUERY or --queries FILE")
+        hits = zk.search(kb, query, top_k=top_k, mode=chosen, filters=filters)
+    if as_json:
+        print_json({"query": query, "hits": [_hit_json(h) for h in hits]})
+        return
+    if not hits:
+        console.print("no results")
+    for rank, hit in enumerate(hits, 1):
+        where = f" ({hit.location})" if hit.location else ""
+        console.print(f"[bold]{rank}.[/bold] {hit.source}{where}  score {hit.score:.4f}",
+                      highlight=False)
+        console.print("   " + hit.text[:400].replace("\n", " "), highlight=False)
+
+
+@handle_errors
+def ask(
+    question: str = typer.Argument(...),
+    kb: list[str] = typer.Option(..., "--kb", help="Knowledge base (repeat for several)."),
+    top_k: int = typer.Option(5, "--top-k", "-k", min=1, max=100),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Answer a question from the knowledge base, citing every sentence."""
+    with open_zhiku() as zk:
+        answer = zk.ask(kb, question, top_k=top_k)
+    if as_json:
+        print_json(answer.to_dict())
+        return
+    console.print(answer.answer, highlight=False)
+    for cite in answer.citations:
+        where = f", {cite.location}" if cite.location else ""
+        console.print(f"  [{cite.n}] {cite.source}{where}", highlight=False, markup=False)

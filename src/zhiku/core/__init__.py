@@ -1,0 +1,1 @@
+"""Settings, the error hierarchy and shared types. Imports nothing else of Zhiku's."""

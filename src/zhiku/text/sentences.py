@@ -1,0 +1,30 @@
+"""Sentence splitting for Chinese (。！？；) and English (., !, ? before a capital or digit)."""
+
+from __future__ import annotations
+
+import re
+
+_SPLIT_RE = re.compile(
+    r"(?<=[。！？；!?;])[”’」』\"')）]*\s*"  # CJK and hard stops, with closing quotes
+    r"|(?<=[.])\s+(?=[A-Z0-9\"“(\[])"  # English full stop followed by a new sentence
+    r"|\n\s*\n|\n(?=\s*[-*•\d])"  # blank lines and list starts
+)
+_ABBREV_RE = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|Prof|Fig|al|No)\.$")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split ``text`` into sentences, keeping their punctuation and dropping empty pieces."""
+    pieces: list[str] = []
+    start = 0
+    for m in _SPLIT_RE.finditer(text):
+        end = m.end()
+        piece = text[start:end]
+        if _ABBREV_RE.search(piece.rstrip()):
+            continue
+        if piece.strip():
+            pieces.append(piece.strip())
+        start = end
+    tail = text[start:]
+    if tail.strip():
+        pieces.append(tail.strip())
+    return pieces

@@ -1,0 +1,90 @@
+"""The keyword analyzer shared by indexing and querying, on every backend.
+
+Chinese runs are segmented with jieba (rjieba, the Rust port) *and* cut into character bigrams:
+words give precision, bigrams recall when segmentation differs between question and passage.
+Latin text is split on Unicode word boundaries, lower-cased, stop words dropped and stemmed
+(Snowball English). Width and compatibility forms are folded with NFKC first.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+
+import rjieba
+import snowballstemmer
+
+from zhiku.text.lang import CJK_RE
+
+_RUN_RE = re.compile(
+    r"(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)|(?P<word>[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)"
+)
+_STEM = snowballstemmer.stemmer("english")
+
+EN_STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have he her his
+    how i if in into is it its may might more most no not of on or our she should so such than that
+    the their them then there these they this those to was we were what when where which while who
+    whom why will with would you your also been being both each few any all other some own same
+    very s t just don now over under again further once here only too out up down off above below
+    between through during before after about against am""".split()
+)
+ZH_STOPWORDS = frozenset(
+    "的 了 是 在 和 与 及 或 就 都 而 也 把 被 让 给 对 从 向 以 之 其 这 那 有 个 着 过 吗 呢 吧 啊 "
+    "么 什么 哪些 怎么 如何 为什么 是否 一个 我们 你们 他们 它们 我 你 他 她 它".split()
+)
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return str(_STEM.stemWord(word))
+
+
+def _latin_tokens(word: str) -> Iterator[str]:
+    if word in EN_STOPWORDS:
+        return
+    if word.isascii() and word.isalpha():
+        yield _stem(word) if len(word) > 3 else word
+    else:
+        yield word
+
+
+def _cjk_tokens(run: str) -> Iterator[str]:
+    if len(run) == 1:
+        if run not in ZH_STOPWORDS:
+            yield run
+        return
+    for word in rjieba.cut(run):
+        if len(word) > 1 and word not in ZH_STOPWORDS:
+            yield word
+    for i in range(len(run) - 1):
+        yield run[i : i + 2]
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width → half-width) and lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def analyze(text: str) -> list[str]:
+    """Index terms for ``text``, in order, with repeats (term frequency matters to BM25)."""
+    out: list[str] = []
+    for m in _RUN_RE.finditer(normalize(text)):
+        cjk = m.group("cjk")
+        if cjk is not None:
+            out.extend(_cjk_tokens(cjk))
+        else:
+            out.extend(_latin_tokens(m.group("word")))
+    return out
+
+
+def query_terms(text: str) -> list[str]:
+    """Distinct terms of a query, in first-seen order."""
+    return list(dict.fromkeys(analyze(text)))
+
+
+def has_cjk(text: str) -> bool:
+    """True when ``text`` holds at least one CJK ideograph."""
+    return CJK_RE.search(text) is not None
