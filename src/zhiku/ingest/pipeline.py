@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, Protocol
 
 from zhiku.core.errors import PayloadTooLarge, ZhikuError
 from zhiku.ingest.chunking import ChunkingOptions, chunk_document
@@ -61,6 +61,13 @@ class PipelineOptions:
     embed_batch_size: int
 
 
+class DocumentHook(Protocol):
+    """Called after a document's chunks are committed (e.g. knowledge-graph extraction)."""
+
+    def document_written(self, kb: KnowledgeBase, document_id: int) -> None:
+        """React to a new or replaced document; its chunks are in the store."""
+
+
 class Pipeline:
     """Ingests sources into one knowledge base."""
 
@@ -70,11 +77,13 @@ class Pipeline:
         registry: ParserRegistry,
         embedder: Embedder,
         options: PipelineOptions,
+        hooks: Sequence[DocumentHook] = (),
     ) -> None:
         self._store = store
         self._registry = registry
         self._embedder = embedder
         self._options = options
+        self._hooks = tuple(hooks)
 
     def run(
         self,
@@ -168,5 +177,7 @@ class Pipeline:
         searchable = [c for c in chunks if c.searchable]
         texts = [index_text(c.heading_path, c.text) for c in searchable]
         stage.put(EmbedItem(doc.id, chunk_ids, texts))
+        for hook in self._hooks:
+            hook.document_written(kb, doc.id)
         status = "updated" if existing is not None and existing.status != "error" else "added"
         return FileResult(item.source, status, len(chunk_ids), doc.id)
