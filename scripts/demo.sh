@@ -6,12 +6,17 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e . 2>&1 \
-  | grep -v "^WARNING: Location" || true
+log=$(mktemp)
+if ! .venv/bin/python -m pip install --disable-pip-version-check -e . >"$log" 2>&1; then
+  grep -v "^WARNING: Location" "$log" | tail -40
+  echo "installing Zhiku failed" >&2
+  exit 1
+fi
+rm -f "$log"
 export ZHIKU_HOME=${ZHIKU_HOME:-$PWD/.zhiku}
 Z=.venv/bin/zhiku
 $Z kb list --json | grep -q '"name": "zhiku-docs"' || $Z kb create zhiku-docs
 $Z ingest --kb zhiku-docs README.md docs
-$Z search --kb zhiku-docs "where does Zhiku keep its data"
+$Z search --kb zhiku-docs --top-k 3 "where does Zhiku keep its data"
 $Z ask --kb zhiku-docs "Where does Zhiku keep its data?"
 $Z ask --kb zhiku-docs "中文全文检索怎么分词？"

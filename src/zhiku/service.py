@@ -12,24 +12,37 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.core.settings import Settings
+from zhiku.graph.hook import GraphHook
+from zhiku.graph.retrieve import SearchMode, graph_search, is_graph_mode
+from zhiku.graph.store import SqliteGraphStore
 from zhiku.ingest.chunking import ChunkingOptions
 from zhiku.ingest.events import IngestListener, IngestReport
 from zhiku.ingest.parsers.registry import ParseOptions, ParserRegistry, default_registry
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem
 from zhiku.ingest.sources import expand_paths
 from zhiku.models.embedders import Embedder, make_embedder
-from zhiku.retrieval.search import HybridSearcher, Mode, SearchParams
+from zhiku.retrieval.search import HybridSearcher, SearchParams
 from zhiku.retrieval.types import Hit
 from zhiku.retrieval.vector import VectorIndex
 from zhiku.store.filters import SearchFilters
+from zhiku.store.protocols import Store
 from zhiku.store.records import Chunk, Document, KnowledgeBase
 from zhiku.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:  # issue 3: models, assistants and chat (imported lazily at run time)
+    from zhiku.answer.grounded import GroundedAnswer
+    from zhiku.apps.types import Assistant, RetrievalConfig
+    from zhiku.chat.engine import ChatStream, ChatTurn
+    from zhiku.chat.store import StoredMessage
+    from zhiku.chat.wiring import LLMServices
+    from zhiku.models.llm.config import ProviderConfig
+    from zhiku.models.llm.types import CancelToken
 
 MULTILINGUAL_EMBEDDERS = frozenset({"use-multilingual"})
 KB_SETTING_KEYS = frozenset({"chunk_tokens", "chunk_overlap", "parent_child", "graph"})
@@ -40,7 +53,7 @@ class Zhiku:
 
     def __init__(self, settings: Settings | None = None, workspace: str = "default") -> None:
         self.settings = settings or Settings()
-        self.store = SqliteStore(self.settings.db_path)
+        self.store: Store = SqliteStore(self.settings.db_path)
         self.workspace_id = self.store.workspace_id(workspace, create=True)
         self._registry: ParserRegistry | None = None
         self._embedders: dict[str, Embedder] = {}
@@ -121,7 +134,8 @@ class Zhiku:
             max_file_bytes=s.max_file_bytes,
             embed_batch_size=s.embed_batch_size,
         )
-        return Pipeline(self.store, self.registry, self.embedder(kb.embedder), options)
+        hooks = [GraphHook(SqliteGraphStore.of(self.store))]
+        return Pipeline(self.store, self.registry, self.embedder(kb.embedder), options, hooks)
 
     def ingest(
         self,
@@ -198,7 +212,7 @@ class Zhiku:
         query: str,
         *,
         top_k: int | None = None,
-        mode: Mode = "hybrid",
+        mode: SearchMode = "hybrid",
         filters: SearchFilters | dict[str, Any] | None = None,
         fusion: str | None = None,
         min_relevance: float = 0.0,
@@ -209,6 +223,9 @@ class Zhiku:
         if not query.strip():
             raise InvalidInput("the query is empty")
         names = [kbs] if isinstance(kbs, str) else list(kbs)
+        if is_graph_mode(mode):  # local | global | mix: zhiku.graph.retrieve
+            return graph_search(self, names, query, mode, top_k=top_k, filters=filters,
+                                min_relevance=min_relevance)
         s = self.settings
         params = SearchParams(
             top_k=top_k or s.top_k,
@@ -237,3 +254,96 @@ class Zhiku:
         hits = self.search(kbs, question, top_k=top_k, filters=filters)
         chosen = answerer or ExtractiveAnswerer(self.settings.min_relevance)
         return chosen.answer(question, hits)
+
+    # -- models, assistants and chat (issue 3) --------------------------------------------
+    @property
+    def llm(self) -> LLMServices:
+        """Providers, assistants, conversations and the call log of this workspace."""
+        with self._lock:
+            if getattr(self, "_llm", None) is None:
+                from zhiku.chat.wiring import LLMServices, retrieval_kwargs
+
+                def search(kbs: list[str], query: str, config: RetrievalConfig) -> list[Hit]:
+                    return self.search(kbs, query, **retrieval_kwargs(config))  # type: ignore[arg-type]
+
+                self._llm = LLMServices.build(
+                    self.store, self.workspace_id, self.settings.home, search
+                )
+            return self._llm
+
+    def add_provider(
+        self, name: str, *, preset: str | None = None, api_key: str | None = None,
+        replace: bool = False, **config: Any,
+    ) -> ProviderConfig:
+        """Store a provider (from a preset or explicit base_url/models); the key is encrypted."""
+        from zhiku.models.llm.config import ProviderConfig as Config
+        from zhiku.models.llm.providers import from_preset
+
+        cfg = from_preset(preset, name, **config) if preset else Config(name=name, **config)
+        return self.llm.providers.add(cfg, api_key, replace=replace)
+
+    def list_providers(self) -> list[ProviderConfig]:
+        """Every configured provider (never their keys)."""
+        return self.llm.providers.list()
+
+    def test_provider(self, name: str, model: str | None = None) -> dict[str, object]:
+        """One tiny real call: latency, or the exact failure."""
+        return self.llm.test_provider(name, model)
+
+    def create_assistant(self, name: str, *, slug: str | None = None, **config: Any) -> Assistant:
+        """A new assistant; ``config`` holds AssistantConfig fields (knowledge_bases, model…).
+        Without a ``model`` it answers extractively (no LLM), through the same chat path."""
+        from zhiku.apps.types import AssistantConfig
+
+        checked = AssistantConfig.model_validate(config)
+        for kb in checked.knowledge_bases:
+            self.kb(kb)  # NotFound now rather than at the first chat
+        return self.llm.assistants.create(name, checked, slug)
+
+    def update_assistant(self, app: str, **changes: Any) -> Assistant:
+        """Edit an assistant's draft."""
+        return self.llm.assistants.update(app, **changes)
+
+    def publish_assistant(self, app: str, note: str | None = None) -> int:
+        """Freeze the draft as a new live version; returns its number."""
+        return self.llm.assistants.publish(app, note)
+
+    def delete_assistant(self, app: str) -> None:
+        """Delete an assistant and its versions (its conversations stay, detached)."""
+        self.llm.assistants.delete(app)
+
+    def get_assistant(self, app: str) -> Assistant:
+        """An assistant by slug or name."""
+        return self.llm.assistants.get(app)
+
+    def list_assistants(self) -> list[Assistant]:
+        """Every assistant of the workspace."""
+        return self.llm.assistants.list()
+
+    def ask_app(
+        self, app: str, question: str, cancel: CancelToken | None = None
+    ) -> GroundedAnswer:
+        """A one-shot grounded answer from an assistant (nothing stored but the call log)."""
+        return self.llm.engine.ask(app, question, cancel)
+
+    def chat(
+        self, app: str, message: str, conversation_id: int | None = None, *,
+        stream: bool = False, cancel: CancelToken | None = None,
+    ) -> ChatTurn | ChatStream:
+        """One turn of a stored conversation; ``stream=True`` returns an iterable of events."""
+        if stream:
+            return self.llm.engine.stream(app, message, conversation_id, cancel)
+        return self.llm.engine.turn(app, message, conversation_id, cancel)
+
+    def list_conversations(self, app: str | None = None) -> list[dict[str, Any]]:
+        """Stored conversations (of one assistant), most recent first."""
+        owner = None if app is None else self.llm.assistants.get(app).id
+        return self.llm.conversations.list(owner)
+
+    def conversation(self, conversation_id: int) -> list[StoredMessage]:
+        """The messages of a conversation."""
+        return self.llm.conversations.messages(conversation_id)
+
+    def model_calls(self, conversation_id: int | None = None) -> list[dict[str, Any]]:
+        """Recorded model calls (tokens, latency, TTFT, cost, app, conversation)."""
+        return self.llm.calls.calls(conversation_id)

@@ -51,6 +51,7 @@ class ExtractiveAnswerer:
         chosen.sort(key=lambda c: (c.hit_rank, c.position))
         citations: dict[int, Citation] = {}
         parts: list[str] = []
+        joiner = "" if lang == "zh" else " "  # Chinese takes no spaces, even before [n]
         for cand in chosen:
             hit = evidence[cand.hit_rank]
             cite = citations.get(hit.chunk_id)
@@ -59,6 +60,5 @@ class ExtractiveAnswerer:
                 citations[hit.chunk_id] = cite
             elif cand.sentence not in cite.quote:
                 cite.quote += " " + cand.sentence
-            parts.append(f"{cand.sentence} [{cite.n}]")
-        joiner = "" if lang == "zh" else " "
+            parts.append(f"{cand.sentence}{joiner}[{cite.n}]")
         return Answer(joiner.join(parts), list(citations.values()), refused=False, hits=hits)

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from zhiku.cli.context import console, err_console, handle_errors, open_zhiku, print_json
+from zhiku.core.errors import InvalidInput
 from zhiku.ingest.events import FileResult
 from zhiku.ingest.sources import expand_paths
 
@@ -36,37 +37,66 @@ class _Bar:
 def ingest(
     paths: list[str] = typer.Argument(..., help="Files, folders (recursive) or globs."),
     kb: str = typer.Option(..., "--kb", help="Knowledge base name."),
-    meta: str = typer.Option(None, "--meta", help='Metadata for every file, as JSON: {"tags": [...]}'),
+    meta: str = typer.Option(
+        None, "--meta", help='Metadata for every file, as JSON: {"tags": [...]}'
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
     """Ingest documents; unchanged files are skipped, changed ones replaced."""
-    metadata = json.loads(meta) if meta else None
+    metadata = _metadata(meta)
     files = expand_paths(paths)
     with open_zhiku() as zk:
-        columns = (TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())
+        columns = (
+            TextColumn("{task.description:>9}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=err_console, transient=as_json) as progress:
-            report = zk.ingest(kb, [Path(f) for f in files], metadata=metadata,
-                               listener=_Bar(progress, len(files)))
+            report = zk.ingest(
+                kb, [Path(f) for f in files], metadata=metadata, listener=_Bar(progress, len(files))
+            )
     if as_json:
-        print_json({
-            "files": [vars_of(f) for f in report.files],
-            "chunks_embedded": report.chunks_embedded,
-            "seconds": round(report.seconds, 3),
-        })
+        print_json(
+            {
+                "files": [vars_of(f) for f in report.files],
+                "chunks_embedded": report.chunks_embedded,
+                "seconds": round(report.seconds, 3),
+            }
+        )
     else:
         table = Table("status", "count")
         for status in ("added", "updated", "unchanged", "failed"):
             table.add_row(status, str(report.count(status)))
         console.print(table)
         for failure in report.failed:
-            err_console.print(f"[red]failed[/red] {failure.source}: {failure.error}", highlight=False)
+            err_console.print(
+                f"[red]failed[/red] {failure.source}: {failure.error}", highlight=False
+            )
         console.print(f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s")
     if report.failed:
         raise typer.Exit(1)
 
 
+def _metadata(raw: str | None) -> dict[str, object] | None:
+    """``--meta``: a JSON object, or a clean usage error (never a traceback)."""
+    if not raw:
+        return None
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"--meta is not valid JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise InvalidInput('--meta must be a JSON object, e.g. {"tags": ["hr"]}')
+    return parsed
+
+
 def vars_of(result: FileResult) -> dict[str, object]:
     """A file result as a dict."""
-    return {"source": result.source, "status": result.status, "chunks": result.chunks,
-            "document_id": result.document_id, "error": result.error}
+    return {
+        "source": result.source,
+        "status": result.status,
+        "chunks": result.chunks,
+        "document_id": result.document_id,
+        "error": result.error,
+    }

@@ -16,10 +16,13 @@ app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
 @handle_errors
 def create(
     name: str,
-    embedder: str = typer.Option(None, help="minilm (default), use-multilingual, hashing, openai:MODEL"),
+    embedder: str = typer.Option(
+        None, help="minilm (default), use-multilingual, hashing, openai:MODEL"
+    ),
     chunk_tokens: int = typer.Option(None, help="Target chunk size in tokens."),
     chunk_overlap: int = typer.Option(None, help="Overlap between chunks in tokens."),
     parent_child: bool = typer.Option(False, help="Match small chunks, return their section."),
+    graph: bool = typer.Option(False, "--graph", help="Extract a knowledge graph on ingest."),
 ) -> None:
     """Create a knowledge base."""
     settings: dict[str, object] = {}
@@ -29,6 +32,8 @@ def create(
         settings["chunk_overlap"] = chunk_overlap
     if parent_child:
         settings["parent_child"] = True
+    if graph:
+        settings["graph"] = True
     with open_zhiku() as zk:
         kb = zk.create_kb(name, embedder=embedder, **settings)
     console.print(f"created knowledge base [bold]{kb.name}[/bold] (embedder {kb.embedder})")
@@ -70,3 +75,14 @@ def set_embedder(name: str, embedder: str) -> None:
     with open_zhiku() as zk:
         report = zk.set_embedder(name, embedder)
     console.print(f"re-embedded {report.chunks_embedded} chunks; now using {embedder}")
+
+
+@app.command("set-graph")
+@handle_errors
+def set_graph(name: str, enabled: bool = typer.Argument(True, help="true or false")) -> None:
+    """Turn knowledge-graph extraction during ingestion on or off (then `zhiku graph build`)."""
+    from zhiku.graph.api import set_graph as apply
+
+    with open_zhiku() as zk:
+        apply(zk, name, enabled)
+    console.print(f"graph extraction for [bold]{name}[/bold]: {'on' if enabled else 'off'}")

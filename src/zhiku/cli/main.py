@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from zhiku.cli import docs, kb
+from zhiku.cli import apps, docs, evals, export, feedback, graph, kb, models
+from zhiku.cli.admin import app as admin_app
+from zhiku.cli.chat import chat
 from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
 from zhiku.cli.ingest import ingest
 from zhiku.cli.search import ask, search
+from zhiku.cli.serve import serve
 
 
 def create_app() -> typer.Typer:
@@ -20,10 +23,19 @@ def create_app() -> typer.Typer:
     )
     app.add_typer(kb.app, name="kb")
     app.add_typer(docs.app, name="docs")
+    app.add_typer(graph.app, name="graph")
+    app.add_typer(evals.app, name="eval")
+    app.add_typer(export.app, name="export")
+    app.add_typer(feedback.app, name="feedback")
+    app.add_typer(models.app, name="models")
+    app.add_typer(apps.app, name="apps")
+    app.command("chat")(chat)
     app.command("ingest")(ingest)
     app.command("search")(search)
     app.command("ask")(ask)
     app.command("stats")(stats)
+    app.command("serve")(serve)
+    app.add_typer(admin_app, name="admin")
     return app
 
 

@@ -11,8 +11,9 @@ import typer
 
 from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
 from zhiku.core.errors import InvalidInput
-from zhiku.retrieval.search import Mode
+from zhiku.graph.retrieve import GRAPH_MODES, SearchMode
 from zhiku.retrieval.types import Hit
+from zhiku.service import Zhiku
 
 
 def _hit_json(hit: Hit) -> dict[str, Any]:
@@ -33,38 +34,72 @@ def _filters(raw: str | None) -> dict[str, Any] | None:
     return parsed
 
 
+def _batch_line(
+    zk: Zhiku, where: str, line: str, kbs: list[str], options: dict[str, Any]
+) -> dict[str, Any]:
+    """One batch query → its output record; a bad query gets an ``error`` and no hits."""
+    try:
+        item = json.loads(line)
+        qid, text = item["id"], item["text"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise InvalidInput(f'{where}: expected {{"id": ..., "text": ...}}') from exc
+    try:
+        hits = zk.search(kbs, text, **options)
+    except InvalidInput as exc:
+        return {"id": qid, "hits": [], "error": exc.message}
+    return {"id": qid, "hits": [_hit_json(h) for h in hits]}
+
+
 @handle_errors
 def search(
     query: str = typer.Argument(None, help="The query (omit with --queries)."),
     kb: list[str] = typer.Option(..., "--kb", help="Knowledge base (repeat for several)."),
     top_k: int = typer.Option(5, "--top-k", "-k", min=1, max=1000),
-    mode: str = typer.Option("hybrid", help="hybrid, keyword or vector."),
+    mode: str = typer.Option("hybrid", help="hybrid, keyword, vector, local, global or mix."),
     filter_: str = typer.Option(None, "--filter", help='JSON filters, e.g. {"tags": ["hr"]}'),
     as_json: bool = typer.Option(False, "--json"),
     queries: Path = typer.Option(None, "--queries", help='JSONL of {"id", "text"}: batch mode.'),
+    fusion: str = typer.Option(None, help="rrf (default) or weighted."),
+    min_relevance: float = typer.Option(
+        0.0, "--min-relevance", min=0.0, max=1.0, help="Drop hits less relevant than this."
+    ),
 ) -> None:
     """Search a knowledge base; batch mode prints one JSON line per query."""
-    if mode not in ("hybrid", "keyword", "vector"):
-        raise InvalidInput("mode is hybrid, keyword or vector")
-    chosen: Mode = mode  # type: ignore[assignment]
+    if mode not in ("hybrid", "keyword", "vector", *GRAPH_MODES):
+        raise InvalidInput("mode is hybrid, keyword, vector, local, global or mix")
+    chosen: SearchMode = mode  # type: ignore[assignment]
     filters = _filters(filter_)
     with open_zhiku() as zk:
         if queries is not None:
-            for line_no, line in enumerate(queries.read_text(encoding="utf-8").splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                    qid, text = item["id"], item["text"]
-                except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                    raise InvalidInput(f"{queries}:{line_no}: expected {{\"id\", \"text\"}}") from exc
-                hits = zk.search(kb, text, top_k=top_k, mode=chosen, filters=filters)
-                sys.stdout.write(json.dumps({"id": qid, "hits": [_hit_json(h) for h in hits]},
-                                            ensure_ascii=False) + "\n")
+            with queries.open(encoding="utf-8") as lines:
+                for line_no, line in enumerate(lines, 1):
+                    if line.strip():
+                        record = _batch_line(
+                            zk,
+                            f"{queries}:{line_no}",
+                            line,
+                            kb,
+                            {
+                                "top_k": top_k,
+                                "mode": chosen,
+                                "filters": filters,
+                                "fusion": fusion,
+                                "min_relevance": min_relevance,
+                            },
+                        )
+                        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
             return
         if not query:
             raise InvalidInput("give a QUERY or --queries FILE")
-        hits = zk.search(kb, query, top_k=top_k, mode=chosen, filters=filters)
+        hits = zk.search(
+            kb,
+            query,
+            top_k=top_k,
+            mode=chosen,
+            filters=filters,
+            fusion=fusion,
+            min_relevance=min_relevance,
+        )
     if as_json:
         print_json({"query": query, "hits": [_hit_json(h) for h in hits]})
         return
@@ -72,21 +107,25 @@ def search(
         console.print("no results")
     for rank, hit in enumerate(hits, 1):
         where = f" ({hit.location})" if hit.location else ""
-        console.print(f"[bold]{rank}.[/bold] {hit.source}{where}  score {hit.score:.4f}",
-                      highlight=False)
+        console.print(
+            f"[bold]{rank}.[/bold] {hit.source}{where}  score {hit.score:.4f}", highlight=False
+        )
         console.print("   " + hit.text[:400].replace("\n", " "), highlight=False)
 
 
 @handle_errors
 def ask(
     question: str = typer.Argument(...),
-    kb: list[str] = typer.Option(..., "--kb", help="Knowledge base (repeat for several)."),
+    kb: list[str] = typer.Option(None, "--kb", help="Knowledge base (repeat for several)."),
     top_k: int = typer.Option(5, "--top-k", "-k", min=1, max=100),
     as_json: bool = typer.Option(False, "--json"),
+    app: str = typer.Option(None, "--app", help="Answer with this assistant (its model and KBs)."),
 ) -> None:
     """Answer a question from the knowledge base, citing every sentence."""
+    if not kb and not app:
+        raise InvalidInput("give --kb KB or --app ASSISTANT")
     with open_zhiku() as zk:
-        answer = zk.ask(kb, question, top_k=top_k)
+        answer = zk.ask_app(app, question) if app else zk.ask(kb, question, top_k=top_k)
     if as_json:
         print_json(answer.to_dict())
         return

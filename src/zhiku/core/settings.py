@@ -61,7 +61,11 @@ class Settings(BaseSettings):
         default=50, ge=1, description="Candidates each retriever contributes before fusion."
     )
     fusion: str = Field(default="rrf", description="Fusion of retrievers: rrf or weighted.")
-    rrf_k: int = Field(default=60, ge=1, description="The k constant of reciprocal-rank fusion.")
+    rrf_k: int = Field(
+        default=10,
+        ge=1,
+        description="The k constant of reciprocal-rank fusion (10: chosen on SciFact train).",
+    )
     vector_weight: float = Field(
         default=0.5, ge=0.0, le=1.0, description="Weight of the vector retriever when fusing."
     )
@@ -71,6 +75,36 @@ class Settings(BaseSettings):
         le=1.0,
         description="Hits whose relevance (best of cosine and query-term coverage) is below this "
         "are dropped; the answerer refuses when none is left.",
+    )
+
+    api_max_request_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="HTTP API: largest non-upload request body."
+    )
+    api_max_upload_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1024,
+        description="HTTP API: largest multipart upload request (all files together).",
+    )
+    api_rate_limit_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="HTTP API: requests per minute per API key or user session (0: no limit); "
+        "counted per server process.",
+    )
+    api_url_allowlist: list[str] = Field(
+        default_factory=list,
+        description="HTTP API URL ingestion: hosts, host:port pairs or CIDR ranges that may be "
+        "fetched even though they are loopback, private, link-local or metadata addresses "
+        "(JSON list).",
+    )
+    api_url_max_redirects: int = Field(
+        default=5, ge=0, le=20, description="HTTP API URL ingestion: redirects followed."
+    )
+    api_url_timeout: float = Field(
+        default=20.0, gt=0, description="HTTP API URL ingestion: seconds per fetch."
+    )
+    api_session_hours: float = Field(
+        default=24.0, gt=0, description="HTTP API: lifetime of a user's login session token."
     )
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from zhiku.ingest.blocks import Block, BlockKind, ParsedDocument
 from zhiku.text.sentences import split_sentences
@@ -75,16 +76,21 @@ def _hard_split(sentence: str, target: int, page: int | None) -> Iterator[_Unit]
     if tokens <= target:
         yield _Unit(sentence, tokens, page, False)
         return
-    # A "sentence" longer than a chunk (no punctuation): cut by characters, proportionally.
-    step = max(1, int(len(sentence) * target / tokens))
-    for start in range(0, len(sentence), step):
-        piece = sentence[start : start + step]
-        yield _Unit(piece, count_tokens(piece), page, False)
+    # A "sentence" longer than a chunk (no punctuation): cut into equal pieces (no dangling
+    # one-character tail), at a space where there is one (never mid-word in English).
+    step = max(1, -(-len(sentence) // -(-tokens // target)))
+    start = 0
+    while start < len(sentence):
+        end = min(len(sentence), start + step)
+        space = sentence.rfind(" ", start + 1, end + 1) if end < len(sentence) else -1
+        end = space if space > start else end
+        piece = sentence[start:end].strip()
+        if piece:
+            yield _Unit(piece, count_tokens(piece), page, False)
+        start = end
 
 
-def _sections(
-    doc: ParsedDocument, target: int
-) -> Iterator[_Section | tuple[Block, list[str]]]:
+def _sections(doc: ParsedDocument, target: int) -> Iterator[_Section | tuple[Block, list[str]]]:
     """Yield sections (runs of blocks under one heading path) and FAQ blocks, in order."""
     stack: list[tuple[int, str]] = []
     current = _Section(path=[])
@@ -94,7 +100,9 @@ def _sections(
             if current.units:
                 yield current
             level = max(block.level, 1)
-            stack = [(lvl, txt) for lvl, txt in stack if lvl < level] + [(level, block.text.strip())]
+            stack = [(lvl, txt) for lvl, txt in stack if lvl < level] + [
+                (level, block.text.strip())
+            ]
             current = _Section(path=[t for _, t in stack])
             continue
         group = block.section
@@ -140,7 +148,7 @@ def _pack(units: list[_Unit], target: int, overlap: int) -> Iterator[list[_Unit]
 
 def _join(units: list[_Unit]) -> str:
     out = units[0].text
-    for prev, unit in zip(units, units[1:], strict=False):
+    for prev, unit in pairwise(units):
         sep = "\n" if prev.atomic or unit.atomic or unit.text.startswith("- ") else ""
         if not sep:
             # Chinese sentences join without a space; English ones with one.

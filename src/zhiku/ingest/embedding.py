@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from zhiku.models.embedders import Embedder, embed_texts
-from zhiku.store.sqlite import SqliteStore
+from zhiku.store.protocols import Store
 
 _DONE = object()
 
@@ -32,7 +32,7 @@ class EmbedStage:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         kb_id: int,
         embedder: Embedder,
         batch_size: int,

@@ -21,8 +21,8 @@ from zhiku.ingest.events import FileResult, IngestListener, IngestReport, NullLi
 from zhiku.ingest.parsers.registry import ParseOptions, ParserRegistry
 from zhiku.models.embedders import Embedder
 from zhiku.retrieval.search import index_text
+from zhiku.store.protocols import Store
 from zhiku.store.records import KnowledgeBase, NewChunk
-from zhiku.store.sqlite import SqliteStore
 from zhiku.text.tokenize import analyze
 
 
@@ -73,7 +73,7 @@ class Pipeline:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         registry: ParserRegistry,
         embedder: Embedder,
         options: PipelineOptions,
@@ -98,6 +98,7 @@ class Pipeline:
         stage = EmbedStage(
             self._store, kb.id, self._embedder, self._options.embed_batch_size, listen.embedded
         )
+        job = self._store.create_job("ingest", kb.id, {"embedder": self._embedder.model_id})
         stage.start()
         try:
             self._resume(kb, stage)
@@ -105,8 +106,13 @@ class Pipeline:
                 result = self._one(kb, item, stage)
                 report.files.append(result)
                 listen.file_done(result)
-        finally:
+        except BaseException as exc:
             stage.close()
+            self._store.finish_job(job, error=f"{type(exc).__name__}: {exc}")
+            raise
+        stage.close()
+        failed = len(report.failed)
+        self._store.finish_job(job, error=f"{failed} file(s) failed" if failed else None)
         report.chunks_embedded = stage.embedded
         report.seconds = time.perf_counter() - started
         return report
@@ -138,7 +144,11 @@ class Pipeline:
             data = item.read(self._options.max_file_bytes)
             digest = hashlib.sha256(data).hexdigest()
             existing = self._store.find_document(kb.id, item.source)
-            if existing is not None and existing.content_hash == digest and existing.status != "error":
+            if (
+                existing is not None
+                and existing.content_hash == digest
+                and existing.status != "error"
+            ):
                 return FileResult(item.source, "unchanged", existing.chunk_count, existing.id)
             parsed = self._registry.parse(data, filename=item.source, options=self._options.parse)
             drafts = chunk_document(parsed, self._options.chunking)
@@ -170,7 +180,11 @@ class Pipeline:
         except (ZhikuError, OSError) as exc:
             message = exc.message if isinstance(exc, ZhikuError) else f"cannot read file: {exc}"
             self._store.record_failure(
-                kb.id, source=item.source, content_hash=digest, fmt=fmt, size_bytes=len(data),
+                kb.id,
+                source=item.source,
+                content_hash=digest,
+                fmt=fmt,
+                size_bytes=len(data),
                 error=message,
             )
             return FileResult(item.source, "failed", error=message)
@@ -179,5 +193,5 @@ class Pipeline:
         stage.put(EmbedItem(doc.id, chunk_ids, texts))
         for hook in self._hooks:
             hook.document_written(kb, doc.id)
-        status = "updated" if existing is not None and existing.status != "error" else "added"
-        return FileResult(item.source, status, len(chunk_ids), doc.id)
+        replaced = existing is not None and existing.status != "error"
+        return FileResult(item.source, "updated" if replaced else "added", len(chunk_ids), doc.id)

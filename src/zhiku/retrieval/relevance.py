@@ -9,7 +9,10 @@ from collections.abc import Iterable, Mapping, Sequence
 def idf_weights(terms: Sequence[str], doc_freqs: Mapping[str, int], total: int) -> dict[str, float]:
     """BM25-style IDF per query term; unseen terms get the highest weight."""
     n = max(total, 1)
-    return {t: math.log(1.0 + (n - doc_freqs.get(t, 0) + 0.5) / (doc_freqs.get(t, 0) + 0.5)) for t in terms}
+    return {
+        t: math.log(1.0 + (n - doc_freqs.get(t, 0) + 0.5) / (doc_freqs.get(t, 0) + 0.5))
+        for t in terms
+    }
 
 
 def coverage(chunk_terms: Iterable[str], weights: Mapping[str, float]) -> float:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -14,11 +16,35 @@ from zhiku.retrieval.relevance import coverage, idf_weights
 from zhiku.retrieval.types import Hit
 from zhiku.retrieval.vector import VectorIndex
 from zhiku.store.filters import SearchFilters
-from zhiku.store.records import Chunk, KnowledgeBase
-from zhiku.store.sqlite import SqliteStore
+from zhiku.store.protocols import Store
+from zhiku.store.records import Chunk, Document, KnowledgeBase
 from zhiku.text.tokenize import analyze, has_cjk, query_terms
 
 Mode = Literal["hybrid", "keyword", "vector"]
+
+# The full-text query keeps the rarest terms of a long query only. BM25 scores every chunk that
+# holds any query term, so a 30-character Chinese query (~40 words and bigrams, several in a
+# third of all chunks) costs hundreds of milliseconds at 100k chunks. Its rarest terms carry the
+# ranking: at most MAX_QUERY_TERMS of them, and no more postings than MAX_QUERY_POSTINGS once
+# MIN_QUERY_TERMS are in (CMRC 2018 R@1 and SciFact nDCG@10 unchanged; see BENCHMARKS.md).
+MAX_QUERY_TERMS = 16
+MIN_QUERY_TERMS = 4
+MAX_QUERY_POSTINGS = 10_000
+
+
+def specific_terms(terms: Sequence[str], doc_freqs: Mapping[str, int]) -> list[str]:
+    """The rarest query terms present in the index (see above), in query order."""
+    present = [t for t in terms if doc_freqs.get(t, 0) > 0]
+    keep: set[str] = set()
+    postings = 0
+    for t in sorted(present, key=lambda t: doc_freqs[t]):
+        if len(keep) >= MAX_QUERY_TERMS or (
+            len(keep) >= MIN_QUERY_TERMS and postings + doc_freqs[t] > MAX_QUERY_POSTINGS
+        ):
+            break
+        keep.add(t)
+        postings += doc_freqs[t]
+    return [t for t in present if t in keep]
 
 
 @dataclass(slots=True)
@@ -41,12 +67,42 @@ def index_text(heading_path: Sequence[str], text: str) -> str:
     return (" > ".join(heading_path) + "\n" + text) if heading_path else text
 
 
+class _DocFreqCache:
+    """Document frequencies of query terms, cached for a short while (they only rank query
+    terms and weigh coverage, so slightly stale counts are harmless). Zero counts are never
+    cached: a term must be searchable as soon as a document containing it is written."""
+
+    def __init__(self, store: Store, ttl: float = 30.0, max_terms: int = 100_000) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._max_terms = max_terms
+        self._freqs: dict[str, int] = {}
+        self._total = 0
+        self._born = 0.0
+        self._lock = threading.Lock()
+
+    def get(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._born > self._ttl or len(self._freqs) > self._max_terms:
+                self._freqs, self._total, self._born = {}, 0, now
+            missing = [t for t in terms if t not in self._freqs]
+            if not missing and self._total:
+                return {t: self._freqs[t] for t in terms}, self._total
+        fetched, total = self._store.term_stats(missing or list(terms))
+        with self._lock:
+            self._freqs.update((t, n) for t, n in fetched.items() if n > 0)
+            self._total = total
+            freqs = {t: self._freqs.get(t, fetched.get(t, 0)) for t in terms}
+        return {t: n for t, n in freqs.items() if n > 0}, total
+
+
 class HybridSearcher:
     """Searches one or more knowledge bases of a workspace."""
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         vectors: VectorIndex,
         embedder_for: Callable[[str], Embedder],
         multilingual: Callable[[str], bool],
@@ -55,17 +111,21 @@ class HybridSearcher:
         self._vectors = vectors
         self._embedder_for = embedder_for
         self._multilingual = multilingual
+        self._doc_freqs = _DocFreqCache(store)
 
     def search(self, kbs: Sequence[KnowledgeBase], query: str, params: SearchParams) -> list[Hit]:
         """Ranked hits for ``query`` across ``kbs``."""
         terms = query_terms(query)
+        stats = self._doc_freqs.get(terms)
         kb_ids = [kb.id for kb in kbs]
         pool = max(params.candidates, params.top_k)
         keyword: list[tuple[int, float]] = []
         vector: list[tuple[int, float]] = []
         qvecs: dict[str, np.ndarray] = {}
         if params.mode in ("hybrid", "keyword"):
-            keyword = self._store.keyword_search(kb_ids, terms, pool, params.filters)
+            keyword = self._store.keyword_search(
+                kb_ids, specific_terms(terms, stats[0]), pool, params.filters
+            )
         if params.mode in ("hybrid", "vector"):
             vector, qvecs = self._vector(kbs, query, pool, params.filters)
         if params.mode == "keyword":
@@ -74,8 +134,10 @@ class HybridSearcher:
             fused = vector
         else:
             w = params.vector_weight
+            if has_cjk(query) and not all(self._multilingual(kb.embedder) for kb in kbs):
+                w = 0.0  # an English-only model's neighbours of a Chinese query are noise
             fused = fuse([keyword, vector], [1.0 - w, w], params.fusion, params.rrf_k)
-        return self._hydrate(kbs, query, terms, fused, keyword, vector, qvecs, params)
+        return self._hydrate(kbs, query, terms, stats, fused, keyword, vector, qvecs, params)
 
     def _vector(
         self, kbs: Sequence[KnowledgeBase], query: str, pool: int, filters: SearchFilters | None
@@ -100,6 +162,7 @@ class HybridSearcher:
         kbs: Sequence[KnowledgeBase],
         query: str,
         terms: list[str],
+        stats: tuple[dict[str, int], int],
         fused: list[tuple[int, float]],
         keyword: list[tuple[int, float]],
         vector: list[tuple[int, float]],
@@ -115,11 +178,12 @@ class HybridSearcher:
         )
         docs = self._store.documents_by_id(c.document_id for c in chunks.values())
         kb_by_id = {kb.id: kb for kb in kbs}
-        doc_freqs, total = self._store.term_stats(terms)
+        doc_freqs, total = stats
         weights = idf_weights(terms, doc_freqs, total)
         trust_vectors = not has_cjk(query)
         hits: list[Hit] = []
         seen_context: set[int] = set()
+        cosines: dict[int, float] | None = None
         for cid, score in fused:
             chunk = chunks.get(cid)
             if chunk is None or not chunk.enabled:
@@ -131,7 +195,9 @@ class HybridSearcher:
             kb = kb_by_id[chunk.kb_id]
             cosine = vec.get(cid)
             if cosine is None and qvecs:
-                cosine = self._cosine(kb, cid, qvecs)
+                if cosines is None:  # one query for every head chunk the vector list missed
+                    cosines = self._cosines(kb_by_id, chunks, vec, qvecs)
+                cosine = cosines.get(cid)
             cov = coverage(analyze(index_text(chunk.heading_path, chunk.text)), weights)
             vector_trusted = trust_vectors or self._multilingual(kb.embedder)
             relevance = max(cov, cosine or 0.0) if vector_trusted else cov
@@ -143,18 +209,31 @@ class HybridSearcher:
                 break
         return hits
 
-    def _cosine(self, kb: KnowledgeBase, cid: int, qvecs: dict[str, np.ndarray]) -> float | None:
-        model = self._embedder_for(kb.embedder).model_id
-        found = self._store.vectors_for([cid], model)
-        if cid not in found or model not in qvecs:
-            return None
-        return float(found[cid] @ qvecs[model])
+    def _cosines(
+        self,
+        kb_by_id: Mapping[int, KnowledgeBase],
+        chunks: Mapping[int, Chunk],
+        known: Mapping[int, float],
+        qvecs: dict[str, np.ndarray],
+    ) -> dict[int, float]:
+        """Cosines of the hydrated chunks the vector list missed, one query per model."""
+        by_model: dict[str, list[int]] = {}
+        for cid, chunk in chunks.items():
+            if cid not in known:
+                model = self._embedder_for(kb_by_id[chunk.kb_id].embedder).model_id
+                by_model.setdefault(model, []).append(cid)
+        out: dict[int, float] = {}
+        for model, ids in by_model.items():
+            if model in qvecs:
+                for cid, v in self._store.vectors_for(ids, model).items():
+                    out[cid] = float(v @ qvecs[model])
+        return out
 
     @staticmethod
     def _hit(
         chunk: Chunk,
         parent: Chunk | None,
-        docs: dict[int, object],
+        docs: Mapping[int, Document],
         score: float,
         relevance: float,
         keyword: float | None,
@@ -165,8 +244,8 @@ class HybridSearcher:
             chunk_id=chunk.id,
             document_id=chunk.document_id,
             kb_id=chunk.kb_id,
-            source=getattr(doc, "source", ""),
-            title=getattr(doc, "title", None),
+            source=doc.source,
+            title=doc.title,
             text=parent.text if parent is not None else chunk.text,
             matched_text=chunk.text,
             heading_path=chunk.heading_path,
@@ -174,5 +253,5 @@ class HybridSearcher:
             score=score,
             relevance=round(relevance, 4),
             scores={"keyword": keyword, "vector": vector, "fused": score},
-            metadata=dict(getattr(doc, "metadata", {})),
+            metadata=dict(doc.metadata),
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zhiku.store.sqlite import SqliteStore
+from zhiku.store.protocols import Store
 
 
 @dataclass(slots=True)
@@ -25,7 +25,7 @@ class _Entry:
 class VectorIndex:
     """Per (knowledge base, model) matrices, loaded lazily and refreshed on change."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._cache: dict[tuple[int, str], _Entry] = {}
         self._lock = threading.Lock()

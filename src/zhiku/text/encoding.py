@@ -46,8 +46,12 @@ def decode_text(data: bytes) -> tuple[str, str]:
         raise ParseError("file looks binary, not text")
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        lenient = data.decode("utf-8", errors="replace")
+        # A UTF-8 file cut mid-character, or a long one with a stray damaged byte, is UTF-8.
+        truncated = exc.reason == "unexpected end of data" and not data[: exc.start].isascii()
+        if truncated or lenient.count("\ufffd") <= len(lenient) // 1000:
+            return lenient, "utf-8"
     best: tuple[float, str, str] | None = None
     for name in _CJK_CANDIDATES:
         try:

@@ -6,7 +6,7 @@ import re
 
 _SPLIT_RE = re.compile(
     r"(?<=[。！？；!?;])[”’」』\"')）]*\s*"  # CJK and hard stops, with closing quotes
-    r"|(?<=[.])\s+(?=[A-Z0-9\"“(\[])"  # English full stop followed by a new sentence
+    r"|(?<=[.])[”’\"')]*\s+(?=[A-Z0-9\"“(\[])"  # English full stop (+ quote), new sentence
     r"|\n\s*\n|\n(?=\s*[-*•\d])"  # blank lines and list starts
 )
 _ABBREV_RE = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|Prof|Fig|al|No)\.$")

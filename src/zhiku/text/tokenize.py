@@ -8,9 +8,10 @@ Latin text is split on Unicode word boundaries, lower-cased, stop words dropped 
 
 from __future__ import annotations
 
+import operator
 import re
+import threading
 import unicodedata
-from collections.abc import Iterator
 from functools import lru_cache
 
 import rjieba
@@ -22,6 +23,9 @@ _RUN_RE = re.compile(
     r"(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)|(?P<word>[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)"
 )
 _STEM = snowballstemmer.stemmer("english")
+_STEM_LOCK = threading.Lock()
+_cut = rjieba.cut
+_concat = operator.add
 
 EN_STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have he her his
@@ -32,35 +36,34 @@ EN_STOPWORDS = frozenset(
     between through during before after about against am""".split()
 )
 ZH_STOPWORDS = frozenset(
-    "的 了 是 在 和 与 及 或 就 都 而 也 把 被 让 给 对 从 向 以 之 其 这 那 有 个 着 过 吗 呢 吧 啊 "
+    "的 了 是 在 和 与 及 或 就 都 而 也 把 被 让 给 对 从 "
+    "向 以 之 其 这 那 有 个 着 过 吗 呢 吧 啊 "
     "么 什么 哪些 怎么 如何 为什么 是否 一个 我们 你们 他们 它们 我 你 他 她 它".split()
 )
 
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    return str(_STEM.stemWord(word))
+    with _STEM_LOCK:  # a Snowball stemmer object is not thread-safe
+        return str(_STEM.stemWord(word))
 
 
-def _latin_tokens(word: str) -> Iterator[str]:
+@lru_cache(maxsize=200_000)
+def _latin_tokens(word: str) -> tuple[str, ...]:
     if word in EN_STOPWORDS:
-        return
+        return ()
     if word.isascii() and word.isalpha():
-        yield _stem(word) if len(word) > 3 else word
-    else:
-        yield word
+        return (_stem(word) if len(word) > 3 else word,)
+    return (word,)
 
 
-def _cjk_tokens(run: str) -> Iterator[str]:
+def _cjk_tokens(run: str) -> list[str]:
+    """jieba words (longer than one character, not stop words), then character bigrams."""
     if len(run) == 1:
-        if run not in ZH_STOPWORDS:
-            yield run
-        return
-    for word in rjieba.cut(run):
-        if len(word) > 1 and word not in ZH_STOPWORDS:
-            yield word
-    for i in range(len(run) - 1):
-        yield run[i : i + 2]
+        return [] if run in ZH_STOPWORDS else [run]
+    words = [w for w in _cut(run) if len(w) > 1 and w not in ZH_STOPWORDS]
+    words.extend(map(_concat, run[:-1], run[1:]))
+    return words
 
 
 def normalize(text: str) -> str:
@@ -70,14 +73,18 @@ def normalize(text: str) -> str:
 
 def analyze(text: str) -> list[str]:
     """Index terms for ``text``, in order, with repeats (term frequency matters to BM25)."""
+    return list(_analyze(text))
+
+
+@lru_cache(maxsize=1024)
+def _analyze(text: str) -> tuple[str, ...]:
+    # Cached: ingestion analyzes each chunk for the full-text index and, moments later, the
+    # embedding stage may analyze the same text again (the hashing embedder); queries repeat.
     out: list[str] = []
-    for m in _RUN_RE.finditer(normalize(text)):
-        cjk = m.group("cjk")
-        if cjk is not None:
-            out.extend(_cjk_tokens(cjk))
-        else:
-            out.extend(_latin_tokens(m.group("word")))
-    return out
+    extend = out.extend
+    for cjk, word in _RUN_RE.findall(normalize(text)):
+        extend(_cjk_tokens(cjk) if cjk else _latin_tokens(word))
+    return tuple(out)
 
 
 def query_terms(text: str) -> list[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Protocol
 
-from zhiku.core.errors import ParseError, UnsupportedFormat
+from zhiku.core.errors import ParseError, UnsupportedFormat, ZhikuError
 from zhiku.ingest.blocks import ParsedDocument
 
 
@@ -61,7 +61,15 @@ class ParserRegistry:
         """Parse with the right parser and insist on some text coming out."""
         if not data:
             raise ParseError("file is empty")
-        doc = self.for_name(filename).parse(data, filename=filename, options=options)
+        parser = self.for_name(filename)
+        try:
+            doc = parser.parse(data, filename=filename, options=options)
+        except ZhikuError:
+            raise
+        except Exception as exc:  # a library choking on a damaged file: this file fails alone
+            raise ParseError(
+                f"corrupt or unreadable file ({type(exc).__name__}: {str(exc)[:200]})"
+            ) from exc
         if not any(block.text.strip() for block in doc.blocks):
             raise ParseError("no text could be extracted from the file")
         return doc

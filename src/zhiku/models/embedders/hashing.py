@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
 from zhiku.models.embedders.base import l2_normalize
 from zhiku.text.tokenize import analyze
+
+
+@lru_cache(maxsize=500_000)
+def _feature(term: str) -> int:
+    """crc32 of the term: the bucket is ``h % dim``, the sign its top bit."""
+    return zlib.crc32(term.encode())
 
 
 class HashingEmbedder:
@@ -26,7 +33,10 @@ class HashingEmbedder:
         """Embed one batch of texts."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for term in analyze(text):
-                h = zlib.crc32(term.encode())
-                out[row, h % self.dim] += 1.0 if h & 0x80000000 else -1.0
+            terms = analyze(text)
+            if not terms:
+                continue
+            h = np.fromiter(map(_feature, terms), dtype=np.uint32, count=len(terms))
+            signs = np.where(h & 0x80000000, 1.0, -1.0)
+            out[row] = np.bincount(h % self.dim, weights=signs, minlength=self.dim)
         return l2_normalize(out)

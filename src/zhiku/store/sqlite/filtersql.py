@@ -23,7 +23,9 @@ def filter_sql(filters: SearchFilters | None) -> tuple[str, list[Any]]:
     parts: list[str] = []
     params: list[Any] = []
     if filters.document_ids is not None:
-        parts.append(f"d.id IN ({_placeholders(filters.document_ids)})" if filters.document_ids else "0")
+        parts.append(
+            f"d.id IN ({_placeholders(filters.document_ids)})" if filters.document_ids else "0"
+        )
         params += filters.document_ids
     if filters.sources is not None:
         parts.append(f"d.source IN ({_placeholders(filters.sources)})" if filters.sources else "0")

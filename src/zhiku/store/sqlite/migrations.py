@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
+from zhiku.store.sqlite.schema_m002_llm import M002_LLM
+from zhiku.store.sqlite.schema_m003_evals import M003_EVALS
+from zhiku.store.sqlite.schema_m004_graph import M004_GRAPH
+from zhiku.store.sqlite.schema_m005_api import M005_API
+
 # Each migration is one SQL script, run in one transaction together with the version bump.
 M001_CORE = """
 CREATE TABLE workspaces (
@@ -25,7 +30,7 @@ CREATE TABLE knowledge_bases (
 );
 
 CREATE TABLE documents (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     kb_id INTEGER NOT NULL REFERENCES knowledge_bases(id) ON DELETE CASCADE,
     source TEXT NOT NULL,
     title TEXT,
@@ -43,7 +48,7 @@ CREATE TABLE documents (
 CREATE INDEX documents_status ON documents (kb_id, status);
 
 CREATE TABLE chunks (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     kb_id INTEGER NOT NULL REFERENCES knowledge_bases(id) ON DELETE CASCADE,
     ord INTEGER NOT NULL,
@@ -94,7 +99,13 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_status ON jobs (status, id);
 """
 
-MIGRATIONS: list[str] = [M001_CORE]
+MIGRATIONS: list[str] = [
+    M001_CORE,
+    M002_LLM,
+    M003_EVALS,
+    M004_GRAPH,
+    M005_API,
+]
 
 
 def migrate(db: sqlite3.Connection, migrations: list[str] | None = None) -> int:

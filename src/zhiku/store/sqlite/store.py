@@ -119,7 +119,9 @@ class SqliteStore:
 
     def get_kb_by_id(self, kb_id: int) -> KnowledgeBase:
         """The knowledge base with this id, or ``NotFound``."""
-        row = self.db.conn.execute("SELECT * FROM knowledge_bases WHERE id = ?", (kb_id,)).fetchone()
+        row = self.db.conn.execute(
+            "SELECT * FROM knowledge_bases WHERE id = ?", (kb_id,)
+        ).fetchone()
         if row is None:
             raise NotFound(f"knowledge base {kb_id} does not exist")
         return _kb(row)
@@ -137,7 +139,9 @@ class SqliteStore:
         """Change a knowledge base's embedder or settings."""
         with self.db.write() as conn:
             if embedder is not None:
-                conn.execute("UPDATE knowledge_bases SET embedder = ? WHERE id = ?", (embedder, kb_id))
+                conn.execute(
+                    "UPDATE knowledge_bases SET embedder = ? WHERE id = ?", (embedder, kb_id)
+                )
             if settings is not None:
                 conn.execute(
                     "UPDATE knowledge_bases SET settings = ? WHERE id = ?",
@@ -224,8 +228,16 @@ class SqliteStore:
             cur = conn.execute(
                 "INSERT INTO documents (kb_id, source, title, content_hash, format, size_bytes, "
                 "status, chunk_count, metadata) VALUES (?, ?, ?, ?, ?, ?, 'parsed', ?, ?)",
-                (kb_id, source, title, content_hash, fmt, size_bytes,
-                 sum(1 for c in chunks if c.searchable), json.dumps(metadata, ensure_ascii=False)),
+                (
+                    kb_id,
+                    source,
+                    title,
+                    content_hash,
+                    fmt,
+                    size_bytes,
+                    sum(1 for c in chunks if c.searchable),
+                    json.dumps(metadata, ensure_ascii=False),
+                ),
             )
             doc_id = int(cur.lastrowid or 0)
             ids = self._insert_chunks(conn, kb_id, doc_id, chunks)
@@ -242,10 +254,18 @@ class SqliteStore:
             cur = conn.execute(
                 "INSERT INTO chunks (document_id, kb_id, ord, text, heading_path, page, "
                 "token_count, parent_id, searchable, metadata) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (doc_id, kb_id, chunk.ord, chunk.text,
-                 json.dumps(chunk.heading_path, ensure_ascii=False), chunk.page,
-                 chunk.token_count, parent_id, int(chunk.searchable),
-                 json.dumps(chunk.metadata, ensure_ascii=False)),
+                (
+                    doc_id,
+                    kb_id,
+                    chunk.ord,
+                    chunk.text,
+                    json.dumps(chunk.heading_path, ensure_ascii=False),
+                    chunk.page,
+                    chunk.token_count,
+                    parent_id,
+                    int(chunk.searchable),
+                    json.dumps(chunk.metadata, ensure_ascii=False),
+                ),
             )
             chunk_id = int(cur.lastrowid or 0)
             ids.append(chunk_id)
@@ -337,7 +357,9 @@ class SqliteStore:
     def set_chunk_enabled(self, chunk_id: int, enabled: bool) -> None:
         """Disable (or re-enable) a chunk: disabled chunks are never returned by search."""
         with self.db.write() as conn:
-            cur = conn.execute("UPDATE chunks SET enabled = ? WHERE id = ?", (int(enabled), chunk_id))
+            cur = conn.execute(
+                "UPDATE chunks SET enabled = ? WHERE id = ?", (int(enabled), chunk_id)
+            )
             if not cur.rowcount:
                 raise NotFound(f"chunk {chunk_id} does not exist")
 
@@ -471,3 +493,33 @@ class SqliteStore:
             [*kb_ids, *params],
         ).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    # -- jobs -----------------------------------------------------------------------------
+    def create_job(self, kind: str, kb_id: int | None, payload: dict[str, Any]) -> int:
+        """Record a job as running; returns its id."""
+        with self.db.write() as conn:
+            cur = conn.execute(
+                "INSERT INTO jobs (kind, kb_id, payload, status, attempts) "
+                "VALUES (?, ?, ?, 'running', 1)",
+                (kind, kb_id, json.dumps(payload, ensure_ascii=False)),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_job(self, job_id: int, *, error: str | None = None) -> None:
+        """Mark a job done (or failed with ``error``)."""
+        with self.db.write() as conn:
+            conn.execute(
+                f"UPDATE jobs SET status = ?, error = ?, progress = 1, updated_at = {_NOW} "
+                "WHERE id = ?",
+                ("failed" if error else "done", error, job_id),
+            )
+
+    def list_jobs(self, kb_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Recent jobs, newest first."""
+        sql = "SELECT * FROM jobs"
+        params: list[Any] = []
+        if kb_id is not None:
+            sql += " WHERE kb_id = ?"
+            params.append(kb_id)
+        rows = self.db.conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
+        return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]

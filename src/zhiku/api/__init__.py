@@ -1,0 +1,1 @@
+"""The HTTP API: a FastAPI app over the ``Zhiku`` facade (``create_app(settings)``)."""

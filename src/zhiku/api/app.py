@@ -1,0 +1,89 @@
+"""The app factory: ``create_app(settings)``. Nothing happens at import time; the lifespan opens
+the database, the per-workspace facades and the ingestion worker, and closes them again."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from zhiku import __version__
+from zhiku.api.errors import install_error_handlers
+from zhiku.api.limits import BodySizeLimit
+from zhiku.api.metrics import Metrics, MetricsMiddleware
+from zhiku.api.routers import (
+    assistants,
+    chunks,
+    conversations,
+    documents,
+    feedback,
+    health,
+    jobs,
+    keys,
+    knowledge_bases,
+    metrics,
+    openai,
+    search,
+    users,
+    workspaces,
+)
+from zhiku.api.state import ApiState
+from zhiku.core.settings import Settings
+
+ROUTERS = (
+    health,
+    metrics,
+    users,
+    workspaces,
+    keys,
+    knowledge_bases,
+    documents,
+    jobs,
+    chunks,
+    search,
+    assistants,
+    conversations,
+    feedback,
+    openai,
+)
+
+
+def create_app(settings: Settings | None = None, *, worker: bool = True) -> FastAPI:
+    """Build the HTTP API. ``worker=False`` leaves queued jobs for another process (tests)."""
+    chosen = settings or Settings()
+    metrics_ = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = ApiState.open(chosen, metrics_)
+        app.state.api = state
+        if worker:
+            state.jobs.start()
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = FastAPI(
+        title="Zhiku API",
+        version=__version__,
+        description="Knowledge bases, documents, search, assistants and chat with citations; "
+        "an OpenAI-compatible chat endpoint per assistant.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    app.add_middleware(MetricsMiddleware, metrics=metrics_)
+    app.add_middleware(
+        BodySizeLimit,
+        request_limit=chosen.api_max_request_bytes,
+        upload_limit=chosen.api_max_upload_bytes,
+    )
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory ``uvicorn --factory`` calls in each worker process."""
+    return create_app(Settings())

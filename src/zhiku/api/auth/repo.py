@@ -1,0 +1,304 @@
+"""Data access for users, memberships, sessions and API keys (migration M005)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from zhiku.api.auth import secrets as sec
+from zhiku.api.auth.errors import Unauthorized
+from zhiku.api.auth.principal import ACCESS_LEVEL, ROLE_LEVEL, Principal
+from zhiku.core.errors import Conflict, InvalidInput, NotFound
+from zhiku.store.sqlite.db import Database
+
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(slots=True)
+class ApiKey:
+    """A stored key (never its secret)."""
+
+    id: int
+    workspace_id: int
+    prefix: str
+    name: str
+    access: str
+    kbs: list[str] | None
+    assistants: list[str] | None
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+@dataclass(slots=True)
+class Member:
+    """A user with their role in one workspace."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    created_at: str
+
+
+def _key(row: sqlite3.Row) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        workspace_id=row["workspace_id"],
+        prefix=row["prefix"],
+        name=row["name"],
+        access=row["access"],
+        kbs=None if row["kbs"] is None else json.loads(row["kbs"]),
+        assistants=None if row["assistants"] is None else json.loads(row["assistants"]),
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+class AuthRepo:
+    """Users, memberships, sessions and keys in the shared SQLite file."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- workspaces -----------------------------------------------------------------------
+    def workspace_name(self, workspace_id: int) -> str:
+        """The name of a workspace, or ``NotFound``."""
+        row = self.db.conn.execute(
+            "SELECT name FROM workspaces WHERE id = ?", (workspace_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound("workspace does not exist")
+        return str(row[0])
+
+    def create_workspace(self, name: str) -> int:
+        """A new workspace; ``Conflict`` when the name is taken."""
+        if not name.strip() or len(name) > 128:
+            raise InvalidInput("a workspace name is 1-128 characters")
+        try:
+            with self.db.write() as conn:
+                cur = conn.execute("INSERT INTO workspaces (name) VALUES (?)", (name,))
+                return int(cur.lastrowid or 0)
+        except sqlite3.IntegrityError as exc:
+            raise Conflict("that workspace name is taken") from exc
+
+    def workspace_id(self, name: str) -> int | None:
+        """The id of workspace ``name``, if it exists."""
+        row = self.db.conn.execute("SELECT id FROM workspaces WHERE name = ?", (name,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def user_workspaces(self, user_id: int) -> list[dict[str, Any]]:
+        """The workspaces a user belongs to, with the role in each."""
+        rows = self.db.conn.execute(
+            "SELECT w.id, w.name, m.role, w.created_at FROM memberships m JOIN workspaces w "
+            "ON w.id = m.workspace_id WHERE m.user_id = ? ORDER BY w.id",
+            (user_id,),
+        )
+        return [dict(r) for r in rows]
+
+    # -- users ----------------------------------------------------------------------------
+    def create_user(self, email: str, password: str, name: str = "") -> int:
+        """A new user; ``Conflict`` when the e-mail is taken."""
+        if len(password) < 8:
+            raise InvalidInput("a password has at least 8 characters")
+        try:
+            with self.db.write() as conn:
+                cur = conn.execute(
+                    "INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)",
+                    (email, name, sec.hash_password(password)),
+                )
+                return int(cur.lastrowid or 0)
+        except sqlite3.IntegrityError as exc:
+            raise Conflict("a user with that e-mail already exists") from exc
+
+    def user_id(self, email: str) -> int | None:
+        """The id of the user with this e-mail."""
+        row = self.db.conn.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def set_role(self, user_id: int, workspace_id: int, role: str) -> None:
+        """Add a user to a workspace with ``role``, or change their role."""
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO memberships (user_id, workspace_id, role) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_id, workspace_id) DO UPDATE SET role = excluded.role",
+                (user_id, workspace_id, role),
+            )
+
+    def member(self, workspace_id: int, user_id: int) -> Member:
+        """One member of the workspace, or ``NotFound`` (users of other workspaces included)."""
+        row = self.db.conn.execute(
+            "SELECT u.id, u.email, u.name, m.role, u.created_at FROM memberships m JOIN users u "
+            "ON u.id = m.user_id WHERE m.workspace_id = ? AND u.id = ?",
+            (workspace_id, user_id),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"user {user_id} does not exist")
+        return Member(**dict(row))
+
+    def members(self, workspace_id: int) -> list[Member]:
+        """Every member of the workspace."""
+        rows = self.db.conn.execute(
+            "SELECT u.id, u.email, u.name, m.role, u.created_at FROM memberships m JOIN users u "
+            "ON u.id = m.user_id WHERE m.workspace_id = ? ORDER BY u.id",
+            (workspace_id,),
+        )
+        return [Member(**dict(r)) for r in rows]
+
+    def remove_member(self, workspace_id: int, user_id: int) -> None:
+        """Take a user out of the workspace and end their sessions there."""
+        with self.db.write() as conn:
+            conn.execute(
+                "DELETE FROM memberships WHERE workspace_id = ? AND user_id = ?",
+                (workspace_id, user_id),
+            )
+            conn.execute(
+                "DELETE FROM sessions WHERE workspace_id = ? AND user_id = ?",
+                (workspace_id, user_id),
+            )
+
+    def owners(self, workspace_id: int) -> int:
+        """How many owners the workspace has."""
+        return int(
+            self.db.conn.execute(
+                "SELECT count(*) FROM memberships WHERE workspace_id = ? AND role = 'owner'",
+                (workspace_id,),
+            ).fetchone()[0]
+        )
+
+    # -- sessions -------------------------------------------------------------------------
+    def login(self, email: str, password: str, workspace: str | None, hours: float) -> str:
+        """A session token for the user in ``workspace`` (default: their first one)."""
+        row = self.db.conn.execute(
+            "SELECT id, password_hash FROM users WHERE email = ?", (email,)
+        ).fetchone()
+        if row is None:
+            sec.verify_password(sec.hash_password("timing-equaliser"), password)
+            raise Unauthorized("wrong e-mail or password")
+        if not sec.verify_password(row["password_hash"], password):
+            raise Unauthorized("wrong e-mail or password")
+        spaces = self.user_workspaces(int(row["id"]))
+        chosen = [w for w in spaces if workspace is None or w["name"] == workspace]
+        if not chosen:
+            raise Unauthorized("the user is not a member of that workspace")
+        token = sec.new_session_token()
+        expires = _iso(datetime.now(UTC) + timedelta(hours=hours))
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO sessions (token_hash, user_id, workspace_id, expires_at) "
+                "VALUES (?, ?, ?, ?)",
+                (sec.sha256(token), row["id"], chosen[0]["id"], expires),
+            )
+        return token
+
+    def logout(self, token: str) -> None:
+        """End a session."""
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM sessions WHERE token_hash = ?", (sec.sha256(token),))
+
+    # -- keys -----------------------------------------------------------------------------
+    def create_key(
+        self,
+        workspace_id: int,
+        *,
+        name: str,
+        access: str,
+        kbs: list[str] | None,
+        assistants: list[str] | None,
+        created_by: int | None,
+    ) -> tuple[ApiKey, str]:
+        """A new key: the stored record and the secret, which is shown this once."""
+        prefix, key = sec.new_api_key()
+        with self.db.write() as conn:
+            cur = conn.execute(
+                "INSERT INTO api_keys (workspace_id, prefix, key_hash, name, access, kbs, "
+                "assistants, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    workspace_id,
+                    prefix,
+                    sec.sha256(key),
+                    name,
+                    access,
+                    None if kbs is None else json.dumps(kbs, ensure_ascii=False),
+                    None if assistants is None else json.dumps(assistants, ensure_ascii=False),
+                    created_by,
+                ),
+            )
+            key_id = int(cur.lastrowid or 0)
+        return self.get_key(workspace_id, key_id), key
+
+    def get_key(self, workspace_id: int, key_id: int) -> ApiKey:
+        """A key of this workspace, or ``NotFound``."""
+        row = self.db.conn.execute(
+            "SELECT * FROM api_keys WHERE id = ? AND workspace_id = ?", (key_id, workspace_id)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"key {key_id} does not exist")
+        return _key(row)
+
+    def list_keys(self, workspace_id: int) -> list[ApiKey]:
+        """Every key of the workspace, revoked ones included."""
+        rows = self.db.conn.execute(
+            "SELECT * FROM api_keys WHERE workspace_id = ? ORDER BY id", (workspace_id,)
+        )
+        return [_key(r) for r in rows]
+
+    def revoke_key(self, workspace_id: int, key_id: int) -> ApiKey:
+        """Revoke a key; it stops working at once."""
+        with self.db.write() as conn:
+            conn.execute(
+                f"UPDATE api_keys SET revoked_at = coalesce(revoked_at, {_NOW}) "
+                "WHERE id = ? AND workspace_id = ?",
+                (key_id, workspace_id),
+            )
+        return self.get_key(workspace_id, key_id)
+
+    def touch_key(self, key_id: int) -> None:
+        """Record that a key was just used."""
+        with self.db.write() as conn:
+            conn.execute(f"UPDATE api_keys SET last_used_at = {_NOW} WHERE id = ?", (key_id,))
+
+    # -- authentication -------------------------------------------------------------------
+    def authenticate(self, token: str) -> Principal:
+        """The principal behind a bearer token, or ``Unauthorized``."""
+        if token.startswith(sec.SESSION_PREFIX + "_"):
+            return self._session(token)
+        prefix = sec.split_api_key(token)
+        row = None
+        if prefix is not None:
+            row = self.db.conn.execute(
+                "SELECT * FROM api_keys WHERE prefix = ?", (prefix,)
+            ).fetchone()
+        if row is None or not sec.same(row["key_hash"], sec.sha256(token)):
+            raise Unauthorized("invalid API key")
+        if row["revoked_at"] is not None:
+            raise Unauthorized("this API key was revoked")
+        key = _key(row)
+        return Principal(
+            workspace_id=key.workspace_id,
+            level=ACCESS_LEVEL[key.access],
+            key_id=key.id,
+            kbs=None if key.kbs is None else frozenset(key.kbs),
+            assistants=None if key.assistants is None else frozenset(key.assistants),
+        )
+
+    def _session(self, token: str) -> Principal:
+        row = self.db.conn.execute(
+            "SELECT s.user_id, s.workspace_id, s.expires_at, m.role FROM sessions s "
+            "JOIN memberships m ON m.user_id = s.user_id AND m.workspace_id = s.workspace_id "
+            "WHERE s.token_hash = ?",
+            (sec.sha256(token),),
+        ).fetchone()
+        if row is None or row["expires_at"] < _iso(datetime.now(UTC)):
+            raise Unauthorized("invalid or expired session")
+        return Principal(
+            workspace_id=row["workspace_id"], level=ROLE_LEVEL[row["role"]], user_id=row["user_id"]
+        )

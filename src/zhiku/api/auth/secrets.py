@@ -1,0 +1,67 @@
+"""Password hashing (argon2id) and bearer secrets (API keys, session tokens).
+
+Passwords are low-entropy and chosen by people, so they get a slow, salted, memory-hard hash.
+API keys and session tokens are 256-bit random strings: nobody can brute-force a preimage of
+their SHA-256, so a fast hash is as safe here and keeps checking a key to microseconds on every
+request (argon2 would add tens of milliseconds to each call).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+KEY_PREFIX = "zk"
+SESSION_PREFIX = "zks"
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` (salt and parameters included)."""
+    return _hasher().hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """Whether ``password`` matches the stored argon2 hash."""
+    try:
+        return _hasher().verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def sha256(secret: str) -> str:
+    """Hex SHA-256 of a high-entropy secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    """Constant-time string comparison."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def new_api_key() -> tuple[str, str]:
+    """``(prefix, key)``: the key is ``zk_<prefix>_<secret>``, the prefix finds it in the table."""
+    prefix = secrets.token_hex(6)
+    return prefix, f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def split_api_key(key: str) -> str | None:
+    """The prefix of an API key, or None when ``key`` is not shaped like one."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 12:
+        return None
+    return parts[1]
+
+
+def new_session_token() -> str:
+    """A random session bearer token."""
+    return f"{SESSION_PREFIX}_{secrets.token_urlsafe(32)}"

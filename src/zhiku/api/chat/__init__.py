@@ -1,0 +1,1 @@
+"""Assistants, conversations and chat as the API needs them, behind one seam (``ChatBackend``)."""

@@ -1,0 +1,50 @@
+"""FastAPI dependencies: the app state, the caller, and their facade."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from zhiku.api.auth.errors import Unauthorized
+from zhiku.api.auth.principal import Principal
+from zhiku.api.state import ApiState
+from zhiku.service import Zhiku
+
+_bearer = HTTPBearer(auto_error=False, description="An API key (zk_…) or a session token (zks_…)")
+
+
+def get_state(request: Request) -> ApiState:
+    """The running app's state."""
+    state: ApiState = request.app.state.api
+    return state
+
+
+State = Annotated[ApiState, Depends(get_state)]
+
+
+def get_principal(
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Authenticate the bearer token, apply the caller's rate limit, record key use."""
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("send 'Authorization: Bearer <API key or session token>'")
+    principal = state.auth.authenticate(credentials.credentials)
+    state.limiter.hit(principal.rate_key)
+    if principal.key_id is not None:
+        state.touch_key(principal.key_id)
+    return principal
+
+
+Caller = Annotated[Principal, Depends(get_principal)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_zhiku(state: State, caller: Caller) -> Zhiku:
+    """The facade of the caller's workspace."""
+    return state.services.get(caller.workspace_id)
+
+
+Service = Annotated[Zhiku, Depends(get_zhiku)]

@@ -1,0 +1,56 @@
+"""Original bytes of uploaded and fetched files, kept by content hash for download and re-index."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+
+from zhiku.core.errors import NotFound
+from zhiku.store.sqlite.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """One stored file."""
+
+    sha256: str
+    content_type: str
+    data: bytes
+
+
+def digest(data: bytes) -> str:
+    """The content hash the pipeline records as ``documents.content_hash``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def put(conn: sqlite3.Connection, data: bytes, content_type: str) -> str:
+    """Store ``data`` (inside the caller's write transaction); returns its hash."""
+    sha = digest(data)
+    conn.execute(
+        "INSERT OR IGNORE INTO originals (sha256, size_bytes, content_type, data) "
+        "VALUES (?, ?, ?, ?)",
+        (sha, len(data), content_type or "application/octet-stream", data),
+    )
+    return sha
+
+
+def get(db: Database, sha: str) -> Original:
+    """The stored file with this hash, or ``NotFound``."""
+    row = db.conn.execute(
+        "SELECT sha256, content_type, data FROM originals WHERE sha256 = ?", (sha,)
+    ).fetchone()
+    if row is None:
+        raise NotFound("the original file is not stored")
+    return Original(row[0], row[1], bytes(row[2]))
+
+
+def collect(db: Database, sha: str) -> None:
+    """Delete a stored file once no document and no unfinished job refers to it."""
+    with db.write() as conn:
+        conn.execute(
+            "DELETE FROM originals WHERE sha256 = ?1 AND NOT EXISTS "
+            "(SELECT 1 FROM documents WHERE content_hash = ?1) AND NOT EXISTS "
+            "(SELECT 1 FROM jobs WHERE status IN ('queued', 'running') AND instr(payload, ?1))",
+            (sha,),
+        )

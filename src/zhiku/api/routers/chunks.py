@@ -1,0 +1,96 @@
+"""Chunks: list a document's, view one, edit its text, disable or enable it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from zhiku.api import edits
+from zhiku.api.auth.principal import Level
+from zhiku.api.deps import Caller, Service, State
+from zhiku.api.schemas import ERRORS, Id, Request
+from zhiku.core.errors import NotFound
+from zhiku.service import Zhiku
+from zhiku.store.records import Chunk
+
+router = APIRouter(tags=["chunks"], responses=ERRORS)
+
+
+class ChunkOut(BaseModel):
+    """A stored chunk."""
+
+    id: int
+    document_id: int
+    ord: int
+    text: str
+    heading_path: list[str]
+    page: int | None
+    token_count: int
+    parent_id: int | None
+    searchable: bool
+    enabled: bool
+    metadata: dict[str, Any]
+
+
+class ChunkPatch(Request):
+    """New text (re-indexed at once, re-embedded in the background) and/or enablement."""
+
+    text: str | None = Field(default=None, min_length=1, max_length=100_000)
+    enabled: bool | None = None
+
+
+def chunk_out(chunk: Chunk) -> ChunkOut:
+    """Wire form of a chunk."""
+    return ChunkOut(
+        id=chunk.id,
+        document_id=chunk.document_id,
+        ord=chunk.ord,
+        text=chunk.text,
+        heading_path=chunk.heading_path,
+        page=chunk.page,
+        token_count=chunk.token_count,
+        parent_id=chunk.parent_id,
+        searchable=chunk.searchable,
+        enabled=chunk.enabled,
+        metadata=chunk.metadata,
+    )
+
+
+def _chunk(zk: Zhiku, kb: str, chunk_id: Id) -> Chunk:
+    target = zk.kb(kb)
+    chunk = zk.store.get_chunks([chunk_id]).get(chunk_id)
+    if chunk is None or chunk.kb_id != target.id:
+        raise NotFound(f"chunk {chunk_id} does not exist")
+    return chunk
+
+
+@router.get("/v1/kbs/{kb}/documents/{doc_id}/chunks", response_model=list[ChunkOut])
+def list_chunks(kb: str, doc_id: Id, caller: Caller, zk: Service) -> list[ChunkOut]:
+    """A document's chunks, in order."""
+    caller.check_kb(kb)
+    return [chunk_out(c) for c in zk.chunks(kb, doc_id)]
+
+
+@router.get("/v1/kbs/{kb}/chunks/{chunk_id}", response_model=ChunkOut)
+def get_chunk(kb: str, chunk_id: Id, caller: Caller, zk: Service) -> ChunkOut:
+    """One chunk."""
+    caller.check_kb(kb)
+    return chunk_out(_chunk(zk, kb, chunk_id))
+
+
+@router.patch("/v1/kbs/{kb}/chunks/{chunk_id}", response_model=ChunkOut)
+def update_chunk(
+    kb: str, chunk_id: Id, body: ChunkPatch, caller: Caller, zk: Service, state: State
+) -> ChunkOut:
+    """Edit a chunk's text and/or disable it (disabled chunks never appear in search)."""
+    caller.check_kb(kb, Level.WRITE)
+    chunk = _chunk(zk, kb, chunk_id)
+    if body.text is not None and body.text != chunk.text:
+        edits.set_chunk_text(state.db, chunk, body.text)
+        if chunk.searchable:
+            state.jobs.submit_embed(zk.kb(kb))
+    if body.enabled is not None and body.enabled != chunk.enabled:
+        edits.set_chunk_enabled(state.db, chunk, body.enabled)
+    return chunk_out(_chunk(zk, kb, chunk_id))

@@ -1,0 +1,221 @@
+"""Documents: upload (multipart, one or many files), ingest from a URL, status, metadata and
+tags, re-index, delete, download of the original."""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePath
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import BaseModel, Field, HttpUrl
+
+from zhiku.api import edits, originals
+from zhiku.api.auth.principal import Level
+from zhiku.api.deps import Caller, Service, State
+from zhiku.api.jobs import Upload
+from zhiku.api.routers.jobs import JobOut, job_out
+from zhiku.api.schemas import ERRORS, Deleted, Id, Request
+from zhiku.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from zhiku.service import Zhiku
+from zhiku.store.records import Document
+
+router = APIRouter(tags=["documents"], responses=ERRORS)
+MAX_FILES = 1000
+
+
+class DocumentOut(BaseModel):
+    """A document and its processing state (parsed → ready, or error)."""
+
+    id: int
+    kb: str
+    source: str
+    title: str | None
+    content_hash: str
+    format: str
+    size_bytes: int
+    status: str
+    error: str | None
+    chunk_count: int
+    metadata: dict[str, Any]
+    tags: list[str]
+    created_at: str
+    updated_at: str
+
+
+class UrlIn(Request):
+    """A URL to fetch and ingest (public addresses only, unless allow-listed)."""
+
+    url: HttpUrl
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocumentPatch(Request):
+    """New metadata (replaces it) and/or tags."""
+
+    metadata: dict[str, Any] | None = None
+    tags: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=200)
+
+
+def doc_out(kb: str, doc: Document) -> DocumentOut:
+    """Wire form of a document."""
+    tags = doc.metadata.get("tags")
+    return DocumentOut(
+        id=doc.id,
+        kb=kb,
+        source=doc.source,
+        title=doc.title,
+        content_hash=doc.content_hash,
+        format=doc.format,
+        size_bytes=doc.size_bytes,
+        status=doc.status,
+        error=doc.error,
+        chunk_count=doc.chunk_count,
+        metadata=doc.metadata,
+        tags=[str(t) for t in tags] if isinstance(tags, list) else [],
+        created_at=doc.created_at,
+        updated_at=doc.updated_at,
+    )
+
+
+def _document(zk: Zhiku, kb: str, doc_id: Id) -> Document:
+    return zk.document(kb, doc_id)
+
+
+def _metadata(raw: str | None, tags: str | None) -> dict[str, Any]:
+    meta: Any = {}
+    if raw:
+        try:
+            meta = json.loads(raw)
+        except ValueError as exc:
+            raise InvalidInput("metadata must be a JSON object") from exc
+        if not isinstance(meta, dict):
+            raise InvalidInput("metadata must be a JSON object")
+    if tags:
+        meta["tags"] = [t.strip() for t in tags.split(",") if t.strip()]
+    return meta
+
+
+def _filename(name: str | None, n: int) -> str:
+    base = PurePath((name or "").replace("\\", "/")).name.strip()
+    if not base or base in (".", ".."):
+        return f"upload-{n}.bin"
+    return base[:255]
+
+
+@router.get("/v1/kbs/{kb}/documents", response_model=list[DocumentOut])
+def list_documents(
+    kb: str, caller: Caller, zk: Service, status: str | None = None
+) -> list[DocumentOut]:
+    """Documents of a knowledge base (optionally one status: parsed, ready, error)."""
+    caller.check_kb(kb)
+    return [doc_out(kb, d) for d in zk.documents(kb, status)]
+
+
+@router.post("/v1/kbs/{kb}/documents", response_model=JobOut, status_code=202)
+def upload(
+    kb: str,
+    caller: Caller,
+    zk: Service,
+    state: State,
+    files: Annotated[list[UploadFile], File(description="One or many files.")],
+    metadata: Annotated[str | None, Form(description="JSON object for every file.")] = None,
+    tags: Annotated[str | None, Form(description="Comma-separated tags.")] = None,
+) -> JobOut:
+    """Upload files; they are stored, then ingested in the background (poll the job)."""
+    caller.check_kb(kb, Level.WRITE)
+    target = zk.kb(kb)
+    if not files:
+        raise InvalidInput("send at least one file")
+    if len(files) > MAX_FILES:
+        raise InvalidInput(f"at most {MAX_FILES} files per request")
+    meta = _metadata(metadata, tags)
+    limit = state.settings.max_file_bytes
+    uploads: list[Upload] = []
+    for n, up in enumerate(files, start=1):
+        data = up.file.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLarge(f"'{_filename(up.filename, n)}' is over {limit:,} bytes")
+        uploads.append(
+            Upload(_filename(up.filename, n), data, up.content_type or "application/octet-stream")
+        )
+    job_id = state.jobs.submit_uploads(target, uploads, meta)
+    return job_out(state.jobs.get(caller.workspace_id, job_id))
+
+
+@router.post("/v1/kbs/{kb}/documents/url", response_model=JobOut, status_code=202)
+def ingest_url(kb: str, body: UrlIn, caller: Caller, zk: Service, state: State) -> JobOut:
+    """Fetch a URL in the background and ingest it (internal addresses are refused)."""
+    caller.check_kb(kb, Level.WRITE)
+    target = zk.kb(kb)
+    url = str(body.url)
+    parts = body.url
+    state.policy.resolve(parts.host or "", parts.port or 80)  # refuse early; re-checked on fetch
+    job_id = state.jobs.submit_url(target, url, body.metadata)
+    return job_out(state.jobs.get(caller.workspace_id, job_id))
+
+
+@router.get("/v1/kbs/{kb}/documents/{doc_id}", response_model=DocumentOut)
+def get_document(kb: str, doc_id: Id, caller: Caller, zk: Service) -> DocumentOut:
+    """One document: status, error, counts, metadata."""
+    caller.check_kb(kb)
+    return doc_out(kb, _document(zk, kb, doc_id))
+
+
+@router.patch("/v1/kbs/{kb}/documents/{doc_id}", response_model=DocumentOut)
+def update_document(
+    kb: str, doc_id: Id, body: DocumentPatch, caller: Caller, zk: Service, state: State
+) -> DocumentOut:
+    """Replace metadata and/or tags (filters see them at once)."""
+    caller.check_kb(kb, Level.WRITE)
+    doc = _document(zk, kb, doc_id)
+    meta = dict(doc.metadata if body.metadata is None else body.metadata)
+    if body.tags is not None:
+        meta["tags"] = body.tags
+    edits.set_document_metadata(state.db, doc.id, meta)
+    return doc_out(kb, _document(zk, kb, doc_id))
+
+
+@router.delete("/v1/kbs/{kb}/documents/{doc_id}", response_model=Deleted)
+def delete_document(kb: str, doc_id: Id, caller: Caller, zk: Service, state: State) -> Deleted:
+    """Delete a document with its chunks, vectors and full-text rows."""
+    caller.check_kb(kb, Level.WRITE)
+    doc = zk.delete_document(kb, _document(zk, kb, doc_id).id)
+    originals.collect(state.db, doc.content_hash)
+    return Deleted()
+
+
+@router.post("/v1/kbs/{kb}/documents/{doc_id}/reindex", response_model=JobOut, status_code=202)
+def reindex(kb: str, doc_id: Id, caller: Caller, zk: Service, state: State) -> JobOut:
+    """Parse and chunk again from the stored original (with the current settings).
+
+    The re-indexed document gets a new id; the job's ``files`` name it.
+    """
+    caller.check_kb(kb, Level.WRITE)
+    doc = _document(zk, kb, doc_id)
+    originals.get(state.db, doc.content_hash)  # NotFound when there is nothing to re-read
+    job_id = state.jobs.submit_reindex(zk.kb(kb), doc.source, doc.content_hash, doc.metadata)
+    return job_out(state.jobs.get(caller.workspace_id, job_id))
+
+
+@router.get(
+    "/v1/kbs/{kb}/documents/{doc_id}/original",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def download(kb: str, doc_id: Id, caller: Caller, zk: Service, state: State) -> Response:
+    """The original file as it was uploaded or fetched."""
+    caller.check_kb(kb)
+    doc = _document(zk, kb, doc_id)
+    try:
+        original = originals.get(state.db, doc.content_hash)
+    except NotFound:
+        raise NotFound("this document's original file is not stored") from None
+    name = PurePath(doc.source).name or "document"
+    disposition = f"attachment; filename*=UTF-8''{quote(name)}"
+    return Response(
+        original.data,
+        media_type=original.content_type,
+        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+    )

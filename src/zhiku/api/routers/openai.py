@@ -1,0 +1,244 @@
+"""OpenAI-compatible endpoints: ``GET /v1/models`` lists the assistants a key may use,
+``POST /v1/chat/completions`` answers with one (``model`` = assistant slug).
+
+Citations ride in an extra ``citations`` field (on the completion, and on the last streamed
+chunk) that plain OpenAI clients ignore. Conversation state is the client's: the last user
+message is the question, the earlier user/assistant turns are its history (follow-ups are
+rewritten from them), and nothing is stored but the accounting (model calls, usage). A reasoning
+model's thinking streams as ``reasoning_content`` deltas (the DeepSeek convention).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from zhiku.api.chat.types import ChatEvent, ChatRequest, Turn
+from zhiku.api.deps import Caller, State
+from zhiku.api.routers.assistants import may_use, visible_assistant
+from zhiku.api.routers.conversations import CitationOut, finish, started
+from zhiku.api.schemas import ERRORS
+from zhiku.core.errors import InvalidInput, ZhikuError
+
+router = APIRouter(tags=["openai"], responses=ERRORS)
+
+
+class ContentPart(BaseModel):
+    """A part of a multi-part message (only text parts are read)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    """An OpenAI chat message."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "user", "assistant", "tool", "developer", "function"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        """The message's text."""
+        if isinstance(self.content, list):
+            return "".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    """``include_usage`` adds a final chunk with token counts."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = False
+
+
+class CompletionIn(BaseModel):
+    """The OpenAI request. Unknown fields are ignored, not refused: OpenAI clients send
+    sampling options and new fields this server does not use (the one exception to
+    ``extra="forbid"``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1, max_length=64)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=500)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+
+
+class ModelOut(BaseModel):
+    """An assistant, as an OpenAI model."""
+
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    """The models (assistants) a key may use."""
+
+    object: Literal["list"] = "list"
+    data: list[ModelOut]
+
+
+class AssistantMessage(BaseModel):
+    """The answer."""
+
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    """The one choice."""
+
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: str = "stop"
+
+
+class CompletionUsage(BaseModel):
+    """Token counts of the model calls behind the answer (estimated for extractive answers)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class CompletionOut(BaseModel):
+    """An OpenAI chat completion, plus ``citations``."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: CompletionUsage
+    citations: list[CitationOut]
+    refused: bool
+
+
+def _epoch(iso: str) -> int:
+    try:
+        return int(time.mktime(time.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S")))
+    except ValueError:
+        return 0
+
+
+@router.get("/v1/models", response_model=ModelList)
+def list_models(caller: Caller, state: State) -> ModelList:
+    """Assistants this key may chat with."""
+    owner = f"workspace-{caller.workspace_id}"
+    return ModelList(
+        data=[
+            ModelOut(id=a.slug, created=_epoch(a.created_at), owned_by=owner)
+            for a in state.chat.list_assistants(caller.workspace_id)
+            if may_use(caller, a)
+        ]
+    )
+
+
+def _question(body: CompletionIn) -> tuple[str, list[Turn]]:
+    turns = [Turn(m.role, m.text()) for m in body.messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user" or not turns[-1].content.strip():
+        raise InvalidInput("the last message must be a non-empty user message")
+    return turns[-1].content, turns[:-1]
+
+
+def _chunk(cid: str, created: int, model: str, delta: dict[str, Any], **extra: Any) -> str:
+    body = {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": extra.pop("finish", None)}],
+        **extra,
+    }
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+
+def _stream(
+    events: Iterator[ChatEvent], cid: str, created: int, model: str, include_usage: bool
+) -> Iterator[str]:
+    yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
+    try:
+        for event in events:
+            if event.result is None:
+                if event.reasoning:
+                    yield _chunk(cid, created, model, {"reasoning_content": event.reasoning})
+                else:
+                    yield _chunk(cid, created, model, {"content": event.token})
+                continue
+            r = event.result
+            cites = [CitationOut(**c).model_dump() for c in r.citations]
+            yield _chunk(cid, created, model, {}, finish="stop", citations=cites,
+                         refused=r.refused)
+            if include_usage:
+                usage = {
+                    "prompt_tokens": r.usage.input_tokens,
+                    "completion_tokens": r.usage.output_tokens,
+                    "total_tokens": r.usage.input_tokens + r.usage.output_tokens,
+                }
+                body = {"id": cid, "object": "chat.completion.chunk", "created": created,
+                        "model": model, "choices": [], "usage": usage}
+                yield f"data: {json.dumps(body)}\n\n"
+    except ZhikuError as exc:
+        yield f"data: {json.dumps({'error': {'type': exc.kind, 'message': exc.message}})}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+@router.post(
+    "/v1/chat/completions",
+    response_model=CompletionOut,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def chat_completions(
+    body: CompletionIn, caller: Caller, state: State
+) -> CompletionOut | StreamingResponse:
+    """Answer the last user message with the assistant named by ``model``."""
+    visible_assistant(state, caller, body.model)
+    question, history = _question(body)
+    request = ChatRequest(
+        workspace_id=caller.workspace_id,
+        assistant=body.model,
+        message=question,
+        history=history,
+        store=False,
+        key_id=caller.key_id,
+        user_id=caller.user_id,
+        endpoint="openai",
+    )
+    events = started(state.chat.chat(request))
+    cid = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if body.stream:
+        include = bool(body.stream_options and body.stream_options.include_usage)
+        return StreamingResponse(
+            _stream(events, cid, created, body.model, include),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+        )
+    result = finish(events)
+    u = result.usage
+    return CompletionOut(
+        id=cid,
+        created=created,
+        model=body.model,
+        choices=[Choice(message=AssistantMessage(content=result.answer))],
+        usage=CompletionUsage(
+            prompt_tokens=u.input_tokens,
+            completion_tokens=u.output_tokens,
+            total_tokens=u.input_tokens + u.output_tokens,
+        ),
+        citations=[CitationOut(**c) for c in result.citations],
+        refused=result.refused,
+    )

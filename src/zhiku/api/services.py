@@ -1,0 +1,50 @@
+"""One ``Zhiku`` facade per workspace, opened on first use and shared by requests and jobs."""
+
+from __future__ import annotations
+
+import threading
+
+from zhiku.core.settings import Settings
+from zhiku.service import Zhiku
+from zhiku.store.sqlite.db import Database
+
+
+class Workspaces:
+    """Caches the per-workspace facades (each is bound to one workspace)."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self._settings = settings
+        self._db = db
+        self._open: dict[int, Zhiku] = {}
+        self._lock = threading.Lock()
+
+    def get(self, workspace_id: int) -> Zhiku:
+        """The facade of workspace ``workspace_id`` (which must exist)."""
+        zk = self._open.get(workspace_id)
+        if zk is not None:
+            return zk
+        with self._lock:
+            zk = self._open.get(workspace_id)
+            if zk is None:
+                row = self._db.conn.execute(
+                    "SELECT name FROM workspaces WHERE id = ?", (workspace_id,)
+                ).fetchone()
+                if row is None:
+                    raise KeyError(workspace_id)
+                zk = Zhiku(self._settings, workspace=row[0])
+                self._open[workspace_id] = zk
+            return zk
+
+    def forget(self, workspace_id: int) -> None:
+        """Close and drop a facade (its workspace was deleted)."""
+        with self._lock:
+            zk = self._open.pop(workspace_id, None)
+        if zk is not None:
+            zk.close()
+
+    def close(self) -> None:
+        """Close every facade."""
+        with self._lock:
+            opened, self._open = list(self._open.values()), {}
+        for zk in opened:
+            zk.close()

@@ -1,0 +1,153 @@
+"""Fetching a URL for ingestion without letting callers reach internal addresses (SSRF).
+
+Every hop (the first URL and each redirect) is resolved with DNS, and every address it resolves
+to must be public: loopback, private, link-local (cloud metadata at 169.254.169.254 included),
+carrier-grade NAT, multicast, reserved and unspecified addresses are refused unless the
+allow-list names the host, the host:port, or a CIDR range holding the address. The request then
+connects to the address that was checked (the Host header and TLS SNI keep the name), so a DNS
+answer that changes between check and connect (rebinding) cannot slip through.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from zhiku.core.errors import InvalidInput, PayloadTooLarge
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+
+
+class BlockedAddress(InvalidInput):
+    """The URL resolves to an address that ingestion may not reach."""
+
+    kind = "blocked_url"
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A fetched resource."""
+
+    url: str
+    data: bytes
+    content_type: str
+
+
+def is_internal(addr: IPAddress) -> bool:
+    """Whether ``addr`` is anything but a public unicast address."""
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return is_internal(addr.ipv4_mapped)
+    return (
+        addr in _METADATA
+        or addr.is_loopback
+        or addr.is_private
+        or addr.is_link_local
+        or addr.is_multicast
+        or addr.is_reserved
+        or addr.is_unspecified
+        or (isinstance(addr, ipaddress.IPv4Address) and addr in _CGNAT)
+    )
+
+
+class UrlPolicy:
+    """Decides which resolved addresses a fetch may connect to."""
+
+    def __init__(self, allowlist: Sequence[str] = ()) -> None:
+        self._hosts: set[str] = set()
+        self._nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for entry in allowlist:
+            try:
+                self._nets.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                self._hosts.add(entry.lower())
+
+    def allowed(self, host: str, port: int, addr: IPAddress) -> bool:
+        """Whether connecting to ``addr`` for ``host:port`` is permitted."""
+        if not is_internal(addr):
+            return True
+        host = host.lower()
+        if host in self._hosts or f"{host}:{port}" in self._hosts:
+            return True
+        if f"{addr}:{port}" in self._hosts or str(addr) in self._hosts:
+            return True
+        return any(addr in net for net in self._nets)
+
+    def resolve(self, host: str, port: int) -> IPAddress:
+        """The first address of ``host``, after checking every address it resolves to."""
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise InvalidInput(f"cannot resolve host '{host}'") from exc
+        addrs = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+        if not addrs:
+            raise InvalidInput(f"cannot resolve host '{host}'")
+        for addr in addrs:
+            if not self.allowed(host, port, addr):
+                raise BlockedAddress(f"refusing to fetch '{host}': it is an internal address")
+        return addrs[0]
+
+
+def fetch(
+    url: str,
+    policy: UrlPolicy,
+    *,
+    max_bytes: int,
+    max_redirects: int = 5,
+    timeout: float = 20.0,
+) -> Fetched:
+    """GET ``url`` under ``policy``, following redirects hop by hop; the body is size-capped."""
+    current = url
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        for _hop in range(max_redirects + 1):
+            parts = urlsplit(current)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise InvalidInput("only http and https URLs can be ingested")
+            if parts.username or parts.password:
+                raise InvalidInput("URLs with credentials are not accepted")
+            host = parts.hostname
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            addr = policy.resolve(host, port)
+            netloc = f"[{addr}]:{port}" if addr.version == 6 else f"{addr}:{port}"
+            pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+            host_header = host if parts.port is None else f"{host}:{parts.port}"
+            request = client.build_request(
+                "GET",
+                pinned,
+                headers={"Host": host_header, "User-Agent": "zhiku-ingest/1"},
+                extensions={"sni_hostname": host},
+            )
+            response = client.send(request, stream=True)
+            try:
+                if response.is_redirect:
+                    location = response.headers.get("location", "")
+                    if not location:
+                        raise InvalidInput("redirect without a Location header")
+                    current = urljoin(current, location)
+                    continue
+                if response.status_code >= 400:
+                    raise InvalidInput(f"the URL answered HTTP {response.status_code}")
+                data = _read_capped(response, max_bytes)
+                ctype = response.headers.get("content-type", "application/octet-stream")
+                return Fetched(current, data, ctype.split(";")[0].strip().lower())
+            finally:
+                response.close()
+    raise InvalidInput(f"more than {max_redirects} redirects")
+
+
+def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"the resource is over {max_bytes:,} bytes")
+    out = bytearray()
+    for piece in response.iter_bytes():
+        out += piece
+        if len(out) > max_bytes:
+            raise PayloadTooLarge(f"the resource is over {max_bytes:,} bytes")
+    return bytes(out)

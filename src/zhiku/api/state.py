@@ -1,0 +1,77 @@
+"""Everything one running app holds: settings, database, auth, facades, jobs, chat, limits."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from zhiku.api import ssrf
+from zhiku.api.auth.repo import AuthRepo
+from zhiku.api.chat.backend import EngineChat
+from zhiku.api.chat.types import ChatBackend
+from zhiku.api.jobs import Jobs
+from zhiku.api.limits import RateLimiter
+from zhiku.api.metrics import Metrics
+from zhiku.api.services import Workspaces
+from zhiku.core.settings import Settings
+from zhiku.store.sqlite.db import Database
+from zhiku.store.sqlite.migrations import migrate
+
+
+@dataclass(slots=True)
+class ApiState:
+    """Built by the lifespan, torn down with it."""
+
+    settings: Settings
+    db: Database
+    auth: AuthRepo
+    services: Workspaces
+    jobs: Jobs
+    chat: ChatBackend
+    limiter: RateLimiter
+    policy: ssrf.UrlPolicy
+    metrics: Metrics
+    key_touched: dict[int, float] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings, metrics: Metrics | None = None) -> ApiState:
+        """Open the database (migrating it) and wire the parts together."""
+        db = Database(settings.db_path)
+        migrate(db.conn)
+        services = Workspaces(settings, db)
+        policy = ssrf.UrlPolicy(settings.api_url_allowlist)
+
+        def fetcher(url: str) -> tuple[bytes, str, str]:
+            got = ssrf.fetch(
+                url,
+                policy,
+                max_bytes=settings.max_file_bytes,
+                max_redirects=settings.api_url_max_redirects,
+                timeout=settings.api_url_timeout,
+            )
+            return got.data, got.content_type, got.url
+
+        return cls(
+            settings=settings,
+            db=db,
+            auth=AuthRepo(db),
+            services=services,
+            jobs=Jobs(db, services, fetcher),
+            chat=EngineChat(db, services),
+            limiter=RateLimiter(settings.api_rate_limit_per_minute),
+            policy=policy,
+            metrics=metrics or Metrics(),
+        )
+
+    def touch_key(self, key_id: int) -> None:
+        """Record a key's use, at most once a minute per key (a write per request is waste)."""
+        now = time.monotonic()
+        if now - self.key_touched.get(key_id, -1e9) >= 60.0:
+            self.key_touched[key_id] = now
+            self.auth.touch_key(key_id)
+
+    def close(self) -> None:
+        """Stop the worker and close every connection."""
+        self.jobs.stop()
+        self.services.close()
+        self.db.close()

@@ -1,0 +1,1 @@
+"""Assistants (apps): stored, versioned configurations of knowledge bases, model and prompts."""

@@ -1,0 +1,149 @@
+"""Assistants and their published versions in SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from zhiku.apps.types import Assistant, AssistantConfig, slugify
+from zhiku.core.errors import Conflict, InvalidInput, NotFound
+from zhiku.store.sqlite.db import Database
+
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+
+class AssistantStore:
+    """Create, edit (the draft), publish (a new frozen version) and read assistants."""
+
+    def __init__(self, db: Database, workspace_id: int) -> None:
+        self._db = db
+        self._ws = workspace_id
+
+    def create(self, name: str, config: AssistantConfig, slug: str | None = None) -> Assistant:
+        """A new assistant with ``config`` as its draft."""
+        if not name.strip():
+            raise InvalidInput("an assistant needs a name")
+        slug = slug or slugify(name)
+        try:
+            with self._db.write() as conn:
+                conn.execute(
+                    "INSERT INTO assistants (workspace_id, slug, name, draft) VALUES (?, ?, ?, ?)",
+                    (self._ws, slug, name, config.model_dump_json()),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"assistant '{slug}' already exists") from exc
+        return self.get(slug)
+
+    def update(self, slug: str, **changes: Any) -> Assistant:
+        """Change fields of the draft (validated as a whole); published versions stay as is."""
+        current = self.get(slug)
+        name = changes.pop("name", None)
+        merged = current.draft.model_dump(mode="json")
+        if "retrieval" in changes and isinstance(changes["retrieval"], dict):
+            merged["retrieval"] = {**merged["retrieval"], **changes.pop("retrieval")}
+        merged.update(changes)
+        draft = AssistantConfig.model_validate(merged)
+        with self._db.write() as conn:
+            conn.execute(
+                f"UPDATE assistants SET draft = ?, name = COALESCE(?, name), updated_at = {_NOW} "
+                "WHERE id = ?",
+                (draft.model_dump_json(), name, current.id),
+            )
+        return self.get(slug)
+
+    def publish(self, slug: str, note: str | None = None) -> int:
+        """Freeze the draft as the next version and make it live; returns the version number."""
+        with self._db.write() as conn:
+            row = self._row(conn, slug)
+            version = int(conn.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM assistant_versions "
+                "WHERE assistant_id = ?",
+                (row["id"],),
+            ).fetchone()[0])
+            conn.execute(
+                "INSERT INTO assistant_versions (assistant_id, version, config, note) "
+                "VALUES (?, ?, ?, ?)",
+                (row["id"], version, row["draft"], note),
+            )
+            conn.execute(
+                f"UPDATE assistants SET published_version = ?, updated_at = {_NOW} WHERE id = ?",
+                (version, row["id"]),
+            )
+        return version
+
+    def delete(self, slug: str) -> None:
+        """Remove an assistant and its versions (its conversations stay, detached)."""
+        with self._db.write() as conn:
+            row = self._row(conn, slug)
+            conn.execute("DELETE FROM assistants WHERE id = ?", (row["id"],))
+
+    def versions(self, slug: str) -> list[dict[str, Any]]:
+        """The published versions, newest first: number, frozen configuration, note, date."""
+        row = self._row(self._db.conn, slug)
+        rows = self._db.conn.execute(
+            "SELECT version, config, note, created_at FROM assistant_versions "
+            "WHERE assistant_id = ? ORDER BY version DESC",
+            (row["id"],),
+        ).fetchall()
+        return [
+            {"version": r["version"], "note": r["note"], "created_at": r["created_at"],
+             "config": AssistantConfig.model_validate_json(r["config"])}
+            for r in rows
+        ]
+
+    def get(self, slug: str) -> Assistant:
+        """The assistant with this slug (or name)."""
+        return self._load(self._row(self._db.conn, slug))
+
+    def get_by_id(self, assistant_id: int) -> Assistant:
+        """The assistant with this id."""
+        row = self._db.conn.execute(
+            "SELECT * FROM assistants WHERE id = ? AND workspace_id = ?", (assistant_id, self._ws)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"assistant {assistant_id} does not exist")
+        return self._load(row)
+
+    def version(self, slug: str, version: int) -> AssistantConfig:
+        """The frozen configuration of one published version."""
+        row = self._db.conn.execute(
+            "SELECT v.config FROM assistant_versions v JOIN assistants a ON a.id = v.assistant_id "
+            "WHERE a.workspace_id = ? AND a.slug = ? AND v.version = ?",
+            (self._ws, slug, version),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"assistant '{slug}' has no version {version}")
+        return AssistantConfig.model_validate_json(row["config"])
+
+    def list(self) -> list[Assistant]:
+        """Every assistant of the workspace, by slug."""
+        rows = self._db.conn.execute(
+            "SELECT * FROM assistants WHERE workspace_id = ? ORDER BY slug", (self._ws,)
+        ).fetchall()
+        return [self._load(r) for r in rows]
+
+    def _row(self, conn: sqlite3.Connection, slug: str) -> sqlite3.Row:
+        row = conn.execute(
+            "SELECT * FROM assistants WHERE workspace_id = ? AND (slug = ? OR name = ?) "
+            "ORDER BY slug = ? DESC LIMIT 1",
+            (self._ws, slug, slug, slug),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"assistant '{slug}' does not exist")
+        return row
+
+    def _load(self, row: sqlite3.Row) -> Assistant:
+        published = None
+        if row["published_version"] is not None:
+            v = self._db.conn.execute(
+                "SELECT config FROM assistant_versions WHERE assistant_id = ? AND version = ?",
+                (row["id"], row["published_version"]),
+            ).fetchone()
+            published = AssistantConfig.model_validate(json.loads(v["config"]))
+        return Assistant(
+            id=row["id"], slug=row["slug"], name=row["name"],
+            draft=AssistantConfig.model_validate(json.loads(row["draft"])),
+            published_version=row["published_version"], published=published,
+            created_at=row["created_at"], updated_at=row["updated_at"],
+        )

@@ -1,0 +1,1 @@
+"""Conversations: stored multi-turn chats with assistants, and the accounting of model calls."""

@@ -1,0 +1,266 @@
+"""One chat turn: resolve the assistant, rewrite the follow-up, retrieve, answer, store.
+
+Messages are written only after the answer is complete; a failed or cancelled call writes
+nothing (a conversation created for that turn is removed again).
+
+An assistant without a model answers with the extractive answerer (no LLM) through the same
+path: the turn is stored, streamed (a few token events) and accounted for the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import asdict, dataclass
+
+from zhiku.answer.citations import MARKER_RE
+from zhiku.answer.extractive import ExtractiveAnswerer
+from zhiku.answer.grounded import AnswerEvent, GroundedAnswer
+from zhiku.answer.llm import LLMAnswerer, LLMAnswerOptions
+from zhiku.answer.rewrite import rewrite_question
+from zhiku.apps.store import AssistantStore
+from zhiku.apps.types import EXTRACTIVE, Assistant, AssistantConfig, RetrievalConfig
+from zhiku.chat.accounting import CallContext, CallLog
+from zhiku.chat.store import ConversationStore
+from zhiku.core.errors import InvalidInput
+from zhiku.models.llm.errors import Cancelled
+from zhiku.models.llm.fallback import FallbackChatModel
+from zhiku.models.llm.metered import MeteredChatModel
+from zhiku.models.llm.providers import ProviderRegistry
+from zhiku.models.llm.types import CallRecord, CancelToken, ChatModel, Message, Usage
+from zhiku.retrieval.types import Hit
+from zhiku.text.tokens import count_tokens
+
+EXTRACTIVE_PROVIDER = "zhiku"
+"""``model_calls.provider`` of extractive answers (``model`` is ``extractive``)."""
+_PIECE_RE = re.compile(r".+?(?:[\]】]\s*|$)", re.DOTALL)
+
+SearchFn = Callable[[list[str], str, RetrievalConfig], list[Hit]]
+
+
+@dataclass(slots=True)
+class ChatTurn:
+    """The outcome of one turn."""
+
+    conversation_id: int | None
+    answer: GroundedAnswer
+    message_id: int | None = None
+
+
+class ChatEngine:
+    """Chat and one-shot answers with stored assistants."""
+
+    def __init__(
+        self,
+        search: SearchFn,
+        providers: ProviderRegistry,
+        assistants: AssistantStore,
+        conversations: ConversationStore,
+        calls: CallLog,
+    ) -> None:
+        self._search = search
+        self._providers = providers
+        self._assistants = assistants
+        self._conversations = conversations
+        self._calls = calls
+
+    def model_for(self, config: AssistantConfig, context: CallContext) -> ChatModel:
+        """The assistant's model and fallbacks, each metered under ``context``."""
+        if config.model is None:
+            raise InvalidInput("this assistant has no model (it answers extractively)")
+        chain: list[ChatModel] = []
+        for ref in [config.model, *config.fallback_models]:
+            provider = self._providers.config_for(ref)
+            chain.append(MeteredChatModel(
+                self._providers.model(ref), self._calls.observer(context),
+                provider.price_input, provider.price_output,
+            ))
+        return chain[0] if len(chain) == 1 else FallbackChatModel(chain)
+
+    def ask(self, app: str, question: str, cancel: CancelToken | None = None) -> GroundedAnswer:
+        """A one-shot answer (no conversation stored)."""
+        return self.turn(app, question, None, cancel, store=False).answer
+
+    def turn(
+        self,
+        app: str,
+        message: str,
+        conversation_id: int | None = None,
+        cancel: CancelToken | None = None,
+        *,
+        store: bool = True,
+        history: Sequence[Message] | None = None,
+    ) -> ChatTurn:
+        """One whole turn."""
+        stream = self.stream(app, message, conversation_id, cancel, store=store, history=history)
+        for event in stream:
+            if event.answer is not None:
+                return ChatTurn(stream.conversation_id, event.answer, stream.message_id)
+        raise AssertionError("a chat stream always ends with an answer")
+
+    def stream(
+        self,
+        app: str,
+        message: str,
+        conversation_id: int | None = None,
+        cancel: CancelToken | None = None,
+        *,
+        store: bool = True,
+        history: Sequence[Message] | None = None,
+    ) -> ChatStream:
+        """One turn as a stream of events; ``conversation_id`` is known before iterating.
+
+        ``history``: earlier turns kept by the caller (OpenAI-style clients) instead of a stored
+        conversation; they are used for rewriting and answering, not stored.
+        """
+        if not message.strip():
+            raise InvalidInput("the message is empty")
+        if history is not None and conversation_id is not None:
+            raise InvalidInput("give a conversation or a history, not both")
+        assistant = self._assistants.get(app)
+        created = False
+        if store and conversation_id is None:
+            conversation_id = self._conversations.create(assistant.id, message[:80])
+            created = True
+        elif conversation_id is not None:
+            owner = self._conversations.require(conversation_id)
+            if owner and owner != assistant.id:
+                raise InvalidInput("that conversation belongs to another assistant")
+        stream = ChatStream(self, assistant, message, conversation_id, created, cancel, store)
+        stream.history = None if history is None else [
+            {"role": m["role"], "content": m["content"]} for m in history
+        ]
+        return stream
+
+    # -- used by ChatStream ---------------------------------------------------------------
+    def _run(self, s: ChatStream) -> Iterator[AnswerEvent]:
+        config = s.assistant.live
+        if config.model is None:
+            yield from self._run_extractive(s, config)
+            return
+        history: list[Message] = (
+            s.history if s.history is not None
+            else self._conversations.history(s.conversation_id) if s.conversation_id else []
+        )
+        for m in history:  # old [n] markers point at documents this turn does not show
+            m["content"] = MARKER_RE.sub("", m["content"])
+        ctx = CallContext("rewrite", s.assistant.id, s.conversation_id, s.calls)
+        query = s.message
+        if history and config.rewrite_followups:
+            query = rewrite_question(self.model_for(config, ctx), history, s.message, s.cancel)
+        hits = self._search(config.knowledge_bases, query, config.retrieval)
+        answerer = LLMAnswerer(
+            self.model_for(
+                config, CallContext("answer", s.assistant.id, s.conversation_id, s.calls)
+            ),
+            _options(s.assistant, config),
+        )
+        final: GroundedAnswer | None = None
+        for event in answerer.stream(s.message, hits, history=history, query=query,
+                                     cancel=s.cancel):
+            if event.answer is not None:
+                final = event.answer
+                if s.store and s.conversation_id is not None:
+                    _, s.message_id = self._save(s, final)
+            yield event
+        if final is None:
+            raise AssertionError("the answerer ended without an answer")
+
+    def _run_extractive(self, s: ChatStream, config: AssistantConfig) -> Iterator[AnswerEvent]:
+        """No model: the extractive answerer over the same retrieval, stored and metered alike.
+
+        Follow-ups are not rewritten (that needs a model): the message is the query.
+        """
+        hits = self._search(config.knowledge_bases, s.message, config.retrieval)
+        if s.cancel.cancelled:
+            raise Cancelled("the answer was cancelled")
+        started = time.perf_counter()
+        found = ExtractiveAnswerer(config.retrieval.min_relevance).answer(s.message, hits)
+        latency = (time.perf_counter() - started) * 1000
+        if found.refused:  # like the LLM path: a refusal costs no (model) call
+            answer = GroundedAnswer(config.refusal_message or found.answer, refused=True,
+                                    hits=hits, query=s.message)
+        else:
+            text = found.answer
+            if config.citation_style == "hidden":
+                text = MARKER_RE.sub("", text).strip()
+            context = sum(count_tokens(c.text) for c in found.citations)
+            usage = Usage(count_tokens(s.message) + context, count_tokens(text), estimated=True)
+            answer = GroundedAnswer(text, found.citations, refused=False, hits=hits,
+                                    query=s.message, model=EXTRACTIVE, usage=usage,
+                                    context_tokens=context)
+            record = CallRecord(EXTRACTIVE_PROVIDER, EXTRACTIVE, usage, latency, latency, 0.0,
+                                ok=True, stream=True)
+            self._calls.record(
+                record, CallContext("answer", s.assistant.id, s.conversation_id, s.calls)
+            )
+        for piece in answer_pieces(answer.answer):
+            yield AnswerEvent("token", piece)
+        if s.cancel.cancelled:
+            raise Cancelled("the answer was cancelled")
+        if s.store and s.conversation_id is not None:
+            _, s.message_id = self._save(s, answer)
+        yield AnswerEvent("answer", answer=answer)
+
+    def _save(self, s: ChatStream, answer: GroundedAnswer) -> tuple[int, int]:
+        assert s.conversation_id is not None
+        meta = {"query": answer.query, "refused": answer.refused, "flagged": answer.flagged,
+                "model": answer.model, "assistant_version": s.assistant.published_version}
+        return self._conversations.save_turn(
+            s.conversation_id, s.message, answer.answer, reasoning=answer.reasoning,
+            citations=[asdict(c) for c in answer.citations], metadata=meta,
+        )
+
+    def _abandon(self, s: ChatStream) -> None:
+        if s.created and s.conversation_id is not None and s.message_id is None:
+            self._conversations.delete(s.conversation_id)
+
+
+class ChatStream:
+    """Iterate for ``AnswerEvent``s; the turn is stored when the final answer arrives."""
+
+    def __init__(
+        self,
+        engine: ChatEngine,
+        assistant: Assistant,
+        message: str,
+        conversation_id: int | None,
+        created: bool,
+        cancel: CancelToken | None,
+        store: bool,
+    ) -> None:
+        self.assistant = assistant
+        self.message = message
+        self.conversation_id = conversation_id
+        self.created = created
+        self.cancel = cancel or CancelToken()
+        self.store = store
+        self.message_id: int | None = None
+        self.history: list[Message] | None = None
+        self.calls: list[CallRecord] = []  # every model call of this turn, as recorded
+        self._engine = engine
+
+    def __iter__(self) -> Generator[AnswerEvent, None, None]:
+        try:
+            yield from self._engine._run(self)
+        finally:  # failure, cancellation, or a reader that stopped early
+            self._engine._abandon(self)
+
+
+def answer_pieces(text: str) -> list[str]:
+    """An extractive answer as a few stream tokens: one per cited sentence."""
+    found = _PIECE_RE.findall(text)
+    return found if found and "".join(found) == text else [text]
+
+
+def _options(assistant: Assistant, config: AssistantConfig) -> LLMAnswerOptions:
+    return LLMAnswerOptions(
+        min_relevance=config.retrieval.min_relevance,
+        temperature=config.temperature,
+        max_tokens=config.max_tokens,
+        system_template=config.system_prompt,
+        name=assistant.name,
+        refusal=config.refusal_message,
+        citation_style=config.citation_style,
+    )

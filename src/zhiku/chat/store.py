@@ -1,0 +1,166 @@
+"""Conversations and messages in SQLite. A turn (question and answer) is written in one
+transaction, after the answer is complete, so a failed call never leaves half a message."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from zhiku.core.errors import NotFound
+from zhiku.models.llm.types import Message
+from zhiku.store.sqlite.db import Database
+
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+
+@dataclass(slots=True)
+class StoredMessage:
+    """One message as stored."""
+
+    id: int
+    conversation_id: int
+    role: str
+    content: str
+    reasoning: str = ""
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+class ConversationStore:
+    """Conversations of one workspace."""
+
+    def __init__(self, db: Database, workspace_id: int) -> None:
+        self._db = db
+        self._ws = workspace_id
+
+    def create(self, assistant_id: int | None, title: str | None = None) -> int:
+        """A new, empty conversation."""
+        with self._db.write() as conn:
+            cur = conn.execute(
+                "INSERT INTO conversations (workspace_id, assistant_id, title) VALUES (?, ?, ?)",
+                (self._ws, assistant_id, (title or "")[:200] or None),
+            )
+            return int(cur.lastrowid or 0)
+
+    def delete(self, conversation_id: int) -> None:
+        """Remove a conversation and its messages."""
+        with self._db.write() as conn:
+            conn.execute(
+                "DELETE FROM conversations WHERE id = ? AND workspace_id = ?",
+                (conversation_id, self._ws),
+            )
+
+    def require(self, conversation_id: int) -> int:
+        """The assistant id of an existing conversation (NotFound otherwise)."""
+        row = self._db.conn.execute(
+            "SELECT assistant_id FROM conversations WHERE id = ? AND workspace_id = ?",
+            (conversation_id, self._ws),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        return int(row[0] or 0)
+
+    def get(self, conversation_id: int) -> dict[str, Any]:
+        """One conversation: id, assistant_id, title, created_at, updated_at (or NotFound)."""
+        row = self._db.conn.execute(
+            "SELECT id, assistant_id, title, created_at, updated_at FROM conversations "
+            "WHERE id = ? AND workspace_id = ?",
+            (conversation_id, self._ws),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        return dict(row)
+
+    def message(self, message_id: int) -> StoredMessage:
+        """One message of this workspace (NotFound otherwise)."""
+        row = self._db.conn.execute(
+            "SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE m.id = ? AND c.workspace_id = ?",
+            (message_id, self._ws),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"message {message_id} does not exist")
+        return _stored(row)
+
+    def question_of(self, reply: StoredMessage) -> str:
+        """The user message an assistant reply answers (the one just before it)."""
+        row = self._db.conn.execute(
+            "SELECT content FROM messages WHERE conversation_id = ? AND id < ? AND role = 'user' "
+            "ORDER BY id DESC LIMIT 1",
+            (reply.conversation_id, reply.id),
+        ).fetchone()
+        return "" if row is None else str(row[0])
+
+    def save_turn(
+        self,
+        conversation_id: int,
+        question: str,
+        answer: str,
+        *,
+        reasoning: str = "",
+        citations: list[dict[str, Any]] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[int, int]:
+        """Store the user's message and the assistant's reply together; their ids."""
+        with self._db.write() as conn:
+            user = conn.execute(
+                "INSERT INTO messages (conversation_id, role, content) VALUES (?, 'user', ?)",
+                (conversation_id, question),
+            ).lastrowid
+            reply = conn.execute(
+                "INSERT INTO messages (conversation_id, role, content, reasoning, citations, "
+                "metadata) VALUES (?, 'assistant', ?, ?, ?, ?)",
+                (conversation_id, answer, reasoning,
+                 json.dumps(citations or [], ensure_ascii=False),
+                 json.dumps(metadata or {}, ensure_ascii=False)),
+            ).lastrowid
+            conn.execute(
+                f"UPDATE conversations SET updated_at = {_NOW}, title = COALESCE(title, ?) "
+                "WHERE id = ?",
+                (question[:80], conversation_id),
+            )
+        return int(user or 0), int(reply or 0)
+
+    def messages(self, conversation_id: int) -> list[StoredMessage]:
+        """Every message, oldest first."""
+        self.require(conversation_id)
+        rows = self._db.conn.execute(
+            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+        ).fetchall()
+        return [_stored(r) for r in rows]
+
+    def history(self, conversation_id: int) -> list[Message]:
+        """The conversation as chat messages (reasoning left out)."""
+        out: list[Message] = []
+        for m in self.messages(conversation_id):
+            if m.role == "user":
+                out.append({"role": "user", "content": m.content})
+            else:
+                out.append({"role": "assistant", "content": m.content})
+        return out
+
+    def list(self, assistant_id: int | None = None) -> list[dict[str, Any]]:
+        """Conversations, most recent first."""
+        sql = "SELECT id, assistant_id, title, created_at, updated_at FROM conversations " \
+              "WHERE workspace_id = ?"
+        args: list[Any] = [self._ws]
+        if assistant_id is not None:
+            sql += " AND assistant_id = ?"
+            args.append(assistant_id)
+        rows = self._db.conn.execute(sql + " ORDER BY updated_at DESC, id DESC", args).fetchall()
+        return [dict(r) for r in rows]
+
+
+def _stored(r: sqlite3.Row) -> StoredMessage:
+    return StoredMessage(
+        id=r["id"], conversation_id=r["conversation_id"], role=r["role"], content=r["content"],
+        reasoning=r["reasoning"], citations=json.loads(r["citations"]),
+        metadata=json.loads(r["metadata"]), created_at=r["created_at"],
+    )

@@ -1,0 +1,1 @@
+"""Evaluation and the data flywheel: eval sets, metrics, runs, comparison, reports, export."""

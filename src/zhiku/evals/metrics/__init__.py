@@ -1,0 +1,21 @@
+"""Pure metric functions: retrieval, answers, citations, refusals, and aggregation."""
+
+from zhiku.evals.metrics.answers import exact_match, normalize_answer, token_f1, tokens
+from zhiku.evals.metrics.citations import citation_precision, citation_recall
+from zhiku.evals.metrics.refusal import refusal_correct
+from zhiku.evals.metrics.retrieval import hit_rate, mrr, ndcg, precision, recall
+
+__all__ = [
+    "citation_precision",
+    "citation_recall",
+    "exact_match",
+    "hit_rate",
+    "mrr",
+    "ndcg",
+    "normalize_answer",
+    "precision",
+    "recall",
+    "refusal_correct",
+    "token_f1",
+    "tokens",
+]

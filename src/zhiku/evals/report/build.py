@@ -1,0 +1,183 @@
+"""Building the run and comparison reports from stored runs; writes HTML plus the PNG files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zhiku.evals import compare, runs
+from zhiku.evals.db import database
+from zhiku.evals.metrics.aggregate import bootstrap_ci
+from zhiku.evals.report import charts
+from zhiku.evals.report.html import Raw, img, page, passages, table
+from zhiku.evals.types import QuestionResult
+
+if TYPE_CHECKING:
+    from zhiku.service import Zhiku
+
+MAX_FAILURES = 50
+PASSAGES_SHOWN = 3
+ANSWER_METRICS = ("f1", "em", "citation_precision", "citation_recall")
+
+
+def is_failure(metrics: dict[str, float], top_k: int) -> bool:
+    """Nothing relevant retrieved, a wrong refusal, or an answer with F1 below 0.5."""
+    if metrics.get(f"hit@{top_k}", 1.0) == 0.0 or metrics.get("refusal", 1.0) == 0.0:
+        return True
+    return metrics.get("f1", 1.0) < 0.5
+
+
+def _metric_names(results: Sequence[QuestionResult]) -> list[str]:
+    return list(dict.fromkeys(n for r in results for n in r.metrics))
+
+
+def _values(results: Sequence[QuestionResult], name: str) -> list[float]:
+    return [r.metrics[name] for r in results if name in r.metrics]
+
+
+def _distributed(names: Sequence[str]) -> list[str]:
+    """Ranking metrics at the deepest cut-off, and the graded answer metrics."""
+    cutoffs = [int(n.split("@")[1]) for n in names if "@" in n]
+    deepest = f"@{max(cutoffs)}" if cutoffs else ""
+    return [n for n in names if (deepest and n.endswith(deepest) and not n.startswith("hit@"))
+            or n in ANSWER_METRICS]
+
+
+def _expected(zk: Zhiku, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    rows = database(zk).conn.execute(
+        "SELECT id, expected_sources, reference_answers FROM eval_questions "
+        f"WHERE id IN ({','.join('?' * len(ids))})", list(ids))
+    out = {}
+    for r in rows:
+        sources = ", ".join(json.loads(r[1])) or "—"
+        answers = " | ".join(json.loads(r[2])) or "—"
+        out[r[0]] = (sources, answers)
+    return out
+
+
+def _passages_html(zk: Zhiku, r: QuestionResult) -> str:
+    shown = r.retrieved[:PASSAGES_SHOWN]
+    chunks = zk.store.get_chunks([x.chunk_id for x in shown])
+    return passages(
+        (x.source, chunks[x.chunk_id].text if x.chunk_id in chunks else "(chunk deleted)", x.score)
+        for x in shown
+    )
+
+
+def _write(out_dir: Path, stem: str, pngs: dict[str, bytes], body: str) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, data in pngs.items():
+        (out_dir / f"{stem}-{name}.png").write_bytes(data)
+    path = out_dir / f"{stem}.html"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def _failures(zk: Zhiku, results: Sequence[QuestionResult], top_k: int) -> str:
+    failing = [r for r in results if r.error is None and is_failure(r.metrics, top_k)]
+    expected = _expected(zk, [r.question_id for r in failing[:MAX_FAILURES]
+                              if r.question_id is not None])
+    blocks = [f"<h2>Failing questions ({len(failing)})</h2>"]
+    for r in failing[:MAX_FAILURES]:
+        sources, answers = expected.get(r.question_id or -1, ("—", "—"))
+        scores = ", ".join(f"{k} {v:.3f}" for k, v in r.metrics.items()
+                           if k.startswith(("hit@", "ndcg@", "f1", "refusal")))
+        answer = "" if r.answer is None else (
+            f"<p><b>Answer</b>{' (refused)' if r.refused else ''}: {escape(r.answer)}</p>")
+        blocks.append(
+            f"<details><summary>{escape(r.ext_id)}: {escape(r.question)}</summary>"
+            f"<p><b>Expected</b>: {escape(sources)}; <b>reference</b>: {escape(answers)}</p>"
+            f"<p><small>{escape(scores)}</small></p>{answer}{_passages_html(zk, r)}</details>"
+        )
+    return "\n".join(blocks)
+
+
+def write_run_report(zk: Zhiku, run_id: int, out_dir: Path, *, seed: int = 0) -> Path:
+    """``run-<id>.html`` and its PNG charts in ``out_dir``; returns the HTML path."""
+    run = runs.get_run(zk, run_id)
+    results = runs.results(zk, run_id)
+    names = _metric_names(results)
+    means = [sum(v) / len(v) for v in (_values(results, n) for n in names)]
+    cis = [bootstrap_ci(_values(results, n), seed=seed) for n in names]
+    latencies = [r.latency_ms for r in results if r.error is None]
+    pngs = {
+        "metrics": charts.metric_bars(names, [(f"run {run_id}", means, cis)]),
+        "distributions": charts.distributions(
+            {n: {f"run {run_id}": _values(results, n)} for n in _distributed(names)}),
+        "latency": charts.latency_histogram({f"run {run_id}": latencies}),
+    }
+    lat = run.summary.get("latency_ms", {})
+    info = table(["run", "set", "target", "questions", "errors", "created", "config"], [[
+        run_id, run.set_name, run.target, len(results), run.summary.get("errors", 0),
+        run.created_at, json.dumps(run.config)]])
+    summary = table(["metric", "mean", "95% low", "95% high", "n"], [
+        [n, m, lo, hi, len(_values(results, n))]
+        for n, m, (lo, hi) in zip(names, means, cis, strict=True)])
+    latency = table(["latency p50 (ms)", "p95 (ms)", "mean (ms)", "tokens", "cost"], [[
+        lat.get("p50") or 0.0, lat.get("p95") or 0.0, lat.get("mean") or 0.0,
+        (run.summary.get("prompt_tokens") or 0) + (run.summary.get("completion_tokens") or 0),
+        str(run.summary.get("cost") if run.summary.get("cost") is not None else "—")]])
+    sections = [
+        info, "<h2>Metrics</h2>", summary, img(pngs["metrics"], "metric bars"),
+        "<h2>Score distributions</h2>", img(pngs["distributions"], "score distributions"),
+        "<h2>Latency</h2>", latency, img(pngs["latency"], "latency histogram"),
+        _failures(zk, results, int(run.config.get("top_k", 10))),
+    ]
+    return _write(out_dir, f"run-{run_id}", pngs, page(f"Eval run {run_id}", sections))
+
+
+def _changed_rows(zk: Zhiku, changed: Sequence[compare.ChangedQuestion],
+                  res_b: dict[str, QuestionResult]) -> list[list[object]]:
+    return [[c.ext_id, c.question, c.a, c.b, c.delta,
+             Raw(_passages_html(zk, res_b[c.ext_id]))] for c in changed[:MAX_FAILURES]]
+
+
+def write_compare_report(
+    zk: Zhiku, run_a: int, run_b: int, out_dir: Path, *, seed: int = 0
+) -> Path:
+    """``compare-<a>-<b>.html`` with its PNG charts; returns the HTML path."""
+    a, b = runs.results(zk, run_a), runs.results(zk, run_b)
+    cmp = compare.compare_results(run_a, a, run_b, b, seed=seed)
+    names = [d.metric for d in cmp.deltas]
+    label_a, label_b = f"A: run {run_a}", f"B: run {run_b}"
+    pngs = {
+        "metrics": charts.metric_bars(names, [
+            (label_a, [d.a for d in cmp.deltas], [bootstrap_ci(_values(a, n), seed=seed)
+                                                   for n in names]),
+            (label_b, [d.b for d in cmp.deltas], [bootstrap_ci(_values(b, n), seed=seed)
+                                                   for n in names]),
+        ]),
+        "deltas": charts.delta_bars(names, [d.delta for d in cmp.deltas],
+                                    [(d.low, d.high) for d in cmp.deltas]),
+        "distributions": charts.distributions(
+            {n: {label_a: _values(a, n), label_b: _values(b, n)} for n in _distributed(names)}),
+        "latency": charts.latency_histogram({
+            label_a: [r.latency_ms for r in a if r.error is None],
+            label_b: [r.latency_ms for r in b if r.error is None]}),
+    }
+    deltas = table(["metric", "n", "A", "B", "B - A", "95% low", "95% high", "significant"], [
+        [d.metric, d.n, d.a, d.b, d.delta, d.low, d.high, "yes" if d.significant else "no"]
+        for d in cmp.deltas])
+    res_b = {r.ext_id: r for r in b}
+    header = ["id", "question", f"A {cmp.key_metric}", f"B {cmp.key_metric}", "delta",
+              "B's passages"]
+    sections = [
+        f"<p>A = run {run_a} ({escape(runs.get_run(zk, run_a).target)}), B = run {run_b} "
+        f"({escape(runs.get_run(zk, run_b).target)}); only in A: {cmp.only_in_a}, "
+        f"only in B: {cmp.only_in_b}.</p>",
+        "<h2>Metric deltas</h2>", deltas, img(pngs["deltas"], "metric deltas"),
+        img(pngs["metrics"], "metric bars"),
+        "<h2>Score distributions</h2>", img(pngs["distributions"], "score distributions"),
+        "<h2>Latency</h2>", img(pngs["latency"], "latency histogram"),
+        f"<h2>Regressed questions ({len(cmp.regressed)})</h2>",
+        table(header, _changed_rows(zk, cmp.regressed, res_b)),
+        f"<h2>Improved questions ({len(cmp.improved)})</h2>",
+        table(header, _changed_rows(zk, cmp.improved, res_b)),
+    ]
+    title = f"Eval comparison: run {run_a} vs run {run_b}"
+    return _write(out_dir, f"compare-{run_a}-{run_b}", pngs, page(title, sections))

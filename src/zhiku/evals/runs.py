@@ -1,0 +1,224 @@
+"""Eval runs: question every item of a set through a target, score it, store every result.
+
+Results are written in batches inside short transactions, so a run of thousands of questions
+costs little beyond the searches themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from zhiku.core.errors import InvalidInput, NotFound, ZhikuError
+from zhiku.evals import scoring, sets
+from zhiku.evals.db import database
+from zhiku.evals.metrics.aggregate import percentile, summarize
+from zhiku.evals.targets import EvalTarget, TargetOutput
+from zhiku.evals.types import EvalQuestion, QuestionResult, Retrieved, Usage
+
+if TYPE_CHECKING:
+    from zhiku.service import Zhiku
+
+BATCH = 200
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class RunOptions:
+    """How a run questions its target."""
+
+    top_k: int = 10
+    ks: Sequence[int] = scoring.DEFAULT_KS
+    with_answer: bool = True
+    tags: Sequence[str] = ()
+
+    def cutoffs(self) -> list[int]:
+        """The cut-offs not deeper than ``top_k`` (``top_k`` itself always included)."""
+        return sorted({k for k in self.ks if k <= self.top_k} | {self.top_k})
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """A stored run and its summary (metric means, latency, tokens, cost)."""
+
+    id: int
+    set_name: str
+    target: str
+    config: dict[str, Any]
+    status: str
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    created_at: str = ""
+    finished_at: str | None = None
+
+
+def _result(q: EvalQuestion, ord_: int, out: TargetOutput, ks: Sequence[int],
+            latency_ms: float) -> QuestionResult:
+    hits = out.hits
+    answer = out.answer
+    cited = [c.source for c in answer.citations] if answer is not None else []
+    metrics = scoring.score(
+        q, [h.source for h in hits], [h.chunk_id for h in hits], ks,
+        (answer.answer, answer.refused, cited) if answer is not None else None,
+    )
+    return QuestionResult(
+        ord=ord_, ext_id=q.ext_id, question=q.question, question_id=q.id,
+        retrieved=[Retrieved(h.chunk_id, h.source, round(h.score, 6)) for h in hits],
+        metrics=metrics, latency_ms=latency_ms,
+        answer=answer.answer if answer is not None else None,
+        refused=answer.refused if answer is not None else None,
+        citations=cited, usage=out.usage,
+    )
+
+
+def _row(run_id: int, r: QuestionResult) -> tuple[Any, ...]:
+    return (
+        run_id, r.ord, r.question_id, r.ext_id, r.question,
+        json.dumps([[x.chunk_id, x.source, x.score] for x in r.retrieved], ensure_ascii=False),
+        r.answer, None if r.refused is None else int(r.refused),
+        json.dumps(r.citations, ensure_ascii=False), json.dumps(r.metrics),
+        round(r.latency_ms, 3), r.usage.prompt_tokens, r.usage.completion_tokens, r.usage.cost,
+        r.error,
+    )
+
+
+def _store(conn: sqlite3.Connection, run_id: int, batch: list[QuestionResult]) -> None:
+    conn.executemany(
+        "INSERT INTO eval_results (run_id, ord, question_id, ext_id, question, retrieved, answer, "
+        "refused, citations, metrics, latency_ms, prompt_tokens, completion_tokens, cost, error) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [_row(run_id, r) for r in batch],
+    )
+
+
+def summary_of(results: Sequence[QuestionResult]) -> dict[str, Any]:
+    """Metric means, latency percentiles, token and cost totals, counts."""
+    latencies = [r.latency_ms for r in results if r.error is None]
+    out: dict[str, Any] = {
+        "questions": len(results),
+        "errors": sum(1 for r in results if r.error is not None),
+        "metrics": summarize([r.metrics for r in results if r.error is None]),
+        "latency_ms": {
+            "p50": percentile(latencies, 50) if latencies else None,
+            "p95": percentile(latencies, 95) if latencies else None,
+            "mean": sum(latencies) / len(latencies) if latencies else None,
+        },
+    }
+    for key in ("prompt_tokens", "completion_tokens", "cost"):
+        values = [getattr(r.usage, key) for r in results if getattr(r.usage, key) is not None]
+        out[key] = sum(values) if values else None
+    return out
+
+
+def run_eval(
+    zk: Zhiku,
+    target: EvalTarget,
+    set_name: str,
+    options: RunOptions | None = None,
+    progress: Progress | None = None,
+) -> RunRecord:
+    """Question every item of ``set_name`` through ``target``; store and return the run."""
+    opts = options or RunOptions()
+    if opts.top_k < 1:
+        raise InvalidInput("top_k must be at least 1")
+    eval_set = sets.get_set(zk, set_name)
+    items = sets.questions(zk, set_name, opts.tags)
+    ks = opts.cutoffs()
+    config = {"top_k": opts.top_k, "ks": ks, "with_answer": opts.with_answer,
+              "tags": list(opts.tags)}
+    db = database(zk)
+    with db.write() as conn:
+        run_id = conn.execute(
+            "INSERT INTO eval_runs (workspace_id, set_id, set_name, target, config) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (zk.workspace_id, eval_set.id, set_name, target.name, json.dumps(config)),
+        ).lastrowid
+    assert run_id is not None
+    results: list[QuestionResult] = []
+    pending: list[QuestionResult] = []
+    try:
+        for n, q in enumerate(items):
+            started = time.perf_counter()
+            try:
+                out = target.run(q.question, opts.top_k, opts.with_answer)
+            except ZhikuError as exc:
+                res = QuestionResult(n, q.ext_id, q.question, [], {}, 0.0, q.id, error=exc.message)
+            else:
+                res = _result(q, n, out, ks, (time.perf_counter() - started) * 1000)
+            results.append(res)
+            pending.append(res)
+            if len(pending) >= BATCH:
+                with db.write() as conn:
+                    _store(conn, run_id, pending)
+                pending = []
+            if progress is not None:
+                progress(n + 1, len(items))
+        summary = summary_of(results)
+        with db.write() as conn:
+            _store(conn, run_id, pending)
+            conn.execute(
+                "UPDATE eval_runs SET status = 'done', summary = ?, "
+                "finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                (json.dumps(summary), run_id),
+            )
+    except BaseException as exc:
+        with db.write() as conn:
+            conn.execute("UPDATE eval_runs SET status = 'failed', error = ? WHERE id = ?",
+                         (f"{type(exc).__name__}: {exc}", run_id))
+        raise
+    return get_run(zk, run_id)
+
+
+def _run(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        id=row["id"], set_name=row["set_name"], target=row["target"],
+        config=json.loads(row["config"]), status=row["status"],
+        summary=json.loads(row["summary"]), error=row["error"],
+        created_at=row["created_at"], finished_at=row["finished_at"],
+    )
+
+
+def get_run(zk: Zhiku, run_id: int) -> RunRecord:
+    """A run of this workspace by id."""
+    row = database(zk).conn.execute(
+        "SELECT * FROM eval_runs WHERE id = ? AND workspace_id = ?", (run_id, zk.workspace_id)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"eval run {run_id} does not exist")
+    return _run(row)
+
+
+def list_runs(zk: Zhiku, set_name: str | None = None) -> list[RunRecord]:
+    """Runs of the workspace, newest first, optionally of one set."""
+    sql = "SELECT * FROM eval_runs WHERE workspace_id = ?"
+    args: list[Any] = [zk.workspace_id]
+    if set_name:
+        sql += " AND set_name = ?"
+        args.append(set_name)
+    return [_run(r) for r in database(zk).conn.execute(sql + " ORDER BY id DESC", args)]
+
+
+def results(zk: Zhiku, run_id: int) -> list[QuestionResult]:
+    """Every per-question result of a run, in question order."""
+    get_run(zk, run_id)
+    rows = database(zk).conn.execute(
+        "SELECT * FROM eval_results WHERE run_id = ? ORDER BY ord", (run_id,)
+    )
+    return [
+        QuestionResult(
+            ord=r["ord"], ext_id=r["ext_id"], question=r["question"],
+            question_id=r["question_id"],
+            retrieved=[Retrieved(int(c), str(s), float(v))
+                       for c, s, v in json.loads(r["retrieved"])],
+            metrics=json.loads(r["metrics"]), latency_ms=r["latency_ms"], answer=r["answer"],
+            refused=None if r["refused"] is None else bool(r["refused"]),
+            citations=json.loads(r["citations"]),
+            usage=Usage(r["prompt_tokens"], r["completion_tokens"], r["cost"]), error=r["error"],
+        )
+        for r in rows
+    ]
+

@@ -1,0 +1,1 @@
+"""Knowledge graph: extraction (rules and LLM), resolution, upkeep, communities, retrieval."""

@@ -1,0 +1,42 @@
+"""Provider presets: base URL and model names only (keys, prices and windows are the user's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """Where a known provider serves the OpenAI protocol, and models it is known to offer."""
+
+    name: str
+    title: str
+    base_url: str
+    models: tuple[str, ...]
+    api_key_env: str | None = None  # the conventional variable, suggested by ``models add``
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset("deepseek", "DeepSeek", "https://api.deepseek.com/v1",
+               ("deepseek-chat", "deepseek-reasoner"), "DEEPSEEK_API_KEY"),
+        Preset("qwen", "Qwen (DashScope compatible mode)",
+               "https://dashscope.aliyuncs.com/compatible-mode/v1",
+               ("qwen-plus", "qwen-max", "qwen-turbo", "qwen3-235b-a22b"), "DASHSCOPE_API_KEY"),
+        Preset("doubao", "Doubao (Volcengine Ark)", "https://ark.cn-beijing.volces.com/api/v3",
+               ("doubao-1-5-pro-32k-250115", "doubao-1-5-lite-32k-250115"), "ARK_API_KEY"),
+        Preset("moonshot", "Moonshot / Kimi", "https://api.moonshot.cn/v1",
+               ("moonshot-v1-8k", "moonshot-v1-32k", "moonshot-v1-128k", "kimi-k2-0711-preview"),
+               "MOONSHOT_API_KEY"),
+        Preset("zhipu", "Zhipu GLM", "https://open.bigmodel.cn/api/paas/v4",
+               ("glm-4-plus", "glm-4-air", "glm-4-flash"), "ZHIPUAI_API_KEY"),
+        Preset("siliconflow", "SiliconFlow", "https://api.siliconflow.cn/v1",
+               ("deepseek-ai/DeepSeek-V3", "Qwen/Qwen2.5-72B-Instruct"), "SILICONFLOW_API_KEY"),
+        Preset("openai", "OpenAI", "https://api.openai.com/v1",
+               ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"), "OPENAI_API_KEY"),
+        Preset("ollama", "Ollama", "http://127.0.0.1:11434/v1", ("qwen2.5:7b", "llama3.1:8b")),
+        Preset("vllm", "vLLM", "http://127.0.0.1:8000/v1", ("Qwen/Qwen2.5-7B-Instruct",)),
+        Preset("llamacpp", "llama.cpp server", "http://127.0.0.1:8080/v1", ("local",)),
+    )
+}

@@ -1,0 +1,165 @@
+"""Stored providers, their keys, and the ``ChatModel`` for a ``provider/model`` reference."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+
+from zhiku.core.errors import Conflict, InvalidInput, NotFound
+from zhiku.models.llm.config import ProviderConfig
+from zhiku.models.llm.errors import AuthenticationFailed
+from zhiku.models.llm.openai_compat import OpenAIChatModel
+from zhiku.models.llm.presets import PRESETS
+from zhiku.models.llm.retry import RetryPolicy
+from zhiku.models.llm.secrets import SecretBox, key_from_env
+from zhiku.models.llm.types import ChatModel
+from zhiku.store.sqlite.db import Database
+
+
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """``"deepseek/deepseek-chat"`` → ``("deepseek", "deepseek-chat")``; a bare name → no model."""
+    provider, _, model = ref.partition("/")
+    if not provider:
+        raise InvalidInput(f"a model reference is provider/model, got '{ref}'")
+    return provider, model or None
+
+
+def from_preset(preset: str, name: str | None = None, **overrides: object) -> ProviderConfig:
+    """A provider config filled from a preset (base URL, models, key variable)."""
+    p = PRESETS.get(preset)
+    if p is None:
+        raise InvalidInput(f"unknown preset '{preset}'", known=sorted(PRESETS))
+    data: dict[str, object] = {
+        "name": name or p.name, "base_url": p.base_url, "models": list(p.models),
+        "api_key_env": p.api_key_env,
+    }
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return ProviderConfig.model_validate(data)
+
+
+class ProviderRegistry:
+    """The providers of one workspace, and the models built from them (cached, thread-safe)."""
+
+    def __init__(self, db: Database, workspace_id: int, secrets: SecretBox) -> None:
+        self._db = db
+        self._ws = workspace_id
+        self._secrets = secrets
+        self._models: dict[str, ChatModel] = {}
+        self._lock = threading.Lock()
+
+    # -- storage --------------------------------------------------------------------------
+    def add(
+        self, config: ProviderConfig, api_key: str | None = None, *, replace: bool = False
+    ) -> ProviderConfig:
+        """Store a provider; ``api_key`` is encrypted (prefer ``api_key_env`` where possible)."""
+        config = config.model_copy(update={"has_stored_key": api_key is not None})
+        if config.kind == "openai" and not config.base_url:
+            raise InvalidInput("an OpenAI-compatible provider needs a base URL")
+        token = self._secrets.encrypt(api_key) if api_key is not None else None
+        sql = (
+            "INSERT INTO providers (workspace_id, name, config, api_key_encrypted) "
+            "VALUES (?, ?, ?, ?)"
+        )
+        if replace:
+            sql += (
+                " ON CONFLICT (workspace_id, name) DO UPDATE SET config = excluded.config,"
+                " api_key_encrypted = excluded.api_key_encrypted,"
+                " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+            )
+        try:
+            with self._db.write() as conn:
+                conn.execute(sql, (self._ws, config.name, config.model_dump_json(), token))
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"provider '{config.name}' already exists") from exc
+        self._forget(config.name)
+        return config
+
+    def get(self, name: str) -> ProviderConfig:
+        """The provider called ``name``."""
+        row = self._db.conn.execute(
+            "SELECT config FROM providers WHERE workspace_id = ? AND name = ?", (self._ws, name)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"provider '{name}' does not exist (zhiku models add)")
+        return ProviderConfig.model_validate(json.loads(row["config"]))
+
+    def list(self) -> list[ProviderConfig]:
+        """Every provider, by name."""
+        rows = self._db.conn.execute(
+            "SELECT config FROM providers WHERE workspace_id = ? ORDER BY name", (self._ws,)
+        ).fetchall()
+        return [ProviderConfig.model_validate(json.loads(r["config"])) for r in rows]
+
+    def delete(self, name: str) -> None:
+        """Remove a provider and its stored key."""
+        with self._db.write() as conn:
+            cur = conn.execute(
+                "DELETE FROM providers WHERE workspace_id = ? AND name = ?", (self._ws, name)
+            )
+        if not cur.rowcount:
+            raise NotFound(f"provider '{name}' does not exist")
+        self._forget(name)
+
+    def api_key(self, config: ProviderConfig) -> str | None:
+        """The key: the named environment variable first, then the stored one."""
+        if config.api_key_env:
+            key = key_from_env(config.api_key_env)
+            if key:
+                return key
+        if config.has_stored_key:
+            row = self._db.conn.execute(
+                "SELECT api_key_encrypted FROM providers WHERE workspace_id = ? AND name = ?",
+                (self._ws, config.name),
+            ).fetchone()
+            if row is not None and row[0] is not None:
+                return self._secrets.decrypt(bytes(row[0]))
+        return None
+
+    # -- models ---------------------------------------------------------------------------
+    def model(self, ref: str) -> ChatModel:
+        """The model ``provider/model`` (the provider's first model when none is named)."""
+        provider, model = parse_ref(ref)
+        config = self.get(provider)
+        chosen = model or (config.models[0] if config.models else None)
+        if chosen is None:
+            raise InvalidInput(f"provider '{provider}' lists no model; use {provider}/MODEL")
+        key = f"{provider}/{chosen}"
+        with self._lock:
+            if key not in self._models:
+                self._models[key] = self._build(config, chosen)
+            return self._models[key]
+
+    def config_for(self, ref: str) -> ProviderConfig:
+        """The provider config behind a model reference."""
+        return self.get(parse_ref(ref)[0])
+
+    def _build(self, config: ProviderConfig, model: str) -> ChatModel:
+        if config.kind == "llama-cpp":
+            from zhiku.models.llm.local import LlamaCppChatModel
+
+            return LlamaCppChatModel(config.model_path, context_window=config.context_window)
+        api_key = self.api_key(config)
+        if config.api_key_env and not api_key and not config.has_stored_key:
+            raise AuthenticationFailed(
+                f"provider '{config.name}': environment variable {config.api_key_env} is not set"
+            )
+        return OpenAIChatModel(
+            config.base_url,
+            model,
+            api_key=api_key,
+            provider=config.name,
+            context_window=config.context_window,
+            timeout=config.timeout,
+            retry=RetryPolicy(max_retries=config.max_retries),
+            token_safety=config.token_safety,
+            tokenize_path=config.tokenize_path,
+        )
+
+    def _forget(self, provider: str) -> None:
+        with self._lock:
+            for key in [k for k in self._models if k.startswith(provider + "/")]:
+                model = self._models.pop(key)
+                close = getattr(model, "close", None)
+                if close is not None:
+                    close()

@@ -1,0 +1,108 @@
+"""Helpers for the HTTP API tests: settings, tenants (what ``zhiku admin init`` makes), seeding."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zhiku.api.auth.repo import AuthRepo
+from zhiku.core.settings import Settings
+from zhiku.store.sqlite.db import Database
+from zhiku.store.sqlite.migrations import migrate
+
+HANDBOOK = (
+    "# Employee handbook\n\n## Leave\n\nNew employees get fifteen days of paid annual leave. "
+    "Leave requests go to the line manager two weeks in advance.\n\n## Expenses\n\n"
+    "Expense claims need the original receipt and the project code. Claims are paid monthly.\n"
+)
+ZH_POLICY = "# 报销制度\n\n报销需要提供原始发票和项目编号。报销款每月发放一次。\n"
+
+
+@dataclass
+class Tenant:
+    """A workspace with an owner, an admin key and (after ``seed``) one of everything."""
+
+    name: str
+    workspace_id: int
+    email: str
+    password: str
+    key: str
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+def api_settings(home: Path, **extra: Any) -> Settings:
+    """Fast settings: hashing embedder, no rate limit unless asked."""
+    values: dict[str, Any] = {
+        "home": home, "embedder": "hashing", "api_rate_limit_per_minute": 0, "ocr": False,
+    }
+    values.update(extra)
+    return Settings(**values)
+
+
+def make_tenant(settings: Settings, name: str) -> Tenant:
+    """What ``zhiku admin init`` does, for workspace ``name``."""
+    db = Database(settings.db_path)
+    try:
+        migrate(db.conn)
+        auth = AuthRepo(db)
+        ws = auth.workspace_id(name) or auth.create_workspace(name)
+        email = f"owner@{name}.example"
+        password = f"pw-{name}-secret"
+        user = auth.create_user(email, password)
+        auth.set_role(user, ws, "owner")
+        _, key = auth.create_key(ws, name="admin", access="admin", kbs=None, assistants=None,
+                                 created_by=user)
+    finally:
+        db.close()
+    return Tenant(name, ws, email, password, key)
+
+
+def wait_job(client: Any, headers: dict[str, str], job_id: int, timeout: float = 60) -> dict:
+    """Poll a job until it is done or failed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        if job["status"] in ("done", "failed"):
+            return dict(job)
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def seed(client: Any, t: Tenant, kb: str) -> None:
+    """One knowledge base, document, chunk, job, assistant, conversation, message, key, user."""
+    h = t.headers
+    assert client.post("/v1/kbs", headers=h, json={"name": kb}).status_code == 201
+    r = client.post(
+        f"/v1/kbs/{kb}/documents", headers=h,
+        files=[("files", ("handbook.md", HANDBOOK.encode(), "text/markdown"))],
+        data={"tags": "hr,policy"},
+    )
+    assert r.status_code == 202, r.text
+    job = wait_job(client, h, r.json()["id"])
+    assert job["status"] == "done", job
+    doc_id = job["files"][0]["document_id"]
+    chunks = client.get(f"/v1/kbs/{kb}/documents/{doc_id}/chunks", headers=h).json()
+    slug = f"{kb}-bot"
+    r = client.post("/v1/assistants", headers=h,
+                    json={"slug": slug, "name": "Bot", "config": {"knowledge_bases": [kb]}})
+    assert r.status_code == 201, r.text
+    r = client.post(f"/v1/assistants/{slug}/chat", headers=h,
+                    json={"message": "How many days of paid annual leave do new employees get?"})
+    assert r.status_code == 200, r.text
+    chat = r.json()
+    r = client.post("/v1/keys", headers=h, json={"name": "reader", "access": "read"})
+    key = r.json()
+    r = client.post("/v1/users", headers=h, json={
+        "email": f"viewer@{t.name}.example", "password": "viewer-password", "role": "viewer"})
+    assert r.status_code == 201, r.text
+    t.ids.update(
+        kb=kb, doc_id=doc_id, chunk_id=chunks[0]["id"], job_id=job["id"], slug=slug,
+        conversation_id=chat["conversation_id"], message_id=chat["message_id"],
+        key_id=key["id"], read_key=key["key"], user_id=r.json()["id"],
+    )

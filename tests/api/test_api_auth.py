@@ -1,0 +1,124 @@
+"""Users, sessions, roles, keys (shown once, hashed, revocable, last use), limits, error format,
+health, metrics and the restart that resumes unfinished jobs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from api_helpers import HANDBOOK, Tenant, api_settings, make_tenant, wait_job
+from fastapi.testclient import TestClient
+
+from zhiku.api.app import create_app
+from zhiku.core.settings import Settings
+
+
+def test_login_roles_and_members(client: TestClient, tenant_a: Tenant) -> None:
+    r = client.post("/v1/auth/login", json={"email": tenant_a.email, "password": "wrong"})
+    assert r.status_code == 401 and r.json()["error"]["type"] == "unauthorized"
+    r = client.post("/v1/auth/login", json={"email": tenant_a.email, "password": tenant_a.password})
+    owner = {"Authorization": f"Bearer {r.json()['token']}"}
+    me = client.get("/v1/auth/me", headers=owner).json()
+    assert me["level"] == "owner" and me["workspace"] == "acme"
+    r = client.post("/v1/users", headers=owner, json={
+        "email": "ed@acme.example", "password": "editor-password", "role": "editor"})
+    assert r.status_code == 201
+    ed = client.post("/v1/auth/login", json={"email": "ed@acme.example",
+                                             "password": "editor-password"}).json()["token"]
+    eh = {"Authorization": f"Bearer {ed}"}
+    assert client.post("/v1/kbs", headers=eh, json={"name": "docs"}).status_code == 201
+    assert client.get("/v1/keys", headers=eh).status_code == 403  # editors do not manage keys
+    r = client.patch(f"/v1/users/{me['user_id']}", headers=owner, json={"role": "viewer"})
+    assert r.status_code == 409  # the last owner stays
+    uid = client.get("/v1/auth/me", headers=eh).json()["user_id"]
+    assert client.patch(f"/v1/users/{uid}", headers=owner,
+                        json={"role": "viewer"}).json()["role"] == "viewer"
+    assert client.post("/v1/kbs", headers=eh, json={"name": "more"}).status_code == 403
+    r = client.post("/v1/workspaces", headers=owner, json={"name": "second"})
+    assert r.status_code == 201
+    names = {w["name"] for w in client.get("/v1/workspaces", headers=owner).json()}
+    assert names == {"acme", "second"}
+    assert client.post("/v1/auth/logout", headers=owner).status_code == 200
+    assert client.get("/v1/auth/me", headers=owner).status_code == 401
+
+
+def test_keys_are_shown_once_hashed_and_revocable(
+    client: TestClient, tenant_a: Tenant, settings: Settings
+) -> None:
+    h = tenant_a.headers
+    r = client.post("/v1/keys", headers=h, json={"name": "ci", "access": "read_write"})
+    new = r.json()
+    secret = new.pop("key")
+    assert secret.startswith(f"zk_{new['prefix']}_")
+    listed = client.get("/v1/keys", headers=h).json()
+    assert secret not in json.dumps(listed)
+    with sqlite3.connect(settings.db_path) as db:
+        stored = db.execute("SELECT key_hash FROM api_keys WHERE id = ?", (new["id"],)).fetchone()
+        assert stored[0] == hashlib.sha256(secret.encode()).hexdigest()
+        dump = "\n".join(db.iterdump())
+    assert secret not in dump
+    kh = {"Authorization": f"Bearer {secret}"}
+    assert client.get(f"/v1/keys/{new['id']}", headers=h).json()["last_used_at"] is None
+    assert client.get("/v1/kbs", headers=kh).status_code == 200
+    assert client.get(f"/v1/keys/{new['id']}", headers=h).json()["last_used_at"]
+    assert client.delete(f"/v1/keys/{new['id']}", headers=h).json()["revoked_at"]
+    r = client.get("/v1/kbs", headers=kh)
+    assert r.status_code == 401 and "revoked" in r.json()["error"]["message"]
+    read = client.post("/v1/keys", headers=h, json={"access": "read"}).json()["key"]
+    r = client.post("/v1/keys", headers={"Authorization": f"Bearer {read}"}, json={})
+    assert r.status_code == 403
+
+
+def test_limits_and_error_format(zhiku_home: Path) -> None:
+    settings = api_settings(zhiku_home, api_rate_limit_per_minute=5,
+                            api_max_request_bytes=2048, api_max_upload_bytes=4096)
+    with TestClient(create_app(settings)) as client:
+        t = make_tenant(settings, "acme")
+        h = t.headers
+        r = client.post("/v1/search", headers=h, content=b"x" * 5000,
+                        )
+        assert r.status_code == 413 and r.json()["error"]["type"] == "payload_too_large"
+        r = client.post("/v1/kbs/x/documents", headers=h,
+                        files=[("files", ("a.txt", b"a" * 10_000, "text/plain"))])
+        assert r.status_code == 413
+        r = client.post("/v1/kbs", headers=h, json={"name": "a", "bogus": 1})
+        assert r.status_code == 422 and r.json()["error"]["type"] == "invalid_request"
+        codes = [client.get("/v1/kbs", headers=h).status_code for _ in range(8)]
+        assert 429 in codes
+        r = client.get("/v1/kbs", headers=h)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        assert r.json()["error"]["type"] == "rate_limited"
+        assert client.get("/nowhere").json()["error"]["type"] == "not_found"
+
+
+def test_health_metrics_docs(client: TestClient, tenant_a: Tenant) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+    client.get("/v1/kbs", headers=tenant_a.headers)
+    text = client.get("/metrics").text
+    assert 'zhiku_http_requests_total{endpoint="list_kbs",method="GET",status="200"}' in text
+    assert "zhiku_jobs" in text and "acme" not in text
+    assert client.get("/openapi.json").json()["info"]["title"] == "Zhiku API"
+    assert client.get("/docs").status_code == 200
+
+
+def test_restart_resumes_unfinished_jobs(zhiku_home: Path) -> None:
+    settings = api_settings(zhiku_home)
+    with TestClient(create_app(settings, worker=False)) as client:
+        t = make_tenant(settings, "acme")
+        client.post("/v1/kbs", headers=t.headers, json={"name": "hr"})
+        queued = client.post("/v1/kbs/hr/documents", headers=t.headers, files=[
+            ("files", ("handbook.md", HANDBOOK.encode(), "text/markdown"))]).json()
+        assert queued["status"] == "queued"
+    with sqlite3.connect(settings.db_path) as db:  # a job a killed process had claimed
+        db.execute("UPDATE jobs SET status = 'running', payload = json_set(payload, '$.owner', "
+                   "'elsewhere:1') WHERE id = ?", (queued["id"],))
+    with TestClient(create_app(settings)) as client:
+        done = wait_job(client, t.headers, queued["id"])
+        assert done["status"] == "done" and done["files"][0]["status"] == "added"
+        hits = client.post("/v1/search", headers=t.headers, json={"query": "annual leave"})
+        assert hits.json()["hits"]
+    time.sleep(0)

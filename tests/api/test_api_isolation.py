@@ -1,0 +1,171 @@
+"""Isolation: for every route, a key of another workspace gets 404 (or 403) and learns nothing;
+a key without the scope gets 403. Parametrized over the app's route table, so a new route
+without a case here fails ``test_every_route_is_covered``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from api_helpers import HANDBOOK, Tenant, api_settings, make_tenant, seed
+from fastapi.testclient import TestClient
+
+from zhiku.api.app import create_app
+
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/auth/login"}
+
+
+def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
+    """A valid request body aimed at the other tenant's resources."""
+    kb, slug = ids["kb"], ids["slug"]
+    bodies: dict[tuple[str, str], dict[str, Any]] = {
+        ("POST", "/v1/kbs"): {"name": "made-by-the-caller"},
+        ("PATCH", "/v1/kbs/{kb}"): {"settings": {"chunk_tokens": 64}},
+        ("POST", "/v1/kbs/{kb}/documents/url"): {"url": "https://example.com/a.html"},
+        ("PATCH", "/v1/kbs/{kb}/documents/{doc_id}"): {"tags": ["x"]},
+        ("PATCH", "/v1/kbs/{kb}/chunks/{chunk_id}"): {"text": "overwritten", "enabled": False},
+        ("POST", "/v1/search"): {"query": "annual leave", "knowledge_bases": [kb]},
+        ("POST", "/v1/assistants"): {"slug": "new-bot", "config": {"knowledge_bases": [kb]}},
+        ("PATCH", "/v1/assistants/{slug}"): {"name": "renamed"},
+        ("POST", "/v1/assistants/{slug}/publish"): {"note": "x"},
+        ("POST", "/v1/assistants/{slug}/chat"): {"message": "annual leave?"},
+        ("POST", "/v1/messages/{message_id}/feedback"): {"rating": "down"},
+        ("POST", "/v1/chat/completions"): {
+            "model": slug, "messages": [{"role": "user", "content": "annual leave?"}]},
+        ("POST", "/v1/keys"): {"name": "k"},
+        ("POST", "/v1/users"): {"email": "x@y.example", "password": "password1", "role": "viewer"},
+        ("PATCH", "/v1/users/{user_id}"): {"role": "admin"},
+        ("POST", "/v1/workspaces"): {"name": "stolen"},
+        ("POST", "/v1/auth/logout"): {},
+    }
+    return bodies.get((method, path))
+
+
+def _routes() -> list[tuple[str, str]]:
+    from zhiku.core.settings import Settings
+
+    spec = create_app(Settings(home="/nonexistent-not-opened")).openapi()
+    return [
+        (method.upper(), path)
+        for path, ops in spec["paths"].items()
+        if path not in PUBLIC
+        for method in sorted(ops)
+    ]
+
+
+ROUTES = _routes()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Two seeded tenants on one server."""
+    home = tmp_path_factory.mktemp("isolation")
+    settings = api_settings(home)
+    with TestClient(create_app(settings)) as client:
+        a = make_tenant(settings, "acme")
+        b = make_tenant(settings, "globex")
+        seed(client, a, "alpha")
+        seed(client, b, "beta-secret")
+        scoped = client.post("/v1/keys", headers=a.headers, json={
+            "access": "read", "knowledge_bases": ["nothing-here"], "assistants": []}).json()
+        yield {"client": client, "a": a, "b": b, "scoped_key": scoped["key"]}
+
+
+def _url(path: str, ids: dict[str, Any]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(ids[{"kb": "kb"}.get(m[1], m[1])]), path)
+
+
+def _leaks(text: str, other: Tenant) -> list[str]:
+    secrets = [other.ids["kb"], other.ids["slug"], other.name, other.email, HANDBOOK[:40],
+               "beta-secret", "fifteen days"]
+    return [s for s in secrets if s and s in text]
+
+
+def test_every_route_is_covered() -> None:
+    bodyless = {"GET", "DELETE"}
+    for method, path in ROUTES:
+        if method in bodyless or path == "/v1/kbs/{kb}/documents" or path.endswith("/reindex"):
+            continue
+        assert _body(method, path, {"kb": "k", "slug": "s"}) is not None, (method, path)
+
+
+def _call(client: TestClient, method: str, path: str, key: str, ids: dict[str, Any]) -> Any:
+    url = _url(path, ids)
+    headers = {"Authorization": f"Bearer {key}"}
+    if path == "/v1/kbs/{kb}/documents" and method == "POST":
+        return client.post(url, headers=headers, files=[("files", ("x.md", b"# x", "text/md"))])
+    body = _body(method, path, ids)
+    return client.request(method, url, headers=headers, json=body)
+
+
+NOWHERE = {"kb": "no-such-kb", "slug": "no-such-bot", "doc_id": 987654, "chunk_id": 987654,
+           "job_id": 987654, "conversation_id": 987654, "message_id": 987654, "key_id": 987654,
+           "user_id": 987654}
+
+
+def _normalized(r: Any, ids: dict[str, Any]) -> tuple[int, str]:
+    text = r.text
+    for name in ("slug", "kb"):
+        text = text.replace(str(ids[name]), "<" + name + ">")
+    for value in ids.values():
+        if isinstance(value, int):
+            text = re.sub(rf"\b{value}\b", "<id>", text)
+    return r.status_code, text
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_other_workspace_learns_nothing(world: dict[str, Any], method: str, path: str) -> None:
+    """Aiming at B's resources answers exactly as aiming at resources that do not exist."""
+    client, a, b = world["client"], world["a"], world["b"]
+    r = _call(client, method, path, a.key, b.ids)
+    assert not _leaks(r.text.replace(b.ids["slug"], "").replace(b.ids["kb"], ""), b), (
+        method, path, r.status_code, r.text[:300])
+    if "{" in path or (method == "POST" and path in (
+            "/v1/search", "/v1/chat/completions", "/v1/assistants")):
+        assert r.status_code in (403, 404), (method, path, r.status_code, r.text[:300])
+        assert set(r.json()) == {"error"}
+        nowhere = _call(client, method, path, a.key, NOWHERE)
+        assert _normalized(r, b.ids) == _normalized(nowhere, NOWHERE), (method, path)
+    # nothing of B changed
+    hb = b.headers
+    assert client.get(f"/v1/kbs/{b.ids['kb']}", headers=hb).status_code == 200
+    chunk = client.get(f"/v1/kbs/{b.ids['kb']}/chunks/{b.ids['chunk_id']}", headers=hb).json()
+    assert chunk["enabled"] and chunk["text"] != "overwritten"
+    assert client.get(f"/v1/assistants/{b.ids['slug']}", headers=hb).json()["name"] == "Bot"
+    assert client.get(f"/v1/keys/{b.ids['key_id']}", headers=hb).json()["revoked_at"] is None
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_key_without_scope_is_refused(world: dict[str, Any], method: str, path: str) -> None:
+    """A read-only key limited to other names: 403 on A's own resources, never a change."""
+    client, a = world["client"], world["a"]
+    r = _call(client, method, path, world["scoped_key"], a.ids)
+    if path in ("/v1/auth/me", "/v1/workspace", "/v1/auth/logout") or (
+        method == "GET" and path in ("/v1/kbs", "/v1/assistants", "/v1/conversations",
+                                     "/v1/models", "/v1/workspaces")
+    ):
+        assert r.status_code == 200
+        assert a.ids["kb"] not in r.text and a.ids["slug"] not in r.text
+        return
+    assert r.status_code == 403, (method, path, r.status_code, r.text[:300])
+    assert r.json()["error"]["type"] == "forbidden"
+
+
+def test_read_key_cannot_write(world: dict[str, Any]) -> None:
+    client, a = world["client"], world["a"]
+    h = {"Authorization": f"Bearer {a.ids['read_key']}"}
+    assert client.post("/v1/search", headers=h, json={"query": "leave"}).status_code == 200
+    assert client.post("/v1/kbs", headers=h, json={"name": "new"}).status_code == 403
+    r = client.delete(f"/v1/kbs/{a.ids['kb']}/documents/{a.ids['doc_id']}", headers=h)
+    assert r.status_code == 403
+    assert client.get("/v1/keys", headers=h).status_code == 403
+
+
+def test_no_or_bad_credentials(world: dict[str, Any]) -> None:
+    client = world["client"]
+    for headers in ({}, {"Authorization": "Bearer nope"},
+                    {"Authorization": "Bearer zk_000000000000_forged"}):
+        r = client.get("/v1/kbs", headers=headers)
+        assert r.status_code == 401 and r.json()["error"]["type"] == "unauthorized"

@@ -1,0 +1,219 @@
+"""One model of assistants and chat: what the HTTP API creates and stores is what ``Zhiku``
+and the CLI see (issue 3's assistants, conversations, model calls), and feedback lands in the
+evaluation answer log (issue 7) keyed by the chat message."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_helpers import HANDBOOK, Tenant, make_tenant, wait_job
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from zhiku.apps.types import AssistantConfig
+from zhiku.chat.engine import ChatTurn
+from zhiku.cli.main import create_app as create_cli
+from zhiku.core.settings import Settings
+from zhiku.evals import feedback
+from zhiku.service import Zhiku
+
+QUESTION = "How many days of paid annual leave do new employees get?"
+
+
+def _scripted_module() -> Any:
+    """The scripted OpenAI-compatible server of the LLM tests."""
+    path = Path(__file__).parents[1] / "llm" / "llm_scripted_server.py"
+    spec = importlib.util.spec_from_file_location("llm_scripted_server", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("llm_scripted_server", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def home_tenant(settings: Settings, client: TestClient) -> Tenant:
+    """A tenant on the ``default`` workspace: the one the CLI opens."""
+    t = make_tenant(settings, "default")
+    h = t.headers
+    assert client.post("/v1/kbs", headers=h, json={"name": "hr"}).status_code == 201
+    job = client.post("/v1/kbs/hr/documents", headers=h, files=[
+        ("files", ("handbook.md", HANDBOOK.encode(), "text/markdown"))]).json()
+    assert wait_job(client, h, job["id"])["status"] == "done"
+    return t
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("ZHIKU_HOME", str(settings.home))
+    monkeypatch.setenv("ZHIKU_EMBEDDER", "hashing")
+    yield CliRunner()
+
+
+def _sse(text: str) -> list[tuple[str, Any]]:
+    out = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        out.append((lines.get("event", ""), json.loads(lines["data"])))
+    return out
+
+
+def test_an_api_assistant_is_the_one_zhiku_and_the_cli_see(
+    client: TestClient, home_tenant: Tenant, settings: Settings, cli: CliRunner
+) -> None:
+    h = home_tenant.headers
+    r = client.post("/v1/assistants", headers=h, json={
+        "slug": "hr-bot", "name": "HR Bot",
+        "config": {"knowledge_bases": ["hr"], "retrieval": {"top_k": 4, "min_relevance": 0.2},
+                   "refusal_message": "Ask HR."}})
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["config"]["model"] is None and made["published"] is None
+    r = client.post("/v1/assistants/hr-bot/publish", headers=h, json={"note": "first"})
+    assert r.json()["published_version"] == 1
+    r = client.patch("/v1/assistants/hr-bot", headers=h, json={"config": {
+        "knowledge_bases": ["hr"], "temperature": 0.7, "retrieval": {"top_k": 3}}})
+    assert r.status_code == 200 and r.json()["published"]["temperature"] == 0.2
+
+    with Zhiku(settings) as zk:
+        a = zk.get_assistant("hr-bot")
+        assert a.id == made["id"] and a.name == "HR Bot" and a.published_version == 1
+        assert a.draft.temperature == 0.7 and a.draft.retrieval.top_k == 3
+        assert a.published is not None and a.published.retrieval.top_k == 4
+        assert a.live.refusal_message == "Ask HR." and a.live.model is None
+        assert zk.llm.assistants.version("hr-bot", 1) == AssistantConfig.model_validate(
+            client.get("/v1/assistants/hr-bot/versions", headers=h).json()[0]["config"])
+        # and the other way round: made in Python, listed by the API and as an OpenAI model
+        zk.create_assistant("Py Bot", knowledge_bases=["hr"])
+    shown = cli.invoke(create_cli(), ["apps", "show", "hr-bot"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout) == {**a.to_dict()}
+    listed = cli.invoke(create_cli(), ["apps", "list"])
+    assert "hr-bot" in listed.stdout and "model extractive" in listed.stdout
+    assert {m["id"] for m in client.get("/v1/models", headers=h).json()["data"]} == {
+        "hr-bot", "py-bot"}
+    assert client.get("/v1/assistants/Py Bot", headers=h).status_code == 404  # slugs only
+    assert client.delete("/v1/assistants/py-bot", headers=h).status_code == 200
+    with Zhiku(settings) as zk:
+        assert [x.slug for x in zk.list_assistants()] == ["hr-bot"]
+
+
+def test_api_chats_are_zhiku_conversations_and_feedback_reaches_the_answer_log(
+    client: TestClient, home_tenant: Tenant, settings: Settings, cli: CliRunner
+) -> None:
+    h = home_tenant.headers
+    client.post("/v1/assistants", headers=h,
+                json={"slug": "hr-bot", "config": {"knowledge_bases": ["hr"]}})
+    with client.stream("POST", "/v1/assistants/hr-bot/chat", headers=h,
+                       json={"message": QUESTION, "stream": True}) as resp:
+        events = _sse("".join(resp.iter_text()))
+    kinds = [k for k, _ in events]
+    assert kinds[0] == "token" and kinds[-3:] == ["citations", "usage", "done"]
+    tokens = [d["text"] for k, d in events if k == "token"]
+    done = events[-1][1]
+    assert "".join(tokens) == done["answer"] and "fifteen days" in done["answer"]
+    cites = events[-3][1]
+    assert cites[0]["source"] == "handbook.md" and "fifteen" in cites[0]["quote"]
+    cid, mid = done["conversation_id"], done["message_id"]
+
+    with Zhiku(settings) as zk:
+        assert [c["id"] for c in zk.list_conversations("hr-bot")] == [cid]
+        stored = zk.conversation(cid)
+        assert [(m.role, m.id) for m in stored][-1] == ("assistant", mid)
+        assert stored[0].content == QUESTION and stored[1].content == done["answer"]
+        assert stored[1].citations == cites and stored[1].metadata["model"] == "extractive"
+        calls = zk.model_calls(cid)
+        assert [(c["purpose"], c["provider"], c["model"]) for c in calls] == [
+            ("answer", "zhiku", "extractive")]
+        assert calls[0]["assistant_id"] == zk.get_assistant("hr-bot").id
+        # a turn taken in Python continues the conversation the API started
+        turn = zk.chat("hr-bot", "What do expense claims need?", cid)
+        assert isinstance(turn, ChatTurn)
+    msgs = client.get(f"/v1/conversations/{cid}/messages", headers=h).json()
+    assert [m["role"] for m in msgs] == ["user", "assistant"] * 2
+    assert "receipt" in msgs[-1]["content"] and msgs[-1]["id"] == turn.message_id
+
+    r = client.post(f"/v1/messages/{mid}/feedback", headers=h,
+                    json={"rating": "down", "corrected_answer": "Fifteen days."})
+    assert r.status_code == 201, r.text
+    assert r.json()["message_id"] == mid and r.json()["assistant"] == "hr-bot"
+    first = r.json()["answer_id"]
+    r = client.post(f"/v1/messages/{mid}/feedback", headers=h, json={"rating": "up"})
+    assert r.json()["answer_id"] == first and r.json()["rating"] == 1  # one log entry
+    assert client.post(f"/v1/messages/{msgs[0]['id']}/feedback", headers=h,
+                       json={"rating": "up"}).status_code == 404  # a user message
+    with Zhiku(settings) as zk:
+        logged = feedback.list_answers(zk, feedback.FeedbackFilter(target="app:hr-bot"))
+        assert len(logged) == 1 and logged[0].message_id == mid and logged[0].rating == 1
+        assert logged[0].question == QUESTION and logged[0].citations[0]["source"] == "handbook.md"
+    out = cli.invoke(create_cli(), ["feedback", "list", "--app", "hr-bot"])
+    assert out.exit_code == 0 and QUESTION[:40] in out.stdout
+
+    # deleting the conversation keeps the feedback, detached from the message
+    assert client.delete(f"/v1/conversations/{cid}", headers=h).status_code == 200
+    fb = client.get("/v1/feedback", headers=h).json()
+    assert len(fb) == 1 and fb[0]["message_id"] is None and fb[0]["rating"] == 1
+
+    usage = client.get("/v1/usage", headers=h, params={"group_by": "assistant"}).json()
+    assert usage == [{**usage[0], "group": "hr-bot", "requests": 2, "calls": 2}]
+    by_key = client.get("/v1/usage", headers=h, params={"group_by": "key"}).json()
+    assert [(r["requests"], r["calls"]) for r in by_key] == [(1, 1)]  # the Python turn: no key
+
+
+def test_an_llm_assistant_answers_through_the_api(
+    client: TestClient, home_tenant: Tenant, settings: Settings
+) -> None:
+    mod = _scripted_module()
+    server = mod.ScriptedServer().start()
+    try:
+        with Zhiku(settings) as zk:
+            zk.add_provider("scripted", base_url=server.url, models=["scripted-model"],
+                            context_window=4096, price_input=2.0, price_output=8.0,
+                            max_retries=0)
+        h = home_tenant.headers
+        r = client.post("/v1/assistants", headers=h, json={"slug": "llm-bot", "config": {
+            "knowledge_bases": ["hr"], "model": "nowhere/m"}})
+        assert r.status_code == 400 and "nowhere" in r.json()["error"]["message"]
+        r = client.post("/v1/assistants", headers=h, json={"slug": "llm-bot", "config": {
+            "knowledge_bases": ["hr"], "model": "scripted/scripted-model"}})
+        assert r.status_code == 201, r.text
+        server.push(mod.Script(text="New employees get fifteen days [1].", usage=(900, 12)))
+        chat = client.post("/v1/assistants/llm-bot/chat", headers=h,
+                           json={"message": QUESTION}).json()
+        assert chat["model"] not in ("", "extractive") and not chat["refused"]
+        assert chat["citations"][0]["source"] == "handbook.md"
+        assert chat["usage"]["input_tokens"] == 900 and chat["usage"]["output_tokens"] == 12
+        assert chat["usage"]["cost"] == pytest.approx((900 * 2.0 + 12 * 8.0) / 1e6)
+        # OpenAI style: the client's history makes the follow-up a rewrite, then an answer
+        server.push(mod.Script(text="How many leave days do managers get?", usage=(100, 9)),
+                    mod.Script(text="It does not say [1].", reasoning="Look at doc 1.",
+                               usage=(800, 6)))
+        with client.stream("POST", "/v1/chat/completions", headers=h, json={
+            "model": "llm-bot", "stream": True, "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": QUESTION},
+                         {"role": "assistant", "content": chat["answer"]},
+                         {"role": "user", "content": "And managers?"}]}) as resp:
+            lines = [ln[6:] for ln in resp.iter_lines() if ln.startswith("data: ")]
+        chunks = [json.loads(ln) for ln in lines[:-1]]
+        assert lines[-1] == "[DONE]"
+        reasoning = "".join(c["choices"][0]["delta"].get("reasoning_content", "")
+                            for c in chunks if c["choices"])
+        assert reasoning == "Look at doc 1." and chunks[-1]["usage"]["prompt_tokens"] == 900
+        rewrite = server.chat_requests[-2]["messages"][-1]["content"]
+        assert "And managers?" in rewrite
+        with Zhiku(settings) as zk:
+            calls = zk.model_calls()
+            assert [(c["purpose"], c["conversation_id"] is None) for c in calls] == [
+                ("answer", False), ("rewrite", True), ("answer", True)]
+            assert zk.conversation(chat["conversation_id"])[1].content == chat["answer"]
+        by_key = client.get("/v1/usage", headers=h, params={"group_by": "key"}).json()
+        assert [(r["requests"], r["calls"], r["input_tokens"]) for r in by_key] == [
+            (2, 3, 1800)]
+    finally:
+        server.stop()
