@@ -145,11 +145,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(port: int) -> subprocess.Popen[bytes]:
+def serve(port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "ZHIKU_HOME": str(HOME), "ZHIKU_API_RATE_LIMIT_PER_MINUTE": "0"}
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "zhiku"), "serve", "--port", str(port),
-         "--log-level", "warning"],
+         "--workers", str(workers), "--log-level", "warning"],
         env=env, cwd=ROOT,
     )
     for _ in range(600):
@@ -170,6 +170,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="Requests per measurement.")
     parser.add_argument("--clients", default="8,32")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="zhiku serve --workers")
     args = parser.parse_args()
     result: dict[str, Any] = {"embedder": "hashing", "answerer": "extractive (no LLM server)"}
     if not (args.reuse and (HOME / "bench.json").exists()):
@@ -180,7 +181,8 @@ def main() -> None:
     meta = json.loads((HOME / "bench.json").read_text())
     qs = queries(meta["articles"], 300)
     port = _free_port()
-    proc = serve(port)
+    proc = serve(port, args.workers)
+    result["workers"] = args.workers
     base = f"http://127.0.0.1:{port}"
     try:
         headers = {"Authorization": f"Bearer {meta['key']}"}

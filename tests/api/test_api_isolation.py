@@ -27,6 +27,7 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("PATCH", "/v1/kbs/{kb}/documents/{doc_id}"): {"tags": ["x"]},
         ("PATCH", "/v1/kbs/{kb}/chunks/{chunk_id}"): {"text": "overwritten", "enabled": False},
         ("POST", "/v1/search"): {"query": "annual leave", "knowledge_bases": [kb]},
+        ("POST", "/v1/kbs/{kb}/graph/build"): {"communities": True},
         ("POST", "/v1/assistants"): {"slug": "new-bot", "config": {"knowledge_bases": [kb]}},
         ("PATCH", "/v1/assistants/{slug}"): {"name": "renamed"},
         ("POST", "/v1/assistants/{slug}/publish"): {"note": "x"},
@@ -68,6 +69,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         b = make_tenant(settings, "globex")
         seed(client, a, "alpha")
         seed(client, b, "beta-secret")
+        for tenant in (a, b):  # an entity path value (the graph routes)
+            tenant.ids["entity"] = "Employee"
         scoped = client.post("/v1/keys", headers=a.headers, json={
             "access": "read", "knowledge_bases": ["nothing-here"], "assistants": []}).json()
         yield {"client": client, "a": a, "b": b, "scoped_key": scoped["key"]}
@@ -91,8 +94,14 @@ def test_every_route_is_covered() -> None:
         assert _body(method, path, {"kb": "k", "slug": "s"}) is not None, (method, path)
 
 
+QUERIES = {  # required query parameters, so that requests get past validation
+    "/v1/kbs/{kb}/graph/path": "?a=Employee&b=Leave",
+    "/v1/kbs/{kb}/graph/entities": "?q=leave",
+}
+
+
 def _call(client: TestClient, method: str, path: str, key: str, ids: dict[str, Any]) -> Any:
-    url = _url(path, ids)
+    url = _url(path, ids) + QUERIES.get(path, "")
     headers = {"Authorization": f"Bearer {key}"}
     if path == "/v1/kbs/{kb}/documents" and method == "POST":
         return client.post(url, headers=headers, files=[("files", ("x.md", b"# x", "text/md"))])
@@ -102,7 +111,7 @@ def _call(client: TestClient, method: str, path: str, key: str, ids: dict[str, A
 
 NOWHERE = {"kb": "no-such-kb", "slug": "no-such-bot", "doc_id": 987654, "chunk_id": 987654,
            "job_id": 987654, "conversation_id": 987654, "message_id": 987654, "key_id": 987654,
-           "user_id": 987654}
+           "user_id": 987654, "entity": "no-such-entity"}
 
 
 def _normalized(r: Any, ids: dict[str, Any]) -> tuple[int, str]:

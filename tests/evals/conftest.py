@@ -1,11 +1,14 @@
-"""Fixtures of the evaluation tests: a small real BEIR slice of SciFact, a CLI runner."""
+"""Fixtures of the evaluation tests: a small real BEIR slice of SciFact, a CLI runner, the
+scripted OpenAI-compatible server."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from evalsdata import make_beir_slice
+from evalsdata import make_beir_slice, scripted_module
 from typer.testing import CliRunner
 
 
@@ -19,3 +22,11 @@ def beir_slice(tmp_path: Path) -> Path:
 def runner() -> CliRunner:
     """A CLI runner (state goes to the test's ZHIKU_HOME)."""
     return CliRunner()
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    """A scripted OpenAI-compatible server on 127.0.0.1 (tests/llm/llm_scripted_server.py)."""
+    srv = scripted_module().ScriptedServer().start()
+    yield srv
+    srv.stop()

@@ -3,13 +3,11 @@ retrieval settings, with tokens recorded per question."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from evalsdata import scripted_module
 
 from zhiku.evals import runs, sets
 from zhiku.evals.targets import make_target
@@ -17,26 +15,7 @@ from zhiku.evals.types import EvalQuestion
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
 
-SCRIPTED = Path(__file__).resolve().parents[1] / "llm" / "llm_scripted_server.py"
 LEAVE = "# Leave\n\nNew employees get 10 days of paid annual leave in their first year.\n"
-
-
-def _scripted_module() -> Any:
-    spec = importlib.util.spec_from_file_location("evals_scripted_server", SCRIPTED)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def server() -> Iterator[Any]:
-    if not SCRIPTED.exists():
-        pytest.skip("the scripted LLM server of the LLM tests is not there")
-    srv = _scripted_module().ScriptedServer().start()
-    yield srv
-    srv.stop()
 
 
 def test_eval_run_on_an_assistant(zk: Zhiku, server: Any) -> None:
@@ -46,7 +25,7 @@ def test_eval_run_on_an_assistant(zk: Zhiku, server: Any) -> None:
                     max_retries=0)
     zk.create_assistant("HR Bot", knowledge_bases=["hr"], model="scripted/m",
                         retrieval={"top_k": 5, "min_relevance": 0.1})
-    server.default = lambda req: _scripted_module().Script(text="10 days. [1]",
+    server.default = lambda req: scripted_module().Script(text="10 days. [1]",
                                                            usage=(40, 5))
     sets.create_set(zk, "hr", [EvalQuestion(
         "How many days of paid annual leave do new employees get?", ext_id="leave",
@@ -64,6 +43,30 @@ def test_eval_run_on_an_assistant(zk: Zhiku, server: Any) -> None:
     assert len(server.requests) == 1  # retrieval-only runs make no model call
 
 
+def test_cost_per_question_from_the_turns_model_calls(zk: Zhiku, server: Any) -> None:
+    zk.create_kb("hr", embedder="hashing")
+    zk.ingest_items("hr", [SourceItem("leave.md", data=LEAVE.encode())])
+    # 2 per million input tokens, 8 per million output tokens.
+    zk.add_provider("scripted", base_url=server.url, models=["m"], context_window=4096,
+                    max_retries=0, price_input=2.0, price_output=8.0)
+    zk.create_assistant("HR Bot", knowledge_bases=["hr"], model="scripted/m",
+                        retrieval={"top_k": 5, "min_relevance": 0.1})
+    server.default = lambda req: scripted_module().Script(text="10 days. [1]",
+                                                          usage=(1000, 250))
+    sets.create_set(zk, "hr", [
+        EvalQuestion("How many days of paid annual leave do new employees get?", ext_id="a"),
+        EvalQuestion("How much paid annual leave do new employees get?", ext_id="b"),
+    ])
+    record = runs.run_eval(zk, make_target(zk, "app", "hr-bot"), "hr",
+                           runs.RunOptions(top_k=5))
+    per_call = (1000 * 2.0 + 250 * 8.0) / 1_000_000
+    results = runs.results(zk, record.id)
+    assert [r.usage.cost for r in results] == pytest.approx([per_call, per_call])
+    assert record.summary["cost"] == pytest.approx(2 * per_call)
+    calls = [c for c in zk.model_calls() if c["purpose"] == "answer"]
+    assert len(calls) == 2 and sum(c["cost"] for c in calls) == pytest.approx(2 * per_call)
+
+
 def test_generate_with_a_configured_model(zk: Zhiku, server: Any, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
@@ -77,7 +80,7 @@ def test_generate_with_a_configured_model(zk: Zhiku, server: Any, tmp_path: Path
     zk.ingest_items("hr", [SourceItem("leave.md", data=text.encode()), *planets])
     zk.add_provider("scripted", base_url=server.url, models=["m"], context_window=4096,
                     max_retries=0)
-    script = _scripted_module().Script
+    script = scripted_module().Script
     server.default = lambda req: script(
         text="1. How many days of paid annual leave do new employees get?\n"
              "2. how many days of paid annual leave do new employees get\n"

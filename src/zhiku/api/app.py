@@ -18,6 +18,7 @@ from zhiku.api.routers import (
     conversations,
     documents,
     feedback,
+    graph,
     health,
     jobs,
     keys,
@@ -29,6 +30,7 @@ from zhiku.api.routers import (
     workspaces,
 )
 from zhiku.api.state import ApiState
+from zhiku.console import mount_console
 from zhiku.core.settings import Settings
 
 ROUTERS = (
@@ -42,6 +44,7 @@ ROUTERS = (
     jobs,
     chunks,
     search,
+    graph,
     assistants,
     conversations,
     feedback,
@@ -75,6 +78,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    mount_console(app)  # the web console at / (not in the OpenAPI schema)
     app.add_middleware(MetricsMiddleware, metrics=metrics_)
     app.add_middleware(
         BodySizeLimit,

@@ -190,6 +190,10 @@ class Jobs:
         """Queue embedding chunks that lack vectors (after an edit)."""
         return self._insert("embed", kb, {})
 
+    def submit_graph(self, kb: KnowledgeBase, communities: bool = True) -> int:
+        """Queue a knowledge-graph build (rules extractor) for the chunks not yet extracted."""
+        return self._insert("graph", kb, {"communities": communities})
+
     # -- reading --------------------------------------------------------------------------
     def get(self, workspace_id: int, job_id: int) -> Job:
         """A job of the workspace, or ``NotFound``."""
@@ -298,12 +302,15 @@ class Jobs:
         state.update(files_done=0, chunks_total=0, chunks_embedded=0, results=[])
         error: str | None = None
         try:
-            zk = self._services.get(int(state["workspace_id"]))
-            listener = _Progress(self, job.id, state)
-            report = zk.ingest_items(state["kb"], self._items(job), listener)
-            failed = len(report.failed)
-            if failed and failed == len(report.files):
-                error = report.failed[0].error if failed == 1 else f"{failed} files failed"
+            if job.kind == KIND_PREFIX + "graph":
+                self._build_graph(state)
+            else:
+                zk = self._services.get(int(state["workspace_id"]))
+                listener = _Progress(self, job.id, state)
+                report = zk.ingest_items(state["kb"], self._items(job), listener)
+                failed = len(report.failed)
+                if failed and failed == len(report.files):
+                    error = report.failed[0].error if failed == 1 else f"{failed} files failed"
         except ZhikuError as exc:
             error = exc.message
         except Exception as exc:
@@ -321,6 +328,17 @@ class Jobs:
                     job.id,
                 ),
             )
+
+    def _build_graph(self, state: dict[str, Any]) -> None:
+        """Run the rules extractor over pending chunks (resumable), then communities."""
+        from zhiku.graph import api as graph_api  # the graph is optional for ingestion jobs
+
+        zk = self._services.get(int(state["workspace_id"]))
+        report = graph_api.build(zk, state["kb"])
+        found = graph_api.communities(zk, state["kb"]) if state.get("communities", True) else None
+        state["chunks_total"] = state["chunks_embedded"] = report.chunks
+        state["result"] = {"chunks": report.chunks, "seconds": report.seconds,
+                           "communities": found, **graph_api.stats(zk, state["kb"])}
 
     def _items(self, job: Job) -> Iterator[SourceItem]:
         state = job.payload

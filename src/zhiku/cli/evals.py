@@ -13,6 +13,7 @@ from zhiku.core.errors import InvalidInput
 from zhiku.evals import compare, gate, importers, runs, sets
 from zhiku.evals.beir import run_beir
 from zhiku.evals.generate import generate as generate_questions
+from zhiku.evals.judge import judge_for
 from zhiku.evals.llm_generator import llm_generator
 from zhiku.evals.report import write_compare_report, write_run_report
 from zhiku.evals.targets import make_target
@@ -41,6 +42,13 @@ def _print_summary(run: runs.RunRecord) -> None:
     if lat.get("p50") is not None:
         console.print(f"  latency p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms",
                       highlight=False)
+    judged = run.summary.get("judge")
+    if judged:
+        cost = "" if judged.get("cost") is None else f", cost {judged['cost']:.6f}"
+        console.print(f"  judge {judged['model']}: {judged['judged']} judged, "
+                      f"{judged['errors']} without verdict, "
+                      f"{judged['input_tokens'] + judged['output_tokens']} tokens{cost}",
+                      highlight=False, markup=False)
 
 
 def _gate(run: runs.RunRecord, fail_under: list[str] | None) -> None:
@@ -104,18 +112,23 @@ def run(
     answers: bool = typer.Option(True, "--answers/--no-answers", help="Also answer and score."),
     tag: list[str] = typer.Option(None, "--tag", help="Only questions with this tag (repeat)."),
     report: Path = typer.Option(None, "--report", help="Write the HTML report into this folder."),
+    judge: str = typer.Option(None, "--judge",
+                              help="PROVIDER/MODEL that scores faithfulness and relevance."),
     fail_under: list[str] = FAIL_UNDER,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Run an eval set against a knowledge base (--kb) or an assistant (--app)."""
     if (kb is None) == (app_name is None):
         raise InvalidInput("give exactly one of --kb or --app")
+    if judge and not answers:
+        raise InvalidInput("--judge scores answers: it cannot be used with --no-answers")
     for spec in fail_under or []:
         gate.parse_threshold(spec)
     with open_zhiku() as zk:
         target = make_target(zk, "kb" if kb else "app", kb or app_name, _mode(mode))
         options = runs.RunOptions(top_k=top_k, with_answer=answers, tags=tag or ())
-        record = runs.run_eval(zk, target, eval_set, options)
+        record = runs.run_eval(zk, target, eval_set, options,
+                               judge=judge_for(zk, judge) if judge else None)
         path = write_run_report(zk, record.id, report) if report else None
     if as_json:
         print_json({**asdict(record), "report": str(path) if path else None})

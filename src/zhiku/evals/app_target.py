@@ -1,7 +1,9 @@
 """Evaluating an assistant (issue 3): its retrieval settings, its model's answers, tokens.
 
-Only the facade is used (``get_assistant``, ``ask_app``, ``search``), so the assistant's live
-configuration — knowledge bases, fusion, filters, relevance floor, model — is what is measured.
+The facade (``get_assistant``, ``search``) and the chat engine's one-shot turn (what ``ask_app``
+runs) are used, so the assistant's live configuration — knowledge bases, fusion, filters,
+relevance floor, model — is what is measured. Tokens and cost per question are the sum of the
+turn's model calls as issue 3 accounts them (the records it writes to ``model_calls``).
 """
 
 from __future__ import annotations
@@ -32,9 +34,17 @@ class AppTarget:
     def run(self, question: str, top_k: int, with_answer: bool) -> TargetOutput:
         """Answer with the assistant's model, or only search the way it does."""
         if with_answer:
-            answer = self._zk.ask_app(self.slug, question)
-            usage = Usage(prompt_tokens=answer.usage.input_tokens,
-                          completion_tokens=answer.usage.output_tokens)
+            turn = self._zk.llm.engine.stream(self.slug, question, store=False)
+            answer = None
+            for event in turn:
+                if event.answer is not None:
+                    answer = event.answer
+            if answer is None:  # pragma: no cover - a chat stream always ends with an answer
+                raise AssertionError("the assistant gave no answer")
+            calls = turn.calls  # every call of the turn (a refusal makes none: costs 0)
+            usage = Usage(prompt_tokens=sum(c.usage.input_tokens for c in calls),
+                          completion_tokens=sum(c.usage.output_tokens for c in calls),
+                          cost=sum(c.cost for c in calls))
             return TargetOutput(hits=answer.hits[:top_k], answer=answer, usage=usage)
         live = self._zk.get_assistant(self.slug).live
         retrieval = live.retrieval

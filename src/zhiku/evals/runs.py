@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from zhiku.core.errors import InvalidInput, NotFound, ZhikuError
 from zhiku.evals import scoring, sets
 from zhiku.evals.db import database
+from zhiku.evals.judge import Judge, Passage
 from zhiku.evals.metrics.aggregate import percentile, summarize
 from zhiku.evals.targets import EvalTarget, TargetOutput
-from zhiku.evals.types import EvalQuestion, QuestionResult, Retrieved, Usage
+from zhiku.evals.types import EvalQuestion, QuestionResult, Retrieved, Usage, Verdict
 
 if TYPE_CHECKING:
     from zhiku.service import Zhiku
@@ -75,6 +76,21 @@ def _result(q: EvalQuestion, ord_: int, out: TargetOutput, ks: Sequence[int],
     )
 
 
+def judge_result(judge: Judge, q: EvalQuestion, out: TargetOutput, res: QuestionResult,
+                 top_k: int) -> None:
+    """Have ``judge`` score an answer that was given (refusals are not judged): the verdict goes
+    to ``res.judge``, its 0..1 scores into ``res.metrics``. The judge sees the cited passages,
+    else the retrieved ones."""
+    answer = out.answer
+    if answer is None or answer.refused or res.error is not None:
+        return
+    cited = list(dict.fromkeys((c.source, c.text) for c in answer.citations))
+    shown = cited or [(h.source, h.text) for h in out.hits[:top_k]]
+    res.judge = judge.judge(q.question, answer.answer, [Passage(s, t) for s, t in shown],
+                            q.reference_answers)
+    res.metrics.update(res.judge.metrics())
+
+
 def _row(run_id: int, r: QuestionResult) -> tuple[Any, ...]:
     return (
         run_id, r.ord, r.question_id, r.ext_id, r.question,
@@ -82,15 +98,15 @@ def _row(run_id: int, r: QuestionResult) -> tuple[Any, ...]:
         r.answer, None if r.refused is None else int(r.refused),
         json.dumps(r.citations, ensure_ascii=False), json.dumps(r.metrics),
         round(r.latency_ms, 3), r.usage.prompt_tokens, r.usage.completion_tokens, r.usage.cost,
-        r.error,
+        r.error, None if r.judge is None else json.dumps(r.judge.to_dict(), ensure_ascii=False),
     )
 
 
 def _store(conn: sqlite3.Connection, run_id: int, batch: list[QuestionResult]) -> None:
     conn.executemany(
         "INSERT INTO eval_results (run_id, ord, question_id, ext_id, question, retrieved, answer, "
-        "refused, citations, metrics, latency_ms, prompt_tokens, completion_tokens, cost, error) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "refused, citations, metrics, latency_ms, prompt_tokens, completion_tokens, cost, error, "
+        "judge) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [_row(run_id, r) for r in batch],
     )
 
@@ -111,6 +127,17 @@ def summary_of(results: Sequence[QuestionResult]) -> dict[str, Any]:
     for key in ("prompt_tokens", "completion_tokens", "cost"):
         values = [getattr(r.usage, key) for r in results if getattr(r.usage, key) is not None]
         out[key] = sum(values) if values else None
+    verdicts = [r.judge for r in results if r.judge is not None]
+    if verdicts:
+        costs = [v.cost for v in verdicts if v.cost is not None]
+        out["judge"] = {
+            "model": verdicts[0].model,
+            "judged": sum(1 for v in verdicts if v.error is None),
+            "errors": sum(1 for v in verdicts if v.error is not None),
+            "input_tokens": sum(v.input_tokens for v in verdicts),
+            "output_tokens": sum(v.output_tokens for v in verdicts),
+            "cost": sum(costs) if costs else None,
+        }
     return out
 
 
@@ -120,16 +147,25 @@ def run_eval(
     set_name: str,
     options: RunOptions | None = None,
     progress: Progress | None = None,
+    judge: Judge | None = None,
 ) -> RunRecord:
-    """Question every item of ``set_name`` through ``target``; store and return the run."""
+    """Question every item of ``set_name`` through ``target``; store and return the run.
+
+    With a ``judge``, every answer given (not refused) is also scored for faithfulness and
+    relevance; the judge's time is not counted in the question's latency.
+    """
     opts = options or RunOptions()
     if opts.top_k < 1:
         raise InvalidInput("top_k must be at least 1")
+    if judge is not None and not opts.with_answer:
+        raise InvalidInput("a judge scores answers: it needs a run with answers")
     eval_set = sets.get_set(zk, set_name)
     items = sets.questions(zk, set_name, opts.tags)
     ks = opts.cutoffs()
     config = {"top_k": opts.top_k, "ks": ks, "with_answer": opts.with_answer,
               "tags": list(opts.tags)}
+    if judge is not None:
+        config["judge"] = judge.name
     db = database(zk)
     with db.write() as conn:
         run_id = conn.execute(
@@ -149,6 +185,8 @@ def run_eval(
                 res = QuestionResult(n, q.ext_id, q.question, [], {}, 0.0, q.id, error=exc.message)
             else:
                 res = _result(q, n, out, ks, (time.perf_counter() - started) * 1000)
+                if judge is not None:
+                    judge_result(judge, q, out, res, opts.top_k)
             results.append(res)
             pending.append(res)
             if len(pending) >= BATCH:
@@ -218,6 +256,7 @@ def results(zk: Zhiku, run_id: int) -> list[QuestionResult]:
             refused=None if r["refused"] is None else bool(r["refused"]),
             citations=json.loads(r["citations"]),
             usage=Usage(r["prompt_tokens"], r["completion_tokens"], r["cost"]), error=r["error"],
+            judge=None if r["judge"] is None else Verdict.from_dict(json.loads(r["judge"])),
         )
         for r in rows
     ]

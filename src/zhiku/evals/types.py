@@ -70,6 +70,52 @@ class Usage:
 
 
 @dataclass(slots=True)
+class Verdict:
+    """A judge model's scores of one answer: ``faithfulness`` (supported by the passages) and
+    ``relevance`` (answers the question), each 1-5 as the judge gave them, with its reasons and
+    what judging cost. ``error`` is set (and the scores are None) when no usable verdict came."""
+
+    model: str
+    faithfulness: float | None = None
+    relevance: float | None = None
+    reasons: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: float = 0.0
+    cost: float | None = None
+    attempts: int = 0
+    error: str | None = None
+
+    def metrics(self) -> dict[str, float]:
+        """The scores normalised to 0..1 (1 → 0, 5 → 1), as run metrics; empty on error."""
+        if self.faithfulness is None or self.relevance is None:
+            return {}
+        return {"faithfulness": (self.faithfulness - 1) / 4,
+                "relevance": (self.relevance - 1) / 4}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored JSON form."""
+        return {
+            "model": self.model, "faithfulness": self.faithfulness, "relevance": self.relevance,
+            "reasons": self.reasons, "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens, "latency_ms": round(self.latency_ms, 3),
+            "cost": self.cost, "attempts": self.attempts, "error": self.error,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        """Read back what ``to_dict`` stored."""
+        return cls(
+            model=str(data.get("model", "")), faithfulness=data.get("faithfulness"),
+            relevance=data.get("relevance"), reasons=str(data.get("reasons") or ""),
+            input_tokens=int(data.get("input_tokens") or 0),
+            output_tokens=int(data.get("output_tokens") or 0),
+            latency_ms=float(data.get("latency_ms") or 0.0), cost=data.get("cost"),
+            attempts=int(data.get("attempts") or 0), error=data.get("error"),
+        )
+
+
+@dataclass(slots=True)
 class QuestionResult:
     """Everything a run records for one question."""
 
@@ -85,3 +131,4 @@ class QuestionResult:
     citations: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
+    judge: Verdict | None = None

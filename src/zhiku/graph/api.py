@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
-from zhiku.core.errors import NotFound, ProviderError
+from zhiku.core.errors import InvalidInput, NotFound, ProviderError
 from zhiku.graph import communities as comm
 from zhiku.graph import export as exporter
 from zhiku.graph import extract_llm as llmx
@@ -189,20 +192,34 @@ def stats(zk: Zhiku, kb_name: str) -> dict[str, Any]:
     return {"graph_on_ingest": bool(kb.settings.get("graph")), **_graph(zk).stats(kb.id)}
 
 
-def show(zk: Zhiku, kb_name: str, entity: str, limit: int = 20) -> dict[str, Any]:
-    """An entity with its aliases, strongest relations and where it is mentioned."""
+def entities(zk: Zhiku, kb_name: str, query: str = "", limit: int = 20) -> list[dict[str, Any]]:
+    """Entities whose name or an alias contains ``query`` (normalised): exact matches first,
+    then prefixes, then the most mentioned; an empty query lists the most mentioned."""
+    kb = zk.kb(kb_name)
+    return [{"id": n.id, "name": n.name, "type": n.type, "mentions": n.mention_count,
+             "aliases": n.aliases} for n in _graph(zk).find_nodes(kb.id, query, limit)]
+
+
+def show(zk: Zhiku, kb_name: str, entity: str, limit: int = 20, passages: int = 0
+         ) -> dict[str, Any]:
+    """An entity with its aliases, strongest relations and where it is mentioned; with
+    ``passages`` > 0 each relation carries up to that many of the passages behind it (chunk,
+    document, text)."""
     kb = zk.kb(kb_name)
     graph = _graph(zk)
     node = graph.node(kb.id, entity)
     edges = sorted(graph.edges(kb.id, [node.id]), key=lambda e: -e.weight)[:limit]
     others = graph.nodes(kb.id, [e.target_id if e.source_id == node.id else e.source_id
                                  for e in edges])
-    relations = [
+    relations: list[dict[str, Any]] = [
         {"type": e.type, "weight": round(e.weight, 3), "evidence": e.evidence_count,
          "direction": "out" if e.source_id == node.id else "in",
          "entity": others[e.target_id if e.source_id == node.id else e.source_id].name}
         for e in edges
     ]
+    if passages > 0:
+        for rel, e in zip(relations, edges, strict=True):
+            rel["passages"] = graph.evidence(kb.id, e.source_id, e.target_id, e.type, passages)
     return {"id": node.id, "name": node.name, "type": node.type, "mentions": node.mention_count,
             "aliases": node.aliases, "description": node.description, "relations": relations,
             "provenance": graph.mentions_of(kb.id, node.id, limit)}
@@ -266,3 +283,23 @@ def export(zk: Zhiku, kb_name: str, fmt: str, out: Path) -> list[Path]:
     kb = zk.kb(kb_name)
     graph = _graph(zk)
     return exporter.write(graph.all_nodes(kb.id), graph.edges(kb.id), fmt, out)
+
+
+def export_bytes(zk: Zhiku, kb_name: str, fmt: str) -> tuple[str, str, bytes]:
+    """The export as one download: ``(file name, media type, bytes)``; CSV is a zip of
+    ``nodes.csv`` and ``edges.csv``. Built in memory (a temporary directory), so it suits
+    graphs of up to a few hundred thousand edges."""
+    if fmt not in exporter.FORMATS:
+        raise InvalidInput(f"export format is one of {', '.join(exporter.FORMATS)}")
+    zk.kb(kb_name)
+    stem = "graph"
+    with tempfile.TemporaryDirectory(prefix="zhiku-export-") as tmp:
+        written = export(zk, kb_name, fmt, Path(tmp) / f"{stem}.{fmt}")
+        if fmt != "csv":
+            media = "application/xml" if fmt == "graphml" else "application/json"
+            return f"{stem}.{fmt}", media, written[0].read_bytes()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for p in written:
+                zf.write(p, p.name.removeprefix(f"{stem}."))
+        return f"{stem}.csv.zip", "application/zip", buf.getvalue()

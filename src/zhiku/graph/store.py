@@ -315,6 +315,42 @@ class SqliteGraphStore:
         )
         return [dict(r) for r in rows]
 
+    def find_nodes(self, kb_id: int, query: str, limit: int = 20) -> list[Node]:
+        """Live canonical nodes whose name (or an alias) contains ``query`` after normalising:
+        exact matches first, then prefixes, then by mentions. An empty query lists the most
+        mentioned."""
+        key = normalize_name(query)
+        like = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.db.conn.execute(
+            f"SELECT {_CANON} canon, max(n.key = ?) exact, max(substr(n.key, 1, length(?)) = ?) "
+            "prefix, sum(n.mention_count) mentions FROM graph_nodes n WHERE n.kb_id = ? "
+            "AND n.mention_count > 0 AND n.key LIKE ? ESCAPE '\\' GROUP BY canon "
+            "ORDER BY exact DESC, prefix DESC, mentions DESC, canon LIMIT ?",
+            (key, key, key, kb_id, like, limit),
+        ).fetchall()
+        found = self.nodes(kb_id, [r["canon"] for r in rows])
+        return [found[r["canon"]] for r in rows if r["canon"] in found]
+
+    def evidence(
+        self, kb_id: int, source_id: int, target_id: int, type_: str, limit: int = 5
+    ) -> list[dict[str, Any]]:
+        """The passages behind one (canonical) relation: chunk, document and text of each
+        piece of evidence in an enabled chunk, strongest first."""
+        sources, targets = self._raw_ids(kb_id, [source_id]), self._raw_ids(kb_id, [target_id])
+        if not sources or not targets:
+            return []
+        rows = self.db.conn.execute(
+            "SELECT v.chunk_id, v.document_id, d.source, d.title, c.text, v.weight, "
+            "v.description, v.origin FROM graph_edge_evidence v "
+            "JOIN graph_edges e ON e.id = v.edge_id JOIN chunks c ON c.id = v.chunk_id "
+            "JOIN documents d ON d.id = v.document_id "
+            f"WHERE e.kb_id = ? AND e.type = ? AND e.source_id IN ({_marks(len(sources))}) "
+            f"AND e.target_id IN ({_marks(len(targets))}) AND c.enabled = 1 "
+            "ORDER BY v.weight DESC, v.chunk_id LIMIT ?",
+            [kb_id, type_, *sources, *targets, limit],
+        )
+        return [{**dict(r), "weight": round(float(r["weight"]), 4)} for r in rows]
+
     def stats(self, kb_id: int) -> dict[str, int]:
         """Counts of live nodes, edges, mentions, merges, communities and processed chunks."""
         conn = self.db.conn

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -112,6 +113,7 @@ class HybridSearcher:
         self._embedder_for = embedder_for
         self._multilingual = multilingual
         self._doc_freqs = _DocFreqCache(store)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zhiku-search")
 
     def search(self, kbs: Sequence[KnowledgeBase], query: str, params: SearchParams) -> list[Hit]:
         """Ranked hits for ``query`` across ``kbs``."""
@@ -122,20 +124,24 @@ class HybridSearcher:
         keyword: list[tuple[int, float]] = []
         vector: list[tuple[int, float]] = []
         qvecs: dict[str, np.ndarray] = {}
+        w = params.vector_weight
+        if has_cjk(query) and not all(self._multilingual(kb.embedder) for kb in kbs):
+            w = 0.0  # an English-only model's neighbours of a Chinese query are noise
+        pending: Future[tuple[list[tuple[int, float]], dict[str, np.ndarray]]] | None = None
+        if params.mode == "vector" or (params.mode == "hybrid" and w > 0):
+            # The query embedding (onnxruntime) and BM25 (SQLite) both release the GIL: overlap.
+            pending = self._pool.submit(self._vector, kbs, query, pool, params.filters)
         if params.mode in ("hybrid", "keyword"):
             keyword = self._store.keyword_search(
                 kb_ids, specific_terms(terms, stats[0]), pool, params.filters
             )
-        if params.mode in ("hybrid", "vector"):
-            vector, qvecs = self._vector(kbs, query, pool, params.filters)
+        if pending is not None:
+            vector, qvecs = pending.result()
         if params.mode == "keyword":
             fused = keyword
         elif params.mode == "vector":
             fused = vector
         else:
-            w = params.vector_weight
-            if has_cjk(query) and not all(self._multilingual(kb.embedder) for kb in kbs):
-                w = 0.0  # an English-only model's neighbours of a Chinese query are noise
             fused = fuse([keyword, vector], [1.0 - w, w], params.fusion, params.rrf_k)
         return self._hydrate(kbs, query, terms, stats, fused, keyword, vector, qvecs, params)
 
@@ -177,6 +183,7 @@ class HybridSearcher:
             [c.parent_id for c in chunks.values() if c.parent_id is not None]
         )
         docs = self._store.documents_by_id(c.document_id for c in chunks.values())
+        chunk_terms = self._store.chunk_terms(head)
         kb_by_id = {kb.id: kb for kb in kbs}
         doc_freqs, total = stats
         weights = idf_weights(terms, doc_freqs, total)
@@ -198,7 +205,10 @@ class HybridSearcher:
                 if cosines is None:  # one query for every head chunk the vector list missed
                     cosines = self._cosines(kb_by_id, chunks, vec, qvecs)
                 cosine = cosines.get(cid)
-            cov = coverage(analyze(index_text(chunk.heading_path, chunk.text)), weights)
+            indexed = chunk_terms.get(cid)
+            if indexed is None:  # not in the full-text index (a parent section, say)
+                indexed = analyze(index_text(chunk.heading_path, chunk.text))
+            cov = coverage(indexed, weights)
             vector_trusted = trust_vectors or self._multilingual(kb.embedder)
             relevance = max(cov, cosine or 0.0) if vector_trusted else cov
             if relevance < params.min_relevance:

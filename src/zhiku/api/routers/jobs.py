@@ -32,7 +32,8 @@ class FileOut(BaseModel):
 
 
 class JobOut(BaseModel):
-    """A background job and its progress (0..1)."""
+    """A background job and its progress (0..1); ``result`` is what a finished graph build
+    reports (chunks extracted, seconds, communities and the graph's counts)."""
 
     id: int
     kind: str
@@ -45,6 +46,7 @@ class JobOut(BaseModel):
     chunks_total: int
     chunks_embedded: int
     files: list[FileOut]
+    result: dict[str, Any] | None = None
     created_at: str
     updated_at: str
 
@@ -64,6 +66,7 @@ def job_out(job: Job) -> JobOut:
         chunks_total=int(p.get("chunks_total", 0)),
         chunks_embedded=int(p.get("chunks_embedded", 0)),
         files=[FileOut(**r) for r in p.get("results", [])],
+        result=p.get("result") if isinstance(p.get("result"), dict) else None,
         created_at=job.created_at,
         updated_at=job.updated_at,
     )

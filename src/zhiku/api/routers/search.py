@@ -1,4 +1,5 @@
-"""Search: the core's hybrid (or keyword / vector) search with filters and per-retriever scores."""
+"""Search: the core's hybrid (or keyword / vector) search with filters and per-retriever scores,
+and the knowledge-graph modes (local / global / mix), whose hits are chunk citations too."""
 
 from __future__ import annotations
 
@@ -21,7 +22,13 @@ class SearchIn(Request):
     query: str = Field(min_length=1, max_length=4000)
     knowledge_bases: list[str] | None = Field(default=None, max_length=32)
     top_k: int = Field(default=5, ge=1, le=100)
-    mode: Literal["hybrid", "keyword", "vector"] = "hybrid"
+    mode: Literal["hybrid", "keyword", "vector", "local", "global", "mix"] = Field(
+        default="hybrid",
+        description="hybrid, keyword or vector search; or a knowledge-graph mode: local "
+        "(entities in the query → the chunks that mention them and their neighbours), global "
+        "(community summaries → their members' chunks) or mix (graph evidence fused with "
+        "hybrid search). Every mode returns chunks.",
+    )
     fusion: Literal["rrf", "weighted"] | None = None
     min_relevance: float = Field(default=0.0, ge=0.0, le=1.0)
     vector_weight: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -55,7 +62,8 @@ class SearchOut(BaseModel):
 
 @router.post("/v1/search", response_model=SearchOut)
 def search(body: SearchIn, caller: Caller, zk: Service) -> SearchOut:
-    """Hybrid search across knowledge bases."""
+    """Hybrid (or keyword, vector, graph local / global / mix) search across knowledge bases;
+    ``fusion`` and ``vector_weight`` apply to the non-graph modes."""
     if body.knowledge_bases is None:
         names = [kb.name for kb in zk.list_kbs() if caller.may_kb(kb.name)]
     else:

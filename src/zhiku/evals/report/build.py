@@ -20,14 +20,16 @@ if TYPE_CHECKING:
 
 MAX_FAILURES = 50
 PASSAGES_SHOWN = 3
-ANSWER_METRICS = ("f1", "em", "citation_precision", "citation_recall")
+ANSWER_METRICS = ("f1", "em", "citation_precision", "citation_recall", "faithfulness",
+                  "relevance")
 
 
 def is_failure(metrics: dict[str, float], top_k: int) -> bool:
-    """Nothing relevant retrieved, a wrong refusal, or an answer with F1 below 0.5."""
+    """Nothing relevant retrieved, a wrong refusal, an answer with F1 below 0.5, or one the
+    judge found unfaithful (faithfulness below 0.5, i.e. under 3 of 5)."""
     if metrics.get(f"hit@{top_k}", 1.0) == 0.0 or metrics.get("refusal", 1.0) == 0.0:
         return True
-    return metrics.get("f1", 1.0) < 0.5
+    return metrics.get("f1", 1.0) < 0.5 or metrics.get("faithfulness", 1.0) < 0.5
 
 
 def _metric_names(results: Sequence[QuestionResult]) -> list[str]:
@@ -78,6 +80,46 @@ def _write(out_dir: Path, stem: str, pngs: dict[str, bytes], body: str) -> Path:
     return path
 
 
+def _verdict_html(r: QuestionResult) -> str:
+    v = r.judge
+    if v is None:
+        return ""
+    if v.error is not None:
+        return f"<p><b>Judge</b> ({escape(v.model)}): no verdict — {escape(v.error)}</p>"
+    return (f"<p><b>Judge</b> ({escape(v.model)}): faithfulness {v.faithfulness:g}/5, "
+            f"relevance {v.relevance:g}/5 — {escape(v.reasons)}</p>")
+
+
+def _judge_section(run: runs.RunRecord, results: Sequence[QuestionResult]) -> list[str]:
+    info = run.summary.get("judge")
+    if not info:
+        return []
+    summary = table(["judge", "judged", "errors", "faithfulness (0-1)", "relevance (0-1)", "tokens",
+                     "cost"],
+                    [[info["model"], info["judged"], info["errors"],
+                      _mean(_values(results, "faithfulness")), _mean(_values(results, "relevance")),
+                      info["input_tokens"] + info["output_tokens"],
+                      "—" if info.get("cost") is None else f"{info['cost']:.6f}"]])
+    judged = sorted((r for r in results if r.judge is not None),
+                    key=lambda r: (r.judge.faithfulness or 0, r.judge.relevance or 0)
+                    if r.judge is not None else (0, 0))
+    rows = [[r.ext_id, r.question, _grade(r.judge.faithfulness), _grade(r.judge.relevance),
+             r.judge.reasons or r.judge.error or ""]
+            for r in judged[:MAX_FAILURES] if r.judge is not None]
+    return ["<h2>Judge</h2>", summary,
+            f"<p>Lowest-scored answers first ({min(len(judged), MAX_FAILURES)} of "
+            f"{len(judged)}).</p>",
+            table(["id", "question", "faithfulness (1-5)", "relevance (1-5)", "reasons"], rows)]
+
+
+def _grade(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def _mean(values: Sequence[float]) -> float | str:
+    return sum(values) / len(values) if values else "—"
+
+
 def _failures(zk: Zhiku, results: Sequence[QuestionResult], top_k: int) -> str:
     failing = [r for r in results if r.error is None and is_failure(r.metrics, top_k)]
     expected = _expected(zk, [r.question_id for r in failing[:MAX_FAILURES]
@@ -86,9 +128,11 @@ def _failures(zk: Zhiku, results: Sequence[QuestionResult], top_k: int) -> str:
     for r in failing[:MAX_FAILURES]:
         sources, answers = expected.get(r.question_id or -1, ("—", "—"))
         scores = ", ".join(f"{k} {v:.3f}" for k, v in r.metrics.items()
-                           if k.startswith(("hit@", "ndcg@", "f1", "refusal")))
+                           if k.startswith(("hit@", "ndcg@", "f1", "refusal", "faithfulness",
+                                            "relevance")))
         answer = "" if r.answer is None else (
             f"<p><b>Answer</b>{' (refused)' if r.refused else ''}: {escape(r.answer)}</p>")
+        answer += _verdict_html(r)
         blocks.append(
             f"<details><summary>{escape(r.ext_id)}: {escape(r.question)}</summary>"
             f"<p><b>Expected</b>: {escape(sources)}; <b>reference</b>: {escape(answers)}</p>"
@@ -126,6 +170,7 @@ def write_run_report(zk: Zhiku, run_id: int, out_dir: Path, *, seed: int = 0) ->
         info, "<h2>Metrics</h2>", summary, img(pngs["metrics"], "metric bars"),
         "<h2>Score distributions</h2>", img(pngs["distributions"], "score distributions"),
         "<h2>Latency</h2>", latency, img(pngs["latency"], "latency histogram"),
+        *_judge_section(run, results),
         _failures(zk, results, int(run.config.get("top_k", 10))),
     ]
     return _write(out_dir, f"run-{run_id}", pngs, page(f"Eval run {run_id}", sections))

@@ -43,7 +43,8 @@ CREATE TABLE eval_runs (
 );
 CREATE INDEX eval_runs_workspace ON eval_runs (workspace_id, id);
 
--- retrieved: JSON [[chunk_id, source, score], ...]; metrics: JSON {name: value}.
+-- retrieved: JSON [[chunk_id, source, score], ...]; metrics: JSON {name: value}; judge: JSON
+-- verdict of the judge model (raw 1-5 scores, reasons, its tokens and cost), NULL when unjudged.
 CREATE TABLE eval_results (
     run_id INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
     ord INTEGER NOT NULL,
@@ -60,6 +61,7 @@ CREATE TABLE eval_results (
     completion_tokens INTEGER,
     cost REAL,
     error TEXT,
+    judge TEXT,
     PRIMARY KEY (run_id, ord)
 ) WITHOUT ROWID;
 

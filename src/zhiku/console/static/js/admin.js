@@ -1,0 +1,140 @@
+// Workspace administration: switch and create workspaces, members and roles, API keys
+// (create with scope, the secret shown once with a copy button, revoke).
+import { api, auth } from "./api.js";
+import { t } from "./i18n.js";
+import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
+
+const ROLES = ["owner", "admin", "editor", "viewer"];
+
+export async function adminPage(view) {
+  const err = errorBox();
+  const ws = h("section.card", { "aria-labelledby": "ws-h" }, h("h2", { id: "ws-h" }, t("workspaces")));
+  const members = h("section.card", { "aria-labelledby": "mem-h" }, h("h2", { id: "mem-h" }, t("members")));
+  const keys = h("section.card", { "aria-labelledby": "keys-h" }, h("h2", { id: "keys-h" }, t("api_keys")));
+  view.replaceChildren(h("h1", t("admin_title")), err, ws, members, keys);
+  await Promise.all([workspaces(ws), memberList(members), keyList(keys)]);
+}
+
+async function workspaces(box) {
+  const err = errorBox();
+  let list = [], me;
+  try {
+    [list, me] = await Promise.all([api("GET", "/v1/workspaces"), api("GET", "/v1/auth/me")]);
+  } catch (e) { showError(e, err); box.append(err); return; }
+  const pick = h("select", { id: "ws-pick" }, list.map((w) => h("option", { value: w.name, selected: w.id === me.workspace_id },
+    w.role ? `${w.name} (${w.role})` : w.name)));
+  const password = h("input", { type: "password", autocomplete: "current-password" });
+  const switchBtn = h("button", { type: "submit" }, t("switch"));
+  const switchForm = h("form.row", field(t("workspace"), pick), me.user_id ? field(t("password"), password) : null, switchBtn);
+  switchForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(switchBtn, async () => {
+      const email = localStorage.getItem("zhiku.email");
+      if (!email || !me.user_id) throw new Error(t("switch_needs_login"));
+      const s = await api("POST", "/v1/auth/login", { email, password: password.value, workspace: pick.value });
+      auth.token = s.token;
+      location.reload();
+    }, err);
+  });
+  const name = h("input", { type: "text", required: true, maxLength: 128 });
+  const createBtn = h("button", { type: "submit" }, t("create"));
+  const createForm = h("form.row", field(t("new_workspace"), name), createBtn);
+  createForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(createBtn, async () => {
+      await api("POST", "/v1/workspaces", { name: name.value.trim() });
+      toast(t("saved"));
+      name.value = "";
+      box.replaceChildren(box.firstChild);
+      await workspaces(box);
+    }, err);
+  });
+  box.append(switchForm, me.user_id ? createForm : null, err);
+}
+
+async function memberList(box) {
+  const err = errorBox();
+  const body = h("div");
+  const email = h("input", { type: "email", required: true });
+  const role = h("select", ROLES.map((r) => h("option", { value: r, selected: r === "viewer" }, r)));
+  const password = h("input", { type: "password", autocomplete: "new-password", minLength: 8 });
+  const add = h("button", { type: "submit" }, t("add"));
+  const form = h("form.grid", field(t("email"), email), field(t("role"), role), field(t("new_password"), password), h("div.field.end", add));
+  async function load() {
+    try {
+      const rows = await api("GET", "/v1/users");
+      body.replaceChildren(table([t("email"), t("role"), t("created"), t("actions")], rows.map((m) => {
+        const sel = h("select", { "aria-label": `${t("role")} ${m.email}` }, ROLES.map((r) => h("option", { value: r, selected: r === m.role }, r)));
+        sel.addEventListener("change", () => act(sel, async () => {
+          await api("PATCH", `/v1/users/${m.id}`, { role: sel.value });
+          toast(t("saved"));
+        }, err).then(load));
+        return h("tr", { "data-member": m.email }, h("td", m.email), h("td", sel), h("td", m.created_at.slice(0, 10)),
+          h("td", h("button.danger", { type: "button", onclick: (e) => {
+            if (!confirm(t("confirm_delete", m.email))) return;
+            act(e.currentTarget, async () => { await api("DELETE", `/v1/users/${m.id}`); await load(); }, err);
+          } }, t("remove"))));
+      }), t("members")));
+    } catch (e) { showError(e, err); }
+  }
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(add, async () => {
+      const b = { email: email.value.trim(), role: role.value };
+      if (password.value) b.password = password.value;
+      await api("POST", "/v1/users", b);
+      toast(t("saved"));
+      email.value = password.value = "";
+      await load();
+    }, err);
+  });
+  box.append(body, form, err);
+  await load();
+}
+
+async function keyList(box) {
+  const err = errorBox();
+  const body = h("div");
+  const secret = h("div");
+  const name = h("input", { type: "text", maxLength: 200 });
+  const access = h("select", ["read", "read_write", "admin"].map((a) => h("option", { value: a }, a)));
+  const kbs = h("input", { type: "text", placeholder: t("all") });
+  const assistants = h("input", { type: "text", placeholder: t("all") });
+  const create = h("button.primary", { type: "submit" }, t("create_key"));
+  const form = h("form.grid", field(t("name"), name), field(t("access"), access),
+    field(t("key_kbs"), kbs, t("comma_sep")), field(t("key_assistants"), assistants, t("comma_sep")), h("div.field.end", create));
+  const listOf = (v) => (v.trim() ? v.split(",").map((s) => s.trim()).filter(Boolean) : null);
+  async function load() {
+    try {
+      const rows = await api("GET", "/v1/keys");
+      body.replaceChildren(table([t("name"), t("prefix"), t("access"), t("scope"), t("last_used"), t("status"), t("actions")],
+        rows.map((k) => h("tr", { "data-key": k.name },
+          h("td", k.name || "—"), h("td", h("code", `${k.prefix}…`)), h("td", k.access),
+          h("td", [k.knowledge_bases ? `${t("kb")}: ${k.knowledge_bases.join(", ")}` : null,
+            k.assistants ? `${t("assistant")}: ${k.assistants.join(", ")}` : null].filter(Boolean).join("; ") || t("all")),
+          h("td", k.last_used_at ? k.last_used_at.slice(0, 16).replace("T", " ") : "—"),
+          h("td", k.revoked_at ? h("span.badge.error", t("revoked")) : h("span.badge.ready", t("active"))),
+          h("td", k.revoked_at ? null : h("button.danger", { type: "button", onclick: (e) => {
+            if (!confirm(t("confirm_revoke", k.name || k.prefix))) return;
+            act(e.currentTarget, async () => { await api("DELETE", `/v1/keys/${k.id}`); toast(t("revoked")); await load(); }, err);
+          } }, t("revoke"))))), t("api_keys")));
+    } catch (e) { showError(e, err); }
+  }
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(create, async () => {
+      const made = await api("POST", "/v1/keys", { name: name.value, access: access.value,
+        knowledge_bases: listOf(kbs.value), assistants: listOf(assistants.value) });
+      const out = h("input.secret", { type: "text", readOnly: true, value: made.key, "aria-label": t("new_key") });
+      const copy = h("button", { type: "button", onclick: async () => {
+        try { await navigator.clipboard.writeText(made.key); toast(t("copied")); }
+        catch { out.select(); document.execCommand("copy"); toast(t("copied")); }
+      } }, t("copy"));
+      secret.replaceChildren(h("div.card.once", { role: "status" }, h("strong", t("key_once")), h("div.row", out, copy)));
+      name.value = kbs.value = assistants.value = "";
+      await load();
+    }, err);
+  });
+  box.append(body, secret, form, err);
+  await load();
+}

@@ -1,0 +1,88 @@
+// Assistants: list, create and edit (knowledge bases, model — none means extractive answers —,
+// prompt, retrieval settings), publish, and a live preview chat on the draft.
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
+import { chatBox } from "./chat.js";
+
+export async function assistantsPage(view, slug) {
+  const err = errorBox();
+  view.replaceChildren(h("h1", t("assistants_title")), err);
+  let assistants = [], kbs = [];
+  try {
+    [assistants, kbs] = await Promise.all([api("GET", "/v1/assistants"), api("GET", "/v1/kbs")]);
+  } catch (e) { showError(e, err); return; }
+  const current = assistants.find((a) => a.slug === slug) || null;
+
+  const list = assistants.length ? table([t("name"), t("slug"), t("pick_kbs"), "Model", t("status"), t("actions")],
+    assistants.map((a) => h("tr", { "data-assistant": a.slug },
+      h("td", a.name || a.slug), h("td", h("code", a.slug)), h("td", a.config.knowledge_bases.join(", ")),
+      h("td", a.config.model || t("extractive")),
+      h("td", a.published_version ? t("published", a.published_version) : t("draft")),
+      h("td.actions", h("a.button.ghost", { href: `#/assistants/${encodeURIComponent(a.slug)}` }, t("edit")),
+        h("a.button.ghost", { href: `#/chat/${encodeURIComponent(a.slug)}` }, t("nav_chat"))))),
+  t("assistants_title")) : h("p.muted", t("none_yet"));
+
+  const cfg = current ? current.config : { knowledge_bases: [], retrieval: { top_k: 8, min_relevance: 0.3 } };
+  const slugIn = h("input", { type: "text", name: "slug", required: true, pattern: "[a-z0-9][a-z0-9._\\-]*", maxLength: 64,
+    value: current ? current.slug : "", disabled: !!current });
+  const name = h("input", { type: "text", name: "name", maxLength: 200, value: current ? current.name : "" });
+  const model = h("input", { type: "text", name: "model", value: cfg.model || "", placeholder: "deepseek/deepseek-chat" });
+  const prompt = h("textarea", { name: "system_prompt", rows: 3, value: cfg.system_prompt || "" });
+  const topK = h("input", { type: "number", name: "top_k", min: 1, max: 200, value: cfg.retrieval.top_k });
+  const minRel = h("input", { type: "number", name: "min_relevance", min: 0, max: 1, step: 0.05, value: cfg.retrieval.min_relevance });
+  const boxes = kbs.map((k) => h("input", { type: "checkbox", name: "kb", value: k.name, checked: cfg.knowledge_bases.includes(k.name) }));
+  const kbSet = h("fieldset.kbs", h("legend", t("pick_kbs")),
+    kbs.length ? boxes.map((b) => h("label.check", b, " ", b.value)) : h("p.muted", h("a", { href: "#/kbs" }, t("new_kb"))));
+  const formErr = errorBox();
+  const save = h("button.primary", { type: "submit" }, current ? t("save") : t("create"));
+  const publish = current ? h("button", { type: "button" }, t("publish")) : null;
+  const form = h("form.card",
+    h("h2", current ? `${t("edit")}: ${current.name || current.slug}` : t("new_assistant")),
+    h("div.grid", field(t("slug"), slugIn), field(t("name"), name)),
+    kbSet, field(t("model_opt"), model), field(t("system_prompt"), prompt),
+    h("div.grid", field(t("top_k"), topK), field(t("min_relevance"), minRel)),
+    formErr, h("div.row", save, publish,
+      current ? h("a.button.ghost", { href: "#/assistants" }, t("new_assistant")) : null));
+  const config = () => {
+    const c = { ...cfg, knowledge_bases: boxes.filter((b) => b.checked).map((b) => b.value),
+      model: model.value.trim() || null, system_prompt: prompt.value.trim() || null,
+      retrieval: { ...cfg.retrieval, top_k: Number(topK.value) || 8, min_relevance: Number(minRel.value) } };
+    if (!c.model) c.fallback_models = [];
+    return c;
+  };
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(save, async () => {
+      if (current) {
+        await api("PATCH", `/v1/assistants/${encodeURIComponent(current.slug)}`, { name: name.value, config: config() });
+        toast(t("saved"));
+        await assistantsPage(view, current.slug);
+      } else {
+        const made = await api("POST", "/v1/assistants", { slug: slugIn.value.trim(), name: name.value, config: config() });
+        toast(t("saved"));
+        location.hash = `#/assistants/${encodeURIComponent(made.slug)}`;
+      }
+    }, formErr);
+  });
+  if (publish) {
+    publish.addEventListener("click", () => act(publish, async () => {
+      const a = await api("POST", `/v1/assistants/${encodeURIComponent(current.slug)}/publish`, { note: "" });
+      toast(t("published", a.published_version));
+      await assistantsPage(view, current.slug);
+    }, formErr));
+  }
+  const preview = current ? h("section.card.preview", { "aria-labelledby": "preview-h" },
+    h("h2", { id: "preview-h" }, t("preview")), chatBox(current)) : null;
+  const versions = current ? h("section.card", { "aria-labelledby": "ver-h" }, h("h2", { id: "ver-h" }, t("versions"))) : null;
+  view.append(h("section.card", list), h("div.split", form, preview), versions);
+  if (current) {
+    try {
+      const rows = await api("GET", `/v1/assistants/${encodeURIComponent(current.slug)}/versions`);
+      versions.append(rows.length ? table([t("version"), "Model", t("pick_kbs"), t("created")], rows.map((v) => h("tr",
+        h("td", `v${v.version}${v.version === current.published_version ? " ✓" : ""}`), h("td", v.config.model || t("extractive")),
+        h("td", v.config.knowledge_bases.join(", ")), h("td", v.created_at.slice(0, 16).replace("T", " ")))), t("versions"))
+        : h("p.muted", t("none_yet")));
+    } catch (e) { showError(e, err); }
+  }
+}

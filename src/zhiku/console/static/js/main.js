@@ -1,0 +1,87 @@
+// The console shell: header, navigation, hash routes, sign-in state.
+import { api, auth } from "./api.js";
+import { LANGS, lang, setLang, t } from "./i18n.js";
+import { h, toast } from "./ui.js";
+import { loginPage } from "./login.js";
+import { kbListPage, kbPage } from "./kbs.js";
+import { searchPage } from "./search.js";
+import { assistantsPage } from "./assistants.js";
+import { chatPage } from "./chat.js";
+import { usagePage } from "./usage.js";
+import { adminPage } from "./admin.js";
+import { documentPage } from "./document.js";
+
+const ROUTES = [
+  [/^#\/kbs\/([^/]+)\/docs\/(\d+)$/, documentPage],
+  [/^#\/kbs\/([^/]+)$/, kbPage],
+  [/^#\/kbs$/, kbListPage],
+  [/^#\/search$/, searchPage],
+  [/^#\/assistants(?:\/([^/]+))?$/, assistantsPage],
+  [/^#\/chat(?:\/([^/]+))?$/, chatPage],
+  [/^#\/usage$/, usagePage],
+  [/^#\/admin$/, adminPage],
+];
+const NAV = [["#/kbs", "nav_kbs"], ["#/search", "nav_search"], ["#/assistants", "nav_assistants"],
+  ["#/chat", "nav_chat"], ["#/usage", "nav_usage"], ["#/admin", "nav_admin"]];
+
+export const session = { me: null };
+
+function header() {
+  const top = document.getElementById("top");
+  const select = h("select", { id: "lang", "aria-label": t("language") },
+    Object.entries(LANGS).map(([v, name]) => h("option", { value: v, selected: v === lang() }, name)));
+  select.addEventListener("change", () => { setLang(select.value); render(); });
+  const nav = session.me ? h("nav", { "aria-label": "main" }, h("ul", NAV.map(([href, key]) =>
+    h("li", h("a", { href, "aria-current": location.hash.startsWith(href) ? "page" : null }, t(key)))))) : null;
+  const who = session.me ? h("span.who", `${t("signed_in_as")}: ${session.me.workspace}`) : null;
+  const out = session.me ? h("button.ghost", { type: "button", onclick: signOut }, t("sign_out")) : null;
+  top.replaceChildren(h("a.brand", { href: "#/kbs" }, "智库 Zhiku"), nav, h("div.tools", who, select, out));
+  document.querySelector(".skip").textContent = t("skip");
+}
+
+async function signOut() {
+  try { await api("POST", "/v1/auth/logout"); } catch { /* the token may be an API key or gone */ }
+  auth.token = "";
+  session.me = null;
+  location.hash = "#/login";
+}
+
+export async function render() {
+  document.documentElement.lang = lang() === "zh" ? "zh-CN" : "en";
+  document.title = t("app");
+  const main = document.getElementById("main");
+  if (!session.me && auth.token) {
+    try { session.me = await api("GET", "/v1/auth/me"); } catch { auth.token = ""; }
+  }
+  if (!session.me) {
+    header();
+    if (location.hash !== "#/login") { location.hash = "#/login"; return; }
+    main.replaceChildren(loginPage(async () => {
+      session.me = await api("GET", "/v1/auth/me");
+      location.hash = "#/kbs";
+    }));
+    return;
+  }
+  if (!location.hash || location.hash === "#/login") { location.hash = "#/kbs"; return; }
+  header();
+  for (const [re, page] of ROUTES) {
+    const m = location.hash.match(re);
+    if (m) {
+      const view = h("div.page");
+      main.replaceChildren(view);
+      await page(view, ...m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x))));
+      return;
+    }
+  }
+  location.hash = "#/kbs";
+}
+
+window.addEventListener("zhiku:unauthorized", () => {
+  if (!session.me) return; // a sign-in attempt shows its own error
+  session.me = null;
+  auth.token = "";
+  toast(t("session_expired"), "error");
+  location.hash = "#/login";
+});
+window.addEventListener("hashchange", () => { render(); document.getElementById("main").focus(); });
+render();

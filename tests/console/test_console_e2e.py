@@ -1,0 +1,308 @@
+"""The web console end to end in real headless Chromium (Debian's ``chromium``, driven by
+Playwright for Python — no browser download) against a real ``zhiku serve`` on 127.0.0.1:
+sign in, create a knowledge base, upload three files of different types and watch them finish,
+search, create an assistant, ask a question, open a citation, give feedback, see it in usage.
+Measures the first load's page weight and saves screenshots of the main pages."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ZHIKU = str(Path(sys.executable).parent / "zhiku")
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+MAX_FIRST_LOAD = 500 * 1024
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
+
+try:
+    from playwright.sync_api import Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - depends on the environment
+    sync_playwright = None  # type: ignore[assignment]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sync_playwright is None,
+                       reason="the playwright package is not installed (pip install playwright)"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
+                       reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+]
+
+HANDBOOK = (
+    "# Employee handbook\n\n## Leave\n\nNew employees get fifteen days of paid annual leave. "
+    "Leave requests go to the line manager two weeks in advance.\n\n## Expenses\n\n"
+    "Expense claims need the original receipt and the project code. Claims are paid monthly.\n"
+)
+OFFICES = ("city,office,staff\nBerlin,Alexanderplatz,120\nShanghai,Pudong,340\n"
+           "Austin,Congress Ave,85\n")
+
+
+def _docx() -> bytes:
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("Security policy", level=1)
+    doc.add_paragraph("Laptops must use full-disk encryption. Passwords are rotated every ninety "
+                      "days and never shared.")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(zhiku_home: Path) -> Iterator[str]:
+    """``zhiku admin init`` then ``zhiku serve`` on a free port (as tests/api do)."""
+    env = {**os.environ, "ZHIKU_HOME": str(zhiku_home), "ZHIKU_EMBEDDER": "hashing",
+           "ZHIKU_OCR": "false"}
+    subprocess.run(
+        [ZHIKU, "admin", "init", "--email", EMAIL, "--workspace", "acme", "--password-stdin",
+         "--json"], input=PASSWORD + "\n", capture_output=True, text=True, env=env, check=True,
+    )
+    port = _port()
+    proc = subprocess.Popen([ZHIKU, "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--log-level", "warning"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("zhiku serve did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.getElementById('toast').hidden = true")
+    page.wait_for_timeout(150)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def test_console_end_to_end(server: str, tmp_path: Path) -> None:
+    files = {"handbook.md": HANDBOOK.encode(), "offices.csv": OFFICES.encode(),
+             "security.docx": _docx()}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: d.accept())
+
+        # first load: every response's body, summed
+        weights: dict[str, int] = {}
+
+        def weigh(resp: Any) -> None:
+            try:
+                weights[resp.url] = len(resp.body())
+            except Exception:  # redirects have no body
+                weights[resp.url] = 0
+
+        page.on("response", weigh)
+        page.goto(server + "/", wait_until="networkidle")
+        page.remove_listener("response", weigh)
+        first_load = sum(weights.values())
+        print(f"first load: {first_load} bytes in {len(weights)} responses")
+        assert first_load <= MAX_FIRST_LOAD, weights
+        assert all(u.startswith(server) for u in weights), "nothing may come from elsewhere"
+
+        # sign in (a wrong password first: the API's error is shown)
+        expect(page.get_by_role("heading", name="Sign in to Zhiku")).to_be_visible()
+        _shot(page, "signin-1280")
+        page.keyboard.press("Tab")  # focus moves to the content on navigation: the e-mail field
+        assert page.evaluate("document.activeElement.name") == "email"
+        page.get_by_label("E-mail").fill(EMAIL)
+        page.get_by_label("Password", exact=True).fill("wrong password")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(".login .error").first).to_contain_text("Failed")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_label("Password", exact=True).press("Enter")
+        expect(page.get_by_role("heading", name="Knowledge bases")).to_be_visible()
+        assert page.evaluate("localStorage.getItem('zhiku.token')")
+
+        # create a knowledge base
+        page.get_by_label("Name").fill("hr")
+        page.get_by_role("button", name="Create").click()
+        expect(page.get_by_role("heading", name="hr", exact=True)).to_be_visible()
+
+        # upload three files of different types; each shows live progress until done
+        page.locator("#file-input").set_input_files([str(tmp_path / n) for n in files])
+        for name in files:
+            row = page.locator(f"li.upload[data-file='{name}']")
+            expect(row).to_have_class("upload ok", timeout=60_000)
+            expect(row.locator(".state")).to_contain_text("done")
+        for name in files:
+            expect(page.locator(f"tr[data-doc='{name}']")).to_be_visible()
+        expect(page.locator("tr[data-doc] .badge.ready")).to_have_count(3, timeout=30_000)
+        _shot(page, "documents-1280")
+        page.goto(server + "/#/kbs")
+        expect(page.locator("table")).to_contain_text("hr")
+        _shot(page, "kbs-1280")
+
+        # search: scores per retriever, highlighted terms
+        page.get_by_role("navigation").get_by_role("link", name="Search").click()
+        page.get_by_label("Query").fill("paid annual leave")
+        page.get_by_role("button", name="Search", exact=True).click()
+        first = page.locator("li.hit").first
+        expect(first).to_contain_text("handbook.md")
+        expect(first.locator(".scores")).to_contain_text("Full-text")
+        expect(first.locator(".scores")).to_contain_text("Vector")
+        expect(first.locator(".scores")).to_contain_text("Fused")
+        expect(first.locator("mark").first).to_be_visible()
+        _shot(page, "search-1280")
+
+        # an assistant over the knowledge base, no model: extractive answers
+        page.get_by_role("navigation").get_by_role("link", name="Assistants").click()
+        page.get_by_label("Slug (id)").fill("hr-bot")
+        page.get_by_label("Name").fill("HR bot")
+        page.get_by_label("hr").check()
+        page.get_by_role("button", name="Create").click()
+        expect(page.get_by_role("heading", name="Edit: HR bot")).to_be_visible()
+        expect(page.locator("tr[data-assistant='hr-bot']")).to_contain_text("extractive")
+        _shot(page, "assistants-1280")
+
+        # chat: a streamed answer with citations; open one; feedback
+        page.get_by_role("navigation").get_by_role("link", name="Chat").click()
+        box = page.get_by_role("textbox", name="Message")
+        box.fill("How many days of paid annual leave do new employees get?")
+        box.press("Enter")
+        answer = page.locator(".msg.assistant[data-message]").last
+        expect(answer).to_contain_text("fifteen", timeout=30_000)
+        marker = answer.locator("button.cite").first
+        expect(marker).to_be_visible()
+        marker.click()
+        modal = page.locator("dialog.modal")
+        expect(modal).to_be_visible()
+        expect(modal.locator(".passage")).to_contain_text("fifteen days")
+        modal.get_by_role("button", name="Show the whole document").click()
+        expect(modal.locator(".chunk.cited")).to_be_visible()
+        _shot(page, "citation-1280")
+        page.keyboard.press("Escape")
+        expect(modal).to_have_count(0)
+        answer.get_by_role("button", name="Helpful", exact=True).click()
+        expect(answer.get_by_role("button", name="Helpful", exact=True)).to_have_attribute(
+            "aria-pressed", "true")
+        answer.get_by_role("button", name="Correction").click()
+        answer.get_by_role("textbox", name="Correction").fill("Fifteen days, plus public holidays.")
+        answer.get_by_role("button", name="Send feedback").click()
+        expect(page.locator("#toast")).to_contain_text("feedback saved")
+        expect(page.locator(".history li")).to_have_count(1)
+        _shot(page, "chat-1280")
+
+        # usage: the request per assistant, and the feedback
+        page.get_by_role("navigation").get_by_role("link", name="Usage").click()
+        expect(page.locator("tr[data-group='hr-bot']")).to_be_visible()
+        assert int(page.locator("tr[data-group='hr-bot'] td").nth(1).inner_text()) >= 1
+        fb = page.locator("tr.feedback-row").first
+        expect(fb).to_contain_text("Fifteen days, plus public holidays.")
+        expect(fb).to_contain_text("hr-bot")
+        _shot(page, "usage-1280")
+
+        # Chinese interface, switchable
+        page.get_by_label("Language").select_option("zh")
+        expect(page.get_by_role("heading", name="用量")).to_be_visible()
+        _shot(page, "usage-zh-1280")
+        page.get_by_label("语言").select_option("en")
+
+        # document view: the original and its chunks; disable a chunk and enable it again
+        page.goto(server + "/#/kbs/hr")
+        page.get_by_role("link", name="handbook.md").click()
+        expect(page.get_by_role("heading", name="Employee handbook")).to_be_visible()
+        chunk = page.locator("ol.chunks li").first
+        expect(chunk).to_contain_text("Employee handbook › Leave")
+        page.get_by_role("button", name="Show original text").click()
+        expect(page.locator("pre.original")).to_contain_text("# Employee handbook")
+        chunk.get_by_role("button", name="Disable").click()
+        expect(page.locator("ol.chunks li").first).to_have_class("off")
+        page.locator("ol.chunks li").first.get_by_role("button", name="Enable").click()
+        expect(page.locator("ol.chunks li").first).not_to_have_class("off")
+        _shot(page, "document-1280")
+
+        # publish the assistant: a version appears
+        page.goto(server + "/#/assistants/hr-bot")
+        page.get_by_role("button", name="Publish").click()
+        expect(page.locator("tr[data-assistant='hr-bot']")).to_contain_text("Published version 1")
+
+        # workspace admin: a scoped key shown once, then revoked; a new member
+        page.get_by_role("navigation").get_by_role("link", name="Workspace").click()
+        keys = page.locator("section[aria-labelledby='keys-h']")
+        keys.get_by_label("Name").fill("website widget")
+        keys.get_by_label("Access").select_option("read")
+        keys.get_by_label("Limit to assistants").fill("hr-bot")
+        keys.get_by_role("button", name="Create key").click()
+        secret = keys.get_by_label("New API key")
+        expect(secret).to_have_value(re.compile(r".{20,}"))
+        row = keys.locator("tr[data-key='website widget']")
+        expect(row).to_contain_text("hr-bot")
+        members = page.locator("section[aria-labelledby='mem-h']")
+        members.get_by_label("E-mail").fill("support@acme.example")
+        members.get_by_label("Role", exact=True).select_option("viewer")
+        members.get_by_label("Password (new users)").fill("support-secret-1")
+        members.get_by_role("button", name="Add").click()
+        expect(members.locator("tr[data-member='support@acme.example']")).to_be_visible()
+        _shot(page, "admin-1280")
+        row.get_by_role("button", name="Revoke").click()
+        expect(row).to_contain_text("Revoked")
+
+        # a failed action shows the API's message
+        page.goto(server + "/#/kbs")
+        page.get_by_label("Name").fill("hr")
+        page.get_by_role("button", name="Create").click()
+        expect(page.locator("form .error")).to_contain_text("conflict")
+        assert not errors, errors
+
+        # phone width
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                    is_mobile=True, has_touch=True)
+        p2 = phone.new_page()
+        p2.on("pageerror", lambda e: errors.append(str(e)))
+        p2.goto(server + "/")
+        expect(p2.get_by_role("heading", name="登录智库")).to_be_visible()
+        _shot(p2, "signin-390")
+        token = page.evaluate("localStorage.getItem('zhiku.token')")
+        p2.evaluate(f"localStorage.setItem('zhiku.token', {json.dumps(token)})")
+        pages = (("#/kbs/hr", "documents", "hr"), ("#/search", "search", "检索试验场"),
+                 ("#/assistants/hr-bot", "assistants", "助手"), ("#/chat/hr-bot", "chat", "对话"),
+                 ("#/usage", "usage", "用量"), ("#/admin", "admin", "工作区设置"))
+        for route, name, heading in pages:
+            p2.goto(f"{server}/{route}")
+            p2.reload()
+            expect(p2.get_by_role("heading", name=heading, exact=True, level=1)).to_be_visible()
+            if name == "chat":
+                p2.locator(".history button").first.click()
+                expect(p2.locator(".msg.assistant").first).to_contain_text("fifteen")
+            width = p2.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{name} overflows at phone width: {width}px"
+            _shot(p2, f"{name}-390")
+        assert not errors, errors
+        browser.close()
