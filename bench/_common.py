@@ -19,6 +19,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from zhiku.evals.metrics.retrieval import ndcg
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "out"
@@ -92,16 +94,9 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
 
 # -- metrics --------------------------------------------------------------------------------
 def ndcg_at_k(ranked: Sequence[str], qrels: Mapping[str, int], k: int = 10) -> float:
-    """nDCG@k, trec_eval/pytrec_eval convention: gain = graded relevance, discount log2(rank+1),
-    ideal DCG from the qrels (not from the retrieved list); relevance ≤ 0 counts as not relevant."""
-    dcg = 0.0
-    for i, doc in enumerate(ranked[:k]):
-        rel = qrels.get(doc, 0)
-        if rel > 0:
-            dcg += rel / math.log2(i + 2)
-    ideal = sorted((r for r in qrels.values() if r > 0), reverse=True)[:k]
-    idcg = sum(r / math.log2(i + 2) for i, r in enumerate(ideal))
-    return dcg / idcg if idcg > 0 else 0.0
+    """nDCG@k exactly as the product's evaluation computes it (pytrec_eval convention), so
+    ``zhiku eval beir`` and these benchmarks cannot disagree."""
+    return ndcg(ranked, qrels, k)
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -8,6 +8,7 @@ from markdown_it.token import Token
 from zhiku.ingest.blocks import Block, BlockKind, ParsedDocument
 from zhiku.ingest.parsers.registry import ParseOptions
 from zhiku.ingest.parsers.spreadsheet import row_text
+from zhiku.ingest.parsers.text import unwrap
 from zhiku.text.encoding import decode_text
 
 
@@ -67,7 +68,7 @@ class MarkdownParser:
                 i += 2
             elif tok.type == "inline" and tok.content.strip():
                 kind = BlockKind.LIST_ITEM if list_depth else BlockKind.PARAGRAPH
-                blocks.append(Block(kind, tok.content.strip()))
+                blocks.append(Block(kind, unwrap(tok.content)))
             elif tok.type in ("fence", "code_block") and tok.content.strip():
                 meta = {"language": tok.info.strip()} if tok.info.strip() else {}
                 blocks.append(Block(BlockKind.CODE, tok.content.rstrip("\n"), meta=meta))

@@ -17,6 +17,20 @@ def split_paragraphs(text: str) -> list[str]:
     return [p.strip() for p in _BLANK_LINE.split(text) if p.strip()]
 
 
+_SOFT_BREAK = re.compile(r"[ \t]*\n[ \t]*")
+
+
+def unwrap(text: str) -> str:
+    """Join hard-wrapped lines of one paragraph: no space between CJK characters, else one."""
+
+    def join(m: re.Match[str]) -> str:
+        before = text[m.start() - 1] if m.start() else ""
+        after = text[m.end()] if m.end() < len(text) else ""
+        return "" if before > "\u2e80" or after > "\u2e80" else " "
+
+    return _SOFT_BREAK.sub(join, text.strip())
+
+
 class TextParser:
     """Decodes any common encoding and emits one paragraph block per blank-line paragraph."""
 
