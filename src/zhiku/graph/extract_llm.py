@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from zhiku.graph.llm_json import JsonRepairError, loads_lenient
 from zhiku.graph.types import ChunkText, Extraction, Mention, Relation
+from zhiku.models.llm.types import cost_per_million
 from zhiku.text.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -118,8 +119,9 @@ class Pricing:
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         """Cost of so many tokens."""
-        return (input_tokens * self.input_per_million
-                + output_tokens * self.output_per_million) / 1_000_000
+        return cost_per_million(
+            input_tokens, output_tokens, self.input_per_million, self.output_per_million
+        )
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -60,7 +60,6 @@ class SearchParams:
     candidates: int = 50
     min_relevance: float = 0.0
     filters: SearchFilters | None = None
-    weights: dict[str, float] = field(default_factory=dict)
 
 
 def index_text(heading_path: Sequence[str], text: str) -> str:

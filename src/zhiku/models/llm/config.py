@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from zhiku.models.llm.types import cost_per_million
+
 Kind = Literal["openai", "llama-cpp"]
 
 
@@ -40,4 +42,4 @@ class ProviderConfig(BaseModel):
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         """Cost of a call from the per-million prices."""
-        return (input_tokens * self.price_input + output_tokens * self.price_output) / 1_000_000
+        return cost_per_million(input_tokens, output_tokens, self.price_input, self.price_output)

@@ -16,6 +16,7 @@ from zhiku.models.llm.types import (
     GenerationOptions,
     Message,
     Usage,
+    cost_per_million,
 )
 
 
@@ -44,8 +45,7 @@ class MeteredChatModel:
 
     def cost(self, usage: Usage) -> float:
         """Cost of ``usage`` at this model's per-million prices."""
-        pin, pout = self._prices
-        return (usage.input_tokens * pin + usage.output_tokens * pout) / 1_000_000
+        return cost_per_million(usage.input_tokens, usage.output_tokens, *self._prices)
 
     def complete(
         self,

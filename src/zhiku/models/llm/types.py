@@ -17,6 +17,13 @@ class Message(TypedDict):
     content: str
 
 
+
+def cost_per_million(
+    input_tokens: int, output_tokens: int, price_input: float, price_output: float
+) -> float:
+    """Cost of a call from prices per million input and output tokens."""
+    return (input_tokens * price_input + output_tokens * price_output) / 1_000_000
+
 @dataclass(slots=True)
 class Usage:
     """Token counts as the provider reported them (or estimated when it did not)."""
