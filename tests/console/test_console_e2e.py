@@ -193,7 +193,10 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
 
         # chat: a streamed answer with citations; open one; feedback
         page.get_by_role("navigation").get_by_role("link", name="Chat").click()
-        box = page.get_by_role("textbox", name="Message")
+        # The assistant editor has a preview chat with its own "Message" box: wait until the
+        # chat page has replaced it before typing.
+        expect(page.locator("#chat-assistant")).to_have_value("hr-bot")
+        box = page.locator(".chat-area").get_by_role("textbox", name="Message")
         box.fill("How many days of paid annual leave do new employees get?")
         box.press("Enter")
         answer = page.locator(".msg.assistant[data-message]").last
@@ -276,6 +279,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
 
         # a failed action shows the API's message
         page.goto(server + "/#/kbs")
+        expect(page.get_by_role("heading", name="Knowledge bases")).to_be_visible()
         page.get_by_label("Name").fill("hr")
         page.get_by_role("button", name="Create").click()
         expect(page.locator("form .error")).to_contain_text("conflict")
