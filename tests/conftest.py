@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import pgtest
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
 
@@ -24,6 +25,8 @@ SCIFACT_QRELS = SHARED_DATA / "scifact" / "qrels" / "test.tsv"
 
 
 def _clean_settings(home: Path, **overrides: Any) -> Settings:
+    if pgtest.BACKEND == "postgres" and "database_url" not in overrides:
+        overrides["database_url"] = pgtest.fresh_database()
     with pytest.MonkeyPatch.context() as mp:
         for key in list(os.environ):
             if key.startswith("ZHIKU_"):
@@ -39,14 +42,31 @@ def make_settings() -> Callable[..., Settings]:
 
 
 @pytest.fixture(autouse=True)
-def zhiku_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Send all state of every test to tmp_path, whatever the developer's environment says."""
+def zhiku_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Send all state of every test to tmp_path, whatever the developer's environment says.
+
+    With ``ZHIKU_TEST_BACKEND=postgres`` the test's database is a fresh PostgreSQL database
+    (``ZHIKU_DATABASE_URL``) instead of HOME/zhiku.db: the whole suite runs on either backend.
+    """
     for key in list(os.environ):
         if key.startswith("ZHIKU_"):
             monkeypatch.delenv(key)
     home = tmp_path / "zhiku-home"
     monkeypatch.setenv("ZHIKU_HOME", str(home))
-    return home
+    url = pgtest.fresh_database() if pgtest.BACKEND == "postgres" else None
+    if url:
+        monkeypatch.setenv("ZHIKU_DATABASE_URL", url)
+    yield home
+    if url:
+        pgtest.drop_database(url)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database (whatever the backend of the run)."""
+    url = pgtest.fresh_database()
+    yield url
+    pgtest.drop_database(url)
 
 
 @pytest.fixture

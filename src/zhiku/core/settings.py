@@ -23,7 +23,11 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        description="Database URL. Unset means sqlite:///HOME/zhiku.db (the embedded default).",
+        description="Database URL. Unset means sqlite:///HOME/zhiku.db (the embedded default); "
+        "postgresql://user:pass@host/db selects the PostgreSQL + pgvector server mode.",
+    )
+    pg_pool_size: int = Field(
+        default=16, ge=1, le=1000, description="Largest PostgreSQL connection pool per process."
     )
     embedder: str = Field(
         default="minilm",
@@ -113,3 +117,9 @@ class Settings(BaseSettings):
         if self.database_url and self.database_url.startswith("sqlite:///"):
             return Path(self.database_url.removeprefix("sqlite:///"))
         return self.home / "zhiku.db"
+
+    @property
+    def is_postgres(self) -> bool:
+        """True in server mode (``database_url`` is a PostgreSQL URL)."""
+        url = self.database_url or ""
+        return url.startswith(("postgresql://", "postgres://"))

@@ -16,6 +16,11 @@ class Database:
     on the database lock instead of failing half-way; readers never block under WAL.
     """
 
+    dialect = "sqlite"
+    now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    IntegrityError: type[Exception] = sqlite3.IntegrityError
+    Error: type[Exception] = sqlite3.Error
+
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
