@@ -7,21 +7,23 @@ import gzip
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import pgtest
+from shared_data import (
+    CMRC_DEV,
+    SCIFACT_CORPUS,
+    SCIFACT_QRELS,
+    SCIFACT_QUERIES,
+    Passage,
+    need,
+    scifact_abstracts,
+)
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-CMRC_DEV = SHARED_DATA / "cmrc2018" / "cmrc2018_dev.json"
-SCIFACT_CORPUS = SHARED_DATA / "scifact" / "corpus.jsonl.gz"
-SCIFACT_QUERIES = SHARED_DATA / "scifact" / "queries.jsonl"
-SCIFACT_QRELS = SHARED_DATA / "scifact" / "qrels" / "test.tsv"
 
 
 def _clean_settings(home: Path, **overrides: Any) -> Settings:
@@ -77,33 +79,17 @@ def settings(zhiku_home: Path) -> Settings:
 
 @pytest.fixture
 def zk(settings: Settings) -> Iterator[Zhiku]:
-    """The Python API on a fresh SQLite file."""
+    """The Python API on a fresh database (a SQLite file, or PostgreSQL with
+    ``ZHIKU_TEST_BACKEND=postgres``)."""
     with Zhiku(settings) as service:
         yield service
-
-
-# -- real data ------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """A real passage with a question it answers (CMRC) or a title (SciFact)."""
-
-    id: str
-    text: str
-    question: str = ""
-    answer: str = ""
-    title: str = ""
-
-
-def _need(path: Path) -> None:
-    if not path.exists():
-        pytest.skip(f"shared data set missing: {path}")
 
 
 @pytest.fixture(scope="session")
 def cmrc_passages() -> list[Passage]:
     """The first paragraph of each of the first 60 CMRC 2018 dev articles, with a question."""
     # (answer: the first reference answer; title: the article title)
-    _need(CMRC_DEV)
+    need(CMRC_DEV)
     data = json.loads(CMRC_DEV.read_text(encoding="utf-8"))
     out: list[Passage] = []
     for article in data["data"][:60]:
@@ -116,21 +102,6 @@ def cmrc_passages() -> list[Passage]:
     return out
 
 
-def scifact_abstracts(limit: int) -> list[Passage]:
-    """The first ``limit`` SciFact abstracts (title + text)."""
-    _need(SCIFACT_CORPUS)
-    out: list[Passage] = []
-    with gzip.open(SCIFACT_CORPUS, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            if not row["text"].strip():
-                continue
-            out.append(Passage(row["_id"], row["text"], title=row["title"]))
-            if len(out) >= limit:
-                break
-    return out
-
-
 @pytest.fixture(scope="session")
 def scifact_first() -> Callable[[int], list[Passage]]:
     """``scifact_first(n)``: the first ``n`` SciFact abstracts of the corpus file."""
@@ -140,7 +111,7 @@ def scifact_first() -> Callable[[int], list[Passage]]:
 @pytest.fixture(scope="session")
 def scifact_passages() -> list[Passage]:
     """SciFact abstracts, each with a test claim it is the only relevant abstract for."""
-    _need(SCIFACT_QRELS)
+    need(SCIFACT_QRELS)
     targets: dict[str, list[str]] = {}
     with SCIFACT_QRELS.open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):

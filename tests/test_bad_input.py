@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import zipfile
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from dbcheck import count, fulltext_rows, raw_database
 from zhiku.cli.main import create_app
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
@@ -75,18 +75,19 @@ def folder(tmp_path: Path) -> Path:
     return root
 
 
-def assert_nothing_half_written(db_path: Path) -> None:
-    with sqlite3.connect(db_path) as conn:
-        searchable = conn.execute("SELECT count(*) FROM chunks WHERE searchable = 1").fetchone()[0]
-        assert conn.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == searchable
-        assert conn.execute("SELECT count(*) FROM embeddings").fetchone()[0] == searchable
-        orphans = conn.execute(
+def assert_nothing_half_written(settings: Settings) -> None:
+    with raw_database(settings) as db:
+        searchable = count(db, "SELECT count(*) FROM chunks WHERE searchable = 1")
+        assert fulltext_rows(db) == searchable
+        assert count(db, "SELECT count(*) FROM embeddings") == searchable
+        orphans = count(
+            db,
             "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
-            "WHERE d.status = 'error'"
-        ).fetchone()[0]
+            "WHERE d.status = 'error'",
+        )
         assert orphans == 0
-        states = set(conn.execute("SELECT status FROM documents").fetchall())
-        assert states <= {("ready",), ("error",)}
+        states = {r[0] for r in db.conn.execute("SELECT status FROM documents")}
+        assert states <= {"ready", "error"}
 
 
 def test_each_bad_file_fails_alone_with_a_clear_error(zk: Zhiku, folder: Path) -> None:
@@ -108,7 +109,7 @@ def test_each_bad_file_fails_alone_with_a_clear_error(zk: Zhiku, folder: Path) -
     # the good files are fully searchable, including the GB18030 one
     assert zk.search(KB, "annual leave")[0].source == str(folder / "a_good.md")
     assert zk.search(KB, "报销需要发票")[0].source == str(folder / "z_good.txt")
-    assert_nothing_half_written(zk.settings.db_path)
+    assert_nothing_half_written(zk.settings)
     stats = zk.stats(KB)[KB]
     assert (stats["ready"], stats["error"]) == (2, len(BAD))
 
@@ -130,7 +131,7 @@ def test_size_limit_from_the_environment(
         assert f"{big.stat().st_size:,} bytes" in big_result.error
         assert good_result.status == "added"
         assert [d.source for d in zk.documents(KB, "ready")] == [str(folder / "a_good.md")]
-        assert_nothing_half_written(zk.settings.db_path)
+        assert_nothing_half_written(zk.settings)
 
 
 def test_a_broken_new_version_keeps_the_good_old_one(zk: Zhiku, tmp_path: Path) -> None:
@@ -190,5 +191,7 @@ def test_cli_reports_failures_and_exits_non_zero(
     # only good files: exit code 0
     ok = runner.invoke(app, ["ingest", "--kb", KB, str(folder / "a_good.md")])
     assert ok.exit_code == 0, ok.output
-    assert (zhiku_home / "zhiku.db").exists()
-    assert_nothing_half_written(zhiku_home / "zhiku.db")
+    settings = Settings()  # what the CLI read: ZHIKU_HOME (and ZHIKU_DATABASE_URL, if set)
+    if not settings.is_postgres:
+        assert (zhiku_home / "zhiku.db").exists()  # the SQLite file lives under ZHIKU_HOME
+    assert_nothing_half_written(settings)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,30 +15,31 @@ from typing import Any
 
 import pytest
 
+from dbcheck import count, fulltext_rows, raw_database
+from zhiku.core.settings import Settings
+from zhiku.store.db import Database
+
 ZHIKU = Path(sys.executable).with_name("zhiku")
 N_FILES = 300
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
 
 
 def env_for(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZHIKU_")}
+    # the database URL stays: with ZHIKU_TEST_BACKEND=postgres the CLI runs on PostgreSQL
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("ZHIKU_") or k == "ZHIKU_DATABASE_URL"}
     # The real bundled model, on short inputs so the test stays quick on two cores.
     env.update(ZHIKU_HOME=str(home), ZHIKU_EMBED_MAX_TOKENS="16", COLUMNS="200")
     return env
 
 
-def db_counts(db: Path) -> dict[str, int]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    try:
-        one = lambda sql: int(conn.execute(sql).fetchone()[0])  # noqa: E731
-        return {
-            "documents": one("SELECT count(*) FROM documents"),
-            "ready": one("SELECT count(*) FROM documents WHERE status = 'ready'"),
-            "searchable": one("SELECT count(*) FROM chunks WHERE searchable = 1"),
-            "vectors": one("SELECT count(*) FROM embeddings"),
-        }
-    finally:
-        conn.close()
+def db_counts(db: Database) -> dict[str, int]:
+    return {
+        "documents": count(db, "SELECT count(*) FROM documents"),
+        "ready": count(db, "SELECT count(*) FROM documents WHERE status = 'ready'"),
+        "searchable": count(db, "SELECT count(*) FROM chunks WHERE searchable = 1"),
+        "vectors": count(db, "SELECT count(*) FROM embeddings"),
+    }
 
 
 def test_sigkill_mid_ingest_then_resume(
@@ -51,11 +51,15 @@ def test_sigkill_mid_ingest_then_resume(
     for p in abstracts:
         (docs / f"{p.id}.txt").write_text(f"{p.title}\n\n{p.text}\n", encoding="utf-8")
     home = tmp_path / "home"
-    db = home / "zhiku.db"
     env = env_for(home)
     run = subprocess.run([str(ZHIKU), "kb", "create", "scifact"], env=env, capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
+    with raw_database(Settings(home=home)) as db:
+        _kill_and_resume(db, docs, env, abstracts)
+
+
+def _kill_and_resume(db: Database, docs: Path, env: dict[str, str], abstracts: list[Any]) -> None:
     command = [str(ZHIKU), "ingest", "--kb", "scifact", "--json", str(docs)]
 
     # 1. start the ingest and kill -9 it once some (not all) documents are committed
@@ -93,36 +97,34 @@ def test_sigkill_mid_ingest_then_resume(
     assert statuses.count("added") == N_FILES - after_kill["documents"]
 
     # 3. every file exactly once, every searchable chunk with exactly one vector
-    conn = sqlite3.connect(db)
-    try:
-        sources = [s for (s,) in conn.execute("SELECT source FROM documents")]
-        assert sorted(sources) == sorted(str(p.resolve()) for p in docs.iterdir())
-        assert len(set(sources)) == len(sources) == N_FILES
-        assert {s for (s,) in conn.execute("SELECT DISTINCT status FROM documents")} == {"ready"}
-        bad_counts = conn.execute(
-            "SELECT d.source FROM documents d WHERE d.chunk_count != "
-            "(SELECT count(*) FROM chunks c WHERE c.document_id = d.id AND c.searchable = 1)"
-        ).fetchall()
-        assert bad_counts == []
-        dup_ords = conn.execute(
-            "SELECT document_id, ord FROM chunks GROUP BY document_id, ord HAVING count(*) > 1"
-        ).fetchall()
-        assert dup_ords == []
-        missing = conn.execute(
-            "SELECT count(*) FROM chunks c WHERE c.searchable = 1 AND NOT EXISTS "
-            "(SELECT 1 FROM embeddings e WHERE e.chunk_id = c.id)"
-        ).fetchone()[0]
-        assert missing == 0
-        models = conn.execute("SELECT DISTINCT model, dim FROM embeddings").fetchall()
-        assert models == [("all-MiniLM-L6-v2-int8", 384)]
-        searchable = conn.execute("SELECT count(*) FROM chunks WHERE searchable = 1").fetchone()[0]
-        assert conn.execute("SELECT count(*) FROM embeddings").fetchone()[0] == searchable
-        assert conn.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == searchable
-        # the re-run embedded exactly what was missing: no vector computed twice, none skipped
-        assert summary["chunks_embedded"] == searchable - after_kill["vectors"]
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        conn.close()
+    sources = [r[0] for r in db.conn.execute("SELECT source FROM documents")]
+    assert sorted(sources) == sorted(str(p.resolve()) for p in docs.iterdir())
+    assert len(set(sources)) == len(sources) == N_FILES
+    assert {r[0] for r in db.conn.execute("SELECT DISTINCT status FROM documents")} == {"ready"}
+    bad_counts = db.conn.execute(
+        "SELECT d.source FROM documents d WHERE d.chunk_count != "
+        "(SELECT count(*) FROM chunks c WHERE c.document_id = d.id AND c.searchable = 1)"
+    ).fetchall()
+    assert bad_counts == []
+    dup_ords = db.conn.execute(
+        "SELECT document_id, ord FROM chunks GROUP BY document_id, ord HAVING count(*) > 1"
+    ).fetchall()
+    assert dup_ords == []
+    missing = count(
+        db,
+        "SELECT count(*) FROM chunks c WHERE c.searchable = 1 AND NOT EXISTS "
+        "(SELECT 1 FROM embeddings e WHERE e.chunk_id = c.id)",
+    )
+    assert missing == 0
+    models = [tuple(r) for r in db.conn.execute("SELECT DISTINCT model, dim FROM embeddings")]
+    assert models == [("all-MiniLM-L6-v2-int8", 384)]
+    searchable = count(db, "SELECT count(*) FROM chunks WHERE searchable = 1")
+    assert count(db, "SELECT count(*) FROM embeddings") == searchable
+    assert fulltext_rows(db) == searchable
+    # the re-run embedded exactly what was missing: no vector computed twice, none skipped
+    assert summary["chunks_embedded"] == searchable - after_kill["vectors"]
+    if db.dialect == "sqlite":
+        assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
     # 4. a third run has nothing left to do, and the corpus answers questions
     third = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)

@@ -6,7 +6,6 @@ Semantics do not matter here, so knowledge bases use the fast ``hashing`` embedd
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dbcheck import count, fulltext_rows, raw_database, texts_with_term
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.ingest.events import FileResult
 from zhiku.ingest.pipeline import Pipeline, SourceItem
@@ -51,23 +51,21 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def counts(zk: Zhiku, doc_id: int | None = None) -> dict[str, int]:
-    """Raw row counts straight from the SQLite file (not through the API under test)."""
-    with sqlite3.connect(zk.settings.db_path) as conn:
+    """Raw row counts straight from the database (not through the API under test)."""
+    with raw_database(zk.settings) as db:
         where = "" if doc_id is None else f" WHERE document_id = {int(doc_id)}"
         chunk_ids = f"SELECT id FROM chunks{where}"
         return {
-            "chunks": conn.execute(f"SELECT count(*) FROM chunks{where}").fetchone()[0],
-            "vectors": conn.execute(
-                f"SELECT count(*) FROM embeddings WHERE chunk_id IN ({chunk_ids})"
-            ).fetchone()[0],
-            "fts": conn.execute(
-                f"SELECT count(*) FROM chunks_fts WHERE rowid IN ({chunk_ids})"
-            ).fetchone()[0],
-            "all_vectors": conn.execute("SELECT count(*) FROM embeddings").fetchone()[0],
-            "all_fts": conn.execute("SELECT count(*) FROM chunks_fts").fetchone()[0],
-            "searchable": conn.execute(
-                f"SELECT count(*) FROM chunks{where or ' WHERE 1'} AND searchable = 1"
-            ).fetchone()[0],
+            "chunks": count(db, f"SELECT count(*) FROM chunks{where}"),
+            "vectors": count(
+                db, f"SELECT count(*) FROM embeddings WHERE chunk_id IN ({chunk_ids})"
+            ),
+            "fts": fulltext_rows(db, chunk_ids),
+            "all_vectors": count(db, "SELECT count(*) FROM embeddings"),
+            "all_fts": fulltext_rows(db),
+            "searchable": count(
+                db, f"SELECT count(*) FROM chunks{where or ' WHERE 1 = 1'} AND searchable = 1"
+            ),
         }
 
 
@@ -205,14 +203,10 @@ def test_replacement_is_atomic_for_concurrent_readers(zk: Zhiku, kb: str, tmp_pa
     stop = threading.Event()
 
     def reader() -> None:
-        conn = sqlite3.connect(zk.settings.db_path)
-        while not stop.is_set():
-            rows = conn.execute(
-                "SELECT c.text FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
-                "WHERE chunks_fts MATCH 'rule'"
-            ).fetchall()
-            seen.add(frozenset(s for (text,) in rows for s in _sentences(text)))
-        conn.close()
+        with raw_database(zk.settings) as db:  # another connection, reading the raw index
+            while not stop.is_set():
+                texts = texts_with_term(db, "rule")
+                seen.add(frozenset(s for text in texts for s in _sentences(text)))
 
     thread = threading.Thread(target=reader)
     thread.start()
@@ -369,9 +363,10 @@ def test_set_embedder_reembeds_and_search_keeps_working(zk: Zhiku, kb: str, docs
     assert report.chunks_embedded == n_chunks
     assert during and set(during) == {"hashing"}
     assert zk.kb(kb).embedder == "hashing-512"
-    with sqlite3.connect(zk.settings.db_path) as conn:
-        models = dict(conn.execute("SELECT model, count(*) FROM embeddings GROUP BY model"))
-        dims = {d for (d,) in conn.execute("SELECT DISTINCT dim FROM embeddings")}
+    with raw_database(zk.settings) as db:
+        models = {r[0]: r[1] for r in db.conn.execute(
+            "SELECT model, count(*) FROM embeddings GROUP BY model")}
+        dims = {r[0] for r in db.conn.execute("SELECT DISTINCT dim FROM embeddings")}
     assert models == {"hashing-512": n_chunks} and dims == {512}
     hits = zk.search(kb, "economy class flights", mode="vector")
     assert hits[0].source.endswith("travel.md") and hits[0].scores["vector"] is not None

@@ -31,9 +31,9 @@ from zhiku.retrieval.search import HybridSearcher, SearchParams
 from zhiku.retrieval.types import Hit
 from zhiku.retrieval.vector import VectorIndex
 from zhiku.store.filters import SearchFilters
-from zhiku.store.protocols import Store
+from zhiku.store.open import open_store
+from zhiku.store.protocols import NativeVectorSearch, Store, VectorSearcher
 from zhiku.store.records import Chunk, Document, KnowledgeBase
-from zhiku.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:  # issue 3: models, assistants and chat (imported lazily at run time)
     from zhiku.answer.grounded import GroundedAnswer
@@ -51,21 +51,36 @@ KB_SETTING_KEYS = frozenset({"chunk_tokens", "chunk_overlap", "parent_child", "g
 class Zhiku:
     """Zhiku's Python API over one workspace of one database."""
 
-    def __init__(self, settings: Settings | None = None, workspace: str = "default") -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        workspace: str = "default",
+        *,
+        store: Store | None = None,
+    ) -> None:
+        """Open workspace ``workspace`` (created if missing). ``store`` shares an open store
+        between facades (one per workspace in a server); it then stays open on ``close()``."""
         self.settings = settings or Settings()
-        self.store: Store = SqliteStore(self.settings.db_path)
+        self._owns_store = store is None
+        self.store: Store = store if store is not None else open_store(self.settings)
         self.workspace_id = self.store.workspace_id(workspace, create=True)
         self._registry: ParserRegistry | None = None
         self._embedders: dict[str, Embedder] = {}
         self._lock = threading.Lock()
-        self.vectors = VectorIndex(self.store)
+        # PostgreSQL searches its HNSW indexes itself; SQLite gets the in-memory exact index
+        self.vectors: VectorSearcher = (
+            self.store.vector_index()
+            if isinstance(self.store, NativeVectorSearch)
+            else VectorIndex(self.store)
+        )
         self.searcher = HybridSearcher(
             self.store, self.vectors, self.embedder, lambda name: name in MULTILINGUAL_EMBEDDERS
         )
 
     def close(self) -> None:
-        """Release the database."""
-        self.store.close()
+        """Release the database (unless it was lent by the caller)."""
+        if self._owns_store:
+            self.store.close()
 
     def __enter__(self) -> Zhiku:
         return self

@@ -9,8 +9,7 @@ from typing import Any
 
 from zhiku.api.auth.repo import AuthRepo
 from zhiku.core.settings import Settings
-from zhiku.store.sqlite.db import Database
-from zhiku.store.sqlite.migrations import migrate
+from zhiku.store.db import open_database
 
 HANDBOOK = (
     "# Employee handbook\n\n## Leave\n\nNew employees get fifteen days of paid annual leave. "
@@ -47,9 +46,8 @@ def api_settings(home: Path, **extra: Any) -> Settings:
 
 def make_tenant(settings: Settings, name: str) -> Tenant:
     """What ``zhiku admin init`` does, for workspace ``name``."""
-    db = Database(settings.db_path)
+    db = open_database(settings)
     try:
-        migrate(db.conn)
         auth = AuthRepo(db)
         ws = auth.workspace_id(name) or auth.create_workspace(name)
         email = f"owner@{name}.example"
@@ -63,12 +61,29 @@ def make_tenant(settings: Settings, name: str) -> Tenant:
     return Tenant(name, ws, email, password, key)
 
 
+def database_text(settings: Settings) -> str:
+    """Every row of every table, as text: what a dump of the database would show."""
+    db = open_database(settings, migrate=False)
+    try:
+        sql = (
+            "SELECT name FROM sqlite_master WHERE type = 'table'" if db.dialect == "sqlite" else
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+        tables = [r[0] for r in db.conn.execute(sql).fetchall()]
+        return "\n".join(
+            repr(tuple(row)) for t in tables for row in db.conn.execute(f'SELECT * FROM "{t}"')
+        )
+    finally:
+        db.close()
+
+
 def wait_job(client: Any, headers: dict[str, str], job_id: int, timeout: float = 60) -> dict:
-    """Poll a job until it is done or failed."""
+    """Poll a job until it is done, failed or dead."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
-        if job["status"] in ("done", "failed"):
+        if job["status"] in ("done", "failed", "dead"):
             return dict(job)
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} did not finish")

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
 from pathlib import Path
 
-from api_helpers import HANDBOOK, Tenant, api_settings, make_tenant, wait_job
+import pytest
+from api_helpers import HANDBOOK, Tenant, api_settings, database_text, make_tenant, wait_job
 from fastapi.testclient import TestClient
 
 from zhiku.api.app import create_app
+from zhiku.api.auth.repo import AuthRepo
+from zhiku.core.errors import Conflict
 from zhiku.core.settings import Settings
+from zhiku.store.db import open_database
 
 
 def test_login_roles_and_members(client: TestClient, tenant_a: Tenant) -> None:
@@ -45,6 +48,22 @@ def test_login_roles_and_members(client: TestClient, tenant_a: Tenant) -> None:
     assert client.get("/v1/auth/me", headers=owner).status_code == 401
 
 
+def test_emails_are_unique_and_matched_without_regard_to_case(settings: Settings) -> None:
+    db = open_database(settings)
+    try:
+        auth = AuthRepo(db)
+        user = auth.create_user("Mixed.Case@Example.org", "long-enough")
+        assert auth.user_id("mixed.case@example.ORG") == user
+        with pytest.raises(Conflict):
+            auth.create_user("MIXED.CASE@example.org", "long-enough")
+        workspace = auth.workspace_id("default") or auth.create_workspace("default")
+        auth.set_role(user, workspace, "viewer")
+        token = auth.login("mixed.CASE@example.org", "long-enough", None, hours=1.0)
+        assert auth.authenticate(token).user_id == user
+    finally:
+        db.close()
+
+
 def test_keys_are_shown_once_hashed_and_revocable(
     client: TestClient, tenant_a: Tenant, settings: Settings
 ) -> None:
@@ -55,11 +74,15 @@ def test_keys_are_shown_once_hashed_and_revocable(
     assert secret.startswith(f"zk_{new['prefix']}_")
     listed = client.get("/v1/keys", headers=h).json()
     assert secret not in json.dumps(listed)
-    with sqlite3.connect(settings.db_path) as db:
-        stored = db.execute("SELECT key_hash FROM api_keys WHERE id = ?", (new["id"],)).fetchone()
-        assert stored[0] == hashlib.sha256(secret.encode()).hexdigest()
-        dump = "\n".join(db.iterdump())
-    assert secret not in dump
+    db = open_database(settings, migrate=False)
+    try:
+        stored = db.conn.execute(
+            "SELECT key_hash FROM api_keys WHERE id = ?", (new["id"],)
+        ).fetchone()
+    finally:
+        db.close()
+    assert stored[0] == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in database_text(settings)
     kh = {"Authorization": f"Bearer {secret}"}
     assert client.get(f"/v1/keys/{new['id']}", headers=h).json()["last_used_at"] is None
     assert client.get("/v1/kbs", headers=kh).status_code == 200
@@ -113,9 +136,15 @@ def test_restart_resumes_unfinished_jobs(zhiku_home: Path) -> None:
         queued = client.post("/v1/kbs/hr/documents", headers=t.headers, files=[
             ("files", ("handbook.md", HANDBOOK.encode(), "text/markdown"))]).json()
         assert queued["status"] == "queued"
-    with sqlite3.connect(settings.db_path) as db:  # a job a killed process had claimed
-        db.execute("UPDATE jobs SET status = 'running', payload = json_set(payload, '$.owner', "
-                   "'elsewhere:1') WHERE id = ?", (queued["id"],))
+    db = open_database(settings, migrate=False)  # a job a killed process had claimed
+    try:
+        with db.write() as conn:
+            row = conn.execute("SELECT payload FROM jobs WHERE id = ?", (queued["id"],)).fetchone()
+            payload = row[0] if isinstance(row[0], dict) else json.loads(row[0])
+            conn.execute("UPDATE jobs SET status = 'running', payload = ? WHERE id = ?",
+                         (json.dumps({**payload, "owner": "elsewhere:1"}), queued["id"]))
+    finally:
+        db.close()
     with TestClient(create_app(settings)) as client:
         done = wait_job(client, t.headers, queued["id"])
         assert done["status"] == "done" and done["files"][0]["status"] == "added"

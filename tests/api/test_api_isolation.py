@@ -5,6 +5,7 @@ without a case here fails ``test_every_route_is_covered``."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,6 +41,10 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("PATCH", "/v1/users/{user_id}"): {"role": "admin"},
         ("POST", "/v1/workspaces"): {"name": "stolen"},
         ("POST", "/v1/auth/logout"): {},
+        ("POST", "/v1/jobs/{job_id}/retry"): {},
+        ("POST", "/v1/evals/sets"): {"name": "made-by-the-caller",
+                                     "questions": [{"question": "annual leave?"}]},
+        ("POST", "/v1/evals/runs"): {"eval_set": kb, "kb": kb},
     }
     return bodies.get((method, path))
 
@@ -69,8 +74,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         b = make_tenant(settings, "globex")
         seed(client, a, "alpha")
         seed(client, b, "beta-secret")
-        for tenant in (a, b):  # an entity path value (the graph routes)
-            tenant.ids["entity"] = "Employee"
+        for tenant in (a, b):  # an entity (graph), a page (PDF), an eval set and run
+            tenant.ids.update(entity="Employee", page=1, eval_set=tenant.ids["kb"])
+            h = tenant.headers
+            client.post("/v1/evals/sets", headers=h, json={
+                "name": tenant.ids["kb"], "questions": [{"question": "annual leave?"}]})
+            run = client.post("/v1/evals/runs", headers=h,
+                              json={"eval_set": tenant.ids["kb"], "kb": tenant.ids["kb"]}).json()
+            tenant.ids["run_id"] = run["id"]
+            url = f"/v1/evals/runs/{run['id']}"
+            while client.get(url, headers=h).json()["status"] == "running":
+                time.sleep(0.05)
         scoped = client.post("/v1/keys", headers=a.headers, json={
             "access": "read", "knowledge_bases": ["nothing-here"], "assistants": []}).json()
         yield {"client": client, "a": a, "b": b, "scoped_key": scoped["key"]}
@@ -97,6 +111,7 @@ def test_every_route_is_covered() -> None:
 QUERIES = {  # required query parameters, so that requests get past validation
     "/v1/kbs/{kb}/graph/path": "?a=Employee&b=Leave",
     "/v1/kbs/{kb}/graph/entities": "?q=leave",
+    "/v1/evals/compare": "?a=1&b=2",
 }
 
 
@@ -111,7 +126,8 @@ def _call(client: TestClient, method: str, path: str, key: str, ids: dict[str, A
 
 NOWHERE = {"kb": "no-such-kb", "slug": "no-such-bot", "doc_id": 987654, "chunk_id": 987654,
            "job_id": 987654, "conversation_id": 987654, "message_id": 987654, "key_id": 987654,
-           "user_id": 987654, "entity": "no-such-entity"}
+           "user_id": 987654, "entity": "no-such-entity", "page": 1, "eval_set": "no-such-kb",
+           "run_id": 987654}
 
 
 def _normalized(r: Any, ids: dict[str, Any]) -> tuple[int, str]:

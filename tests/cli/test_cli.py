@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+import pgtest
 from zhiku.cli.main import create_app
 
 ZHIKU = Path(sys.executable).with_name("zhiku")
@@ -47,17 +48,22 @@ Staff may work from home two days a week with their manager's approval.
 }
 
 
-def clean_env(home: Path, **extra: str) -> dict[str, str]:
+ON_POSTGRES = pgtest.BACKEND == "postgres"
+
+
+def clean_env(home: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHIKU_")}
     env.update(ZHIKU_HOME=str(home), COLUMNS="200", NO_COLOR="1", **extra)
+    if database_url:
+        env["ZHIKU_DATABASE_URL"] = database_url
     return env
 
 
-def zhiku(*args: str, home: Path, cwd: Path | None = None,
-          check: bool = True) -> subprocess.CompletedProcess[str]:
+def zhiku(*args: str, home: Path, cwd: Path | None = None, check: bool = True,
+          database_url: str | None = None) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [str(ZHIKU), *args], env=clean_env(home), cwd=cwd, capture_output=True, text=True,
-        encoding="utf-8", timeout=300,
+        [str(ZHIKU), *args], env=clean_env(home, database_url), cwd=cwd, capture_output=True,
+        text=True, encoding="utf-8", timeout=300,
     )
     if check:
         assert proc.returncode == 0, proc.stderr
@@ -78,6 +84,11 @@ class Installed:
     root: Path
     docs: Path
     ingest_summary: dict[str, Any]
+    database_url: str | None  # the module's PostgreSQL database; None on SQLite
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The real ``zhiku`` on this installation."""
+        return zhiku(*args, home=self.home, database_url=self.database_url)
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +97,15 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     root = tmp_path_factory.mktemp("cli")
     home = root / "home"
     docs = write_docs(root)
-    zhiku("kb", "create", KB, home=home)
-    proc = zhiku("ingest", "--kb", KB, "--json", "docs", home=home, cwd=root)
-    yield Installed(home, root, docs, json.loads(proc.stdout.strip().splitlines()[-1]))
+    url = pgtest.fresh_database() if ON_POSTGRES else None
+    try:
+        zhiku("kb", "create", KB, home=home, database_url=url)
+        proc = zhiku("ingest", "--kb", KB, "--json", "docs", home=home, cwd=root,
+                     database_url=url)
+        yield Installed(home, root, docs, json.loads(proc.stdout.strip().splitlines()[-1]), url)
+    finally:
+        if url:
+            pgtest.drop_database(url)
 
 
 # -- real subprocesses: ingest, search, batch search, ask --------------------------------------
@@ -98,12 +115,12 @@ def test_ingest_json_summary_with_absolute_sources(installed: Installed) -> None
     assert {f["source"] for f in files} == expected
     assert all(f["status"] == "added" and f["error"] is None and f["chunks"] > 0 for f in files)
     assert installed.ingest_summary["chunks_embedded"] == sum(f["chunks"] for f in files)
-    assert (installed.home / "zhiku.db").is_file()  # ZHIKU_HOME decides where data lives
+    if not ON_POSTGRES:
+        assert (installed.home / "zhiku.db").is_file()  # ZHIKU_HOME decides where data lives
 
 
 def test_search_json(installed: Installed) -> None:
-    proc = zhiku("search", "--kb", KB, "--json", "--top-k", "2", "报销流程需要哪些材料",
-                 home=installed.home)
+    proc = installed.run("search", "--kb", KB, "--json", "--top-k", "2", "报销流程需要哪些材料")
     data = json.loads(proc.stdout)
     assert data["query"] == "报销流程需要哪些材料"
     assert len(data["hits"]) == 2
@@ -125,8 +142,7 @@ def test_batch_search_output_format(installed: Installed, tmp_path: Path) -> Non
     qfile = tmp_path / "queries.jsonl"
     qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in queries) + "\n\n",
                      encoding="utf-8")
-    proc = zhiku("search", "--kb", KB, "--top-k", "3", "--json", "--queries", str(qfile),
-                 home=installed.home)
+    proc = installed.run("search", "--kb", KB, "--top-k", "3", "--json", "--queries", str(qfile))
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 3
     results = [json.loads(line) for line in lines]
@@ -146,8 +162,8 @@ def test_batch_search_output_format(installed: Installed, tmp_path: Path) -> Non
 
 
 def test_ask_json_cites_every_sentence(installed: Installed) -> None:
-    proc = zhiku("ask", "--kb", KB, "--json", "How many days of leave do new employees get?",
-                 home=installed.home)
+    proc = installed.run("ask", "--kb", KB, "--json",
+                         "How many days of leave do new employees get?")
     data = json.loads(proc.stdout)
     assert data["refused"] is False
     assert "fifteen days" in data["answer"]
@@ -163,12 +179,11 @@ def test_ask_json_cites_every_sentence(installed: Installed) -> None:
 
 
 def test_ask_refuses_an_unrelated_question(installed: Installed) -> None:
-    en = json.loads(zhiku("ask", "--kb", KB, "--json", "What is the boiling point of mercury?",
-                          home=installed.home).stdout)
+    en = json.loads(installed.run("ask", "--kb", KB, "--json",
+                                  "What is the boiling point of mercury?").stdout)
     assert en == {"answer": "The knowledge base does not say.", "refused": True,
                   "citations": []}
-    zh = json.loads(zhiku("ask", "--kb", KB, "--json", "明天上海的天气怎么样？",
-                          home=installed.home).stdout)
+    zh = json.loads(installed.run("ask", "--kb", KB, "--json", "明天上海的天气怎么样？").stdout)
     assert zh["refused"] is True and zh["citations"] == []
     assert zh["answer"] == "知识库中没有相关内容。"
 
@@ -177,6 +192,8 @@ def test_search_errors_exit_non_zero(
     installed: Installed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ZHIKU_HOME", str(installed.home))
+    if installed.database_url:
+        monkeypatch.setenv("ZHIKU_DATABASE_URL", installed.database_url)
     monkeypatch.setenv("COLUMNS", "200")
     runner = CliRunner()
     app = create_app()
@@ -257,7 +274,8 @@ def test_docs_list_rm_and_stats(cli: Any, tmp_path: Path, zhiku_home: Path) -> N
     assert all(d["status"] == "ready" and d["chunk_count"] > 0 for d in listed)
     by_source = {Path(d["source"]).name: d for d in listed}
     stats = last_json(cli("stats", "--json"))
-    assert stats["database"] == str(zhiku_home / "zhiku.db")
+    if not ON_POSTGRES:
+        assert stats["database"] == str(zhiku_home / "zhiku.db")
     counts = stats["knowledge_bases"][KB]
     assert counts["documents"] == 3 and counts["chunks"] == counts["embedded"] > 0
     removed = cli("docs", "rm", "--kb", KB, str(docs / "handbook.md"),
@@ -290,6 +308,8 @@ def test_search_filters_and_modes(cli: Any, tmp_path: Path) -> None:
     assert "handbook.md" in human.output and "Employee handbook > Leave" in human.output
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite only: on PostgreSQL, ZHIKU_DATABASE_URL and not "
+                    "ZHIKU_HOME names the database")
 def test_zhiku_home_override(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cli("kb", "create", "first", "--embedder", "hashing")
     other = tmp_path / "elsewhere"

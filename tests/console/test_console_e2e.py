@@ -64,6 +64,34 @@ def _docx() -> bytes:
     return buf.getvalue()
 
 
+def _pdf() -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=14)
+    for text in ("Refund policy\n\nRefunds are issued within fourteen days of the return.",
+                 "Exchanges\n\nExchanges are free for members of the loyalty club."):
+        pdf.add_page()
+        pdf.multi_cell(0, 9, text)
+    return bytes(pdf.output())
+
+
+ORG = (
+    "# Acme Group\n\nAcme Group was founded in Berlin by Anna Schmidt. Anna Schmidt hired "
+    "Li Wei in Shanghai. Li Wei leads the Shanghai Office of Acme Group. The Berlin Office "
+    "works with the Shanghai Office and with Globex Corporation.\n\n## Partners\n\n"
+    "Globex Corporation supplies Acme Group. Anna Schmidt met Hank Scorpio of Globex "
+    "Corporation in Berlin.\n"
+)
+EVAL_SET = "\n".join(json.dumps(q) for q in (
+    {"id": "leave", "question": "How many days of paid annual leave do new employees get?",
+     "expected_sources": ["handbook.md"], "reference_answers": ["fifteen days"]},
+    {"id": "receipts", "question": "What do expense claims need?",
+     "expected_sources": ["handbook.md"], "reference_answers": ["the original receipt"]},
+    {"id": "moon", "question": "Who runs the moon office?", "answerable": False},
+))
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,7 +135,7 @@ def _shot(page: Page, name: str) -> None:
 
 def test_console_end_to_end(server: str, tmp_path: Path) -> None:
     files = {"handbook.md": HANDBOOK.encode(), "offices.csv": OFFICES.encode(),
-             "security.docx": _docx()}
+             "security.docx": _docx(), "policy.pdf": _pdf()}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
 
@@ -163,8 +191,13 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
             expect(row.locator(".state")).to_contain_text("done")
         for name in files:
             expect(page.locator(f"tr[data-doc='{name}']")).to_be_visible()
-        expect(page.locator("tr[data-doc] .badge.ready")).to_have_count(3, timeout=30_000)
+        expect(page.locator("tr[data-doc] .badge.ready")).to_have_count(4, timeout=30_000)
         _shot(page, "documents-1280")
+        # URL ingestion: an internal address is refused with a clear message
+        page.locator(".url-form summary").click()
+        page.get_by_label("URL", exact=True).fill("http://127.0.0.1:9/secret")
+        page.get_by_role("button", name="Fetch and ingest").click()
+        expect(page.locator(".url-form .error")).to_contain_text("internal address")
         page.goto(server + "/#/kbs")
         expect(page.locator("table")).to_contain_text("hr")
         _shot(page, "kbs-1280")
@@ -229,7 +262,13 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         fb = page.locator("tr.feedback-row").first
         expect(fb).to_contain_text("Fifteen days, plus public holidays.")
         expect(fb).to_contain_text("hr-bot")
+        chart = page.locator("#usage-chart")
+        expect(chart.locator("svg.chart path.series")).to_have_count(1)
+        expect(chart.locator(".legend")).to_contain_text("hr-bot")
         _shot(page, "usage-1280")
+        page.locator("#series-metric").select_option("latency")
+        page.locator("#series-by").select_option("key")
+        expect(chart.locator(".legend")).to_contain_text("signed-in users")
 
         # Chinese interface, switchable
         page.get_by_label("Language").select_option("zh")
@@ -243,13 +282,98 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         expect(page.get_by_role("heading", name="Employee handbook")).to_be_visible()
         chunk = page.locator("ol.chunks li").first
         expect(chunk).to_contain_text("Employee handbook › Leave")
-        page.get_by_role("button", name="Show original text").click()
         expect(page.locator("pre.original")).to_contain_text("# Employee handbook")
+        page.locator(".meta-card summary").click()
+        page.get_by_label("Tags", exact=True).fill("hr, policy")
+        page.get_by_label("Metadata (a JSON object)").fill('{"owner": "people team"')
+        page.locator(".meta-card").get_by_role("button", name="Save").click()
+        expect(page.locator(".meta-card .error")).to_contain_text("JSON object")
+        page.get_by_label("Metadata (a JSON object)").fill('{"owner": "people team"}')
+        page.locator(".meta-card").get_by_role("button", name="Save").click()
+        expect(page.locator("#toast")).to_contain_text("Saved")
         chunk.get_by_role("button", name="Disable").click()
         expect(page.locator("ol.chunks li").first).to_have_class("off")
         page.locator("ol.chunks li").first.get_by_role("button", name="Enable").click()
         expect(page.locator("ol.chunks li").first).not_to_have_class("off")
         _shot(page, "document-1280")
+        page.goto(server + "/#/kbs/hr")
+        expect(page.locator("tr[data-doc='handbook.md'] .tag")).to_have_text(["hr", "policy"])
+        page.get_by_role("link", name="policy.pdf").click()
+        pdf_page = page.locator("img.pdf-page")
+        expect(pdf_page).to_have_attribute("data-page", "1")
+        page.get_by_role("button", name="Next").click()
+        expect(pdf_page).to_have_attribute("data-page", "2")
+        expect(page.locator(".page-of")).to_have_text("Page 2 / 2")
+        assert pdf_page.evaluate("img => img.naturalWidth") > 100
+        _shot(page, "document-pdf-1280")
+
+        # knowledge graph: a base that extracts while ingesting; search, expand, passages
+        page.goto(server + "/#/kbs")
+        page.get_by_label("Name").fill("org")
+        page.get_by_label("Extract a knowledge graph").check()
+        page.get_by_role("button", name="Create").click()
+        expect(page.get_by_role("heading", name="org", exact=True)).to_be_visible()
+        (tmp_path / "org.md").write_text(ORG, encoding="utf-8")
+        page.locator("#file-input").set_input_files(str(tmp_path / "org.md"))
+        expect(page.locator("li.upload[data-file='org.md']")).to_have_class("upload ok",
+                                                                           timeout=60_000)
+        page.get_by_role("navigation").get_by_role("link", name="Graph").click()
+        page.locator("#graph-kb").select_option("org")
+        stage = page.locator(".graph-stage")
+        expect(stage).not_to_have_attribute("data-nodes", "0")
+        page.get_by_role("button", name="Clear").click()
+        expect(stage).to_have_attribute("data-nodes", "0")
+        page.get_by_label("Find an entity").fill("anna")
+        page.get_by_label("Find an entity").press("Enter")
+        results = page.locator(".entity-results")
+        results.get_by_role("button", name=re.compile("Anna Schmidt")).click()
+        panel = page.locator(".entity-panel")
+        expect(panel.get_by_role("heading", name="Anna Schmidt")).to_be_visible()
+        expect(stage).to_have_attribute("data-nodes", "1")
+        panel.get_by_role("button", name="Expand neighbours").click()
+        expect(stage).not_to_have_attribute("data-nodes", "1")
+        assert int(stage.get_attribute("data-nodes") or 0) > 2
+        relation = panel.locator("ul.relations > li").first
+        relation.locator("summary").click()
+        expect(relation.locator(".passage-item").first).to_contain_text("Anna Schmidt")
+        page.locator(".graph-canvas").focus()
+        page.keyboard.press("]")  # keyboard: step to a node
+        expect(panel.locator("h2")).not_to_have_text("")
+        page.wait_for_timeout(800)  # let the layout settle for the screenshot
+        page.evaluate("window.scrollTo(0, 0)")
+        _shot(page, "graph-1280")
+
+        # evaluation: a set from JSON Lines, two runs, their comparison, a run's failures
+        page.get_by_role("navigation").get_by_role("link", name="Evaluation").click()
+        page.locator("#set-name").fill("hr-smoke")
+        page.locator("#set-jsonl").fill(EVAL_SET)
+        page.locator(".new-set").get_by_role("button", name="Create").click()
+        expect(page.locator("tr[data-set='hr-smoke']")).to_contain_text("3")
+        for mode in ("hybrid", "keyword"):
+            page.locator("#run-set").select_option("hr-smoke")
+            page.locator("#run-target").select_option("kb:hr")
+            page.locator("#run-mode").select_option(mode)
+            page.get_by_role("button", name="Start a run").click()
+            expect(page.locator("#toast")).to_contain_text("Run started")
+        runs = page.locator("tr[data-run]")
+        expect(runs).to_have_count(2)
+        expect(runs.locator(".badge.ready")).to_have_count(2, timeout=30_000)
+        _shot(page, "evals-1280")
+        page.get_by_role("button", name="Compare", exact=True).click()
+        expect(page.locator("svg.chart")).to_be_visible()
+        expect(page.locator("tr[data-metric='hit@10']")).to_be_visible()
+        _shot(page, "eval-compare-1280")
+        page.locator(".crumbs").get_by_role("link", name="Evaluation").click()
+        runs.last.get_by_role("link").click()
+        expect(page.locator("svg.chart").first).to_be_visible()
+        expect(page.locator("#res-h")).to_contain_text("Failing questions")
+        page.get_by_label("Only failing").uncheck()
+        expect(page.locator("li[data-question]")).to_have_count(3)
+        page.locator("li[data-question='leave'] summary").click()
+        expect(page.locator("li[data-question='leave']")).to_contain_text("fifteen days")
+        page.evaluate("window.scrollTo(0, 0)")
+        _shot(page, "eval-run-1280")
+        run_path = page.evaluate("location.hash")
 
         # publish the assistant: a version appears
         page.goto(server + "/#/assistants/hr-bot")
@@ -297,6 +421,8 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         p2.evaluate(f"localStorage.setItem('zhiku.token', {json.dumps(token)})")
         pages = (("#/kbs/hr", "documents", "hr"), ("#/search", "search", "检索试验场"),
                  ("#/assistants/hr-bot", "assistants", "助手"), ("#/chat/hr-bot", "chat", "对话"),
+                 ("#/graph/org", "graph", "知识图谱"), ("#/evals", "evals", "评测"),
+                 (run_path, "eval-run", "运行 #" + run_path.rsplit("/", 1)[1]),
                  ("#/usage", "usage", "用量"), ("#/admin", "admin", "工作区设置"))
         for route, name, heading in pages:
             p2.goto(f"{server}/{route}")
@@ -305,6 +431,11 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
             if name == "chat":
                 p2.locator(".history button").first.click()
                 expect(p2.locator(".msg.assistant").first).to_contain_text("fifteen")
+            if name == "graph":
+                expect(p2.locator(".graph-stage")).not_to_have_attribute("data-nodes", "0")
+                p2.wait_for_timeout(800)
+            if name == "documents":
+                expect(p2.locator("tr[data-doc] .badge.ready").first).to_have_text("就绪")
             width = p2.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{name} overflows at phone width: {width}px"
             _shot(p2, f"{name}-390")

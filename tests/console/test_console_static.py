@@ -45,6 +45,19 @@ def test_every_module_import_resolves_and_nothing_is_remote() -> None:
     assert total < 500 * 1024
 
 
+def test_lazy_routes_name_real_page_functions() -> None:
+    """main.js imports page modules on first use: each names a file and a function it exports,
+    and the first load (the shell and the sign-in page) imports no page module statically."""
+    main = (STATIC / "js" / "main.js").read_text(encoding="utf-8")
+    routes = re.findall(r'"(\./[\w-]+\.js)", "(\w+)"\]', main)
+    assert len(routes) >= 12
+    for module, name in routes:
+        text = (STATIC / "js" / module).read_text(encoding="utf-8")
+        assert re.search(rf"export (async )?function {name}\(", text), (module, name)
+    static = set(re.findall(r'from "\./([\w-]+\.js)"', main))
+    assert static == {"api.js", "i18n.js", "ui.js", "login.js"}, static
+
+
 def test_api_paths_and_schema_unchanged(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/" not in spec["paths"] and not any(p.startswith("/console") for p in spec["paths"])

@@ -14,7 +14,7 @@ from zhiku.text.sentences import split_sentences
 from zhiku.text.tokens import count_tokens
 
 if TYPE_CHECKING:
-    from conftest import Passage
+    from shared_data import Passage
 
 REGISTRY = default_registry()
 STOPS = "。！？；.!?;"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import stat
 
 import pytest
@@ -12,6 +11,7 @@ from llm_scripted_server import Script, ScriptedServer
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.models.llm.presets import PRESETS
 from zhiku.service import Zhiku
+from zhiku.store.db import open_database
 
 
 def test_publish_freezes_a_version_and_drafts_do_not_leak(
@@ -65,9 +65,13 @@ def test_stored_key_is_encrypted_and_never_shown(
     assert cfg.has_stored_key and secret not in cfg.model_dump_json()
     key_file = zk.settings.home / "secret.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    raw = sqlite3.connect(zk.settings.db_path).execute(
-        "SELECT config, api_key_encrypted FROM providers WHERE name = 'vault'").fetchone()
-    assert secret not in raw[0] and secret.encode() not in raw[1]
+    db = open_database(zk.settings, migrate=False)
+    try:
+        raw = db.conn.execute(
+            "SELECT config, api_key_encrypted FROM providers WHERE name = 'vault'").fetchone()
+    finally:
+        db.close()
+    assert secret not in raw[0] and secret.encode() not in bytes(raw[1])
     scripted.push(Script(text="pong"))
     result = zk.test_provider("vault")
     assert result["ok"] and scripted.headers[-1]["Authorization"] == f"Bearer {secret}"

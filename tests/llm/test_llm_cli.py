@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from llm_scripted_server import Script, ScriptedServer
+from llm_support import DOCS
 from typer.testing import CliRunner
 
-from conftest import DOCS
 from zhiku.cli.main import create_app
 
 

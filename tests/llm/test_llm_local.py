@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from llm_support import needs_llama
 
-from conftest import needs_llama
 from zhiku.models.llm.errors import ContextOverflow
 from zhiku.models.llm.types import GenerationOptions, collect
 from zhiku.service import Zhiku

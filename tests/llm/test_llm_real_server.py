@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from llm_support import needs_llama
 
-from conftest import needs_llama
 from zhiku.answer.grounded import GroundedAnswer
 from zhiku.answer.llm import LLMAnswerer, LLMAnswerOptions
 from zhiku.answer.rewrite import rewrite_question

@@ -16,7 +16,7 @@ from zhiku.retrieval.types import Hit
 from zhiku.service import Zhiku
 
 if TYPE_CHECKING:
-    from conftest import Passage
+    from shared_data import Passage
 
 KB = "corpus"
 HANDBOOK = """# Employee handbook

@@ -17,15 +17,19 @@ from zhiku.api.routers import (
     chunks,
     conversations,
     documents,
+    evals,
     feedback,
     graph,
+    graph_view,
     health,
     jobs,
     keys,
     knowledge_bases,
     metrics,
     openai,
+    pages,
     search,
+    usage_series,
     users,
     workspaces,
 )
@@ -41,19 +45,24 @@ ROUTERS = (
     keys,
     knowledge_bases,
     documents,
+    pages,
     jobs,
     chunks,
     search,
     graph,
+    graph_view,
     assistants,
     conversations,
     feedback,
+    usage_series,
+    evals,
     openai,
 )
 
 
 def create_app(settings: Settings | None = None, *, worker: bool = True) -> FastAPI:
-    """Build the HTTP API. ``worker=False`` leaves queued jobs for another process (tests)."""
+    """Build the HTTP API. ``worker=False`` (or ``api_run_jobs`` off) leaves queued jobs to
+    other processes: ``zhiku worker`` in server mode, or a test."""
     chosen = settings or Settings()
     metrics_ = Metrics()
 
@@ -61,7 +70,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = ApiState.open(chosen, metrics_)
         app.state.api = state
-        if worker:
+        if worker and chosen.api_run_jobs:
             state.jobs.start()
         try:
             yield

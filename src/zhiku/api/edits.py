@@ -11,53 +11,33 @@ import json
 from typing import Any
 
 from zhiku.retrieval.search import index_text
+from zhiku.store.db import Database
+from zhiku.store.protocols import Store
 from zhiku.store.records import Chunk
-from zhiku.store.sqlite.db import Database
 from zhiku.text.tokenize import analyze
 from zhiku.text.tokens import count_tokens
-
-_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
 def set_document_metadata(db: Database, doc_id: int, metadata: dict[str, Any]) -> None:
     """Replace a document's metadata (tags live under ``metadata["tags"]``)."""
     with db.write() as conn:
         conn.execute(
-            f"UPDATE documents SET metadata = ?, updated_at = {_NOW} WHERE id = ?",
+            f"UPDATE documents SET metadata = ?, updated_at = {db.now} WHERE id = ?",
             (json.dumps(metadata, ensure_ascii=False), doc_id),
         )
 
 
-def set_chunk_text(db: Database, chunk: Chunk, text: str) -> None:
+def set_chunk_text(store: Store, chunk: Chunk, text: str) -> None:
     """New text for a chunk: terms re-indexed now, its vector re-made by an embed job."""
-    terms = " ".join(analyze(index_text(chunk.heading_path, text))) if chunk.searchable else ""
-    with db.write() as conn:
-        conn.execute(
-            "UPDATE chunks SET text = ?, token_count = ? WHERE id = ?",
-            (text, count_tokens(text), chunk.id),
-        )
-        if chunk.searchable:
-            conn.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk.id,))
-            conn.execute(
-                "INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (chunk.id, terms)
-            )
-            conn.execute("DELETE FROM embeddings WHERE chunk_id = ?", (chunk.id,))
-            conn.execute(
-                f"UPDATE documents SET status = 'parsed', updated_at = {_NOW} "
-                "WHERE id = ? AND status = 'ready'",
-                (chunk.document_id,),
-            )
-        _bump(conn, chunk.kb_id)
+    terms = analyze(index_text(chunk.heading_path, text)) if chunk.searchable else []
+    store.update_chunk_text(chunk.id, text, token_count=count_tokens(text), terms=terms)
 
 
 def set_chunk_enabled(db: Database, chunk: Chunk, enabled: bool) -> None:
     """Disable (or re-enable) a chunk; disabled chunks never come back from search."""
     with db.write() as conn:
         conn.execute("UPDATE chunks SET enabled = ? WHERE id = ?", (int(enabled), chunk.id))
-        _bump(conn, chunk.kb_id)
-
-
-def _bump(conn: Any, kb_id: int) -> None:
-    conn.execute(
-        "UPDATE knowledge_bases SET vector_version = vector_version + 1 WHERE id = ?", (kb_id,)
-    )
+        conn.execute(
+            "UPDATE knowledge_bases SET vector_version = vector_version + 1 WHERE id = ?",
+            (chunk.kb_id,),
+        )

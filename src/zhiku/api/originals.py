@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from dataclasses import dataclass
 
 from zhiku.core.errors import NotFound
-from zhiku.store.sqlite.db import Database
+from zhiku.store.db import Connection, Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +23,12 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def put(conn: sqlite3.Connection, data: bytes, content_type: str) -> str:
+def put(conn: Connection, data: bytes, content_type: str) -> str:
     """Store ``data`` (inside the caller's write transaction); returns its hash."""
     sha = digest(data)
     conn.execute(
-        "INSERT OR IGNORE INTO originals (sha256, size_bytes, content_type, data) "
-        "VALUES (?, ?, ?, ?)",
+        "INSERT INTO originals (sha256, size_bytes, content_type, data) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
         (sha, len(data), content_type or "application/octet-stream", data),
     )
     return sha
@@ -49,8 +48,9 @@ def collect(db: Database, sha: str) -> None:
     """Delete a stored file once no document and no unfinished job refers to it."""
     with db.write() as conn:
         conn.execute(
-            "DELETE FROM originals WHERE sha256 = ?1 AND NOT EXISTS "
-            "(SELECT 1 FROM documents WHERE content_hash = ?1) AND NOT EXISTS "
-            "(SELECT 1 FROM jobs WHERE status IN ('queued', 'running') AND instr(payload, ?1))",
-            (sha,),
+            "DELETE FROM originals WHERE sha256 = ? AND NOT EXISTS "
+            "(SELECT 1 FROM documents WHERE content_hash = ?) AND NOT EXISTS "
+            "(SELECT 1 FROM jobs WHERE status IN ('queued', 'running') "
+            "AND CAST(payload AS TEXT) LIKE ?)",
+            (sha, sha, f"%{sha}%"),
         )

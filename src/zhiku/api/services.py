@@ -6,16 +6,20 @@ import threading
 
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
-from zhiku.store.sqlite.db import Database
+from zhiku.store.db import Database
+from zhiku.store.open import open_store
+from zhiku.store.protocols import Store
 
 
 class Workspaces:
-    """Caches the per-workspace facades (each is bound to one workspace)."""
+    """Caches the per-workspace facades (each is bound to one workspace). They share one store:
+    one connection pool, one derived keyword index, whatever the number of workspaces."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self._settings = settings
         self._db = db
         self._open: dict[int, Zhiku] = {}
+        self._store: Store | None = None
         self._lock = threading.Lock()
 
     def get(self, workspace_id: int) -> Zhiku:
@@ -31,7 +35,9 @@ class Workspaces:
                 ).fetchone()
                 if row is None:
                     raise KeyError(workspace_id)
-                zk = Zhiku(self._settings, workspace=row[0])
+                if self._store is None:
+                    self._store = open_store(self._settings)
+                zk = Zhiku(self._settings, workspace=row[0], store=self._store)
                 self._open[workspace_id] = zk
             return zk
 
@@ -46,5 +52,8 @@ class Workspaces:
         """Close every facade."""
         with self._lock:
             opened, self._open = list(self._open.values()), {}
+            store, self._store = self._store, None
         for zk in opened:
             zk.close()
+        if store is not None:
+            store.close()

@@ -9,13 +9,14 @@ from zhiku.api import ssrf
 from zhiku.api.auth.repo import AuthRepo
 from zhiku.api.chat.backend import EngineChat
 from zhiku.api.chat.types import ChatBackend
+from zhiku.api.job_handler import url_fetcher
 from zhiku.api.jobs import Jobs
 from zhiku.api.limits import RateLimiter
 from zhiku.api.metrics import Metrics
 from zhiku.api.services import Workspaces
 from zhiku.core.settings import Settings
-from zhiku.store.sqlite.db import Database
-from zhiku.store.sqlite.migrations import migrate
+from zhiku.jobs import QueueOptions
+from zhiku.store.db import Database, open_database
 
 
 @dataclass(slots=True)
@@ -36,27 +37,15 @@ class ApiState:
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> ApiState:
         """Open the database (migrating it) and wire the parts together."""
-        db = Database(settings.db_path)
-        migrate(db.conn)
+        db = open_database(settings)
         services = Workspaces(settings, db)
         policy = ssrf.UrlPolicy(settings.api_url_allowlist)
-
-        def fetcher(url: str) -> tuple[bytes, str, str]:
-            got = ssrf.fetch(
-                url,
-                policy,
-                max_bytes=settings.max_file_bytes,
-                max_redirects=settings.api_url_max_redirects,
-                timeout=settings.api_url_timeout,
-            )
-            return got.data, got.content_type, got.url
-
         return cls(
             settings=settings,
             db=db,
             auth=AuthRepo(db),
             services=services,
-            jobs=Jobs(db, services, fetcher),
+            jobs=Jobs(db, services, url_fetcher(settings), QueueOptions.of(settings)),
             chat=EngineChat(db, services),
             limiter=RateLimiter(settings.api_rate_limit_per_minute),
             policy=policy,

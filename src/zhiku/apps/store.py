@@ -1,16 +1,13 @@
-"""Assistants and their published versions in SQLite."""
+"""Assistants and their published versions, in the workspace's database."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from zhiku.apps.types import Assistant, AssistantConfig, slugify
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
-from zhiku.store.sqlite.db import Database
-
-_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+from zhiku.store.db import Connection, Database, Row
 
 
 class AssistantStore:
@@ -31,7 +28,7 @@ class AssistantStore:
                     "INSERT INTO assistants (workspace_id, slug, name, draft) VALUES (?, ?, ?, ?)",
                     (self._ws, slug, name, config.model_dump_json()),
                 )
-        except sqlite3.IntegrityError as exc:
+        except self._db.IntegrityError as exc:
             raise Conflict(f"assistant '{slug}' already exists") from exc
         return self.get(slug)
 
@@ -46,8 +43,8 @@ class AssistantStore:
         draft = AssistantConfig.model_validate(merged)
         with self._db.write() as conn:
             conn.execute(
-                f"UPDATE assistants SET draft = ?, name = COALESCE(?, name), updated_at = {_NOW} "
-                "WHERE id = ?",
+                "UPDATE assistants SET draft = ?, name = COALESCE(?, name), "
+                f"updated_at = {self._db.now} WHERE id = ?",
                 (draft.model_dump_json(), name, current.id),
             )
         return self.get(slug)
@@ -55,7 +52,7 @@ class AssistantStore:
     def publish(self, slug: str, note: str | None = None) -> int:
         """Freeze the draft as the next version and make it live; returns the version number."""
         with self._db.write() as conn:
-            row = self._row(conn, slug)
+            row = self._row(conn, slug, lock=True)
             version = int(conn.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM assistant_versions "
                 "WHERE assistant_id = ?",
@@ -67,7 +64,8 @@ class AssistantStore:
                 (row["id"], version, row["draft"], note),
             )
             conn.execute(
-                f"UPDATE assistants SET published_version = ?, updated_at = {_NOW} WHERE id = ?",
+                "UPDATE assistants SET published_version = ?, "
+                f"updated_at = {self._db.now} WHERE id = ?",
                 (version, row["id"]),
             )
         return version
@@ -123,17 +121,20 @@ class AssistantStore:
         ).fetchall()
         return [self._load(r) for r in rows]
 
-    def _row(self, conn: sqlite3.Connection, slug: str) -> sqlite3.Row:
+    def _row(self, conn: Connection, slug: str, *, lock: bool = False) -> Row:
+        """The assistant by slug or name; ``lock``: held until the transaction ends (PostgreSQL;
+        SQLite's writers queue anyway), so concurrent publishes number versions in turn."""
+        locking = " FOR UPDATE" if lock and self._db.dialect == "postgresql" else ""
         row = conn.execute(
             "SELECT * FROM assistants WHERE workspace_id = ? AND (slug = ? OR name = ?) "
-            "ORDER BY slug = ? DESC LIMIT 1",
+            "ORDER BY slug = ? DESC LIMIT 1" + locking,
             (self._ws, slug, slug, slug),
         ).fetchone()
         if row is None:
             raise NotFound(f"assistant '{slug}' does not exist")
         return row
 
-    def _load(self, row: sqlite3.Row) -> Assistant:
+    def _load(self, row: Row) -> Assistant:
         published = None
         if row["published_version"] is not None:
             v = self._db.conn.execute(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zhiku.models.llm.types import CallObserver, CallRecord
-from zhiku.store.sqlite.db import Database
+from zhiku.store.db import Database
 
 
 @dataclass(slots=True)

@@ -1,18 +1,15 @@
-"""Conversations and messages in SQLite. A turn (question and answer) is written in one
+"""Conversations and messages. A turn (question and answer) is written in one
 transaction, after the answer is complete, so a failed call never leaves half a message."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from zhiku.core.errors import NotFound
 from zhiku.models.llm.types import Message
-from zhiku.store.sqlite.db import Database
-
-_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+from zhiku.store.db import Database, Row
 
 
 @dataclass(slots=True)
@@ -43,11 +40,12 @@ class ConversationStore:
     def create(self, assistant_id: int | None, title: str | None = None) -> int:
         """A new, empty conversation."""
         with self._db.write() as conn:
-            cur = conn.execute(
-                "INSERT INTO conversations (workspace_id, assistant_id, title) VALUES (?, ?, ?)",
+            row = conn.execute(
+                "INSERT INTO conversations (workspace_id, assistant_id, title) VALUES (?, ?, ?) "
+                "RETURNING id",
                 (self._ws, assistant_id, (title or "")[:200] or None),
-            )
-            return int(cur.lastrowid or 0)
+            ).fetchone()
+            return int(row[0])
 
     def delete(self, conversation_id: int) -> None:
         """Remove a conversation and its messages."""
@@ -111,22 +109,23 @@ class ConversationStore:
         """Store the user's message and the assistant's reply together; their ids."""
         with self._db.write() as conn:
             user = conn.execute(
-                "INSERT INTO messages (conversation_id, role, content) VALUES (?, 'user', ?)",
+                "INSERT INTO messages (conversation_id, role, content) VALUES (?, 'user', ?) "
+                "RETURNING id",
                 (conversation_id, question),
-            ).lastrowid
+            ).fetchone()[0]
             reply = conn.execute(
                 "INSERT INTO messages (conversation_id, role, content, reasoning, citations, "
-                "metadata) VALUES (?, 'assistant', ?, ?, ?, ?)",
+                "metadata) VALUES (?, 'assistant', ?, ?, ?, ?) RETURNING id",
                 (conversation_id, answer, reasoning,
                  json.dumps(citations or [], ensure_ascii=False),
                  json.dumps(metadata or {}, ensure_ascii=False)),
-            ).lastrowid
+            ).fetchone()[0]
             conn.execute(
-                f"UPDATE conversations SET updated_at = {_NOW}, title = COALESCE(title, ?) "
-                "WHERE id = ?",
+                f"UPDATE conversations SET updated_at = {self._db.now}, "
+                "title = COALESCE(title, ?) WHERE id = ?",
                 (question[:80], conversation_id),
             )
-        return int(user or 0), int(reply or 0)
+        return int(user), int(reply)
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
         """Every message, oldest first."""
@@ -158,7 +157,7 @@ class ConversationStore:
         return [dict(r) for r in rows]
 
 
-def _stored(r: sqlite3.Row) -> StoredMessage:
+def _stored(r: Row) -> StoredMessage:
     return StoredMessage(
         id=r["id"], conversation_id=r["conversation_id"], role=r["role"], content=r["content"],
         reasoning=r["reasoning"], citations=json.loads(r["citations"]),

@@ -16,7 +16,7 @@ from zhiku.models.llm.metered import MeteredChatModel
 from zhiku.models.llm.providers import ProviderRegistry
 from zhiku.models.llm.secrets import SecretBox
 from zhiku.models.llm.types import GenerationOptions
-from zhiku.store.sqlite.db import Database
+from zhiku.store.db import Database
 
 
 @dataclass(slots=True)
@@ -31,10 +31,10 @@ class LLMServices:
 
     @classmethod
     def build(cls, store: object, workspace_id: int, home: Path, search: SearchFn) -> LLMServices:
-        """Wire the services on the SQLite database behind ``store``."""
-        db = getattr(store, "db", None)
-        if not isinstance(db, Database):
-            raise InvalidInput("models, assistants and chat need the SQLite store")
+        """Wire the services on the database behind ``store``."""
+        db: Database | None = getattr(store, "db", None)
+        if db is None or not hasattr(db, "dialect"):
+            raise InvalidInput("models, assistants and chat need a store with a database")
         providers = ProviderRegistry(db, workspace_id, SecretBox(home))
         assistants = AssistantStore(db, workspace_id)
         conversations = ConversationStore(db, workspace_id)

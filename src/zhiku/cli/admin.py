@@ -10,8 +10,7 @@ from zhiku.api.auth.repo import AuthRepo
 from zhiku.cli.context import console, handle_errors, print_json
 from zhiku.core.errors import Conflict, InvalidInput
 from zhiku.core.settings import Settings
-from zhiku.store.sqlite.db import Database
-from zhiku.store.sqlite.migrations import migrate
+from zhiku.store.db import open_database
 
 app = typer.Typer(help="Administer the server: first-run set-up.", no_args_is_help=True)
 
@@ -33,9 +32,8 @@ def init(
         password = typer.prompt("Owner password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise InvalidInput("a password has at least 8 characters")
-    db = Database(Settings().db_path)
+    db = open_database(Settings())
     try:
-        migrate(db.conn)
         auth = AuthRepo(db)
         if auth.user_id(email) is not None:
             raise Conflict(f"user '{email}' already exists; nothing was changed")

@@ -9,8 +9,10 @@ from zhiku.cli.admin import app as admin_app
 from zhiku.cli.chat import chat
 from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
 from zhiku.cli.ingest import ingest
+from zhiku.cli.migrate import migrate
 from zhiku.cli.search import ask, search
 from zhiku.cli.serve import serve
+from zhiku.cli.worker import worker
 
 
 def create_app() -> typer.Typer:
@@ -35,6 +37,8 @@ def create_app() -> typer.Typer:
     app.command("ask")(ask)
     app.command("stats")(stats)
     app.command("serve")(serve)
+    app.command("worker")(worker)
+    app.command("migrate")(migrate)
     app.add_typer(admin_app, name="admin")
     return app
 

@@ -1,6 +1,12 @@
-"""``zhiku serve``: the HTTP API under uvicorn, on the embedded default with no other set-up."""
+"""``zhiku serve``: the HTTP API under uvicorn, on the embedded default with no other set-up.
+
+Each server process runs the background jobs in a worker thread unless ``--no-jobs`` (or
+``ZHIKU_API_RUN_JOBS=false``): in server mode separate ``zhiku worker`` processes run them.
+"""
 
 from __future__ import annotations
+
+import os
 
 import typer
 
@@ -9,12 +15,20 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(
-        1, min=1, help="Server processes (each runs its own ingestion worker thread)."
+        1, min=1, help="Server processes (each runs a job worker thread unless --no-jobs)."
     ),
     log_level: str = typer.Option("info", help="uvicorn log level."),
+    jobs: bool | None = typer.Option(
+        None, "--jobs/--no-jobs",
+        help="Run background jobs in the server processes (default: ZHIKU_API_RUN_JOBS, true); "
+        "--no-jobs when `zhiku worker` processes run them.",
+    ),
 ) -> None:
     """Start the HTTP API (OpenAPI at /docs and /openapi.json)."""
     import uvicorn
+
+    if jobs is not None:  # the app factory reads its settings in each server process
+        os.environ["ZHIKU_API_RUN_JOBS"] = "true" if jobs else "false"
 
     uvicorn.run(
         "zhiku.api.app:app_from_env",

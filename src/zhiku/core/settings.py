@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         description="Hits whose relevance (best of cosine and query-term coverage) is below this "
         "are dropped; the answerer refuses when none is left.",
     )
+    memory_keyword_rows: int = Field(
+        default=200_000,
+        ge=0,
+        description="SQLite: unfiltered keyword searches use an in-memory BM25 index (FTS5's "
+        "rankings, ~10x faster) while the full-text table has at most this many rows; 0: off.",
+    )
 
     api_max_request_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="HTTP API: largest non-upload request body."
@@ -109,6 +115,33 @@ class Settings(BaseSettings):
     )
     api_session_hours: float = Field(
         default=24.0, gt=0, description="HTTP API: lifetime of a user's login session token."
+    )
+    api_run_jobs: bool = Field(
+        default=True,
+        description="HTTP API: run background jobs in the server process (one worker thread). "
+        "Set false in server mode, where separate `zhiku worker` processes run them.",
+    )
+    worker_concurrency: int = Field(
+        default=2, ge=1, le=64, description="`zhiku worker`: jobs run at once (threads)."
+    )
+    jobs_lease_seconds: float = Field(
+        default=60.0,
+        ge=0.5,
+        description="Jobs: a worker holds a job for this long and renews it every third of it; "
+        "a job whose worker died goes to another worker once its lease runs out.",
+    )
+    jobs_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Jobs: tries before a job that keeps hitting internal errors (or losing its "
+        "worker) is marked dead.",
+    )
+    jobs_retry_seconds: float = Field(
+        default=10.0,
+        ge=0.0,
+        description="Jobs: wait before the first retry; doubles with every attempt (at most an "
+        "hour).",
     )
 
     @property

@@ -8,7 +8,6 @@ exist (issue 3) a logged answer carries the id of its message in ``message_id``.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.evals.db import database
 from zhiku.evals.scoring import strip_markers
 from zhiku.evals.types import EvalQuestion
+from zhiku.store.db import Row
 
 if TYPE_CHECKING:
     from zhiku.service import Zhiku
@@ -74,15 +74,14 @@ def log_answer(zk: Zhiku, target: str, question: str, answer: Answer,
     hits = [{"chunk_id": h.chunk_id, "source": h.source, "title": h.title, "score": h.score,
              "location": h.location, "text": h.text} for h in answer.hits[:HITS_LOGGED]]
     with database(zk).write() as conn:
-        new_id = conn.execute(
+        row = conn.execute(
             "INSERT INTO answer_log (workspace_id, target, question, answer, refused, citations, "
-            "hits, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "hits, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (zk.workspace_id, target, question, answer.answer, int(answer.refused),
              json.dumps([asdict(c) for c in answer.citations], ensure_ascii=False),
              json.dumps(hits, ensure_ascii=False), message_id),
-        ).lastrowid
-    assert new_id is not None
-    return new_id
+        ).fetchone()
+    return int(row[0])
 
 
 def ask(zk: Zhiku, kb: str | Sequence[str], question: str,
@@ -100,14 +99,13 @@ def add_feedback(zk: Zhiku, answer_id: int, rating: int, *, comment: str = "",
         raise InvalidInput("rating is 1 (up), -1 (down) or 0 (none)")
     get_answer(zk, answer_id)
     with database(zk).write() as conn:
-        new_id = conn.execute(
+        row = conn.execute(
             "INSERT INTO feedback (answer_id, rating, comment, corrected_answer, tags) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
             (answer_id, rating, comment, corrected_answer or None,
              json.dumps(list(tags), ensure_ascii=False)),
-        ).lastrowid
-    assert new_id is not None
-    return new_id
+        ).fetchone()
+    return int(row[0])
 
 
 _SELECT = (
@@ -117,7 +115,7 @@ _SELECT = (
 )
 
 
-def _logged(row: sqlite3.Row) -> LoggedAnswer:
+def _logged(row: Row) -> LoggedAnswer:
     return LoggedAnswer(
         id=row["id"], target=row["target"], question=row["question"], answer=row["answer"],
         refused=bool(row["refused"]), citations=json.loads(row["citations"]),

@@ -7,7 +7,6 @@ costs little beyond the searches themselves.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from zhiku.evals.judge import Judge, Passage
 from zhiku.evals.metrics.aggregate import percentile, summarize
 from zhiku.evals.targets import EvalTarget, TargetOutput
 from zhiku.evals.types import EvalQuestion, QuestionResult, Retrieved, Usage, Verdict
+from zhiku.store.db import Connection, Row
 
 if TYPE_CHECKING:
     from zhiku.service import Zhiku
@@ -102,7 +102,9 @@ def _row(run_id: int, r: QuestionResult) -> tuple[Any, ...]:
     )
 
 
-def _store(conn: sqlite3.Connection, run_id: int, batch: list[QuestionResult]) -> None:
+def _store(conn: Connection, run_id: int, batch: list[QuestionResult]) -> None:
+    if not batch:
+        return
     conn.executemany(
         "INSERT INTO eval_results (run_id, ord, question_id, ext_id, question, retrieved, answer, "
         "refused, citations, metrics, latency_ms, prompt_tokens, completion_tokens, cost, error, "
@@ -168,12 +170,11 @@ def run_eval(
         config["judge"] = judge.name
     db = database(zk)
     with db.write() as conn:
-        run_id = conn.execute(
+        run_id = int(conn.execute(
             "INSERT INTO eval_runs (workspace_id, set_id, set_name, target, config) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
             (zk.workspace_id, eval_set.id, set_name, target.name, json.dumps(config)),
-        ).lastrowid
-    assert run_id is not None
+        ).fetchone()[0])
     results: list[QuestionResult] = []
     pending: list[QuestionResult] = []
     try:
@@ -199,8 +200,8 @@ def run_eval(
         with db.write() as conn:
             _store(conn, run_id, pending)
             conn.execute(
-                "UPDATE eval_runs SET status = 'done', summary = ?, "
-                "finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                f"UPDATE eval_runs SET status = 'done', summary = ?, finished_at = {db.now} "
+                "WHERE id = ?",
                 (json.dumps(summary), run_id),
             )
     except BaseException as exc:
@@ -211,7 +212,7 @@ def run_eval(
     return get_run(zk, run_id)
 
 
-def _run(row: sqlite3.Row) -> RunRecord:
+def _run(row: Row) -> RunRecord:
     return RunRecord(
         id=row["id"], set_name=row["set_name"], target=row["target"],
         config=json.loads(row["config"]), status=row["status"],

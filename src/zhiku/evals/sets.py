@@ -1,21 +1,21 @@
-"""Eval sets of a workspace and their questions, stored in SQLite."""
+"""Eval sets of a workspace and their questions, stored in the workspace's database."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.evals.db import database
 from zhiku.evals.types import EvalQuestion, EvalSet
+from zhiku.store.db import Connection, Row
 
 if TYPE_CHECKING:
     from zhiku.service import Zhiku
 
 
-def _question(row: sqlite3.Row) -> EvalQuestion:
+def _question(row: Row) -> EvalQuestion:
     return EvalQuestion(
         id=row["id"],
         ext_id=row["ext_id"],
@@ -41,24 +41,29 @@ def create_set(
     """Store a new eval set (or replace one of the same name when ``replace``)."""
     if not name or len(name) > 128:
         raise InvalidInput("an eval set name is 1-128 characters")
-    with database(zk).write() as conn:
-        old = conn.execute(
-            "SELECT id FROM eval_sets WHERE workspace_id = ? AND name = ?", (zk.workspace_id, name)
-        ).fetchone()
-        if old is not None:
-            if not replace:
-                raise Conflict(f"eval set '{name}' already exists")
-            conn.execute("DELETE FROM eval_sets WHERE id = ?", (old[0],))
-        set_id = conn.execute(
-            "INSERT INTO eval_sets (workspace_id, name, description, origin) VALUES (?, ?, ?, ?)",
-            (zk.workspace_id, name, description, origin),
-        ).lastrowid
-        assert set_id is not None
-        add_questions(conn, set_id, questions)
+    db = database(zk)
+    try:
+        with db.write() as conn:
+            old = conn.execute(
+                "SELECT id FROM eval_sets WHERE workspace_id = ? AND name = ?",
+                (zk.workspace_id, name),
+            ).fetchone()
+            if old is not None:
+                if not replace:
+                    raise Conflict(f"eval set '{name}' already exists")
+                conn.execute("DELETE FROM eval_sets WHERE id = ?", (old[0],))
+            set_id = int(conn.execute(
+                "INSERT INTO eval_sets (workspace_id, name, description, origin) "
+                "VALUES (?, ?, ?, ?) RETURNING id",
+                (zk.workspace_id, name, description, origin),
+            ).fetchone()[0])
+            add_questions(conn, set_id, questions)
+    except db.IntegrityError as exc:  # created at the same moment by another process
+        raise Conflict(f"eval set '{name}' already exists") from exc
     return get_set(zk, name)
 
 
-def add_questions(conn: sqlite3.Connection, set_id: int, questions: Iterable[EvalQuestion]) -> int:
+def add_questions(conn: Connection, set_id: int, questions: Iterable[EvalQuestion]) -> int:
     """Insert questions into a set inside the caller's transaction; ids default to their order."""
     rows = []
     seen: set[str] = set()
@@ -90,7 +95,7 @@ _SET_SQL = (
 )
 
 
-def _set(row: sqlite3.Row) -> EvalSet:
+def _set(row: Row) -> EvalSet:
     return EvalSet(id=row["id"], name=row["name"], description=row["description"],
                    origin=row["origin"], created_at=row["created_at"], size=row["size"])
 

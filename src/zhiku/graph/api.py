@@ -20,7 +20,7 @@ from zhiku.graph import extract_llm as llmx
 from zhiku.graph.hook import RULES, extract_chunks
 from zhiku.graph.llm_json import JsonRepairError
 from zhiku.graph.resolve import NameRecord, suggest_merges
-from zhiku.graph.store import SqliteGraphStore
+from zhiku.graph.store import GraphStore
 from zhiku.graph.types import ChunkText, Extraction
 from zhiku.models.embedders.base import embed_texts
 from zhiku.store.records import KnowledgeBase
@@ -45,8 +45,8 @@ class BuildReport:
     stopped: str | None = None
 
 
-def _graph(zk: Zhiku) -> SqliteGraphStore:
-    return SqliteGraphStore.of(zk.store)
+def _graph(zk: Zhiku) -> GraphStore:
+    return GraphStore.of(zk.store)
 
 
 def set_graph(zk: Zhiku, kb_name: str, enabled: bool) -> KnowledgeBase:
@@ -88,7 +88,7 @@ def build(
 
 
 def _llm_page(
-    graph: SqliteGraphStore, kb_id: int, page: list[ChunkText], llm: llmx.TextModel,
+    graph: GraphStore, kb_id: int, page: list[ChunkText], llm: llmx.TextModel,
     extractor: str, pricing: llmx.Pricing, budget: float | None, max_tokens: int | None,
     batch_size: int, report: BuildReport,
 ) -> None:

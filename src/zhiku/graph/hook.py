@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from zhiku.graph import extract_rules
-from zhiku.graph.store import SqliteGraphStore
+from zhiku.graph.store import GraphStore
 from zhiku.graph.types import ChunkText, Extraction
 from zhiku.store.records import KnowledgeBase
 
@@ -26,7 +26,7 @@ def graph_enabled(kb: KnowledgeBase) -> bool:
 class GraphHook:
     """Runs the fast extractor on each document the pipeline writes (graph=True only)."""
 
-    def __init__(self, graph: SqliteGraphStore) -> None:
+    def __init__(self, graph: GraphStore) -> None:
         self._graph = graph
 
     def document_written(self, kb: KnowledgeBase, document_id: int) -> None:

@@ -22,7 +22,7 @@ from typing_extensions import TypeIs
 
 from zhiku.graph.extract_rules import entity_names
 from zhiku.graph.resolve import normalize_name
-from zhiku.graph.store import SqliteGraphStore
+from zhiku.graph.store import GraphStore
 from zhiku.retrieval.fusion import fuse
 from zhiku.retrieval.relevance import coverage, idf_weights
 from zhiku.retrieval.search import Mode, index_text
@@ -117,7 +117,7 @@ def ranked(scores: Mapping[int, float]) -> list[tuple[int, float]]:
 class GraphRetriever:
     """Scores chunks of one knowledge base from its graph."""
 
-    def __init__(self, graph: SqliteGraphStore, kb: KnowledgeBase, params: GraphParams) -> None:
+    def __init__(self, graph: GraphStore, kb: KnowledgeBase, params: GraphParams) -> None:
         self.graph = graph
         self.kb = kb
         self.params = params
@@ -220,7 +220,7 @@ def graph_search(
     names = [kbs] if isinstance(kbs, str) else list(kbs)
     k = top_k or zk.settings.top_k
     pool = max(zk.settings.candidates, k)
-    graph = SqliteGraphStore.of(zk.store)
+    graph = GraphStore.of(zk.store)
     lists: list[list[tuple[int, float]]] = []
     weights: list[float] = []
     hits: dict[int, Hit] = {}

@@ -4,12 +4,14 @@ Tables come from migration M004. Mentions and evidence reference their chunk wit
 ``ON DELETE CASCADE`` and triggers keep counts and weights in step, so deleting or replacing a
 document updates the graph in the same transaction, with no code here involved. A node's
 canonical id is ``coalesce(merged_into, id)``; merges always point at a root.
+
+The SQL is the portable subset of SQLite and PostgreSQL (``store/db.py``); the column ``end``
+is written quoted because it is a reserved word in PostgreSQL.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +19,10 @@ from typing import Any
 from zhiku.core.errors import InvalidInput, MissingDependency, NotFound
 from zhiku.graph.resolve import normalize_name
 from zhiku.graph.types import ChunkText, Edge, Extraction, Node
-from zhiku.store.sqlite.db import Database
+from zhiku.store.db import Connection, Database
 
 _CANON = "coalesce(n.merged_into, n.id)"
+_LOCK = 0x67726170 << 32  # "grap": advisory lock keys are this plus the knowledge base id
 
 
 @dataclass(slots=True)
@@ -47,27 +50,37 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-class SqliteGraphStore:
-    """The knowledge graph of every knowledge base in one SQLite database."""
+class GraphStore:
+    """The knowledge graph of every knowledge base in one database (SQLite or PostgreSQL)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
     @classmethod
-    def of(cls, store: object) -> SqliteGraphStore:
-        """The graph store beside a document store (the SQLite backend only, for now)."""
-        db = getattr(store, "db", None)
-        if not isinstance(db, Database):
-            raise MissingDependency("the knowledge graph needs the SQLite backend")
+    def of(cls, store: object) -> GraphStore:
+        """The graph store beside a document store, in the same database."""
+        db: Database | None = getattr(store, "db", None)
+        if db is None or not hasattr(db, "dialect"):
+            raise MissingDependency("the knowledge graph needs a store with a database")
         return cls(db)
 
     # -- writing --------------------------------------------------------------------------
+    def _one_writer(self, conn: Connection, kb_id: int) -> None:
+        """Take the knowledge base's graph lock until the transaction ends. SQLite has one
+        writer anyway; on PostgreSQL concurrent ingestion workers would otherwise update the
+        same nodes' counts in different orders and deadlock."""
+        if self.db.dialect == "postgresql":
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK + kb_id,))
+
     def write(
         self, kb_id: int, items: Sequence[tuple[ChunkText, Extraction]], extractor: str,
         origin: str = "rules",
     ) -> None:
         """Replace the graph rows of these chunks with their new extractions, atomically."""
+        if not items:
+            return
         with self.db.write() as conn:
+            self._one_writer(conn, kb_id)
             ids = [c.chunk_id for c, _ in items]
             live = self._live_chunks(conn, ids)
             conn.execute(f"DELETE FROM graph_mentions WHERE chunk_id IN ({_marks(len(ids))})", ids)
@@ -83,10 +96,10 @@ class SqliteGraphStore:
                     self._evidence(chunk, ex, nodes, evidence)
             conn.executemany(
                 "INSERT INTO graph_mentions (kb_id, node_id, chunk_id, document_id, surface, "
-                "field, start, end, salience, origin) VALUES (?,?,?,?,?,?,?,?,?,?)", mentions)
+                'field, start, "end", salience, origin) VALUES (?,?,?,?,?,?,?,?,?,?)', mentions)
             conn.executemany(
-                "INSERT OR IGNORE INTO graph_edges (kb_id, source_id, target_id, type, "
-                "description) VALUES (?,?,?,?,?)",
+                "INSERT INTO graph_edges (kb_id, source_id, target_id, type, description) "
+                "VALUES (?,?,?,?,?) ON CONFLICT (kb_id, source_id, target_id, type) DO NOTHING",
                 [(kb_id, a, b, t, d or None) for (_, a, b, t), (_, _, d) in evidence.items()])
             conn.executemany(
                 "INSERT INTO graph_edge_evidence (edge_id, chunk_id, document_id, weight, "
@@ -95,19 +108,20 @@ class SqliteGraphStore:
                 [(cid, doc, w, d or None, origin, kb_id, a, b, t)
                  for (cid, a, b, t), (doc, w, d) in evidence.items()])
             conn.executemany(
-                "INSERT OR REPLACE INTO graph_chunk_state (chunk_id, kb_id, extractor) "
-                "VALUES (?, ?, ?)",
+                "INSERT INTO graph_chunk_state (chunk_id, kb_id, extractor) VALUES (?, ?, ?) "
+                "ON CONFLICT (chunk_id) DO UPDATE SET kb_id = excluded.kb_id, "
+                f"extractor = excluded.extractor, done_at = {self.db.now}",
                 [(cid, kb_id, extractor) for cid in ids if cid in live],
             )
 
     @staticmethod
-    def _live_chunks(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
+    def _live_chunks(conn: Connection, ids: Sequence[int]) -> set[int]:
         rows = conn.execute(f"SELECT id FROM chunks WHERE id IN ({_marks(len(ids))})", ids)
         return {r[0] for r in rows}
 
     @staticmethod
     def _node_ids(
-        conn: sqlite3.Connection, kb_id: int, items: Sequence[tuple[ChunkText, Extraction]]
+        conn: Connection, kb_id: int, items: Sequence[tuple[ChunkText, Extraction]]
     ) -> dict[str, int]:
         wanted: dict[str, tuple[str, str, str]] = {}
         for _, ex in items:
@@ -248,20 +262,22 @@ class SqliteGraphStore:
             source = (f"(SELECT * FROM graph_edges WHERE source_id IN ({m}) UNION "
                       f"SELECT * FROM graph_edges WHERE target_id IN ({m}))")
             params += raw + raw
+        s, t = "coalesce(a.merged_into, a.id)", "coalesce(b.merged_into, b.id)"
         sql = (
-            "SELECT coalesce(a.merged_into, a.id) s, coalesce(b.merged_into, b.id) t, e.type, "
-            f"sum(e.weight) w, sum(e.evidence_count) c FROM {source} e "
+            f"SELECT {s}, {t}, e.type, sum(e.weight), sum(e.evidence_count) FROM {source} e "
             "JOIN graph_nodes a ON a.id = e.source_id JOIN graph_nodes b ON b.id = e.target_id "
-            "WHERE e.kb_id = ? GROUP BY s, t, e.type HAVING s != t"
+            f"WHERE e.kb_id = ? GROUP BY {s}, {t}, e.type HAVING {s} != {t} ORDER BY 1, 2, 3"
         )
         rows = self.db.conn.execute(sql, [*params, kb_id])
         return [Edge(r[0], r[1], r[2], float(r[3]), int(r[4])) for r in rows]
 
     def _raw_ids(self, kb_id: int, canonical: Sequence[int]) -> list[int]:
+        if not canonical:
+            return []
         m = _marks(len(canonical))
-        rows = self.db.conn.execute(
+        rows = self.db.conn.execute(  # +kb_id: look up by id, not by knowledge base
             f"SELECT id FROM graph_nodes WHERE id IN ({m}) AND +kb_id = ? UNION "
-            f"SELECT id FROM graph_nodes WHERE merged_into IN ({m}) AND +kb_id = ?",
+            f"SELECT id FROM graph_nodes WHERE merged_into IN ({m}) AND +kb_id = ? ORDER BY 1",
             [*canonical, kb_id, *canonical, kb_id],
         )
         return [r[0] for r in rows]
@@ -276,11 +292,13 @@ class SqliteGraphStore:
         if not node_ids:
             return []
         raw = self._raw_ids(kb_id, node_ids)
+        if not raw:
+            return []
         rows = self.db.conn.execute(
             f"SELECT {_CANON}, m.chunk_id, max(m.salience), count(*) FROM graph_mentions m "
             "JOIN graph_nodes n ON n.id = m.node_id JOIN chunks c ON c.id = m.chunk_id "
             f"WHERE m.node_id IN ({_marks(len(raw))}) AND c.enabled = 1 "
-            f"GROUP BY {_CANON}, m.chunk_id",
+            f"GROUP BY {_CANON}, m.chunk_id ORDER BY 1, 2",
             raw,
         )
         return [ChunkMention(r[0], r[1], float(r[2]), int(r[3])) for r in rows]
@@ -292,7 +310,7 @@ class SqliteGraphStore:
         rows = self.db.conn.execute(
             f"SELECT {_CANON}, m.chunk_id, max(m.salience), count(*) FROM graph_mentions m "
             f"JOIN graph_nodes n ON n.id = m.node_id WHERE m.chunk_id IN "
-            f"({_marks(len(chunk_ids))}) GROUP BY {_CANON}, m.chunk_id",
+            f"({_marks(len(chunk_ids))}) GROUP BY {_CANON}, m.chunk_id ORDER BY 1, 2",
             list(chunk_ids),
         )
         return [ChunkMention(r[0], r[1], float(r[2]), int(r[3])) for r in rows]
@@ -307,8 +325,10 @@ class SqliteGraphStore:
     def mentions_of(self, kb_id: int, node_id: int, limit: int = 50) -> list[dict[str, Any]]:
         """Provenance of a node: document, chunk, surface form and offsets of each mention."""
         raw = self._raw_ids(kb_id, [node_id])
+        if not raw:
+            return []
         rows = self.db.conn.execute(
-            "SELECT m.document_id, d.source, m.chunk_id, m.surface, m.field, m.start, m.end, "
+            'SELECT m.document_id, d.source, m.chunk_id, m.surface, m.field, m.start, m."end", '
             "m.salience, m.origin FROM graph_mentions m JOIN documents d ON d.id = m.document_id "
             f"WHERE m.node_id IN ({_marks(len(raw))}) ORDER BY m.chunk_id, m.start LIMIT ?",
             [*raw, limit],
@@ -322,11 +342,12 @@ class SqliteGraphStore:
         key = normalize_name(query)
         like = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.db.conn.execute(
-            f"SELECT {_CANON} canon, max(n.key = ?) exact, max(substr(n.key, 1, length(?)) = ?) "
-            "prefix, sum(n.mention_count) mentions FROM graph_nodes n WHERE n.kb_id = ? "
+            f"SELECT {_CANON} canon, max(CASE WHEN n.key = ? THEN 1 ELSE 0 END) exact, "
+            "max(CASE WHEN substr(n.key, 1, ?) = ? THEN 1 ELSE 0 END) prefix, "
+            "sum(n.mention_count) mentions FROM graph_nodes n WHERE n.kb_id = ? "
             "AND n.mention_count > 0 AND n.key LIKE ? ESCAPE '\\' GROUP BY canon "
             "ORDER BY exact DESC, prefix DESC, mentions DESC, canon LIMIT ?",
-            (key, key, key, kb_id, like, limit),
+            (key, len(key), key, kb_id, like, limit),
         ).fetchall()
         found = self.nodes(kb_id, [r["canon"] for r in rows])
         return [found[r["canon"]] for r in rows if r["canon"] in found]
@@ -374,12 +395,14 @@ class SqliteGraphStore:
         rows = self.db.conn.execute(
             "SELECT id, name, key, mention_count FROM graph_nodes WHERE kb_id = ? AND "
             "merged_into IS NULL AND mention_count > 0 AND type != 'term'", (kb_id,))
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+        # by key, in code point order on both backends (a database collation may differ)
+        return sorted(((r[0], r[1], r[2], r[3]) for r in rows), key=lambda r: r[2])
 
     # -- merges ---------------------------------------------------------------------------
     def merge(self, kb_id: int, node_id: int, into_id: int, reason: str, score: float) -> int:
         """Merge ``node_id`` (and its aliases) into ``into_id``'s root; returns the merge id."""
         with self.db.write() as conn:
+            self._one_writer(conn, kb_id)
             root = conn.execute(
                 "SELECT coalesce(merged_into, id) FROM graph_nodes WHERE kb_id = ? AND id = ?",
                 (kb_id, into_id),
@@ -390,14 +413,16 @@ class SqliteGraphStore:
                          (root[0], node_id))
             conn.execute("UPDATE graph_nodes SET merged_into = ? WHERE id = ? AND kb_id = ?",
                          (root[0], node_id, kb_id))
-            cur = conn.execute(
+            row = conn.execute(
                 "INSERT INTO graph_merges (kb_id, node_id, into_id, reason, score) "
-                "VALUES (?,?,?,?,?)", (kb_id, node_id, root[0], reason, score))
-            return int(cur.lastrowid or 0)
+                "VALUES (?,?,?,?,?) RETURNING id", (kb_id, node_id, root[0], reason, score),
+            ).fetchone()
+            return int(row[0])
 
     def unmerge(self, kb_id: int, merge_id: int) -> None:
         """Undo one merge: the alias becomes its own node again (the record stays)."""
         with self.db.write() as conn:
+            self._one_writer(conn, kb_id)
             row = conn.execute(
                 "SELECT node_id, into_id FROM graph_merges WHERE id = ? AND kb_id = ? AND "
                 "undone_at IS NULL", (merge_id, kb_id)).fetchone()
@@ -405,8 +430,8 @@ class SqliteGraphStore:
                 raise NotFound(f"no active merge {merge_id}")
             conn.execute("UPDATE graph_nodes SET merged_into = NULL WHERE id = ? AND "
                          "merged_into = ?", (row[0], row[1]))
-            conn.execute("UPDATE graph_merges SET undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
-                         "'now') WHERE id = ?", (merge_id,))
+            conn.execute(f"UPDATE graph_merges SET undone_at = {self.db.now} WHERE id = ?",
+                         (merge_id,))
 
     def merges(self, kb_id: int) -> list[dict[str, Any]]:
         """Every merge with names, reason, score and whether it was undone."""
@@ -423,25 +448,29 @@ class SqliteGraphStore:
     ) -> None:
         """Replace a knowledge base's communities: ``(title, summary, [(node, rank)])``."""
         with self.db.write() as conn:
+            self._one_writer(conn, kb_id)
             conn.execute("DELETE FROM graph_communities WHERE kb_id = ?", (kb_id,))
             for title, summary, members in items:
-                cur = conn.execute(
+                cid = int(conn.execute(
                     "INSERT INTO graph_communities (kb_id, title, summary, size, origin) "
-                    "VALUES (?,?,?,?,?)", (kb_id, title, summary, len(members), origin))
-                cid = int(cur.lastrowid or 0)
+                    "VALUES (?,?,?,?,?) RETURNING id",
+                    (kb_id, title, summary, len(members), origin),
+                ).fetchone()[0])
                 conn.executemany(
-                    "INSERT OR IGNORE INTO graph_community_members (community_id, node_id, rank) "
-                    "VALUES (?,?,?)", [(cid, n, r) for n, r in members])
+                    "INSERT INTO graph_community_members (community_id, node_id, rank) "
+                    "VALUES (?,?,?) ON CONFLICT (community_id, node_id) DO NOTHING",
+                    [(cid, n, r) for n, r in members])
 
     def communities(self, kb_id: int) -> list[Community]:
         """Stored communities, largest first, members by rank."""
         conn = self.db.conn
         out = []
-        for r in conn.execute("SELECT * FROM graph_communities WHERE kb_id = ? ORDER BY size DESC",
-                              (kb_id,)):
+        for r in conn.execute(
+            "SELECT * FROM graph_communities WHERE kb_id = ? ORDER BY size DESC, id", (kb_id,)
+        ):
             members = [m[0] for m in conn.execute(
                 "SELECT node_id FROM graph_community_members WHERE community_id = ? "
-                "ORDER BY rank DESC", (r["id"],))]
+                "ORDER BY rank DESC, node_id", (r["id"],))]
             out.append(Community(r["id"], r["title"], r["summary"], r["size"], members))
         return out
 
@@ -457,6 +486,13 @@ class SqliteGraphStore:
         """Remember an LLM extraction result."""
         with self.db.write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO graph_llm_cache (key, model, prompt_version, result, "
-                "prompt_tokens, completion_tokens) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO graph_llm_cache (key, model, prompt_version, result, "
+                "prompt_tokens, completion_tokens) VALUES (?,?,?,?,?,?) ON CONFLICT (key) DO "
+                "UPDATE SET model = excluded.model, prompt_version = excluded.prompt_version, "
+                "result = excluded.result, prompt_tokens = excluded.prompt_tokens, "
+                f"completion_tokens = excluded.completion_tokens, created_at = {self.db.now}",
                 (key, model, version, result, *tokens))
+
+
+SqliteGraphStore = GraphStore
+"""The former name (the store served SQLite only), kept for existing imports."""

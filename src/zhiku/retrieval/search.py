@@ -15,9 +15,8 @@ from zhiku.models.embedders import Embedder
 from zhiku.retrieval.fusion import fuse
 from zhiku.retrieval.relevance import coverage, idf_weights
 from zhiku.retrieval.types import Hit
-from zhiku.retrieval.vector import VectorIndex
 from zhiku.store.filters import SearchFilters
-from zhiku.store.protocols import Store
+from zhiku.store.protocols import Store, VectorSearcher
 from zhiku.store.records import Chunk, Document, KnowledgeBase
 from zhiku.text.tokenize import analyze, has_cjk, query_terms
 
@@ -103,7 +102,7 @@ class HybridSearcher:
     def __init__(
         self,
         store: Store,
-        vectors: VectorIndex,
+        vectors: VectorSearcher,
         embedder_for: Callable[[str], Embedder],
         multilingual: Callable[[str], bool],
     ) -> None:
@@ -176,46 +175,52 @@ class HybridSearcher:
     ) -> list[Hit]:
         kw = dict(keyword)
         vec = dict(vector)
-        head = [cid for cid, _ in fused[: params.top_k * 3]]
-        chunks = self._store.get_chunks(head)
-        parents = self._store.get_chunks(
-            [c.parent_id for c in chunks.values() if c.parent_id is not None]
-        )
-        docs = self._store.documents_by_id(c.document_id for c in chunks.values())
-        chunk_terms = self._store.chunk_terms(head)
         kb_by_id = {kb.id: kb for kb in kbs}
         doc_freqs, total = stats
         weights = idf_weights(terms, doc_freqs, total)
         trust_vectors = not has_cjk(query)
         hits: list[Hit] = []
         seen_context: set[int] = set()
-        cosines: dict[int, float] | None = None
-        for cid, score in fused:
-            chunk = chunks.get(cid)
-            if chunk is None or not chunk.enabled:
-                continue
-            context_id = chunk.parent_id if chunk.parent_id is not None else cid
-            if context_id in seen_context:
-                continue
-            seen_context.add(context_id)
-            kb = kb_by_id[chunk.kb_id]
-            cosine = vec.get(cid)
-            if cosine is None and qvecs:
-                if cosines is None:  # one query for every head chunk the vector list missed
-                    cosines = self._cosines(kb_by_id, chunks, vec, qvecs)
-                cosine = cosines.get(cid)
-            indexed = chunk_terms.get(cid)
-            if indexed is None:  # not in the full-text index (a parent section, say)
-                indexed = analyze(index_text(chunk.heading_path, chunk.text))
-            cov = coverage(indexed, weights)
-            vector_trusted = trust_vectors or self._multilingual(kb.embedder)
-            relevance = max(cov, cosine or 0.0) if vector_trusted else cov
-            if relevance < params.min_relevance:
-                continue
-            hits.append(self._hit(chunk, parents.get(context_id), docs, score, relevance,
-                                  kw.get(cid), cosine))
-            if len(hits) >= params.top_k:
-                break
+        # Load the head of the fused list, and more only when disabled, duplicate or irrelevant
+        # hits were dropped: most searches need one small round of reads.
+        start, size = 0, params.top_k + 2
+        while start < len(fused) and len(hits) < params.top_k:
+            window = fused[start : start + size]
+            start, size = start + size, params.top_k * 3
+            head = [cid for cid, _ in window]
+            chunks = self._store.get_chunks(head)
+            parents = self._store.get_chunks(
+                [c.parent_id for c in chunks.values() if c.parent_id is not None]
+            )
+            docs = self._store.documents_by_id(c.document_id for c in chunks.values())
+            chunk_terms = self._store.chunk_terms(head)
+            cosines: dict[int, float] | None = None
+            for cid, score in window:
+                chunk = chunks.get(cid)
+                if chunk is None or not chunk.enabled:
+                    continue
+                context_id = chunk.parent_id if chunk.parent_id is not None else cid
+                if context_id in seen_context:
+                    continue
+                seen_context.add(context_id)
+                kb = kb_by_id[chunk.kb_id]
+                cosine = vec.get(cid)
+                if cosine is None and qvecs:
+                    if cosines is None:  # one query for every head chunk the vector list missed
+                        cosines = self._cosines(kb_by_id, chunks, vec, qvecs)
+                    cosine = cosines.get(cid)
+                indexed = chunk_terms.get(cid)
+                if indexed is None:  # not in the full-text index (a parent section, say)
+                    indexed = analyze(index_text(chunk.heading_path, chunk.text))
+                cov = coverage(indexed, weights)
+                vector_trusted = trust_vectors or self._multilingual(kb.embedder)
+                relevance = max(cov, cosine or 0.0) if vector_trusted else cov
+                if relevance < params.min_relevance:
+                    continue
+                hits.append(self._hit(chunk, parents.get(context_id), docs, score, relevance,
+                                      kw.get(cid), cosine))
+                if len(hits) >= params.top_k:
+                    break
         return hits
 
     def _cosines(

@@ -4,7 +4,7 @@ must too, and the conformance tests in ``tests/store`` run against every backend
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -56,6 +56,9 @@ class DocumentStore(Protocol):
     def list_chunks(self, doc_id: int) -> list[Chunk]: ...
     def get_chunks(self, ids: Sequence[int]) -> dict[int, Chunk]: ...
     def set_chunk_enabled(self, chunk_id: int, enabled: bool) -> None: ...
+    def update_chunk_text(
+        self, chunk_id: int, text: str, *, token_count: int, terms: Sequence[str]
+    ) -> None: ...
 
 
 class KeywordIndex(Protocol):
@@ -82,6 +85,28 @@ class VectorStore(Protocol):
     def vector_version(self, kb_id: int) -> int: ...
     def load_vectors(self, kb_id: int, model: str) -> tuple[np.ndarray, np.ndarray]: ...
     def vectors_for(self, ids: Sequence[int], model: str) -> dict[int, np.ndarray]: ...
+
+
+class VectorSearcher(Protocol):
+    """Nearest neighbours of a query vector among one knowledge base's enabled chunks."""
+
+    def search(
+        self,
+        kb_id: int,
+        model: str,
+        query: np.ndarray,
+        limit: int,
+        allowed: np.ndarray | None = None,
+    ) -> list[tuple[int, float]]: ...
+    def invalidate(self) -> None: ...
+
+
+@runtime_checkable
+class NativeVectorSearch(Protocol):
+    """A store that searches its vectors itself (PostgreSQL with HNSW); other stores get the
+    in-memory ``retrieval.vector.VectorIndex``."""
+
+    def vector_index(self) -> VectorSearcher: ...
 
 
 class JobStore(Protocol):

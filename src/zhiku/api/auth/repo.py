@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,9 +11,7 @@ from zhiku.api.auth import secrets as sec
 from zhiku.api.auth.errors import Unauthorized
 from zhiku.api.auth.principal import ACCESS_LEVEL, ROLE_LEVEL, Principal
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
-from zhiku.store.sqlite.db import Database
-
-_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+from zhiku.store.db import Database, Row
 
 
 def _iso(moment: datetime) -> str:
@@ -48,7 +45,7 @@ class Member:
     created_at: str
 
 
-def _key(row: sqlite3.Row) -> ApiKey:
+def _key(row: Row) -> ApiKey:
     return ApiKey(
         id=row["id"],
         workspace_id=row["workspace_id"],
@@ -64,7 +61,11 @@ def _key(row: sqlite3.Row) -> ApiKey:
 
 
 class AuthRepo:
-    """Users, memberships, sessions and keys in the shared SQLite file."""
+    """Users, memberships, sessions and keys in the shared database.
+
+    E-mail addresses are compared without regard to case (``lower(email)``, unique on both
+    backends).
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -85,9 +86,11 @@ class AuthRepo:
             raise InvalidInput("a workspace name is 1-128 characters")
         try:
             with self.db.write() as conn:
-                cur = conn.execute("INSERT INTO workspaces (name) VALUES (?)", (name,))
-                return int(cur.lastrowid or 0)
-        except sqlite3.IntegrityError as exc:
+                row = conn.execute(
+                    "INSERT INTO workspaces (name) VALUES (?) RETURNING id", (name,)
+                ).fetchone()
+                return int(row[0])
+        except self.db.IntegrityError as exc:
             raise Conflict("that workspace name is taken") from exc
 
     def workspace_id(self, name: str) -> int | None:
@@ -111,17 +114,19 @@ class AuthRepo:
             raise InvalidInput("a password has at least 8 characters")
         try:
             with self.db.write() as conn:
-                cur = conn.execute(
-                    "INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)",
+                row = conn.execute(
+                    "INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?) RETURNING id",
                     (email, name, sec.hash_password(password)),
-                )
-                return int(cur.lastrowid or 0)
-        except sqlite3.IntegrityError as exc:
+                ).fetchone()
+                return int(row[0])
+        except self.db.IntegrityError as exc:
             raise Conflict("a user with that e-mail already exists") from exc
 
     def user_id(self, email: str) -> int | None:
         """The id of the user with this e-mail."""
-        row = self.db.conn.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
+        row = self.db.conn.execute(
+            "SELECT id FROM users WHERE lower(email) = lower(?)", (email,)
+        ).fetchone()
         return None if row is None else int(row[0])
 
     def set_role(self, user_id: int, workspace_id: int, role: str) -> None:
@@ -178,7 +183,7 @@ class AuthRepo:
     def login(self, email: str, password: str, workspace: str | None, hours: float) -> str:
         """A session token for the user in ``workspace`` (default: their first one)."""
         row = self.db.conn.execute(
-            "SELECT id, password_hash FROM users WHERE email = ?", (email,)
+            "SELECT id, password_hash FROM users WHERE lower(email) = lower(?)", (email,)
         ).fetchone()
         if row is None:
             sec.verify_password(sec.hash_password("timing-equaliser"), password)
@@ -218,9 +223,9 @@ class AuthRepo:
         """A new key: the stored record and the secret, which is shown this once."""
         prefix, key = sec.new_api_key()
         with self.db.write() as conn:
-            cur = conn.execute(
+            row = conn.execute(
                 "INSERT INTO api_keys (workspace_id, prefix, key_hash, name, access, kbs, "
-                "assistants, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "assistants, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     workspace_id,
                     prefix,
@@ -231,8 +236,8 @@ class AuthRepo:
                     None if assistants is None else json.dumps(assistants, ensure_ascii=False),
                     created_by,
                 ),
-            )
-            key_id = int(cur.lastrowid or 0)
+            ).fetchone()
+            key_id = int(row[0])
         return self.get_key(workspace_id, key_id), key
 
     def get_key(self, workspace_id: int, key_id: int) -> ApiKey:
@@ -255,7 +260,7 @@ class AuthRepo:
         """Revoke a key; it stops working at once."""
         with self.db.write() as conn:
             conn.execute(
-                f"UPDATE api_keys SET revoked_at = coalesce(revoked_at, {_NOW}) "
+                f"UPDATE api_keys SET revoked_at = coalesce(revoked_at, {self.db.now}) "
                 "WHERE id = ? AND workspace_id = ?",
                 (key_id, workspace_id),
             )
@@ -264,7 +269,9 @@ class AuthRepo:
     def touch_key(self, key_id: int) -> None:
         """Record that a key was just used."""
         with self.db.write() as conn:
-            conn.execute(f"UPDATE api_keys SET last_used_at = {_NOW} WHERE id = ?", (key_id,))
+            conn.execute(
+                f"UPDATE api_keys SET last_used_at = {self.db.now} WHERE id = ?", (key_id,)
+            )
 
     # -- authentication -------------------------------------------------------------------
     def authenticate(self, token: str) -> Principal:

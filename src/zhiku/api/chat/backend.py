@@ -26,7 +26,7 @@ from zhiku.evals.db import database
 from zhiku.models.llm.types import CallRecord, Message
 from zhiku.retrieval.types import Hit
 from zhiku.service import Zhiku
-from zhiku.store.sqlite.db import Database
+from zhiku.store.db import Database
 
 APP_TARGET = "app:"
 """Answer-log target prefix of an assistant (as ``zhiku evals``/``zhiku feedback`` use it)."""
@@ -219,7 +219,10 @@ class EngineChat:
 
     def _logged(self, zk: Zhiku, msg: StoredMessage) -> int:
         """The answer-log entry of a chat reply, logged on its first feedback."""
-        with database(zk).write() as conn:  # check and insert in one transaction
+        db = database(zk)
+        with db.write() as conn:  # check and insert in one transaction
+            if db.dialect == "postgresql":  # SQLite's writers queue already; here, lock the reply
+                conn.execute("SELECT id FROM messages WHERE id = ? FOR UPDATE", (msg.id,))
             row = conn.execute(
                 "SELECT min(id) FROM answer_log WHERE workspace_id = ? AND message_id = ?",
                 (zk.workspace_id, msg.id),
@@ -248,20 +251,21 @@ class EngineChat:
                 "avg(latency_ms) avg_latency_ms, max(latency_ms) max_latency_ms "
                 "FROM api_calls WHERE workspace_id = ?"
             )
-            tail = " GROUP BY key_id ORDER BY key_id"
+            tail = " GROUP BY key_id ORDER BY key_id NULLS FIRST"
             since_sql = " AND day >= ?"
         else:
             column = "a.slug" if group_by == "assistant" else "substr(m.created_at, 1, 10)"
             sql = (
                 f"SELECT {column} grp, "
-                "coalesce(sum(m.purpose = 'answer' AND m.ok = 1), 0) requests, count(*) calls, "
+                "coalesce(sum(CASE WHEN m.purpose = 'answer' AND m.ok = 1 THEN 1 ELSE 0 END), 0) "
+                "requests, count(*) calls, "
                 "sum(m.input_tokens) input_tokens, sum(m.output_tokens) output_tokens, "
                 "sum(m.cost) cost, avg(m.latency_ms) avg_latency_ms, "
                 "max(m.latency_ms) max_latency_ms "
                 "FROM model_calls m LEFT JOIN assistants a ON a.id = m.assistant_id "
                 "WHERE m.workspace_id = ?"
             )
-            tail = f" GROUP BY {column} ORDER BY {column}"
+            tail = f" GROUP BY {column} ORDER BY {column} NULLS FIRST"
             since_sql = " AND m.created_at >= ?"
         params: list[Any] = [workspace_id]
         if since is not None:

@@ -88,7 +88,7 @@ def update_chunk(
     caller.check_kb(kb, Level.WRITE)
     chunk = _chunk(zk, kb, chunk_id)
     if body.text is not None and body.text != chunk.text:
-        edits.set_chunk_text(state.db, chunk, body.text)
+        edits.set_chunk_text(zk.store, chunk, body.text)
         if chunk.searchable:
             state.jobs.submit_embed(zk.kb(kb))
     if body.enabled is not None and body.enabled != chunk.enabled:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -31,11 +29,11 @@ def healthz() -> Health:
     responses={503: {"model": Health, "description": "Not ready."}},
 )
 def readyz(state: State) -> Health | JSONResponse:
-    """The database answers and the ingestion worker runs."""
+    """The database answers and, where this process runs jobs, its worker is alive."""
     try:
         state.db.conn.execute("SELECT 1").fetchone()
-    except sqlite3.Error:
+    except state.db.Error:
         return JSONResponse({"status": "database unavailable"}, status_code=503)
-    if not state.jobs.running:
+    if not state.jobs.healthy:
         return JSONResponse({"status": "ingestion worker stopped"}, status_code=503)
     return Health(status="ready")

@@ -1,24 +1,29 @@
-"""Ingestion jobs: poll one, follow one with server-sent events, list a knowledge base's."""
+"""Background jobs: poll one, follow one with server-sent events, list a knowledge base's (or,
+for admins, a workspace's, e.g. the dead ones), and queue a failed or dead one again."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from zhiku.api.auth.principal import Principal
+from zhiku.api.auth.principal import Level, Principal
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.jobs import Job
 from zhiku.api.schemas import ERRORS, Id
 from zhiku.api.state import ApiState
 from zhiku.core.errors import NotFound
+from zhiku.jobs.queue import FINAL
 
 router = APIRouter(tags=["jobs"], responses=ERRORS)
+JobStatus = Literal["queued", "running", "done", "failed", "dead"]
+StatusQuery = Annotated[JobStatus | None, Query(description="Only jobs in this status.")]
+LimitQuery = Annotated[int, Query(ge=1, le=500, description="At most this many jobs.")]
 
 
 class FileOut(BaseModel):
@@ -33,7 +38,12 @@ class FileOut(BaseModel):
 
 class JobOut(BaseModel):
     """A background job and its progress (0..1); ``result`` is what a finished graph build
-    reports (chunks extracted, seconds, communities and the graph's counts)."""
+    reports (chunks extracted, seconds, communities and the graph's counts).
+
+    ``status``: queued, running, done, failed (the input is bad; not retried) or dead (gave up
+    after ``max_attempts`` tries that hit internal errors or lost their worker). A job queued
+    for another try keeps the last ``error`` and waits until ``run_after``.
+    """
 
     id: int
     kind: str
@@ -47,6 +57,9 @@ class JobOut(BaseModel):
     chunks_embedded: int
     files: list[FileOut]
     result: dict[str, Any] | None = None
+    attempts: int = 0
+    max_attempts: int = 0
+    run_after: str | None = None
     created_at: str
     updated_at: str
 
@@ -67,6 +80,9 @@ def job_out(job: Job) -> JobOut:
         chunks_embedded=int(p.get("chunks_embedded", 0)),
         files=[FileOut(**r) for r in p.get("results", [])],
         result=p.get("result") if isinstance(p.get("result"), dict) else None,
+        attempts=job.attempts,
+        max_attempts=job.max_attempts,
+        run_after=job.run_after if job.status == "queued" else None,
         created_at=job.created_at,
         updated_at=job.updated_at,
     )
@@ -105,7 +121,7 @@ def job_events(job_id: Id, caller: Caller, state: State) -> StreamingResponse:
             data = job.model_dump_json()
             if data != last:
                 last = data
-                final = job.status in ("done", "failed")
+                final = job.status in FINAL
                 yield f"event: {'done' if final else 'progress'}\ndata: {data}\n\n"
                 if final:
                     return
@@ -117,10 +133,33 @@ def job_events(job_id: Id, caller: Caller, state: State) -> StreamingResponse:
 
 
 @router.get("/v1/kbs/{kb}/jobs", response_model=list[JobOut])
-def list_jobs(kb: str, caller: Caller, zk: Service, state: State) -> list[JobOut]:
+def list_jobs(
+    kb: str, caller: Caller, zk: Service, state: State, status: StatusQuery = None,
+    limit: LimitQuery = 50,
+) -> list[JobOut]:
     """Recent jobs of a knowledge base, newest first."""
     caller.check_kb(kb)
-    return [job_out(j) for j in state.jobs.list(zk.kb(kb).id)]
+    return [job_out(j) for j in state.jobs.list(zk.kb(kb).id, limit=limit, status=status)]
+
+
+@router.get("/v1/jobs", response_model=list[JobOut])
+def list_workspace_jobs(
+    caller: Caller, state: State, status: StatusQuery = None, limit: LimitQuery = 50
+) -> list[JobOut]:
+    """Recent jobs of every knowledge base of the workspace, newest first (admins): e.g.
+    ``?status=dead`` for the jobs that gave up."""
+    caller.require(Level.ADMIN)
+    jobs = state.jobs.list_workspace(caller.workspace_id, status=status, limit=limit)
+    return [job_out(j) for j in jobs if caller.may_kb(str(j.payload.get("kb", "")))]
+
+
+@router.post("/v1/jobs/{job_id}/retry", response_model=JobOut, status_code=202)
+def retry_job(job_id: Id, caller: Caller, state: State) -> JobOut:
+    """Queue a failed or dead job again with a fresh set of attempts (admins); 409 for a job
+    in any other state."""
+    job = visible_job(state, caller, job_id)
+    caller.check_kb(str(job.payload.get("kb", "")), Level.ADMIN)
+    return job_out(state.jobs.retry(caller.workspace_id, job_id))
 
 
 def sse(event: str, payload: Any) -> str:

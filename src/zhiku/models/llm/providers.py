@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
@@ -14,7 +13,7 @@ from zhiku.models.llm.presets import PRESETS
 from zhiku.models.llm.retry import RetryPolicy
 from zhiku.models.llm.secrets import SecretBox, key_from_env
 from zhiku.models.llm.types import ChatModel
-from zhiku.store.sqlite.db import Database
+from zhiku.store.db import Database
 
 
 def parse_ref(ref: str) -> tuple[str, str | None]:
@@ -65,12 +64,12 @@ class ProviderRegistry:
             sql += (
                 " ON CONFLICT (workspace_id, name) DO UPDATE SET config = excluded.config,"
                 " api_key_encrypted = excluded.api_key_encrypted,"
-                " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+                f" updated_at = {self._db.now}"
             )
         try:
             with self._db.write() as conn:
                 conn.execute(sql, (self._ws, config.name, config.model_dump_json(), token))
-        except sqlite3.IntegrityError as exc:
+        except self._db.IntegrityError as exc:
             raise Conflict(f"provider '{config.name}' already exists") from exc
         self._forget(config.name)
         return config

@@ -12,6 +12,8 @@ from zhiku.store.postgres.schema_m002_llm import M002_LLM
 from zhiku.store.postgres.schema_m003_evals import M003_EVALS
 from zhiku.store.postgres.schema_m004_graph import M004_GRAPH
 from zhiku.store.postgres.schema_m005_api import M005_API
+from zhiku.store.postgres.schema_m006_keyword import M006_KEYWORD
+from zhiku.store.postgres.schema_m007_queue import M007_QUEUE
 
 _LOCK_ID = 0x7A68696B75  # "zhiku"
 
@@ -22,6 +24,8 @@ MIGRATIONS: list[str] = [
     M003_EVALS,
     M004_GRAPH,
     M005_API,
+    M006_KEYWORD,
+    M007_QUEUE,
 ]
 
 

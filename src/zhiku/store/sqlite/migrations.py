@@ -8,6 +8,8 @@ from zhiku.store.sqlite.schema_m002_llm import M002_LLM
 from zhiku.store.sqlite.schema_m003_evals import M003_EVALS
 from zhiku.store.sqlite.schema_m004_graph import M004_GRAPH
 from zhiku.store.sqlite.schema_m005_api import M005_API
+from zhiku.store.sqlite.schema_m006_keyword import M006_KEYWORD
+from zhiku.store.sqlite.schema_m007_queue import M007_QUEUE
 
 # Each migration is one SQL script, run in one transaction together with the version bump.
 M001_CORE = """
@@ -105,6 +107,8 @@ MIGRATIONS: list[str] = [
     M003_EVALS,
     M004_GRAPH,
     M005_API,
+    M006_KEYWORD,
+    M007_QUEUE,
 ]
 
 

@@ -15,6 +15,7 @@ from zhiku.store.filters import SearchFilters
 from zhiku.store.records import Chunk, Document, KnowledgeBase, NewChunk
 from zhiku.store.sqlite.db import Database
 from zhiku.store.sqlite.filtersql import filter_sql
+from zhiku.store.sqlite.keyword_memory import MemoryKeywordIndex
 from zhiku.store.sqlite.migrations import migrate
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -69,12 +70,17 @@ def _chunk(row: sqlite3.Row) -> Chunk:
 class SqliteStore:
     """Workspaces, knowledge bases, documents, chunks, terms and vectors in one SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, memory_keyword_rows: int = 200_000) -> None:
+        """Open (and migrate) the database at ``path``. Unfiltered keyword searches use an
+        in-memory BM25 index while the full-text table has at most ``memory_keyword_rows``
+        rows (0 turns it off)."""
         self.db = Database(path)
         migrate(self.db.conn)
+        self._memory = MemoryKeywordIndex(self.db, memory_keyword_rows)
 
     def close(self) -> None:
         """Close every connection."""
+        self._memory.close()
         self.db.close()
 
     # -- workspaces and knowledge bases ---------------------------------------------------
@@ -363,6 +369,38 @@ class SqliteStore:
             if not cur.rowcount:
                 raise NotFound(f"chunk {chunk_id} does not exist")
 
+    def update_chunk_text(
+        self, chunk_id: int, text: str, *, token_count: int, terms: Sequence[str]
+    ) -> None:
+        """New text for a chunk. A searchable chunk gets ``terms`` indexed now and loses its
+        vectors (its document goes back to ``parsed`` until they are made again)."""
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT document_id, kb_id, searchable FROM chunks WHERE id = ?", (chunk_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"chunk {chunk_id} does not exist")
+            conn.execute(
+                "UPDATE chunks SET text = ?, token_count = ? WHERE id = ?",
+                (text, token_count, chunk_id),
+            )
+            if row["searchable"]:
+                conn.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
+                conn.execute(
+                    "INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)",
+                    (chunk_id, " ".join(terms)),
+                )
+                conn.execute("DELETE FROM embeddings WHERE chunk_id = ?", (chunk_id,))
+                conn.execute(
+                    f"UPDATE documents SET status = 'parsed', updated_at = {_NOW} "
+                    "WHERE id = ? AND status = 'ready'",
+                    (row["document_id"],),
+                )
+            conn.execute(
+                "UPDATE knowledge_bases SET vector_version = vector_version + 1 WHERE id = ?",
+                (row["kb_id"],),
+            )
+
     # -- embeddings -----------------------------------------------------------------------
     def chunks_missing_vectors(
         self, kb_id: int, model: str, *, after_id: int = 0, limit: int = 10_000
@@ -454,6 +492,9 @@ class SqliteStore:
         where, params = filter_sql(filters)
         kb_marks = ",".join("?" * len(kb_ids))
         if where == "1":
+            found = self._memory.search(kb_ids, terms, limit)
+            if found is not None:
+                return found
             found = self._keyword_fast(match, kb_ids, limit)
             if found is not None:
                 return found

@@ -1,7 +1,7 @@
 // Workspace administration: switch and create workspaces, members and roles, API keys
 // (create with scope, the secret shown once with a copy button, revoke).
 import { api, auth } from "./api.js";
-import { t } from "./i18n.js";
+import { label, t } from "./i18n.js";
 import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
 
 const ROLES = ["owner", "admin", "editor", "viewer"];
@@ -22,7 +22,7 @@ async function workspaces(box) {
     [list, me] = await Promise.all([api("GET", "/v1/workspaces"), api("GET", "/v1/auth/me")]);
   } catch (e) { showError(e, err); box.append(err); return; }
   const pick = h("select", { id: "ws-pick" }, list.map((w) => h("option", { value: w.name, selected: w.id === me.workspace_id },
-    w.role ? `${w.name} (${w.role})` : w.name)));
+    w.role ? `${w.name} (${label("role", w.role)})` : w.name)));
   const password = h("input", { type: "password", autocomplete: "current-password" });
   const switchBtn = h("button", { type: "submit" }, t("switch"));
   const switchForm = h("form.row", field(t("workspace"), pick), me.user_id ? field(t("password"), password) : null, switchBtn);
@@ -49,14 +49,14 @@ async function workspaces(box) {
       await workspaces(box);
     }, err);
   });
-  box.append(switchForm, me.user_id ? createForm : null, err);
+  box.append(...[switchForm, me.user_id ? createForm : null, err].filter(Boolean));
 }
 
 async function memberList(box) {
   const err = errorBox();
   const body = h("div");
   const email = h("input", { type: "email", required: true });
-  const role = h("select", ROLES.map((r) => h("option", { value: r, selected: r === "viewer" }, r)));
+  const role = h("select", ROLES.map((r) => h("option", { value: r, selected: r === "viewer" }, label("role", r))));
   const password = h("input", { type: "password", autocomplete: "new-password", minLength: 8 });
   const add = h("button", { type: "submit" }, t("add"));
   const form = h("form.grid", field(t("email"), email), field(t("role"), role), field(t("new_password"), password), h("div.field.end", add));
@@ -64,7 +64,7 @@ async function memberList(box) {
     try {
       const rows = await api("GET", "/v1/users");
       body.replaceChildren(table([t("email"), t("role"), t("created"), t("actions")], rows.map((m) => {
-        const sel = h("select", { "aria-label": `${t("role")} ${m.email}` }, ROLES.map((r) => h("option", { value: r, selected: r === m.role }, r)));
+        const sel = h("select", { "aria-label": `${t("role")} ${m.email}` }, ROLES.map((r) => h("option", { value: r, selected: r === m.role }, label("role", r))));
         sel.addEventListener("change", () => act(sel, async () => {
           await api("PATCH", `/v1/users/${m.id}`, { role: sel.value });
           toast(t("saved"));
@@ -97,7 +97,7 @@ async function keyList(box) {
   const body = h("div");
   const secret = h("div");
   const name = h("input", { type: "text", maxLength: 200 });
-  const access = h("select", ["read", "read_write", "admin"].map((a) => h("option", { value: a }, a)));
+  const access = h("select", ["read", "read_write", "admin"].map((a) => h("option", { value: a }, label("access", a))));
   const kbs = h("input", { type: "text", placeholder: t("all") });
   const assistants = h("input", { type: "text", placeholder: t("all") });
   const create = h("button.primary", { type: "submit" }, t("create_key"));
@@ -109,7 +109,7 @@ async function keyList(box) {
       const rows = await api("GET", "/v1/keys");
       body.replaceChildren(table([t("name"), t("prefix"), t("access"), t("scope"), t("last_used"), t("status"), t("actions")],
         rows.map((k) => h("tr", { "data-key": k.name },
-          h("td", k.name || "—"), h("td", h("code", `${k.prefix}…`)), h("td", k.access),
+          h("td", k.name || "—"), h("td", h("code", `${k.prefix}…`)), h("td", label("access", k.access)),
           h("td", [k.knowledge_bases ? `${t("kb")}: ${k.knowledge_bases.join(", ")}` : null,
             k.assistants ? `${t("assistant")}: ${k.assistants.join(", ")}` : null].filter(Boolean).join("; ") || t("all")),
           h("td", k.last_used_at ? k.last_used_at.slice(0, 16).replace("T", " ") : "—"),

@@ -1,7 +1,7 @@
 // Knowledge bases: list with sizes, create; one base: upload with live per-file progress and
 // the documents table (status, errors, sort, filter, re-index, delete).
 import { api, stream, upload } from "./api.js";
-import { t } from "./i18n.js";
+import { label, t } from "./i18n.js";
 import { act, bytes, errorBox, field, h, showError, table, toast } from "./ui.js";
 
 export async function kbListPage(view) {
@@ -88,32 +88,38 @@ export async function kbPage(view, kbName) {
       const form = new FormData();
       form.append("files", file, file.name);
       const job = await upload(`${base}/documents`, form, (p) => row.set(t("uploading"), p * 0.3));
-      row.set(t("queued"), 0.3);
-      let last = job;
-      await stream("GET", `/v1/jobs/${job.id}/events`, undefined, (event, data) => {
-        last = data;
-        if (event === "progress") row.set(t("processing"), 0.3 + 0.7 * (data.progress || 0));
-      });
-      const f = (last.files || [])[0];
-      if (last.status === "failed" || (f && f.status === "error") || (f && f.error)) {
-        row.fail((f && f.error) || last.error || t("failed"));
-      } else {
-        row.set(`${t("done")}${f ? ` · ${f.chunks} ${t("chunks").toLowerCase()}` : ""}`, 1, true);
-      }
+      await track(job, row);
     } catch (e2) {
       row.fail(`${e2.message}${e2.type ? ` (${e2.type})` : ""}`);
     }
   }
 
+  // Follow a job's server-sent events until it ends; the row shows its progress and outcome.
+  async function track(job, row) {
+    row.set(t("queued"), 0.3);
+    let last = job;
+    await stream("GET", `/v1/jobs/${job.id}/events`, undefined, (event, data) => {
+      last = data;
+      if (event === "progress") row.set(t("processing"), 0.3 + 0.7 * (data.progress || 0));
+    });
+    const f = (last.files || [])[0];
+    if (last.status === "failed" || (f && f.status === "error") || (f && f.error)) {
+      row.fail((f && f.error) || last.error || t("failed"));
+    } else {
+      row.set(`${t("done")}${f ? ` · ${f.chunks} ${t("chunks").toLowerCase()}` : ""}`, 1, true);
+    }
+  }
+
   function uploadRow(file) {
-    const bar = h("progress", { max: 100, value: 0, "aria-label": file.name });
+    const name = file.webkitRelativePath || file.name;
+    const bar = h("progress", { max: 100, value: 0, "aria-label": name });
     const state = h("span.state", t("queued"));
-    const el = h("li.upload", { "data-file": file.name }, h("span.fname", file.webkitRelativePath || file.name), bar, state);
+    const el = h("li.upload", { "data-file": file.name }, h("span.fname", name), bar, state);
     return {
       el,
-      set(label, p, ok) {
+      set(text, p, ok) {
         bar.value = Math.round(p * 100);
-        state.textContent = label;
+        state.textContent = text;
         if (ok) el.classList.add("ok");
       },
       fail(msg) { el.classList.add("bad"); state.textContent = `${t("failed")}: ${msg}`; },
@@ -136,16 +142,17 @@ export async function kbPage(view, kbName) {
       onclick: () => { sortDir = sortKey === key ? -sortDir : 1; sortKey = key; drawDocs(); },
     }, label, sortKey === key ? (sortDir > 0 ? " ▲" : " ▼") : "");
     const filter = h("select", { "aria-label": t("filter_status") },
-      ["", "parsed", "ready", "error"].map((s) => h("option", { value: s, selected: s === statusFilter }, s || t("all"))));
+      ["", "parsed", "ready", "error"].map((s) => h("option", { value: s, selected: s === statusFilter }, s ? label("st", s) : t("all"))));
     filter.addEventListener("change", () => { statusFilter = filter.value; drawDocs(); });
     const tbl = rows.length ? table(
       [sortBtn("source", t("source")), sortBtn("format", t("format")), sortBtn("size_bytes", t("size")),
-        sortBtn("chunk_count", t("chunks")), sortBtn("status", t("status")), t("error"), t("actions")],
+        sortBtn("chunk_count", t("chunks")), sortBtn("status", t("status")), t("tags"), t("error"), t("actions")],
       rows.map((d) => h("tr", { "data-doc": d.source },
         h("td", h("a", { href: `#/kbs/${encodeURIComponent(kbName)}/docs/${d.id}` }, d.source),
           d.title && d.title !== d.source ? h("span", h("br"), h("small.muted", d.title)) : null),
         h("td", d.format), h("td.n", bytes(d.size_bytes)), h("td.n", d.chunk_count),
-        h("td", h(`span.badge.${d.status}`, d.status)), h("td.err", d.error || ""),
+        h("td", h(`span.badge.${d.status}`, label("st", d.status))),
+        h("td", d.tags.map((x) => h("span.tag", x))), h("td.err", d.error || ""),
         h("td.actions",
           h("button.ghost", { type: "button", onclick: (e) => act(e.currentTarget, async () => {
             await api("POST", `${base}/documents/${d.id}/reindex`);
@@ -165,13 +172,33 @@ export async function kbPage(view, kbName) {
       h("div.row", filter, h("button.ghost", { type: "button", onclick: loadDocs }, t("refresh")))), tbl);
   }
 
+  const url = h("input", { type: "url", id: "doc-url", required: true, placeholder: "https://…" });
+  const urlTags = h("input", { type: "text", id: "url-tags" });
+  const urlBtn = h("button", { type: "submit" }, t("fetch"));
+  const urlErr = errorBox();
+  const urlForm = h("form",
+    h("div.grid", field(t("url"), url), field(t("tags_opt"), urlTags)), urlErr, h("div.row", urlBtn));
+  urlForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(urlBtn, async () => {
+      const tags = urlTags.value.split(",").map((x) => x.trim()).filter(Boolean);
+      const job = await api("POST", `${base}/documents/url`, { url: url.value.trim(), metadata: tags.length ? { tags } : {} });
+      const row = uploadRow({ name: url.value.trim() });
+      progress.prepend(row.el);
+      url.value = "";
+      try { await track(job, row); } catch (e2) { row.fail(`${e2.message}${e2.type ? ` (${e2.type})` : ""}`); }
+      await loadDocs();
+    }, urlErr);
+  });
+
   view.replaceChildren(
     h("p.crumbs", h("a", { href: "#/kbs" }, t("kbs_title")), " / ", kbName),
     h("div.row.between", h("h1", kbName), h("button.danger", { type: "button", onclick: (e) => {
       if (!confirm(t("confirm_delete", kbName))) return;
       act(e.currentTarget, async () => { await api("DELETE", base); toast(t("deleted")); location.hash = "#/kbs"; }, err);
     } }, t("delete_kb"))),
-    h("section.card", { "aria-labelledby": "up-h" }, h("h2", { id: "up-h" }, t("upload_title")), zone, progress),
+    h("section.card", { "aria-labelledby": "up-h" }, h("h2", { id: "up-h" }, t("upload_title")), zone,
+      h("details.url-form", h("summary", t("add_url")), urlForm), progress),
     err, h("section.card", docs));
   await loadDocs();
 }

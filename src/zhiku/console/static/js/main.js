@@ -3,26 +3,25 @@ import { api, auth } from "./api.js";
 import { LANGS, lang, setLang, t } from "./i18n.js";
 import { h, toast } from "./ui.js";
 import { loginPage } from "./login.js";
-import { kbListPage, kbPage } from "./kbs.js";
-import { searchPage } from "./search.js";
-import { assistantsPage } from "./assistants.js";
-import { chatPage } from "./chat.js";
-import { usagePage } from "./usage.js";
-import { adminPage } from "./admin.js";
-import { documentPage } from "./document.js";
 
+// Page modules load on first use: [route, module, exported page function].
 const ROUTES = [
-  [/^#\/kbs\/([^/]+)\/docs\/(\d+)$/, documentPage],
-  [/^#\/kbs\/([^/]+)$/, kbPage],
-  [/^#\/kbs$/, kbListPage],
-  [/^#\/search$/, searchPage],
-  [/^#\/assistants(?:\/([^/]+))?$/, assistantsPage],
-  [/^#\/chat(?:\/([^/]+))?$/, chatPage],
-  [/^#\/usage$/, usagePage],
-  [/^#\/admin$/, adminPage],
+  [/^#\/kbs\/([^/]+)\/docs\/(\d+)$/, "./document.js", "documentPage"],
+  [/^#\/kbs\/([^/]+)$/, "./kbs.js", "kbPage"],
+  [/^#\/kbs$/, "./kbs.js", "kbListPage"],
+  [/^#\/search$/, "./search.js", "searchPage"],
+  [/^#\/assistants(?:\/([^/]+))?$/, "./assistants.js", "assistantsPage"],
+  [/^#\/chat(?:\/([^/]+))?$/, "./chat.js", "chatPage"],
+  [/^#\/graph(?:\/([^/]+))?$/, "./graph.js", "graphPage"],
+  [/^#\/evals\/runs\/(\d+)$/, "./evalrun.js", "evalRunPage"],
+  [/^#\/evals\/compare\/(\d+)\/(\d+)$/, "./evalcompare.js", "evalComparePage"],
+  [/^#\/evals$/, "./evals.js", "evalsPage"],
+  [/^#\/usage$/, "./usage.js", "usagePage"],
+  [/^#\/admin$/, "./admin.js", "adminPage"],
 ];
 const NAV = [["#/kbs", "nav_kbs"], ["#/search", "nav_search"], ["#/assistants", "nav_assistants"],
-  ["#/chat", "nav_chat"], ["#/usage", "nav_usage"], ["#/admin", "nav_admin"]];
+  ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/usage", "nav_usage"],
+  ["#/admin", "nav_admin"]];
 
 export const session = { me: null };
 
@@ -64,12 +63,22 @@ export async function render() {
   }
   if (!location.hash || location.hash === "#/login") { location.hash = "#/kbs"; return; }
   header();
-  for (const [re, page] of ROUTES) {
+  for (const [re, path, name] of ROUTES) {
     const m = location.hash.match(re);
     if (m) {
-      const view = h("div.page");
+      const view = h("div.page", { "aria-busy": "true" });
       main.replaceChildren(view);
+      let page;
+      try {
+        page = (await import(path))[name];
+      } catch (e) {
+        toast(`${t("failed_action")}: ${e.message}`, "error");
+        view.replaceChildren(h("p.error", `${t("failed_action")}: ${e.message}`));
+        return;
+      }
+      if (main.firstChild !== view) return; // navigated away meanwhile
       await page(view, ...m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x))));
+      view.removeAttribute("aria-busy");
       return;
     }
   }

@@ -1,13 +1,13 @@
 // Search playground: a query over some knowledge bases; every hit with its full-text, vector
 // and fused scores side by side and the query's terms highlighted.
 import { api } from "./api.js";
-import { t } from "./i18n.js";
+import { label, t } from "./i18n.js";
 import { act, errorBox, field, h, highlight, num, showError, terms } from "./ui.js";
 
 export async function searchPage(view) {
   const query = h("input", { type: "search", name: "query", required: true, maxLength: 4000 });
   const kb = h("select", { name: "kb" }, h("option", { value: "" }, t("all_kbs")));
-  const mode = h("select", { name: "mode" }, ["hybrid", "keyword", "vector"].map((m) => h("option", { value: m }, m)));
+  const mode = h("select", { name: "mode" }, ["hybrid", "keyword", "vector"].map((m) => h("option", { value: m }, label("mode", m))));
   const topK = h("input", { type: "number", name: "top_k", min: 1, max: 100, value: 5 });
   const err = errorBox();
   const btn = h("button.primary", { type: "submit" }, t("run_search"));

@@ -1,7 +1,17 @@
-// Usage: requests, tokens, cost and latency per assistant, key or day; and the feedback given.
+// Usage: tokens, cost, latency and requests over time per assistant or API key (line chart),
+// the figures grouped one way (table), and the feedback given.
 import { api } from "./api.js";
 import { t } from "./i18n.js";
-import { errorBox, h, num, showError, table } from "./ui.js";
+import { fmt, lineChart } from "./charts.js";
+import { errorBox, field, h, num, showError, table } from "./ui.js";
+
+const METRICS = [
+  ["tokens", "tokens", (p) => p.input_tokens + p.output_tokens, (v) => fmt(v)],
+  ["cost", "cost", (p) => p.cost, (v) => fmt(v, 4)],
+  ["latency", "avg_latency", (p) => p.avg_latency_ms, (v) => fmt(v, 0)],
+  ["requests", "requests", (p) => p.requests, (v) => fmt(v, 0)],
+];
+const MAX_SERIES = 8;
 
 export async function usagePage(view, groupBy = "assistant") {
   const err = errorBox();
@@ -10,11 +20,11 @@ export async function usagePage(view, groupBy = "assistant") {
   pick.addEventListener("change", () => usagePage(view, pick.value));
   const usage = h("div", h("p.muted", t("loading")));
   const fb = h("div");
-  const chart = h("div", { id: "usage-chart" });
-  view.replaceChildren(h("h1", t("usage_title")), err,
-    h("section.card", h("h2", t("per_day")), chart),
+  const over = h("section.card", { "aria-labelledby": "over-h" }, h("h2", { id: "over-h" }, t("usage_over_time")));
+  view.replaceChildren(h("h1", t("usage_title")), err, over,
     h("section.card", h("div.row", h("label", { htmlFor: "group-by" }, t("group_by")), pick), usage),
     h("section.card", h("h2", t("feedback_title")), fb));
+  overTime(over, err);
   try {
     const rows = await api("GET", `/v1/usage?group_by=${groupBy}`);
     const max = Math.max(1, ...rows.map((r) => r.requests));
@@ -28,9 +38,6 @@ export async function usagePage(view, groupBy = "assistant") {
       t("usage_title")) : h("p.muted", t("none_yet")));
   } catch (e) { showError(e, err); usage.replaceChildren(); }
   try {
-    chart.replaceChildren(dayChart(await api("GET", "/v1/usage?group_by=day")));
-  } catch (e) { showError(e, err); }
-  try {
     const rows = await api("GET", "/v1/feedback");
     const mark = (r) => (r > 0 ? t("helpful") : r < 0 ? t("not_helpful") : "·");
     fb.replaceChildren(rows.length ? table([t("rating"), t("assistant"), t("question"), t("answer"), t("correction"), t("when")],
@@ -40,32 +47,65 @@ export async function usagePage(view, groupBy = "assistant") {
   } catch (e) { showError(e, err); }
 }
 
-// Tokens (in + out, stacked) per day as an SVG bar chart, with the request count on top.
-function dayChart(rows) {
-  if (!rows.length) return h("p.muted", t("none_yet"));
-  const days = rows.slice().sort((a, b) => String(a.group).localeCompare(String(b.group))).slice(-31);
-  const W = 640, H = 200, pad = 28, bw = Math.min(40, (W - pad * 2) / days.length - 4);
-  const max = Math.max(1, ...days.map((d) => d.input_tokens + d.output_tokens));
-  const NS = "http://www.w3.org/2000/svg";
-  const el = (tag, attrs, text) => {
-    const n = document.createElementNS(NS, tag);
-    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
-    if (text !== undefined) n.textContent = text;
-    return n;
+// The "over time" card: controls, the chart and its data as a table.
+function overTime(card, err) {
+  const by = h("select", { id: "series-by" }, [["assistant", "by_assistant"], ["key", "by_key"]]
+    .map(([v, k]) => h("option", { value: v }, t(k))));
+  const metric = h("select", { id: "series-metric" }, METRICS.map(([v, k]) => h("option", { value: v }, t(k))));
+  const bucket = h("select", { id: "series-bucket" }, [["day", "by_day"], ["hour", "by_hour"]]
+    .map(([v, k]) => h("option", { value: v }, t(k))));
+  const out = h("div", { id: "usage-chart" }, h("p.muted", t("loading")));
+  let points = [];
+  const draw = () => out.replaceChildren(seriesChart(points, by.value, bucket.value, metric.value));
+  const load = async () => {
+    try {
+      points = (await api("GET", `/v1/usage/series?by=${by.value}&bucket=${bucket.value}`)).points;
+      draw();
+    } catch (e) { showError(e, err); out.replaceChildren(); }
   };
-  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img",
-    "aria-label": `${t("input_tokens")} / ${t("output_tokens")} — ${t("per_day")}` });
-  days.forEach((d, i) => {
-    const x = pad + i * ((W - pad * 2) / days.length) + 2;
-    const hi = ((H - pad * 2) * d.input_tokens) / max, ho = ((H - pad * 2) * d.output_tokens) / max;
-    const g = el("g", {});
-    g.append(el("title", {}, `${d.group}: ${d.requests} ${t("requests")}, ${d.input_tokens} + ${d.output_tokens} tokens`));
-    g.append(el("rect", { class: "b1", x, y: H - pad - hi, width: bw, height: hi }));
-    g.append(el("rect", { class: "b2", x, y: H - pad - hi - ho, width: bw, height: ho }));
-    g.append(el("text", { x: x + bw / 2, y: H - pad - hi - ho - 4, "text-anchor": "middle" }, String(d.requests)));
-    g.append(el("text", { x: x + bw / 2, y: H - 8, "text-anchor": "middle" }, String(d.group).slice(5)));
-    svg.append(g);
-  });
-  return h("div", svg, h("p.legend", h("span", h("i.b1", { style: "background:#6f95d6" }), t("input_tokens")),
-    h("span", h("i", { style: "background:#e0a84a" }), t("output_tokens")), h("span.muted", `n = ${t("requests")}`)));
+  by.addEventListener("change", load);
+  bucket.addEventListener("change", load);
+  metric.addEventListener("change", draw);
+  card.append(h("div.grid.controls", field(t("per"), by), field(t("metric"), metric), field(t("interval_of"), bucket)), out);
+  load();
+}
+
+// Every bucket from the first to the last (at least 14 days or 24 hours, at most 90 days or
+// 7×24 hours), so gaps show as zero.
+function buckets(present, unit) {
+  if (!present.length) return [];
+  const parse = (b) => new Date(unit === "day" ? `${b}T00:00:00Z` : `${b}:00:00Z`);
+  const step = unit === "day" ? 864e5 : 36e5, cap = unit === "day" ? 90 : 168, least = unit === "day" ? 14 : 24;
+  const last = parse(present[present.length - 1]).getTime();
+  const first = Math.max(Math.min(parse(present[0]).getTime(), last - (least - 1) * step), last - (cap - 1) * step);
+  const out = [];
+  for (let v = first; v <= last; v += step) out.push(new Date(v).toISOString().slice(0, unit === "day" ? 10 : 13));
+  return out;
+}
+
+function groupName(p, by) {
+  if (by === "key") return p.group === null ? t("session_users") : p.label || `#${p.group}`;
+  return p.group === null ? t("deleted_assistant") : String(p.group);
+}
+
+function seriesChart(points, by, unit, metricKey) {
+  if (!points.length) return h("p.muted", t("none_yet"));
+  const [, labelKey, value, format] = METRICS.find((m) => m[0] === metricKey);
+  const labels = buckets([...new Set(points.map((p) => p.bucket))].sort(), unit);
+  const groups = new Map();
+  for (const p of points) {
+    const name = groupName(p, by);
+    if (!groups.has(name)) groups.set(name, { name, by: new Map(), total: 0 });
+    const g = groups.get(name);
+    g.by.set(p.bucket, p);
+    g.total += p.input_tokens + p.output_tokens + p.requests;
+  }
+  const top = [...groups.values()].sort((a, b) => b.total - a.total).slice(0, MAX_SERIES);
+  const gap = metricKey === "latency" ? null : 0; // no calls: zero tokens, but no latency
+  const series = top.map((g) => ({ name: g.name, values: labels.map((b) => (g.by.has(b) ? value(g.by.get(b)) : gap)) }));
+  const short = labels.map((b) => (unit === "day" ? b.slice(5) : `${b.slice(5, 10)} ${b.slice(11)}h`));
+  const chart = lineChart({ labels: short, series, label: `${t(labelKey)} — ${t("usage_over_time")}`, format });
+  const data = h("details.data", h("summary", t("show_data")), table([t(unit === "day" ? "by_day" : "by_hour"), ...series.map((s) => s.name)],
+    labels.map((b, i) => h("tr", h("td", b), series.map((s) => h("td.n", format(s.values[i]))))), t(labelKey)));
+  return h("div", chart, data);
 }

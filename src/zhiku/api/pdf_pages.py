@@ -1,0 +1,61 @@
+"""PDF pages of a stored original, rendered to PNG with pypdfium2 (for the document view).
+
+PDFium is not thread-safe, so rendering holds one lock; a page at the default width takes
+tens of milliseconds. The bytes are content-addressed (the original's hash), so callers can
+cache the images for as long as they like.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pypdfium2 as pdfium
+
+from zhiku.core.errors import MissingDependency, NotFound, ParseError
+
+MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 100, 2400, 900
+_LOCK = threading.Lock()
+
+
+def _open(data: bytes) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise ParseError(f"corrupt, encrypted or unreadable PDF ({exc})") from exc
+
+
+def page_sizes(data: bytes) -> list[tuple[float, float]]:
+    """Width and height in points of every page, in order."""
+    with _LOCK:
+        doc = _open(data)
+        try:
+            sizes = [doc.get_page_size(i) for i in range(len(doc))]
+        finally:
+            doc.close()
+    return [(float(w), float(h)) for w, h in sizes]
+
+
+def render_png(data: bytes, page: int, width: int = DEFAULT_WIDTH) -> bytes:
+    """Page ``page`` (1-based) as a PNG ``width`` pixels wide (clamped to 100-2400)."""
+    try:
+        from PIL import Image  # noqa: F401  (pypdfium2's to_pil needs Pillow)
+    except ImportError as exc:  # pragma: no cover - matplotlib depends on Pillow
+        raise MissingDependency("rendering pages needs Pillow: pip install Pillow") from exc
+    width = max(MIN_WIDTH, min(MAX_WIDTH, width))
+    with _LOCK:
+        doc = _open(data)
+        try:
+            if not 1 <= page <= len(doc):
+                raise NotFound(f"the document has {len(doc)} pages, not page {page}")
+            pdf_page = doc[page - 1]
+            try:
+                scale = width / max(1.0, pdf_page.get_width())
+                image = pdf_page.render(scale=scale).to_pil()
+            finally:
+                pdf_page.close()
+        finally:
+            doc.close()
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()

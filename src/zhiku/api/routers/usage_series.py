@@ -1,0 +1,65 @@
+"""``/v1/usage/series``: tokens, cost and latency over time per assistant or API key (what the
+console charts). ``/v1/usage`` (in ``feedback``) gives the same figures grouped one way."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from zhiku.api import usage_series
+from zhiku.api.auth.principal import Level
+from zhiku.api.deps import Caller, State
+from zhiku.api.schemas import ERRORS
+from zhiku.core.errors import InvalidInput
+
+router = APIRouter(tags=["feedback"], responses=ERRORS)
+
+
+class SeriesPoint(BaseModel):
+    """One group in one time bucket. ``group``: the assistant's slug or the key's id (None:
+    a deleted assistant, or requests made with a session token); ``label``: its name."""
+
+    bucket: str
+    group: str | int | None
+    label: str | None
+    requests: int
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost: float
+    avg_latency_ms: float
+    max_latency_ms: float
+
+
+class SeriesOut(BaseModel):
+    """Points ordered by bucket, then group."""
+
+    by: Literal["assistant", "key"]
+    bucket: Literal["day", "hour"]
+    points: list[SeriesPoint]
+
+
+@router.get("/v1/usage/series", response_model=SeriesOut)
+def usage_over_time(
+    caller: Caller,
+    state: State,
+    by: Literal["assistant", "key"] = "assistant",
+    bucket: Literal["day", "hour"] = "day",
+    since: date | None = None,
+    until: date | None = None,
+) -> SeriesOut:
+    """Requests, model calls, tokens, cost, mean and max latency per day (or hour) and per
+    assistant (from every model call) or per API key (from the API's requests); ``since`` and
+    ``until`` are inclusive days (admins)."""
+    caller.require(Level.ADMIN)
+    if since and until and until < since:
+        raise InvalidInput("'until' is before 'since'")
+    rows = usage_series.series(
+        state.db, caller.workspace_id, by, bucket,
+        since.isoformat() if since else None,
+        (until + timedelta(days=1)).isoformat() if until else None,
+    )
+    return SeriesOut(by=by, bucket=bucket, points=[SeriesPoint(**r) for r in rows])

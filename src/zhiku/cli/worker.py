@@ -1,0 +1,82 @@
+"""``zhiku worker``: run the API's background jobs from the shared queue (server mode).
+
+Any number of workers on any number of machines share one PostgreSQL database
+(``ZHIKU_DATABASE_URL``); each claims jobs with ``FOR UPDATE SKIP LOCKED`` under a lease it
+renews, so a worker that dies leaves its job to another. SIGTERM or SIGINT stops it gracefully:
+no new claims, and running jobs hand the rest of their work back at the next file; a second
+signal exits at once (leases then run out and other workers retry).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from types import FrameType
+from urllib.parse import urlsplit
+
+import typer
+
+from zhiku.api.job_handler import url_fetcher
+from zhiku.api.jobs import Jobs
+from zhiku.api.services import Workspaces
+from zhiku.cli.context import handle_errors
+from zhiku.core.settings import Settings
+from zhiku.jobs import QueueOptions
+from zhiku.store.db import open_database
+
+log = logging.getLogger("zhiku.worker")
+
+
+@handle_errors
+def worker(
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", "-c", min=1, max=64,
+        help="Jobs run at once (threads); default ZHIKU_WORKER_CONCURRENCY.",
+    ),
+    grace: float = typer.Option(
+        30.0, min=0, help="Seconds a stop waits for running jobs to hand back their work."
+    ),
+    log_level: str = typer.Option("info", help="Log level: debug, info, warning, error."),
+) -> None:
+    """Run background jobs (ingestion, re-indexing, embedding, graph builds) until stopped."""
+    logging.basicConfig(
+        level=log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s [%(process)d %(threadName)s] %(message)s",
+    )
+    settings = Settings()
+    threads = concurrency or settings.worker_concurrency
+    db = open_database(settings)
+    services = Workspaces(settings, db)
+    jobs = Jobs(db, services, url_fetcher(settings), QueueOptions.of(settings))
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            log.warning("second signal: exiting now; running jobs go to other workers")
+            os._exit(1)
+        log.info("%s: stopping after the current files", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        jobs.start(concurrency=threads, label="worker")
+        log.info("worker %d: %d thread(s) on %s", os.getpid(), threads, _where(settings))
+        while not stop.wait(1.0):
+            pass
+        if not jobs.stop(grace):
+            log.warning("some jobs are still running; their leases will run out")
+    finally:
+        services.close()
+        db.close()
+    log.info("worker %d: stopped", os.getpid())
+
+
+def _where(settings: Settings) -> str:
+    """The database, without credentials."""
+    if settings.is_postgres:
+        parts = urlsplit(settings.database_url or "")
+        return f"postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}"
+    return str(settings.db_path)

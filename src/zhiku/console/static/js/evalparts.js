@@ -1,0 +1,34 @@
+// Pieces shared by the evaluation pages: target and status labels, metric formatting, polling.
+import { label, t } from "./i18n.js";
+import { h } from "./ui.js";
+
+export function targetLabel(target) {
+  const [kind, rest = ""] = target.split(/:(.*)/s);
+  const [name, query = ""] = rest.split("?");
+  const mode = query.startsWith("mode=") ? ` · ${label("mode", query.slice(5))}` : "";
+  return `${kind === "app" ? t("assistant") : t("kb")} ${name}${mode}`;
+}
+
+export function statusBadge(status) {
+  const cls = status === "done" ? "ready" : status === "failed" ? "error" : "parsed";
+  return h(`span.badge.${cls}`, label("st", status));
+}
+
+export function metricValue(v) {
+  return v === null || v === undefined ? "—" : Number(v).toFixed(3);
+}
+
+export function when(iso) {
+  return iso ? iso.slice(0, 16).replace("T", " ") : "—";
+}
+
+// Call `fn` every `ms` while `el` is on the page and `fn` returns true.
+export function poll(el, fn, ms = 1500) {
+  const step = async () => {
+    if (!el.isConnected) return;
+    let again = false;
+    try { again = await fn(); } catch { again = false; }
+    if (again) setTimeout(step, ms);
+  };
+  setTimeout(step, ms);
+}

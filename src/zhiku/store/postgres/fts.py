@@ -1,0 +1,128 @@
+"""Full text on PostgreSQL: the analyzer's terms as tsvectors and tsqueries, ranked by BM25.
+
+The terms come pre-tokenized from ``zhiku.text.tokenize.analyze`` (the same analyzer as the
+SQLite backend); PostgreSQL's own parsers and dictionaries are never used. Each chunk's
+``tsv`` holds every distinct term with the positions it occurs at, so a term's frequency in the
+chunk is its number of positions. A search takes its candidates from the GIN index (``@@``, any
+query term), keeps only the query terms of each candidate (``setweight`` + ``ts_filter``),
+counts document frequencies over the candidates and scores them with FTS5's BM25 (k1 = 1.2,
+b = 0.75, the same IDF floor), with N and the average length from ``chunk_stats``. The
+statistics are those of the knowledge bases searched (FTS5's span its whole table: on one
+knowledge base, scores are equal), so one tenant's corpus never shifts another's ranking.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+_PIECE = re.compile(r"[^\W_]+")
+MAX_LEXEME_BYTES = 2046  # PostgreSQL's limit on one lexeme
+MAX_POSITION = 16383  # larger positions are stored as this one
+
+K1 = 1.2
+B = 0.75
+
+
+def lexemes(terms: Iterable[str]) -> list[str]:
+    """Terms as SQLite's FTS5 ``unicode61`` tokenizer indexes them: lower case, split at
+    characters that are neither letters nor digits; pieces too long to index are dropped."""
+    out: list[str] = []
+    for term in terms:
+        for piece in _PIECE.findall(term.lower()):
+            if len(piece) * 4 <= MAX_LEXEME_BYTES or len(piece.encode()) <= MAX_LEXEME_BYTES:
+                out.append(piece)
+    return out
+
+
+def quote(lexeme: str) -> str:
+    """A lexeme as a quoted tsvector/tsquery token."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(terms: Sequence[str]) -> tuple[str, int]:
+    """The text form of a chunk's tsvector (each lexeme with its positions) and its length in
+    terms (BM25's document length)."""
+    words = lexemes(terms)
+    positions: dict[str, list[str]] = {}
+    for n, word in enumerate(words, start=1):
+        positions.setdefault(word, []).append(str(min(n, MAX_POSITION)))
+    return " ".join(f"{quote(w)}:{','.join(p)}" for w, p in positions.items()), len(words)
+
+
+def query_lexemes(terms: Sequence[str]) -> list[str]:
+    """The distinct lexemes of query terms, in order."""
+    return list(dict.fromkeys(lexemes(terms)))
+
+
+def tsquery_literal(words: Sequence[str]) -> str:
+    """A tsquery matching any of ``words`` (lexemes, matched literally)."""
+    return " | ".join(quote(w) for w in words)
+
+
+# Each candidate chunk's query terms with their frequencies.
+_CANDIDATES = """
+cand AS MATERIALIZED (
+    SELECT c.id, c.document_id, c.enabled, c.term_count,
+           ts_filter(setweight(c.tsv, 'A', ?::text[]), '{a}') AS hits
+    FROM chunks c
+    WHERE c.tsv @@ ?::tsquery AND c.kb_id = ANY(?::bigint[])
+),
+tf AS (
+    SELECT cand.id, u.lexeme, cardinality(u.positions) AS tf, cand.term_count AS dl
+    FROM cand CROSS JOIN LATERAL unnest(cand.hits) u
+)"""
+
+_BM25 = f"""
+WITH {_CANDIDATES},
+df AS (SELECT lexeme, count(*)::float8 AS n FROM tf GROUP BY lexeme),
+corpus AS (
+    SELECT greatest(sum(chunks), 1)::float8 AS n,
+           greatest(sum(terms)::float8 / greatest(sum(chunks), 1), 1) AS avgdl
+    FROM chunk_stats WHERE kb_id = ANY(?::bigint[])
+),
+keep AS ({{keep}})
+SELECT tf.id, sum(
+    greatest(ln((corpus.n - df.n + 0.5) / (df.n + 0.5)), 1e-6)
+    * tf.tf * {K1 + 1} / (tf.tf + {K1} * ({1 - B} + {B} * tf.dl / corpus.avgdl))
+) AS score
+FROM tf JOIN keep USING (id) JOIN df USING (lexeme) CROSS JOIN corpus
+GROUP BY tf.id
+ORDER BY score DESC, tf.id
+LIMIT ?
+"""
+
+
+def bm25_sql(where: str | None) -> str:
+    """The ranking query, its candidates restricted by ``where`` (a condition over the
+    documents alias ``d``) when given. Parameters: the lexemes (text[]), the tsquery, the
+    knowledge base ids (bigint[]) twice, the condition's, the limit. Document frequencies
+    count every candidate of the knowledge bases, filtered out or not, so filters never change
+    a chunk's score."""
+    keep = "SELECT id FROM cand WHERE enabled = 1"
+    if where is not None:
+        keep = (
+            "SELECT cand.id FROM cand JOIN documents d ON d.id = cand.document_id "
+            f"WHERE cand.enabled = 1 AND {where}"
+        )
+    return _BM25.replace("{keep}", keep)
+
+
+# Document frequencies over every knowledge base. Parameters: the lexemes, the tsquery.
+DOC_FREQ_SQL = """
+SELECT u.lexeme, count(*)
+FROM chunks c CROSS JOIN LATERAL unnest(ts_filter(setweight(c.tsv, 'A', ?::text[]), '{a}')) u
+WHERE c.tsv @@ ?::tsquery
+GROUP BY u.lexeme
+"""
+
+# The indexed terms of chunks, in order. Parameter: the chunk ids.
+CHUNK_TERMS_SQL = """
+SELECT c.id, coalesce(array_agg(u.lexeme ORDER BY p) FILTER (WHERE u.lexeme IS NOT NULL),
+                      '{}') AS terms
+FROM chunks c
+LEFT JOIN LATERAL unnest(c.tsv) u ON true
+LEFT JOIN LATERAL unnest(u.positions) p ON true
+WHERE c.id = ANY(?::bigint[]) AND c.tsv IS NOT NULL
+GROUP BY c.id
+"""
