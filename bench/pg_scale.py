@@ -32,6 +32,7 @@ import numpy as np
 import psycopg
 
 import _scale_ingest
+import zhiku.service
 from _common import OUT, summary_ms, write_result
 from _pg_server import SERVER_SETTINGS, database, start
 from _scale_data import EMBEDDER, build_sqlite, queries
@@ -41,6 +42,11 @@ from zhiku.store.postgres.vectors import HNSW_EF_CONSTRUCTION, HNSW_M, index_nam
 from zhiku.store.transfer.run import MigrateOptions, migrate
 
 KB = "news"
+# The searcher gives an English-only model's vectors no weight for Chinese queries, so a hybrid
+# search of a Chinese question would be BM25 alone. The hashing embedder hashes the analyzer's
+# own terms (jieba words and bigrams included): it is as multilingual as BM25, and counting it
+# so makes every hybrid search here run both retrievers, as the benchmark intends.
+zhiku.service.MULTILINGUAL_EMBEDDERS = frozenset({*zhiku.service.MULTILINGUAL_EMBEDDERS, EMBEDDER})
 
 
 class StepClock:

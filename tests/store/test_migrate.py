@@ -300,3 +300,44 @@ def test_fast_fulltext_is_the_stores_tsvector(cmrc_passages: list[Passage]) -> N
         assert count == len(expected)
         assert (words or "").split() == sorted(set(expected), key=str.encode)
     assert fulltext(None) == (None, 0) and lexeme_set(None) == (None, 0)
+
+
+def test_an_interrupted_copy_resumes(
+    built: dict[str, Any], pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zhiku.store.transfer.target import PgTarget
+
+    real = PgTarget.insert
+    calls = {"chunks": 0}
+
+    def failing(self: PgTarget, plan: Any, rows: Any) -> int:
+        if plan.name == "chunks":
+            calls["chunks"] += 1
+            if calls["chunks"] == 3:
+                raise RuntimeError("connection lost")
+        return real(self, plan, rows)
+
+    monkeypatch.setattr(PgTarget, "insert", failing)
+    with pytest.raises(RuntimeError, match="connection lost"):
+        migrate(built["path"], pg_url, MigrateOptions(batch_rows=50))
+    monkeypatch.setattr(PgTarget, "insert", real)
+    report = migrate(built["path"], pg_url, MigrateOptions(batch_rows=50))
+    _assert_verified(report)
+    chunks = next(t for t in report.tables if t.name == "chunks")
+    assert chunks.inserted == chunks.source_rows - 100  # two batches had committed
+
+
+def test_cli_exits_1_on_a_mismatch(monkeypatch: pytest.MonkeyPatch, pg_url: str) -> None:
+    from zhiku.store.transfer import run
+    from zhiku.store.transfer.run import TableReport
+
+    def fake(*_: Any, **__: Any) -> MigrationReport:
+        bad = TableReport("chunks", source_rows=3, target_rows=3, source_sha256="a" * 64,
+                          target_sha256="b" * 64)
+        return MigrationReport(tables=[TableReport("documents", 1, 1), bad], verified=True)
+
+    monkeypatch.setattr(run, "migrate", fake)
+    result = CliRunner().invoke(create_app(), ["migrate", "--from", "sqlite:///x.db",
+                                               "--to", pg_url])
+    assert result.exit_code == 1
+    assert "mismatch" in result.stdout and "chunks" in result.stdout

@@ -20,7 +20,6 @@ import numpy as np
 from zhiku.store.postgres import fts
 from zhiku.store.transfer.columns import TablePlan
 
-
 _PIECE = re.compile(r"[^\W_]+")  # fts.lexemes' pieces: never a quote or a backslash
 _POSITIONS = [str(n) for n in range(fts.MAX_POSITION + 1)]
 _LONGEST_SAFE = fts.MAX_LEXEME_BYTES // 4  # pieces up to this length never exceed the limit

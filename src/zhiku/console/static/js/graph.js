@@ -142,7 +142,7 @@ function emptyGraph(view, kbName, base, err) {
     const job = await api("POST", `${base}/build`, {});
     let last = job;
     await stream("GET", `/v1/jobs/${job.id}/events`, undefined, (event, data) => { last = data; });
-    if (last.status === "failed") throw new Error(last.error || t("failed"));
+    if (last.status === "failed" || last.status === "dead") throw new Error(last.error || t("failed"));
     toast(t("graph_built"));
     await graphPage(view, kbName);
   }, err));

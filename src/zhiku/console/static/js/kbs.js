@@ -103,7 +103,7 @@ export async function kbPage(view, kbName) {
       if (event === "progress") row.set(t("processing"), 0.3 + 0.7 * (data.progress || 0));
     });
     const f = (last.files || [])[0];
-    if (last.status === "failed" || (f && f.status === "error") || (f && f.error)) {
+    if (last.status === "failed" || last.status === "dead" || (f && f.status === "error") || (f && f.error)) {
       row.fail((f && f.error) || last.error || t("failed"));
     } else {
       row.set(`${t("done")}${f ? ` · ${f.chunks} ${t("chunks").toLowerCase()}` : ""}`, 1, true);
