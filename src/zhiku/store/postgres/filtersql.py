@@ -7,14 +7,10 @@ containment tests (``@>``), which the GIN index on ``documents.metadata`` answer
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime
 from typing import Any
 
-from zhiku.core.errors import InvalidInput
+from zhiku.store.common.filterparts import check_key, created_range
 from zhiku.store.filters import SearchFilters
-
-_KEY_RE = re.compile(r"^[\w.\-]{1,64}$")
 
 
 def filter_sql(filters: SearchFilters | None) -> tuple[str, list[Any]]:
@@ -43,8 +39,7 @@ def filter_sql(filters: SearchFilters | None) -> tuple[str, list[Any]]:
         parts.append("d.metadata @> ANY(?::jsonb[])")
         params.append([json.dumps(w, ensure_ascii=False) for w in wanted])
     for key, value in (filters.metadata or {}).items():
-        if not _KEY_RE.match(key):
-            raise InvalidInput(f"invalid metadata key {key!r}")
+        check_key(key)
         # JSON null never matches, as SQL NULL never equals anything on SQLite
         values = [v for v in (value if isinstance(value, list) else [value]) if v is not None]
         if not values:
@@ -52,16 +47,5 @@ def filter_sql(filters: SearchFilters | None) -> tuple[str, list[Any]]:
             continue
         parts.append("d.metadata @> ANY(?::jsonb[])")
         params.append([json.dumps({key: v}, ensure_ascii=False) for v in values])
-    if filters.created_after is not None:
-        parts.append("d.created_at >= ?")
-        params.append(_iso(filters.created_after))
-    if filters.created_before is not None:
-        parts.append("d.created_at < ?")
-        params.append(_iso(filters.created_before))
-    return " AND ".join(parts), params
-
-
-def _iso(value: datetime) -> str:
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S")
+    dates, date_params = created_range(filters)
+    return " AND ".join([*parts, *dates]), [*params, *date_params]

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from typing import Any
 
-from zhiku.core.errors import InvalidInput
+from zhiku.store.common.filterparts import check_key, created_range
 from zhiku.store.filters import SearchFilters
-
-_KEY_RE = re.compile(r"^[\w.\-]{1,64}$")
 
 
 def _placeholders(values: list[Any]) -> str:
@@ -40,21 +36,9 @@ def filter_sql(filters: SearchFilters | None) -> tuple[str, list[Any]]:
         )
         params += filters.tags
     for key, wanted in (filters.metadata or {}).items():
-        if not _KEY_RE.match(key):
-            raise InvalidInput(f"invalid metadata key {key!r}")
+        check_key(key)
         values = wanted if isinstance(wanted, list) else [wanted]
         parts.append(f"json_extract(d.metadata, ?) IN ({_placeholders(values)})")
         params += [f'$."{key}"', *values]
-    if filters.created_after is not None:
-        parts.append("d.created_at >= ?")
-        params.append(_iso(filters.created_after))
-    if filters.created_before is not None:
-        parts.append("d.created_at < ?")
-        params.append(_iso(filters.created_before))
-    return " AND ".join(parts), params
-
-
-def _iso(value: datetime) -> str:
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S")
+    dates, date_params = created_range(filters)
+    return " AND ".join([*parts, *dates]), [*params, *date_params]

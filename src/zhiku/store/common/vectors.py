@@ -1,0 +1,43 @@
+"""The bookkeeping of vectors, in SQL both backends run as is (storing and loading them is
+backend-specific)."""
+
+from __future__ import annotations
+
+from zhiku.core.errors import NotFound
+from zhiku.store.common.base import SqlBackend, bump_vector_version
+
+
+class VectorSql(SqlBackend):
+    """Part of ``VectorStore`` over ``self.db``."""
+
+    def chunks_missing_vectors(
+        self, kb_id: int, model: str, *, after_id: int = 0, limit: int = 10_000
+    ) -> list[tuple[int, int, str]]:
+        """``(chunk_id, document_id, text)`` of searchable chunks without a vector for ``model``,
+        by id, starting after ``after_id`` (for paging)."""
+        rows = self.db.conn.execute(
+            "SELECT c.id, c.document_id, c.text FROM chunks c WHERE c.kb_id = ? AND c.id > ? "
+            "AND c.searchable = 1 AND NOT EXISTS (SELECT 1 FROM embeddings e "
+            "WHERE e.chunk_id = c.id AND e.model = ?) ORDER BY c.id LIMIT ?",
+            (kb_id, after_id, model, limit),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def drop_vectors(self, kb_id: int, model: str) -> None:
+        """Delete a knowledge base's vectors of one model (after switching models)."""
+        with self.db.write() as conn:
+            conn.execute(
+                "DELETE FROM embeddings WHERE model = ? AND chunk_id IN "
+                "(SELECT id FROM chunks WHERE kb_id = ?)",
+                (model, kb_id),
+            )
+            bump_vector_version(conn, kb_id)
+
+    def vector_version(self, kb_id: int) -> int:
+        """A counter that changes whenever the knowledge base's vectors change."""
+        row = self.db.conn.execute(
+            "SELECT vector_version FROM knowledge_bases WHERE id = ?", (kb_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"knowledge base {kb_id} does not exist")
+        return int(row[0])
