@@ -39,11 +39,16 @@ EMBEDDER = "hashing"  # 256-d feature hashing: vectors cost nothing, the search 
 _SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
 
 
+_DATELINE = re.compile(r"^[^，。]{0,40}(?:消息|电|讯)[）)]?[，：:\s]*")
+
+
 def queries(count: int) -> list[str]:
-    """The first sentence (≤ 30 characters) of each held-out article."""
+    """The first sentence (≤ 30 characters) of each held-out article, after its dateline
+    ("IT之家 8 月 16 日消息，", "中新网海口7月25日电 "): what the article is about, not the
+    boilerplate every article of a source shares."""
     out: list[str] = []
     for article in news_articles(min(count, HELD_OUT)):
-        body = article.split("正文：", 1)[-1]
+        body = _DATELINE.sub("", article.split("正文：", 1)[-1].strip(), count=1)
         first = body.split("。", 1)[0].strip()
         out.append(first[:30] or body[:30])
     return out

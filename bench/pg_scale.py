@@ -7,7 +7,8 @@ Parts (``--parts``, default all):
           copies it into PostgreSQL (COPY, verified by checksums) and builds the HNSW index once.
           Kept under bench/out/pg_scale_<N> and reused with --reuse.
   size    bytes per chunk on PostgreSQL: text, tsvector, vector, their indexes (GIN, HNSW).
-  search  hybrid (and keyword, vector) p50/p95 on both backends over the same chunks, query by
+  search  hybrid (and keyword, vector) p50/p95 on both backends over the same chunks (100
+          held-out articles' first sentences, after their datelines), query by
           query, interleaved with a fixed CPU reference (numpy 100k x 384, ~6 ms when idle) that
           measures the other tenants' load in the same run. Target: PostgreSQL hybrid p95 ≤ 100 ms.
   recall  recall@10 of the HNSW search (the product's query, through ``PgVectorIndex``) against
@@ -259,7 +260,7 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=1_000_000)
     ap.add_argument("--reuse", action="store_true", help="reuse the built databases")
     ap.add_argument("--parts", default="build,size,search,recall,ingest")
-    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--ef-search", default="40,100,200,400")
     ap.add_argument("--hnsw-m", type=int, default=HNSW_M)
     ap.add_argument("--hnsw-ef-construction", type=int, default=HNSW_EF_CONSTRUCTION)

@@ -71,7 +71,7 @@ class Zhiku:
         self.vectors: VectorSearcher = (
             self.store.vector_index()
             if isinstance(self.store, NativeVectorSearch)
-            else VectorIndex(self.store)
+            else VectorIndex(self.store, self.settings.vector_blas_threads)
         )
         self.searcher = HybridSearcher(
             self.store, self.vectors, self.embedder, lambda name: name in MULTILINGUAL_EMBEDDERS

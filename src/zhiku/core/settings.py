@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         description="Hits whose relevance (best of cosine and query-term coverage) is below this "
         "are dropped; the answerer refuses when none is left.",
     )
+    vector_blas_threads: int = Field(
+        default=1,
+        ge=0,
+        description="SQLite: BLAS threads for exact vector search (1: no idle BLAS threads "
+        "spinning against the query embedding; 0: leave BLAS's own setting).",
+    )
     memory_keyword_rows: int = Field(
         default=200_000,
         ge=0,

@@ -20,6 +20,7 @@ import logging
 import math
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -88,7 +89,9 @@ def build_segment(batches: Iterable[Sequence[tuple[int, str, int, int]]]) -> Seg
     for batch in batches:
         ids: list[int] = []
         counts: list[int] = []
-        for chunk_id, terms, kb_id, on in batch:
+        for n, (chunk_id, terms, kb_id, on) in enumerate(batch):
+            if n % 32 == 0:
+                time.sleep(0)  # hand the GIL to searches often: a build must not stall them
             split = terms.split()
             counts.append(len(split))
             ids.extend([setdefault(t, len(vocab)) for t in split])
