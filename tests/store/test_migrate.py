@@ -92,6 +92,7 @@ def _copy(path: Path, dest: Path) -> Path:
 @pytest.fixture
 def pg_zhiku(pg_url: str, tmp_path: Path, make_settings: Callable[..., Settings]
              ) -> Iterator[Callable[[], Zhiku]]:
+    """``pg_zhiku()``: the facade on the test's PostgreSQL database (closed afterwards)."""
     opened: list[Zhiku] = []
 
     def make() -> Zhiku:
