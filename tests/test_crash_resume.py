@@ -138,3 +138,22 @@ def _kill_and_resume(db: Database, docs: Path, env: dict[str, str], abstracts: l
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)["hits"][0]["source"] == str((docs / f"{last.id}.txt")
                                                                .resolve())
+
+
+def test_killed_between_vectors_and_ready_is_marked_ready_on_rerun(
+    zk: Any, settings: Settings, tmp_path: Path, scifact_first: Callable[[int], list[Any]]
+) -> None:
+    """A run killed after storing a document's last vectors but before marking it ready: the
+    next run has nothing to embed for it and must still mark it ready."""
+    zk.create_kb("k", embedder="hashing")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n, p in enumerate(scifact_first(3)):
+        (folder / f"a{n}.md").write_text(f"# {p.title}\n\n{p.text}\n", encoding="utf-8")
+    zk.ingest("k", [folder])
+    with raw_database(settings) as db, db.write() as conn:  # the state the kill leaves
+        conn.execute("UPDATE documents SET status = 'parsed' WHERE source LIKE ?", ("%a1.md",))
+    assert [d.status for d in zk.documents("k")].count("parsed") == 1
+    report = zk.ingest("k", [folder])
+    assert all(f.status == "unchanged" for f in report.files)  # nothing re-parsed
+    assert {d.status for d in zk.documents("k")} == {"ready"}

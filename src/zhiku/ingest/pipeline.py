@@ -118,7 +118,13 @@ class Pipeline:
         return report
 
     def _resume(self, kb: KnowledgeBase, stage: EmbedStage) -> None:
-        """Queue chunks written earlier but never embedded (a crash, a new embedder)."""
+        """Queue chunks written earlier but never embedded (a crash, a new embedder), and mark
+        ready the documents whose vectors were all stored by a run killed just before it could
+        say so (those have nothing left to embed, so the embedding stage would never mark them).
+        """
+        parsed = self._store.list_documents(kb.id, status="parsed")
+        if parsed:
+            self._store.mark_ready([d.id for d in parsed], self._embedder.model_id)
         after = 0
         while True:
             missing = self._store.chunks_missing_vectors(
