@@ -318,6 +318,33 @@ def test_ingest_items_from_memory(zk: Zhiku, kb: str) -> None:
     assert hit.source == "upload://notes.md" and hit.title == "Notes"
 
 
+def test_what_a_run_embeds_besides_its_own_files(zk: Zhiku, kb: str) -> None:
+    """A document left ``parsed`` (here: an edited chunk lost its vector) is embedded by a run
+    that sweeps, or by one given the same file again; a run that does not sweep leaves the other
+    documents alone (a queued upload's first try: another worker may be embedding them)."""
+    notes = SourceItem("upload://notes.txt", data=b"The wifi password rotates every month.")
+    zk.ingest_items(kb, [notes])
+    doc = zk.document(kb, "upload://notes.txt")
+    chunk = zk.store.list_chunks(doc.id)[0]
+
+    def stall() -> None:
+        zk.store.update_chunk_text(chunk.id, "The wifi password rotates every week.",
+                                   token_count=8, terms=["wifi", "password", "week"])
+        assert zk.store.get_document(doc.id).status == "parsed"
+
+    stall()
+    other = SourceItem("upload://other.txt", data=b"Printers are on the second floor.")
+    zk.ingest_items(kb, [other], sweep="none")
+    assert zk.store.get_document(doc.id).status == "parsed"
+    assert [f.status for f in zk.ingest_items(kb, [notes], sweep="none").files] == ["unchanged"]
+    assert zk.store.get_document(doc.id).status == "ready"
+    assert count(zk.store.db, "SELECT count(*) FROM embeddings WHERE chunk_id = ?",
+                 (chunk.id,)) == 1
+    stall()
+    zk.ingest_items(kb, [], sweep="parsed")
+    assert zk.store.get_document(doc.id).status == "ready"
+
+
 def test_faq_answer_comes_back_for_its_question(zk: Zhiku, kb: str, tmp_path: Path) -> None:
     faq = write(tmp_path / "faq.csv", "问题,答案\n如何重置密码？,在设置页点击重置密码。\n"
                 "发票多久开出？,三个工作日内开出。\nWho approves leave?,Your line manager.\n",

@@ -24,7 +24,7 @@ from zhiku.graph.store import SqliteGraphStore
 from zhiku.ingest.chunking import ChunkingOptions
 from zhiku.ingest.events import IngestListener, IngestReport
 from zhiku.ingest.parsers.registry import ParseOptions, ParserRegistry, default_registry
-from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem
+from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
 from zhiku.models.embedders import Embedder, make_embedder
 from zhiku.retrieval.search import HybridSearcher, SearchParams
@@ -167,11 +167,17 @@ class Zhiku:
         return self._pipeline(kb).run(kb, items, listener)
 
     def ingest_items(
-        self, kb_name: str, items: Iterable[SourceItem], listener: IngestListener | None = None
+        self,
+        kb_name: str,
+        items: Iterable[SourceItem],
+        listener: IngestListener | None = None,
+        *,
+        sweep: Sweep = "parsed",
     ) -> IngestReport:
-        """Ingest in-memory items (uploads, generated documents)."""
+        """Ingest in-memory items (uploads, generated documents); ``sweep``: what else to
+        embed first (see ``Pipeline.run``)."""
         kb = self.kb(kb_name)
-        return self._pipeline(kb).run(kb, items, listener)
+        return self._pipeline(kb).run(kb, items, listener, sweep=sweep)
 
     def documents(self, kb_name: str, status: str | None = None) -> list[Document]:
         """Documents of a knowledge base."""
@@ -212,7 +218,7 @@ class Zhiku:
         kb = self.kb(kb_name)
         new = self.embedder(embedder)
         report = Pipeline(self.store, self.registry, new, self._pipeline(kb)._options).run(
-            kb, [], listener
+            kb, [], listener, sweep="all"
         )
         old_model = self.embedder(kb.embedder).model_id
         self.store.update_kb(kb.id, embedder=embedder)

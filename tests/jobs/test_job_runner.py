@@ -10,7 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from zhiku.core.errors import InvalidInput, ProviderError
-from zhiku.jobs import Control, Interrupted, Job, JobQueue, Outcome, Runner
+from zhiku.jobs import Control, Interrupted, Job, JobQueue, Outcome, QueueOptions, Runner
+from zhiku.store.postgres.db import PgDatabase
+from zhiku.store.postgres.migrations import migrate
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -178,3 +180,30 @@ def test_interrupted_after_a_lost_lease_leaves_the_row_alone(
     else:
         raise AssertionError("expected Interrupted")
     assert q.get(job.id).locked_by == "thief"  # type: ignore[union-attr]
+
+
+def test_a_queued_job_wakes_idle_workers_in_other_processes(pg_url: str) -> None:
+    """On PostgreSQL a job queued through another connection pool (another process: the API
+    server) starts at once, not at the worker's next poll (an hour away here)."""
+    worker_db, server_db = PgDatabase(pg_url, pool_size=4), PgDatabase(pg_url, pool_size=2)
+    try:
+        migrate(worker_db)
+        record = Recorder(seconds=0)
+        runner = Runner(JobQueue(worker_db, "t_", QueueOptions()), record, poll_seconds=3600)
+        runner.start()
+        try:
+            assert runner._listener is not None
+            assert runner._listener.listening.wait(10)
+            time.sleep(0.2)  # the runner's first look found nothing: it waits for the poll
+            server = JobQueue(server_db, "t_", QueueOptions())
+            for n in range(3):
+                started = time.monotonic()
+                job_id = server.submit("ingest", None, {"n": n})
+                wait_for(lambda done=n + 1: server.counts()["done"] == done, timeout=10)
+                assert time.monotonic() - started < 5
+                assert record.runs[-1][0] == job_id
+        finally:
+            assert runner.stop(10)
+    finally:
+        worker_db.close()
+        server_db.close()

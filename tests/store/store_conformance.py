@@ -271,6 +271,19 @@ class StoreConformance:
             after = page[-1][0]
         assert seen == ids
 
+    def test_missing_vectors_of_parsed_documents_only(self, store: Any, kb_id: int) -> None:
+        ready, ready_ids = put(store, kb_id, "/ready.txt", ["embedded", "and ready"])
+        store.add_vectors(kb_id, MODEL, ready_ids, vectors(2))
+        assert store.mark_ready([ready.id], MODEL) == [ready.id]
+        parsed, parsed_ids = put(store, kb_id, "/parsed.txt", ["still", "waiting"])
+        scoped = store.chunks_missing_vectors(kb_id, "other-model", parsed_only=True)
+        assert [(c, d) for c, d, _ in scoped] == [(i, parsed.id) for i in parsed_ids]
+        everything = store.chunks_missing_vectors(kb_id, "other-model")
+        assert [c for c, _, _ in everything] == ready_ids + parsed_ids
+        page = store.chunks_missing_vectors(kb_id, MODEL, parsed_only=True,
+                                            after_id=parsed_ids[0], limit=5)
+        assert [c for c, _, _ in page] == parsed_ids[1:]
+
     def test_add_vectors_for_a_deleted_chunk_is_skipped(self, store: Any, kb_id: int) -> None:
         doc, ids = put(store, kb_id, "/a.txt", ["gone soon"])
         _, kept = put(store, kb_id, "/b.txt", ["stays"])

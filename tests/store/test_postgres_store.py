@@ -57,15 +57,23 @@ class TestPostgresStore(StoreConformance):
 
         def check() -> None:
             kept = {r[0]: (r[1], r[2]) for r in store.db.conn.execute(
-                "SELECT kb_id, chunks, terms FROM chunk_stats")}
+                "SELECT kb_id, sum(chunks), sum(terms) FROM chunk_stats GROUP BY kb_id")}
             actual = {r[0]: (r[1], r[2]) for r in store.db.conn.execute(
                 "SELECT k.id, count(c.tsv), coalesce(sum(c.term_count), 0) FROM knowledge_bases k "
                 "LEFT JOIN chunks c ON c.kb_id = k.id AND c.tsv IS NOT NULL GROUP BY k.id")}
             assert kept == actual
+            kept_df = {(r[0], r[1]): r[2] for r in store.db.conn.execute(
+                "SELECT kb_id, lexeme, sum(df) FROM term_df GROUP BY kb_id, lexeme "
+                "HAVING sum(df) <> 0")}
+            actual_df = {(r[0], r[1]): r[2] for r in store.db.conn.execute(
+                "SELECT c.kb_id, u.lexeme, count(*) FROM chunks c, unnest(c.tsv) u "
+                "GROUP BY c.kb_id, u.lexeme")}
+            assert kept_df == actual_df
 
         put(store, kb_id, "/a.txt", ["annual leave policy", "travel reimbursement"])
         put(store, other, "/b.txt", ["annual leave in another base"])
         check()
+        assert store.term_stats(["annual", "travel", "absent"]) == ({"annual": 2, "travel": 1}, 3)
         put(store, kb_id, "/a.txt", ["one replacement chunk"], content_hash="h2")
         check()
         new = store.find_document(kb_id, "/a.txt")
@@ -76,8 +84,14 @@ class TestPostgresStore(StoreConformance):
         check()
         store.delete_document(new.id)
         check()
+        with store.db.write() as conn:  # a chunk's terms change in place: only the difference
+            conn.execute("UPDATE chunks SET tsv = to_tsvector('simple', 'annual leave annual') "
+                         "WHERE kb_id = ?", (other,))
+        check()
         store.delete_kb(other)
         check()
+        assert store.db.conn.execute(
+            "SELECT count(*) FROM term_df WHERE kb_id = ?", (other,)).fetchone()[0] == 0
         assert store.term_stats(["leav"]) == ({}, 0)
 
     def test_concurrent_replacements_of_one_source(self, store: PostgresStore,

@@ -2,8 +2,8 @@
 from its stored original, embed edited chunks, build the knowledge graph.
 
 Running a job again is safe: the pipeline skips files whose content hash it already holds,
-first embeds any chunk still missing a vector, and replaces a changed document in one
-transaction; the ``documents (kb_id, source)`` key keeps one document per source.
+first embeds the chunks of documents an earlier try left ``parsed``, and replaces a changed
+document in one transaction; the ``documents (kb_id, source)`` key keeps one document per source.
 """
 
 from __future__ import annotations
@@ -130,7 +130,11 @@ class ApiJobHandler:
             self._build_graph(state)
         else:
             zk = self._services.get(int(state["workspace_id"]))
-            report = zk.ingest_items(state["kb"], self._items(job), _Progress(control, state))
+            # A first try embeds its own files only; a retry, or an embed job, also embeds what
+            # earlier runs left parsed (another worker may be embedding those right now).
+            first = job.attempts <= 1 and job.kind != KIND_PREFIX + "embed"
+            report = zk.ingest_items(state["kb"], self._items(job), _Progress(control, state),
+                                     sweep="none" if first else "parsed")
             failed = len(report.failed)
             if failed and failed == len(report.files):
                 error = report.failed[0].error if failed == 1 else f"{failed} files failed"

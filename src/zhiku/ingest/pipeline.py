@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from zhiku.core.errors import PayloadTooLarge, ZhikuError
 from zhiku.ingest.chunking import ChunkingOptions, chunk_document
@@ -68,6 +68,13 @@ class DocumentHook(Protocol):
         """React to a new or replaced document; its chunks are in the store."""
 
 
+# What a run embeds besides its own files before it starts: chunks of documents left
+# ``parsed`` (a run that crashed, edited chunks), every chunk without a vector of the embedder
+# (a new embedder), or nothing (a first try of a queued upload: another worker may be embedding
+# the parsed documents this moment, and sweeping would embed them twice).
+Sweep = Literal["parsed", "all", "none"]
+
+
 class Pipeline:
     """Ingests sources into one knowledge base."""
 
@@ -90,8 +97,11 @@ class Pipeline:
         kb: KnowledgeBase,
         items: Iterable[SourceItem],
         listener: IngestListener | None = None,
+        *,
+        sweep: Sweep = "parsed",
     ) -> IngestReport:
-        """Ingest every item; failures are reported per file and never stop the others."""
+        """Ingest every item; failures are reported per file and never stop the others. First
+        embeds what ``sweep`` names."""
         listen = listener or NullListener()
         report = IngestReport()
         started = time.perf_counter()
@@ -101,9 +111,10 @@ class Pipeline:
         job = self._store.create_job("ingest", kb.id, {"embedder": self._embedder.model_id})
         stage.start()
         try:
-            self._resume(kb, stage)
+            if sweep != "none":
+                self._resume(kb, stage, parsed_only=sweep == "parsed")
             for item in items:
-                result = self._one(kb, item, stage)
+                result = self._one(kb, item, stage, heal=sweep == "none")
                 report.files.append(result)
                 listen.file_done(result)
         except BaseException as exc:
@@ -117,7 +128,7 @@ class Pipeline:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _resume(self, kb: KnowledgeBase, stage: EmbedStage) -> None:
+    def _resume(self, kb: KnowledgeBase, stage: EmbedStage, *, parsed_only: bool) -> None:
         """Queue chunks written earlier but never embedded (a crash, a new embedder), and mark
         ready the documents whose vectors were all stored by a run killed just before it could
         say so (those have nothing left to embed, so the embedding stage would never mark them).
@@ -128,7 +139,8 @@ class Pipeline:
         after = 0
         while True:
             missing = self._store.chunks_missing_vectors(
-                kb.id, self._embedder.model_id, after_id=after, limit=2000
+                kb.id, self._embedder.model_id, after_id=after, limit=2000,
+                parsed_only=parsed_only,
             )
             if not missing:
                 return
@@ -142,7 +154,23 @@ class Pipeline:
             for item in by_doc.values():
                 stage.put(item)
 
-    def _one(self, kb: KnowledgeBase, item: SourceItem, stage: EmbedStage) -> FileResult:
+    def _embed_missing(self, doc_id: int, stage: EmbedStage) -> None:
+        """Queue the chunks of one document that lack a vector (or mark it ready: none do)."""
+        model = self._embedder.model_id
+        chunks = [c for c in self._store.list_chunks(doc_id) if c.searchable]
+        have = self._store.vectors_for([c.id for c in chunks], model)
+        todo = [c for c in chunks if c.id not in have]
+        if not todo:
+            self._store.mark_ready([doc_id], model)
+            return
+        texts = [index_text(c.heading_path, c.text) for c in todo]
+        stage.put(EmbedItem(doc_id, [c.id for c in todo], texts))
+
+    def _one(
+        self, kb: KnowledgeBase, item: SourceItem, stage: EmbedStage, *, heal: bool
+    ) -> FileResult:
+        """Parse, chunk and write one file; ``heal``: embed its document if an earlier run left
+        it ``parsed`` and unchanged (when no sweep did already)."""
         fmt = PurePath(item.source).suffix.lower().lstrip(".")
         data = b""
         digest = ""
@@ -155,6 +183,8 @@ class Pipeline:
                 and existing.content_hash == digest
                 and existing.status != "error"
             ):
+                if heal and existing.status == "parsed":  # an earlier run stopped before embedding
+                    self._embed_missing(existing.id, stage)
                 return FileResult(item.source, "unchanged", existing.chunk_count, existing.id)
             parsed = self._registry.parse(data, filename=item.source, options=self._options.parse)
             drafts = chunk_document(parsed, self._options.chunking)

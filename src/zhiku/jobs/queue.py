@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from zhiku.jobs.notify import notify
 from zhiku.store.db import Connection, Database
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class JobQueue:
             "VALUES (?, ?, ?, 'queued', ?) RETURNING id",
             (self.prefix + kind, kb_id, _dumps(payload), self.options.max_attempts),
         ).fetchall()
+        notify(self.db, conn)
         return int(rows[0][0])
 
     def submit(self, kind: str, kb_id: int | None, payload: dict[str, Any]) -> int:
@@ -147,10 +149,14 @@ class JobQueue:
 
     def release(self, job: Job, payload: dict[str, Any]) -> bool:
         """Hand an unfinished job back (the worker is stopping); the try does not count."""
-        return self._fenced(
-            job, "status = 'queued', attempts = attempts - 1, payload = ?, "
-            f"run_after = {self.db.now}, locked_until = NULL", (_dumps(payload),),
-        )
+        with self.db.write() as conn:
+            released = self._fenced(
+                job, "status = 'queued', attempts = attempts - 1, payload = ?, "
+                f"run_after = {self.db.now}, locked_until = NULL", (_dumps(payload),),
+            )
+            if released:
+                notify(self.db, conn)
+        return released
 
     def _fenced(self, job: Job, assignments: str, values: tuple[Any, ...]) -> bool:
         with self.db.write() as conn:
@@ -246,6 +252,8 @@ class JobQueue:
                 "WHERE id = ? AND kind LIKE ? ESCAPE '\\' AND status IN ('failed', 'dead')",
                 (job_id, self._kind),
             )
+            if cur.rowcount == 1:
+                notify(self.db, conn)
         return cur.rowcount == 1
 
 

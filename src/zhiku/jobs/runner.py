@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from zhiku.core.errors import ZhikuError
+from zhiku.jobs.notify import Listener, listener
 from zhiku.jobs.queue import Job, JobQueue, worker_name
 
 log = logging.getLogger("zhiku.jobs")
@@ -84,6 +85,7 @@ class Runner:
         self._wake = threading.Event()
         self._workers: list[threading.Thread] = []
         self._keeper: threading.Thread | None = None
+        self._listener: Listener | None = None
         self._active: dict[int, Control] = {}
         self._lock = threading.Lock()
 
@@ -103,6 +105,9 @@ class Runner:
                                         daemon=True)
         for thread in [*self._workers, self._keeper]:
             thread.start()
+        self._listener = listener(self.queue.db, self.wake)
+        if self._listener is not None:
+            self._listener.start()
 
     def wake(self) -> None:
         """A job was queued: look now rather than at the next poll."""
@@ -113,6 +118,9 @@ class Runner:
         to ``timeout`` seconds; True when every thread has stopped."""
         self._stopping.set()
         self._wake.set()
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
         deadline = time.monotonic() + timeout
         for thread in self._workers:
             thread.join(max(deadline - time.monotonic(), 0.0))

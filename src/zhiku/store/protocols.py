@@ -76,7 +76,8 @@ class VectorStore(Protocol):
     """Vectors per (chunk, model); indexes over them are derived and rebuildable."""
 
     def chunks_missing_vectors(
-        self, kb_id: int, model: str, *, after_id: int = 0, limit: int = 10_000
+        self, kb_id: int, model: str, *, after_id: int = 0, limit: int = 10_000,
+        parsed_only: bool = False,
     ) -> list[tuple[int, int, str]]: ...
     def add_vectors(
         self, kb_id: int, model: str, ids: Sequence[int], vectors: np.ndarray

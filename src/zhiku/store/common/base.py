@@ -18,6 +18,12 @@ class SqlBackend(ABC):
     _IDS_PER_QUERY = 500  # ids looked up by one query
     _LOCK_ROW = ""  # appended to a SELECT that reads a row the transaction then rewrites
 
+    def _bump_vector_version(self, conn: Connection, kb_id: int) -> None:
+        """Tell derived vector indexes that the knowledge base's vectors changed."""
+        conn.execute(
+            "UPDATE knowledge_bases SET vector_version = vector_version + 1 WHERE id = ?", (kb_id,)
+        )
+
     @staticmethod
     @abstractmethod
     def _ids_in(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
@@ -54,10 +60,3 @@ class SqlBackend(ABC):
         terms: Sequence[str] | None,
     ) -> None:
         """New text for a chunk, and its indexed ``terms`` unless None (not searchable)."""
-
-
-def bump_vector_version(conn: Connection, kb_id: int) -> None:
-    """Tell derived vector indexes that the knowledge base's vectors changed."""
-    conn.execute(
-        "UPDATE knowledge_bases SET vector_version = vector_version + 1 WHERE id = ?", (kb_id,)
-    )

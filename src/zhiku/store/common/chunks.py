@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from zhiku.core.errors import NotFound
-from zhiku.store.common.base import SqlBackend, bump_vector_version
+from zhiku.store.common.base import SqlBackend
 from zhiku.store.common.rows import CHUNK_COLUMNS, chunk_record
 from zhiku.store.filters import SearchFilters
 from zhiku.store.records import Chunk
@@ -59,7 +59,7 @@ class ChunkSql(SqlBackend):
                     "WHERE id = ? AND status = 'ready'",
                     (row["document_id"],),
                 )
-            bump_vector_version(conn, row["kb_id"])
+            self._bump_vector_version(conn, row["kb_id"])
 
     def allowed_chunk_ids(self, kb_ids: Sequence[int], filters: SearchFilters) -> np.ndarray:
         """Ids of chunks that pass ``filters`` (to mask vector search)."""

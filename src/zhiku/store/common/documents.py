@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from zhiku.core.errors import NotFound
-from zhiku.store.common.base import SqlBackend, bump_vector_version
+from zhiku.store.common.base import SqlBackend
 from zhiku.store.common.rows import document_record
 from zhiku.store.db import Connection
 from zhiku.store.records import Document, NewChunk
@@ -116,4 +116,4 @@ class DocumentSql(SqlBackend):
         ).fetchone()
         if row is None:
             raise NotFound(f"document {doc_id} does not exist")
-        bump_vector_version(conn, row["kb_id"])
+        self._bump_vector_version(conn, row["kb_id"])

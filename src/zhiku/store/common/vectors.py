@@ -4,19 +4,27 @@ backend-specific)."""
 from __future__ import annotations
 
 from zhiku.core.errors import NotFound
-from zhiku.store.common.base import SqlBackend, bump_vector_version
+from zhiku.store.common.base import SqlBackend
 
 
 class VectorSql(SqlBackend):
     """Part of ``VectorStore`` over ``self.db``."""
 
     def chunks_missing_vectors(
-        self, kb_id: int, model: str, *, after_id: int = 0, limit: int = 10_000
+        self, kb_id: int, model: str, *, after_id: int = 0, limit: int = 10_000,
+        parsed_only: bool = False,
     ) -> list[tuple[int, int, str]]:
         """``(chunk_id, document_id, text)`` of searchable chunks without a vector for ``model``,
-        by id, starting after ``after_id`` (for paging)."""
+        by id, starting after ``after_id`` (for paging). ``parsed_only`` looks in documents
+        still ``parsed`` only (the only ones missing vectors of the knowledge base's own model),
+        which is cheap however large the knowledge base."""
+        scope = (
+            "JOIN documents d ON d.id = c.document_id AND d.kb_id = c.kb_id "
+            "AND d.status = 'parsed' " if parsed_only else ""
+        )
         rows = self.db.conn.execute(
-            "SELECT c.id, c.document_id, c.text FROM chunks c WHERE c.kb_id = ? AND c.id > ? "
+            f"SELECT c.id, c.document_id, c.text FROM chunks c {scope}"
+            "WHERE c.kb_id = ? AND c.id > ? "
             "AND c.searchable = 1 AND NOT EXISTS (SELECT 1 FROM embeddings e "
             "WHERE e.chunk_id = c.id AND e.model = ?) ORDER BY c.id LIMIT ?",
             (kb_id, after_id, model, limit),
@@ -31,7 +39,7 @@ class VectorSql(SqlBackend):
                 "(SELECT id FROM chunks WHERE kb_id = ?)",
                 (model, kb_id),
             )
-            bump_vector_version(conn, kb_id)
+            self._bump_vector_version(conn, kb_id)
 
     def vector_version(self, kb_id: int) -> int:
         """A counter that changes whenever the knowledge base's vectors change."""

@@ -108,12 +108,13 @@ def bm25_sql(where: str | None) -> str:
     return _BM25.replace("{keep}", keep)
 
 
-# Document frequencies over every knowledge base. Parameters: the lexemes, the tsquery.
+# Document frequencies over every knowledge base, from the counts the chunks' triggers keep
+# (migration 8). Parameter: the lexemes.
 DOC_FREQ_SQL = """
-SELECT u.lexeme, count(*)
-FROM chunks c CROSS JOIN LATERAL unnest(ts_filter(setweight(c.tsv, 'A', ?::text[]), '{a}')) u
-WHERE c.tsv @@ ?::tsquery
-GROUP BY u.lexeme
+SELECT t.lexeme, sum(t.df)
+FROM knowledge_bases k JOIN term_df t ON t.kb_id = k.id AND t.lexeme = ANY(?::text[])
+GROUP BY t.lexeme
+HAVING sum(t.df) > 0
 """
 
 # The indexed terms of chunks, in order. Parameter: the chunk ids.

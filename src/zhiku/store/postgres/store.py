@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from zhiku.core.errors import NotFound
 from zhiku.store.common import SqlStore
-from zhiku.store.common.base import bump_vector_version
 from zhiku.store.common.rows import NEW_CHUNK_COLUMNS, new_chunk_row
 from zhiku.store.db import Connection
 from zhiku.store.filters import SearchFilters
@@ -23,6 +23,7 @@ from zhiku.store.postgres import fts
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.filtersql import filter_sql
 from zhiku.store.postgres.migrations import migrate
+from zhiku.store.postgres.schema_m008_term_stats import SHARD_SQL
 from zhiku.store.postgres.vector_index import PgVectorIndex
 from zhiku.store.postgres.vectors import HnswIndexes, binary_cursor, encode
 from zhiku.store.records import NewChunk
@@ -125,6 +126,27 @@ class PostgresStore(SqlStore):
         return done
 
     # -- vectors ----------------------------------------------------------------------------
+    def _bump_vector_version(self, conn: Connection, kb_id: int) -> None:
+        """Count a change of vectors in this transaction's shard: concurrent writers of one
+        knowledge base do not queue on its row (migration 8)."""
+        conn.execute(
+            "INSERT INTO chunk_stats AS s (kb_id, shard, vector_changes) "
+            f"SELECT id, {SHARD_SQL}, 1 FROM knowledge_bases WHERE id = ? "
+            "ON CONFLICT (kb_id, shard) DO UPDATE SET vector_changes = s.vector_changes + 1",
+            (kb_id,),
+        )
+
+    def vector_version(self, kb_id: int) -> int:
+        """A counter that changes whenever the knowledge base's vectors change."""
+        row = self.db.conn.execute(
+            "SELECT k.vector_version + coalesce((SELECT sum(s.vector_changes) FROM chunk_stats s "
+            "WHERE s.kb_id = k.id), 0) FROM knowledge_bases k WHERE k.id = ?",
+            (kb_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"knowledge base {kb_id} does not exist")
+        return int(row[0])
+
     def add_vectors(self, kb_id: int, model: str, ids: Sequence[int], vectors: np.ndarray) -> None:
         """Store vectors for chunks (chunks deleted meanwhile are skipped)."""
         matrix = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -154,8 +176,8 @@ class PostgresStore(SqlStore):
                 "SET dim = excluded.dim, vector = excluded.vector",
                 (model, dim),
             )
-            conn.execute("TRUNCATE zhiku_vectors_in")
-            bump_vector_version(conn, kb_id)
+            conn.execute("DELETE FROM zhiku_vectors_in")  # cheaper than TRUNCATE (no new file)
+            self._bump_vector_version(conn, kb_id)
 
     def load_vectors(self, kb_id: int, model: str) -> tuple[np.ndarray, np.ndarray]:
         """All ``(chunk_ids, matrix)`` of enabled searchable chunks (for export and tests:
@@ -213,10 +235,7 @@ class PostgresStore(SqlStore):
         words = list(dict.fromkeys(p[0] for p in pieces.values() if len(p) == 1))
         counts: dict[str, int] = {}
         if words:
-            rows = self.db.conn.execute(
-                fts.DOC_FREQ_SQL, (words, fts.tsquery_literal(words))
-            )
-            counts = {r[0]: int(r[1]) for r in rows}
+            counts = {r[0]: int(r[1]) for r in self.db.conn.execute(fts.DOC_FREQ_SQL, (words,))}
         freqs = {
             t: counts[p[0]] for t, p in pieces.items() if len(p) == 1 and p[0] in counts
         }

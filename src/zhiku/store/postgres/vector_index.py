@@ -123,6 +123,6 @@ class PgVectorIndex:
 
     def _indexed_chunks(self, kb_id: int) -> int:
         row = self._db.conn.execute(
-            "SELECT chunks FROM chunk_stats WHERE kb_id = ?", (kb_id,)
+            "SELECT sum(chunks) FROM chunk_stats WHERE kb_id = ?", (kb_id,)
         ).fetchone()
-        return int(row[0]) if row is not None else 0
+        return int(row[0]) if row is not None and row[0] is not None else 0

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from zhiku.store.common import SqlStore
-from zhiku.store.common.base import bump_vector_version
 from zhiku.store.common.rows import NEW_CHUNK_COLUMNS, new_chunk_row
 from zhiku.store.db import Connection
 from zhiku.store.filters import SearchFilters
@@ -129,7 +128,7 @@ class SqliteStore(SqlStore):
                 "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?1)",
                 rows,
             )
-            bump_vector_version(conn, kb_id)
+            self._bump_vector_version(conn, kb_id)
 
     def load_vectors(self, kb_id: int, model: str) -> tuple[np.ndarray, np.ndarray]:
         """All ``(chunk_ids, matrix)`` of enabled searchable chunks, for a derived index."""
