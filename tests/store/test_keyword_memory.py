@@ -154,5 +154,17 @@ def test_size_limit_leaves_search_to_fts5(tmp_path: Path, scifact_first: Any) ->
         terms = analyze(scifact_first(20)[3].text)[:8]
         assert _memory(store).search([kb], terms, 5) is None
         assert store.keyword_search([kb], terms, 5, None)
+        # found too large once, it is not re-read by every search (that cost a core at 1M)
+        for _ in range(3):
+            assert _memory(store).search([kb], terms, 5) is None
+        assert _memory(store)._worker is None
+        _add(store, kb, "more", ["appended text"])
+        assert _memory(store).search([kb], terms, 5) is None
+        assert _memory(store)._worker is None
+        store.delete_document(store.list_documents(kb)[0].id)  # shrinks: worth another look
+        assert _memory(store).search([kb], terms, 5) is None
+        worker = _memory(store)._worker
+        assert worker is not None
+        worker.join(10)
     finally:
         store.close()

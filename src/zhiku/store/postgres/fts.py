@@ -4,9 +4,10 @@ The terms come pre-tokenized from ``zhiku.text.tokenize.analyze`` (the same anal
 SQLite backend); PostgreSQL's own parsers and dictionaries are never used. Each chunk's
 ``tsv`` holds every distinct term with the positions it occurs at, so a term's frequency in the
 chunk is its number of positions. A search takes its candidates from the GIN index (``@@``, any
-query term), keeps only the query terms of each candidate (``setweight`` + ``ts_filter``),
-counts document frequencies over the candidates and scores them with FTS5's BM25 (k1 = 1.2,
-b = 0.75, the same IDF floor), with N and the average length from ``chunk_stats``. The
+query term), keeps only the query terms of each candidate (``setweight`` + ``ts_filter``)
+and scores them with FTS5's BM25 (k1 = 1.2, b = 0.75, the same IDF floor), with document
+frequencies from ``term_df`` and N and the average length from ``chunk_stats``, which the
+chunks' triggers keep (migrations 1 and 8). The
 statistics are those of the knowledge bases searched (FTS5's span its whole table: on one
 knowledge base, scores are equal), so one tenant's corpus never shifts another's ranking.
 """
@@ -60,52 +61,49 @@ def tsquery_literal(words: Sequence[str]) -> str:
     return " | ".join(quote(w) for w in words)
 
 
-# Each candidate chunk's query terms with their frequencies.
-_CANDIDATES = """
-cand AS MATERIALIZED (
-    SELECT c.id, c.document_id, c.enabled, c.term_count,
-           ts_filter(setweight(c.tsv, 'A', ?::text[]), '{a}') AS hits
-    FROM chunks c
-    WHERE c.tsv @@ ?::tsquery AND c.kb_id = ANY(?::bigint[])
-),
-tf AS (
-    SELECT cand.id, u.lexeme, cardinality(u.positions) AS tf, cand.term_count AS dl
-    FROM cand CROSS JOIN LATERAL unnest(cand.hits) u
-)"""
-
+# The candidates (enabled chunks holding any query term, kept by the filter when there is one)
+# with their query terms' positions; document frequencies from ``term_df`` (per knowledge base,
+# every indexed chunk: filters never change a chunk's score); N and the average length from
+# ``chunk_stats``. Parameters: the lexemes (text[]), the tsquery, the knowledge base ids
+# (bigint[]), the filter's, the knowledge base ids and lexemes again (df), the ids (corpus), the
+# limit.
 _BM25 = f"""
-WITH {_CANDIDATES},
-df AS (SELECT lexeme, count(*)::float8 AS n FROM tf GROUP BY lexeme),
+WITH cand AS MATERIALIZED (
+    SELECT c.id, c.term_count AS dl, ts_filter(setweight(c.tsv, 'A', ?::text[]), '{{a}}') AS hits
+    FROM chunks c {{join}}
+    WHERE c.tsv @@ ?::tsquery AND c.kb_id = ANY(?::bigint[]) AND c.enabled = 1{{where}}
+),
+df AS (
+    SELECT lexeme, sum(df)::float8 AS n FROM term_df
+    WHERE kb_id = ANY(?::bigint[]) AND lexeme = ANY(?::text[]) GROUP BY lexeme
+),
 corpus AS (
     SELECT greatest(sum(chunks), 1)::float8 AS n,
            greatest(sum(terms)::float8 / greatest(sum(chunks), 1), 1) AS avgdl
     FROM chunk_stats WHERE kb_id = ANY(?::bigint[])
-),
-keep AS ({{keep}})
-SELECT tf.id, sum(
+)
+SELECT cand.id, sum(
     greatest(ln((corpus.n - df.n + 0.5) / (df.n + 0.5)), 1e-6)
-    * tf.tf * {K1 + 1} / (tf.tf + {K1} * ({1 - B} + {B} * tf.dl / corpus.avgdl))
+    * cardinality(u.positions) * {K1 + 1}
+    / (cardinality(u.positions) + {K1} * ({1 - B} + {B} * cand.dl / corpus.avgdl))
 ) AS score
-FROM tf JOIN keep USING (id) JOIN df USING (lexeme) CROSS JOIN corpus
-GROUP BY tf.id
-ORDER BY score DESC, tf.id
+FROM cand CROSS JOIN LATERAL unnest(cand.hits) u JOIN df ON df.lexeme = u.lexeme
+CROSS JOIN corpus
+GROUP BY cand.id
+ORDER BY score DESC, cand.id
 LIMIT ?
 """
 
 
 def bm25_sql(where: str | None) -> str:
-    """The ranking query, its candidates restricted by ``where`` (a condition over the
-    documents alias ``d``) when given. Parameters: the lexemes (text[]), the tsquery, the
-    knowledge base ids (bigint[]) twice, the condition's, the limit. Document frequencies
-    count every candidate of the knowledge bases, filtered out or not, so filters never change
-    a chunk's score."""
-    keep = "SELECT id FROM cand WHERE enabled = 1"
-    if where is not None:
-        keep = (
-            "SELECT cand.id FROM cand JOIN documents d ON d.id = cand.document_id "
-            f"WHERE cand.enabled = 1 AND {where}"
-        )
-    return _BM25.replace("{keep}", keep)
+    """The ranking query (parameters above), its candidates restricted by ``where`` (a
+    condition over the documents alias ``d``, its parameters after the knowledge base ids) when
+    given."""
+    if where is None:
+        return _BM25.replace("{join}", "").replace("{where}", "")
+    return _BM25.replace("{join}", "JOIN documents d ON d.id = c.document_id").replace(
+        "{where}", f" AND ({where})"
+    )
 
 
 # Document frequencies over every knowledge base, from the counts the chunks' triggers keep

@@ -223,7 +223,7 @@ class PostgresStore(SqlStore):
         kbs = list(kb_ids)
         rows = self.db.conn.execute(
             fts.bm25_sql(None if filters is None or filters.is_empty() else where),
-            [words, fts.tsquery_literal(words), kbs, kbs, *params, limit],
+            [words, fts.tsquery_literal(words), kbs, *params, kbs, words, kbs, limit],
         )
         return [(int(r[0]), float(r[1])) for r in rows]
 

@@ -197,6 +197,9 @@ class MemoryKeywordIndex:
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._closed = False
+        # The generation at which the chunks were found too many to index: appends only add
+        # more, so nothing is tried again until a delete or an edit changes the generation.
+        self._too_large_at: int | None = None
 
     def search(
         self, kb_ids: Sequence[int], terms: Sequence[str], limit: int
@@ -210,7 +213,8 @@ class MemoryKeywordIndex:
         generation, max_id = int(row[0] or 0), int(row[1] or 0)
         snap = self._snap
         if snap is None or snap.generation != generation or snap.max_chunk_id != max_id:
-            self._refresh_later()
+            if self._too_large_at != generation:
+                self._refresh_later()
             return None
         tokens: list[str] = []
         for term in terms:  # what FTS5's tokenizer makes of a quoted term
@@ -265,7 +269,9 @@ class MemoryKeywordIndex:
                 "SELECT count(*) FROM chunks WHERE id > ? AND searchable = 1", (after,)
             ).fetchone()[0]
             if (0 if rebuild or snap is None else snap.rows) + int(count) > self._max_rows:
+                self._too_large_at = generation
                 return None  # too large to keep in memory: FTS5 answers
+            self._too_large_at = None
             cursor = conn.execute(
                 "SELECT f.rowid, f.terms, c.kb_id, c.enabled FROM chunks_fts f "
                 "JOIN chunks c ON c.id = f.rowid WHERE f.rowid > ? ORDER BY f.rowid",
