@@ -6,7 +6,9 @@ Zhiku's own pipeline and PostgreSQL); the workers start first and wait; then the
 are uploaded as API jobs (``Jobs.submit_uploads``, a few files per job, exactly what
 ``POST /v1/kbs/{kb}/documents`` does) and the clock runs until the last job is done. Runs go in
 ABBA order (1, 2, 2, 1 workers) so that a drift in the other tenants' load hits both alike,
-after an untimed warm-up run.
+after an untimed warm-up run. Each run starts once no autovacuum is running, and the runs'
+knowledge bases are deleted only after the last one (a deletion's vacuum would land in the next
+run).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import psycopg
 
 from _common import news_articles
 from zhiku.api.job_handler import url_fetcher
@@ -116,7 +119,6 @@ def one_run(settings: Settings, env: dict[str, str], logs: Path, workers: int, l
         db.close()
     with Zhiku(settings) as zk:
         stats = zk.stats(label)[label]
-        zk.delete_kb(label)  # the database stays the benchmark's N chunks for the next run
     assert row[1] == row[2], f"{row[2] - row[1]} jobs did not finish: see {logs}"
     assert stats["ready"] == len(files) and stats["embedded"] == stats["chunks"], stats
     return {"workers": workers, "kb": label, "documents": stats["documents"],
@@ -126,6 +128,18 @@ def one_run(settings: Settings, env: dict[str, str], logs: Path, workers: int, l
             "postgres_cpu_seconds": pg_cpu,
             "cpu_seconds_per_1000_chunks": round((sum(cpu) + pg_cpu) / stats["chunks"] * 1000, 2),
             "load_average": load}
+
+
+def quiet_vacuum(url: str, timeout: float = 600.0) -> float:
+    """Wait until no autovacuum worker runs (one left over from the previous run would slow the
+    next one down); the seconds waited."""
+    started = time.monotonic()
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() - started < timeout and conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+        ).fetchone()[0]:
+            time.sleep(1)
+    return round(time.monotonic() - started, 1)
 
 
 def measure(url: str, home: Path, documents: int, per_job: int, order: list[int]
@@ -142,13 +156,18 @@ def measure(url: str, home: Path, documents: int, per_job: int, order: list[int]
              for n, text in enumerate(news_articles(documents))]
     stamp = time.strftime("%H%M%S")
     runs = []
+    labels: list[str] = []
     try:
         # Untimed: the first writes after a server start read the big GIN index from disk.
         warmup = one_run(settings, env, logs, 1, f"ingest-{stamp}-warmup", files[:200], per_job)
+        labels.append(warmup["kb"])
         print(f"  ingest warm-up: {warmup['chunks_per_s']} chunks/s (not counted)", flush=True)
         for n, workers in enumerate(order):
+            waited = quiet_vacuum(url)
             run = one_run(settings, env, logs, workers, f"ingest-{stamp}-{n}-{workers}w", files,
                           per_job)
+            labels.append(run["kb"])
+            run["waited_for_autovacuum_s"] = waited
             print(f"  ingest run {n}: {workers} worker(s): {run['chunks_per_s']} chunks/s "
                   f"({run['seconds']} s, worker CPU {run['worker_cpu_seconds']} s, postgres CPU "
                   f"{run['postgres_cpu_seconds']} s, load {run['load_average']})", flush=True)
@@ -156,6 +175,9 @@ def measure(url: str, home: Path, documents: int, per_job: int, order: list[int]
     finally:
         stub.terminate()
         stub.wait(10)
+        with Zhiku(settings) as zk:  # the database goes back to the benchmark's N chunks
+            for label in labels:
+                zk.delete_kb(label)
     rate = {w: statistics.fmean(r["chunks_per_s"] for r in runs if r["workers"] == w)
             for w in sorted(set(order))}
     out: dict[str, Any] = {

@@ -158,6 +158,7 @@ def sizes(url: str, model: str, dim: int) -> dict[str, Any]:
                                                "i.indexrelid) WHERE a.amname = 'hnsw'"))
             / vectors,
             "documents_total": one("SELECT pg_total_relation_size('documents')") / chunks,
+            "term_df_total": one("SELECT pg_total_relation_size('term_df')") / chunks,
         }
         columns = conn.execute(
             "SELECT avg(pg_column_size(c.text)), avg(pg_column_size(c.tsv)), "
@@ -307,6 +308,7 @@ def main() -> None:
                       "product_ef_search": pg.vectors.ef_search}
     qs = queries(args.queries + 20)
     qs, warm = qs[:args.queries], qs[args.queries:]
+    result["waited_for_autovacuum_s"] = _scale_ingest.quiet_vacuum(url)
     if "size" in parts:
         result["size"] = sizes(url, model, 256)
         print("size:", result["size"]["bytes_per_chunk"], flush=True)
