@@ -3,12 +3,8 @@ main flow over HTTP, and the official ``openai`` client (streaming and not) agai
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,47 +13,22 @@ import httpx
 import pytest
 from api_helpers import HANDBOOK
 
-ZHIKU = str(Path(sys.executable).parent / "zhiku")
+from serving import ZHIKU, admin_init, serve
+
 pytestmark = pytest.mark.slow
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def server(zhiku_home: Path) -> Iterator[dict[str, Any]]:
     env = {**os.environ, "ZHIKU_HOME": str(zhiku_home), "ZHIKU_EMBEDDER": "hashing",
            "ZHIKU_OCR": "false"}
-    init = subprocess.run(
-        [ZHIKU, "admin", "init", "--email", "owner@acme.example", "--workspace", "acme",
-         "--password-stdin", "--json"],
-        input="correct horse battery\n", capture_output=True, text=True, env=env, check=True,
-    )
-    key = json.loads(init.stdout)["key"]
+    key = admin_init(env, "owner@acme.example", "correct horse battery")
     again = subprocess.run([ZHIKU, "admin", "init", "--email", "owner@acme.example",
                             "--password-stdin"], input="correct horse battery\n",
                            capture_output=True, text=True, env=env)
     assert again.returncode != 0 and "already exists" in again.stderr
-    port = _port()
-    proc = subprocess.Popen([ZHIKU, "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--log-level", "warning"], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("zhiku serve did not start")
+    with serve(env) as base:
         yield {"base": base, "key": key}
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def test_flow_and_openai_client(server: dict[str, Any]) -> None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,12 +21,12 @@ from typing import Any
 import httpx
 import pytest
 
+from serving import ZHIKU, free_port, wait_ready
 from zhiku.core.settings import Settings
 from zhiku.jobs import JobQueue
 from zhiku.store.db import Database, open_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
-ZHIKU = str(Path(sys.executable).parent / "zhiku")
 DOCS, PER_REQUEST, KB = 200, 5, "corpus"
 HOST = os.uname().nodename
 
@@ -49,7 +47,7 @@ class Cluster:
         return proc
 
     def server(self) -> None:
-        port = _port()
+        port = free_port()
         self._spawn(f"serve-{len(self.servers)}", "serve", "--host", "127.0.0.1", "--port",
                     str(port), "--no-jobs", "--log-level", "warning")
         self.servers.append(f"http://127.0.0.1:{port}")
@@ -61,15 +59,7 @@ class Cluster:
 
     def wait_ready(self) -> None:
         for base in self.servers:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"{base} did not start\n{self.tail()}"
-                time.sleep(0.1)
+            wait_ready(base, why=self.tail)
 
     def tail(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
@@ -85,12 +75,6 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

@@ -11,19 +11,15 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from serving import admin_init, serve
+
 CHROMIUM = "/usr/bin/chromium"
-ZHIKU = str(Path(sys.executable).parent / "zhiku")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 MAX_FIRST_LOAD = 500 * 1024
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -92,38 +88,14 @@ EVAL_SET = "\n".join(json.dumps(q) for q in (
 ))
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(zhiku_home: Path) -> Iterator[str]:
     """``zhiku admin init`` then ``zhiku serve`` on a free port (as tests/api do)."""
     env = {**os.environ, "ZHIKU_HOME": str(zhiku_home), "ZHIKU_EMBEDDER": "hashing",
            "ZHIKU_OCR": "false"}
-    subprocess.run(
-        [ZHIKU, "admin", "init", "--email", EMAIL, "--workspace", "acme", "--password-stdin",
-         "--json"], input=PASSWORD + "\n", capture_output=True, text=True, env=env, check=True,
-    )
-    port = _port()
-    proc = subprocess.Popen([ZHIKU, "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--log-level", "warning"], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("zhiku serve did not start")
+    admin_init(env, EMAIL, PASSWORD)
+    with serve(env) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def _shot(page: Page, name: str) -> None:

@@ -13,9 +13,9 @@ per knowledge base serialised every write transaction.
 
 The statement triggers on ``chunks`` keep both: inserts add, deletes subtract, updates add the
 difference of the rows whose terms changed. Each trigger locks its ``chunk_stats`` rows (sorted)
-before its ``term_df`` rows (sorted), so transactions of one shard queue on the first and never
-deadlock over the second. Chunks deleted together with their knowledge base are skipped: its
-rows go with it.
+before its ``term_df`` rows (sorted), so two transactions writing one knowledge base in the same
+shard queue on the first and never deadlock over the second. Chunks deleted together with their
+knowledge base are skipped: its rows go with it.
 """
 
 from __future__ import annotations

@@ -83,12 +83,7 @@ class PgVectorIndex:
     ) -> tuple[sql.Composed, list[Any]]:
         """The HNSW query and its parameters (relaxed order: re-sorted at the end)."""
         dim = int(query.shape[0])
-        params: list[Any] = [text(query), kb_id]
-        only = sql.SQL("")
-        if allowed is not None:
-            only = sql.SQL("AND e.chunk_id = ANY(%s::bigint[])")
-            params.append(allowed.tolist())
-        params.append(limit)
+        only, params = _search_params(query, kb_id, limit, allowed, "e.chunk_id")
         statement = sql.SQL(
             "WITH nearest AS MATERIALIZED ("
             " SELECT e.chunk_id, (e.vector::{t}) <=> %s::{t} AS distance"
@@ -105,12 +100,7 @@ class PgVectorIndex:
     ) -> list[tuple[int, float]]:
         """The exact search: every candidate's cosine, computed in the database."""
         dim = int(query.shape[0])
-        params: list[Any] = [text(query), kb_id]
-        only = sql.SQL("")
-        if allowed is not None:
-            only = sql.SQL("AND c.id = ANY(%s::bigint[])")
-            params.append(allowed.tolist())
-        params.append(limit)
+        only, params = _search_params(query, kb_id, limit, allowed, "c.id")
         statement = sql.SQL(
             "SELECT e.chunk_id, 1 - (e.vector <=> %s::vector) AS score"
             " FROM chunks c JOIN embeddings e ON e.chunk_id = c.id AND {model}"
@@ -126,3 +116,19 @@ class PgVectorIndex:
             "SELECT sum(chunks) FROM chunk_stats WHERE kb_id = ?", (kb_id,)
         ).fetchone()
         return int(row[0]) if row is not None and row[0] is not None else 0
+
+
+def _search_params(
+    query: np.ndarray, kb_id: int, limit: int, allowed: np.ndarray | None, column: str
+) -> tuple[sql.Composable, list[Any]]:
+    """The condition restricting a search to ``allowed`` chunk ids (on ``column``; empty when
+    None) and the parameters of both searches: query vector, knowledge base, [ids], limit."""
+    params: list[Any] = [text(query), kb_id]
+    only: sql.Composable = sql.SQL("")
+    if allowed is not None:
+        only = sql.SQL("AND {} = ANY(%s::bigint[])").format(
+            sql.SQL(column)  # a fixed column name of this module, never user input
+        )
+        params.append(allowed.tolist())
+    params.append(limit)
+    return only, params
