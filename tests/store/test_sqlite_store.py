@@ -13,6 +13,7 @@ from store_conformance import MODEL, StoreConformance, chunk, put, search, vecto
 
 from zhiku.store.sqlite import SqliteStore
 from zhiku.store.sqlite.migrations import MIGRATIONS, migrate
+from zhiku.store.sqlite.store import _varint
 
 __all__ = ["MODEL", "chunk", "put", "search", "vectors"]  # other tests import these from here
 
@@ -111,3 +112,11 @@ class TestSqliteStore(StoreConformance):
                 "VALUES (?, '/x', 'h', 'txt', 'parsed')", (kb_id,))
             raise Boom
         assert store.list_documents(kb_id) == []
+
+
+def test_fts5_row_count_varint() -> None:
+    """``term_stats``' N is read from FTS5's averages record: SQLite varints, one to nine bytes."""
+    assert _varint(bytes([0x04, 0x0C])) == 4
+    assert _varint(bytes([0x82, 0x2C])) == 300
+    assert _varint(bytes([0x81, 0x80, 0x80, 0x00])) == 1 << 21
+    assert _varint(bytes([0xFF] * 8 + [0x01])) == ((1 << 56) - 1) * 256 + 1  # 9th byte: 8 bits

@@ -218,11 +218,28 @@ class SqliteStore(SqlStore):
             list(terms),
         )
         freqs = {r[0]: int(r[1]) for r in rows}
-        total = int(conn.execute("SELECT max(rowid) FROM chunks_fts").fetchone()[0] or 0)
-        return freqs, total
+        return freqs, self._indexed_rows()
+
+    def _indexed_rows(self) -> int:
+        """How many chunks FTS5 indexes: the row count its BM25 uses, which FTS5 keeps as the
+        first varint of its "averages" record (row 1 of ``chunks_fts_data``); before anything
+        was indexed, 0."""
+        row = self.db.conn.execute("SELECT block FROM chunks_fts_data WHERE id = 1").fetchone()
+        return _varint(bytes(row[0])) if row is not None and row[0] else 0
 
     def chunk_terms(self, ids: Sequence[int]) -> dict[int, list[str]]:
         """The indexed terms of searchable chunks (what BM25 saw), by chunk id."""
         rows = self._rows_by_ids("SELECT rowid, terms FROM chunks_fts WHERE", ids, column="rowid")
         return {r[0]: r[1].split() for r in rows}
 
+
+def _varint(data: bytes) -> int:
+    """The SQLite varint at the start of ``data`` (big-endian, 7 bits a byte, the 9th byte 8)."""
+    value = 0
+    for n, byte in enumerate(data[:9]):
+        if n == 8:
+            return (value << 8) | byte
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value
+    return value
