@@ -26,7 +26,7 @@ from zhiku.ingest.events import IngestListener, IngestReport
 from zhiku.ingest.parsers.registry import ParseOptions, ParserRegistry, default_registry
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
-from zhiku.models.embedders import Embedder, make_embedder
+from zhiku.models.embedders import Embedder, Embedders
 from zhiku.retrieval.search import HybridSearcher, SearchParams
 from zhiku.retrieval.types import Hit
 from zhiku.retrieval.vector import VectorIndex
@@ -57,15 +57,17 @@ class Zhiku:
         workspace: str = "default",
         *,
         store: Store | None = None,
+        embedders: Embedders | None = None,
     ) -> None:
         """Open workspace ``workspace`` (created if missing). ``store`` shares an open store
-        between facades (one per workspace in a server); it then stays open on ``close()``."""
+        between facades (one per workspace in a server); it then stays open on ``close()``.
+        ``embedders`` shares the loaded models the same way."""
         self.settings = settings or Settings()
         self._owns_store = store is None
         self.store: Store = store if store is not None else open_store(self.settings)
         self.workspace_id = self.store.workspace_id(workspace, create=True)
         self._registry: ParserRegistry | None = None
-        self._embedders: dict[str, Embedder] = {}
+        self._embedders = embedders if embedders is not None else Embedders(self.settings)
         self._lock = threading.Lock()
         # PostgreSQL searches its HNSW indexes itself; SQLite gets the in-memory exact index
         self.vectors: VectorSearcher = (
@@ -90,11 +92,9 @@ class Zhiku:
 
     # -- models ---------------------------------------------------------------------------
     def embedder(self, name: str) -> Embedder:
-        """The embedder called ``name`` (loaded once per process)."""
-        with self._lock:
-            if name not in self._embedders:
-                self._embedders[name] = make_embedder(name, self.settings)
-            return self._embedders[name]
+        """The embedder called ``name`` (loaded once, shared with the facades given the same
+        ``embedders``)."""
+        return self._embedders.get(name)
 
     @property
     def registry(self) -> ParserRegistry:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from zhiku.core.settings import Settings
+from zhiku.models.embedders import Embedders
 from zhiku.service import Zhiku
 from zhiku.store.db import Database
 from zhiku.store.open import open_store
@@ -12,14 +13,16 @@ from zhiku.store.protocols import Store
 
 
 class Workspaces:
-    """Caches the per-workspace facades (each is bound to one workspace). They share one store:
-    one connection pool, one derived keyword index, whatever the number of workspaces."""
+    """Caches the per-workspace facades (each is bound to one workspace). They share one store
+    (one connection pool, one derived keyword index) and one set of loaded embedding models,
+    whatever the number of workspaces."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self._settings = settings
         self._db = db
         self._open: dict[int, Zhiku] = {}
         self._store: Store | None = None
+        self._embedders = Embedders(settings)
         self._lock = threading.Lock()
 
     def get(self, workspace_id: int) -> Zhiku:
@@ -37,7 +40,8 @@ class Workspaces:
                     raise KeyError(workspace_id)
                 if self._store is None:
                     self._store = open_store(self._settings)
-                zk = Zhiku(self._settings, workspace=row[0], store=self._store)
+                zk = Zhiku(self._settings, workspace=row[0], store=self._store,
+                           embedders=self._embedders)
                 self._open[workspace_id] = zk
             return zk
 
