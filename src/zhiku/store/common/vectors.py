@@ -44,7 +44,7 @@ class VectorSql(SqlBackend):
     def vector_version(self, kb_id: int) -> int:
         """A counter that changes whenever the knowledge base's vectors change."""
         row = self.db.conn.execute(
-            "SELECT vector_version FROM knowledge_bases WHERE id = ?", (kb_id,)
+            f"SELECT {self._VECTOR_VERSION} FROM knowledge_bases k WHERE k.id = ?", (kb_id,)
         ).fetchone()
         if row is None:
             raise NotFound(f"knowledge base {kb_id} does not exist")

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from zhiku.core.errors import NotFound
 from zhiku.store.common import SqlStore
 from zhiku.store.common.rows import NEW_CHUNK_COLUMNS, new_chunk_row
 from zhiku.store.db import Connection
@@ -37,6 +36,11 @@ class PostgresStore(SqlStore):
     db: PgDatabase
     _IDS_PER_QUERY = 100_000  # one array parameter
     _LOCK_ROW = " FOR UPDATE"
+    # the row's counter (raised by the API's edits) plus the shards' (raised by writers)
+    _VECTOR_VERSION = (
+        "k.vector_version + coalesce((SELECT sum(s.vector_changes) FROM chunk_stats s "
+        "WHERE s.kb_id = k.id), 0)"
+    )
     _filter_sql = staticmethod(filter_sql)
 
     def __init__(self, url: str, *, pool_size: int = 16) -> None:
@@ -135,17 +139,6 @@ class PostgresStore(SqlStore):
             "ON CONFLICT (kb_id, shard) DO UPDATE SET vector_changes = s.vector_changes + 1",
             (kb_id,),
         )
-
-    def vector_version(self, kb_id: int) -> int:
-        """A counter that changes whenever the knowledge base's vectors change."""
-        row = self.db.conn.execute(
-            "SELECT k.vector_version + coalesce((SELECT sum(s.vector_changes) FROM chunk_stats s "
-            "WHERE s.kb_id = k.id), 0) FROM knowledge_bases k WHERE k.id = ?",
-            (kb_id,),
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"knowledge base {kb_id} does not exist")
-        return int(row[0])
 
     def add_vectors(self, kb_id: int, model: str, ids: Sequence[int], vectors: np.ndarray) -> None:
         """Store vectors for chunks (chunks deleted meanwhile are skipped)."""
