@@ -69,6 +69,9 @@ class Freshness:
     def file_done(self, result: FileResult) -> None:
         self._done_at[result.source] = time.perf_counter()
 
+    def queued(self, count: int) -> None:
+        pass
+
     def embedded(self, count: int) -> None:
         pass
 

@@ -108,6 +108,9 @@ class _Counter:
     def file_done(self, result: FileResult) -> None:
         self.chunks += result.chunks
 
+    def queued(self, count: int) -> None:
+        pass
+
     def embedded(self, count: int) -> None:
         pass
 

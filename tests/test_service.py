@@ -251,6 +251,9 @@ def test_keyword_search_works_before_embeddings_exist(zk: Zhiku, kb: str, docs: 
             checked.append(doc.source)
             release.set()
 
+        def queued(self, count: int) -> None:
+            pass
+
         def embedded(self, count: int) -> None:
             pass
 
@@ -378,6 +381,9 @@ def test_set_embedder_reembeds_and_search_keeps_working(zk: Zhiku, kb: str, docs
 
     class Probe:
         def file_done(self, result: FileResult) -> None:
+            pass
+
+        def queued(self, count: int) -> None:
             pass
 
         def embedded(self, count: int) -> None:

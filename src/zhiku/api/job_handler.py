@@ -89,8 +89,6 @@ class _Progress:
     def file_done(self, result: FileResult) -> None:
         s = self._state
         s["files_done"] += 1
-        if result.status in ("added", "updated"):
-            s["chunks_total"] += result.chunks
         s["results"].append(
             {
                 "source": result.source,
@@ -102,6 +100,10 @@ class _Progress:
         )
         self._save(force=True)
         self._control.check()
+
+    def queued(self, count: int) -> None:
+        self._state["chunks_total"] += count
+        self._save()
 
     def embedded(self, count: int) -> None:
         self._state["chunks_embedded"] += count

@@ -25,9 +25,10 @@ class _Bar:
 
     def file_done(self, result: FileResult) -> None:
         self._progress.advance(self._files)
-        task = self._progress.tasks[self._chunks]
-        if result.status in ("added", "updated"):
-            self._progress.update(self._chunks, total=(task.total or 0) + result.chunks)
+
+    def queued(self, count: int) -> None:
+        total = self._progress.tasks[self._chunks].total or 0
+        self._progress.update(self._chunks, total=total + count)
 
     def embedded(self, count: int) -> None:
         self._progress.advance(self._chunks, count)

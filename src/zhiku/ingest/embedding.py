@@ -38,12 +38,14 @@ class EmbedStage:
         batch_size: int,
         on_embedded: Callable[[int], None],
         window: int = 256,
+        on_queued: Callable[[int], None] | None = None,
     ) -> None:
         self._store = store
         self._kb_id = kb_id
         self._embedder = embedder
         self._batch_size = batch_size
         self._on_embedded = on_embedded
+        self._on_queued = on_queued
         self._window = window
         self._queue: queue.Queue[object] = queue.Queue(maxsize=64)
         self._thread = threading.Thread(target=self._run, name="zhiku-embed", daemon=True)
@@ -59,6 +61,8 @@ class EmbedStage:
         if self._error is not None:
             raise self._error
         self._queue.put(item)
+        if self._on_queued is not None:
+            self._on_queued(len(item.texts))
 
     def close(self) -> None:
         """Wait for every queued chunk to be embedded."""

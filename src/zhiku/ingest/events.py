@@ -43,6 +43,10 @@ class IngestListener(Protocol):
     def file_done(self, result: FileResult) -> None:
         """A file was parsed and written (or skipped, or failed)."""
 
+    def queued(self, count: int) -> None:
+        """``count`` more chunks were queued for embedding: what ``embedded`` will count up to,
+        whether they come from this run's files or from an earlier run resumed."""
+
     def embedded(self, count: int) -> None:
         """``count`` more chunks got their vectors."""
 
@@ -51,6 +55,9 @@ class NullListener:
     """Ignores progress."""
 
     def file_done(self, result: FileResult) -> None:
+        """Ignore."""
+
+    def queued(self, count: int) -> None:
         """Ignore."""
 
     def embedded(self, count: int) -> None:

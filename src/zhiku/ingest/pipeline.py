@@ -106,7 +106,12 @@ class Pipeline:
         report = IngestReport()
         started = time.perf_counter()
         stage = EmbedStage(
-            self._store, kb.id, self._embedder, self._options.embed_batch_size, listen.embedded
+            self._store,
+            kb.id,
+            self._embedder,
+            self._options.embed_batch_size,
+            listen.embedded,
+            on_queued=listen.queued,
         )
         job = self._store.create_job("ingest", kb.id, {"embedder": self._embedder.model_id})
         stage.start()
