@@ -18,9 +18,7 @@ from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.core.settings import Settings
-from zhiku.graph.hook import GraphHook
-from zhiku.graph.retrieve import SearchMode, graph_search, is_graph_mode
-from zhiku.graph.store import SqliteGraphStore
+from zhiku.graph.modes import SearchMode, is_graph_mode
 from zhiku.ingest.chunking import ChunkingOptions
 from zhiku.ingest.events import IngestListener, IngestReport
 from zhiku.ingest.parsers.registry import ParseOptions, ParserRegistry, default_registry
@@ -35,7 +33,7 @@ from zhiku.store.open import open_store
 from zhiku.store.protocols import NativeVectorSearch, Store, VectorSearcher
 from zhiku.store.records import Chunk, Document, KnowledgeBase
 
-if TYPE_CHECKING:  # issue 3: models, assistants and chat (imported lazily at run time)
+if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.answer.grounded import GroundedAnswer
     from zhiku.apps.types import Assistant, RetrievalConfig
     from zhiku.chat.engine import ChatStream, ChatTurn
@@ -149,6 +147,9 @@ class Zhiku:
             max_file_bytes=s.max_file_bytes,
             embed_batch_size=s.embed_batch_size,
         )
+        from zhiku.graph.hook import GraphHook  # loads jieba's tagger: only when ingesting
+        from zhiku.graph.store import SqliteGraphStore
+
         hooks = [GraphHook(SqliteGraphStore.of(self.store))]
         return Pipeline(self.store, self.registry, self.embedder(kb.embedder), options, hooks)
 
@@ -245,6 +246,8 @@ class Zhiku:
             raise InvalidInput("the query is empty")
         names = [kbs] if isinstance(kbs, str) else list(kbs)
         if is_graph_mode(mode):  # local | global | mix: zhiku.graph.retrieve
+            from zhiku.graph.retrieve import graph_search
+
             return graph_search(self, names, query, mode, top_k=top_k, filters=filters,
                                 min_relevance=min_relevance)
         s = self.settings

@@ -11,7 +11,7 @@ import typer
 
 from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
 from zhiku.core.errors import InvalidInput
-from zhiku.graph.retrieve import GRAPH_MODES, SearchMode
+from zhiku.graph.modes import GRAPH_MODES, SearchMode
 from zhiku.retrieval.types import Hit
 from zhiku.service import Zhiku
 

@@ -15,17 +15,17 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import rjieba
-from typing_extensions import TypeIs
 
 from zhiku.graph.extract_rules import entity_names
+from zhiku.graph.modes import GraphMode
 from zhiku.graph.resolve import normalize_name
 from zhiku.graph.store import GraphStore
 from zhiku.retrieval.fusion import fuse
 from zhiku.retrieval.relevance import coverage, idf_weights
-from zhiku.retrieval.search import Mode, index_text
+from zhiku.retrieval.search import index_text
 from zhiku.retrieval.types import Hit
 from zhiku.store.filters import SearchFilters
 from zhiku.store.records import KnowledgeBase
@@ -35,15 +35,7 @@ from zhiku.text.tokenize import EN_STOPWORDS, ZH_STOPWORDS, analyze, query_terms
 if TYPE_CHECKING:
     from zhiku.service import Zhiku
 
-GraphMode = Literal["local", "global", "mix"]
-SearchMode = Mode | GraphMode
-GRAPH_MODES: tuple[str, ...] = ("local", "global", "mix")
 _WORDS_RE = re.compile(r"[\w'’\-]+")
-
-
-def is_graph_mode(mode: str) -> TypeIs[GraphMode]:
-    """Whether ``mode`` is served by the graph (rather than the hybrid searcher)."""
-    return mode in GRAPH_MODES
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,19 +12,18 @@ import operator
 import re
 import threading
 import unicodedata
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 
-import rjieba
-import snowballstemmer
+from snowballstemmer.english_stemmer import EnglishStemmer
 
 from zhiku.text.lang import CJK_RE
 
 _RUN_RE = re.compile(
     r"(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)|(?P<word>[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)"
 )
-_STEM = snowballstemmer.stemmer("english")
+_STEM = EnglishStemmer()  # only the English one: the package's factory imports every language
 _STEM_LOCK = threading.Lock()
-_cut = rjieba.cut
 _concat = operator.add
 
 EN_STOPWORDS = frozenset(
@@ -40,6 +39,14 @@ ZH_STOPWORDS = frozenset(
     "向 以 之 其 这 那 有 个 着 过 吗 呢 吧 啊 "
     "么 什么 哪些 怎么 如何 为什么 是否 一个 我们 你们 他们 它们 我 你 他 她 它".split()
 )
+
+
+@cache
+def _jieba_cut() -> Callable[[str], list[str]]:
+    """jieba's segmenter, loaded (dictionary and all, ~0.2 s) when Chinese text first appears."""
+    import rjieba
+
+    return rjieba.cut
 
 
 @lru_cache(maxsize=200_000)
@@ -61,7 +68,7 @@ def _cjk_tokens(run: str) -> list[str]:
     """jieba words (longer than one character, not stop words), then character bigrams."""
     if len(run) == 1:
         return [] if run in ZH_STOPWORDS else [run]
-    words = [w for w in _cut(run) if len(w) > 1 and w not in ZH_STOPWORDS]
+    words = [w for w in _jieba_cut()(run) if len(w) > 1 and w not in ZH_STOPWORDS]
     words.extend(map(_concat, run[:-1], run[1:]))
     return words
 

@@ -1,0 +1,18 @@
+"""Search modes: the hybrid searcher's and the graph's, without loading either."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from typing_extensions import TypeIs
+
+from zhiku.retrieval.search import Mode
+
+GraphMode = Literal["local", "global", "mix"]
+SearchMode = Mode | GraphMode
+GRAPH_MODES: tuple[str, ...] = ("local", "global", "mix")
+
+
+def is_graph_mode(mode: str) -> TypeIs[GraphMode]:
+    """Whether ``mode`` is served by the graph (rather than the hybrid searcher)."""
+    return mode in GRAPH_MODES
