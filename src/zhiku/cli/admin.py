@@ -7,7 +7,7 @@ import sys
 import typer
 
 from zhiku.api.auth.repo import AuthRepo
-from zhiku.cli.context import console, handle_errors, print_json
+from zhiku.cli.context import handle_errors, print_json, say
 from zhiku.core.errors import Conflict, InvalidInput
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
@@ -50,6 +50,6 @@ def init(
         print_json({"workspace": workspace, "workspace_id": workspace_id, "user_id": user_id,
                     "key_id": key.id, "key": secret})
         return
-    console.print(f"workspace [bold]{workspace}[/bold], owner [bold]{email}[/bold]")
-    console.print("admin API key (shown once — store it now):", highlight=False)
+    say("workspace ", (workspace, "bold"), ", owner ", (email, "bold"))
+    say("admin API key (shown once — store it now):")
     print(secret)

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
+from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 from zhiku.core.errors import InvalidInput
 
 app = typer.Typer(help="Assistants: stored, versioned configurations.", no_args_is_help=True)
@@ -60,7 +60,7 @@ def create(
         created = zk.create_assistant(name, **{k: v for k, v in config.items() if v is not None})
         version = zk.publish_assistant(created.slug) if publish else None
     suffix = f", published v{version}" if version else " (draft)"
-    console.print(f"created assistant {created.slug}{suffix}", highlight=False)
+    say(f"created assistant {created.slug}{suffix}")
 
 
 @app.command("update")
@@ -83,7 +83,7 @@ def update(
         changes["retrieval"] = retrieval
     with open_zhiku() as zk:
         zk.update_assistant(slug, **changes)
-    console.print(f"updated draft of {slug}", highlight=False)
+    say(f"updated draft of {slug}")
 
 
 @app.command("publish")
@@ -92,7 +92,7 @@ def publish(slug: str = typer.Argument(...), note: str = typer.Option(None, "--n
     """Freeze the draft as a new version and make it live."""
     with open_zhiku() as zk:
         version = zk.publish_assistant(slug, note)
-    console.print(f"published {slug} v{version}", highlight=False)
+    say(f"published {slug} v{version}")
 
 
 @app.command("list")
@@ -107,8 +107,10 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     for a in items:
         live = f"v{a.published_version}" if a.published_version else "draft"
         model = a.live.model or "extractive"
-        console.print(f"[bold]{a.slug}[/bold]  {a.name}  {live}  model {model}  "
-                      f"kbs {', '.join(a.live.knowledge_bases)}", highlight=False)
+        say(
+            (a.slug, "bold"),
+            f"  {a.name}  {live}  model {model}  kbs {', '.join(a.live.knowledge_bases)}",
+        )
 
 
 @app.command("show")

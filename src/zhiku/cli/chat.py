@@ -7,7 +7,8 @@ import sys
 import typer
 
 from zhiku.chat.engine import ChatStream
-from zhiku.cli.context import console, err_console, handle_errors, open_zhiku
+from zhiku.cli.context import handle_errors, open_zhiku, say
+from zhiku.cli.output import safe
 from zhiku.core.errors import ZhikuError
 
 
@@ -20,7 +21,7 @@ def chat(
     """Chat with an assistant; answers stream with citations. Empty line or Ctrl-D ends."""
     with open_zhiku() as zk:
         assistant = zk.get_assistant(app)
-        console.print(f"[bold]{assistant.name}[/bold] (Ctrl-D to quit)", highlight=False)
+        say((assistant.name, "bold"), " (Ctrl-D to quit)")
         cid = conversation
         while True:
             try:
@@ -35,27 +36,27 @@ def chat(
                 cid = _print_turn(stream, show_reasoning) or cid
             except KeyboardInterrupt:
                 stream.cancel.cancel()
-                err_console.print("\n(cancelled; nothing was stored)")
+                say("\n(cancelled; nothing was stored)", err=True)
             except ZhikuError as exc:  # one failed turn does not end the chat
-                err_console.print(f"\n[red]error:[/red] {exc.message}", highlight=False)
+                say("\n", ("error:", "red"), " ", exc.message, err=True)
         if cid:
-            console.print(f"conversation {cid}", highlight=False)
+            say(f"conversation {cid}")
 
 
 def _print_turn(stream: ChatStream, show_reasoning: bool) -> int | None:
     out = sys.stdout
     for event in stream:
         if event.kind == "reasoning" and show_reasoning:
-            err_console.print(event.text, end="", style="dim", highlight=False, markup=False)
+            say((event.text, "dim"), end="", err=True)
         elif event.kind == "token":
-            out.write(event.text)
+            out.write(safe(event.text))
             out.flush()
         elif event.answer is not None:
             out.write("\n")
             answer = event.answer
             for cite in answer.citations:
                 where = f", {cite.location}" if cite.location else ""
-                console.print(f"  [{cite.n}] {cite.source}{where}", highlight=False, markup=False)
+                say(f"  [{cite.n}] {cite.source}{where}")
             if answer.flagged:
-                err_console.print("  (warning: no valid citation; this answer may not be grounded)")
+                say("  (warning: no valid citation; this answer may not be grounded)", err=True)
     return stream.conversation_id

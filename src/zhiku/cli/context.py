@@ -7,17 +7,18 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 
+from zhiku.cli.output import console, err_console, say
 from zhiku.core.errors import ZhikuError
 from zhiku.core.settings import Settings
-from zhiku.service import Zhiku
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from zhiku.service import Zhiku
+
+__all__ = ["console", "err_console", "handle_errors", "open_zhiku", "print_json", "say"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,6 +27,8 @@ R = TypeVar("R")
 @contextmanager
 def open_zhiku() -> Iterator[Zhiku]:
     """The service on the configured database, closed afterwards."""
+    from zhiku.service import Zhiku
+
     zk = Zhiku(Settings())
     try:
         yield zk
@@ -41,7 +44,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except ZhikuError as exc:
-            err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            say(("error:", "red"), " ", exc.message, err=True)
             raise typer.Exit(2 if 400 <= exc.status < 500 else 1) from None
 
     return wrapper

@@ -7,7 +7,8 @@ from dataclasses import asdict
 import typer
 from rich.table import Table
 
-from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
+from zhiku.cli.context import console, handle_errors, open_zhiku, print_json, say
+from zhiku.cli.output import safe
 
 app = typer.Typer(help="Manage the documents of a knowledge base.", no_args_is_help=True)
 
@@ -27,7 +28,7 @@ def list_(
         return
     table = Table("id", "source", "status", "chunks", "error")
     for d in docs:
-        table.add_row(str(d.id), d.source, d.status, str(d.chunk_count), d.error or "")
+        table.add_row(str(d.id), safe(d.source), d.status, str(d.chunk_count), safe(d.error or ""))
     console.print(table)
 
 
@@ -41,4 +42,4 @@ def rm(
     with open_zhiku() as zk:
         for ref in refs:
             doc = zk.delete_document(kb, ref)
-            console.print(f"deleted {doc.id} {doc.source}", highlight=False)
+            say(f"deleted {doc.id} {doc.source}")

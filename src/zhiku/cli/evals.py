@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from zhiku.cli.context import console, err_console, handle_errors, open_zhiku, print_json
+from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 from zhiku.core.errors import InvalidInput
 from zhiku.evals import compare, gate, importers, runs, sets
 from zhiku.evals.beir import run_beir
@@ -33,28 +33,26 @@ def _mode(value: str) -> Mode:
 
 
 def _print_summary(run: runs.RunRecord) -> None:
-    console.print(f"run {run.id}: {run.target} on '{run.set_name}' — "
+    say(f"run {run.id}: {run.target} on '{run.set_name}' — "
                   f"{run.summary.get('questions', 0)} questions, "
-                  f"{run.summary.get('errors', 0)} errors", highlight=False)
+                  f"{run.summary.get('errors', 0)} errors")
     for name, value in run.summary.get("metrics", {}).items():
-        console.print(f"  {name:<20} {value:.4f}", highlight=False)
+        say(f"  {name:<20} {value:.4f}")
     lat = run.summary.get("latency_ms", {})
     if lat.get("p50") is not None:
-        console.print(f"  latency p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms",
-                      highlight=False)
+        say(f"  latency p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms")
     judged = run.summary.get("judge")
     if judged:
         cost = "" if judged.get("cost") is None else f", cost {judged['cost']:.6f}"
-        console.print(f"  judge {judged['model']}: {judged['judged']} judged, "
+        say(f"  judge {judged['model']}: {judged['judged']} judged, "
                       f"{judged['errors']} without verdict, "
-                      f"{judged['input_tokens'] + judged['output_tokens']} tokens{cost}",
-                      highlight=False, markup=False)
+                      f"{judged['input_tokens'] + judged['output_tokens']} tokens{cost}")
 
 
 def _gate(run: runs.RunRecord, fail_under: list[str] | None) -> None:
     failed = gate.failures(run.summary.get("metrics", {}), fail_under or [])
     for message in failed:
-        err_console.print(f"[red]fail:[/red] {message}", highlight=False)
+        say(("fail:", "red"), " ", message, err=True)
     if failed:
         raise typer.Exit(1)
 
@@ -76,7 +74,7 @@ def import_(
     with open_zhiku() as zk:
         eval_set = sets.create_set(zk, set_name, questions, origin=str(path.resolve()),
                                    replace=replace)
-    console.print(f"imported {eval_set.size} questions into '{eval_set.name}'", highlight=False)
+    say(f"imported {eval_set.size} questions into '{eval_set.name}'")
 
 
 @app.command("list")
@@ -89,16 +87,15 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         print_json({"sets": [asdict(s) for s in all_sets], "runs": [asdict(r) for r in all_runs]})
         return
-    console.print("[bold]sets[/bold]")
+    say(("sets", "bold"))
     for s in all_sets:
-        console.print(f"  {s.name}: {s.size} questions", highlight=False)
-    console.print("[bold]runs[/bold]")
+        say(f"  {s.name}: {s.size} questions")
+    say(("runs", "bold"))
     for r in all_runs:
         metrics = r.summary.get("metrics", {})
         key = compare.key_metric(list(metrics))
         shown = f"{key} {metrics[key]:.4f}" if key in metrics else ""
-        console.print(f"  {r.id}: {r.target} on '{r.set_name}' {r.status} {shown}",
-                      highlight=False)
+        say(f"  {r.id}: {r.target} on '{r.set_name}' {r.status} {shown}")
 
 
 @app.command("run")
@@ -135,7 +132,7 @@ def run(
     else:
         _print_summary(record)
         if path:
-            console.print(f"report: {path}", highlight=False)
+            say(f"report: {path}")
     _gate(record, fail_under)
 
 
@@ -165,18 +162,17 @@ def compare_(
     if as_json:
         print_json({**_comparison_json(cmp), "report": str(path) if path else None})
         return
-    console.print(f"A = run {run_a}, B = run {run_b}", highlight=False)
+    say(f"A = run {run_a}, B = run {run_b}")
     for d in cmp.deltas:
         mark = "*" if d.significant else " "
-        console.print(f" {mark}{d.metric:<20} {d.a:.4f} → {d.b:.4f}  Δ {d.delta:+.4f} "
-                      f"[{d.low:+.4f}, {d.high:+.4f}]  n={d.n}", highlight=False)
-    console.print(f"{cmp.key_metric}: {len(cmp.improved)} improved, "
-                  f"{len(cmp.regressed)} regressed", highlight=False)
+        say(f" {mark}{d.metric:<20} {d.a:.4f} → {d.b:.4f}  Δ {d.delta:+.4f} "
+                      f"[{d.low:+.4f}, {d.high:+.4f}]  n={d.n}")
+    say(f"{cmp.key_metric}: {len(cmp.improved)} improved, "
+                  f"{len(cmp.regressed)} regressed")
     for c in cmp.regressed[:10]:
-        console.print(f"  - {c.ext_id}: {c.a:.3f} → {c.b:.3f}  {c.question[:80]}",
-                      highlight=False, markup=False)
+        say(f"  - {c.ext_id}: {c.a:.3f} → {c.b:.3f}  {c.question[:80]}")
     if path:
-        console.print(f"report: {path}", highlight=False)
+        say(f"report: {path}")
 
 
 @app.command("report")
@@ -193,7 +189,7 @@ def report_(
             path = write_run_report(zk, run_a, out, seed=seed)
         else:
             path = write_compare_report(zk, run_a, run_b, out, seed=seed)
-    console.print(str(path), highlight=False)
+    say(str(path))
 
 
 @app.command("beir")
@@ -216,9 +212,8 @@ def beir(
     if as_json:
         print_json(asdict(result))
     else:
-        console.print(f"{result.dataset} ({result.split}): {result.documents} documents "
-                      f"ingested in {result.ingest_seconds:.1f} s, {result.failed} failed",
-                      highlight=False)
+        say(f"{result.dataset} ({result.split}): {result.documents} documents "
+                      f"ingested in {result.ingest_seconds:.1f} s, {result.failed} failed")
         for record in result.runs.values():
             _print_summary(record)
     for record in result.runs.values():
@@ -244,4 +239,4 @@ def generate(
             raise InvalidInput("no generated question passed de-duplication and the filter")
         eval_set = sets.create_set(zk, name, questions, origin=f"generated by {model}",
                                    replace=replace)
-    console.print(f"created '{eval_set.name}' with {eval_set.size} questions", highlight=False)
+    say(f"created '{eval_set.name}' with {eval_set.size} questions")

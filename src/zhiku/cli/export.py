@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from zhiku.cli.context import console, handle_errors, open_zhiku
+from zhiku.cli.context import handle_errors, open_zhiku, say
 from zhiku.cli.feedback import make_filter
 from zhiku.evals import export, feedback, sets
 
@@ -22,7 +22,7 @@ REDACT = typer.Option(True, "--redact/--no-redact", help="Redact e-mails, phones
 
 
 def _done(n: int, out: Path) -> None:
-    console.print(f"wrote {n} records to {out}", highlight=False)
+    say(f"wrote {n} records to {out}")
 
 
 @app.command("sft")

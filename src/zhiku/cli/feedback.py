@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
+from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 from zhiku.core.errors import InvalidInput
 from zhiku.evals import feedback, sets
 from zhiku.evals.feedback import FeedbackFilter
@@ -46,11 +46,10 @@ def ask(
     if as_json:
         print_json({"answer_id": answer_id, **answer.to_dict()})
         return
-    console.print(answer.answer, highlight=False)
+    say(answer.answer)
     for cite in answer.citations:
-        console.print(f"  [{cite.n}] {cite.source}", highlight=False, markup=False)
-    console.print(f"answer id {answer_id}: rate it with `zhiku feedback add {answer_id} --up`",
-                  highlight=False, markup=False)
+        say(f"  [{cite.n}] {cite.source}")
+    say(f"answer id {answer_id}: rate it with `zhiku feedback add {answer_id} --up`")
 
 
 @app.command("add")
@@ -70,7 +69,7 @@ def add(
     with open_zhiku() as zk:
         fid = feedback.add_feedback(zk, answer_id, rating, comment=comment,
                                     corrected_answer=correct, tags=tag or ())
-    console.print(f"feedback {fid} recorded on answer {answer_id}", highlight=False)
+    say(f"feedback {fid} recorded on answer {answer_id}")
 
 
 @app.command("list")
@@ -94,8 +93,7 @@ def list_(
     for a in found:
         mark = {1: "👍", -1: "👎"}.get(a.rating or 0, "·")
         fixed = " (corrected)" if a.corrected_answer else ""
-        console.print(f"{a.id} {mark}{fixed} [{a.target}] {a.question[:80]}", highlight=False,
-                      markup=False)
+        say(f"{a.id} {mark}{fixed} [{a.target}] {a.question[:80]}")
 
 
 @app.command("to-set")
@@ -116,4 +114,4 @@ def to_set(
         if not questions:
             raise InvalidInput("no approved or corrected answers match")
         eval_set = sets.create_set(zk, name, questions, origin="feedback", replace=replace)
-    console.print(f"created '{eval_set.name}' with {eval_set.size} questions", highlight=False)
+    say(f"created '{eval_set.name}' with {eval_set.size} questions")

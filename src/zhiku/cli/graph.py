@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
+from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 from zhiku.graph import api
 from zhiku.graph import extract_llm as llmx
 
@@ -56,13 +56,13 @@ def build(
     if as_json:
         print_json({**asdict(report), "communities": found})
         return
-    console.print(f"extracted {report.chunks} chunks ({report.cached} from cache, "
+    say(f"extracted {report.chunks} chunks ({report.cached} from cache, "
                   f"{report.calls} calls, {report.input_tokens + report.output_tokens} tokens, "
-                  f"cost {report.cost:.4f}) in {report.seconds:.1f}s", highlight=False)
+                  f"cost {report.cost:.4f}) in {report.seconds:.1f}s")
     if found is not None:
-        console.print(f"{found} communities", highlight=False)
+        say(f"{found} communities")
     if report.stopped:
-        console.print(f"[yellow]stopped: {report.stopped}[/yellow] — run again to resume")
+        say((f"stopped: {report.stopped}", "yellow"), " — run again to resume")
         raise typer.Exit(3)
 
 
@@ -84,9 +84,9 @@ def estimate(
     if as_json:
         print_json(asdict(est))
         return
-    console.print(f"{est.chunks} chunks to extract ({est.cached} cached), {est.calls} calls, "
+    say(f"{est.chunks} chunks to extract ({est.cached} cached), {est.calls} calls, "
                   f"~{est.input_tokens} input + ~{est.output_tokens} output tokens, "
-                  f"~{est.cost:.4f}", highlight=False)
+                  f"~{est.cost:.4f}")
 
 
 @app.command("communities")
@@ -95,7 +95,7 @@ def communities_(kb: str = KB, resolution: float = typer.Option(1.0)) -> None:
     """Recompute communities and their summaries."""
     with open_zhiku() as zk:
         found = api.communities(zk, kb, resolution=resolution)
-    console.print(f"{found} communities")
+    say(f"{found} communities")
 
 
 @app.command("stats")
@@ -107,7 +107,7 @@ def stats(kb: str = KB, as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         print_json(data)
         return
-    console.print(", ".join(f"{k} {v}" for k, v in data.items()), highlight=False)
+    say(", ".join(f"{k} {v}" for k, v in data.items()))
 
 
 @app.command("show")
@@ -120,15 +120,12 @@ def show(entity: str, kb: str = KB, as_json: bool = typer.Option(False, "--json"
         print_json(data)
         return
     aliases = f" (aliases: {', '.join(data['aliases'])})" if data["aliases"] else ""
-    console.print(f"[bold]{data['name']}[/bold] [{data['type']}] {data['mentions']} mentions"
-                  f"{aliases}", highlight=False)
+    say((data["name"], "bold"), f" [{data['type']}] {data['mentions']} mentions{aliases}")
     for r in data["relations"]:
         arrow = "→" if r["direction"] == "out" else "←"
-        console.print(f"  {arrow} {r['type']} {r['entity']}  (weight {r['weight']})",
-                      highlight=False, markup=False)
+        say(f"  {arrow} {r['type']} {r['entity']}  (weight {r['weight']})")
     for m in data["provenance"][:10]:
-        console.print(f"  @ {m['source']} chunk {m['chunk_id']} [{m['start']}:{m['end']}]",
-                      highlight=False, markup=False)
+        say(f"  @ {m['source']} chunk {m['chunk_id']} [{m['start']}:{m['end']}]")
 
 
 @app.command("path")
@@ -137,7 +134,7 @@ def path(source: str, target: str, kb: str = KB) -> None:
     """A shortest path between two entities."""
     with open_zhiku() as zk:
         names = api.path(zk, kb, source, target)
-    console.print(" → ".join(names), highlight=False, markup=False)
+    say(" → ".join(names))
 
 
 @app.command("resolve")
@@ -153,8 +150,8 @@ def resolve(
         found = api.resolve(zk, kb, string_threshold=threshold, embed_threshold=embed_threshold,
                             apply=not dry_run)
     for m in found:
-        console.print(f"#{m['merge_id']}: {m['reason']}", highlight=False, markup=False)
-    console.print(f"{len(found)} merges{' (dry run)' if dry_run else ''}")
+        say(f"#{m['merge_id']}: {m['reason']}")
+    say(f"{len(found)} merges{' (dry run)' if dry_run else ''}")
 
 
 @app.command("unmerge")
@@ -163,7 +160,7 @@ def unmerge(merge_id: int, kb: str = KB) -> None:
     """Undo one merge."""
     with open_zhiku() as zk:
         api.unmerge(zk, kb, merge_id)
-    console.print(f"undid merge {merge_id}")
+    say(f"undid merge {merge_id}")
 
 
 @app.command("export")
@@ -177,4 +174,4 @@ def export(
     with open_zhiku() as zk:
         written = api.export(zk, kb, fmt, out or Path(f"{kb}.{fmt}"))
     for p in written:
-        console.print(f"wrote {p}", highlight=False)
+        say(f"wrote {p}")

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zhiku.cli.context import console, err_console, handle_errors, open_zhiku, print_json
+from zhiku.cli.context import console, err_console, handle_errors, open_zhiku, print_json, say
 from zhiku.core.errors import InvalidInput
 from zhiku.ingest.events import FileResult
 from zhiku.ingest.sources import expand_paths
@@ -48,7 +48,7 @@ def ingest(
     files = expand_paths(paths)
     with open_zhiku() as zk:
         columns = (
-            TextColumn("{task.description:>9}"),
+            TextColumn("{task.description:>9}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -71,10 +71,8 @@ def ingest(
             table.add_row(status, str(report.count(status)))
         console.print(table)
         for failure in report.failed:
-            err_console.print(
-                f"[red]failed[/red] {failure.source}: {failure.error}", highlight=False
-            )
-        console.print(f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s")
+            say(("failed", "red"), f" {failure.source}: {failure.error}", err=True)
+        say(f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s")
     if report.failed:
         raise typer.Exit(1)
 

@@ -7,7 +7,8 @@ from dataclasses import asdict
 import typer
 from rich.table import Table
 
-from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
+from zhiku.cli.context import console, handle_errors, open_zhiku, print_json, say
+from zhiku.cli.output import safe
 
 app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
 
@@ -36,7 +37,7 @@ def create(
         settings["graph"] = True
     with open_zhiku() as zk:
         kb = zk.create_kb(name, embedder=embedder, **settings)
-    console.print(f"created knowledge base [bold]{kb.name}[/bold] (embedder {kb.embedder})")
+    say("created knowledge base ", (kb.name, "bold"), f" (embedder {kb.embedder})")
 
 
 @app.command("list")
@@ -50,8 +51,8 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
         return
     table = Table("name", "embedder", "documents", "chunks", "embedded", "errors")
     for kb, stats in rows:
-        table.add_row(kb.name, kb.embedder, str(stats["documents"]), str(stats["chunks"]),
-                      str(stats["embedded"]), str(stats["error"]))
+        counts = (stats[k] for k in ("documents", "chunks", "embedded", "error"))
+        table.add_row(safe(kb.name), safe(kb.embedder), *(str(n) for n in counts))
     console.print(table)
 
 
@@ -65,7 +66,7 @@ def delete(
         typer.confirm(f"Delete knowledge base '{name}' and all its documents?", abort=True)
     with open_zhiku() as zk:
         zk.delete_kb(name)
-    console.print(f"deleted knowledge base [bold]{name}[/bold]")
+    say("deleted knowledge base ", (name, "bold"))
 
 
 @app.command("set-embedder")
@@ -74,7 +75,7 @@ def set_embedder(name: str, embedder: str) -> None:
     """Re-embed a knowledge base with another model (search uses the old one meanwhile)."""
     with open_zhiku() as zk:
         report = zk.set_embedder(name, embedder)
-    console.print(f"re-embedded {report.chunks_embedded} chunks; now using {embedder}")
+    say(f"re-embedded {report.chunks_embedded} chunks; now using {embedder}")
 
 
 @app.command("set-graph")
@@ -85,4 +86,4 @@ def set_graph(name: str, enabled: bool = typer.Argument(True, help="true or fals
 
     with open_zhiku() as zk:
         apply(zk, name, enabled)
-    console.print(f"graph extraction for [bold]{name}[/bold]: {'on' if enabled else 'off'}")
+    say("graph extraction for ", (name, "bold"), f": {'on' if enabled else 'off'}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
+from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 from zhiku.core.errors import InvalidInput
 from zhiku.models.llm.presets import PRESETS
 
@@ -22,23 +22,22 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
         print_json([p.model_dump(mode="json") for p in providers])
         return
     if not providers:
-        console.print("no providers; add one with: zhiku models add NAME --preset deepseek")
+        say("no providers; add one with: zhiku models add NAME --preset deepseek")
     for p in providers:
         key = "stored" if p.has_stored_key else "none"
         key = f"env {p.api_key_env}" if p.api_key_env else key
         where = p.model_path or p.base_url
-        console.print(f"[bold]{p.name}[/bold] ({p.kind}) {where}  key: {key}", highlight=False)
-        console.print(f"   models: {', '.join(p.models) or '-'}; window {p.context_window}; "
-                      f"price in/out {p.price_input}/{p.price_output} {p.currency} per M tokens",
-                      highlight=False, markup=False)
+        say((p.name, "bold"), f" ({p.kind}) {where}  key: {key}")
+        say(f"   models: {', '.join(p.models) or '-'}; window {p.context_window}; "
+                      f"price in/out {p.price_input}/{p.price_output} {p.currency} per M tokens")
 
 
 @app.command("presets")
 def presets() -> None:
     """Known providers: base URL and model names."""
     for p in PRESETS.values():
-        console.print(f"[bold]{p.name}[/bold]  {p.title}  {p.base_url}", highlight=False)
-        console.print(f"   {', '.join(p.models)}", highlight=False, markup=False)
+        say((p.name, "bold"), f"  {p.title}  {p.base_url}")
+        say(f"   {', '.join(p.models)}")
 
 
 @app.command("add")
@@ -78,7 +77,7 @@ def add(
     config = {k: v for k, v in config.items() if v is not None}
     with open_zhiku() as zk:
         added = zk.add_provider(name, preset=preset, api_key=api_key, replace=replace, **config)
-    console.print(f"added provider {added.name}: {', '.join(added.models)}", highlight=False)
+    say(f"added provider {added.name}: {', '.join(added.models)}")
 
 
 @app.command("test")
@@ -94,11 +93,10 @@ def test(
     if as_json:
         print_json(result)
     elif result["ok"]:
-        console.print(f"ok  {name}/{result['model']}  {result['latency_ms']} ms  "
-                      f"reply: {result['reply']!r}", highlight=False, markup=False)
+        say(f"ok  {name}/{result['model']}  {result['latency_ms']} ms  "
+                      f"reply: {result['reply']!r}")
     else:
-        console.print(f"FAILED  {name}/{result['model']}  {result['kind']}: {result['error']}",
-                      highlight=False, markup=False)
+        say(f"FAILED  {name}/{result['model']}  {result['kind']}: {result['error']}")
     if not result["ok"]:
         raise typer.Exit(1)
 
@@ -109,4 +107,4 @@ def rm(name: str = typer.Argument(...)) -> None:
     """Remove a provider and its stored key."""
     with open_zhiku() as zk:
         zk.llm.providers.delete(name)
-    console.print(f"removed provider {name}", highlight=False)
+    say(f"removed provider {name}")

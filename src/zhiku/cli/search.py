@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
+from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 from zhiku.core.errors import InvalidInput
 from zhiku.graph.modes import GRAPH_MODES, SearchMode
 from zhiku.retrieval.types import Hit
@@ -104,13 +104,11 @@ def search(
         print_json({"query": query, "hits": [_hit_json(h) for h in hits]})
         return
     if not hits:
-        console.print("no results")
+        say("no results")
     for rank, hit in enumerate(hits, 1):
         where = f" ({hit.location})" if hit.location else ""
-        console.print(
-            f"[bold]{rank}.[/bold] {hit.source}{where}  score {hit.score:.4f}", highlight=False
-        )
-        console.print("   " + hit.text[:400].replace("\n", " "), highlight=False)
+        say((f"{rank}.", "bold"), f" {hit.source}{where}  score {hit.score:.4f}")
+        say("   " + hit.text[:400].replace("\n", " "))
 
 
 @handle_errors
@@ -129,7 +127,7 @@ def ask(
     if as_json:
         print_json(answer.to_dict())
         return
-    console.print(answer.answer, highlight=False)
+    say(answer.answer)
     for cite in answer.citations:
         where = f", {cite.location}" if cite.location else ""
-        console.print(f"  [{cite.n}] {cite.source}{where}", highlight=False, markup=False)
+        say(f"  [{cite.n}] {cite.source}{where}")
