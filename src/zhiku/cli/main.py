@@ -1,63 +1,120 @@
-"""The ``zhiku`` console script: command groups wired onto one typer app."""
+"""The ``zhiku`` console script: a command group that imports each command only when it runs.
+
+Listing the commands (``zhiku --help``) imports none of them, so start-up costs the Python
+interpreter and click, not FastAPI, the graph code or the embedding runtime.
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from zhiku.cli import apps, docs, evals, export, feedback, graph, kb, models
-from zhiku.cli.admin import app as admin_app
-from zhiku.cli.chat import chat
-from zhiku.cli.context import console, handle_errors, open_zhiku, print_json
-from zhiku.cli.ingest import ingest
-from zhiku.cli.migrate import migrate
-from zhiku.cli.search import ask, search
-from zhiku.cli.serve import serve
-from zhiku.cli.worker import worker
+import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:  # typer's own copy of click, whose classes typer's groups are built on
+    from typer._click import Command, Context, HelpFormatter
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """Where a command lives and the one-line help shown before it is loaded."""
+
+    module: str
+    attribute: str
+    help: str
+
+
+COMMANDS: dict[str, LazyCommand] = {
+    name: LazyCommand(module, attribute, help)
+    for name, module, attribute, help in (
+        ("kb", "zhiku.cli.kb", "app", "Manage knowledge bases."),
+        ("ingest", "zhiku.cli.ingest", "ingest",
+         "Ingest documents; unchanged files are skipped, changed ones replaced."),
+        ("search", "zhiku.cli.search", "search",
+         "Search a knowledge base; batch mode prints one JSON line per query."),
+        ("ask", "zhiku.cli.search", "ask",
+         "Answer a question from the knowledge base, citing every sentence."),
+        ("docs", "zhiku.cli.docs", "app", "Manage the documents of a knowledge base."),
+        ("stats", "zhiku.cli.stats", "stats", "Documents and chunks per knowledge base."),
+        ("chat", "zhiku.cli.chat", "chat",
+         "Chat with an assistant; answers stream with citations. Empty line or Ctrl-D ends."),
+        ("apps", "zhiku.cli.apps", "app", "Assistants: stored, versioned configurations."),
+        ("models", "zhiku.cli.models", "app",
+         "Model providers (OpenAI-compatible servers, a local GGUF model)."),
+        ("graph", "zhiku.cli.graph", "app", "The knowledge graph of a knowledge base."),
+        ("eval", "zhiku.cli.evals", "app",
+         "Evaluate retrieval and answers; compare runs; gate CI."),
+        ("feedback", "zhiku.cli.feedback", "app",
+         "Feedback on answers: thumbs up/down, comments, corrections."),
+        ("export", "zhiku.cli.export", "app",
+         "Export curated data (personal data redacted by default)."),
+        ("serve", "zhiku.cli.serve", "serve",
+         "Start the HTTP API (OpenAPI at /docs and /openapi.json)."),
+        ("worker", "zhiku.cli.worker", "worker",
+         "Run background jobs (ingestion, re-indexing, embedding, graph builds) until stopped."),
+        ("migrate", "zhiku.cli.migrate", "migrate",
+         "Copy the embedded SQLite database into PostgreSQL."),
+        ("admin", "zhiku.cli.admin", "app", "Administer the server: first-run set-up."),
+    )
+}
+
+
+def load_command(name: str) -> Command:
+    """Import command ``name`` and turn it (a typer app or function) into a command."""
+    entry = COMMANDS[name]
+    target = getattr(importlib.import_module(entry.module), entry.attribute)
+    if isinstance(target, typer.Typer):  # a group, even when it has one sub-command
+        command: Command = typer.main.get_group(target)
+    else:
+        single = typer.Typer()
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """A command group over ``COMMANDS`` that imports a command's module only to run it."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        """Command names in the order of ``COMMANDS`` (the order of a first session)."""
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        """The loaded command, or None for an unknown name (click then says so)."""
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """Click's plain help: typer's rich layout would load every command for its table."""
+        super(TyperGroup, self).format_help(ctx, formatter)
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """The command list from the help lines kept in ``COMMANDS``, importing nothing."""
+        rows = [(name, entry.help) for name, entry in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 def create_app() -> typer.Typer:
     """Build the CLI (an app factory: nothing runs at import time)."""
     app = typer.Typer(
         name="zhiku",
-        help="Zhiku (智库): grounded assistants over your own documents.",
+        cls=LazyGroup,
         no_args_is_help=True,
+        add_completion=False,
         pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
     )
-    app.add_typer(kb.app, name="kb")
-    app.add_typer(docs.app, name="docs")
-    app.add_typer(graph.app, name="graph")
-    app.add_typer(evals.app, name="eval")
-    app.add_typer(export.app, name="export")
-    app.add_typer(feedback.app, name="feedback")
-    app.add_typer(models.app, name="models")
-    app.add_typer(apps.app, name="apps")
-    app.command("chat")(chat)
-    app.command("ingest")(ingest)
-    app.command("search")(search)
-    app.command("ask")(ask)
-    app.command("stats")(stats)
-    app.command("serve")(serve)
-    app.command("worker")(worker)
-    app.command("migrate")(migrate)
-    app.add_typer(admin_app, name="admin")
+
+    @app.callback()
+    def main() -> None:
+        """Zhiku (智库): grounded assistants over your own documents."""
+
     return app
-
-
-@handle_errors
-def stats(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Documents and chunks per knowledge base."""
-    with open_zhiku() as zk:
-        data = zk.stats()
-        path = str(zk.settings.db_path)
-    if as_json:
-        print_json({"database": path, "knowledge_bases": data})
-        return
-    console.print(f"database: {path}", highlight=False)
-    for name, counts in data.items():
-        parts = ", ".join(f"{k} {v}" for k, v in counts.items())
-        console.print(f"  [bold]{name}[/bold]: {parts}", highlight=False)
 
 
 def run() -> None:
     """Entry point of the console script."""
-    create_app()()
+    create_app()(prog_name="zhiku")
