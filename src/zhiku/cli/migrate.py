@@ -15,9 +15,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
-from zhiku.cli.context import console, handle_errors, print_json
-from zhiku.core.errors import MissingDependency
+from zhiku.cli.context import console, handle_errors, print_json, say
 from zhiku.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -65,17 +65,15 @@ def migrate(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Copy every workspace, knowledge base, document, chunk, vector, assistant, conversation,
-    user and log from the embedded database into PostgreSQL. Safe to run again: existing rows
+    """Copy the embedded SQLite database into PostgreSQL.
+
+    Every workspace, knowledge base, document, chunk, vector, assistant, conversation, user
+    and log is copied. Safe to run again: existing rows
     are updated in place, none duplicated. Exits 1 when counts or checksums differ."""
-    try:
-        from zhiku.store.transfer.run import MigrateOptions
-        from zhiku.store.transfer.run import migrate as run_migration
-        from zhiku.store.transfer.source import sqlite_path
-    except ImportError as exc:
-        raise MissingDependency(
-            f"zhiku migrate needs the postgres extra: pip install 'zhiku[postgres]' ({exc})"
-        ) from exc
+    from zhiku.store.transfer.run import MigrateOptions  # needs the postgres extra
+    from zhiku.store.transfer.run import migrate as run_migration
+    from zhiku.store.transfer.source import sqlite_path
+
     path = sqlite_path(source) if source else Settings().db_path
     options = MigrateOptions(
         batch_rows=batch_rows,
@@ -86,7 +84,7 @@ def migrate(
     )
     columns = (
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -99,7 +97,7 @@ def migrate(
         console.print(_table(report))
         if report.hnsw_indexes:
             made = ", ".join(f"{m} ({d}-d)" for m, d in report.hnsw_indexes)
-            console.print(f"HNSW indexes: {made}", highlight=False)
+            say(f"HNSW indexes: {made}")
         _verdict(report)
     if not report.dry_run and not report.ok:
         raise typer.Exit(1)
@@ -107,13 +105,13 @@ def migrate(
 
 def _verdict(report: MigrationReport) -> None:
     if report.dry_run:
-        console.print("dry run: nothing was written", highlight=False)
+        say("dry run: nothing was written")
     elif report.ok:
         checked = "counts and checksums" if report.verified else "counts (not verified)"
-        console.print(f"[green]ok[/green]: {checked} match for every table", highlight=False)
+        say(("ok", "green"), f": {checked} match for every table")
     else:
         bad = ", ".join(t.name for t in report.tables if not t.ok)
-        console.print(f"[red]mismatch[/red] in: {bad}", highlight=False)
+        say(("mismatch", "red"), f" in: {bad}")
 
 
 def _table(report: MigrationReport) -> Table:
@@ -135,7 +133,7 @@ def _table(report: MigrationReport) -> Table:
             sha += f" ≠ {(t.target_sha256 or '')[:12]}"
         table.add_row(
             t.name, str(t.source_rows), str(t.target_rows), str(t.inserted), str(t.updated),
-            str(t.pruned), sha, "[green]✓[/green]" if t.ok else "[red]✗[/red]",
+            str(t.pruned), sha, Text("✓", style="green") if t.ok else Text("✗", style="red"),
         )
     return table
 

@@ -12,8 +12,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-import psycopg
-
 from zhiku.store.db import Connection, Database
 
 log = logging.getLogger(__name__)
@@ -48,6 +46,8 @@ class Listener:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        import psycopg  # the postgres extra: listeners exist only on PostgreSQL
+
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._url, autocommit=True) as conn:

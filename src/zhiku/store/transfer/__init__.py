@@ -1,3 +1,7 @@
 """Moving up from the embedded SQLite database to PostgreSQL (``zhiku migrate``): ``run.migrate``.
 
-Nothing is imported here, so the CLI loads psycopg (the ``postgres`` extra) only when used."""
+The whole package needs the ``postgres`` extra, and says so when it is missing."""
+
+from zhiku.core.extras import require_extra
+
+require_extra("postgres", "zhiku migrate")
