@@ -227,7 +227,7 @@ def test_compare_and_reports_show_the_judge(zk: Zhiku, server: Any, tmp_path: Pa
     html = write_run_report(zk, a.id, tmp_path).read_text(encoding="utf-8")
     assert "<h2>Judge</h2>" in html and "Vague." in html and "faithfulness" in html
     assert "faithfulness 2/5" in html  # the failing question shows the judge's verdict
-    assert (tmp_path / f"run-{a.id}-distributions.png").stat().st_size > 0
+    assert (tmp_path / f"run-{a.id}-distributions.svg").stat().st_size > 0
     html = write_compare_report(zk, a.id, b.id, tmp_path).read_text(encoding="utf-8")
     assert "<td>faithfulness</td>" in html and "<td>relevance</td>" in html
 

@@ -180,10 +180,10 @@ def compare_(
 def report_(
     run_a: int = typer.Argument(..., help="A run (or run A of a comparison)."),
     run_b: int = typer.Argument(None, help="Run B: write a comparison report."),
-    out: Path = typer.Option(Path("."), "--out", help="Folder for the HTML and PNG files."),
+    out: Path = typer.Option(Path("."), "--out", help="Folder for the HTML and SVG files."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
 ) -> None:
-    """Write the HTML report (with PNG charts) of a run or of a comparison."""
+    """Write the HTML report (with SVG charts) of a run or of a comparison."""
     with open_zhiku() as zk:
         if run_b is None:
             path = write_run_report(zk, run_a, out, seed=seed)

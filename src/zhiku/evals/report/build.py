@@ -1,4 +1,4 @@
-"""Building the run and comparison reports from stored runs; writes HTML plus the PNG files."""
+"""Building the run and comparison reports from stored runs; writes HTML plus the SVG files."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from zhiku.evals import compare, runs
 from zhiku.evals.db import database
 from zhiku.evals.metrics.aggregate import bootstrap_ci
 from zhiku.evals.report import charts
-from zhiku.evals.report.html import Raw, img, page, passages, table
+from zhiku.evals.report.html import Raw, figure, page, passages, table
 from zhiku.evals.types import QuestionResult
 
 if TYPE_CHECKING:
@@ -71,10 +71,10 @@ def _passages_html(zk: Zhiku, r: QuestionResult) -> str:
     )
 
 
-def _write(out_dir: Path, stem: str, pngs: dict[str, bytes], body: str) -> Path:
+def _write(out_dir: Path, stem: str, svgs: dict[str, str], body: str) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, data in pngs.items():
-        (out_dir / f"{stem}-{name}.png").write_bytes(data)
+    for name, chart in svgs.items():
+        (out_dir / f"{stem}-{name}.svg").write_text(chart, encoding="utf-8")
     path = out_dir / f"{stem}.html"
     path.write_text(body, encoding="utf-8")
     return path
@@ -142,14 +142,14 @@ def _failures(zk: Zhiku, results: Sequence[QuestionResult], top_k: int) -> str:
 
 
 def write_run_report(zk: Zhiku, run_id: int, out_dir: Path, *, seed: int = 0) -> Path:
-    """``run-<id>.html`` and its PNG charts in ``out_dir``; returns the HTML path."""
+    """``run-<id>.html`` and its SVG charts in ``out_dir``; returns the HTML path."""
     run = runs.get_run(zk, run_id)
     results = runs.results(zk, run_id)
     names = _metric_names(results)
     means = [sum(v) / len(v) for v in (_values(results, n) for n in names)]
     cis = [bootstrap_ci(_values(results, n), seed=seed) for n in names]
     latencies = [r.latency_ms for r in results if r.error is None]
-    pngs = {
+    svgs = {
         "metrics": charts.metric_bars(names, [(f"run {run_id}", means, cis)]),
         "distributions": charts.distributions(
             {n: {f"run {run_id}": _values(results, n)} for n in _distributed(names)}),
@@ -167,13 +167,13 @@ def write_run_report(zk: Zhiku, run_id: int, out_dir: Path, *, seed: int = 0) ->
         (run.summary.get("prompt_tokens") or 0) + (run.summary.get("completion_tokens") or 0),
         str(run.summary.get("cost") if run.summary.get("cost") is not None else "—")]])
     sections = [
-        info, "<h2>Metrics</h2>", summary, img(pngs["metrics"], "metric bars"),
-        "<h2>Score distributions</h2>", img(pngs["distributions"], "score distributions"),
-        "<h2>Latency</h2>", latency, img(pngs["latency"], "latency histogram"),
+        info, "<h2>Metrics</h2>", summary, figure(svgs["metrics"]),
+        "<h2>Score distributions</h2>", figure(svgs["distributions"]),
+        "<h2>Latency</h2>", latency, figure(svgs["latency"]),
         *_judge_section(run, results),
         _failures(zk, results, int(run.config.get("top_k", 10))),
     ]
-    return _write(out_dir, f"run-{run_id}", pngs, page(f"Eval run {run_id}", sections))
+    return _write(out_dir, f"run-{run_id}", svgs, page(f"Eval run {run_id}", sections))
 
 
 def _changed_rows(zk: Zhiku, changed: Sequence[compare.ChangedQuestion],
@@ -185,12 +185,12 @@ def _changed_rows(zk: Zhiku, changed: Sequence[compare.ChangedQuestion],
 def write_compare_report(
     zk: Zhiku, run_a: int, run_b: int, out_dir: Path, *, seed: int = 0
 ) -> Path:
-    """``compare-<a>-<b>.html`` with its PNG charts; returns the HTML path."""
+    """``compare-<a>-<b>.html`` with its SVG charts; returns the HTML path."""
     a, b = runs.results(zk, run_a), runs.results(zk, run_b)
     cmp = compare.compare_results(run_a, a, run_b, b, seed=seed)
     names = [d.metric for d in cmp.deltas]
     label_a, label_b = f"A: run {run_a}", f"B: run {run_b}"
-    pngs = {
+    svgs = {
         "metrics": charts.metric_bars(names, [
             (label_a, [d.a for d in cmp.deltas], [bootstrap_ci(_values(a, n), seed=seed)
                                                    for n in names]),
@@ -215,14 +215,14 @@ def write_compare_report(
         f"<p>A = run {run_a} ({escape(runs.get_run(zk, run_a).target)}), B = run {run_b} "
         f"({escape(runs.get_run(zk, run_b).target)}); only in A: {cmp.only_in_a}, "
         f"only in B: {cmp.only_in_b}.</p>",
-        "<h2>Metric deltas</h2>", deltas, img(pngs["deltas"], "metric deltas"),
-        img(pngs["metrics"], "metric bars"),
-        "<h2>Score distributions</h2>", img(pngs["distributions"], "score distributions"),
-        "<h2>Latency</h2>", img(pngs["latency"], "latency histogram"),
+        "<h2>Metric deltas</h2>", deltas, figure(svgs["deltas"]),
+        figure(svgs["metrics"]),
+        "<h2>Score distributions</h2>", figure(svgs["distributions"]),
+        "<h2>Latency</h2>", figure(svgs["latency"]),
         f"<h2>Regressed questions ({len(cmp.regressed)})</h2>",
         table(header, _changed_rows(zk, cmp.regressed, res_b)),
         f"<h2>Improved questions ({len(cmp.improved)})</h2>",
         table(header, _changed_rows(zk, cmp.improved, res_b)),
     ]
     title = f"Eval comparison: run {run_a} vs run {run_b}"
-    return _write(out_dir, f"compare-{run_a}-{run_b}", pngs, page(title, sections))
+    return _write(out_dir, f"compare-{run_a}-{run_b}", svgs, page(title, sections))

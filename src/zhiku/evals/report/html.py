@@ -1,8 +1,7 @@
-"""HTML rendering: one self-contained page (charts embedded as base64 PNG, inline CSS)."""
+"""HTML rendering: one self-contained page (charts as inline SVG, inline CSS)."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Sequence
 from html import escape
 
@@ -13,14 +12,14 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 text-align:left;vertical-align:top}th{background:#f3f3f3}.num{text-align:right;
 font-variant-numeric:tabular-nums}.up{color:#2f7d32}.down{color:#b04a4a}
 .passage{font-size:90%;color:#444;white-space:pre-wrap;margin:2px 0 6px}
-details{margin:.6em 0;border-left:3px solid #ddd;padding-left:.8em}img{max-width:100%}
+details{margin:.6em 0;border-left:3px solid #ddd;padding-left:.8em}
+figure.chart{margin:1em 0}figure.chart svg{max-width:100%;height:auto}
 """
 
 
-def img(png: bytes, alt: str) -> str:
-    """An <img> carrying the PNG inline."""
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}">'
+def figure(chart_svg: str) -> str:
+    """A chart inline in the page; ``chart_svg`` comes from ``charts`` (its text is escaped)."""
+    return f'<figure class="chart">{chart_svg}</figure>'
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
