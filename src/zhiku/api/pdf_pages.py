@@ -40,7 +40,7 @@ def render_png(data: bytes, page: int, width: int = DEFAULT_WIDTH) -> bytes:
     """Page ``page`` (1-based) as a PNG ``width`` pixels wide (clamped to 100-2400)."""
     try:
         from PIL import Image  # noqa: F401  (pypdfium2's to_pil needs Pillow)
-    except ImportError as exc:  # pragma: no cover - matplotlib depends on Pillow
+    except ImportError as exc:  # pragma: no cover - python-pptx depends on Pillow
         raise MissingDependency("rendering pages needs Pillow: pip install Pillow") from exc
     width = max(MIN_WIDTH, min(MAX_WIDTH, width))
     with _LOCK:
