@@ -16,7 +16,7 @@ rm -f "$log"
 export ZHIKU_HOME=${ZHIKU_HOME:-$PWD/.zhiku}
 Z=.venv/bin/zhiku
 $Z kb list --json | grep -q '"name": "zhiku-docs"' || $Z kb create zhiku-docs
-$Z ingest --kb zhiku-docs README.md docs
+$Z ingest --kb zhiku-docs README.md docs/*.md   # the text docs (docs/screenshots/ holds images)
 $Z search --kb zhiku-docs --top-k 3 "where does Zhiku keep its data"
 $Z ask --kb zhiku-docs "Where does Zhiku keep its data?"
 $Z ask --kb zhiku-docs "中文全文检索怎么分词？"
