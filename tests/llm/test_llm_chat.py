@@ -147,3 +147,21 @@ def test_cancelling_a_streamed_turn_stores_nothing(
                 stream.cancel.cancel()
     assert len(zk.llm.conversations.list()) == before
     assert zk.model_calls()[-1]["error"].startswith("cancelled")
+
+
+def test_a_conversation_continues_only_with_its_own_live_assistant(zk: Zhiku) -> None:
+    from zhiku.core.errors import InvalidInput
+
+    zk.create_assistant("Bot A", knowledge_bases=["hr"])
+    zk.create_assistant("Bot B", knowledge_bases=["hr"])
+    first = turn(zk, "bot-a", "How many days of leave do new employees get?")
+    cid = first.conversation_id
+    assert cid is not None
+    row = zk.llm.conversations.get(cid)  # started locally: no owner
+    assert (row["user_id"], row["key_id"]) == (None, None)
+    with pytest.raises(InvalidInput, match="another assistant"):
+        zk.chat("bot-b", "And for managers?", cid)
+    zk.delete_assistant("bot-a")
+    with pytest.raises(InvalidInput, match="was deleted"):
+        zk.chat("bot-b", "And for managers?", cid)
+    assert len(zk.conversation(cid)) == 2  # nothing was appended

@@ -22,7 +22,7 @@ from zhiku.answer.rewrite import rewrite_question
 from zhiku.apps.store import AssistantStore
 from zhiku.apps.types import EXTRACTIVE, Assistant, AssistantConfig, RetrievalConfig
 from zhiku.chat.accounting import CallContext, CallLog
-from zhiku.chat.store import ConversationStore
+from zhiku.chat.store import ConversationStore, Owner
 from zhiku.core.errors import InvalidInput
 from zhiku.models.llm.errors import Cancelled
 from zhiku.models.llm.fallback import FallbackChatModel
@@ -91,9 +91,11 @@ class ChatEngine:
         *,
         store: bool = True,
         history: Sequence[Message] | None = None,
+        owner: Owner | None = None,
     ) -> ChatTurn:
         """One whole turn."""
-        stream = self.stream(app, message, conversation_id, cancel, store=store, history=history)
+        stream = self.stream(app, message, conversation_id, cancel, store=store, history=history,
+                             owner=owner)
         for event in stream:
             if event.answer is not None:
                 return ChatTurn(stream.conversation_id, event.answer, stream.message_id)
@@ -108,11 +110,15 @@ class ChatEngine:
         *,
         store: bool = True,
         history: Sequence[Message] | None = None,
+        owner: Owner | None = None,
     ) -> ChatStream:
         """One turn as a stream of events; ``conversation_id`` is known before iterating.
 
         ``history``: earlier turns kept by the caller (OpenAI-style clients) instead of a stored
-        conversation; they are used for rewriting and answering, not stored.
+        conversation; they are used for rewriting and answering, not stored. ``owner``: who a
+        new conversation belongs to (none: started locally). A conversation continues only with
+        the assistant it was started with; one whose assistant was deleted cannot continue
+        (``InvalidInput``), since its answers came from that assistant's knowledge bases.
         """
         if not message.strip():
             raise InvalidInput("the message is empty")
@@ -121,12 +127,16 @@ class ChatEngine:
         assistant = self._assistants.get(app)
         created = False
         if store and conversation_id is None:
-            conversation_id = self._conversations.create(assistant.id, message[:80])
+            conversation_id = self._conversations.create(assistant.id, message[:80], owner)
             created = True
         elif conversation_id is not None:
-            owner = self._conversations.require(conversation_id)
-            if owner and owner != assistant.id:
-                raise InvalidInput("that conversation belongs to another assistant")
+            started_with = self._conversations.require(conversation_id)
+            if not started_with:
+                raise InvalidInput("that conversation's assistant was deleted; start a new one")
+            if started_with != assistant.id:
+                raise InvalidInput(
+                    "that conversation belongs to another assistant; start a new one"
+                )
         stream = ChatStream(self, assistant, message, conversation_id, created, cancel, store)
         stream.history = None if history is None else [
             {"role": m["role"], "content": m["content"]} for m in history

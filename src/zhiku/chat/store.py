@@ -1,5 +1,8 @@
 """Conversations and messages. A turn (question and answer) is written in one
-transaction, after the answer is complete, so a failed call never leaves half a message."""
+transaction, after the answer is complete, so a failed call never leaves half a message.
+
+A conversation started over the HTTP API records its owner: the signed-in user or the API key
+that started it. The CLI and the Python API start conversations without an owner."""
 
 from __future__ import annotations
 
@@ -10,6 +13,16 @@ from typing import Any
 from zhiku.core.errors import NotFound
 from zhiku.models.llm.types import Message
 from zhiku.store.db import Database, Row
+
+_COLUMNS = "id, assistant_id, title, user_id, key_id, created_at, updated_at"
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Who started a conversation: a user or an API key (both None: the CLI or Python API)."""
+
+    user_id: int | None = None
+    key_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -37,13 +50,16 @@ class ConversationStore:
         self._db = db
         self._ws = workspace_id
 
-    def create(self, assistant_id: int | None, title: str | None = None) -> int:
-        """A new, empty conversation."""
+    def create(
+        self, assistant_id: int | None, title: str | None = None, owner: Owner | None = None
+    ) -> int:
+        """A new, empty conversation, owned by ``owner`` (none: started locally)."""
+        who = owner or Owner()
         with self._db.write() as conn:
             row = conn.execute(
-                "INSERT INTO conversations (workspace_id, assistant_id, title) VALUES (?, ?, ?) "
-                "RETURNING id",
-                (self._ws, assistant_id, (title or "")[:200] or None),
+                "INSERT INTO conversations (workspace_id, assistant_id, title, user_id, key_id) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (self._ws, assistant_id, (title or "")[:200] or None, who.user_id, who.key_id),
             ).fetchone()
             return int(row[0])
 
@@ -66,10 +82,10 @@ class ConversationStore:
         return int(row[0] or 0)
 
     def get(self, conversation_id: int) -> dict[str, Any]:
-        """One conversation: id, assistant_id, title, created_at, updated_at (or NotFound)."""
+        """One conversation: id, assistant_id, title, its owner's user_id and key_id,
+        created_at, updated_at (or NotFound)."""
         row = self._db.conn.execute(
-            "SELECT id, assistant_id, title, created_at, updated_at FROM conversations "
-            "WHERE id = ? AND workspace_id = ?",
+            f"SELECT {_COLUMNS} FROM conversations WHERE id = ? AND workspace_id = ?",
             (conversation_id, self._ws),
         ).fetchone()
         if row is None:
@@ -147,14 +163,31 @@ class ConversationStore:
 
     def list(self, assistant_id: int | None = None) -> list[dict[str, Any]]:
         """Conversations, most recent first."""
-        sql = "SELECT id, assistant_id, title, created_at, updated_at FROM conversations " \
-              "WHERE workspace_id = ?"
+        sql = f"SELECT {_COLUMNS} FROM conversations WHERE workspace_id = ?"
         args: list[Any] = [self._ws]
         if assistant_id is not None:
             sql += " AND assistant_id = ?"
             args.append(assistant_id)
         rows = self._db.conn.execute(sql + " ORDER BY updated_at DESC, id DESC", args).fetchall()
         return [dict(r) for r in rows]
+
+
+    def cited_kbs(self, conversation_id: int) -> set[str | None]:
+        """The knowledge bases of the documents its answers cite (None: a cited document that
+        no longer exists, so its knowledge base is unknown)."""
+        cited: set[int] = set()
+        for m in self.messages(conversation_id):
+            cited.update(int(c["document_id"]) for c in m.citations if "document_id" in c)
+        if not cited:
+            return set()
+        ids = sorted(cited)
+        rows = self._db.conn.execute(
+            "SELECT d.id, k.name FROM documents d JOIN knowledge_bases k ON k.id = d.kb_id "
+            f"WHERE k.workspace_id = ? AND d.id IN ({', '.join('?' * len(ids))})",
+            [self._ws, *ids],
+        ).fetchall()
+        found = {int(r[0]): str(r[1]) for r in rows}
+        return {found.get(i) for i in ids}
 
 
 def _stored(r: Row) -> StoredMessage:

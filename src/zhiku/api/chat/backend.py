@@ -19,7 +19,7 @@ from zhiku.answer.types import Answer, Citation
 from zhiku.api.chat.types import ChatEvent, ChatRequest, ChatResult, Usage
 from zhiku.api.services import Workspaces
 from zhiku.apps.types import Assistant, AssistantConfig
-from zhiku.chat.store import StoredMessage
+from zhiku.chat.store import Owner, StoredMessage
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.evals import feedback as answer_log
 from zhiku.evals.db import database
@@ -130,6 +130,7 @@ class EngineChat:
         stream = zk.llm.engine.stream(
             assistant.slug, request.message, request.conversation_id,
             store=request.store, history=history,
+            owner=Owner(user_id=request.user_id, key_id=request.key_id),
         )
         events = stream.__iter__()
         try:
@@ -201,6 +202,13 @@ class EngineChat:
     def message_assistant(self, workspace_id: int, message_id: int) -> str | None:
         zk = self._zk(workspace_id)
         return self._slug_of(zk, self._reply(zk, message_id))
+
+    def message_conversation(self, workspace_id: int, message_id: int) -> int:
+        zk = self._zk(workspace_id)
+        return self._reply(zk, message_id).conversation_id
+
+    def cited_kbs(self, workspace_id: int, conversation_id: int) -> set[str | None]:
+        return self._zk(workspace_id).llm.conversations.cited_kbs(conversation_id)
 
     def add_feedback(
         self,

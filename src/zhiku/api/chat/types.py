@@ -70,7 +70,8 @@ class Turn:
 
 @dataclass(slots=True)
 class ChatRequest:
-    """What to answer and where to store it (``history`` only without a stored conversation)."""
+    """What to answer and where to store it (``history`` only without a stored conversation).
+    ``key_id``/``user_id``: who asks; a conversation this request starts belongs to them."""
 
     workspace_id: int
     assistant: str
@@ -123,7 +124,8 @@ class ChatBackend(Protocol):
         ...
 
     def conversations(self, workspace_id: int, assistant: str | None) -> list[dict[str, Any]]:
-        """Conversations, newest first."""
+        """Conversations (with their assistant slug and owner's ``user_id``/``key_id``), newest
+        first."""
         ...
 
     def conversation(self, workspace_id: int, conversation_id: int) -> dict[str, Any]:
@@ -140,6 +142,14 @@ class ChatBackend(Protocol):
 
     def message_assistant(self, workspace_id: int, message_id: int) -> str | None:
         """The assistant slug an answer belongs to (``NotFound`` for other workspaces)."""
+        ...
+
+    def message_conversation(self, workspace_id: int, message_id: int) -> int:
+        """The conversation an answer belongs to (``NotFound`` for other workspaces)."""
+        ...
+
+    def cited_kbs(self, workspace_id: int, conversation_id: int) -> set[str | None]:
+        """The knowledge bases its answers cite (None: a cited document since deleted)."""
         ...
 
     def add_feedback(

@@ -29,6 +29,10 @@ class TableSpec:
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("workspaces"),
+    TableSpec("users"),
+    TableSpec("memberships"),
+    TableSpec("sessions"),
+    TableSpec("api_keys"),
     TableSpec("knowledge_bases"),
     TableSpec("documents"),
     TableSpec("chunks"),  # + tsv/term_count from chunks_fts; parents precede their children
@@ -54,10 +58,6 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("graph_communities"),
     TableSpec("graph_community_members"),
     TableSpec("graph_llm_cache"),
-    TableSpec("users"),
-    TableSpec("memberships"),
-    TableSpec("sessions"),
-    TableSpec("api_keys"),
     TableSpec("originals", batch_rows=4),  # whole files: few rows per transaction
     TableSpec("api_calls"),
 )
