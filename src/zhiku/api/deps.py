@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from zhiku.api.auth.assistant_scope import confine
 from zhiku.api.auth.errors import Unauthorized
 from zhiku.api.auth.principal import Principal
 from zhiku.api.state import ApiState
@@ -28,13 +29,16 @@ def get_principal(
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the bearer token, apply the caller's rate limit, record key use."""
+    """Authenticate the bearer token, apply the caller's rate limit, record key use; a key
+    limited to assistants is confined to the knowledge bases they use now."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("send 'Authorization: Bearer <API key or session token>'")
     principal = state.auth.authenticate(credentials.credentials)
     state.limiter.hit(principal.rate_key)
     if principal.key_id is not None:
         state.touch_key(principal.key_id)
+    if principal.assistants is not None:
+        principal = confine(principal, state.chat.list_assistants(principal.workspace_id))
     return principal
 
 

@@ -37,7 +37,11 @@ ACCESS_LEVEL: dict[str, Level] = {
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling. ``kbs``/``assistants`` of None mean every one in the workspace."""
+    """Who is calling. ``kbs``/``assistants`` of None mean every one in the workspace.
+
+    ``assistant_kbs``: for a key limited to assistants, the knowledge bases those assistants use
+    (resolved on each request, as assistants change); the key reaches no other knowledge base.
+    """
 
     workspace_id: int
     level: Level
@@ -45,6 +49,7 @@ class Principal:
     user_id: int | None = None
     kbs: frozenset[str] | None = None
     assistants: frozenset[str] | None = None
+    assistant_kbs: frozenset[str] | None = None
 
     @property
     def rate_key(self) -> str:
@@ -63,8 +68,11 @@ class Principal:
         return self.user_id
 
     def may_kb(self, name: str) -> bool:
-        """Whether the key's scope includes knowledge base ``name``."""
-        return self.kbs is None or name in self.kbs
+        """Whether the key's scope includes knowledge base ``name``: its own knowledge bases
+        and, for a key limited to assistants, those its assistants use."""
+        return (self.kbs is None or name in self.kbs) and (
+            self.assistant_kbs is None or name in self.assistant_kbs
+        )
 
     def check_kb(self, name: str, level: Level = Level.READ) -> None:
         """Raise ``Forbidden`` unless ``name`` is in scope at ``level``."""

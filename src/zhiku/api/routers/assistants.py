@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from zhiku.api.auth.assistant_scope import assistant_kbs
 from zhiku.api.auth.principal import Level, Principal
 from zhiku.api.chat.types import Assistant, AssistantConfig
 from zhiku.api.deps import Caller, State
@@ -77,7 +78,7 @@ def assistant_out(a: Assistant) -> AssistantOut:
 
 def knowledge_bases(a: Assistant) -> set[str]:
     """Every knowledge base an assistant reaches: its draft's and its live version's."""
-    return {*a.draft.knowledge_bases, *a.live.knowledge_bases}
+    return set(assistant_kbs(a))
 
 
 def check_config(caller: Principal, config: AssistantConfig) -> None:
