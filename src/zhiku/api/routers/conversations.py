@@ -12,6 +12,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from zhiku.api.auth.errors import Forbidden
+from zhiku.api.auth.principal import Principal
+from zhiku.api.chat.access import refusal
 from zhiku.api.chat.types import ChatEvent, ChatRequest, ChatResult
 from zhiku.api.deps import Caller, State
 from zhiku.api.routers.assistants import may_use, visible_assistant
@@ -71,11 +73,14 @@ class ChatOut(BaseModel):
 
 
 class ConversationOut(BaseModel):
-    """A stored conversation."""
+    """A stored conversation; ``user_id``/``key_id``: the user or API key that started it
+    (both null: started from the CLI or the Python API)."""
 
     id: int
     assistant: str | None
     title: str | None
+    user_id: int | None
+    key_id: int | None
     created_at: str
     updated_at: str
 
@@ -161,8 +166,12 @@ def _sse_chat(events: Iterator[ChatEvent]) -> Iterator[str]:
 )
 def chat(slug: str, body: ChatIn, caller: Caller, state: State) -> ChatOut | StreamingResponse:
     """Ask an assistant. ``stream``: server-sent events ``token``… (and ``reasoning``… from
-    reasoning models), ``citations``, ``usage``, ``done`` (or ``error``)."""
+    reasoning models), ``citations``, ``usage``, ``done`` (or ``error``). A new conversation
+    belongs to the caller; one continued must be the caller's (or an admin's to see), and
+    started with this assistant (400 otherwise: start a new one)."""
     visible_assistant(state, caller, slug)
+    if body.conversation_id is not None:
+        visible_conversation(state, caller, body.conversation_id)
     request = ChatRequest(
         workspace_id=caller.workspace_id,
         assistant=slug,
@@ -179,12 +188,26 @@ def chat(slug: str, body: ChatIn, caller: Caller, state: State) -> ChatOut | Str
     return chat_out(finish(events))
 
 
-def _visible_conversation(state: State, caller: Caller, conversation_id: Id) -> dict[str, Any]:
+def _refusal(
+    state: State, caller: Principal, conv: dict[str, Any], usable: set[str]
+) -> str | None:
+    return refusal(
+        caller, conv, conv["assistant"] in usable,
+        lambda: state.chat.cited_kbs(caller.workspace_id, conv["id"]),
+    )
+
+
+def visible_conversation(state: State, caller: Principal, conversation_id: int) -> dict[str, Any]:
+    """A conversation the caller may read, continue, rate and delete (``Forbidden`` or
+    ``NotFound`` otherwise)."""
     conv = state.chat.conversation(caller.workspace_id, conversation_id)
-    if conv["assistant"] is not None:
-        visible_assistant(state, caller, conv["assistant"])
-    elif caller.assistants is not None:
-        raise Forbidden("this key is not allowed to read that conversation")
+    slug = conv["assistant"]
+    usable = set()
+    if slug is not None and may_use(caller, state.chat.assistant(caller.workspace_id, slug)):
+        usable = {slug}
+    reason = _refusal(state, caller, conv, usable)
+    if reason is not None:
+        raise Forbidden(reason)
     return conv
 
 
@@ -192,35 +215,33 @@ def _visible_conversation(state: State, caller: Caller, conversation_id: Id) -> 
 def list_conversations(
     caller: Caller, state: State, assistant: str | None = None
 ) -> list[ConversationOut]:
-    """Conversations the caller may read, newest first."""
+    """Conversations the caller may read, newest first: its own, and for admins every one
+    their scope reaches."""
     if assistant is not None:
         visible_assistant(state, caller, assistant)
     rows = state.chat.conversations(caller.workspace_id, assistant)
-    allowed = {a.slug for a in state.chat.list_assistants(caller.workspace_id)
-               if may_use(caller, a)}
-    return [
-        ConversationOut(**r)
-        for r in rows
-        if r["assistant"] in allowed or (r["assistant"] is None and caller.assistants is None)
-    ]
+    usable = {a.slug for a in state.chat.list_assistants(caller.workspace_id)
+              if may_use(caller, a)}
+    return [ConversationOut(**r) for r in rows if _refusal(state, caller, r, usable) is None]
 
 
 @router.get("/v1/conversations/{conversation_id}", response_model=ConversationOut)
 def get_conversation(conversation_id: Id, caller: Caller, state: State) -> ConversationOut:
     """One conversation."""
-    return ConversationOut(**_visible_conversation(state, caller, conversation_id))
+    return ConversationOut(**visible_conversation(state, caller, conversation_id))
 
 
 @router.get("/v1/conversations/{conversation_id}/messages", response_model=list[MessageOut])
 def list_messages(conversation_id: Id, caller: Caller, state: State) -> list[MessageOut]:
     """The messages of a conversation, oldest first, answers with their citations."""
-    _visible_conversation(state, caller, conversation_id)
+    visible_conversation(state, caller, conversation_id)
     return [MessageOut(**m) for m in state.chat.messages(caller.workspace_id, conversation_id)]
 
 
 @router.delete("/v1/conversations/{conversation_id}", response_model=Deleted)
 def delete_conversation(conversation_id: Id, caller: Caller, state: State) -> Deleted:
-    """Delete a conversation and its messages."""
-    _visible_conversation(state, caller, conversation_id)
+    """Delete a conversation and its messages: its owner may, whatever its access level, and
+    so may an admin; nobody else."""
+    visible_conversation(state, caller, conversation_id)
     state.chat.delete_conversation(caller.workspace_id, conversation_id)
     return Deleted()

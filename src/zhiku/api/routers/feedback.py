@@ -3,6 +3,10 @@
 Feedback goes on an assistant's reply (a conversation message); it is kept in the evaluation
 answer log (``zhiku feedback list``/``to-set`` and ``zhiku export`` see it, target
 ``app:<slug>``), where the latest verdict on an answer is the one that counts.
+
+Whoever may read the conversation may rate its answers: its owner (a chat widget's read key
+rates the answers it was given) or an admin. A corrected answer becomes training data, so it
+needs write access as well.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, State
-from zhiku.api.routers.assistants import visible_assistant
+from zhiku.api.routers.conversations import visible_conversation
 from zhiku.api.schemas import ERRORS, Id, Request
 
 router = APIRouter(tags=["feedback"], responses=ERRORS)
@@ -63,10 +67,12 @@ class UsageRow(BaseModel):
 
 @router.post("/v1/messages/{message_id}/feedback", response_model=FeedbackOut, status_code=201)
 def add_feedback(message_id: Id, body: FeedbackIn, caller: Caller, state: State) -> FeedbackOut:
-    """Rate an assistant's answer (a message id from a chat)."""
-    slug = state.chat.message_assistant(caller.workspace_id, message_id)
-    if slug is not None:
-        visible_assistant(state, caller, slug)
+    """Rate an assistant's answer (a message id from a chat): the conversation's owner or an
+    admin may; a ``corrected_answer`` needs write access."""
+    conversation_id = state.chat.message_conversation(caller.workspace_id, message_id)
+    visible_conversation(state, caller, conversation_id)
+    if body.corrected_answer is not None:
+        caller.require(Level.WRITE)
     row = state.chat.add_feedback(
         caller.workspace_id, message_id, RATINGS[body.rating], body.comment, body.corrected_answer
     )
