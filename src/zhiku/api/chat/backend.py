@@ -199,10 +199,6 @@ class EngineChat:
     def _slug_of(self, zk: Zhiku, msg: StoredMessage) -> str | None:
         return _slug_by_id(zk, zk.llm.conversations.get(msg.conversation_id)["assistant_id"])
 
-    def message_assistant(self, workspace_id: int, message_id: int) -> str | None:
-        zk = self._zk(workspace_id)
-        return self._slug_of(zk, self._reply(zk, message_id))
-
     def message_conversation(self, workspace_id: int, message_id: int) -> int:
         zk = self._zk(workspace_id)
         return self._reply(zk, message_id).conversation_id

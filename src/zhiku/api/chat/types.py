@@ -140,10 +140,6 @@ class ChatBackend(Protocol):
         """Delete a conversation and its messages."""
         ...
 
-    def message_assistant(self, workspace_id: int, message_id: int) -> str | None:
-        """The assistant slug an answer belongs to (``NotFound`` for other workspaces)."""
-        ...
-
     def message_conversation(self, workspace_id: int, message_id: int) -> int:
         """The conversation an answer belongs to (``NotFound`` for other workspaces)."""
         ...
