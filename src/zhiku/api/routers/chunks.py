@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -12,6 +10,7 @@ from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.schemas import ERRORS, Id, Request
 from zhiku.core.errors import NotFound
+from zhiku.core.jsonbounds import StoredJson
 from zhiku.service import Zhiku
 from zhiku.store.records import Chunk
 
@@ -31,7 +30,7 @@ class ChunkOut(BaseModel):
     parent_id: int | None
     searchable: bool
     enabled: bool
-    metadata: dict[str, Any]
+    metadata: StoredJson
 
 
 class ChunkPatch(Request):

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
-from pydantic import BaseModel, Field, HttpUrl
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, HttpUrl, TypeAdapter, ValidationError
 
 from zhiku.api import edits, originals
 from zhiku.api.auth.principal import Level
@@ -18,6 +19,7 @@ from zhiku.api.jobs import Upload
 from zhiku.api.routers.jobs import JobOut, job_out
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
 from zhiku.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from zhiku.core.jsonbounds import BoundedJson, StoredJson
 from zhiku.service import Zhiku
 from zhiku.store.records import Document
 
@@ -38,7 +40,7 @@ class DocumentOut(BaseModel):
     status: str
     error: str | None
     chunk_count: int
-    metadata: dict[str, Any]
+    metadata: StoredJson
     tags: list[str]
     created_at: str
     updated_at: str
@@ -48,13 +50,13 @@ class UrlIn(Request):
     """A URL to fetch and ingest (public addresses only, unless allow-listed)."""
 
     url: HttpUrl
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: BoundedJson = Field(default_factory=dict)
 
 
 class DocumentPatch(Request):
     """New metadata (replaces it) and/or tags."""
 
-    metadata: dict[str, Any] | None = None
+    metadata: BoundedJson | None = None
     tags: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=200)
 
 
@@ -83,6 +85,9 @@ def _document(zk: Zhiku, kb: str, doc_id: Id) -> Document:
     return zk.document(kb, doc_id)
 
 
+_FORM_METADATA: TypeAdapter[dict[str, Any]] = TypeAdapter(BoundedJson)
+
+
 def _metadata(raw: str | None, tags: str | None) -> dict[str, Any]:
     meta: Any = {}
     if raw:
@@ -92,6 +97,11 @@ def _metadata(raw: str | None, tags: str | None) -> dict[str, Any]:
             raise InvalidInput("metadata must be a JSON object") from exc
         if not isinstance(meta, dict):
             raise InvalidInput("metadata must be a JSON object")
+        try:
+            _FORM_METADATA.validate_python(meta)
+        except ValidationError as exc:
+            problems = [{**e, "loc": ("body", "metadata")} for e in exc.errors()]
+            raise RequestValidationError(problems) from None
     if tags:
         meta["tags"] = [t.strip() for t in tags.split(",") if t.strip()]
     return meta

@@ -22,6 +22,7 @@ from zhiku.api.deps import Caller, Service, State
 from zhiku.api.routers.assistants import visible_assistant
 from zhiku.api.schemas import ERRORS, MAX_ID, Id, Request
 from zhiku.core.errors import InvalidInput, NotFound
+from zhiku.core.jsonbounds import BoundedJson
 from zhiku.evals import compare, runs, sets
 from zhiku.evals.importers.jsonl import parse as parse_question
 from zhiku.evals.targets import make_target
@@ -49,7 +50,7 @@ class EvalSetIn(Request):
 
     name: str = Field(min_length=1, max_length=128)
     description: str = Field(default="", max_length=2000)
-    questions: list[dict[str, Any]] = Field(min_length=1, max_length=20_000)
+    questions: list[BoundedJson] = Field(min_length=1, max_length=20_000)
     replace: bool = False
 
 

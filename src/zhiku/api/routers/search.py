@@ -3,7 +3,7 @@ and the knowledge-graph modes (local / global / mix), whose hits are chunk citat
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Request
 from zhiku.core.errors import InvalidInput
+from zhiku.core.jsonbounds import StoredJson
 from zhiku.store.filters import SearchFilters
 
 router = APIRouter(tags=["search"], responses=ERRORS)
@@ -51,7 +52,7 @@ class HitOut(BaseModel):
     score: float
     relevance: float
     scores: dict[str, float | None]
-    metadata: dict[str, Any]
+    metadata: StoredJson
 
 
 class SearchOut(BaseModel):
