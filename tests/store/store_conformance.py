@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from zhiku.core.errors import Conflict, NotFound
 from zhiku.store.filters import SearchFilters
@@ -440,3 +441,24 @@ class StoreConformance:
         assert found(created_after=now + timedelta(hours=1)) == []
         assert found(created_before=now + timedelta(hours=1)) == every
         assert found(created_before=now - timedelta(hours=1)) == []
+
+    def test_empty_tag_and_metadata_filters_restrict_nothing(
+        self, store: Any, kb_id: int
+    ) -> None:
+        _, hr_ids = put(store, kb_id, "/docs/hr.md", ["leave policy"], fmt="md",
+                         metadata={"tags": ["hr"], "dept": "people"})
+        _, plain_ids = put(store, kb_id, "/docs/x.txt", ["leave the building"])
+        every = sorted(hr_ids + plain_ids)
+        for kw in ({"tags": []}, {"metadata": {}}, {"tags": [], "metadata": {}}):
+            filters = SearchFilters(**kw)
+            assert sorted(search(store, [kb_id], "leave", filters)) == every
+            assert sorted(store.allowed_chunk_ids([kb_id], filters).tolist()) == every
+        # with another field set, the empty ones still add no condition
+        filters = SearchFilters(tags=[], metadata={}, formats=["md"])
+        assert sorted(search(store, [kb_id], "leave", filters)) == hr_ids
+        assert sorted(store.allowed_chunk_ids([kb_id], filters).tolist()) == hr_ids
+
+    def test_object_valued_metadata_filters_are_refused(self) -> None:
+        for value in ({"a": 1}, [{"a": 1}], [[1]]):
+            with pytest.raises(ValidationError):
+                SearchFilters(metadata={"k": value})

@@ -41,11 +41,13 @@ def filter_sql(filters: SearchFilters | None) -> tuple[str, list[Any]]:
     for key, value in (filters.metadata or {}).items():
         check_key(key)
         # JSON null never matches, as SQL NULL never equals anything on SQLite
-        values = [v for v in (value if isinstance(value, list) else [value]) if v is not None]
-        if not values:
+        allowed = [v for v in (value if isinstance(value, list) else [value]) if v is not None]
+        if not allowed:
             parts.append("FALSE")
             continue
         parts.append("d.metadata @> ANY(?::jsonb[])")
-        params.append([json.dumps({key: v}, ensure_ascii=False) for v in values])
+        params.append([json.dumps({key: v}, ensure_ascii=False) for v in allowed])
     dates, date_params = created_range(filters)
+    if not parts and not dates:
+        return "TRUE", []
     return " AND ".join([*parts, *dates]), [*params, *date_params]

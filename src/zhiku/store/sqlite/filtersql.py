@@ -41,4 +41,6 @@ def filter_sql(filters: SearchFilters | None) -> tuple[str, list[Any]]:
         parts.append(f"json_extract(d.metadata, ?) IN ({_placeholders(values)})")
         params += [f'$."{key}"', *values]
     dates, date_params = created_range(filters)
+    if not parts and not dates:
+        return "1", []
     return " AND ".join([*parts, *dates]), [*params, *date_params]
