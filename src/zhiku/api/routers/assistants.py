@@ -14,6 +14,7 @@ from zhiku.api.auth.principal import Level, Principal
 from zhiku.api.chat.types import Assistant, AssistantConfig
 from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Deleted, Request
+from zhiku.core.names import Name
 
 router = APIRouter(tags=["assistants"], responses=ERRORS)
 
@@ -22,14 +23,14 @@ class AssistantIn(Request):
     """A new assistant."""
 
     slug: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    name: str = Field(default="", max_length=200)
+    name: Name = Field(default="", max_length=200)
     config: AssistantConfig
 
 
 class AssistantPatch(Request):
     """Changes: a new name and/or a whole new draft configuration."""
 
-    name: str | None = Field(default=None, max_length=200)
+    name: Name | None = Field(default=None, max_length=200)
     config: AssistantConfig | None = None
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Deleted, Request
+from zhiku.core.names import Name
 from zhiku.store.records import KnowledgeBase
 
 router = APIRouter(tags=["knowledge bases"], responses=ERRORS)
@@ -31,7 +32,7 @@ class KbSettings(Request):
 class KbIn(Request):
     """A new knowledge base."""
 
-    name: str = Field(min_length=1, max_length=128, pattern=r"^[^/]+$")
+    name: Name = Field(min_length=1, max_length=128, pattern=r"^[^/]+$")
     embedder: str | None = Field(default=None, max_length=200)
     settings: KbSettings = Field(default_factory=KbSettings)
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Request
+from zhiku.core.names import Name
 
 router = APIRouter(tags=["workspaces"], responses=ERRORS)
 
@@ -22,7 +23,7 @@ class WorkspaceOut(BaseModel):
 class WorkspaceIn(Request):
     """A new workspace."""
 
-    name: str = Field(min_length=1, max_length=128)
+    name: Name = Field(min_length=1, max_length=128)
 
 
 @router.get("/v1/workspaces", response_model=list[WorkspaceOut])
