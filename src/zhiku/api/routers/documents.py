@@ -16,6 +16,7 @@ from zhiku.api import edits, originals
 from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.jobs import Upload
+from zhiku.api.media_types import served_type
 from zhiku.api.routers.jobs import JobOut, job_out
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
 from zhiku.core.errors import InvalidInput, NotFound, PayloadTooLarge
@@ -215,7 +216,8 @@ def reindex(kb: str, doc_id: Id, caller: Caller, zk: Service, state: State) -> J
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def download(kb: str, doc_id: Id, caller: Caller, zk: Service, state: State) -> Response:
-    """The original file as it was uploaded or fetched."""
+    """The original file as it was uploaded or fetched, always as an attachment, typed by
+    the format it was parsed as (checked against its leading bytes), not by the upload's claim."""
     caller.check_kb(kb)
     doc = _document(zk, kb, doc_id)
     try:
@@ -224,8 +226,12 @@ def download(kb: str, doc_id: Id, caller: Caller, zk: Service, state: State) -> 
         raise NotFound("this document's original file is not stored") from None
     name = PurePath(doc.source).name or "document"
     disposition = f"attachment; filename*=UTF-8''{quote(name)}"
+    headers = {
+        "Content-Disposition": disposition,
+        "X-Content-Type-Options": "nosniff",
+        # opened anyway (a browser, a proxy), the file runs no script and loads nothing
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
     return Response(
-        original.data,
-        media_type=original.content_type,
-        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+        original.data, media_type=served_type(doc.format, original.data), headers=headers
     )
