@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from zhiku import __version__
+from zhiku.api.auth_first import AuthBeforeBody
 from zhiku.api.errors import install_error_handlers
 from zhiku.api.limits import BodySizeLimit
 from zhiku.api.metrics import Metrics, MetricsMiddleware
@@ -88,6 +89,9 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     for module in ROUTERS:
         app.include_router(module.router)
     mount_console(app)  # the web console at / (not in the OpenAPI schema)
+    # the last added runs first: body sizes, metrics, then the caller's credential is
+    # checked before any body is read
+    app.add_middleware(AuthBeforeBody)
     app.add_middleware(MetricsMiddleware, metrics=metrics_)
     app.add_middleware(
         BodySizeLimit,

@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from zhiku.api.auth import cookies
 from zhiku.api.auth.assistant_scope import confine
 from zhiku.api.auth.errors import Unauthorized
 from zhiku.api.auth.principal import Principal
+from zhiku.api.auth_first import early_principal
 from zhiku.api.state import ApiState
 from zhiku.service import Zhiku
 
@@ -26,14 +28,19 @@ State = Annotated[ApiState, Depends(get_state)]
 
 
 def get_principal(
+    request: Request,
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the bearer token, apply the caller's rate limit, record key use; a key
-    limited to assistants is confined to the knowledge bases they use now."""
-    if credentials is None or not credentials.credentials:
+    """Authenticate the bearer token (or the console's session cookie, with its CSRF proof),
+    apply the caller's rate limit, record key use; a key limited to assistants is confined to
+    the knowledge bases they use now."""
+    token, from_cookie = cookies.credential(request.headers, request.cookies)
+    if not token:
         raise Unauthorized("send 'Authorization: Bearer <API key or session token>'")
-    principal = state.auth.authenticate(credentials.credentials)
+    if from_cookie:
+        cookies.check_csrf(request.method, request.headers, token)
+    principal = early_principal(request.scope, token) or state.auth.authenticate(token)
     state.limiter.hit(principal.rate_key)
     if principal.key_id is not None:
         state.touch_key(principal.key_id)

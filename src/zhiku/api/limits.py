@@ -41,18 +41,27 @@ class BodySizeLimit:
             return
         seen = 0
         started = False
+        over = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    over = True
                     raise _TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
+            # once the body went over the limit, whatever the app makes of that (a form
+            # parser answers 400) becomes the 413 it is
             nonlocal started
+            if over:
+                if not started:
+                    started = True
+                    await _refuse(send, limit)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
