@@ -105,6 +105,12 @@ def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
+def _csp_violation(message: Any, errors: list[str]) -> None:
+    """Record the browser's reports of anything the Content-Security-Policy blocked."""
+    if "Content Security Policy" in message.text:
+        errors.append(message.text)
+
+
 def test_console_end_to_end(server: str, tmp_path: Path) -> None:
     files = {"handbook.md": HANDBOOK.encode(), "offices.csv": OFFICES.encode(),
              "security.docx": _docx(), "policy.pdf": _pdf()}
@@ -117,6 +123,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         page = ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: _csp_violation(m, errors))
         page.on("dialog", lambda d: d.accept())
 
         # first load: every response's body, summed
@@ -148,7 +155,11 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         page.get_by_label("Password", exact=True).fill(PASSWORD)
         page.get_by_label("Password", exact=True).press("Enter")
         expect(page.get_by_role("heading", name="Knowledge bases")).to_be_visible()
-        assert page.evaluate("localStorage.getItem('zhiku.token')")
+        # the session is an HttpOnly, SameSite=Strict cookie: no script can read it
+        assert page.evaluate("localStorage.getItem('zhiku.token')") is None
+        assert "zhiku_session" not in page.evaluate("document.cookie")
+        session = next(c for c in ctx.cookies() if c["name"] == "zhiku_session")
+        assert session["httpOnly"] and session["sameSite"] == "Strict"
 
         # create a knowledge base
         page.get_by_label("Name").fill("hr")
@@ -386,11 +397,11 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
                                     is_mobile=True, has_touch=True)
         p2 = phone.new_page()
         p2.on("pageerror", lambda e: errors.append(str(e)))
+        p2.on("console", lambda m: _csp_violation(m, errors))
         p2.goto(server + "/")
         expect(p2.get_by_role("heading", name="登录智库")).to_be_visible()
         _shot(p2, "signin-390")
-        token = page.evaluate("localStorage.getItem('zhiku.token')")
-        p2.evaluate(f"localStorage.setItem('zhiku.token', {json.dumps(token)})")
+        phone.add_cookies(ctx.cookies())  # the same session
         pages = (("#/kbs/hr", "documents", "hr"), ("#/search", "search", "检索试验场"),
                  ("#/assistants/hr-bot", "assistants", "助手"), ("#/chat/hr-bot", "chat", "对话"),
                  ("#/graph/org", "graph", "知识图谱"), ("#/evals", "evals", "评测"),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from fastapi import Request as HttpRequest
 from pydantic import BaseModel, Field
 
+from zhiku.api.auth import cookies
 from zhiku.api.auth.errors import Forbidden
 from zhiku.api.auth.principal import Level
-from zhiku.api.deps import Caller, Credentials, State
+from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
 from zhiku.core.errors import Conflict
 
@@ -23,14 +25,20 @@ class LoginIn(Request):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
     workspace: str | None = Field(default=None, max_length=128)
+    cookie: bool = Field(
+        default=False,
+        description="Keep the session in an HttpOnly cookie (the console) instead of returning "
+        "the token; requests that change something then send X-CSRF-Token: csrf_token.",
+    )
 
 
 class SessionOut(BaseModel):
-    """A bearer token for the user's session."""
+    """A bearer token for the user's session (none when it went into a cookie)."""
 
-    token: str
+    token: str | None
     token_type: str = "bearer"
     expires_in: int
+    csrf_token: str | None = None
 
 
 class MeOut(BaseModel):
@@ -69,18 +77,31 @@ class RoleIn(Request):
 
 
 @router.post("/v1/auth/login", response_model=SessionOut)
-def login(body: LoginIn, state: State) -> SessionOut:
-    """Exchange e-mail and password for a session token."""
+def login(body: LoginIn, state: State, request: HttpRequest, response: Response) -> SessionOut:
+    """Exchange e-mail and password for a session token (or a session cookie)."""
     hours = state.settings.api_session_hours
     token = state.auth.login(body.email, body.password, body.workspace, hours)
-    return SessionOut(token=token, expires_in=int(hours * 3600))
+    seconds = int(hours * 3600)
+    if not body.cookie:
+        return SessionOut(token=token, expires_in=seconds)
+    csrf = cookies.csrf_token(token)
+    secure = request.url.scheme == "https"
+    response.set_cookie(cookies.SESSION_COOKIE, token, max_age=seconds, path="/",
+                        secure=secure, httponly=True, samesite="strict")
+    response.set_cookie(cookies.CSRF_COOKIE, csrf, max_age=seconds, path="/",
+                        secure=secure, httponly=False, samesite="strict")
+    return SessionOut(token=None, expires_in=seconds, csrf_token=csrf)
 
 
 @router.post("/v1/auth/logout", response_model=Deleted)
-def logout(caller: Caller, state: State, credentials: Credentials) -> Deleted:
-    """End the current session (API keys are revoked under /v1/keys instead)."""
-    if caller.user_id is not None and credentials is not None:
-        state.auth.logout(credentials.credentials)
+def logout(caller: Caller, state: State, request: HttpRequest, response: Response) -> Deleted:
+    """End the current session and clear its cookies (API keys are revoked under /v1/keys)."""
+    token, _ = cookies.credential(request.headers, request.cookies)
+    if caller.user_id is not None and token:
+        state.auth.logout(token)
+    for name in (cookies.SESSION_COOKIE, cookies.CSRF_COOKIE):
+        response.delete_cookie(name, path="/", httponly=name == cookies.SESSION_COOKIE,
+                               samesite="strict")
     return Deleted()
 
 

@@ -1,6 +1,6 @@
 // Workspace administration: switch and create workspaces, members and roles, API keys
 // (create with scope, the secret shown once with a copy button, revoke).
-import { api, auth } from "./api.js";
+import { api } from "./api.js";
 import { label, t } from "./i18n.js";
 import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
 
@@ -31,8 +31,7 @@ async function workspaces(box) {
     act(switchBtn, async () => {
       const email = localStorage.getItem("zhiku.email");
       if (!email || !me.user_id) throw new Error(t("switch_needs_login"));
-      const s = await api("POST", "/v1/auth/login", { email, password: password.value, workspace: pick.value });
-      auth.token = s.token;
+      await api("POST", "/v1/auth/login", { email, password: password.value, workspace: pick.value, cookie: true });
       location.reload();
     }, err);
   });

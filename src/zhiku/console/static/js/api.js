@@ -1,5 +1,9 @@
-// The public HTTP API, as an integrator calls it: bearer token, JSON, server-sent events.
-const TOKEN = "zhiku.token";
+// The public HTTP API, as an integrator calls it: JSON, server-sent events. A signed-in person's
+// session lives in an HttpOnly cookie that scripts cannot read; requests that change something
+// send the CSRF token from the readable zhiku_csrf cookie. A pasted API key is kept in memory
+// only (never in storage), so it is gone when the page reloads.
+let apiKey = "";
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export class ApiError extends Error {
   constructor(status, type, message) {
@@ -9,14 +13,22 @@ export class ApiError extends Error {
   }
 }
 
+function csrfToken() {
+  const m = document.cookie.match(/(?:^|;\s*)zhiku_csrf=([^;]*)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
 export const auth = {
-  get token() { return localStorage.getItem(TOKEN) || ""; },
-  set token(v) { v ? localStorage.setItem(TOKEN, v) : localStorage.removeItem(TOKEN); },
+  get token() { return apiKey; },
+  set token(v) { apiKey = v || ""; },
+  // a cookie session may exist (its CSRF cookie does); /v1/auth/me tells whether it is valid
+  get cookieSession() { return csrfToken() !== ""; },
 };
 
-function headers(extra = {}) {
+export function headers(method = "GET", extra = {}) {
   const h = { ...extra };
-  if (auth.token) h.Authorization = `Bearer ${auth.token}`;
+  if (apiKey) h.Authorization = `Bearer ${apiKey}`;
+  else if (!SAFE.has(method.toUpperCase()) && csrfToken()) h["X-CSRF-Token"] = csrfToken();
   return h;
 }
 
@@ -37,7 +49,7 @@ async function failure(resp) {
 }
 
 export async function api(method, path, body) {
-  const init = { method, headers: headers() };
+  const init = { method, headers: headers(method) };
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -54,9 +66,9 @@ export async function api(method, path, body) {
   return type.includes("json") ? resp.json() : resp.text();
 }
 
-// Server-sent events over fetch (EventSource cannot send an Authorization header).
+// Server-sent events over fetch (EventSource cannot send an Authorization or CSRF header).
 export async function stream(method, path, body, onEvent, signal) {
-  const init = { method, headers: headers({ Accept: "text/event-stream" }), signal };
+  const init = { method, headers: headers(method, { Accept: "text/event-stream" }), signal };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -97,7 +109,7 @@ export function upload(path, form, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path);
-    if (auth.token) xhr.setRequestHeader("Authorization", `Bearer ${auth.token}`);
+    for (const [name, value] of Object.entries(headers("POST"))) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
     xhr.onerror = () => reject(new ApiError(0, "network_error", "the upload failed"));
     xhr.onload = () => {

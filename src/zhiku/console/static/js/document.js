@@ -1,6 +1,6 @@
 // One document: its original next to its chunks — PDF pages rendered by the server, text
 // formats as text, any format downloadable —; metadata and tags; edit, disable or enable a chunk.
-import { api, auth } from "./api.js";
+import { api, headers } from "./api.js";
 import { label, t } from "./i18n.js";
 import { act, bytes, errorBox, field, h, showError, toast } from "./ui.js";
 
@@ -56,7 +56,7 @@ export async function documentPage(view, kb, docId) {
 }
 
 async function fetchBlob(url) {
-  const resp = await fetch(url, { headers: { Authorization: `Bearer ${auth.token}` } });
+  const resp = await fetch(url, { headers: headers() });
   if (!resp.ok) {
     let msg = `${resp.status}`;
     try { msg = (await resp.json()).error.message; } catch { /* not JSON */ }

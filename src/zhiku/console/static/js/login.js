@@ -1,4 +1,4 @@
-// Sign-in: e-mail and password for a session token, or an API key pasted in.
+// Sign-in: e-mail and password for a session cookie, or an API key pasted in (kept in memory).
 import { api, auth } from "./api.js";
 import { t } from "./i18n.js";
 import { act, errorBox, field, h } from "./ui.js";
@@ -16,12 +16,12 @@ export function loginPage(onDone) {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     act(btn, async () => {
-      const body = { email: email.value.trim(), password: password.value };
+      const body = { email: email.value.trim(), password: password.value, cookie: true };
       if (workspace.value.trim()) body.workspace = workspace.value.trim();
-      const s = await api("POST", "/v1/auth/login", body);
-      auth.token = s.token;
+      await api("POST", "/v1/auth/login", body);
+      auth.token = "";
       localStorage.setItem("zhiku.email", body.email);
-      try { await onDone(); } catch (e2) { auth.token = ""; throw e2; }
+      await onDone();
     }, err);
   });
 

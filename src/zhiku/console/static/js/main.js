@@ -49,7 +49,7 @@ export async function render() {
   document.documentElement.lang = lang() === "zh" ? "zh-CN" : "en";
   document.title = t("app");
   const main = document.getElementById("main");
-  if (!session.me && auth.token) {
+  if (!session.me && (auth.token || auth.cookieSession)) {
     try { session.me = await api("GET", "/v1/auth/me"); } catch { auth.token = ""; }
   }
   if (!session.me) {
