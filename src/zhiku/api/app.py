@@ -10,7 +10,9 @@ from fastapi import FastAPI
 
 from zhiku import __version__
 from zhiku.api.auth_first import AuthBeforeBody
+from zhiku.api.docs import mount_docs
 from zhiku.api.errors import install_error_handlers
+from zhiku.api.headers import SecurityHeaders
 from zhiku.api.limits import BodySizeLimit
 from zhiku.api.metrics import Metrics, MetricsMiddleware
 from zhiku.api.routers import (
@@ -84,13 +86,16 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         description="Knowledge bases, documents, search, assistants and chat with citations; "
         "an OpenAI-compatible chat endpoint per assistant.",
         lifespan=lifespan,
+        docs_url=None,  # served by mount_docs from local files, not a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    mount_docs(app)
     mount_console(app)  # the web console at / (not in the OpenAPI schema)
-    # the last added runs first: body sizes, metrics, then the caller's credential is
-    # checked before any body is read
+    # the last added runs first: headers on every answer, body sizes, metrics, then the
+    # caller's credential is checked before any body is read
     app.add_middleware(AuthBeforeBody)
     app.add_middleware(MetricsMiddleware, metrics=metrics_)
     app.add_middleware(
@@ -98,6 +103,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         request_limit=chosen.api_max_request_bytes,
         upload_limit=chosen.api_max_upload_bytes,
     )
+    app.add_middleware(SecurityHeaders)
     return app
 
 
