@@ -423,4 +423,12 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
             assert width <= 390, f"{name} overflows at phone width: {width}px"
             _shot(p2, f"{name}-390")
         assert not errors, errors
+
+        # the API docs render from the server's own files under their policy
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url))
+        page.goto(server + "/docs")
+        expect(page.locator(".opblock").first).to_be_visible()
+        assert all(u.startswith(server) for u in asked), asked
+        assert not errors, errors
         browser.close()

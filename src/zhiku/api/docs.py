@@ -1,8 +1,10 @@
-"""The interactive API docs at ``/docs``: Swagger UI served from the installed
-``swagger-ui-bundle`` package, so the page loads nothing from other hosts and runs no inline
-script (its start-up code is a file of its own)."""
+"""The interactive API docs at ``/docs``: Swagger UI 5 (it reads OpenAPI 3.1) served from the
+files the ``fastapi-offline`` package ships, so the page loads nothing from other hosts and runs
+no inline script (its start-up code is a file of its own)."""
 
 from __future__ import annotations
+
+from importlib.resources import files
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
@@ -15,6 +17,7 @@ _PAGE = f"""<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>Zhiku API</title>
+<link rel="icon" href="{ASSETS}/favicon.png">
 <link rel="stylesheet" href="{ASSETS}/swagger-ui.css">
 <script src="{ASSETS}/swagger-ui-bundle.js" defer></script>
 <script src="/docs/start.js" defer></script>
@@ -37,7 +40,7 @@ _START = """window.addEventListener("DOMContentLoaded", () => {
 
 def mount_docs(app: FastAPI) -> None:
     """Serve ``/docs`` (the page), ``/docs/start.js`` and the Swagger UI files."""
-    from swagger_ui_bundle import swagger_ui_path
+    static = files("fastapi_offline") / "static"
 
     @app.get("/docs", include_in_schema=False, response_model=None)
     def docs_page() -> HTMLResponse:
@@ -47,4 +50,4 @@ def mount_docs(app: FastAPI) -> None:
     def docs_start() -> Response:
         return Response(_START, media_type="text/javascript")
 
-    app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    app.mount(ASSETS, StaticFiles(directory=str(static)), name="docs-assets")
