@@ -41,6 +41,10 @@ def test_cookie_session_needs_the_csrf_header_to_change_things(
     assert r.status_code == 201, r.text
     r = client.post("/v1/kbs", json={"name": "hr2"}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 201, r.text
+    r = client.post("/v1/kbs", json={"name": "hr3"}, headers={
+        "X-CSRF-Token": csrf, "Origin": "https://zhiku.example",
+        "X-Forwarded-Host": "zhiku.example"})  # behind a reverse proxy
+    assert r.status_code == 201, r.text
 
     out = client.post("/v1/auth/logout", headers={"X-CSRF-Token": csrf})
     assert out.status_code == 200

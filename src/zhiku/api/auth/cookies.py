@@ -4,7 +4,7 @@ The session token travels in an HttpOnly, SameSite=Strict cookie that page scrip
 Requests that change something and are authenticated by that cookie must also send
 ``X-CSRF-Token``: a value derived from the session token, handed to the page in a readable
 cookie (double submit), and, when the browser says where the request comes from, an ``Origin``
-equal to the server's own.
+equal to the server's own (its Host, or the X-Forwarded-Host a reverse proxy sets).
 """
 
 from __future__ import annotations
@@ -41,8 +41,12 @@ def check_csrf(method: str, headers: Mapping[str, str], session_token: str) -> N
     if method.upper() in SAFE_METHODS:
         return
     origin = headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != headers.get("host", ""):
-        raise Forbidden("cross-origin requests cannot use the session cookie")
+    if origin is not None:
+        # behind a reverse proxy the Host header may name the upstream; the proxy then
+        # tells the public host in X-Forwarded-Host (a page cannot set either cross-site)
+        forwarded = headers.get("x-forwarded-host", "").split(",")[0].strip()
+        if urlsplit(origin).netloc not in {headers.get("host", ""), forwarded} - {""}:
+            raise Forbidden("cross-origin requests cannot use the session cookie")
     sent = headers.get(CSRF_HEADER, "")
     if not sent or not hmac.compare_digest(sent, csrf_token(session_token)):
         raise Forbidden(f"send the {CSRF_HEADER} header with cookie sessions")
