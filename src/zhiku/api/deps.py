@@ -34,7 +34,8 @@ def get_principal(
 ) -> Principal:
     """Authenticate the bearer token (or the console's session cookie, with its CSRF proof),
     apply the caller's rate limit, record key use; a key limited to assistants is confined to
-    the knowledge bases they use now."""
+    the knowledge bases they use now. (``credentials`` is read through ``cookies.credential``;
+    the parameter puts the bearer scheme in the OpenAPI schema.)"""
     token, from_cookie = cookies.credential(request.headers, request.cookies)
     if not token:
         raise Unauthorized("send 'Authorization: Bearer <API key or session token>'")
