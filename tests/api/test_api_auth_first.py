@@ -82,6 +82,23 @@ def test_unauthenticated_body_is_refused_before_it_is_read(
     assert elapsed < 3, elapsed
 
 
+def test_cookie_session_without_csrf_is_refused_before_the_body(server: dict[str, Any]) -> None:
+    import httpx
+
+    r = httpx.post(server["base"] + "/v1/auth/login", json={
+        "email": "owner@acme.example", "password": "correct horse battery", "cookie": True})
+    session = r.cookies["zhiku_session"]
+    head = _upload_head(server["base"], "Content-Length: 1900000", None)
+    head = head.replace(b"\r\n\r\n", f"\r\nCookie: zhiku_session={session}\r\n\r\n".encode())
+    with _connect(server["base"]) as sock:
+        start = time.monotonic()
+        _send(sock, head + PART + b"x" * 500_000)
+        status, answer = _status(sock)
+        elapsed = time.monotonic() - start
+    assert status == 403 and b"x-csrf-token" in answer, answer
+    assert elapsed < 3, elapsed
+
+
 def test_chunked_upload_over_the_limit_is_413(server: dict[str, Any]) -> None:
     import httpx
 

@@ -1,8 +1,9 @@
 """Authenticate before reading a request body: an ASGI middleware.
 
 A request to ``/v1/...`` that carries a body and needs a caller is answered 401 at once, and
-its connection closed, unless it presents a valid credential; nobody unauthenticated gets the
-server to receive, parse or spool an upload. The principal it found is handed to
+its connection closed, unless it presents a valid credential (with its CSRF proof when that is
+the session cookie: 403 otherwise); nobody unauthenticated gets the server to receive, parse
+or spool an upload. The principal it found is handed to
 ``deps.get_principal`` so the credential is looked up once.
 """
 
@@ -17,7 +18,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zhiku.api.auth import cookies
-from zhiku.api.auth.errors import Unauthorized
+from zhiku.api.auth.errors import Forbidden, Unauthorized
 from zhiku.api.auth.principal import Principal
 
 PUBLIC_PATHS = frozenset({"/v1/auth/login"})
@@ -51,17 +52,22 @@ class AuthBeforeBody:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        token, _ = cookies.credential(headers, cookie_parser(headers.get("cookie", "")))
+        token, from_cookie = cookies.credential(headers, cookie_parser(headers.get("cookie", "")))
         message = "send 'Authorization: Bearer <API key or session token>'"
         principal = None
         if token:
             auth = scope["app"].state.api.auth
             try:
+                if from_cookie:
+                    cookies.check_csrf(scope["method"], headers, token)
                 principal = await to_thread.run_sync(auth.authenticate, token)
+            except Forbidden as exc:
+                await _refuse(send, exc.message, 403, "forbidden")
+                return
             except Unauthorized as exc:
                 message = exc.message
         if principal is None:
-            await _refuse(send, message)
+            await _refuse(send, message, 401, "unauthorized")
             return
         scope.setdefault("state", {})[_SCOPE_KEY] = (token, principal)
         await self.app(scope, receive, send)
@@ -74,18 +80,14 @@ class AuthBeforeBody:
         return _has_body(Headers(scope=scope))
 
 
-async def _refuse(send: Send, message: str) -> None:
-    body = json.dumps({"error": {"type": "unauthorized", "message": message}}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", b"Bearer"),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+async def _refuse(send: Send, message: str, status: int, kind: str) -> None:
+    body = json.dumps({"error": {"type": kind, "message": message}}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
