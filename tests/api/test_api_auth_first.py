@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import pgtest
 from serving import admin_init, serve
 
 pytestmark = pytest.mark.slow
@@ -28,11 +29,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHIKU_")}
     env.update(ZHIKU_HOME=str(home), ZHIKU_EMBEDDER="hashing", ZHIKU_OCR="false",
                ZHIKU_API_MAX_UPLOAD_BYTES=str(LIMIT))
-    if os.environ.get("ZHIKU_DATABASE_URL"):
-        env["ZHIKU_DATABASE_URL"] = os.environ["ZHIKU_DATABASE_URL"]
-    key = admin_init(env, "owner@acme.example", "correct horse battery")
-    with serve(env) as base:
-        yield {"base": base, "key": key}
+    url = pgtest.fresh_database() if pgtest.BACKEND == "postgres" else None
+    if url:
+        env["ZHIKU_DATABASE_URL"] = url
+    try:
+        key = admin_init(env, "owner@acme.example", "correct horse battery")
+        with serve(env) as base:
+            yield {"base": base, "key": key}
+    finally:
+        if url:
+            pgtest.drop_database(url)
 
 
 def _connect(base: str) -> socket.socket:
