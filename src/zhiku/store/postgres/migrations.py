@@ -15,6 +15,7 @@ from zhiku.store.postgres.schema_m005_api import M005_API
 from zhiku.store.postgres.schema_m006_keyword import M006_KEYWORD
 from zhiku.store.postgres.schema_m007_queue import M007_QUEUE
 from zhiku.store.postgres.schema_m008_term_stats import M008_TERM_STATS
+from zhiku.store.postgres.schema_m009_invitations import M009_INVITATIONS
 
 _LOCK_ID = 0x7A68696B75  # "zhiku"
 
@@ -28,6 +29,7 @@ MIGRATIONS: list[str] = [
     M006_KEYWORD,
     M007_QUEUE,
     M008_TERM_STATS,
+    M009_INVITATIONS,
 ]
 
 

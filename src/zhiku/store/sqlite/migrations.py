@@ -11,6 +11,7 @@ from zhiku.store.sqlite.schema_m005_api import M005_API
 from zhiku.store.sqlite.schema_m006_keyword import M006_KEYWORD
 from zhiku.store.sqlite.schema_m007_queue import M007_QUEUE
 from zhiku.store.sqlite.schema_m008_term_stats import M008_TERM_STATS
+from zhiku.store.sqlite.schema_m009_invitations import M009_INVITATIONS
 
 # Each migration is one SQL script, run in one transaction together with the version bump.
 M001_CORE = """
@@ -111,6 +112,7 @@ MIGRATIONS: list[str] = [
     M006_KEYWORD,
     M007_QUEUE,
     M008_TERM_STATS,
+    M009_INVITATIONS,
 ]
 
 

@@ -58,6 +58,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("memberships"),
     TableSpec("sessions"),
     TableSpec("api_keys"),
+    TableSpec("invitations"),
     TableSpec("originals", batch_rows=4),  # whole files: few rows per transaction
     TableSpec("api_calls"),
 )
