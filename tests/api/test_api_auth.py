@@ -134,7 +134,8 @@ def test_health_metrics_docs(client: TestClient, tenant_a: Tenant) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
     client.get("/v1/kbs", headers=tenant_a.headers)
-    text = client.get("/metrics").text
+    assert client.get("/metrics").status_code == 401
+    text = client.get("/metrics", headers=tenant_a.headers).text
     assert 'zhiku_http_requests_total{endpoint="list_kbs",method="GET",status="200"}' in text
     assert "zhiku_jobs" in text and "acme" not in text
     assert client.get("/openapi.json").json()["info"]["title"] == "Zhiku API"

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from zhiku.api.app import create_app
 
-PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/auth/login", "/v1/auth/signup"}
+PUBLIC = {"/healthz", "/readyz", "/v1/auth/login", "/v1/auth/signup"}
 
 
 def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
