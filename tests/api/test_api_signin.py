@@ -35,13 +35,16 @@ def _login(client: TestClient, email: str, password: str) -> Any:
 
 
 def test_account_lock_answers_429_until_the_window_passes(zhiku_home: Path) -> None:
-    with _app(zhiku_home, api_login_max_failures=3, api_login_window_seconds=1.5) as (client, t):
+    window = 4.0  # long enough for three slow hashes on a busy machine, short to wait out
+    with _app(zhiku_home, api_login_max_failures=3, api_login_window_seconds=window) as (
+            client, t):
         assert [_login(client, t.email, f"wrong-{i}").status_code for i in range(3)] == [401] * 3
+        locked_at = time.monotonic()
         r = _login(client, t.email, t.password)  # the right password, while locked
         assert r.status_code == 429 and r.json()["error"]["type"] == "rate_limited"
-        assert 1 <= int(r.headers["Retry-After"]) <= 2
+        assert 1 <= int(r.headers["Retry-After"]) <= window
         assert _login(client, t.email.upper(), t.password).status_code == 429
-        time.sleep(1.6)
+        time.sleep(max(0.0, locked_at + window + 0.1 - time.monotonic()))
         assert _login(client, t.email, t.password).status_code == 200
         # a success clears the count: two more failures do not lock
         assert [_login(client, t.email, "wrong").status_code for _ in range(2)] == [401] * 2
