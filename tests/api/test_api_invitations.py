@@ -4,10 +4,14 @@ whether an e-mail has an account."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
-from api_helpers import Tenant, invite, join
+from api_helpers import Tenant, api_settings, invite, join, make_tenant
 from fastapi.testclient import TestClient
+
+from zhiku.api.app import create_app
 
 
 def _login(client: TestClient, t: Tenant, **extra: Any) -> Any:
@@ -133,3 +137,15 @@ def test_inviting_a_member_again_is_refused(client: TestClient, tenant_a: Tenant
     r = client.post("/v1/users", headers=tenant_a.headers,
                     json={"email": "ERIN@acme.example", "role": "admin"})
     assert r.status_code == 409
+
+
+def test_invitations_expire(zhiku_home: Path) -> None:
+    settings = api_settings(zhiku_home, api_invitation_hours=1.0 / 3600)
+    with TestClient(create_app(settings)) as client:
+        t = make_tenant(settings, "acme")
+        token = invite(client, t, "late@nowhere.example", "viewer")["token"]
+        assert len(client.get("/v1/invitations", headers=t.headers).json()) == 1
+        time.sleep(1.1)
+        assert client.get("/v1/invitations", headers=t.headers).json() == []
+        r = client.post("/v1/auth/signup", json={"token": token, "password": "late-long-secret"})
+        assert r.status_code == 401

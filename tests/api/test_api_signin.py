@@ -3,6 +3,8 @@ verify for known and unknown e-mails, a password policy, and /metrics behind aut
 
 from __future__ import annotations
 
+import os
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +17,7 @@ import pytest
 from api_helpers import Tenant, api_settings, invite, make_tenant
 from fastapi.testclient import TestClient
 
+from serving import ZHIKU
 from zhiku.api.app import create_app
 from zhiku.api.auth import secrets as sec
 from zhiku.api.auth.passwords import check_password
@@ -154,6 +157,15 @@ def test_policy_applies_to_every_new_account(client: TestClient, tenant_a: Tenan
     token = invite(client, tenant_a, "zed@acme.example", "viewer")["token"]
     r = client.post("/v1/auth/signup", json={"token": token, "password": "aaaaaaaaaaaaaa"})
     assert r.status_code == 400 and "different characters" in r.json()["error"]["message"]
+
+
+def test_admin_init_refuses_a_weak_password(zhiku_home: Path) -> None:
+    run = subprocess.run(
+        [ZHIKU, "admin", "init", "--email", "owner@acme.example", "--password-stdin"],
+        input="password1234\n", capture_output=True, text=True,
+        env={**os.environ, "ZHIKU_HOME": str(zhiku_home)},
+    )
+    assert run.returncode != 0 and "most common" in run.stdout + run.stderr
 
 
 def test_metrics_need_an_unrestricted_admin(client: TestClient, tenant_a: Tenant) -> None:
