@@ -113,11 +113,28 @@ def seed(client: Any, t: Tenant, kb: str) -> None:
     chat = r.json()
     r = client.post("/v1/keys", headers=h, json={"name": "reader", "access": "read"})
     key = r.json()
-    r = client.post("/v1/users", headers=h, json={
-        "email": f"viewer@{t.name}.example", "password": "viewer-password", "role": "viewer"})
-    assert r.status_code == 201, r.text
+    viewer = join(client, t, f"viewer@{t.name}.example", "viewer-password", "viewer")
+    pending = invite(client, t, f"pending@{t.name}.example", "editor")
     t.ids.update(
         kb=kb, doc_id=doc_id, chunk_id=chunks[0]["id"], job_id=job["id"], slug=slug,
         conversation_id=chat["conversation_id"], message_id=chat["message_id"],
-        key_id=key["id"], read_key=key["key"], user_id=r.json()["id"],
+        key_id=key["id"], read_key=key["key"], user_id=viewer["user_id"],
+        invitation_id=pending["id"],
     )
+
+
+def invite(client: Any, t: Tenant, email: str, role: str) -> dict[str, Any]:
+    """An invitation from the tenant's admin key (with its one-time token)."""
+    r = client.post("/v1/users", headers=t.headers, json={"email": email, "role": role})
+    assert r.status_code == 202, r.text
+    return dict(r.json())
+
+
+def join(client: Any, t: Tenant, email: str, password: str, role: str) -> dict[str, Any]:
+    """Invite ``email`` and sign up with the token: the new member's ``/v1/auth/me`` and
+    session ``headers``."""
+    token = invite(client, t, email, role)["token"]
+    r = client.post("/v1/auth/signup", json={"token": token, "password": password})
+    assert r.status_code == 201, r.text
+    headers = {"Authorization": f"Bearer {r.json()['token']}"}
+    return {**client.get("/v1/auth/me", headers=headers).json(), "headers": headers}

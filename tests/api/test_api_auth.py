@@ -9,7 +9,15 @@ import time
 from pathlib import Path
 
 import pytest
-from api_helpers import HANDBOOK, Tenant, api_settings, database_text, make_tenant, wait_job
+from api_helpers import (
+    HANDBOOK,
+    Tenant,
+    api_settings,
+    database_text,
+    join,
+    make_tenant,
+    wait_job,
+)
 from fastapi.testclient import TestClient
 
 from zhiku.api.app import create_app
@@ -26,12 +34,7 @@ def test_login_roles_and_members(client: TestClient, tenant_a: Tenant) -> None:
     owner = {"Authorization": f"Bearer {r.json()['token']}"}
     me = client.get("/v1/auth/me", headers=owner).json()
     assert me["level"] == "owner" and me["workspace"] == "acme"
-    r = client.post("/v1/users", headers=owner, json={
-        "email": "ed@acme.example", "password": "editor-password", "role": "editor"})
-    assert r.status_code == 201
-    ed = client.post("/v1/auth/login", json={"email": "ed@acme.example",
-                                             "password": "editor-password"}).json()["token"]
-    eh = {"Authorization": f"Bearer {ed}"}
+    eh = join(client, tenant_a, "ed@acme.example", "editor-password", "editor")["headers"]
     assert client.post("/v1/kbs", headers=eh, json={"name": "docs"}).status_code == 201
     assert client.get("/v1/keys", headers=eh).status_code == 403  # editors do not manage keys
     r = client.patch(f"/v1/users/{me['user_id']}", headers=owner, json={"role": "viewer"})
@@ -44,6 +47,16 @@ def test_login_roles_and_members(client: TestClient, tenant_a: Tenant) -> None:
     assert r.status_code == 201
     names = {w["name"] for w in client.get("/v1/workspaces", headers=owner).json()}
     assert names == {"acme", "second"}
+    # with two workspaces, signing in without naming one asks to choose (the password first)
+    body = {"email": tenant_a.email, "password": tenant_a.password}
+    r = client.post("/v1/auth/login", json={**body, "password": "wrong-password"})
+    assert r.status_code == 401 and "workspaces" not in r.json()["error"]
+    r = client.post("/v1/auth/login", json=body)
+    assert r.status_code == 409 and r.json()["error"]["type"] == "choose_workspace"
+    assert r.json()["error"]["workspaces"] == ["acme", "second"]
+    r = client.post("/v1/auth/login", json={**body, "workspace": "second"})
+    second = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert client.get("/v1/auth/me", headers=second).json()["workspace"] == "second"
     assert client.post("/v1/auth/logout", headers=owner).status_code == 200
     assert client.get("/v1/auth/me", headers=owner).status_code == 401
 
@@ -52,13 +65,13 @@ def test_emails_are_unique_and_matched_without_regard_to_case(settings: Settings
     db = open_database(settings)
     try:
         auth = AuthRepo(db)
-        user = auth.create_user("Mixed.Case@Example.org", "long-enough")
+        user = auth.create_user("Mixed.Case@Example.org", "long-enough-pw")
         assert auth.user_id("mixed.case@example.ORG") == user
         with pytest.raises(Conflict):
-            auth.create_user("MIXED.CASE@example.org", "long-enough")
+            auth.create_user("MIXED.CASE@example.org", "long-enough-pw")
         workspace = auth.workspace_id("default") or auth.create_workspace("default")
         auth.set_role(user, workspace, "viewer")
-        token = auth.login("mixed.CASE@example.org", "long-enough", None, hours=1.0)
+        token = auth.login("mixed.CASE@example.org", "long-enough-pw", None, hours=1.0)
         assert auth.authenticate(token).user_id == user
     finally:
         db.close()
@@ -121,7 +134,8 @@ def test_health_metrics_docs(client: TestClient, tenant_a: Tenant) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
     client.get("/v1/kbs", headers=tenant_a.headers)
-    text = client.get("/metrics").text
+    assert client.get("/metrics").status_code == 401
+    text = client.get("/metrics", headers=tenant_a.headers).text
     assert 'zhiku_http_requests_total{endpoint="list_kbs",method="GET",status="200"}' in text
     assert "zhiku_jobs" in text and "acme" not in text
     assert client.get("/openapi.json").json()["info"]["title"] == "Zhiku API"

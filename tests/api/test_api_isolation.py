@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from zhiku.api.app import create_app
 
-PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/auth/login"}
+PUBLIC = {"/healthz", "/readyz", "/v1/auth/login", "/v1/auth/signup"}
 
 
 def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
@@ -37,10 +37,12 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("POST", "/v1/chat/completions"): {
             "model": slug, "messages": [{"role": "user", "content": "annual leave?"}]},
         ("POST", "/v1/keys"): {"name": "k"},
-        ("POST", "/v1/users"): {"email": "x@y.example", "password": "password1", "role": "viewer"},
+        ("POST", "/v1/users"): {"email": "x@y.example", "role": "viewer"},
         ("PATCH", "/v1/users/{user_id}"): {"role": "admin"},
         ("POST", "/v1/workspaces"): {"name": "stolen"},
         ("POST", "/v1/auth/logout"): {},
+        ("POST", "/v1/auth/invitations/{invitation_id}/accept"): {},
+        ("POST", "/v1/auth/invitations/{invitation_id}/decline"): {},
         ("POST", "/v1/jobs/{job_id}/retry"): {},
         ("POST", "/v1/evals/sets"): {"name": "made-by-the-caller",
                                      "questions": [{"question": "annual leave?"}]},
@@ -127,7 +129,7 @@ def _call(client: TestClient, method: str, path: str, key: str, ids: dict[str, A
 NOWHERE = {"kb": "no-such-kb", "slug": "no-such-bot", "doc_id": 987654, "chunk_id": 987654,
            "job_id": 987654, "conversation_id": 987654, "message_id": 987654, "key_id": 987654,
            "user_id": 987654, "entity": "no-such-entity", "page": 1, "eval_set": "no-such-kb",
-           "run_id": 987654}
+           "run_id": 987654, "invitation_id": 987654}
 
 
 def _normalized(r: Any, ids: dict[str, Any]) -> tuple[int, str]:

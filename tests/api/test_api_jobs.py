@@ -135,7 +135,7 @@ def test_a_job_that_keeps_failing_ends_dead_and_can_be_retried(zhiku_home: Path)
         assert [j["id"] for j in client.get("/v1/jobs?status=dead", headers=h).json()] == [
             dead["id"]]
         assert client.get("/v1/kbs/web/jobs?status=nope", headers=h).status_code == 422
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers=h).text
         assert 'zhiku_jobs{status="dead"} 1.0' in metrics
 
         reader = client.post("/v1/keys", headers=h, json={"name": "r", "access": "read"}).json()

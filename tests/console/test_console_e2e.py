@@ -363,7 +363,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         page.get_by_role("button", name="Publish").click()
         expect(page.locator("tr[data-assistant='hr-bot']")).to_contain_text("Published version 1")
 
-        # workspace admin: a scoped key shown once, then revoked; a new member
+        # workspace admin: a scoped key shown once, then revoked; a member invited
         page.get_by_role("navigation").get_by_role("link", name="Workspace").click()
         keys = page.locator("section[aria-labelledby='keys-h']")
         keys.get_by_label("Name").fill("website widget")
@@ -377,12 +377,25 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         members = page.locator("section[aria-labelledby='mem-h']")
         members.get_by_label("E-mail").fill("support@acme.example")
         members.get_by_label("Role", exact=True).select_option("viewer")
-        members.get_by_label("Password (new users)").fill("support-secret-1")
-        members.get_by_role("button", name="Add").click()
-        expect(members.locator("tr[data-member='support@acme.example']")).to_be_visible()
+        members.get_by_role("button", name="Invite").click()
+        expect(members.get_by_label("Invitation code")).to_have_value(re.compile(r"^zki_.{20,}"))
+        expect(members.locator("tr[data-invitation='support@acme.example']")).to_be_visible()
         _shot(page, "admin-1280")
         row.get_by_role("button", name="Revoke").click()
         expect(row).to_contain_text("Revoked")
+
+        # a second workspace: signing in again asks which one, once the password is right
+        ws = page.locator("section[aria-labelledby='ws-h']")
+        ws.get_by_label("New workspace").fill("second")
+        ws.get_by_role("button", name="Create").click()
+        expect(ws.locator("#ws-pick")).to_contain_text("second")
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_label("E-mail").fill(EMAIL)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Choose a workspace").select_option("acme")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Knowledge bases")).to_be_visible()
 
         # a failed action shows the API's message
         page.goto(server + "/#/kbs")

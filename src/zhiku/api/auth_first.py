@@ -21,7 +21,7 @@ from zhiku.api.auth import cookies
 from zhiku.api.auth.errors import Forbidden, Unauthorized
 from zhiku.api.auth.principal import Principal
 
-PUBLIC_PATHS = frozenset({"/v1/auth/login"})
+PUBLIC_PATHS = frozenset({"/v1/auth/login", "/v1/auth/signup"})
 _SCOPE_KEY = "zhiku.principal"
 
 

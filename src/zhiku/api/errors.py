@@ -40,8 +40,14 @@ def error_body(kind: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"type": kind, "message": message, **extra}}
 
 
+def _safe(value: object) -> bool:
+    if isinstance(value, list):
+        return all(isinstance(v, _SAFE_DETAIL_TYPES) for v in value)
+    return isinstance(value, _SAFE_DETAIL_TYPES)
+
+
 def _details(exc: ZhikuError) -> dict[str, Any]:
-    return {k: v for k, v in exc.details.items() if isinstance(v, _SAFE_DETAIL_TYPES)}
+    return {k: v for k, v in exc.details.items() if _safe(v)}
 
 
 async def _zhiku_error(request: Request, exc: Exception) -> JSONResponse:
@@ -49,7 +55,7 @@ async def _zhiku_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status >= 500:
         log.error("%s on %s %s: %s", exc.kind, request.method, request.url.path, exc.message)
     headers = {}
-    if exc.status == 429 and "retry_after" in exc.details:
+    if exc.status in (429, 503) and "retry_after" in exc.details:
         headers["Retry-After"] = str(exc.details["retry_after"])
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"

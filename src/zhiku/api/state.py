@@ -6,7 +6,9 @@ import time
 from dataclasses import dataclass, field
 
 from zhiku.api import ssrf
+from zhiku.api.auth import secrets as sec
 from zhiku.api.auth.repo import AuthRepo
+from zhiku.api.auth.throttle import LoginGuard
 from zhiku.api.chat.backend import EngineChat
 from zhiku.api.chat.types import ChatBackend
 from zhiku.api.job_handler import url_fetcher
@@ -32,6 +34,7 @@ class ApiState:
     limiter: RateLimiter
     policy: ssrf.UrlPolicy
     metrics: Metrics
+    guard: LoginGuard
     key_touched: dict[int, float] = field(default_factory=dict)
 
     @classmethod
@@ -40,6 +43,7 @@ class ApiState:
         db = open_database(settings)
         services = Workspaces(settings, db)
         policy = ssrf.UrlPolicy(settings.api_url_allowlist)
+        sec.dummy_hash()  # computed now, so the first sign-in of an unknown e-mail is not slower
         return cls(
             settings=settings,
             db=db,
@@ -50,6 +54,7 @@ class ApiState:
             limiter=RateLimiter(settings.api_rate_limit_per_minute),
             policy=policy,
             metrics=metrics or Metrics(),
+            guard=LoginGuard.of(settings),
         )
 
     def touch_key(self, key_id: int) -> None:

@@ -6,9 +6,10 @@ import sys
 
 import typer
 
+from zhiku.api.auth.passwords import check_password
 from zhiku.api.auth.repo import AuthRepo
 from zhiku.cli.context import handle_errors, print_json, say
-from zhiku.core.errors import Conflict, InvalidInput
+from zhiku.core.errors import Conflict
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
 
@@ -30,8 +31,7 @@ def init(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Owner password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise InvalidInput("a password has at least 8 characters")
+    check_password(password, email)
     db = open_database(Settings())
     try:
         auth = AuthRepo(db)

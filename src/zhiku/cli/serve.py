@@ -27,6 +27,9 @@ def serve(
     """Start the HTTP API (OpenAPI at /docs and /openapi.json)."""
     import uvicorn
 
+    from zhiku.core.settings import Settings
+
+    proxies = Settings().api_forwarded_allow_ips
     if jobs is not None:  # the app factory reads its settings in each server process
         os.environ["ZHIKU_API_RUN_JOBS"] = "true" if jobs else "false"
 
@@ -37,6 +40,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
-        proxy_headers=False,
+        proxy_headers=bool(proxies),  # the client address comes from trusted proxies only
+        forwarded_allow_ips=",".join(proxies) or None,
         server_header=False,
     )

@@ -122,6 +122,50 @@ class Settings(BaseSettings):
     api_session_hours: float = Field(
         default=24.0, gt=0, description="HTTP API: lifetime of a user's login session token."
     )
+    api_invitation_hours: float = Field(
+        default=168.0, gt=0, description="HTTP API: lifetime of an invitation to a workspace."
+    )
+    api_login_max_failures: int = Field(
+        default=5,
+        ge=0,
+        description="HTTP API sign-in: wrong passwords for one account within the window before "
+        "that account is locked for the window (0: no limit); counted per server process.",
+    )
+    api_login_max_failures_per_address: int = Field(
+        default=50,
+        ge=0,
+        description="HTTP API sign-in: wrong passwords from one client address within the window "
+        "before that address is locked for the window (0: no limit); counted per server process.",
+    )
+    api_login_window_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="HTTP API sign-in: seconds failures are counted over, and how long a lock "
+        "lasts.",
+    )
+    api_password_hash_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="HTTP API: password hashes computed at once per process (each takes 64 MiB); "
+        "further sign-ins wait for a slot.",
+    )
+    api_password_hash_wait_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="HTTP API: how long a sign-in waits for a hashing slot before it is answered "
+        "503 with Retry-After.",
+    )
+    api_forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description="`zhiku serve`: addresses of reverse proxies whose X-Forwarded-For header "
+        "names the client (the address sign-in failures are counted against); [\"*\"] when "
+        "only the proxy can reach the servers. Empty: the connecting address (JSON list).",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper sends to read /metrics. Unset: /metrics "
+        "needs an owner's or admin's session or unrestricted admin key.",
+    )
     api_run_jobs: bool = Field(
         default=True,
         description="HTTP API: run background jobs in the server process (one worker thread). "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zhiku.core.errors import ZhikuError
+from zhiku.core.errors import Conflict, ZhikuError
 
 
 class Unauthorized(ZhikuError):
@@ -24,3 +24,20 @@ class RateLimited(ZhikuError):
 
     status = 429
     kind = "rate_limited"
+
+
+class BadCredentials(Unauthorized):
+    """A wrong e-mail or password: what the sign-in throttle counts."""
+
+
+class Busy(ZhikuError):
+    """Every password-hashing slot is taken; ``retry_after`` seconds to wait."""
+
+    status = 503
+    kind = "busy"
+
+
+class ChooseWorkspace(Conflict):
+    """The password is right and the user belongs to several workspaces: name one of them."""
+
+    kind = "choose_workspace"

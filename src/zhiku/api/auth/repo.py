@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from zhiku.api.auth import secrets as sec
-from zhiku.api.auth.errors import Unauthorized
+from zhiku.api.auth.errors import BadCredentials, ChooseWorkspace, Forbidden, Unauthorized
+from zhiku.api.auth.invitations import Invitation, Invitations
+from zhiku.api.auth.passwords import check_password
 from zhiku.api.auth.principal import ACCESS_LEVEL, ROLE_LEVEL, Principal
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.store.db import Database, Row
@@ -32,6 +34,7 @@ class ApiKey:
     created_at: str
     last_used_at: str | None
     revoked_at: str | None
+    created_by: int | None = None
 
 
 @dataclass(slots=True)
@@ -57,6 +60,7 @@ def _key(row: Row) -> ApiKey:
         created_at=row["created_at"],
         last_used_at=row["last_used_at"],
         revoked_at=row["revoked_at"],
+        created_by=row["created_by"],
     )
 
 
@@ -69,6 +73,7 @@ class AuthRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.invitations = Invitations(db)
 
     # -- workspaces -----------------------------------------------------------------------
     def workspace_name(self, workspace_id: int) -> str:
@@ -109,9 +114,11 @@ class AuthRepo:
 
     # -- users ----------------------------------------------------------------------------
     def create_user(self, email: str, password: str, name: str = "") -> int:
-        """A new user; ``Conflict`` when the e-mail is taken."""
-        if len(password) < 8:
-            raise InvalidInput("a password has at least 8 characters")
+        """A new user; ``InvalidInput`` for a weak password, ``Conflict`` when the e-mail is
+        taken."""
+        if not 3 <= len(email) <= 320 or "@" not in email:
+            raise InvalidInput("an e-mail address looks like name@example.org")
+        check_password(password, email)
         try:
             with self.db.write() as conn:
                 row = conn.execute(
@@ -128,6 +135,23 @@ class AuthRepo:
             "SELECT id FROM users WHERE lower(email) = lower(?)", (email,)
         ).fetchone()
         return None if row is None else int(row[0])
+
+    def user_email(self, user_id: int) -> str:
+        """The e-mail of a user, or ``NotFound``."""
+        row = self.db.conn.execute("SELECT email FROM users WHERE id = ?", (user_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"user {user_id} does not exist")
+        return str(row[0])
+
+    def role_of(self, workspace_id: int, user_id: int | None) -> str | None:
+        """The user's role in the workspace, if they are a member."""
+        if user_id is None:
+            return None
+        row = self.db.conn.execute(
+            "SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?",
+            (workspace_id, user_id),
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def set_role(self, user_id: int, workspace_id: int, role: str) -> None:
         """Add a user to a workspace with ``role``, or change their role."""
@@ -181,28 +205,61 @@ class AuthRepo:
 
     # -- sessions -------------------------------------------------------------------------
     def login(self, email: str, password: str, workspace: str | None, hours: float) -> str:
-        """A session token for the user in ``workspace`` (default: their first one)."""
+        """A session token for the user in ``workspace``.
+
+        Without a workspace name, a user of one workspace gets that one; a user of several gets
+        ``ChooseWorkspace`` with their workspace names (only once the password is right).
+        """
+        user_id = self.verify(email, password)
+        spaces = self.user_workspaces(user_id)
+        if workspace is None and len(spaces) > 1:
+            raise ChooseWorkspace(
+                "choose a workspace", workspaces=[str(w["name"]) for w in spaces]
+            )
+        chosen = [w for w in spaces if workspace is None or w["name"] == workspace]
+        if not chosen:
+            raise Forbidden(
+                "the user is not a member of that workspace" if spaces else
+                "this account belongs to no workspace; join one with an invitation"
+            )
+        return self.new_session(user_id, int(chosen[0]["id"]), hours)
+
+    def verify(self, email: str, password: str) -> int:
+        """The user's id when the password is right, else ``BadCredentials``.
+
+        An unknown e-mail costs the same one verify (against a fixed hash) as a known one, so the
+        time taken does not tell whether the account exists.
+        """
         row = self.db.conn.execute(
             "SELECT id, password_hash FROM users WHERE lower(email) = lower(?)", (email,)
         ).fetchone()
-        if row is None:
-            sec.verify_password(sec.hash_password("timing-equaliser"), password)
-            raise Unauthorized("wrong e-mail or password")
-        if not sec.verify_password(row["password_hash"], password):
-            raise Unauthorized("wrong e-mail or password")
-        spaces = self.user_workspaces(int(row["id"]))
-        chosen = [w for w in spaces if workspace is None or w["name"] == workspace]
-        if not chosen:
-            raise Unauthorized("the user is not a member of that workspace")
+        stored = sec.dummy_hash() if row is None else str(row["password_hash"])
+        if not sec.verify_password(stored, password) or row is None:
+            raise BadCredentials("wrong e-mail or password")
+        return int(row["id"])
+
+    def new_session(self, user_id: int, workspace_id: int, hours: float) -> str:
+        """A session token for the user in the workspace."""
         token = sec.new_session_token()
         expires = _iso(datetime.now(UTC) + timedelta(hours=hours))
         with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO sessions (token_hash, user_id, workspace_id, expires_at) "
                 "VALUES (?, ?, ?, ?)",
-                (sec.sha256(token), row["id"], chosen[0]["id"], expires),
+                (sec.sha256(token), user_id, workspace_id, expires),
             )
         return token
+
+    def join(self, invitation: Invitation, password: str, name: str, hours: float) -> str:
+        """Use an invitation's token: create the account for its e-mail (or, when one exists,
+        check its password), accept the invitation, and open a session in that workspace."""
+        user_id = self.user_id(invitation.email)
+        if user_id is None:
+            user_id = self.create_user(invitation.email, password, name)
+        else:
+            user_id = self.verify(invitation.email, password)
+        self.invitations.accept(invitation, user_id)
+        return self.new_session(user_id, invitation.workspace_id, hours)
 
     def logout(self, token: str) -> None:
         """End a session."""

@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 KEY_PREFIX = "zk"
 SESSION_PREFIX = "zks"
+INVITATION_PREFIX = "zki"
 
 
 @lru_cache(maxsize=1)
@@ -28,6 +29,13 @@ def _hasher() -> PasswordHasher:
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password`` (salt and parameters included)."""
     return _hasher().hash(password)
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash of nothing anyone knows: verified against for unknown e-mails, so that both
+    answers cost the same single verify (computed once, before the first sign-in)."""
+    return hash_password(secrets.token_urlsafe(32))
 
 
 def verify_password(stored: str, password: str) -> bool:
@@ -65,3 +73,8 @@ def split_api_key(key: str) -> str | None:
 def new_session_token() -> str:
     """A random session bearer token."""
     return f"{SESSION_PREFIX}_{secrets.token_urlsafe(32)}"
+
+
+def new_invitation_token() -> str:
+    """A random one-time invitation token."""
+    return f"{INVITATION_PREFIX}_{secrets.token_urlsafe(32)}"

@@ -1,4 +1,5 @@
-"""Login sessions and the members of a workspace with their roles."""
+"""Login sessions and the members of a workspace with their roles; new members are invited
+(see ``invitations``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from fastapi import APIRouter, Response
 from fastapi import Request as HttpRequest
 from pydantic import BaseModel, Field
 
-from zhiku.api.auth import cookies
-from zhiku.api.auth.errors import Forbidden
-from zhiku.api.auth.principal import Level
+from zhiku.api.auth import cookies, scope
+from zhiku.api.auth.invitations import Invitation
 from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
 from zhiku.core.errors import Conflict
@@ -20,7 +20,8 @@ RoleName = Literal["owner", "admin", "editor", "viewer"]
 
 
 class LoginIn(Request):
-    """Credentials; ``workspace`` picks one of the user's workspaces (default: the first)."""
+    """Credentials; ``workspace`` picks one of the user's workspaces (needed when they have
+    several: the answer is then 409 ``choose_workspace`` listing their names)."""
 
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
@@ -61,13 +62,43 @@ class MemberOut(BaseModel):
     created_at: str
 
 
-class MemberIn(Request):
-    """Add a user to this workspace (created when the e-mail is new: then a password is needed)."""
+class InviteIn(Request):
+    """Invite an e-mail to this workspace with a role; the person accepts (or declines) it."""
 
-    email: str = Field(min_length=3, max_length=320)
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     role: RoleName = "viewer"
-    password: str | None = Field(default=None, min_length=8, max_length=1024)
-    name: str = Field(default="", max_length=200)
+
+
+class InvitationOut(BaseModel):
+    """A pending invitation."""
+
+    id: int
+    workspace: str
+    email: str
+    role: str
+    invited_by: str | None
+    created_at: str
+    expires_at: str
+
+
+class NewInvitationOut(InvitationOut):
+    """A new invitation with its one-time token, shown this once: hand it to the invitee, who
+    signs up with it (``POST /v1/auth/signup``) or, with an account, accepts it once signed in."""
+
+    token: str
+
+
+def invitation_out(invitation: Invitation) -> InvitationOut:
+    """Wire form of a pending invitation."""
+    return InvitationOut(
+        id=invitation.id,
+        workspace=invitation.workspace,
+        email=invitation.email,
+        role=invitation.role,
+        invited_by=invitation.invited_by_email,
+        created_at=invitation.created_at,
+        expires_at=invitation.expires_at,
+    )
 
 
 class RoleIn(Request):
@@ -76,13 +107,28 @@ class RoleIn(Request):
     role: RoleName
 
 
+def client_address(request: HttpRequest) -> str:
+    """The address sign-in failures are counted against."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/v1/auth/login", response_model=SessionOut)
 def login(body: LoginIn, state: State, request: HttpRequest, response: Response) -> SessionOut:
-    """Exchange e-mail and password for a session token (or a session cookie)."""
+    """Exchange e-mail and password for a session token, or a session cookie (429 after
+    repeated failures)."""
     hours = state.settings.api_session_hours
-    token = state.auth.login(body.email, body.password, body.workspace, hours)
+    with state.guard.attempt(body.email, client_address(request)):
+        token = state.auth.login(body.email, body.password, body.workspace, hours)
+    return session_out(token, hours, cookie=body.cookie, request=request, response=response)
+
+
+def session_out(
+    token: str, hours: float, *, cookie: bool, request: HttpRequest, response: Response
+) -> SessionOut:
+    """The new session as a bearer token, or (``cookie``) as an HttpOnly session cookie plus a
+    readable CSRF cookie, the token then staying out of the body."""
     seconds = int(hours * 3600)
-    if not body.cookie:
+    if not cookie:
         return SessionOut(token=token, expires_in=seconds)
     csrf = cookies.csrf_token(token)
     secure = request.url.scheme == "https"
@@ -119,38 +165,32 @@ def me(caller: Caller, state: State) -> MeOut:
 
 @router.get("/v1/users", response_model=list[MemberOut])
 def list_members(caller: Caller, state: State) -> list[MemberOut]:
-    """Members of the workspace (admins)."""
-    caller.require(Level.ADMIN)
+    """Members of the workspace (admins not limited to some names)."""
+    scope.check_unrestricted(caller)
     return [MemberOut.model_validate(m, from_attributes=True) for m in state.auth.members(
         caller.workspace_id)]
 
 
-def _grantable(caller_level: Level, role: str) -> None:
-    if role == "owner" and caller_level < Level.OWNER:
-        raise Forbidden("only an owner can make owners")
-
-
-@router.post("/v1/users", response_model=MemberOut, status_code=201)
-def add_member(body: MemberIn, caller: Caller, state: State) -> MemberOut:
-    """Add a user (new or existing) to the workspace with a role (admins)."""
-    caller.require(Level.ADMIN)
-    _grantable(caller.level, body.role)
-    user_id = state.auth.user_id(body.email)
-    if user_id is None:
-        if body.password is None:
-            raise Forbidden("a new user needs a password") from None
-        user_id = state.auth.create_user(body.email, body.password, body.name)
-    state.auth.set_role(user_id, caller.workspace_id, body.role)
-    return MemberOut.model_validate(
-        state.auth.member(caller.workspace_id, user_id), from_attributes=True
+@router.post("/v1/users", response_model=NewInvitationOut, status_code=202)
+def invite_member(body: InviteIn, caller: Caller, state: State) -> NewInvitationOut:
+    """Invite an e-mail to the workspace with a role (admins not limited to some names; no role
+    above their own). The answer is the same whether or not the e-mail has an account."""
+    scope.check_unrestricted(caller)
+    scope.check_role(caller, body.role)
+    if any(m.email.lower() == body.email.lower() for m in state.auth.members(caller.workspace_id)):
+        raise Conflict("that e-mail is already a member of this workspace")
+    invitation, token = state.auth.invitations.create(
+        caller.workspace_id, body.email, body.role, caller.user_id,
+        state.settings.api_invitation_hours,
     )
+    return NewInvitationOut(**invitation_out(invitation).model_dump(), token=token)
 
 
 @router.get("/v1/users/{user_id}", response_model=MemberOut)
 def get_member(user_id: Id, caller: Caller, state: State) -> MemberOut:
-    """One member (admins, or the user themself)."""
+    """One member (admins not limited to some names, or the user themself)."""
     if caller.user_id != user_id:
-        caller.require(Level.ADMIN)
+        scope.check_unrestricted(caller)
     return MemberOut.model_validate(
         state.auth.member(caller.workspace_id, user_id), from_attributes=True
     )
@@ -159,10 +199,10 @@ def get_member(user_id: Id, caller: Caller, state: State) -> MemberOut:
 @router.patch("/v1/users/{user_id}", response_model=MemberOut)
 def set_role(user_id: Id, body: RoleIn, caller: Caller, state: State) -> MemberOut:
     """Change a member's role (admins; owners for anything touching owners)."""
-    caller.require(Level.ADMIN)
+    scope.check_unrestricted(caller)
     current = state.auth.member(caller.workspace_id, user_id)
-    _grantable(caller.level, body.role)
-    _grantable(caller.level, current.role)
+    scope.check_role(caller, body.role)
+    scope.check_role(caller, current.role)
     if current.role == "owner" and body.role != "owner":
         _keep_an_owner(state, caller.workspace_id)
     state.auth.set_role(user_id, caller.workspace_id, body.role)
@@ -174,9 +214,9 @@ def set_role(user_id: Id, body: RoleIn, caller: Caller, state: State) -> MemberO
 @router.delete("/v1/users/{user_id}", response_model=Deleted)
 def remove_member(user_id: Id, caller: Caller, state: State) -> Deleted:
     """Remove a member from the workspace (admins)."""
-    caller.require(Level.ADMIN)
+    scope.check_unrestricted(caller)
     current = state.auth.member(caller.workspace_id, user_id)
-    _grantable(caller.level, current.role)
+    scope.check_role(caller, current.role)
     if current.role == "owner":
         _keep_an_owner(state, caller.workspace_id)
     state.auth.remove_member(caller.workspace_id, user_id)

@@ -16,6 +16,7 @@ from zhiku.store.postgres.schema_m006_keyword import M006_KEYWORD
 from zhiku.store.postgres.schema_m007_queue import M007_QUEUE
 from zhiku.store.postgres.schema_m008_term_stats import M008_TERM_STATS
 from zhiku.store.postgres.schema_m009_conversation_owner import M009_CONVERSATION_OWNER
+from zhiku.store.postgres.schema_m010_invitations import M010_INVITATIONS
 
 _LOCK_ID = 0x7A68696B75  # "zhiku"
 
@@ -30,6 +31,7 @@ MIGRATIONS: list[str] = [
     M007_QUEUE,
     M008_TERM_STATS,
     M009_CONVERSATION_OWNER,
+    M010_INVITATIONS,
 ]
 
 

@@ -12,6 +12,7 @@ from zhiku.store.sqlite.schema_m006_keyword import M006_KEYWORD
 from zhiku.store.sqlite.schema_m007_queue import M007_QUEUE
 from zhiku.store.sqlite.schema_m008_term_stats import M008_TERM_STATS
 from zhiku.store.sqlite.schema_m009_conversation_owner import M009_CONVERSATION_OWNER
+from zhiku.store.sqlite.schema_m010_invitations import M010_INVITATIONS
 
 # Each migration is one SQL script, run in one transaction together with the version bump.
 M001_CORE = """
@@ -113,6 +114,7 @@ MIGRATIONS: list[str] = [
     M007_QUEUE,
     M008_TERM_STATS,
     M009_CONVERSATION_OWNER,
+    M010_INVITATIONS,
 ]
 
 

@@ -33,6 +33,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("memberships"),
     TableSpec("sessions"),
     TableSpec("api_keys"),
+    TableSpec("invitations"),
     TableSpec("knowledge_bases"),
     TableSpec("documents"),
     TableSpec("chunks"),  # + tsv/term_count from chunks_fts; parents precede their children

@@ -1,5 +1,6 @@
-// Workspace administration: switch and create workspaces, members and roles, API keys
-// (create with scope, the secret shown once with a copy button, revoke).
+// Workspace administration: switch and create workspaces, invitations (to accept, and sent),
+// members and roles, API keys (create with scope, the secret shown once with a copy button,
+// revoke).
 import { api } from "./api.js";
 import { label, t } from "./i18n.js";
 import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
@@ -48,7 +49,23 @@ async function workspaces(box) {
       await workspaces(box);
     }, err);
   });
-  box.append(...[switchForm, me.user_id ? createForm : null, err].filter(Boolean));
+  const mine = me.user_id ? await myInvitations(box, err) : null;
+  box.append(...[switchForm, me.user_id ? createForm : null, mine, err].filter(Boolean));
+}
+
+// Invitations addressed to the signed-in user: accept (then switch to the workspace) or decline.
+async function myInvitations(box, err) {
+  const rows = await api("GET", "/v1/auth/invitations").catch((e) => { showError(e, err); return []; });
+  if (!rows.length) return null;
+  const reload = async () => { box.replaceChildren(box.firstChild); await workspaces(box); };
+  return table([t("workspace"), t("role"), t("invited_by"), t("actions")], rows.map((i) =>
+    h("tr", { "data-invitation": i.workspace }, h("td", i.workspace), h("td", label("role", i.role)), h("td", i.invited_by || "—"),
+      h("td", h("button.primary", { type: "button", onclick: (e) => act(e.currentTarget, async () => {
+        await api("POST", `/v1/auth/invitations/${i.id}/accept`); toast(t("joined")); await reload();
+      }, err) }, t("accept")), " ",
+      h("button", { type: "button", onclick: (e) => act(e.currentTarget, async () => {
+        await api("POST", `/v1/auth/invitations/${i.id}/decline`); await reload();
+      }, err) }, t("decline"))))), t("my_invitations"));
 }
 
 async function memberList(box) {
@@ -56,9 +73,10 @@ async function memberList(box) {
   const body = h("div");
   const email = h("input", { type: "email", required: true });
   const role = h("select", ROLES.map((r) => h("option", { value: r, selected: r === "viewer" }, label("role", r))));
-  const password = h("input", { type: "password", autocomplete: "new-password", minLength: 8 });
-  const add = h("button", { type: "submit" }, t("add"));
-  const form = h("form.grid", field(t("email"), email), field(t("role"), role), field(t("new_password"), password), h("div.field.end", add));
+  const invited = h("div");
+  const pending = h("div");
+  const add = h("button", { type: "submit" }, t("invite"));
+  const form = h("form.grid", field(t("email"), email), field(t("role"), role), h("div.field.end", add));
   async function load() {
     try {
       const rows = await api("GET", "/v1/users");
@@ -74,20 +92,25 @@ async function memberList(box) {
             act(e.currentTarget, async () => { await api("DELETE", `/v1/users/${m.id}`); await load(); }, err);
           } }, t("remove"))));
       }), t("members")));
+      const waiting = await api("GET", "/v1/invitations");
+      pending.replaceChildren(waiting.length ? table([t("email"), t("role"), t("expires"), t("actions")], waiting.map((i) =>
+        h("tr", { "data-invitation": i.email }, h("td", i.email), h("td", label("role", i.role)), h("td", i.expires_at.slice(0, 10)),
+          h("td", h("button.danger", { type: "button", onclick: (e) => act(e.currentTarget, async () => {
+            await api("DELETE", `/v1/invitations/${i.id}`); toast(t("revoked")); await load();
+          }, err) }, t("revoke"))))), t("invitations")) : "");
     } catch (e) { showError(e, err); }
   }
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     act(add, async () => {
-      const b = { email: email.value.trim(), role: role.value };
-      if (password.value) b.password = password.value;
-      await api("POST", "/v1/users", b);
-      toast(t("saved"));
-      email.value = password.value = "";
+      const made = await api("POST", "/v1/users", { email: email.value.trim(), role: role.value });
+      const out = h("input.secret", { type: "text", readOnly: true, value: made.token, "aria-label": t("invitation_code") });
+      invited.replaceChildren(h("div.card.once", { role: "status" }, h("strong", t("invite_once")), h("div.row", out)));
+      email.value = "";
       await load();
     }, err);
   });
-  box.append(body, form, err);
+  box.append(body, pending, invited, form, err);
   await load();
 }
 

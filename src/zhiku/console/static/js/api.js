@@ -6,10 +6,11 @@ let apiKey = "";
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export class ApiError extends Error {
-  constructor(status, type, message) {
+  constructor(status, type, message, details = {}) {
     super(message);
     this.status = status;
     this.type = type;
+    this.details = details;
   }
 }
 
@@ -34,10 +35,11 @@ export function headers(method = "GET", extra = {}) {
 
 async function failure(resp) {
   if (resp.status === 401) window.dispatchEvent(new Event("zhiku:unauthorized"));
-  let type = "http_error", message = `${resp.status} ${resp.statusText}`;
+  let type = "http_error", message = `${resp.status} ${resp.statusText}`, details = {};
   try {
     const body = await resp.json();
     if (body && body.error) {
+      details = body.error;
       type = body.error.type || type;
       message = body.error.message || message;
       if (Array.isArray(body.error.errors) && body.error.errors.length) {
@@ -45,7 +47,7 @@ async function failure(resp) {
       }
     }
   } catch { /* not JSON */ }
-  return new ApiError(resp.status, type, message);
+  return new ApiError(resp.status, type, message, details);
 }
 
 export async function api(method, path, body) {
