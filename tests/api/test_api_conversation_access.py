@@ -50,13 +50,14 @@ def _key(client: TestClient, h: Headers, **scope: Any) -> tuple[int, Headers]:
 
 
 def _member(client: TestClient, h: Headers, name: str, role: str) -> tuple[int, Headers]:
+    """A member who joined by invitation: their user id and session headers."""
     email, password = f"{name}@acme.example", f"{name}-Password-2026!"
-    r = client.post("/v1/users", headers=h, json={"email": email, "password": password,
-                                                 "role": role})
-    assert r.status_code == 201, r.text
-    login = client.post("/v1/auth/login", json={"email": email, "password": password})
-    assert login.status_code == 200, login.text
-    return int(r.json()["id"]), _bearer(login.json()["token"])
+    r = client.post("/v1/users", headers=h, json={"email": email, "role": role})
+    assert r.status_code == 202, r.text
+    signup = client.post("/v1/auth/signup", json={"token": r.json()["token"], "password": password})
+    assert signup.status_code == 201, signup.text
+    session = _bearer(signup.json()["token"])
+    return int(client.get("/v1/auth/me", headers=session).json()["user_id"]), session
 
 
 def _chat(client: TestClient, h: Headers, slug: str, message: str,
