@@ -117,7 +117,15 @@ class Settings(BaseSettings):
         default=5, ge=0, le=20, description="HTTP API URL ingestion: redirects followed."
     )
     api_url_timeout: float = Field(
-        default=20.0, gt=0, description="HTTP API URL ingestion: seconds per fetch."
+        default=20.0,
+        gt=0,
+        description="HTTP API URL ingestion: seconds to connect, and to wait for each read.",
+    )
+    api_url_deadline: float = Field(
+        default=60.0,
+        gt=0,
+        description="HTTP API URL ingestion: seconds for a whole fetch (every redirect and the "
+        "body); a slower URL fails its job (not retried).",
     )
     api_session_hours: float = Field(
         default=24.0, gt=0, description="HTTP API: lifetime of a user's login session token."
