@@ -5,7 +5,8 @@ to must be public: loopback, private, link-local (cloud metadata at 169.254.169.
 carrier-grade NAT, multicast, reserved and unspecified addresses are refused unless the
 allow-list names the host, the host:port, or a CIDR range holding the address. The request then
 connects to the address that was checked (the Host header and TLS SNI keep the name), so a DNS
-answer that changes between check and connect (rebinding) cannot slip through.
+answer that changes between check and connect (rebinding) cannot slip through. IPv6 addresses
+that carry an IPv4 address (mapped, 6to4, Teredo, NAT64) are internal when the IPv4 one is.
 
 A fetch has a deadline for the whole of it (every hop and the body) besides the per-read
 timeout, so a server that drips a byte at a time cannot hold a worker for long.
@@ -30,6 +31,8 @@ from zhiku.core.errors import InvalidInput, PayloadTooLarge
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the IPv4 address is the last 32 bits
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # site-specific translation
 
 
 class BlockedAddress(InvalidInput):
@@ -53,10 +56,26 @@ class Fetched:
     content_type: str
 
 
+def embedded_ipv4(addr: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a packet to ``addr`` can end up at: 6to4 (2002::/16), Teredo (its
+    server and client) and NAT64 (64:ff9b::/96) addresses carry them."""
+    out: list[ipaddress.IPv4Address] = []
+    if addr.sixtofour is not None:
+        out.append(addr.sixtofour)
+    if addr.teredo is not None:
+        out.extend(addr.teredo)
+    if addr in _NAT64:
+        out.append(ipaddress.IPv4Address(int(addr) & 0xFFFF_FFFF))
+    return out
+
+
 def is_internal(addr: IPAddress) -> bool:
     """Whether ``addr`` is anything but a public unicast address."""
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return is_internal(addr.ipv4_mapped)
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:  # the IPv4 address itself, spelled as IPv6
+            return is_internal(addr.ipv4_mapped)
+        if addr in _NAT64_LOCAL or any(is_internal(v4) for v4 in embedded_ipv4(addr)):
+            return True
     return (
         addr in _METADATA
         or addr.is_loopback
@@ -93,18 +112,36 @@ class UrlPolicy:
         return any(addr in net for net in self._nets)
 
     def resolve(self, host: str, port: int) -> IPAddress:
-        """The first address of ``host``, after checking every address it resolves to."""
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise InvalidInput(f"cannot resolve host '{host}'") from exc
-        addrs = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-        if not addrs:
-            raise InvalidInput(f"cannot resolve host '{host}'")
+        """The first address of ``host``, after checking every address it resolves to. An IP
+        literal (an IPv6 one with or without its URL brackets) is its own address."""
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        literal = _ip_literal(host)
+        addrs = [literal] if literal is not None else _lookup(host, port)
         for addr in addrs:
             if not self.allowed(host, port, addr):
                 raise BlockedAddress(f"refusing to fetch '{host}': it is an internal address")
         return addrs[0]
+
+
+def _ip_literal(host: str) -> IPAddress | None:
+    """``host`` as an address when it is written as one (a zone index is dropped)."""
+    try:
+        return ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return None
+
+
+def _lookup(host: str, port: int) -> list[IPAddress]:
+    """Every address DNS (or the hosts file) gives ``host``."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InvalidInput(f"cannot resolve host '{host}'") from exc
+    addrs = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not addrs:
+        raise InvalidInput(f"cannot resolve host '{host}'")
+    return addrs
 
 
 class _Deadline:
@@ -215,7 +252,8 @@ def fetch(
             left = end.left()
             netloc = f"[{addr}]:{port}" if addr.version == 6 else f"{addr}:{port}"
             pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-            host_header = host if parts.port is None else f"{host}:{parts.port}"
+            name = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+            host_header = name if parts.port is None else f"{name}:{parts.port}"
             request = client.build_request(
                 "GET",
                 pinned,
