@@ -126,10 +126,11 @@ class Jobs:
     def retry(self, workspace_id: int, job_id: int) -> Job:
         """Queue a failed or dead job again; ``Conflict`` for a job in any other state."""
         job = self.get(workspace_id, job_id)
-        if not self.queue.retry(job.id):
+        queued = self.queue.retry(job.id)
+        if queued is None:
             raise Conflict(f"job {job_id} is {job.status}; only failed or dead jobs are retried")
         self._wake()
-        return self.get(workspace_id, job_id)
+        return queued  # as the retry left it: a worker may already have claimed it
 
     def counts(self) -> dict[str, int]:
         """How many API jobs are in each status."""

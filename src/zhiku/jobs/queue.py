@@ -242,19 +242,21 @@ class JobQueue:
         out.update({str(r[0]): int(r[1]) for r in rows})
         return out
 
-    def retry(self, job_id: int) -> bool:
-        """Queue a failed or dead job again with a fresh set of attempts; False otherwise."""
+    def retry(self, job_id: int) -> Job | None:
+        """Queue a failed or dead job again with a fresh set of attempts: the job as queued
+        (a worker may claim it at once), or None when it was not failed or dead."""
         now = self.db.now
         with self.db.write() as conn:
-            cur = conn.execute(
+            rows = conn.execute(
                 f"UPDATE jobs SET status = 'queued', attempts = 0, error = NULL, progress = 0, "
                 f"run_after = {now}, locked_until = NULL, updated_at = {now} "
-                "WHERE id = ? AND kind LIKE ? ESCAPE '\\' AND status IN ('failed', 'dead')",
+                "WHERE id = ? AND kind LIKE ? ESCAPE '\\' AND status IN ('failed', 'dead') "
+                "RETURNING *",
                 (job_id, self._kind),
-            )
-            if cur.rowcount == 1:
+            ).fetchall()
+            if rows:
                 notify(self.db, conn)
-        return cur.rowcount == 1
+        return job_of(rows[0]) if rows else None
 
 
 def job_of(row: Any) -> Job:
