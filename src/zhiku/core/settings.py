@@ -151,6 +151,13 @@ class Settings(BaseSettings):
         description="Jobs: tries before a job that keeps hitting internal errors (or losing its "
         "worker) is marked dead.",
     )
+    jobs_max_running_per_workspace: int = Field(
+        default=2,
+        ge=0,
+        description="Jobs: at most this many jobs of one workspace run at once, over all workers, "
+        "so one tenant cannot occupy every worker (0: no cap). Keep it below the number of "
+        "worker threads.",
+    )
     jobs_retry_seconds: float = Field(
         default=10.0,
         ge=0.0,
