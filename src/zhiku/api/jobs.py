@@ -1,5 +1,5 @@
-"""The API's background jobs: submitted in the same transaction as what they work on, run by a
-worker thread inside ``zhiku serve`` (the embedded default) or by separate ``zhiku worker``
+"""The API's background jobs: submitted in the same transaction as what they work on, run by
+worker threads inside ``zhiku serve`` (the embedded default) or by separate ``zhiku worker``
 processes (server mode; ``ZHIKU_API_RUN_JOBS=false`` on the servers).
 
 An upload stores the original bytes and its queued job in one transaction, so no upload is

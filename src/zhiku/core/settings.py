@@ -132,8 +132,16 @@ class Settings(BaseSettings):
     )
     api_run_jobs: bool = Field(
         default=True,
-        description="HTTP API: run background jobs in the server process (one worker thread). "
-        "Set false in server mode, where separate `zhiku worker` processes run them.",
+        description="HTTP API: run background jobs in the server process (ZHIKU_API_JOB_THREADS "
+        "worker threads). Set false in server mode, where separate `zhiku worker` processes run "
+        "them.",
+    )
+    api_job_threads: int = Field(
+        default=3,
+        ge=1,
+        le=64,
+        description="HTTP API: worker threads that run background jobs in the server process, so "
+        "one workspace's slow job does not hold up the others'.",
     )
     worker_concurrency: int = Field(
         default=2, ge=1, le=64, description="`zhiku worker`: jobs run at once (threads)."
