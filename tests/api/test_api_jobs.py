@@ -83,7 +83,7 @@ def _chunk_ids(client: TestClient, h: dict[str, str]) -> dict[str, list[int]]:
 
 
 def test_jobs_for_one_source_at_once_leave_one_document(zhiku_home: Path) -> None:
-    settings = api_settings(zhiku_home)
+    settings = api_settings(zhiku_home, jobs_max_running_per_workspace=4)
     versions = [HANDBOOK, HANDBOOK.replace("fifteen", "twenty")]
     with TestClient(create_app(settings, worker=False)) as client:
         t = make_tenant(settings, "acme")

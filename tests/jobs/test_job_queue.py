@@ -168,3 +168,73 @@ def test_orphans_of_dead_local_processes_are_requeued_at_once(
     status = Counter({j.id: j.status for j in q.list()}.values())
     assert status == {"queued": 1, "running": 2}
     assert {j.id for j in q.list(status="running")} == {alive, elsewhere}
+
+
+def _workspace_kb(db: Database, name: str) -> int:
+    """A new workspace with one knowledge base; the knowledge base's id."""
+    with db.write() as conn:
+        ws = conn.execute("INSERT INTO workspaces (name) VALUES (?) RETURNING id",
+                          (name,)).fetchall()[0][0]
+        return int(conn.execute(
+            "INSERT INTO knowledge_bases (workspace_id, name, embedder) "
+            "VALUES (?, 'kb', 'hashing') RETURNING id", (ws,)).fetchall()[0][0])
+
+
+def test_claims_take_turns_between_workspaces(
+    make_queue: Callable[..., JobQueue], db: Database,
+) -> None:
+    q = make_queue()  # no cap: the least busy workspace first, then the oldest job
+    busy, quiet = _workspace_kb(db, "busy"), _workspace_kb(db, "quiet")
+    flood = [q.submit("ingest", busy, {"n": n}) for n in range(4)]
+    later = [q.submit("ingest", quiet, {"n": n}) for n in range(2)]
+    loose = q.submit("graph", None, {})  # no knowledge base: a group of its own
+    claimed = [q.claim(f"w{n}") for n in range(7)]
+    assert [j.id for j in claimed if j is not None] == [
+        flood[0], later[0], loose, flood[1], later[1], flood[2], flood[3]]
+    assert q.claim("w") is None
+
+
+def test_a_workspace_at_its_cap_waits(make_queue: Callable[..., JobQueue], db: Database) -> None:
+    q = make_queue(max_running_per_workspace=2)
+    busy, quiet = _workspace_kb(db, "busy"), _workspace_kb(db, "quiet")
+    flood = [q.submit("ingest", busy, {"n": n}) for n in range(4)]
+    first = q.claim("w0")
+    second = q.claim("w1")
+    assert first is not None and second is not None
+    assert [first.id, second.id] == flood[:2]
+    assert q.claim("w2") is None  # the busy workspace runs two: the rest of its jobs wait
+    late = q.submit("ingest", quiet, {})
+    third = q.claim("w2")
+    assert third is not None and third.id == late  # queued last, claimed at once
+    assert q.complete(first, {})
+    fourth = q.claim("w3")
+    assert fourth is not None and fourth.id == flood[2]
+    assert q.claim("w4") is None
+    assert q.counts()["queued"] == 1
+
+
+def test_the_cap_holds_under_concurrent_claims(
+    make_queue: Callable[..., JobQueue], db: Database,
+) -> None:
+    q = make_queue(max_running_per_workspace=2)
+    kb = _workspace_kb(db, "flood")
+    for n in range(12):
+        q.submit("ingest", kb, {"n": n})
+    start = threading.Barrier(8)
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def claim(name: str) -> None:
+        start.wait()
+        job = q.claim(name)
+        if job is not None:
+            with lock:
+                claimed.append(job.id)
+
+    threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(claimed) == 2
+    assert q.counts()["running"] == 2

@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         state = ApiState.open(chosen, metrics_)
         app.state.api = state
         if worker and chosen.api_run_jobs:
-            state.jobs.start()
+            state.jobs.start(concurrency=chosen.api_job_threads)
         try:
             yield
         finally:

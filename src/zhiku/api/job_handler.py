@@ -51,6 +51,7 @@ def url_fetcher(settings: Settings) -> Fetcher:
             max_bytes=settings.max_file_bytes,
             max_redirects=settings.api_url_max_redirects,
             timeout=settings.api_url_timeout,
+            deadline=settings.api_url_deadline,
         )
         return got.data, got.content_type, got.url
 

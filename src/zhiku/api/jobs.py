@@ -1,5 +1,5 @@
-"""The API's background jobs: submitted in the same transaction as what they work on, run by a
-worker thread inside ``zhiku serve`` (the embedded default) or by separate ``zhiku worker``
+"""The API's background jobs: submitted in the same transaction as what they work on, run by
+worker threads inside ``zhiku serve`` (the embedded default) or by separate ``zhiku worker``
 processes (server mode; ``ZHIKU_API_RUN_JOBS=false`` on the servers).
 
 An upload stores the original bytes and its queued job in one transaction, so no upload is
@@ -126,10 +126,11 @@ class Jobs:
     def retry(self, workspace_id: int, job_id: int) -> Job:
         """Queue a failed or dead job again; ``Conflict`` for a job in any other state."""
         job = self.get(workspace_id, job_id)
-        if not self.queue.retry(job.id):
+        queued = self.queue.retry(job.id)
+        if queued is None:
             raise Conflict(f"job {job_id} is {job.status}; only failed or dead jobs are retried")
         self._wake()
-        return self.get(workspace_id, job_id)
+        return queued  # as the retry left it: a worker may already have claimed it
 
     def counts(self) -> dict[str, int]:
         """How many API jobs are in each status."""

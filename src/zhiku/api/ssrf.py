@@ -5,15 +5,23 @@ to must be public: loopback, private, link-local (cloud metadata at 169.254.169.
 carrier-grade NAT, multicast, reserved and unspecified addresses are refused unless the
 allow-list names the host, the host:port, or a CIDR range holding the address. The request then
 connects to the address that was checked (the Host header and TLS SNI keep the name), so a DNS
-answer that changes between check and connect (rebinding) cannot slip through.
+answer that changes between check and connect (rebinding) cannot slip through. IPv6 addresses
+that carry an IPv4 address (mapped, 6to4, Teredo, NAT64) are internal when the IPv4 one is.
+
+A fetch has a deadline for the whole of it (every hop and the body) besides the per-read
+timeout, so a server that drips a byte at a time cannot hold a worker for long.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -23,12 +31,20 @@ from zhiku.core.errors import InvalidInput, PayloadTooLarge
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the IPv4 address is the last 32 bits
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # site-specific translation
 
 
 class BlockedAddress(InvalidInput):
     """The URL resolves to an address that ingestion may not reach."""
 
     kind = "blocked_url"
+
+
+class FetchTimeout(InvalidInput):
+    """The URL did not answer, or did not finish sending, in time (fetching again is no help)."""
+
+    kind = "url_timeout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +56,26 @@ class Fetched:
     content_type: str
 
 
+def embedded_ipv4(addr: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a packet to ``addr`` can end up at: 6to4 (2002::/16), Teredo (its
+    server and client) and NAT64 (64:ff9b::/96) addresses carry them."""
+    out: list[ipaddress.IPv4Address] = []
+    if addr.sixtofour is not None:
+        out.append(addr.sixtofour)
+    if addr.teredo is not None:
+        out.extend(addr.teredo)
+    if addr in _NAT64:
+        out.append(ipaddress.IPv4Address(int(addr) & 0xFFFF_FFFF))
+    return out
+
+
 def is_internal(addr: IPAddress) -> bool:
     """Whether ``addr`` is anything but a public unicast address."""
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return is_internal(addr.ipv4_mapped)
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:  # the IPv4 address itself, spelled as IPv6
+            return is_internal(addr.ipv4_mapped)
+        if addr in _NAT64_LOCAL or any(is_internal(v4) for v4 in embedded_ipv4(addr)):
+            return True
     return (
         addr in _METADATA
         or addr.is_loopback
@@ -80,18 +112,116 @@ class UrlPolicy:
         return any(addr in net for net in self._nets)
 
     def resolve(self, host: str, port: int) -> IPAddress:
-        """The first address of ``host``, after checking every address it resolves to."""
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise InvalidInput(f"cannot resolve host '{host}'") from exc
-        addrs = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-        if not addrs:
-            raise InvalidInput(f"cannot resolve host '{host}'")
+        """The first address of ``host``, after checking every address it resolves to. An IP
+        literal (an IPv6 one with or without its URL brackets) is its own address."""
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        literal = _ip_literal(host)
+        addrs = [literal] if literal is not None else _lookup(host, port)
         for addr in addrs:
             if not self.allowed(host, port, addr):
                 raise BlockedAddress(f"refusing to fetch '{host}': it is an internal address")
         return addrs[0]
+
+
+def _ip_literal(host: str) -> IPAddress | None:
+    """``host`` as an address when it is written as one (a zone index is dropped)."""
+    try:
+        return ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return None
+
+
+def _lookup(host: str, port: int) -> list[IPAddress]:
+    """Every address DNS (or the hosts file) gives ``host``."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InvalidInput(f"cannot resolve host '{host}'") from exc
+    addrs = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not addrs:
+        raise InvalidInput(f"cannot resolve host '{host}'")
+    return addrs
+
+
+class _Deadline:
+    """The end of a whole fetch. It bounds each hop's timeouts, and when it passes it shuts
+    down the sockets the fetch opened: that ends a read a server keeps alive byte by byte."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._passed = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    @property
+    def passed(self) -> bool:
+        """Whether the deadline has passed."""
+        return self._passed or time.monotonic() >= self._end
+
+    def left(self) -> float:
+        """Seconds left; raises ``FetchTimeout`` when none are."""
+        left = self._end - time.monotonic()
+        if left <= 0 or self._passed:
+            raise self.error()
+        return left
+
+    def error(self) -> FetchTimeout:
+        """The error of a fetch that ran out of time."""
+        return FetchTimeout(f"fetching the URL took longer than {self.seconds:g} seconds")
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: note the socket of every connection (TCP, then TLS)."""
+        if event not in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            return
+        sock = info["return_value"].get_extra_info("socket")
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            passed = self._passed
+        if passed:
+            _shut(sock)
+
+    def cancel(self) -> None:
+        """The fetch is over: stop the timer."""
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._passed = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+@contextmanager
+def _time_limits(timeout: float, deadline: float) -> Iterator[_Deadline]:
+    """A deadline for a fetch; running out of time, either way, raises ``FetchTimeout``."""
+    end = _Deadline(deadline)
+    try:
+        yield end
+    except httpx.TimeoutException as exc:
+        if end.passed:
+            raise end.error() from exc
+        raise FetchTimeout(f"the URL did not answer within {timeout:g} seconds") from exc
+    except httpx.HTTPError:
+        if end.passed:  # the deadline shut the connection down
+            raise end.error() from None
+        raise
+    finally:
+        end.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    """Shut a socket down (waking a thread blocked reading it); a TLS socket's own
+    ``shutdown`` would first drop its TLS state, so the plain socket's method is called."""
+    with suppress(OSError):  # already closed
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def fetch(
@@ -101,10 +231,15 @@ def fetch(
     max_bytes: int,
     max_redirects: int = 5,
     timeout: float = 20.0,
+    deadline: float = 60.0,
 ) -> Fetched:
-    """GET ``url`` under ``policy``, following redirects hop by hop; the body is size-capped."""
+    """GET ``url`` under ``policy``, following redirects hop by hop; the body is size-capped.
+    ``timeout`` bounds connecting and each read, ``deadline`` the whole fetch; running out of
+    either raises ``FetchTimeout``."""
     current = url
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+    with _time_limits(timeout, deadline) as end, httpx.Client(
+        timeout=timeout, follow_redirects=False, trust_env=False
+    ) as client:
         for _hop in range(max_redirects + 1):
             parts = urlsplit(current)
             if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -114,14 +249,17 @@ def fetch(
             host = parts.hostname
             port = parts.port or (443 if parts.scheme == "https" else 80)
             addr = policy.resolve(host, port)
+            left = end.left()
             netloc = f"[{addr}]:{port}" if addr.version == 6 else f"{addr}:{port}"
             pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-            host_header = host if parts.port is None else f"{host}:{parts.port}"
+            name = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+            host_header = name if parts.port is None else f"{name}:{parts.port}"
             request = client.build_request(
                 "GET",
                 pinned,
                 headers={"Host": host_header, "User-Agent": "zhiku-ingest/1"},
-                extensions={"sni_hostname": host},
+                timeout=min(timeout, left),
+                extensions={"sni_hostname": host, "trace": end.trace},
             )
             response = client.send(request, stream=True)
             try:
@@ -133,7 +271,7 @@ def fetch(
                     continue
                 if response.status_code >= 400:
                     raise InvalidInput(f"the URL answered HTTP {response.status_code}")
-                data = _read_capped(response, max_bytes)
+                data = _read_capped(response, max_bytes, end)
                 ctype = response.headers.get("content-type", "application/octet-stream")
                 return Fetched(current, data, ctype.split(";")[0].strip().lower())
             finally:
@@ -141,13 +279,16 @@ def fetch(
     raise InvalidInput(f"more than {max_redirects} redirects")
 
 
-def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+def _read_capped(response: httpx.Response, max_bytes: int, end: _Deadline) -> bytes:
+    """The body, at most ``max_bytes`` of it, read before the deadline passes."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"the resource is over {max_bytes:,} bytes")
     out = bytearray()
     for piece in response.iter_bytes():
+        end.left()
         out += piece
         if len(out) > max_bytes:
             raise PayloadTooLarge(f"the resource is over {max_bytes:,} bytes")
+    end.left()  # a body cut short by the deadline is not a whole one
     return bytes(out)

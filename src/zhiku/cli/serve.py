@@ -1,7 +1,8 @@
 """``zhiku serve``: the HTTP API under uvicorn, on the embedded default with no other set-up.
 
-Each server process runs the background jobs in a worker thread unless ``--no-jobs`` (or
-``ZHIKU_API_RUN_JOBS=false``): in server mode separate ``zhiku worker`` processes run them.
+Each server process runs the background jobs in worker threads (``ZHIKU_API_JOB_THREADS``)
+unless ``--no-jobs`` (or ``ZHIKU_API_RUN_JOBS=false``): in server mode separate ``zhiku worker``
+processes run them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(
-        1, min=1, help="Server processes (each runs a job worker thread unless --no-jobs)."
+        1, min=1, help="Server processes (each runs job worker threads unless --no-jobs)."
     ),
     log_level: str = typer.Option("info", help="uvicorn log level."),
     jobs: bool | None = typer.Option(

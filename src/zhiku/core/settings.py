@@ -117,7 +117,15 @@ class Settings(BaseSettings):
         default=5, ge=0, le=20, description="HTTP API URL ingestion: redirects followed."
     )
     api_url_timeout: float = Field(
-        default=20.0, gt=0, description="HTTP API URL ingestion: seconds per fetch."
+        default=20.0,
+        gt=0,
+        description="HTTP API URL ingestion: seconds to connect, and to wait for each read.",
+    )
+    api_url_deadline: float = Field(
+        default=60.0,
+        gt=0,
+        description="HTTP API URL ingestion: seconds for a whole fetch (every redirect and the "
+        "body); a slower URL fails its job (not retried).",
     )
     api_session_hours: float = Field(
         default=24.0, gt=0, description="HTTP API: lifetime of a user's login session token."
@@ -168,8 +176,16 @@ class Settings(BaseSettings):
     )
     api_run_jobs: bool = Field(
         default=True,
-        description="HTTP API: run background jobs in the server process (one worker thread). "
-        "Set false in server mode, where separate `zhiku worker` processes run them.",
+        description="HTTP API: run background jobs in the server process (ZHIKU_API_JOB_THREADS "
+        "worker threads). Set false in server mode, where separate `zhiku worker` processes run "
+        "them.",
+    )
+    api_job_threads: int = Field(
+        default=3,
+        ge=1,
+        le=64,
+        description="HTTP API: worker threads that run background jobs in the server process, so "
+        "one workspace's slow job does not hold up the others'.",
     )
     worker_concurrency: int = Field(
         default=2, ge=1, le=64, description="`zhiku worker`: jobs run at once (threads)."
@@ -186,6 +202,13 @@ class Settings(BaseSettings):
         le=100,
         description="Jobs: tries before a job that keeps hitting internal errors (or losing its "
         "worker) is marked dead.",
+    )
+    jobs_max_running_per_workspace: int = Field(
+        default=2,
+        ge=0,
+        description="Jobs: at most this many jobs of one workspace run at once, over all workers, "
+        "so one tenant cannot occupy every worker (0: no cap). Keep it below the number of "
+        "worker threads.",
     )
     jobs_retry_seconds: float = Field(
         default=10.0,

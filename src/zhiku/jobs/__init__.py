@@ -1,6 +1,6 @@
 """Background jobs: a queue in the database (``queue``) and the worker threads (``runner``).
 
-The same code serves the embedded default (one SQLite file, a worker thread inside
+The same code serves the embedded default (one SQLite file, worker threads inside
 ``zhiku serve``) and server mode (PostgreSQL, any number of ``zhiku worker`` processes).
 """
 

@@ -9,6 +9,12 @@ Every change a worker makes is fenced by its claim — ``locked_by`` and ``attem
 worker that lost its lease can no longer touch the row that another worker now holds. On
 PostgreSQL a claim is one ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)``: workers
 never wait on each other's rows; on SQLite the same statement runs under the single writer lock.
+
+Claims are fair between workspaces (the workspace of a job's knowledge base): the next job is
+the oldest due one of the workspace with the fewest running jobs, and a workspace already
+running ``max_running_per_workspace`` jobs gets no more until one ends, so a tenant that floods
+the queue cannot occupy every worker. Claims count running jobs, so on PostgreSQL they take
+turns under a transaction-scoped advisory lock (a claim is one short statement).
 """
 
 from __future__ import annotations
@@ -37,12 +43,13 @@ class QueueOptions:
     lease_seconds: float = 60.0
     max_attempts: int = 3
     retry_seconds: float = 10.0
+    max_running_per_workspace: int = 0  # 0: no cap
 
     @classmethod
     def of(cls, settings: Settings) -> QueueOptions:
         """The policy ``settings`` configure."""
         return cls(settings.jobs_lease_seconds, settings.jobs_max_attempts,
-                   settings.jobs_retry_seconds)
+                   settings.jobs_retry_seconds, settings.jobs_max_running_per_workspace)
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try after ``attempts`` tries: doubling, capped at an hour."""
@@ -79,6 +86,7 @@ class JobQueue:
         self._kind = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
         self._skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
         self._later = _later_sql(db.dialect)
+        self._claim = _claim_sql(db.dialect, db.now, self._later)
 
     # -- submitting -----------------------------------------------------------------------
     def enqueue(
@@ -100,16 +108,15 @@ class JobQueue:
 
     # -- working --------------------------------------------------------------------------
     def claim(self, worker: str) -> Job | None:
-        """Take the queued job that is due first, under a fresh lease; None when none is due."""
-        now = self.db.now
+        """Take the next due job, fairly between workspaces (see the module docstring), under a
+        fresh lease; None when no job is due or every workspace with one is at its cap."""
+        cap = self.options.max_running_per_workspace
         with self.db.write() as conn:
+            if self.db.dialect == "postgresql":
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(?))", ("zhiku:" + self._kind,))
             rows = conn.execute(
-                f"UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?, "
-                f"locked_until = {self._later}, heartbeat_at = {now}, updated_at = {now} "
-                f"WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_after <= {now} "
-                f"AND kind LIKE ? ESCAPE '\\' ORDER BY run_after, id LIMIT 1{self._skip_locked}) "
-                "RETURNING *",
-                (worker, self.options.lease_seconds, self._kind),
+                self._claim,
+                (self._kind, self._kind, cap, cap, worker, self.options.lease_seconds),
             ).fetchall()
         return job_of(rows[0]) if rows else None
 
@@ -242,19 +249,21 @@ class JobQueue:
         out.update({str(r[0]): int(r[1]) for r in rows})
         return out
 
-    def retry(self, job_id: int) -> bool:
-        """Queue a failed or dead job again with a fresh set of attempts; False otherwise."""
+    def retry(self, job_id: int) -> Job | None:
+        """Queue a failed or dead job again with a fresh set of attempts: the job as queued
+        (a worker may claim it at once), or None when it was not failed or dead."""
         now = self.db.now
         with self.db.write() as conn:
-            cur = conn.execute(
+            rows = conn.execute(
                 f"UPDATE jobs SET status = 'queued', attempts = 0, error = NULL, progress = 0, "
                 f"run_after = {now}, locked_until = NULL, updated_at = {now} "
-                "WHERE id = ? AND kind LIKE ? ESCAPE '\\' AND status IN ('failed', 'dead')",
+                "WHERE id = ? AND kind LIKE ? ESCAPE '\\' AND status IN ('failed', 'dead') "
+                "RETURNING *",
                 (job_id, self._kind),
-            )
-            if cur.rowcount == 1:
+            ).fetchall()
+            if rows:
                 notify(self.db, conn)
-        return cur.rowcount == 1
+        return job_of(rows[0]) if rows else None
 
 
 def job_of(row: Any) -> Job:
@@ -286,6 +295,27 @@ def _later_sql(dialect: str) -> str:
             "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
         )
     return "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('%+.3f seconds', ?))"
+
+
+def _claim_sql(dialect: str, now: str, later: str) -> str:
+    """The claim: running jobs counted per workspace (jobs without a knowledge base count as
+    workspace 0), then the due job of the least busy workspace under the cap, oldest first.
+    Parameters: kind pattern twice, the cap twice (0: none), worker, lease seconds."""
+    lock = " FOR UPDATE OF q SKIP LOCKED" if dialect == "postgresql" else ""
+    return (
+        "WITH busy AS (SELECT COALESCE(k.workspace_id, 0) AS ws, count(*) AS n "
+        "FROM jobs r LEFT JOIN knowledge_bases k ON k.id = r.kb_id "
+        "WHERE r.status = 'running' AND r.kind LIKE ? ESCAPE '\\' "
+        "GROUP BY COALESCE(k.workspace_id, 0)), "
+        "pick AS (SELECT q.id FROM jobs q LEFT JOIN knowledge_bases k ON k.id = q.kb_id "
+        "LEFT JOIN busy b ON b.ws = COALESCE(k.workspace_id, 0) "
+        f"WHERE q.status = 'queued' AND q.run_after <= {now} AND q.kind LIKE ? ESCAPE '\\' "
+        "AND (? = 0 OR COALESCE(b.n, 0) < ?) "
+        f"ORDER BY COALESCE(b.n, 0), q.run_after, q.id LIMIT 1{lock}) "
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?, "
+        f"locked_until = {later}, heartbeat_at = {now}, updated_at = {now} "
+        "WHERE id = (SELECT id FROM pick) RETURNING *"
+    )
 
 
 def _dumps(payload: dict[str, Any]) -> str:
