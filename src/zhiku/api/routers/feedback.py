@@ -7,7 +7,6 @@ answer log (``zhiku feedback list``/``to-set`` and ``zhiku export`` see it, targ
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter
@@ -16,7 +15,7 @@ from pydantic import BaseModel, Field
 from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, State
 from zhiku.api.routers.assistants import visible_assistant
-from zhiku.api.schemas import ERRORS, Id, Request
+from zhiku.api.schemas import ERRORS, Day, Id, Request
 
 router = APIRouter(tags=["feedback"], responses=ERRORS)
 RATINGS = {"up": 1, "down": -1, "neutral": 0}
@@ -87,7 +86,7 @@ def usage(
     caller: Caller,
     state: State,
     group_by: Literal["assistant", "key", "day"] = "assistant",
-    since: date | None = None,
+    since: Day | None = None,
 ) -> list[UsageRow]:
     """Tokens, cost and latency per assistant, key or day (admins)."""
     caller.require(Level.ADMIN)
