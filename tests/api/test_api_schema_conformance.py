@@ -61,3 +61,16 @@ def test_the_document_states_the_validators_rules(client: TestClient) -> None:
     assert spec["components"]["schemas"][form]["properties"]["files"]["minItems"] == 1
     url = spec["components"]["schemas"]["UrlIn"]["properties"]["url"]
     assert url["pattern"].startswith("^[Hh][Tt][Tt][Pp]")
+
+
+def test_nul_characters_are_bad_input_on_every_backend(client: TestClient,
+                                                       tenant_a: Tenant) -> None:
+    """PostgreSQL cannot store U+0000: a name with one is refused (400) or found nowhere (404),
+    never a server error."""
+    h = tenant_a.headers
+    r = client.post("/v1/chat/completions", headers=h, json={
+        "model": "bot\x00", "messages": [{"role": "user", "content": "hi"}]})
+    assert r.status_code in (400, 404), r.text
+    assert client.get("/v1/kbs/kb%00x", headers=h).status_code in (400, 404)
+    r = client.post("/v1/kbs", headers=h, json={"name": "kb\x00x"})
+    assert r.status_code in (201, 400), r.text
