@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from zhiku.api.allow import allowed_methods
 from zhiku.core.errors import ZhikuError
 
 log = logging.getLogger("zhiku.api")
@@ -77,9 +78,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     kind = _HTTP_KINDS.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else kind.replace("_", " ")
-    return JSONResponse(
-        error_body(kind, message), status_code=exc.status_code, headers=exc.headers
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request.app.routes, request.url.path))
+    return JSONResponse(error_body(kind, message), status_code=exc.status_code, headers=headers)
 
 
 async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:

@@ -2,19 +2,62 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import re
+from datetime import date
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
-MAX_ID = 2**63 - 1
+# The largest id the API takes: exact in a JSON number (a double), which is what clients and
+# schema-driven tools read the documented maximum as; database ids stay far below it.
+MAX_ID = 2**53 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id.")]
 
 
+def _iso_day(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+# A calendar day as documented (format: date); not a number of seconds since 1970.
+Day = Annotated[date, BeforeValidator(_iso_day)]
+
+
+def _scalar_types(annotation: Any) -> set[Any]:
+    """The plain types an annotation allows (``int | None`` → int, NoneType)."""
+    if get_origin(annotation) in (Union, UnionType):
+        return set().union(*(_scalar_types(a) for a in get_args(annotation)))
+    return {annotation} if isinstance(annotation, type) else set()
+
+
 class Request(BaseModel):
-    """Base of request bodies: unknown fields are an error, not silently ignored."""
+    """Base of request bodies: unknown fields are an error, not silently ignored, and numbers
+    and booleans must be sent as such (``"5"`` and ``false`` are not numbers, ``0`` is not a
+    boolean), as the schema says; ``5.0`` still counts as the integer 5."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_types(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            value = data.get(field.alias or name)
+            kinds = _scalar_types(field.annotation) - {type(None)}
+            if not kinds or value is None:
+                continue
+            if isinstance(value, str) and kinds <= {int, float, bool}:
+                wanted = "boolean" if bool in kinds else "number"
+                raise ValueError(f"'{name}' must be a JSON {wanted}")
+            if type(value) in (int, float) and kinds == {bool}:
+                raise ValueError(f"'{name}' must be a JSON boolean (true or false)")
+            if isinstance(value, bool) and bool not in kinds and kinds <= {int, float}:
+                raise ValueError(f"'{name}' must be a JSON number")
+        return data
 
 
 class ErrorDetail(BaseModel):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 
 from zhiku.store.filters import SearchFilters
 
@@ -26,10 +27,19 @@ class RetrievalConfig(BaseModel):
     filters: SearchFilters | None = None
 
 
+# The schema's statement of ``_fallbacks_need_a_model``: without a model (null, "" or
+# "extractive"), fallback_models must be empty.
+_FALLBACKS_NEED_A_MODEL: JsonDict = {
+    "if": {"properties": {"model": {"anyOf": [
+        {"type": "null"}, {"type": "string", "pattern": r"^\s*(extractive)?\s*$"}]}}},
+    "then": {"properties": {"fallback_models": {"maxItems": 0}}},
+}
+
+
 class AssistantConfig(BaseModel):
     """Everything that shapes an assistant's answers; frozen into each published version."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_FALLBACKS_NEED_A_MODEL)
 
     knowledge_bases: list[str] = Field(min_length=1)
     model: str | None = Field(

@@ -50,7 +50,8 @@ class DocumentOut(BaseModel):
 class UrlIn(Request):
     """A URL to fetch and ingest (public addresses only, unless allow-listed)."""
 
-    url: HttpUrl
+    # (the pattern documents what HttpUrl takes: http or https with a host)
+    url: HttpUrl = Field(json_schema_extra={"pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+"})
     metadata: BoundedJson = Field(default_factory=dict)
 
 
@@ -130,7 +131,7 @@ def upload(
     caller: Caller,
     zk: Service,
     state: State,
-    files: Annotated[list[UploadFile], File(description="One or many files.")],
+    files: Annotated[list[UploadFile], File(min_length=1, description="One or many files.")],
     metadata: Annotated[str | None, Form(description="JSON object for every file.")] = None,
     tags: Annotated[str | None, Form(description="Comma-separated tags.")] = None,
 ) -> JobOut:

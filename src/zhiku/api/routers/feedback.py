@@ -11,7 +11,6 @@ needs write access as well.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter
@@ -20,7 +19,7 @@ from pydantic import BaseModel, Field
 from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, State
 from zhiku.api.routers.conversations import visible_conversation
-from zhiku.api.schemas import ERRORS, Id, Request
+from zhiku.api.schemas import ERRORS, Day, Id, Request
 
 router = APIRouter(tags=["feedback"], responses=ERRORS)
 RATINGS = {"up": 1, "down": -1, "neutral": 0}
@@ -93,7 +92,7 @@ def usage(
     caller: Caller,
     state: State,
     group_by: Literal["assistant", "key", "day"] = "assistant",
-    since: date | None = None,
+    since: Day | None = None,
 ) -> list[UsageRow]:
     """Tokens, cost and latency per assistant, key or day (admins)."""
     caller.require(Level.ADMIN)

@@ -3,7 +3,7 @@ console charts). ``/v1/usage`` (in ``feedback``) gives the same figures grouped 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Literal
 
 from fastapi import APIRouter
@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from zhiku.api import usage_series
 from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, State
-from zhiku.api.schemas import ERRORS
+from zhiku.api.schemas import ERRORS, Day
 from zhiku.core.errors import InvalidInput
 
 router = APIRouter(tags=["feedback"], responses=ERRORS)
@@ -48,8 +48,8 @@ def usage_over_time(
     state: State,
     by: Literal["assistant", "key"] = "assistant",
     bucket: Literal["day", "hour"] = "day",
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> SeriesOut:
     """Requests, model calls, tokens, cost, mean and max latency per day (or hour) and per
     assistant (from every model call) or per API key (from the API's requests); ``since`` and

@@ -17,7 +17,7 @@ import psycopg
 from psycopg.rows import RowMaker
 from psycopg_pool import ConnectionPool
 
-from zhiku.core.errors import ZhikuError
+from zhiku.core.errors import InvalidInput, ZhikuError
 
 
 class Row(tuple[Any, ...]):
@@ -88,13 +88,25 @@ class PgConnection:
         self._db = db
 
     def execute(self, sql: str, parameters: Any = (), /) -> Result:
-        with self._db.raw() as conn:
+        with _nul_refused(), self._db.raw() as conn:
             return Result(conn.execute(translate(sql), tuple(parameters)))
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> Result:
-        with self._db.raw() as conn, conn.cursor() as cur:
+        with _nul_refused(), self._db.raw() as conn, conn.cursor() as cur:
             cur.executemany(translate(sql), [tuple(p) for p in seq_of_parameters])
             return Result(cur)
+
+
+@contextmanager
+def _nul_refused() -> Iterator[None]:
+    """PostgreSQL text cannot hold U+0000 (SQLite's can): a value with one is bad input, not a
+    server error."""
+    try:
+        yield
+    except psycopg.DataError as exc:
+        if "NUL (0x00)" not in str(exc):
+            raise
+        raise InvalidInput("text cannot contain NUL characters (U+0000)") from exc
 
 
 class PgDatabase:

@@ -1,0 +1,604 @@
+"""Who may call what: every route of the app, called by every kind of caller, against one
+explicit table of rules.
+
+``ROUTES`` maps each (method, path) to the name of a rule; ``RULES`` says which callers a rule
+admits. A route missing from the table fails ``test_every_route_has_a_rule``, so no route ships
+without one. "Allowed" means the answer is not 401, 403 or 404 (it may still be another 4xx,
+e.g. 409 or 415: the request got past authorization); "denied" means 401, 403 or 404.
+
+One server (in-process) with two workspaces is seeded once per module: workspace ``acme`` with
+an owner, admin, editor and viewer, keys of each access level and scope, knowledge bases,
+documents, an assistant, a conversation and an eval run; workspace ``globex`` with an admin key.
+Destructive routes act on throw-away resources made again whenever a call consumed them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_helpers import HANDBOOK, api_settings, make_tenant, wait_job
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.routing import Mount, Route
+
+from zhiku.api.app import create_app
+from zhiku.api.auth.repo import AuthRepo
+from zhiku.core.settings import Settings
+from zhiku.store.db import open_database
+
+KB, KB2, BOT, BOT2 = "kb1", "kb2", "kb1-bot", "kb2-bot"
+BOT_KBS = {BOT: {KB}, BOT2: {KB2}}
+# Throw-away targets of destructive routes; the write key limited to KB may reach them too.
+VICTIM_KB, VICTIM_BOT = "victim-kb", "victim-bot"
+READ, WRITE, ADMIN, OWNER = 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Who:
+    """A kind of caller and what the rules need to know about it."""
+
+    name: str
+    workspace: str | None = "acme"  # None: no credentials
+    level: int = 0
+    session: bool = False  # a signed-in user (a session token), not an API key
+    kbs: frozenset[str] | None = None  # a key's knowledge-base scope (None: all)
+    bots: frozenset[str] | None = None  # a key's assistant scope (None: all)
+    alive: bool = True  # False: a revoked key, a removed member's session or key
+
+    @property
+    def unscoped(self) -> bool:
+        return self.kbs is None and self.bots is None
+
+    def reaches_kb(self, kb: str = KB) -> bool:
+        """In scope for ``kb``: a key limited to assistants reaches only their knowledge bases."""
+        in_kbs = self.kbs is None or kb in self.kbs
+        in_bots = self.bots is None or any(kb in BOT_KBS.get(b, ()) for b in self.bots)
+        return in_kbs and in_bots
+
+    def reaches_bot(self, bot: str = BOT) -> bool:
+        return (self.bots is None or bot in self.bots) and all(
+            self.reaches_kb(k) for k in BOT_KBS[bot])
+
+
+PRINCIPALS = [
+    Who("anonymous", workspace=None),
+    Who("owner", level=OWNER, session=True),
+    Who("admin", level=ADMIN, session=True),
+    Who("editor", level=WRITE, session=True),
+    Who("viewer", level=READ, session=True),
+    Who("key-read", level=READ),
+    Who("key-read_write", level=WRITE),
+    Who("key-admin", level=ADMIN),
+    Who("key-admin@kb2", level=ADMIN, kbs=frozenset({KB2})),
+    Who("key-read_write@kb1", level=WRITE, kbs=frozenset({KB, VICTIM_KB})),
+    Who("key-read@kb1-bot", level=READ, bots=frozenset({BOT})),
+    Who("key-read@kb2-bot", level=READ, bots=frozenset({BOT2})),
+    Who("other-workspace-admin-key", workspace="globex", level=ADMIN),
+    Who("revoked-key", level=ADMIN, alive=False),
+    Who("removed-member-session", level=ADMIN, session=True, alive=False),
+    Who("removed-member-key", level=WRITE, alive=False),
+]
+BY_NAME = {w.name: w for w in PRINCIPALS}
+
+# Each rule: which (live) callers it admits. Rules about acme's own resources are also
+# denied to callers of another workspace (see ``names_acme_resource``).
+RULES: dict[str, Callable[[Who], bool]] = {
+    # anyone, even without credentials
+    "public": lambda w: True,
+    # any valid credentials, of any workspace (lists are filtered to the caller's scope)
+    "authenticated": lambda w: w.level >= READ,
+    # a signed-in user, not an API key
+    "session": lambda w: w.session,
+    # reading knowledge base kb1: its documents, chunks, jobs, graph, search in it
+    "kb-read": lambda w: w.level >= READ and w.reaches_kb(),
+    # changing kb1 or its documents
+    "kb-write": lambda w: w.level >= WRITE and w.reaches_kb(),
+    # administering kb1 (e.g. retrying its jobs)
+    "kb-admin": lambda w: w.level >= ADMIN and w.reaches_kb(),
+    # using assistant kb1-bot (over kb1): read it, chat with it, read its conversations
+    "assistant-read": lambda w: w.level >= READ and w.reaches_bot(),
+    # changing kb1-bot
+    "assistant-write": lambda w: w.level >= WRITE and w.reaches_bot(),
+    # deleting or rating a conversation of kb1-bot that someone else (the owner's key) had:
+    # read-level callers may only do that to their own conversations
+    "conversation-write": lambda w: w.level >= WRITE and w.reaches_bot(),
+    # creating a new knowledge base: write access to the whole workspace
+    "write": lambda w: w.level >= WRITE and w.unscoped,
+    # evaluation sets and runs span the workspace: keys limited to some names are refused
+    "evals-read": lambda w: w.level >= READ and w.unscoped,
+    "evals-write": lambda w: w.level >= WRITE and w.unscoped,
+    # workspace figures (all jobs, feedback, usage), filtered to the caller's scope
+    "admin": lambda w: w.level >= ADMIN,
+    # members and keys: admins with a session or an unscoped admin key; a key limited to
+    # some names can neither see nor make keys wider than itself nor manage people
+    "manage": lambda w: w.level >= ADMIN and w.unscoped,
+    # one member's record: "manage", or the viewer reading their own (the target is the viewer)
+    "manage-or-self": lambda w: (w.level >= ADMIN and w.unscoped) or w.name == "viewer",
+}
+
+ROUTES: dict[tuple[str, str], str] = {
+    # health, docs, console
+    ("GET", "/healthz"): "public",
+    ("GET", "/readyz"): "public",
+    ("GET", "/metrics"): "admin",  # server-wide counters
+    ("GET", "/openapi.json"): "public",
+    ("GET", "/docs"): "public",
+    ("GET", "/docs/oauth2-redirect"): "public",
+    ("GET", "/redoc"): "public",
+    ("GET", "/"): "public",
+    ("GET", "/console"): "public",
+    ("GET", "/console/{asset}"): "public",
+    # sessions, members, workspaces, keys
+    ("POST", "/v1/auth/login"): "public",
+    ("POST", "/v1/auth/logout"): "authenticated",
+    ("GET", "/v1/auth/me"): "authenticated",
+    ("GET", "/v1/users"): "manage",
+    ("POST", "/v1/users"): "manage",
+    ("GET", "/v1/users/{user_id}"): "manage-or-self",
+    ("PATCH", "/v1/users/{user_id}"): "manage",
+    ("DELETE", "/v1/users/{user_id}"): "manage",
+    ("GET", "/v1/workspaces"): "authenticated",
+    ("GET", "/v1/workspace"): "authenticated",
+    ("POST", "/v1/workspaces"): "session",
+    ("GET", "/v1/keys"): "manage",
+    ("POST", "/v1/keys"): "manage",
+    ("GET", "/v1/keys/{key_id}"): "manage",
+    ("DELETE", "/v1/keys/{key_id}"): "manage",
+    # knowledge bases, documents, pages, chunks, jobs
+    ("GET", "/v1/kbs"): "authenticated",
+    ("POST", "/v1/kbs"): "write",
+    ("GET", "/v1/kbs/{kb}"): "kb-read",
+    ("PATCH", "/v1/kbs/{kb}"): "kb-write",
+    ("DELETE", "/v1/kbs/{kb}"): "kb-write",
+    ("GET", "/v1/kbs/{kb}/documents"): "kb-read",
+    ("POST", "/v1/kbs/{kb}/documents"): "kb-write",
+    ("POST", "/v1/kbs/{kb}/documents/url"): "kb-write",
+    ("GET", "/v1/kbs/{kb}/documents/{doc_id}"): "kb-read",
+    ("PATCH", "/v1/kbs/{kb}/documents/{doc_id}"): "kb-write",
+    ("DELETE", "/v1/kbs/{kb}/documents/{doc_id}"): "kb-write",
+    ("POST", "/v1/kbs/{kb}/documents/{doc_id}/reindex"): "kb-write",
+    ("GET", "/v1/kbs/{kb}/documents/{doc_id}/original"): "kb-read",
+    ("GET", "/v1/kbs/{kb}/documents/{doc_id}/pages"): "kb-read",
+    ("GET", "/v1/kbs/{kb}/documents/{doc_id}/pages/{page}"): "kb-read",
+    ("GET", "/v1/kbs/{kb}/documents/{doc_id}/chunks"): "kb-read",
+    ("GET", "/v1/kbs/{kb}/chunks/{chunk_id}"): "kb-read",
+    ("PATCH", "/v1/kbs/{kb}/chunks/{chunk_id}"): "kb-write",
+    ("GET", "/v1/kbs/{kb}/jobs"): "kb-read",
+    ("GET", "/v1/jobs"): "admin",
+    ("GET", "/v1/jobs/{job_id}"): "kb-read",
+    ("GET", "/v1/jobs/{job_id}/events"): "kb-read",
+    ("POST", "/v1/jobs/{job_id}/retry"): "kb-admin",
+    # search and the knowledge graph
+    ("POST", "/v1/search"): "kb-read",
+    ("GET", "/v1/kbs/{kb}/graph"): "kb-read",
+    ("GET", "/v1/kbs/{kb}/graph/entities"): "kb-read",
+    ("GET", "/v1/kbs/{kb}/graph/entities/{entity:path}"): "kb-read",
+    ("GET", "/v1/kbs/{kb}/graph/path"): "kb-read",
+    ("GET", "/v1/kbs/{kb}/graph/export"): "kb-read",
+    ("GET", "/v1/kbs/{kb}/graph/subgraph"): "kb-read",
+    ("POST", "/v1/kbs/{kb}/graph/build"): "kb-write",
+    # assistants, chat, conversations, feedback, usage
+    ("GET", "/v1/assistants"): "authenticated",
+    ("POST", "/v1/assistants"): "kb-write",
+    ("GET", "/v1/assistants/{slug}"): "assistant-read",
+    ("PATCH", "/v1/assistants/{slug}"): "assistant-write",
+    ("DELETE", "/v1/assistants/{slug}"): "assistant-write",
+    ("GET", "/v1/assistants/{slug}/versions"): "assistant-read",
+    ("POST", "/v1/assistants/{slug}/publish"): "assistant-write",
+    ("POST", "/v1/assistants/{slug}/chat"): "assistant-read",
+    ("GET", "/v1/models"): "authenticated",
+    ("POST", "/v1/chat/completions"): "assistant-read",
+    ("GET", "/v1/conversations"): "authenticated",
+    ("GET", "/v1/conversations/{conversation_id}"): "assistant-read",
+    ("GET", "/v1/conversations/{conversation_id}/messages"): "assistant-read",
+    ("DELETE", "/v1/conversations/{conversation_id}"): "conversation-write",
+    ("POST", "/v1/messages/{message_id}/feedback"): "conversation-write",
+    ("GET", "/v1/feedback"): "admin",
+    ("GET", "/v1/usage"): "admin",
+    ("GET", "/v1/usage/series"): "admin",
+    # evaluation
+    ("GET", "/v1/evals/sets"): "evals-read",
+    ("POST", "/v1/evals/sets"): "evals-write",
+    ("GET", "/v1/evals/sets/{eval_set}/questions"): "evals-read",
+    ("GET", "/v1/evals/runs"): "evals-read",
+    ("POST", "/v1/evals/runs"): "evals-write",
+    ("GET", "/v1/evals/runs/{run_id}"): "evals-read",
+    ("GET", "/v1/evals/runs/{run_id}/results"): "evals-read",
+    ("GET", "/v1/evals/compare"): "evals-read",
+}
+
+# Routes whose body or query (rather than their path) names acme's resources.
+NAMES_IN_BODY = {
+    ("POST", "/v1/search"), ("POST", "/v1/assistants"), ("POST", "/v1/chat/completions"),
+    ("POST", "/v1/evals/runs"), ("GET", "/v1/evals/compare"),
+}
+
+# Where today's code is more open than the table: (route or rule name, caller or "*").
+# Each entry names the rule it breaks; remove it once that rule is enforced.
+# "*" stands for every route or every caller.
+KNOWN_OPEN: set[tuple[tuple[str, str] | str, str]] = {
+    # /metrics needs credentials (and admin level): it shows every workspace's traffic
+    (("GET", "/metrics"), "*"),
+    # a key limited to some knowledge bases lists, reads, creates and revokes keys wider than
+    # itself, and manages members
+    *((route, "key-admin@kb2") for route in (
+        ("GET", "/v1/keys"), ("POST", "/v1/keys"), ("GET", "/v1/keys/{key_id}"),
+        ("DELETE", "/v1/keys/{key_id}"), ("GET", "/v1/users"), ("POST", "/v1/users"),
+        ("GET", "/v1/users/{user_id}"), ("PATCH", "/v1/users/{user_id}"),
+        ("DELETE", "/v1/users/{user_id}"))),
+    # read-level callers may not delete or rate conversations they do not own
+    *((route, who) for route in (
+        ("DELETE", "/v1/conversations/{conversation_id}"),
+        ("POST", "/v1/messages/{message_id}/feedback"))
+      for who in ("viewer", "key-read", "key-read@kb1-bot")),
+    # a key limited to an assistant reaches only that assistant's knowledge bases
+    ("kb-read", "key-read@kb2-bot"),
+    # the keys a member made stop working when the member is removed
+    ("*", "removed-member-key"),
+}
+
+
+def is_known_open(route: tuple[str, str], who: Who) -> bool:
+    return any((target in (route, ROUTES[route], "*") and name in (who.name, "*"))
+               for target, name in KNOWN_OPEN)
+
+
+def names_acme_resource(route: tuple[str, str]) -> bool:
+    """Whether the request names acme's resources (so another workspace's caller gets 404)."""
+    path = route[1]
+    return ("{" in path and not path.startswith("/console")) or route in NAMES_IN_BODY
+
+
+def expected(route: tuple[str, str], who: Who) -> bool:
+    """Whether the table allows ``who`` to call ``route``."""
+    rule = ROUTES[route]
+    if rule == "public":
+        return True
+    if who.workspace is None or not who.alive:
+        return False
+    if who.workspace != "acme" and names_acme_resource(route):
+        return False
+    return RULES[rule](who)
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path) the app answers, OpenAPI or not (a mount: ``{asset}`` under it)."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(routes: list[Any], prefix: str) -> None:
+        for r in routes:
+            if isinstance(r, Mount):
+                found.add(("GET", f"{prefix}{r.path}/{{asset}}"))
+            elif isinstance(r, Route):
+                found.update((m, prefix + r.path) for m in r.methods or () if m != "HEAD")
+            elif hasattr(r, "original_router"):  # a router included into the app
+                extra = getattr(getattr(r, "include_context", None), "prefix", "") or ""
+                walk(r.original_router.routes, prefix + extra)
+            else:
+                raise AssertionError(f"a route of an unknown kind: {r!r}")
+
+    walk(app.routes, "")
+    return found
+
+
+def test_every_route_has_a_rule() -> None:
+    routes = app_routes(create_app(Settings(home=Path("/nonexistent-not-opened"))))
+    missing = sorted(routes - set(ROUTES))
+    assert not missing, f"routes without a rule in ROUTES: {missing}"
+    stale = sorted(set(ROUTES) - routes)
+    assert not stale, f"rules for routes that no longer exist: {stale}"
+    assert set(ROUTES.values()) <= set(RULES)
+    for target, name in KNOWN_OPEN:
+        assert target in ROUTES or target in RULES or target == "*", target
+        assert name == "*" or name in BY_NAME, name
+
+
+# -- the seeded server -------------------------------------------------------------------------
+
+
+class World:
+    """The seeded server: a client, callers' tokens, ids, and throw-away targets."""
+
+    def __init__(self, client: TestClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.tokens: dict[str, str | None] = {"anonymous": None}
+        self.passwords: dict[str, str] = {}
+        self.ids: dict[str, Any] = {}
+        self.owner_headers: dict[str, str] = {}
+        self.counter = itertools.count(1)
+
+    # what the owner's admin key does to set things up
+    def call(self, method: str, url: str, want: int, **kw: Any) -> Any:
+        r = self.client.request(method, url, headers=self.owner_headers, **kw)
+        assert r.status_code == want, (method, url, r.status_code, r.text[:300])
+        return r.json()
+
+    def upload(self, kb: str, name: str, text: str) -> int:
+        job = self.call("POST", f"/v1/kbs/{kb}/documents", 202,
+                        files=[("files", (name, text.encode(), "text/markdown"))])
+        done = wait_job(self.client, self.owner_headers, job["id"])
+        assert done["status"] == "done", done
+        return int(done["files"][0]["document_id"])
+
+    def login(self, email: str) -> str:
+        db = open_database(self.settings)
+        try:
+            return AuthRepo(db).login(email, self.passwords[email], "acme", 1.0)
+        finally:
+            db.close()
+
+    def exists(self, url: str) -> bool:
+        r = self.client.get(url, headers=self.owner_headers)
+        return r.status_code == 200 and r.json().get("revoked_at") is None
+
+    # throw-away targets, made again once a call consumed them
+    def victim(self, kind: str) -> Any:
+        have = self.ids.get(f"victim_{kind}")
+        if have is not None and self.exists(VICTIM_CHECK[kind](have)):
+            return have
+        made = getattr(self, f"_make_{kind}")()
+        self.ids[f"victim_{kind}"] = made
+        return made
+
+    def _make_kb(self) -> str:
+        self.call("POST", "/v1/kbs", 201, json={"name": VICTIM_KB})
+        return VICTIM_KB
+
+    def _make_doc(self) -> int:
+        n = next(self.counter)
+        return self.upload(KB, f"victim-{n}.md", f"# Victim {n}\n\nA throw-away document {n}.\n")
+
+    def _make_bot(self) -> str:
+        self.call("POST", "/v1/assistants", 201,
+                  json={"slug": VICTIM_BOT, "config": {"knowledge_bases": [KB]}})
+        return VICTIM_BOT
+
+    def _make_conversation(self) -> int:
+        chat = self.call("POST", f"/v1/assistants/{BOT}/chat", 200,
+                         json={"message": "How many days of paid annual leave?"})
+        return int(chat["conversation_id"])
+
+    def _make_key(self) -> int:
+        return int(self.call("POST", "/v1/keys", 201, json={"name": "victim"})["id"])
+
+    def _make_user(self) -> int:
+        return self.add_member(f"victim{next(self.counter)}@acme.example", "viewer")
+
+    def add_member(self, email: str, role: str) -> int:
+        db = open_database(self.settings)
+        try:
+            auth = AuthRepo(db)
+            password = f"pw-{email}-long"
+            user = auth.create_user(email, password)
+            auth.set_role(user, self.ids["acme"], role)
+        finally:
+            db.close()
+        self.passwords[email] = password
+        return user
+
+
+VICTIM_CHECK: dict[str, Callable[[Any], str]] = {
+    "kb": lambda kb: f"/v1/kbs/{kb}",
+    "doc": lambda doc: f"/v1/kbs/{KB}/documents/{doc}",
+    "bot": lambda slug: f"/v1/assistants/{slug}",
+    "conversation": lambda cid: f"/v1/conversations/{cid}",
+    "key": lambda key: f"/v1/keys/{key}",  # a revoked key is still there, with revoked_at
+    "user": lambda user: f"/v1/users/{user}",
+}
+
+
+def _seed(client: TestClient, settings: Settings) -> World:
+    world = World(client, settings)
+    acme = make_tenant(settings, "acme")
+    globex = make_tenant(settings, "globex")
+    world.ids["acme"] = acme.workspace_id
+    world.owner_headers = acme.headers
+    world.passwords[acme.email] = acme.password
+    world.tokens["other-workspace-admin-key"] = globex.key
+
+    world.call("POST", "/v1/kbs", 201, json={"name": KB, "settings": {"graph": True}})
+    world.call("POST", "/v1/kbs", 201, json={"name": KB2})
+    world.ids["doc_id"] = doc_id = world.upload(KB, "handbook.md", HANDBOOK)
+    world.upload(KB2, "other.md", "# Other\n\nSomething else entirely.\n")
+    jobs = world.call("GET", f"/v1/kbs/{KB}/jobs", 200)
+    world.ids["job_id"] = jobs[-1]["id"]
+    chunks = world.call("GET", f"/v1/kbs/{KB}/documents/{doc_id}/chunks", 200)
+    world.ids["chunk_id"] = chunks[0]["id"]
+    entities = world.call("GET", f"/v1/kbs/{KB}/graph/entities?limit=1", 200)
+    world.ids["entity"] = entities[0]["name"]
+    for slug, kb in ((BOT, KB), (BOT2, KB2)):
+        world.call("POST", "/v1/assistants", 201,
+                   json={"slug": slug, "name": "Bot", "config": {"knowledge_bases": [kb]}})
+    chat = world.call("POST", f"/v1/assistants/{BOT}/chat", 200,
+                      json={"message": "How many days of paid annual leave do new employees get?"})
+    world.ids.update(conversation_id=chat["conversation_id"], message_id=chat["message_id"])
+    world.call("POST", "/v1/evals/sets", 201,
+               json={"name": "set1", "questions": [{"question": "annual leave?"}]})
+    run = world.call("POST", "/v1/evals/runs", 202,
+                     json={"eval_set": "set1", "kb": KB, "with_answer": False})
+    world.ids["run_id"] = run["id"]
+    deadline = time.monotonic() + 60
+    while world.call("GET", f"/v1/evals/runs/{run['id']}", 200)["status"] == "running":
+        assert time.monotonic() < deadline, "the eval run did not finish"
+        time.sleep(0.05)
+
+    # signed-in members
+    world.tokens["owner"] = world.login(acme.email)
+    for role in ("admin", "editor", "viewer"):
+        email = f"{role}@acme.example"
+        user = world.add_member(email, role)
+        world.tokens[role] = world.login(email)
+        world.ids[f"{role}_user_id"] = user
+    # keys of each access level and scope
+    for who in PRINCIPALS:
+        if who.name.startswith("key-"):
+            access = {READ: "read", WRITE: "read_write", ADMIN: "admin"}[who.level]
+            body = {"name": who.name, "access": access,
+                    "knowledge_bases": None if who.kbs is None else sorted(who.kbs),
+                    "assistants": None if who.bots is None else sorted(who.bots)}
+            world.tokens[who.name] = world.call("POST", "/v1/keys", 201, json=body)["key"]
+    world.ids["key_id"] = world.victim("key")
+    revoked = world.call("POST", "/v1/keys", 201, json={"name": "revoked", "access": "admin"})
+    world.call("DELETE", f"/v1/keys/{revoked['id']}", 200)
+    world.tokens["revoked-key"] = revoked["key"]
+    # a member who made a key, then was removed: their session and key are dead
+    leaver = world.add_member("leaver@acme.example", "admin")
+    session = world.login("leaver@acme.example")
+    r = client.post("/v1/keys", headers={"Authorization": f"Bearer {session}"},
+                    json={"name": "leaver's", "access": "read_write"})
+    assert r.status_code == 201, r.text
+    world.tokens["removed-member-key"] = r.json()["key"]
+    world.call("DELETE", f"/v1/users/{leaver}", 200)
+    world.tokens["removed-member-session"] = session
+    return world
+
+
+@pytest.fixture(autouse=True)
+def zhiku_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Overrides the suite's per-test home: these tests share the module's server (``world``),
+    so they need no fresh database each (a PostgreSQL one costs about a second)."""
+    for key in list(os.environ):
+        if key.startswith("ZHIKU_"):
+            monkeypatch.delenv(key)
+    return tmp_path / "unused-home"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory,
+          make_settings: Callable[..., Settings]) -> Iterator[World]:
+    home = tmp_path_factory.mktemp("matrix")
+    base = api_settings(home)
+    settings = make_settings(home, **{k: getattr(base, k) for k in (
+        "embedder", "api_rate_limit_per_minute", "ocr")})
+    with TestClient(create_app(settings)) as client:
+        yield _seed(client, settings)
+
+
+# -- requests ----------------------------------------------------------------------------------
+
+QUERIES = {
+    "/v1/kbs/{kb}/graph/path": "?a={entity}&b={entity}",
+    "/v1/evals/compare": "?a={run_id}&b={run_id}",
+}
+# Path parameters taken from a throw-away target (the call may consume it).
+VICTIMS = {
+    ("DELETE", "/v1/kbs/{kb}"): {"kb": "kb"},
+    ("DELETE", "/v1/kbs/{kb}/documents/{doc_id}"): {"doc_id": "doc"},
+    ("POST", "/v1/kbs/{kb}/documents/{doc_id}/reindex"): {"doc_id": "doc"},
+    ("DELETE", "/v1/assistants/{slug}"): {"slug": "bot"},
+    ("DELETE", "/v1/conversations/{conversation_id}"): {"conversation_id": "conversation"},
+    ("DELETE", "/v1/keys/{key_id}"): {"key_id": "key"},
+    ("PATCH", "/v1/users/{user_id}"): {"user_id": "user"},
+    ("DELETE", "/v1/users/{user_id}"): {"user_id": "user"},
+}
+
+
+def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
+    """Request arguments that pass validation: a JSON body, or a file to upload."""
+    n = next(world.counter)
+    bodies: dict[tuple[str, str], Any] = {
+        ("POST", "/v1/auth/login"): {"email": "viewer@acme.example",
+                                     "password": world.passwords["viewer@acme.example"]},
+        ("POST", "/v1/users"): {"email": f"new{n}@acme.example", "password": "new-password-1",
+                                "role": "viewer"},
+        ("PATCH", "/v1/users/{user_id}"): {"role": "viewer"},
+        ("POST", "/v1/workspaces"): {"name": f"made-{n}"},
+        ("POST", "/v1/keys"): {"name": "made", "access": "read"},
+        ("POST", "/v1/kbs"): {"name": "made-kb"},
+        ("PATCH", "/v1/kbs/{kb}"): {"settings": {"graph": True}},
+        ("POST", "/v1/kbs/{kb}/documents/url"): {"url": "http://127.0.0.1/blocked.html"},
+        ("PATCH", "/v1/kbs/{kb}/documents/{doc_id}"): {"tags": ["hr", "policy"]},
+        ("PATCH", "/v1/kbs/{kb}/chunks/{chunk_id}"): {"enabled": True},
+        ("POST", "/v1/search"): {"query": "annual leave", "knowledge_bases": [KB]},
+        ("POST", "/v1/kbs/{kb}/graph/build"): {"communities": False},
+        ("POST", "/v1/assistants"): {"slug": "made-bot", "config": {"knowledge_bases": [KB]}},
+        ("PATCH", "/v1/assistants/{slug}"): {"name": "Bot"},
+        ("POST", "/v1/assistants/{slug}/publish"): {"note": "matrix"},
+        ("POST", "/v1/assistants/{slug}/chat"): {"message": "annual leave?"},
+        ("POST", "/v1/chat/completions"): {
+            "model": BOT, "messages": [{"role": "user", "content": "annual leave?"}]},
+        ("POST", "/v1/messages/{message_id}/feedback"): {"rating": "up"},
+        ("POST", "/v1/evals/sets"): {"name": "made-set", "replace": True,
+                                     "questions": [{"question": "annual leave?"}]},
+        ("POST", "/v1/evals/runs"): {"eval_set": "set1", "kb": KB, "with_answer": False},
+    }
+    if route == ("POST", "/v1/kbs/{kb}/documents"):
+        text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()
+        return {"files": [("files", (f"upload-{n}.md", text, "text/markdown"))]}
+    if route in bodies:
+        return {"json": bodies[route]}
+    return {}
+
+
+def _url(route: tuple[str, str], world: World) -> str:
+    path = route[1]
+    values = {
+        "kb": KB, "slug": BOT, "asset": "app.css", "page": 1,
+        "user_id": world.ids["viewer_user_id"], "eval_set": "set1", **world.ids,
+    }
+    for param, kind in VICTIMS.get(route, {}).items():
+        values[param] = world.victim(kind)
+    return re.sub(r"\{(\w+)(?::path)?\}", lambda m: str(values[m[1]]),
+                  path + QUERIES.get(path, ""))
+
+
+def _token(world: World, who: Who, route: tuple[str, str]) -> str | None:
+    if route == ("POST", "/v1/auth/logout") and who.session and who.alive:
+        email = "owner@acme.example" if who.name == "owner" else f"{who.name}@acme.example"
+        return world.login(email)  # logging out ends the session: use a fresh one
+    return world.tokens[who.name]
+
+
+def _call(world: World, route: tuple[str, str], who: Who) -> Any:
+    token = _token(world, who, route)
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    r = world.client.request(route[0], _url(route, world), headers=headers,
+                             follow_redirects=False, **_body(route, world))
+    if r.status_code == 202 and "kind" in r.json():  # a job: let it finish (a re-index
+        wait_job(world.client, world.owner_headers, r.json()["id"])  # replaces its document)
+    return r
+
+
+def _allowed(status: int) -> bool:
+    return status not in (401, 403, 404)
+
+
+def _mismatch(world: World, route: tuple[str, str], who: Who) -> str | None:
+    """What is wrong with ``who`` calling ``route`` (None: it answers as the table says)."""
+    r = _call(world, route, who)
+    want = expected(route, who)
+    if r.status_code >= 500:
+        return f"{who.name}: {r.status_code} {r.text[:200]}"
+    if _allowed(r.status_code) == want or (not want and is_known_open(route, who)):
+        return None  # (a KNOWN_OPEN entry: today's code lets this through)
+    return (f"{who.name}: {r.status_code} {r.text[:200]}; rule {ROUTES[route]!r} says "
+            f"{'allowed' if want else 'denied'}")
+
+
+# One test per route (all callers in it): a test's fixtures cost a fresh PostgreSQL database.
+@pytest.mark.parametrize("route", list(ROUTES), ids=[f"{m} {p}" for m, p in ROUTES])
+def test_route_matrix(world: World, route: tuple[str, str]) -> None:
+    wrong = [m for who in PRINCIPALS if (m := _mismatch(world, route, who)) is not None]
+    assert not wrong, f"{route[0]} {route[1]}:\n" + "\n".join(wrong)
+
+
+def test_known_open_entries_are_still_open(world: World) -> None:
+    """Every KNOWN_OPEN entry is still needed: once its rule is enforced, the entry must go."""
+    stale = []
+    for target, name in KNOWN_OPEN:
+        routes = [target] if isinstance(target, tuple) else [
+            r for r, rule in ROUTES.items() if target in (rule, "*")]
+        callers = PRINCIPALS if name == "*" else [BY_NAME[name]]
+        cases = [(r, w) for r in routes for w in callers if not expected(r, w)]
+        if not any(_allowed(_call(world, r, w).status_code) for r, w in cases):
+            stale.append((target, name))
+    assert not stale, f"KNOWN_OPEN entries no longer needed: {stale}"
