@@ -24,6 +24,7 @@ from zhiku.graph.store import SqliteGraphStore
 from zhiku.ingest.chunking import ChunkingOptions
 from zhiku.ingest.events import IngestListener, IngestReport
 from zhiku.ingest.parsers.registry import ParseOptions, ParserRegistry, default_registry
+from zhiku.ingest.parsers.zipguard import ZipLimits
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
 from zhiku.models.embedders import Embedder, Embedders
@@ -46,6 +47,19 @@ if TYPE_CHECKING:  # issue 3: models, assistants and chat (imported lazily at ru
 
 MULTILINGUAL_EMBEDDERS = frozenset({"use-multilingual"})
 KB_SETTING_KEYS = frozenset({"chunk_tokens", "chunk_overlap", "parent_child", "graph"})
+
+
+def parse_options(settings: Settings) -> ParseOptions:
+    """The parsers' knobs and limits, from settings."""
+    return ParseOptions(
+        ocr=settings.ocr,
+        zip_limits=ZipLimits(
+            max_entries=settings.zip_max_entries,
+            max_entry_bytes=settings.zip_max_entry_bytes,
+            max_total_bytes=settings.zip_max_total_bytes,
+            max_ratio=settings.zip_max_ratio,
+        ),
+    )
 
 
 class Zhiku:
@@ -145,7 +159,7 @@ class Zhiku:
         )
         options = PipelineOptions(
             chunking=chunking,
-            parse=ParseOptions(ocr=s.ocr),
+            parse=parse_options(s),
             max_file_bytes=s.max_file_bytes,
             embed_batch_size=s.embed_batch_size,
         )

@@ -60,6 +60,25 @@ class Settings(BaseSettings):
     ocr: bool = Field(
         default=True, description="OCR images and text-less PDF pages when zhiku[ocr] is installed."
     )
+    zip_max_entries: int = Field(
+        default=10_000, ge=1, description="Office files (zip containers): most entries allowed."
+    )
+    zip_max_entry_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024,
+        description="Office files (zip containers): largest uncompressed size of one entry.",
+    )
+    zip_max_total_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=1024,
+        description="Office files (zip containers): largest uncompressed size of all entries.",
+    )
+    zip_max_ratio: int = Field(
+        default=200,
+        ge=10,
+        description="Office files (zip containers): highest compression ratio of an entry over "
+        "1 MiB (real documents stay well below 100; zip bombs reach 1000).",
+    )
     top_k: int = Field(default=5, ge=1, le=1000, description="Default number of search hits.")
     candidates: int = Field(
         default=50, ge=1, description="Candidates each retriever contributes before fusion."

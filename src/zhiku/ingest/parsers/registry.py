@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Protocol
 
 from zhiku.core.errors import ParseError, UnsupportedFormat, ZhikuError
 from zhiku.ingest.blocks import ParsedDocument
+from zhiku.ingest.parsers.zipguard import ZipLimits
 
 
 @dataclass(frozen=True, slots=True)
 class ParseOptions:
-    """Knobs a parser may honour."""
+    """Knobs a parser may honour: OCR, and what a zip container may hold (a hostile file's
+    memory use stays bounded)."""
 
     ocr: bool = True
+    zip_limits: ZipLimits = field(default_factory=ZipLimits)
 
 
 class Parser(Protocol):
