@@ -53,6 +53,7 @@ def parse_options(settings: Settings) -> ParseOptions:
     """The parsers' knobs and limits, from settings."""
     return ParseOptions(
         ocr=settings.ocr,
+        max_pixels=settings.max_image_pixels,
         zip_limits=ZipLimits(
             max_entries=settings.zip_max_entries,
             max_entry_bytes=settings.zip_max_entry_bytes,

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     ocr: bool = Field(
         default=True, description="OCR images and text-less PDF pages when zhiku[ocr] is installed."
     )
+    max_image_pixels: int = Field(
+        default=40_000_000,
+        ge=1_000_000,
+        description="Largest image decoded for OCR, and largest PDF page rendered (for OCR or "
+        "the page view), in pixels; bigger images are refused and pages rendered smaller.",
+    )
     zip_max_entries: int = Field(
         default=10_000, ge=1, description="Office files (zip containers): most entries allowed."
     )

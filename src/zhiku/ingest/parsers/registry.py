@@ -14,10 +14,11 @@ from zhiku.ingest.parsers.zipguard import ZipLimits
 
 @dataclass(frozen=True, slots=True)
 class ParseOptions:
-    """Knobs a parser may honour: OCR, and what a zip container may hold (a hostile file's
-    memory use stays bounded)."""
+    """Knobs a parser may honour: OCR, and the limits that keep a hostile file's memory use
+    bounded (pixels decoded or rendered per image or page, what a zip container may hold)."""
 
     ocr: bool = True
+    max_pixels: int = 40_000_000
     zip_limits: ZipLimits = field(default_factory=ZipLimits)
 
 
