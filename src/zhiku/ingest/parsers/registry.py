@@ -32,6 +32,14 @@ class Parser(Protocol):
         ...
 
 
+class DocumentParser(Protocol):
+    """What the pipeline parses with: the registry itself, or a sandbox around it."""
+
+    def parse(self, data: bytes, *, filename: str, options: ParseOptions) -> ParsedDocument:
+        """Parse one file (``filename`` picks the format); ``ZhikuError`` when it cannot."""
+        ...
+
+
 class ParserRegistry:
     """Maps lower-case extensions (without the dot) to parsers."""
 
@@ -70,6 +78,8 @@ class ParserRegistry:
             doc = parser.parse(data, filename=filename, options=options)
         except ZhikuError:
             raise
+        except MemoryError as exc:  # the worker process that raised it is replaced
+            raise ParseError("the file needs more memory to parse than is allowed") from exc
         except Exception as exc:  # a library choking on a damaged file: this file fails alone
             raise ParseError(
                 f"corrupt or unreadable file ({type(exc).__name__}: {str(exc)[:200]})"
