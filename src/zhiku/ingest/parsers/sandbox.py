@@ -117,8 +117,11 @@ class _Worker:
         child_read, parent_write = os.pipe()
         parent_read, child_write = os.pipe()
         env = dict(os.environ)
-        root = str(Path(zhiku.__file__).resolve().parents[1])  # import this very zhiku
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        root = Path(zhiku.__file__).resolve().parents[1]
+        if root.name not in ("site-packages", "dist-packages"):  # a source checkout: use it
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(root), env.get("PYTHONPATH")) if p
+            )
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _BOOT, str(child_read), str(child_write),
