@@ -77,9 +77,12 @@ def _inflated_size(raw: memoryview, info: zipfile.ZipInfo) -> int:
     size = 0
     pending: bytes | memoryview = raw
     try:
-        while pending and size <= info.file_size:
-            size += len(inflater.decompress(pending, _PIECE))
+        while size <= info.file_size:
+            piece = inflater.decompress(pending, _PIECE)
             pending = inflater.unconsumed_tail
+            if not piece and not pending:  # input used up and nothing left to flush
+                break
+            size += len(piece)
     except zlib.error as exc:
         raise ParseError(f"corrupt zip archive: '{info.filename}' ({exc})") from exc
     return size
