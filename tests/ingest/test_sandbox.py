@@ -143,3 +143,12 @@ def test_ingestion_reports_the_failed_file_and_goes_on(
         assert status["b_memo.docx"][0] == status["c_note.md"][0] == "added"
         assert zk.search("kb", "canteen noon")[0].source.endswith("b_memo.docx")
     assert worker_pids() == set()  # closing the facade stops its workers
+
+
+def test_small_notes_skip_the_workers_and_large_ones_do_not(sandbox: ParseSandbox) -> None:
+    note = b"# Parking\n\nPermits come from facilities.\n"
+    assert sandbox.parse(note, filename="note.md", options=ParseOptions()).blocks
+    assert worker_pids() == set()
+    big = note + b"\n\nMore about permits and parking spaces.\n" * 10_000  # over 256 KiB
+    assert len(sandbox.parse(big, filename="big.md", options=ParseOptions()).blocks) > 1
+    assert len(worker_pids()) == 1

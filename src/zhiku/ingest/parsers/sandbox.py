@@ -9,9 +9,13 @@ a fresh interpreter (``python -c``, talking over two inherited pipes), so it wor
 process hosts the pool; starting one costs an interpreter start, once, and a warm worker adds a
 pipe round trip (well under a millisecond plus pickling) per file. POSIX only.
 
-Small plain-text and Markdown files are parsed in the calling process: their parsers build
-only Python strings a few times the file's size, and skipping the round trip keeps ingestion of
-many small notes as fast as it was.
+Small plain-text and Markdown files (up to 256 KiB) are parsed in the calling process: their
+parsers are pure Python over a decoded string, with no C library that could crash and no
+decompression, and even a hostile one (a paragraph per line) makes at most a few tens of
+megabytes of blocks at that size. Skipping the round trip keeps ingestion of many small notes
+as fast as it was (on a busy machine the round trip costs a few milliseconds per file, as
+much as parsing a note). JSON and CSV stay in the workers: a small file can still expand a
+hundredfold into blocks.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from zhiku.ingest.parsers.registry import ParseOptions, ParserRegistry
 
 SUPPORTED = os.name == "posix"
 INLINE_EXTENSIONS = frozenset({"txt", "text", "log", "md", "markdown"})
-INLINE_MAX_BYTES = 1024 * 1024
+INLINE_MAX_BYTES = 256 * 1024
 _M_ARENA_MAX = -8  # glibc mallopt: fewer per-thread arenas, each reserving address space
 _BOOT = "from zhiku.ingest.parsers.sandbox import worker_main; worker_main()"
 _PRELOAD = ("docx", "openpyxl", "pptx", "PIL.Image")  # imported before the worker says ready
