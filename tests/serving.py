@@ -49,16 +49,24 @@ def wait_ready(base: str, *, timeout: float = 60.0,
 
 
 @contextmanager
-def serve(env: dict[str, str], *args: str) -> Iterator[str]:
-    """``zhiku serve`` on a free port (extra ``args`` appended); yields its base URL and
-    stops it afterwards."""
+def serve_process(env: dict[str, str], *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``zhiku serve`` on a free port (extra ``args`` appended); yields its base URL and its
+    process, and stops it afterwards."""
     port = free_port()
     proc = subprocess.Popen([ZHIKU, "serve", "--host", "127.0.0.1", "--port", str(port),
                              "--log-level", "warning", *args], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@contextmanager
+def serve(env: dict[str, str], *args: str) -> Iterator[str]:
+    """``zhiku serve`` on a free port (extra ``args`` appended); yields its base URL and
+    stops it afterwards."""
+    with serve_process(env, *args) as (base, _):
+        yield base

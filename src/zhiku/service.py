@@ -21,7 +21,15 @@ from zhiku.core.settings import Settings
 from zhiku.graph.modes import SearchMode, is_graph_mode
 from zhiku.ingest.chunking import ChunkingOptions
 from zhiku.ingest.events import IngestListener, IngestReport
-from zhiku.ingest.parsers.registry import ParseOptions, ParserRegistry, default_registry
+from zhiku.ingest.parsers.registry import (
+    DocumentParser,
+    ParseOptions,
+    ParserRegistry,
+    default_registry,
+)
+from zhiku.ingest.parsers.sandbox import SUPPORTED as SANDBOX_SUPPORTED
+from zhiku.ingest.parsers.sandbox import ParseSandbox, SandboxLimits
+from zhiku.ingest.parsers.zipguard import ZipLimits
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
 from zhiku.models.embedders import Embedder, Embedders
@@ -46,6 +54,30 @@ MULTILINGUAL_EMBEDDERS = frozenset({"use-multilingual"})
 KB_SETTING_KEYS = frozenset({"chunk_tokens", "chunk_overlap", "parent_child", "graph"})
 
 
+def parse_options(settings: Settings) -> ParseOptions:
+    """The parsers' knobs and limits, from settings."""
+    return ParseOptions(
+        ocr=settings.ocr,
+        max_pixels=settings.max_image_pixels,
+        zip_limits=ZipLimits(
+            max_entries=settings.zip_max_entries,
+            max_entry_bytes=settings.zip_max_entry_bytes,
+            max_total_bytes=settings.zip_max_total_bytes,
+            max_ratio=settings.zip_max_ratio,
+        ),
+    )
+
+
+def sandbox_for(settings: Settings, registry: ParserRegistry | None = None) -> ParseSandbox:
+    """Parse worker processes as ``settings`` ask (started on first use)."""
+    limits = SandboxLimits(
+        workers=settings.parse_workers,
+        memory_bytes=settings.parse_memory_bytes,
+        timeout=settings.parse_timeout,
+    )
+    return ParseSandbox(registry or default_registry(), limits)
+
+
 class Zhiku:
     """Zhiku's Python API over one workspace of one database."""
 
@@ -56,15 +88,18 @@ class Zhiku:
         *,
         store: Store | None = None,
         embedders: Embedders | None = None,
+        sandbox: ParseSandbox | None = None,
     ) -> None:
         """Open workspace ``workspace`` (created if missing). ``store`` shares an open store
         between facades (one per workspace in a server); it then stays open on ``close()``.
-        ``embedders`` shares the loaded models the same way."""
+        ``embedders`` shares the loaded models the same way, ``sandbox`` the parse workers."""
         self.settings = settings or Settings()
         self._owns_store = store is None
         self.store: Store = store if store is not None else open_store(self.settings)
         self.workspace_id = self.store.workspace_id(workspace, create=True)
         self._registry: ParserRegistry | None = None
+        self._owns_sandbox = sandbox is None
+        self._sandbox = sandbox
         self._embedders = embedders if embedders is not None else Embedders(self.settings)
         self._lock = threading.Lock()
         # PostgreSQL searches its HNSW indexes itself; SQLite gets the in-memory exact index
@@ -78,7 +113,9 @@ class Zhiku:
         )
 
     def close(self) -> None:
-        """Release the database (unless it was lent by the caller)."""
+        """Release the database and the parse workers (unless they were lent by the caller)."""
+        if self._owns_sandbox and self._sandbox is not None:
+            self._sandbox.close()
         if self._owns_store:
             self.store.close()
 
@@ -100,6 +137,17 @@ class Zhiku:
         if self._registry is None:
             self._registry = default_registry()
         return self._registry
+
+    @property
+    def parser(self) -> DocumentParser:
+        """What ingestion parses with: worker processes, or this process when
+        ``parse_workers`` is 0 (or the platform is not POSIX)."""
+        if self.settings.parse_workers == 0 or not SANDBOX_SUPPORTED:
+            return self.registry
+        with self._lock:
+            if self._sandbox is None:
+                self._sandbox = sandbox_for(self.settings, self.registry)
+        return self._sandbox
 
     # -- knowledge bases ------------------------------------------------------------------
     def create_kb(
@@ -143,7 +191,7 @@ class Zhiku:
         )
         options = PipelineOptions(
             chunking=chunking,
-            parse=ParseOptions(ocr=s.ocr),
+            parse=parse_options(s),
             max_file_bytes=s.max_file_bytes,
             embed_batch_size=s.embed_batch_size,
         )
@@ -151,7 +199,7 @@ class Zhiku:
         from zhiku.graph.store import SqliteGraphStore
 
         hooks = [GraphHook(SqliteGraphStore.of(self.store))]
-        return Pipeline(self.store, self.registry, self.embedder(kb.embedder), options, hooks)
+        return Pipeline(self.store, self.parser, self.embedder(kb.embedder), options, hooks)
 
     def ingest(
         self,
@@ -218,7 +266,7 @@ class Zhiku:
         """
         kb = self.kb(kb_name)
         new = self.embedder(embedder)
-        report = Pipeline(self.store, self.registry, new, self._pipeline(kb)._options).run(
+        report = Pipeline(self.store, self.parser, new, self._pipeline(kb)._options).run(
             kb, [], listener, sweep="all"
         )
         old_model = self.embedder(kb.embedder).model_id

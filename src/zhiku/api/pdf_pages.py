@@ -1,13 +1,16 @@
 """PDF pages of a stored original, rendered to PNG with pypdfium2 (for the document view).
 
-PDFium is not thread-safe, so rendering holds one lock; a page at the default width takes
-tens of milliseconds. The bytes are content-addressed (the original's hash), so callers can
-cache the images for as long as they like.
+PDFium is not thread-safe, so rendering holds one lock. The image is bounded in width, height
+and pixel count whatever the page's shape, so a render holds the lock for at most a fraction of
+a second (a page at the default width takes tens of milliseconds). The bytes are
+content-addressed (the original's hash), so callers can cache the images for as long as they
+like.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import threading
 
 import pypdfium2 as pdfium
@@ -15,6 +18,7 @@ import pypdfium2 as pdfium
 from zhiku.core.errors import MissingDependency, NotFound, ParseError
 
 MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 100, 2400, 900
+MAX_HEIGHT = 2 * MAX_WIDTH  # a tall page is rendered narrower, never taller than this
 _LOCK = threading.Lock()
 
 
@@ -36,8 +40,19 @@ def page_sizes(data: bytes) -> list[tuple[float, float]]:
     return [(float(w), float(h)) for w, h in sizes]
 
 
-def render_png(data: bytes, page: int, width: int = DEFAULT_WIDTH) -> bytes:
-    """Page ``page`` (1-based) as a PNG ``width`` pixels wide (clamped to 100-2400)."""
+def page_scale(width_pt: float, height_pt: float, width: int, max_pixels: int) -> float:
+    """Pixels per point for an image ``width`` pixels wide, lowered so that the image is at
+    most ``MAX_HEIGHT`` pixels tall and ``max_pixels`` pixels in all."""
+    width_pt, height_pt = max(1.0, width_pt), max(1.0, height_pt)
+    return min(width / width_pt, MAX_HEIGHT / height_pt,
+               math.sqrt(max_pixels / (width_pt * height_pt)))
+
+
+def render_png(data: bytes, page: int, width: int = DEFAULT_WIDTH,
+               max_pixels: int = 40_000_000) -> bytes:
+    """Page ``page`` (1-based) as a PNG ``width`` pixels wide (clamped to 100-2400), or
+    narrower when the page is so tall that the image would pass ``MAX_HEIGHT`` or
+    ``max_pixels``."""
     try:
         from PIL import Image  # noqa: F401  (pypdfium2's to_pil needs Pillow)
     except ImportError as exc:  # pragma: no cover - python-pptx depends on Pillow
@@ -50,7 +65,8 @@ def render_png(data: bytes, page: int, width: int = DEFAULT_WIDTH) -> bytes:
                 raise NotFound(f"the document has {len(doc)} pages, not page {page}")
             pdf_page = doc[page - 1]
             try:
-                scale = width / max(1.0, pdf_page.get_width())
+                scale = page_scale(pdf_page.get_width(), pdf_page.get_height(), width,
+                                   max_pixels)
                 image = pdf_page.render(scale=scale).to_pil()
             finally:
                 pdf_page.close()

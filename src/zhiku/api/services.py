@@ -6,7 +6,7 @@ import threading
 
 from zhiku.core.settings import Settings
 from zhiku.models.embedders import Embedders
-from zhiku.service import Zhiku
+from zhiku.service import Zhiku, sandbox_for
 from zhiku.store.db import Database
 from zhiku.store.open import open_store
 from zhiku.store.protocols import Store
@@ -15,7 +15,7 @@ from zhiku.store.protocols import Store
 class Workspaces:
     """Caches the per-workspace facades (each is bound to one workspace). They share one store
     (one connection pool, one derived keyword index) and one set of loaded embedding models,
-    whatever the number of workspaces."""
+    and one pool of parse worker processes, whatever the number of workspaces."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self._settings = settings
@@ -23,6 +23,7 @@ class Workspaces:
         self._open: dict[int, Zhiku] = {}
         self._store: Store | None = None
         self._embedders = Embedders(settings)
+        self._sandbox = sandbox_for(settings)
         self._lock = threading.Lock()
 
     def get(self, workspace_id: int) -> Zhiku:
@@ -41,7 +42,7 @@ class Workspaces:
                 if self._store is None:
                     self._store = open_store(self._settings)
                 zk = Zhiku(self._settings, workspace=row[0], store=self._store,
-                           embedders=self._embedders)
+                           embedders=self._embedders, sandbox=self._sandbox)
                 self._open[workspace_id] = zk
             return zk
 
@@ -61,3 +62,4 @@ class Workspaces:
             zk.close()
         if store is not None:
             store.close()
+        self._sandbox.close()

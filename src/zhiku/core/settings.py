@@ -60,6 +60,51 @@ class Settings(BaseSettings):
     ocr: bool = Field(
         default=True, description="OCR images and text-less PDF pages when zhiku[ocr] is installed."
     )
+    max_image_pixels: int = Field(
+        default=40_000_000,
+        ge=1_000_000,
+        description="Largest image decoded for OCR, and largest PDF page rendered (for OCR or "
+        "the page view), in pixels; bigger images are refused and pages rendered smaller.",
+    )
+    zip_max_entries: int = Field(
+        default=10_000, ge=1, description="Office files (zip containers): most entries allowed."
+    )
+    zip_max_entry_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024,
+        description="Office files (zip containers): largest uncompressed size of one entry.",
+    )
+    zip_max_total_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=1024,
+        description="Office files (zip containers): largest uncompressed size of all entries.",
+    )
+    zip_max_ratio: int = Field(
+        default=200,
+        ge=10,
+        description="Office files (zip containers): highest compression ratio of an entry over "
+        "1 MiB (real documents stay well below 100; zip bombs reach 1000).",
+    )
+    parse_workers: int = Field(
+        default=2,
+        ge=0,
+        le=64,
+        description="Files are parsed in up to this many worker processes per Zhiku process, so "
+        "a hostile file can fail but not take the server down; 0 parses in the calling process "
+        "(no isolation).",
+    )
+    parse_memory_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        ge=0,
+        description="Address-space limit of each parse worker process (RLIMIT_AS); a file that "
+        "needs more fails alone. 0: no limit.",
+    )
+    parse_timeout: float = Field(
+        default=900.0,
+        ge=0,
+        description="Seconds a parse worker may spend on one file (OCR of a long scan takes "
+        "about a second a page) before it is stopped and the file fails; 0: no limit.",
+    )
     top_k: int = Field(default=5, ge=1, le=1000, description="Default number of search hits.")
     candidates: int = Field(
         default=50, ge=1, description="Candidates each retriever contributes before fusion."

@@ -18,7 +18,7 @@ from zhiku.core.errors import PayloadTooLarge, ZhikuError
 from zhiku.ingest.chunking import ChunkingOptions, chunk_document
 from zhiku.ingest.embedding import EmbedItem, EmbedStage
 from zhiku.ingest.events import FileResult, IngestListener, IngestReport, NullListener
-from zhiku.ingest.parsers.registry import ParseOptions, ParserRegistry
+from zhiku.ingest.parsers.registry import DocumentParser, ParseOptions
 from zhiku.models.embedders import Embedder
 from zhiku.retrieval.search import index_text
 from zhiku.store.protocols import Store
@@ -81,7 +81,7 @@ class Pipeline:
     def __init__(
         self,
         store: Store,
-        registry: ParserRegistry,
+        registry: DocumentParser,
         embedder: Embedder,
         options: PipelineOptions,
         hooks: Sequence[DocumentHook] = (),

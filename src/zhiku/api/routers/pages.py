@@ -71,7 +71,8 @@ def page_image(
 ) -> Response:
     """Page ``page`` of a PDF document rendered to PNG."""
     caller.check_kb(kb)
-    png = pdf_pages.render_png(_pdf(zk, state, kb, doc_id), page, width)
+    png = pdf_pages.render_png(_pdf(zk, state, kb, doc_id), page, width,
+                               zk.settings.max_image_pixels)
     return Response(png, media_type="image/png",
                     headers={"Cache-Control": "private, max-age=86400",
                              "X-Content-Type-Options": "nosniff"})

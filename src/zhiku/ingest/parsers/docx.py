@@ -10,6 +10,7 @@ from zhiku.core.errors import ParseError
 from zhiku.ingest.blocks import Block, BlockKind, ParsedDocument
 from zhiku.ingest.parsers.registry import ParseOptions
 from zhiku.ingest.parsers.spreadsheet import table_blocks
+from zhiku.ingest.parsers.zipguard import check_zip
 
 _HEADING = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 
@@ -43,6 +44,7 @@ class DocxParser:
         from docx.table import Table
         from docx.text.paragraph import Paragraph
 
+        check_zip(data, options.zip_limits)
         try:
             document = docx.Document(io.BytesIO(data))
         except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:

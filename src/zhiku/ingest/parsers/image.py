@@ -19,6 +19,6 @@ class ImageParser:
             raise ParseError("image files need OCR, which is turned off")
         if not ocr.available():
             raise MissingDependency(ocr.INSTALL_HINT)
-        paragraphs = ocr.ocr_paragraphs(data)
+        paragraphs = ocr.ocr_paragraphs(data, options.max_pixels)
         blocks = [Block(BlockKind.PARAGRAPH, p, meta={"ocr": "1"}) for p in paragraphs]
         return ParsedDocument(blocks=blocks, pages=1, meta={"ocr": "1"})

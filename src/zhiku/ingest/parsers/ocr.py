@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import threading
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -38,16 +39,25 @@ def _engine() -> Any:
     return RapidOCR()
 
 
-def _image(source: Any) -> Any:
-    """Turn bytes into a PIL image; pass arrays and images through."""
+def _image(source: Any, max_pixels: int | None) -> Any:
+    """Turn bytes into a PIL image, refusing one over ``max_pixels`` from its header (before
+    any pixel is decoded); pass arrays and images through."""
     if not isinstance(source, bytes | bytearray):
         return source
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(io.BytesIO(source))
+        with warnings.catch_warnings():  # Pillow warns from 89 Mpx; the check below is stricter
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(source))
+        width, height = image.size
+        if max_pixels is not None and width * height > max_pixels:
+            raise ParseError(
+                f"image is {width:,}x{height:,} pixels ({width * height / 1e6:,.0f} Mpx), over "
+                f"the {max_pixels / 1e6:,.0f} Mpx limit"
+            )
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ParseError(f"corrupt or unreadable image: {exc}") from exc
     return image.convert("RGB")
 
@@ -59,9 +69,10 @@ def _join(left: str, right: str) -> str:
     return f"{left} {right}" if left else right
 
 
-def ocr_lines(source: Any) -> list[OcrLine]:
-    """Recognise text in an image (bytes, numpy array or PIL image), lines in reading order."""
-    image = _image(source)
+def ocr_lines(source: Any, max_pixels: int | None = None) -> list[OcrLine]:
+    """Recognise text in an image (bytes, numpy array or PIL image), lines in reading order;
+    encoded images over ``max_pixels`` are refused."""
+    image = _image(source, max_pixels)
     engine = _engine()
     with _lock:
         result, _ = engine(image)
@@ -91,15 +102,15 @@ def ocr_lines(source: Any) -> list[OcrLine]:
     return lines
 
 
-def ocr_image(source: Any) -> list[str]:
+def ocr_image(source: Any, max_pixels: int | None = None) -> list[str]:
     """The recognised lines of an image as plain strings, in reading order."""
-    return [line.text for line in ocr_lines(source)]
+    return [line.text for line in ocr_lines(source, max_pixels)]
 
 
-def ocr_paragraphs(source: Any) -> list[str]:
+def ocr_paragraphs(source: Any, max_pixels: int | None = None) -> list[str]:
     """Recognised lines grouped into paragraphs by vertical gaps larger than a line height."""
     paragraphs: list[list[OcrLine]] = []
-    for line in ocr_lines(source):
+    for line in ocr_lines(source, max_pixels):
         if paragraphs:
             prev = paragraphs[-1][-1]
             if line.top - prev.bottom <= (prev.bottom - prev.top):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import pypdfium2 as pdfium
@@ -62,8 +63,16 @@ def _open(data: bytes) -> pdfium.PdfDocument:
         raise ParseError(f"corrupt or unreadable PDF ({exc})") from exc
 
 
-def _ocr_page(page: pdfium.PdfPage) -> list[str]:
-    image = page.render(scale=_RENDER_SCALE).to_pil()
+def render_scale(width: float, height: float, scale: float, max_pixels: int) -> float:
+    """``scale`` (pixels per point), lowered so that a ``width`` x ``height`` point page
+    renders to at most ``max_pixels`` pixels."""
+    area = max(1.0, width) * max(1.0, height)
+    return min(scale, math.sqrt(max_pixels / area))
+
+
+def _ocr_page(page: pdfium.PdfPage, max_pixels: int) -> list[str]:
+    scale = render_scale(page.get_width(), page.get_height(), _RENDER_SCALE, max_pixels)
+    image = page.render(scale=scale).to_pil()
     return ocr.ocr_paragraphs(image)
 
 
@@ -89,7 +98,7 @@ class PdfParser:
                     paragraphs = page_paragraphs(text)
                     if sum(len(p) for p in paragraphs) < _MIN_TEXT_CHARS:
                         blank_pages.append(index + 1)
-                        paragraphs = _ocr_page(page) if can_ocr else []
+                        paragraphs = _ocr_page(page, options.max_pixels) if can_ocr else []
                         meta = {"ocr": "1"}
                 finally:
                     page.close()

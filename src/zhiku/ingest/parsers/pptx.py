@@ -10,6 +10,7 @@ from zhiku.core.errors import ParseError
 from zhiku.ingest.blocks import Block, BlockKind, ParsedDocument
 from zhiku.ingest.parsers.registry import ParseOptions
 from zhiku.ingest.parsers.spreadsheet import table_blocks
+from zhiku.ingest.parsers.zipguard import check_zip
 
 
 def _shape_blocks(shape: Any, page: int, section: str | None) -> list[Block]:
@@ -42,6 +43,7 @@ class PptxParser:
         from pptx import Presentation
         from pptx.exc import PackageNotFoundError
 
+        check_zip(data, options.zip_limits)
         try:
             prs = Presentation(io.BytesIO(data))
         except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:

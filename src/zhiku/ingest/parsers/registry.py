@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Protocol
 
 from zhiku.core.errors import ParseError, UnsupportedFormat, ZhikuError
 from zhiku.ingest.blocks import ParsedDocument
+from zhiku.ingest.parsers.zipguard import ZipLimits
 
 
 @dataclass(frozen=True, slots=True)
 class ParseOptions:
-    """Knobs a parser may honour."""
+    """Knobs a parser may honour: OCR, and the limits that keep a hostile file's memory use
+    bounded (pixels decoded or rendered per image or page, what a zip container may hold)."""
 
     ocr: bool = True
+    max_pixels: int = 40_000_000
+    zip_limits: ZipLimits = field(default_factory=ZipLimits)
 
 
 class Parser(Protocol):
@@ -25,6 +29,14 @@ class Parser(Protocol):
 
     def parse(self, data: bytes, *, filename: str, options: ParseOptions) -> ParsedDocument:
         """Parse ``data`` (the whole file) into a document."""
+        ...
+
+
+class DocumentParser(Protocol):
+    """What the pipeline parses with: the registry itself, or a sandbox around it."""
+
+    def parse(self, data: bytes, *, filename: str, options: ParseOptions) -> ParsedDocument:
+        """Parse one file (``filename`` picks the format); ``ZhikuError`` when it cannot."""
         ...
 
 
@@ -66,6 +78,8 @@ class ParserRegistry:
             doc = parser.parse(data, filename=filename, options=options)
         except ZhikuError:
             raise
+        except MemoryError as exc:  # the worker process that raised it is replaced
+            raise ParseError("the file needs more memory to parse than is allowed") from exc
         except Exception as exc:  # a library choking on a damaged file: this file fails alone
             raise ParseError(
                 f"corrupt or unreadable file ({type(exc).__name__}: {str(exc)[:200]})"

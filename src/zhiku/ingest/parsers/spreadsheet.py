@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from zhiku.core.errors import ParseError
 from zhiku.ingest.blocks import Block, BlockKind, ParsedDocument
 from zhiku.ingest.parsers.registry import ParseOptions
+from zhiku.ingest.parsers.zipguard import check_zip
 from zhiku.text.encoding import decode_text
 
 _QUESTION = {"question", "questions", "q", "问题", "问", "提问", "title"}
@@ -75,6 +76,7 @@ class SpreadsheetParser:
         """Parse a workbook or a delimited text file."""
         if filename.lower().endswith((".csv", ".tsv")):
             return self._parse_delimited(data, tab=filename.lower().endswith(".tsv"))
+        check_zip(data, options.zip_limits)
         return self._parse_workbook(data)
 
     def _parse_delimited(self, data: bytes, *, tab: bool) -> ParsedDocument:
