@@ -183,7 +183,8 @@ class AuthRepo:
         return [Member(**dict(r)) for r in rows]
 
     def remove_member(self, workspace_id: int, user_id: int) -> None:
-        """Take a user out of the workspace and end their sessions there."""
+        """Take a user out of the workspace, end their sessions there and revoke the API keys
+        they made there (a departing member keeps no way in)."""
         with self.db.write() as conn:
             conn.execute(
                 "DELETE FROM memberships WHERE workspace_id = ? AND user_id = ?",
@@ -191,6 +192,11 @@ class AuthRepo:
             )
             conn.execute(
                 "DELETE FROM sessions WHERE workspace_id = ? AND user_id = ?",
+                (workspace_id, user_id),
+            )
+            conn.execute(
+                f"UPDATE api_keys SET revoked_at = {self.db.now} "
+                "WHERE workspace_id = ? AND created_by = ? AND revoked_at IS NULL",
                 (workspace_id, user_id),
             )
 
