@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from zhiku.answer.types import UngroundedPolicy
 from zhiku.store.filters import SearchFilters
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
@@ -47,6 +48,12 @@ class AssistantConfig(BaseModel):
     refusal_message: str | None = None
     citation_style: Literal["inline", "hidden"] = "inline"
     rewrite_followups: bool = True
+    on_ungrounded: UngroundedPolicy = Field(
+        default="warn",
+        description="What a model answer without a valid citation becomes: 'warn' (kept, "
+        "marked grounded: false), 'extractive' (replaced by the extractive answer over the "
+        "same passages) or 'refuse' (replaced by the refusal)",
+    )
 
     @field_validator("model", mode="before")
     @classmethod

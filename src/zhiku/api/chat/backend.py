@@ -296,6 +296,9 @@ def _result(
         message_id=message_id,
         flagged=answer.flagged,
         model=answer.model,
+        grounded=answer.grounded,
+        ungrounded_reason=answer.ungrounded_reason,
+        ungrounded_action=answer.ungrounded_action,
     )
 
 
