@@ -43,7 +43,9 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.models.llm.types import CancelToken
 
 MULTILINGUAL_EMBEDDERS = frozenset({"use-multilingual"})
-KB_SETTING_KEYS = frozenset({"chunk_tokens", "chunk_overlap", "parent_child", "graph"})
+KB_SETTING_KEYS = frozenset(
+    {"chunk_tokens", "chunk_overlap", "parent_child", "graph", "reranker", "rerank_top_n"}
+)
 
 
 class Zhiku:
@@ -240,8 +242,14 @@ class Zhiku:
         min_relevance: float = 0.0,
         candidates: int | None = None,
         vector_weight: float | None = None,
+        reranker: str | None = None,
+        rerank_top_n: int | None = None,
     ) -> list[Hit]:
-        """Hybrid (or keyword / vector) search over one or more knowledge bases."""
+        """Hybrid (or keyword / vector) search over one or more knowledge bases.
+
+        ``reranker`` (provider/model of a provider of kind rerank; default: the first
+        knowledge base's ``reranker`` setting) reorders the top ``rerank_top_n`` fused
+        candidates; if it fails, the fused order stands (``Hit.reranked`` is False)."""
         if not query.strip():
             raise InvalidInput("the query is empty")
         names = [kbs] if isinstance(kbs, str) else list(kbs)
@@ -263,7 +271,19 @@ class Zhiku:
         )
         if params.fusion not in ("rrf", "weighted"):
             raise InvalidInput("fusion is 'rrf' or 'weighted'")
-        return self.searcher.search([self.kb(n) for n in names], query, params)
+        kbs_ = [self.kb(n) for n in names]
+        ref = reranker or next((str(k.settings["reranker"]) for k in kbs_
+                                if k.settings.get("reranker")), None)
+        if ref is None:
+            return self.searcher.search(kbs_, query, params)
+        from zhiku.retrieval.rerank import RERANK_TOP_N, rerank
+
+        wanted = params.top_k
+        top_n = rerank_top_n or next((int(k.settings["rerank_top_n"]) for k in kbs_
+                                      if k.settings.get("rerank_top_n")), RERANK_TOP_N)
+        params.top_k = max(wanted, top_n)
+        hits = self.searcher.search(kbs_, query, params)
+        return rerank(hits, query, lambda: self.llm.providers.reranker(ref), top_n)[:wanted]
 
     def ask(
         self,

@@ -25,6 +25,12 @@ class RetrievalConfig(BaseModel):
     fusion: Literal["rrf", "weighted"] = "rrf"
     min_relevance: float = Field(default=0.3, ge=0.0, le=1.0)
     filters: SearchFilters | None = None
+    reranker: str | None = Field(
+        default=None, max_length=200,
+        description="provider/model of a reranker (kind rerank); none: the knowledge "
+        "base's reranker setting, if any",
+    )
+    rerank_top_n: int | None = Field(default=None, ge=1, le=200)
 
 
 class AssistantConfig(BaseModel):

@@ -52,6 +52,9 @@ class HitOut(BaseModel):
     relevance: float
     scores: dict[str, float | None]
     metadata: dict[str, Any]
+    reranked: bool | None = Field(
+        default=None, description="None: no reranker; false: the fused order was kept"
+    )
 
 
 class SearchOut(BaseModel):
@@ -101,6 +104,7 @@ def search(body: SearchIn, caller: Caller, zk: Service) -> SearchOut:
                 relevance=h.relevance,
                 scores=h.scores,
                 metadata=h.metadata,
+                reranked=h.reranked,
             )
             for h in hits
         ]

@@ -1,0 +1,171 @@
+"""Rerankers: a provider of kind ``rerank`` speaking either ``/rerank`` protocol to a scripted
+server on 127.0.0.1, used per call, per knowledge base and per assistant; a failure or a
+time-out keeps the fused order (logged; ``Hit.reranked`` is False)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zhiku.core.errors import InvalidInput
+from zhiku.core.settings import Settings
+from zhiku.ingest.pipeline import SourceItem
+from zhiku.models.rerank import RerankClient, RerankFailed
+from zhiku.service import Zhiku
+
+DOCS = {
+    "leave.md": "# Leave\n\nNew employees get 10 days of paid annual leave.\n",
+    "managers.md": "# Managers\n\nManagers get 15 days of paid annual leave and training.\n",
+    "wifi.md": "# Office\n\nThe office wifi password is rotated every month by IT.\n",
+    "parking.md": "# Parking\n\nParking permits for the garage are issued by facilities.\n",
+}
+QUERY = "paid annual leave days"
+
+
+class RerankServer:
+    """Scores a text 1.0 when it holds ``favourite``, else 0.1; or fails / stalls on demand."""
+
+    def __init__(self) -> None:
+        self.favourite = "wifi"
+        self.status = 200
+        self.delay = 0.0
+        self.requests: list[tuple[str, dict[str, str], dict[str, Any]]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                server.requests.append((self.path, headers, body))
+                if server.delay:
+                    time.sleep(server.delay)
+                texts = body.get("texts", body.get("documents", []))
+                scores = [1.0 if server.favourite in t else 0.1 for t in texts]
+                if "texts" in body:  # TEI
+                    out: Any = [{"index": i, "score": s} for i, s in enumerate(scores)]
+                else:
+                    ranked = sorted(enumerate(scores), key=lambda p: -p[1])
+                    out = {"results": [{"index": i, "relevance_score": s} for i, s in ranked]}
+                data = json.dumps(out if server.status == 200 else {"error": "boom"}).encode()
+                try:
+                    self.send_response(server.status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (the time-out test)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[RerankServer]:
+    s = RerankServer()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def zk(zhiku_home: Path, server: RerankServer) -> Iterator[Zhiku]:
+    with Zhiku(Settings(home=zhiku_home, embedder="hashing")) as z:
+        z.create_kb("hr")
+        report = z.ingest_items("hr", [SourceItem(n, data=t.encode()) for n, t in DOCS.items()])
+        assert not report.failed
+        z.add_provider("rr", kind="rerank", base_url=server.url, models=["bge-rr"],
+                       api_key="sk-rerank-secret", timeout=0.5)
+        z.add_provider("tei", kind="rerank", rerank_protocol="tei", base_url=server.url,
+                       models=["bge"])
+        yield z
+
+
+def test_both_protocols_reorder_the_fused_candidates(zk: Zhiku, server: RerankServer) -> None:
+    fused = zk.search("hr", QUERY, top_k=3)
+    assert all(h.reranked is None for h in fused) and "wifi" not in fused[0].text
+    for ref in ("rr/bge-rr", "tei/bge"):
+        hits = zk.search("hr", QUERY, top_k=3, reranker=ref)
+        assert "wifi" in hits[0].text and len(hits) == 3
+        assert all(h.reranked for h in hits) and hits[0].scores["rerank"] == 1.0
+        assert hits[0].score >= hits[1].score and "fused" in hits[0].scores
+    (path1, head1, body1), (path2, head2, body2) = server.requests
+    assert path1 == path2 == "/v1/rerank"
+    assert body1["model"] == "bge-rr" and body1["query"] == QUERY
+    assert body1["top_n"] == len(body1["documents"]) == 4  # every candidate (fewer than N)
+    assert head1["authorization"] == "Bearer sk-rerank-secret"  # the stored key, decrypted
+    assert "texts" in body2 and "authorization" not in head2
+
+
+def test_the_key_is_stored_encrypted_and_a_reranker_is_no_chat_model(zk: Zhiku) -> None:
+    row = zk.store.db.conn.execute(  # type: ignore[attr-defined]
+        "SELECT config, api_key_encrypted FROM providers WHERE name = 'rr'").fetchone()
+    assert b"sk-rerank-secret" not in bytes(row[1]) and "sk-rerank" not in row[0]
+    assert zk.llm.providers.get("rr").kind == "rerank"
+    with pytest.raises(InvalidInput):
+        zk.llm.providers.model("rr/bge-rr")
+    with pytest.raises(InvalidInput):
+        zk.add_provider("bad", kind="rerank", models=["x"])  # no base URL
+
+
+@pytest.mark.parametrize("fault", ["status", "timeout", "not-a-reranker"])
+def test_a_failing_reranker_keeps_the_fused_order(
+    zk: Zhiku, server: RerankServer, caplog: pytest.LogCaptureFixture, fault: str
+) -> None:
+    fused = [h.chunk_id for h in zk.search("hr", QUERY, top_k=3)]
+    ref = "rr/bge-rr"
+    if fault == "status":
+        server.status = 503
+    elif fault == "timeout":
+        server.delay = 2.0
+    else:
+        zk.add_provider("chat", base_url=server.url, models=["m"])
+        ref = "chat/m"
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, "zhiku.retrieval.rerank"):
+        hits = zk.search("hr", QUERY, top_k=3, reranker=ref)
+    assert [h.chunk_id for h in hits] == fused and all(h.reranked is False for h in hits)
+    assert time.monotonic() - started < 1.8  # the time-out (0.5 s) was honoured
+    assert "reranking failed, keeping the fused order" in caplog.text
+    words = {"status": "HTTP 503", "timeout": "timed out", "not-a-reranker": "not a reranker"}
+    assert words[fault] in caplog.text
+
+
+def test_per_knowledge_base_and_per_assistant(zk: Zhiku, server: RerankServer) -> None:
+    zk.create_kb("hr2", reranker="tei/bge", rerank_top_n=2)
+    zk.ingest_items("hr2", [SourceItem(n, data=t.encode()) for n, t in DOCS.items()])
+    hits = zk.search("hr2", QUERY, top_k=4)
+    assert len(server.requests[-1][2]["texts"]) == 2  # only the top 2 are sent
+    assert [h.reranked for h in hits] == [True, True, False, False]
+
+    server.favourite = "Managers"
+    zk.create_assistant("Bot", knowledge_bases=["hr"],
+                        retrieval={"reranker": "rr/bge-rr", "min_relevance": 0.0})
+    answer = zk.ask_app("bot", "How many days of paid annual leave?")
+    assert answer.hits and answer.hits[0].reranked and "Managers" in answer.hits[0].text
+    assert server.requests[-1][2]["model"] == "bge-rr"
+
+
+def test_client_rejects_an_answer_that_does_not_score_every_text(server: RerankServer) -> None:
+    client = RerankClient(server.url.replace("/v1", "/v1/rerank"), "m", timeout=2)
+    assert client.url.endswith("/v1/rerank") and client.scores("q", []) == []
+    assert client.scores("q", ["wifi", "x"]) == [1.0, 0.1]
+    broken = RerankClient("http://127.0.0.1:9", "m", timeout=1)
+    with pytest.raises(RerankFailed):
+        broken.scores("q", ["a"])
