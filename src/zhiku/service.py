@@ -107,12 +107,18 @@ class Zhiku:
     def create_kb(
         self, name: str, *, embedder: str | None = None, **settings: Any
     ) -> KnowledgeBase:
-        """Create a knowledge base. Settings: chunk_tokens, chunk_overlap, parent_child, graph."""
+        """Create a knowledge base. Settings: chunk_tokens, chunk_overlap, parent_child, graph,
+        reranker (provider/model), rerank_top_n."""
         if not name or len(name) > 128 or "/" in name:
             raise InvalidInput("a knowledge base name is 1-128 characters without '/'")
         unknown = set(settings) - KB_SETTING_KEYS
         if unknown:
             raise InvalidInput(f"unknown knowledge base settings: {sorted(unknown)}")
+        if not isinstance(settings.get("reranker", ""), str):
+            raise InvalidInput("reranker is a provider/model reference")
+        top_n = settings.get("rerank_top_n", 1)
+        if not isinstance(top_n, int) or isinstance(top_n, bool) or not 1 <= top_n <= 200:
+            raise InvalidInput("rerank_top_n is a whole number from 1 to 200")
         chosen = embedder or self.settings.embedder
         self.embedder(chosen)  # fail now, not at the first ingest, on an unknown model
         return self.store.create_kb(self.workspace_id, name, chosen, settings)

@@ -148,6 +148,8 @@ def test_a_failing_reranker_keeps_the_fused_order(
 
 
 def test_per_knowledge_base_and_per_assistant(zk: Zhiku, server: RerankServer) -> None:
+    with pytest.raises(InvalidInput):
+        zk.create_kb("bad", reranker="tei/bge", rerank_top_n=0)
     zk.create_kb("hr2", reranker="tei/bge", rerank_top_n=2)
     zk.ingest_items("hr2", [SourceItem(n, data=t.encode()) for n, t in DOCS.items()])
     hits = zk.search("hr2", QUERY, top_k=4)
@@ -169,3 +171,32 @@ def test_client_rejects_an_answer_that_does_not_score_every_text(server: RerankS
     broken = RerankClient("http://127.0.0.1:9", "m", timeout=1)
     with pytest.raises(RerankFailed):
         broken.scores("q", ["a"])
+
+
+def test_cli_adds_a_reranker_and_a_knowledge_base_that_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: RerankServer
+) -> None:
+    from typer.testing import CliRunner
+
+    from zhiku.cli.main import create_app
+
+    monkeypatch.setenv("ZHIKU_HOME", str(tmp_path / "cli-home"))
+    monkeypatch.setenv("ZHIKU_EMBEDDER", "hashing")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    runner = CliRunner()
+    for args in (["models", "add", "rr", "--base-url", server.url, "--rerank", "tei",
+                  "-m", "bge", "--timeout", "3"],
+                 ["kb", "create", "hr", "--reranker", "rr/bge"],
+                 ["ingest", "--kb", "hr", str(docs)]):
+        result = runner.invoke(create_app(), args)
+        assert result.exit_code == 0, result.output
+    out = runner.invoke(create_app(), ["search", QUERY, "--kb", "hr", "--json", "-k", "2"])
+    assert out.exit_code == 0, out.output
+    hits = json.loads(out.stdout)["hits"]
+    assert "wifi" in hits[0]["text"] and [h["reranked"] for h in hits] == [True, True]
+    assert "texts" in server.requests[-1][2]  # the TEI protocol
+    listed = json.loads(runner.invoke(create_app(), ["models", "list", "--json"]).stdout)
+    assert listed[0]["kind"] == "rerank" and listed[0]["rerank_protocol"] == "tei"
