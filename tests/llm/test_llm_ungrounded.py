@@ -196,3 +196,23 @@ def test_cli_ask_and_chat_show_grounding(cli: CliRunner, scripted: ScriptedServe
     chat = cli.invoke(create_app(), ["chat", "--app", "hr-bot"], input=QUESTION + "\n\n")
     assert chat.exit_code == 0, chat.output
     assert UNCITED in chat.stdout and "may not be grounded" in chat.stderr
+
+
+def test_after_an_overflow_retry_streamed_markers_count_the_smaller_context(
+    scripted: ScriptedServer,
+) -> None:
+    hits = [hit(i, "Leave accrues monthly. " * 30) for i in range(1, 51)]
+    overflow = Script(status=400, body='{"error": {"message": "exceeds the context window"}}')
+    scripted.push(overflow, Script(text="Monthly [1]."))
+    model = OpenAIChatModel(scripted.url, "scripted-model", provider="s", context_window=4096)
+    answerer = LLMAnswerer(model, LLMAnswerOptions(on_ungrounded="refuse"))
+    answerer.answer("How does leave accrue?", hits)
+    big, small = (r["messages"][-1]["content"].count("<document ")
+                  for r in scripted.chat_requests)
+    assert big > small >= 1
+    scripted.push(overflow, Script(text=f"Monthly [1]. Gone [{big}]."))
+    events = list(answerer.stream("How does leave accrue?", hits))
+    tokens = "".join(e.text for e in events if e.kind == "token")
+    final = events[-1].answer
+    assert final is not None and final.removed_citations == [big]
+    assert final.answer == "Monthly [1]. Gone." and f"[{big}]" not in tokens  # not given

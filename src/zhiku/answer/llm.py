@@ -105,10 +105,14 @@ class LLMAnswerer:
             yield AnswerEvent("token", refusal.answer)
             yield AnswerEvent("answer", answer=refusal)
             return
-        markers = MarkerFilter(len(plan.packed.hits), self.options.citation_style == "inline")
+        inline = self.options.citation_style == "inline"
+        markers = MarkerFilter(len(plan.packed.hits), inline)
         hold = self.options.on_ungrounded != "warn"
         held: list[str] = []
+        first = True
         for delta in self._deltas(plan, question, hits, history, cancel):
+            if first:  # an overflow retry may have packed fewer documents: count those
+                markers, first = MarkerFilter(len(plan.packed.hits), inline), False
             if delta.reasoning:
                 yield AnswerEvent("reasoning", delta.reasoning)
             if delta.text and (shown := markers.feed(delta.text)):
