@@ -73,6 +73,11 @@ def test_the_key_is_stored_encrypted_and_a_reranker_is_no_chat_model(zk: Zhiku) 
         zk.llm.providers.model("rr/bge-rr")
     with pytest.raises(InvalidInput):
         zk.add_provider("bad", kind="rerank", models=["x"])  # no base URL
+    sf = zk.add_provider("sf", preset="siliconflow-rerank")
+    tei = zk.add_provider("tei-local", preset="tei-rerank")
+    assert (sf.kind, sf.rerank_protocol, sf.timeout) == ("rerank", "documents", 10.0)
+    assert (tei.kind, tei.rerank_protocol) == ("rerank", "tei")
+    assert zk.llm.providers.reranker("sf").url == "https://api.siliconflow.cn/v1/rerank"
 
 
 @pytest.mark.parametrize("fault", ["status", "timeout", "not-a-reranker"])
