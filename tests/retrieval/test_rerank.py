@@ -16,7 +16,7 @@ from rerank_server import RerankServer
 from zhiku.core.errors import InvalidInput
 from zhiku.core.settings import Settings
 from zhiku.ingest.pipeline import SourceItem
-from zhiku.models.rerank import RerankClient, RerankFailed
+from zhiku.models.rerank import RerankClient, RerankFailed, _parse
 from zhiku.service import Zhiku
 
 DOCS = {
@@ -127,6 +127,10 @@ def test_client_rejects_an_answer_that_does_not_score_every_text(server: RerankS
     broken = RerankClient("http://127.0.0.1:9", "m", timeout=1)
     with pytest.raises(RerankFailed):
         broken.scores("q", ["a"])
+    for bad in ({"output": "nonsense"}, {"results": [{"index": 0, "score": 1}]}, [{"x": 1}]):
+        with pytest.raises((ValueError, KeyError, TypeError, IndexError, AttributeError)):
+            _parse(bad, 2)
+    assert _parse({"output": {"results": [{"index": 0, "relevance_score": 0.5}]}}, 1) == [0.5]
 
 
 def test_cli_adds_a_reranker_and_a_knowledge_base_that_uses_it(

@@ -60,14 +60,14 @@ class RerankClient:
         except httpx.TimeoutException as exc:
             raise RerankFailed(f"{self.name}: the reranker timed out after {self._timeout} s"
                                ) from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise RerankFailed(f"{self.name}: the reranker is unreachable ({exc})") from exc
         if resp.status_code != 200:
             raise RerankFailed(f"{self.name}: the reranker answered HTTP {resp.status_code}",
                                http=resp.status_code)
         try:
             return _parse(resp.json(), len(texts))
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
             raise RerankFailed(f"{self.name}: the reranker's answer is not understood") from exc
 
 
