@@ -51,7 +51,9 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.models.llm.types import CancelToken
 
 MULTILINGUAL_EMBEDDERS = frozenset({"use-multilingual"})
-KB_SETTING_KEYS = frozenset({"chunk_tokens", "chunk_overlap", "parent_child", "graph"})
+KB_SETTING_KEYS = frozenset(
+    {"chunk_tokens", "chunk_overlap", "parent_child", "graph", "reranker", "rerank_top_n"}
+)
 
 
 def parse_options(settings: Settings) -> ParseOptions:
@@ -153,12 +155,18 @@ class Zhiku:
     def create_kb(
         self, name: str, *, embedder: str | None = None, **settings: Any
     ) -> KnowledgeBase:
-        """Create a knowledge base. Settings: chunk_tokens, chunk_overlap, parent_child, graph."""
+        """Create a knowledge base. Settings: chunk_tokens, chunk_overlap, parent_child, graph,
+        reranker (provider/model), rerank_top_n."""
         if not name or len(name) > 128 or "/" in name:
             raise InvalidInput("a knowledge base name is 1-128 characters without '/'")
         unknown = set(settings) - KB_SETTING_KEYS
         if unknown:
             raise InvalidInput(f"unknown knowledge base settings: {sorted(unknown)}")
+        if not isinstance(settings.get("reranker", ""), str):
+            raise InvalidInput("reranker is a provider/model reference")
+        top_n = settings.get("rerank_top_n", 1)
+        if not isinstance(top_n, int) or isinstance(top_n, bool) or not 1 <= top_n <= 200:
+            raise InvalidInput("rerank_top_n is a whole number from 1 to 200")
         chosen = embedder or self.settings.embedder
         self.embedder(chosen)  # fail now, not at the first ingest, on an unknown model
         return self.store.create_kb(self.workspace_id, name, chosen, settings)
@@ -288,8 +296,14 @@ class Zhiku:
         min_relevance: float = 0.0,
         candidates: int | None = None,
         vector_weight: float | None = None,
+        reranker: str | None = None,
+        rerank_top_n: int | None = None,
     ) -> list[Hit]:
-        """Hybrid (or keyword / vector) search over one or more knowledge bases."""
+        """Hybrid (or keyword / vector) search over one or more knowledge bases.
+
+        ``reranker`` (provider/model of a provider of kind rerank; default: the first
+        knowledge base's ``reranker`` setting) reorders the top ``rerank_top_n`` fused
+        candidates; if it fails, the fused order stands (``Hit.reranked`` is False)."""
         if not query.strip():
             raise InvalidInput("the query is empty")
         names = [kbs] if isinstance(kbs, str) else list(kbs)
@@ -311,7 +325,19 @@ class Zhiku:
         )
         if params.fusion not in ("rrf", "weighted"):
             raise InvalidInput("fusion is 'rrf' or 'weighted'")
-        return self.searcher.search([self.kb(n) for n in names], query, params)
+        kbs_ = [self.kb(n) for n in names]
+        ref = reranker or next((str(k.settings["reranker"]) for k in kbs_
+                                if k.settings.get("reranker")), None)
+        if ref is None:
+            return self.searcher.search(kbs_, query, params)
+        from zhiku.retrieval.rerank import RERANK_TOP_N, rerank
+
+        wanted = params.top_k
+        top_n = rerank_top_n or next((int(k.settings["rerank_top_n"]) for k in kbs_
+                                      if k.settings.get("rerank_top_n")), RERANK_TOP_N)
+        params.top_k = max(wanted, top_n)
+        hits = self.searcher.search(kbs_, query, params)
+        return rerank(hits, query, lambda: self.llm.providers.reranker(ref), top_n)[:wanted]
 
     def ask(
         self,

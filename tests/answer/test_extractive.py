@@ -137,7 +137,9 @@ def test_relevant_by_meaning_only_quotes_the_best_passage() -> None:
 def test_to_dict_is_the_cli_json_shape() -> None:
     answer = ExtractiveAnswerer(0.3).answer("annual leave", [hit(1, LEAVE, 0.9)])
     data = answer.to_dict()
-    assert set(data) == {"answer", "refused", "citations"}
+    assert set(data) == {"answer", "refused", "citations", "grounded", "ungrounded_reason",
+                         "ungrounded_action"}
+    assert data["grounded"] is True and data["ungrounded_reason"] is None
     assert {"n", "source", "chunk_id", "text", "quote", "location"} <= set(data["citations"][0])
     assert "hits" in answer.to_dict(with_hits=True)
 

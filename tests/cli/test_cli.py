@@ -182,6 +182,7 @@ def test_ask_refuses_an_unrelated_question(installed: Installed) -> None:
     en = json.loads(installed.run("ask", "--kb", KB, "--json",
                                   "What is the boiling point of mercury?").stdout)
     assert en == {"answer": "The knowledge base does not say.", "refused": True,
+                  "grounded": True, "ungrounded_reason": None, "ungrounded_action": None,
                   "citations": []}
     zh = json.loads(installed.run("ask", "--kb", KB, "--json", "明天上海的天气怎么样？").stdout)
     assert zh["refused"] is True and zh["citations"] == []

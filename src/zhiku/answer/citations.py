@@ -54,7 +54,8 @@ def verify(text: str, given: Sequence[Hit], keep_markers: bool = True) -> Verifi
 
 class MarkerFilter:
     """Streaming counterpart of ``verify``: holds back a possible marker until it closes, then
-    lets it through only if every number in it is valid."""
+    lets it through only if every number in it is valid. ``cited``: a valid marker has passed
+    (the answer will be grounded)."""
 
     _MAX = 24
 
@@ -62,6 +63,7 @@ class MarkerFilter:
         self._valid = valid
         self._keep = keep_markers
         self._buf = ""
+        self.cited = False
 
     def feed(self, piece: str) -> str:
         """Text safe to show now."""
@@ -99,6 +101,7 @@ class MarkerFilter:
             return marker
         numbers = [int(x) for x in _SPLIT_RE.split(m.group(1))]
         valid = [n for n in numbers if 1 <= n <= self._valid]
+        self.cited = self.cited or bool(valid)
         if not self._keep:
             return ""
         return "".join(f"[{n}]" for n in dict.fromkeys(valid))

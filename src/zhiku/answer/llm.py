@@ -9,10 +9,11 @@ from typing import Literal
 
 from zhiku.answer.budget import MIN_USEFUL_TOKENS, Packed, pack
 from zhiku.answer.citations import MarkerFilter, verify
+from zhiku.answer.govern import govern
 from zhiku.answer.grounded import AnswerEvent, GroundedAnswer
 from zhiku.answer.history import trim_history
 from zhiku.answer.prompts import answer_messages, render_document, system_prompt, user_turn
-from zhiku.answer.types import REFUSAL
+from zhiku.answer.types import REFUSAL, UngroundedPolicy
 from zhiku.models.llm.errors import ContextOverflow
 from zhiku.models.llm.types import (
     CancelToken,
@@ -43,10 +44,12 @@ class LLMAnswerOptions:
     citation_style: Literal["inline", "hidden"] = "inline"
     history_share: float = 0.25
     safety: float = 0.05
+    on_ungrounded: UngroundedPolicy = "warn"
 
 
 @dataclass(slots=True)
 class _Plan:
+    question: str
     lang: str
     refusal: str
     messages: list[Message]
@@ -90,25 +93,44 @@ class LLMAnswerer:
         query: str | None = None,
         cancel: CancelToken | None = None,
     ) -> Iterator[AnswerEvent]:
-        """Answer tokens as they come (invalid citation markers filtered out), then the answer."""
+        """Answer tokens as they come (invalid citation markers filtered out), then the answer.
+
+        Under the ``extractive`` and ``refuse`` policies no token is shown before the first
+        valid citation: an answer that never cites is not streamed at all, and what the policy
+        made of it is sent instead, so the tokens always add up to the final answer.
+        """
         plan = self._plan(question, hits, history)
         if plan is None:
             refusal = self._refusal(question, hits, query)
             yield AnswerEvent("token", refusal.answer)
             yield AnswerEvent("answer", answer=refusal)
             return
-        markers = MarkerFilter(len(plan.packed.hits), self.options.citation_style == "inline")
+        inline = self.options.citation_style == "inline"
+        markers = MarkerFilter(len(plan.packed.hits), inline)
+        hold = self.options.on_ungrounded != "warn"
+        held: list[str] = []
+        first = True
         for delta in self._deltas(plan, question, hits, history, cancel):
+            if first:  # an overflow retry may have packed fewer documents: count those
+                markers, first = MarkerFilter(len(plan.packed.hits), inline), False
             if delta.reasoning:
                 yield AnswerEvent("reasoning", delta.reasoning)
             if delta.text and (shown := markers.feed(delta.text)):
-                yield AnswerEvent("token", shown)
+                if hold and not markers.cited:
+                    held.append(shown)
+                else:
+                    if held:
+                        yield AnswerEvent("token", "".join(held))
+                        held.clear()
+                    yield AnswerEvent("token", shown)
             if delta.done is not None:
-                if rest := markers.flush():
+                rest = markers.flush()
+                final = self._finish(plan, delta.done, hits, query or question)
+                if hold and not markers.cited:  # nothing shown yet: show what the policy made
+                    yield AnswerEvent("token", final.answer)
+                elif rest:
                     yield AnswerEvent("token", rest)
-                yield AnswerEvent(
-                    "answer", answer=self._finish(plan, delta.done, hits, query or question)
-                )
+                yield AnswerEvent("answer", answer=final)
 
     # -- steps ----------------------------------------------------------------------------
     def _deltas(
@@ -169,8 +191,8 @@ class LLMAnswerer:
         packed = pack(evidence, int(free * share), lambda b: count(b) + 1, render_document)
         if not packed.hits:
             raise ContextOverflow(f"no document fits the window of {self.model.name}")
-        return _Plan(lang, refusal, answer_messages(system, kept, packed.blocks, question, lang),
-                     packed)
+        messages = answer_messages(system, kept, packed.blocks, question, lang)
+        return _Plan(question, lang, refusal, messages, packed)
 
     def _finish(
         self, plan: _Plan, completion: Completion, hits: list[Hit], query: str
@@ -184,10 +206,14 @@ class LLMAnswerer:
         )
         if not checked.citations and _is_refusal(checked.text, plan.refusal):
             return GroundedAnswer(plan.refusal, refused=True, **common)  # type: ignore[arg-type]
-        return GroundedAnswer(
+        answer = GroundedAnswer(
             checked.text, checked.citations, refused=False, flagged=checked.flagged,
             **common,  # type: ignore[arg-type]
         )
+        opts = self.options
+        return govern(answer, opts.on_ungrounded, question=plan.question,
+                      passages=plan.packed.hits, refusal=plan.refusal,
+                      min_relevance=opts.min_relevance, keep_markers=keep)
 
 
 def _is_refusal(text: str, refusal: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from zhiku.retrieval.types import Hit
 
@@ -42,20 +42,39 @@ class Citation:
         )
 
 
+UngroundedReason = Literal["no_citation", "invalid_citations"]
+"""Why a model's answer is not grounded: it cited nothing, or every citation it made pointed at
+a document it was not given (and was removed)."""
+UngroundedPolicy = Literal["warn", "extractive", "refuse"]
+"""What an ungrounded model answer becomes: kept with a warning, replaced by the extractive
+answer over the same passages, or replaced by the refusal."""
+
+
 @dataclass(slots=True)
 class Answer:
-    """An answer with its citations; ``refused`` when the knowledge base does not say."""
+    """An answer with its citations; ``refused`` when the knowledge base does not say.
+
+    ``grounded``: the text as given makes no claim without a valid citation (cited answers and
+    refusals are grounded). ``ungrounded_reason`` and ``ungrounded_action`` say why the model's
+    answer was not grounded and what the assistant's policy made of it (None when it was).
+    """
 
     answer: str
     citations: list[Citation] = field(default_factory=list)
     refused: bool = False
     hits: list[Hit] = field(default_factory=list)
+    grounded: bool = True
+    ungrounded_reason: UngroundedReason | None = None
+    ungrounded_action: UngroundedPolicy | None = None
 
     def to_dict(self, with_hits: bool = False) -> dict[str, Any]:
         """JSON-ready form."""
         data: dict[str, Any] = {
             "answer": self.answer,
             "refused": self.refused,
+            "grounded": self.grounded,
+            "ungrounded_reason": self.ungrounded_reason,
+            "ungrounded_action": self.ungrounded_action,
             "citations": [asdict(c) for c in self.citations],
         }
         if with_hits:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import JsonDict
 
+from zhiku.answer.types import UngroundedPolicy
 from zhiku.store.filters import SearchFilters
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
@@ -25,6 +26,12 @@ class RetrievalConfig(BaseModel):
     fusion: Literal["rrf", "weighted"] = "rrf"
     min_relevance: float = Field(default=0.3, ge=0.0, le=1.0)
     filters: SearchFilters | None = None
+    reranker: str | None = Field(
+        default=None, max_length=200,
+        description="provider/model of a reranker (kind rerank); none: the knowledge "
+        "base's reranker setting, if any",
+    )
+    rerank_top_n: int | None = Field(default=None, ge=1, le=200)
 
 
 # The schema's statement of ``_fallbacks_need_a_model``: without a model (null, "" or
@@ -57,6 +64,12 @@ class AssistantConfig(BaseModel):
     refusal_message: str | None = None
     citation_style: Literal["inline", "hidden"] = "inline"
     rewrite_followups: bool = True
+    on_ungrounded: UngroundedPolicy = Field(
+        default="warn",
+        description="What a model answer without a valid citation becomes: 'warn' (kept, "
+        "marked grounded: false), 'extractive' (replaced by the extractive answer over the "
+        "same passages) or 'refuse' (replaced by the refusal)",
+    )
 
     @field_validator("model", mode="before")
     @classmethod

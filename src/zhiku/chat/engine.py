@@ -216,6 +216,8 @@ class ChatEngine:
     def _save(self, s: ChatStream, answer: GroundedAnswer) -> tuple[int, int]:
         assert s.conversation_id is not None
         meta = {"query": answer.query, "refused": answer.refused, "flagged": answer.flagged,
+                "grounded": answer.grounded, "ungrounded_reason": answer.ungrounded_reason,
+                "ungrounded_action": answer.ungrounded_action,
                 "model": answer.model, "assistant_version": s.assistant.published_version}
         return self._conversations.save_turn(
             s.conversation_id, s.message, answer.answer, reasoning=answer.reasoning,
@@ -273,4 +275,5 @@ def _options(assistant: Assistant, config: AssistantConfig) -> LLMAnswerOptions:
         name=assistant.name,
         refusal=config.refusal_message,
         citation_style=config.citation_style,
+        on_ungrounded=config.on_ungrounded,
     )

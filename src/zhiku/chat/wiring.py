@@ -69,4 +69,5 @@ class LLMServices:
 
 def retrieval_kwargs(config: RetrievalConfig) -> dict[str, object]:
     """``Zhiku.search`` keyword arguments for an assistant's retrieval settings."""
-    return {"top_k": config.top_k, "fusion": config.fusion, "filters": config.filters}
+    return {"top_k": config.top_k, "fusion": config.fusion, "filters": config.filters,
+            "reranker": config.reranker, "rerank_top_n": config.rerank_top_n}

@@ -10,12 +10,19 @@ import typer
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 from zhiku.core.errors import InvalidInput
 
+ON_UNGROUNDED_HELP = (
+    "A model answer without a valid citation: warn (kept, marked ungrounded), extractive "
+    "(replaced by the extractive answer) or refuse."
+)
+RERANKER_HELP = "provider/model of a reranker (default: the knowledge base's)."
 app = typer.Typer(help="Assistants: stored, versioned configurations.", no_args_is_help=True)
 
 
 def _retrieval(top_k: int | None, threshold: float | None, fusion: str | None,
-               filter_: str | None) -> dict[str, object]:
+               filter_: str | None, reranker: str | None = None) -> dict[str, object]:
     out: dict[str, object] = {}
+    if reranker is not None:
+        out["reranker"] = reranker
     if top_k is not None:
         out["top_k"] = top_k
     if threshold is not None:
@@ -47,14 +54,16 @@ def create(
     temperature: float = typer.Option(None, "--temperature"),
     refusal: str = typer.Option(None, "--refusal", help="What to say when the KB has nothing."),
     citation_style: str = typer.Option(None, "--citation-style", help="inline or hidden"),
+    on_ungrounded: str = typer.Option(None, "--on-ungrounded", help=ON_UNGROUNDED_HELP),
+    reranker: str = typer.Option(None, "--reranker", help=RERANKER_HELP),
     publish: bool = typer.Option(False, "--publish", help="Publish version 1 at once."),
 ) -> None:
     """Create an assistant."""
     config: dict[str, Any] = {
         "knowledge_bases": kb, "model": model, "fallback_models": fallback or [],
         "system_prompt": system_prompt, "temperature": temperature, "refusal_message": refusal,
-        "citation_style": citation_style,
-        "retrieval": _retrieval(top_k, threshold, fusion, filter_),
+        "citation_style": citation_style, "on_ungrounded": on_ungrounded,
+        "retrieval": _retrieval(top_k, threshold, fusion, filter_, reranker),
     }
     with open_zhiku() as zk:
         created = zk.create_assistant(name, **{k: v for k, v in config.items() if v is not None})
@@ -73,12 +82,15 @@ def update(
     threshold: float = typer.Option(None, "--threshold"),
     temperature: float = typer.Option(None, "--temperature"),
     refusal: str = typer.Option(None, "--refusal"),
+    on_ungrounded: str = typer.Option(None, "--on-ungrounded", help=ON_UNGROUNDED_HELP),
+    reranker: str = typer.Option(None, "--reranker", help=RERANKER_HELP),
 ) -> None:
     """Edit the draft (publish to make it live)."""
     changes: dict[str, object] = {"model": model, "system_prompt": system_prompt,
-                                  "temperature": temperature, "refusal_message": refusal}
+                                  "temperature": temperature, "refusal_message": refusal,
+                                  "on_ungrounded": on_ungrounded}
     changes = {k: v for k, v in changes.items() if v is not None}
-    retrieval = _retrieval(top_k, threshold, None, None)
+    retrieval = _retrieval(top_k, threshold, None, None, reranker)
     if retrieval:
         changes["retrieval"] = retrieval
     with open_zhiku() as zk:

@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from zhiku.answer.types import Answer
 from zhiku.chat.engine import ChatStream
 from zhiku.cli.context import handle_errors, open_zhiku, say
 from zhiku.cli.output import safe
@@ -57,6 +58,19 @@ def _print_turn(stream: ChatStream, show_reasoning: bool) -> int | None:
             for cite in answer.citations:
                 where = f", {cite.location}" if cite.location else ""
                 say(f"  [{cite.n}] {cite.source}{where}")
-            if answer.flagged:
-                say("  (warning: no valid citation; this answer may not be grounded)", err=True)
+            if note := grounding_note(answer):
+                say(note, err=True)
     return stream.conversation_id
+
+
+def grounding_note(answer: Answer) -> str | None:
+    """A line saying the answer is not grounded, or what replaced the model's answer."""
+    why = {"no_citation": "it cites nothing",
+           "invalid_citations": "its citations pointed at documents it was not given"}
+    if answer.ungrounded_reason is None:
+        return None
+    reason = why[answer.ungrounded_reason]
+    if not answer.grounded:
+        return f"  (warning: this answer may not be grounded: {reason})"
+    made = "the extractive answer" if answer.ungrounded_action == "extractive" else "a refusal"
+    return f"  (the model's answer was replaced by {made}: {reason})"

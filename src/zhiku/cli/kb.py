@@ -24,6 +24,9 @@ def create(
     chunk_overlap: int = typer.Option(None, help="Overlap between chunks in tokens."),
     parent_child: bool = typer.Option(False, help="Match small chunks, return their section."),
     graph: bool = typer.Option(False, "--graph", help="Extract a knowledge graph on ingest."),
+    reranker: str = typer.Option(
+        None, "--reranker", help="provider/model of a reranker (zhiku models add --rerank)."
+    ),
 ) -> None:
     """Create a knowledge base."""
     settings: dict[str, object] = {}
@@ -35,6 +38,8 @@ def create(
         settings["parent_child"] = True
     if graph:
         settings["graph"] = True
+    if reranker:
+        settings["reranker"] = reranker
     with open_zhiku() as zk:
         kb = zk.create_kb(name, embedder=embedder, **settings)
     say("created knowledge base ", (kb.name, "bold"), f" (embedder {kb.embedder})")

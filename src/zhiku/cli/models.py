@@ -59,6 +59,11 @@ def add(
     tokenize_path: str = typer.Option(
         None, "--tokenize-path", help="Tokenizer endpoint to calibrate token counts."
     ),
+    rerank: str = typer.Option(
+        None, "--rerank", help="A reranker speaking POST /rerank: 'tei' or 'documents' "
+        "(Jina, SiliconFlow, vLLM, Cohere-style)."
+    ),
+    timeout: float = typer.Option(None, "--timeout", help="Seconds per call."),
     replace: bool = typer.Option(False, "--replace"),
 ) -> None:
     """Add a provider from a preset or by base URL; the key comes from --api-key-env or is
@@ -69,8 +74,10 @@ def add(
     config: dict[str, object] = {
         "base_url": base_url, "models": model or None, "api_key_env": api_key_env,
         "context_window": context_window, "price_input": price_in, "price_output": price_out,
-        "tokenize_path": tokenize_path,
+        "tokenize_path": tokenize_path, "timeout": timeout,
     }
+    if rerank:
+        config.update(kind="rerank", rerank_protocol=rerank, timeout=timeout or 10.0)
     if local:
         config.update(kind="llama-cpp", model_path=model_path, models=model or ["smollm2"],
                       context_window=context_window or 2048)

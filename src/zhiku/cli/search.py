@@ -131,3 +131,7 @@ def ask(
     for cite in answer.citations:
         where = f", {cite.location}" if cite.location else ""
         say(f"  [{cite.n}] {cite.source}{where}")
+    from zhiku.cli.chat import grounding_note
+
+    if note := grounding_note(answer):
+        say(note, err=True)

@@ -27,6 +27,7 @@ class Hit:
     relevance: float
     scores: dict[str, float | None] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    reranked: bool | None = None  # None: no reranker; False: fused order kept (failure, past N)
 
     @property
     def location(self) -> str:

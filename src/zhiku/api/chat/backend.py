@@ -70,16 +70,27 @@ class EngineChat:
         return found
 
     def _check(self, zk: Zhiku, config: AssistantConfig) -> None:
-        """Knowledge bases exist (``NotFound``) and models name configured providers."""
+        """Knowledge bases exist (``NotFound``), models name configured chat providers and the
+        reranker a configured reranker."""
         for kb in config.knowledge_bases:
             zk.kb(kb)
         for ref in [config.model, *config.fallback_models]:
             if ref is None:
                 continue
             try:
-                zk.llm.providers.config_for(ref)
+                kind = zk.llm.providers.config_for(ref).kind
             except NotFound as exc:
                 raise InvalidInput(f"model '{ref}': {exc.message}") from None
+            if kind == "rerank":
+                raise InvalidInput(f"model '{ref}' is a reranker, not a chat model")
+        reranker = config.retrieval.reranker
+        if reranker is not None:
+            try:
+                kind = zk.llm.providers.config_for(reranker).kind
+            except NotFound as exc:
+                raise InvalidInput(f"reranker '{reranker}': {exc.message}") from None
+            if kind != "rerank":
+                raise InvalidInput(f"reranker '{reranker}' is not a provider of kind rerank")
 
     def create_assistant(
         self, workspace_id: int, slug: str, name: str, config: AssistantConfig
@@ -300,6 +311,9 @@ def _result(
         message_id=message_id,
         flagged=answer.flagged,
         model=answer.model,
+        grounded=answer.grounded,
+        ungrounded_reason=answer.ungrounded_reason,
+        ungrounded_action=answer.ungrounded_action,
     )
 
 

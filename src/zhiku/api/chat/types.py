@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from zhiku.answer.types import UngroundedPolicy, UngroundedReason
 from zhiku.apps.types import Assistant, AssistantConfig
 
 __all__ = [
@@ -48,6 +49,9 @@ class ChatResult:
     message_id: int | None = None
     flagged: bool = False
     model: str = ""
+    grounded: bool = True
+    ungrounded_reason: UngroundedReason | None = None
+    ungrounded_action: UngroundedPolicy | None = None
 
 
 @dataclass(slots=True)

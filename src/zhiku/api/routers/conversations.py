@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -60,7 +60,10 @@ class UsageOut(BaseModel):
 
 class ChatOut(BaseModel):
     """An answer with its citations. ``flagged``: no valid citation survived verification;
-    ``model``: the provider/model that answered (``extractive`` without an LLM)."""
+    ``model``: the provider/model that answered (``extractive`` without an LLM).
+    ``grounded``: the answer makes no claim without a valid citation; otherwise
+    ``ungrounded_reason`` says why and ``ungrounded_action`` what the assistant's policy did
+    (``warn``: kept; ``extractive``/``refuse``: replaced)."""
 
     conversation_id: int | None
     message_id: int | None
@@ -68,6 +71,9 @@ class ChatOut(BaseModel):
     refused: bool
     flagged: bool
     model: str
+    grounded: bool = True
+    ungrounded_reason: Literal["no_citation", "invalid_citations"] | None = None
+    ungrounded_action: Literal["warn", "extractive", "refuse"] | None = None
     citations: list[CitationOut]
     usage: UsageOut
 
@@ -106,6 +112,9 @@ def chat_out(result: ChatResult) -> ChatOut:
         refused=result.refused,
         flagged=result.flagged,
         model=result.model,
+        grounded=result.grounded,
+        ungrounded_reason=result.ungrounded_reason,
+        ungrounded_action=result.ungrounded_action,
         citations=[CitationOut(**c) for c in result.citations],
         usage=UsageOut(
             input_tokens=result.usage.input_tokens,
@@ -149,6 +158,9 @@ def _sse_chat(events: Iterator[ChatEvent]) -> Iterator[str]:
                     "message_id": out.message_id,
                     "refused": out.refused,
                     "flagged": out.flagged,
+                    "grounded": out.grounded,
+                    "ungrounded_reason": out.ungrounded_reason,
+                    "ungrounded_action": out.ungrounded_action,
                     "answer": out.answer,
                 },
             )

@@ -23,6 +23,8 @@ class KbSettings(Request):
     chunk_overlap: int | None = Field(default=None, ge=0, le=1024)
     parent_child: bool | None = None
     graph: bool | None = None
+    reranker: str | None = Field(default=None, max_length=200)
+    rerank_top_n: int | None = Field(default=None, ge=1, le=200)
 
     def given(self) -> dict[str, Any]:
         """Only the settings that were set."""

@@ -2,7 +2,10 @@
 ``POST /v1/chat/completions`` answers with one (``model`` = assistant slug).
 
 Citations ride in an extra ``citations`` field (on the completion, and on the last streamed
-chunk) that plain OpenAI clients ignore. Conversation state is the client's: the last user
+chunk) that plain OpenAI clients ignore, beside ``refused``, ``grounded``,
+``ungrounded_reason`` and ``ungrounded_action`` (what the assistant's policy did with an answer
+that cites nothing: ``warn`` kept it; ``extractive``/``refuse`` replaced it before any of it was
+streamed). Conversation state is the client's: the last user
 message is the question, the earlier user/assistant turns are its history (follow-ups are
 rewritten from them), and nothing is stored but the accounting (model calls, usage). A reasoning
 model's thinking streams as ``reasoning_content`` deltas (the DeepSeek convention).
@@ -125,6 +128,9 @@ class CompletionOut(BaseModel):
     usage: CompletionUsage
     citations: list[CitationOut]
     refused: bool
+    grounded: bool
+    ungrounded_reason: Literal["no_citation", "invalid_citations"] | None
+    ungrounded_action: Literal["warn", "extractive", "refuse"] | None
 
 
 def _epoch(iso: str) -> int:
@@ -181,7 +187,9 @@ def _stream(
             r = event.result
             cites = [CitationOut(**c).model_dump() for c in r.citations]
             yield _chunk(cid, created, model, {}, finish="stop", citations=cites,
-                         refused=r.refused)
+                         refused=r.refused, grounded=r.grounded,
+                         ungrounded_reason=r.ungrounded_reason,
+                         ungrounded_action=r.ungrounded_action)
             if include_usage:
                 usage = {
                     "prompt_tokens": r.usage.input_tokens,
@@ -241,4 +249,7 @@ def chat_completions(
         ),
         citations=[CitationOut(**c) for c in result.citations],
         refused=result.refused,
+        grounded=result.grounded,
+        ungrounded_reason=result.ungrounded_reason,
+        ungrounded_action=result.ungrounded_action,
     )

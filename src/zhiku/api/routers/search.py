@@ -53,6 +53,9 @@ class HitOut(BaseModel):
     relevance: float
     scores: dict[str, float | None]
     metadata: StoredJson
+    reranked: bool | None = Field(
+        default=None, description="None: no reranker; false: the fused order was kept"
+    )
 
 
 class SearchOut(BaseModel):
@@ -102,6 +105,7 @@ def search(body: SearchIn, caller: Caller, zk: Service) -> SearchOut:
                 relevance=h.relevance,
                 scores=h.scores,
                 metadata=h.metadata,
+                reranked=h.reranked,
             )
             for h in hits
         ]

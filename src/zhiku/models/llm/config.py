@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from zhiku.models.llm.types import cost_per_million
 
-Kind = Literal["openai", "llama-cpp"]
+Kind = Literal["openai", "llama-cpp", "rerank"]
+"""``openai``: an OpenAI-compatible chat API; ``llama-cpp``: an in-process GGUF model;
+``rerank``: a reranker speaking ``POST /rerank`` (see ``zhiku.models.rerank``)."""
 
 
 class ProviderConfig(BaseModel):
@@ -33,6 +35,11 @@ class ProviderConfig(BaseModel):
     max_retries: int = Field(default=2, ge=0, le=10)
     token_safety: float = Field(
         default=1.3, ge=1.0, description="Multiplier on estimated token counts (no tokenizer)."
+    )
+    rerank_protocol: Literal["tei", "documents"] = Field(
+        default="documents",
+        description="Kind rerank: 'tei' ({query, texts}) or 'documents' ({model, query, "
+        "documents, top_n}: Jina, SiliconFlow, vLLM, Cohere-style).",
     )
     tokenize_path: str | None = Field(
         default=None,

@@ -1,8 +1,10 @@
-"""Provider presets: base URL and model names only (keys, prices and windows are the user's)."""
+"""Provider presets: base URL and model names only (keys, prices and windows are the user's);
+the ``*-rerank`` presets are rerankers (kind ``rerank``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +16,7 @@ class Preset:
     base_url: str
     models: tuple[str, ...]
     api_key_env: str | None = None  # the conventional variable, suggested by ``models add``
+    rerank_protocol: Literal["tei", "documents"] | None = None  # set: a reranker (kind rerank)
 
 
 PRESETS: dict[str, Preset] = {
@@ -38,5 +41,13 @@ PRESETS: dict[str, Preset] = {
         Preset("ollama", "Ollama", "http://127.0.0.1:11434/v1", ("qwen2.5:7b", "llama3.1:8b")),
         Preset("vllm", "vLLM", "http://127.0.0.1:8000/v1", ("Qwen/Qwen2.5-7B-Instruct",)),
         Preset("llamacpp", "llama.cpp server", "http://127.0.0.1:8080/v1", ("local",)),
+        Preset("jina-rerank", "Jina reranker", "https://api.jina.ai/v1",
+               ("jina-reranker-v2-base-multilingual",), "JINA_API_KEY", "documents"),
+        Preset("siliconflow-rerank", "SiliconFlow reranker", "https://api.siliconflow.cn/v1",
+               ("BAAI/bge-reranker-v2-m3",), "SILICONFLOW_API_KEY", "documents"),
+        Preset("vllm-rerank", "vLLM reranker", "http://127.0.0.1:8000/v1",
+               ("BAAI/bge-reranker-v2-m3",), None, "documents"),
+        Preset("tei-rerank", "text-embeddings-inference reranker", "http://127.0.0.1:8080",
+               ("bge-reranker",), None, "tei"),
     )
 }

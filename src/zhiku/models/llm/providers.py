@@ -13,6 +13,7 @@ from zhiku.models.llm.presets import PRESETS
 from zhiku.models.llm.retry import RetryPolicy
 from zhiku.models.llm.secrets import SecretBox, key_from_env
 from zhiku.models.llm.types import ChatModel
+from zhiku.models.rerank import RerankClient
 from zhiku.store.db import Database
 
 
@@ -33,6 +34,8 @@ def from_preset(preset: str, name: str | None = None, **overrides: object) -> Pr
         "name": name or p.name, "base_url": p.base_url, "models": list(p.models),
         "api_key_env": p.api_key_env,
     }
+    if p.rerank_protocol is not None:
+        data.update(kind="rerank", rerank_protocol=p.rerank_protocol, timeout=10.0)
     data.update({k: v for k, v in overrides.items() if v is not None})
     return ProviderConfig.model_validate(data)
 
@@ -53,8 +56,8 @@ class ProviderRegistry:
     ) -> ProviderConfig:
         """Store a provider; ``api_key`` is encrypted (prefer ``api_key_env`` where possible)."""
         config = config.model_copy(update={"has_stored_key": api_key is not None})
-        if config.kind == "openai" and not config.base_url:
-            raise InvalidInput("an OpenAI-compatible provider needs a base URL")
+        if config.kind in ("openai", "rerank") and not config.base_url:
+            raise InvalidInput(f"a provider of kind {config.kind} needs a base URL")
         token = self._secrets.encrypt(api_key) if api_key is not None else None
         sql = (
             "INSERT INTO providers (workspace_id, name, config, api_key_encrypted) "
@@ -118,16 +121,31 @@ class ProviderRegistry:
     # -- models ---------------------------------------------------------------------------
     def model(self, ref: str) -> ChatModel:
         """The model ``provider/model`` (the provider's first model when none is named)."""
+        config, chosen = self._resolve(ref)
+        if config.kind == "rerank":
+            raise InvalidInput(f"provider '{config.name}' is a reranker, not a chat model")
+        key = f"{config.name}/{chosen}"
+        with self._lock:
+            if key not in self._models:
+                self._models[key] = self._build(config, chosen)
+            return self._models[key]
+
+    def reranker(self, ref: str) -> RerankClient:
+        """The reranker ``provider/model`` (a provider of kind ``rerank``)."""
+        config, chosen = self._resolve(ref)
+        if config.kind != "rerank":
+            raise InvalidInput(f"provider '{config.name}' is not a reranker (kind rerank)")
+        return RerankClient(config.base_url, chosen, protocol=config.rerank_protocol,
+                            api_key=self.api_key(config), timeout=config.timeout,
+                            name=f"{config.name}/{chosen}")
+
+    def _resolve(self, ref: str) -> tuple[ProviderConfig, str]:
         provider, model = parse_ref(ref)
         config = self.get(provider)
         chosen = model or (config.models[0] if config.models else None)
         if chosen is None:
             raise InvalidInput(f"provider '{provider}' lists no model; use {provider}/MODEL")
-        key = f"{provider}/{chosen}"
-        with self._lock:
-            if key not in self._models:
-                self._models[key] = self._build(config, chosen)
-            return self._models[key]
+        return config, chosen
 
     def config_for(self, ref: str) -> ProviderConfig:
         """The provider config behind a model reference."""

@@ -31,6 +31,9 @@ export async function assistantsPage(view, slug) {
   const prompt = h("textarea", { name: "system_prompt", rows: 3, value: cfg.system_prompt || "" });
   const topK = h("input", { type: "number", name: "top_k", min: 1, max: 200, value: cfg.retrieval.top_k });
   const minRel = h("input", { type: "number", name: "min_relevance", min: 0, max: 1, step: 0.05, value: cfg.retrieval.min_relevance });
+  const policy = h("select", { name: "on_ungrounded" }, ["warn", "extractive", "refuse"].map((v) =>
+    h("option", { value: v, selected: (cfg.on_ungrounded || "warn") === v }, t(`ung_${v}`))));
+  const reranker = h("input", { type: "text", name: "reranker", maxLength: 200, value: cfg.retrieval.reranker || "", placeholder: "siliconflow-rerank/BAAI/bge-reranker-v2-m3" });
   const boxes = kbs.map((k) => h("input", { type: "checkbox", name: "kb", value: k.name, checked: cfg.knowledge_bases.includes(k.name) }));
   const kbSet = h("fieldset.kbs", h("legend", t("pick_kbs")),
     kbs.length ? boxes.map((b) => h("label.check", b, " ", b.value)) : h("p.muted", h("a", { href: "#/kbs" }, t("new_kb"))));
@@ -42,12 +45,14 @@ export async function assistantsPage(view, slug) {
     h("div.grid", field(t("slug"), slugIn), field(t("name"), name)),
     kbSet, field(t("model_opt"), model), field(t("system_prompt"), prompt),
     h("div.grid", field(t("top_k"), topK), field(t("min_relevance"), minRel)),
+    h("div.grid", field(t("on_ungrounded"), policy), field(t("reranker_opt"), reranker)),
     formErr, h("div.row", save, publish,
       current ? h("a.button.ghost", { href: "#/assistants" }, t("new_assistant")) : null));
   const config = () => {
     const c = { ...cfg, knowledge_bases: boxes.filter((b) => b.checked).map((b) => b.value),
-      model: model.value.trim() || null, system_prompt: prompt.value.trim() || null,
-      retrieval: { ...cfg.retrieval, top_k: Number(topK.value) || 8, min_relevance: Number(minRel.value) } };
+      model: model.value.trim() || null, system_prompt: prompt.value.trim() || null, on_ungrounded: policy.value,
+      retrieval: { ...cfg.retrieval, top_k: Number(topK.value) || 8, min_relevance: Number(minRel.value),
+        reranker: reranker.value.trim() || null } };
     if (!c.model) c.fallback_models = [];
     return c;
   };

@@ -52,7 +52,7 @@ export function chatBox(assistant, opts = {}) {
     api("GET", `/v1/conversations/${conversationId}/messages`).then((msgs) => {
       for (const m of msgs) {
         log.append(m.role === "user" ? h("div.msg.user", h("div.bubble", m.content))
-          : answerView(assistant, m.content, m.citations || [], m.id, {}));
+          : answerView(assistant, m.content, m.citations || [], m.id, m.metadata || {}));
       }
     }).catch((e2) => showError(e2, err));
   }
@@ -75,8 +75,17 @@ function answerView(assistant, answer, citations, messageId, flags) {
     h("ol", citations.map((c) => h("li", h("button.link", { type: "button", onclick: () => openCitation(assistant, c) },
       `[${c.n}] ${c.title || c.source}`, c.location ? ` — ${c.location}` : ""))))) : null;
   return h("div.msg.assistant", { "data-message": messageId || "" },
-    body, flags && flags.refused ? h("small.muted", "∅") : null, sources,
+    body, flags && flags.refused ? h("small.muted", "∅") : null, groundingNote(flags), sources,
     messageId ? feedback(messageId) : null);
+}
+
+// Whether the answer is grounded: a warning when it is not, a note when the assistant's policy
+// replaced the model's answer (extractive answer or refusal).
+function groundingNote(flags) {
+  if (!flags || !flags.ungrounded_reason) return null;
+  const why = t(`why_${flags.ungrounded_reason}`);
+  if (flags.grounded === false) return h("p.warning", { role: "note", "data-grounded": "false" }, t("ungrounded_warn", why));
+  return h("small.muted", { "data-grounded": "true" }, t("ungrounded_replaced", why));
 }
 
 function citeButton(assistant, c) {
