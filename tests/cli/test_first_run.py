@@ -34,7 +34,9 @@ PRELUDE = f"import sys\nfor _name in {NOT_IN_BASE!r}:\n    sys.modules[_name] = 
 def run_bare(code: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """``code`` in a fresh interpreter where the extras cannot be imported."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ZHIKU_")}
-    clean.update(ZHIKU_HOME=str(home), COLUMNS="200", NO_COLOR="1", **env)
+    # Parse in this interpreter: worker processes would not have the extras blocked.
+    clean.update(ZHIKU_HOME=str(home), COLUMNS="200", NO_COLOR="1", ZHIKU_PARSE_WORKERS="0",
+                 **env)
     return subprocess.run(
         [sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
         env=clean, capture_output=True, text=True, encoding="utf-8", timeout=300,

@@ -49,7 +49,12 @@ class ApiState:
             db=db,
             auth=AuthRepo(db),
             services=services,
-            jobs=Jobs(db, services, url_fetcher(settings), QueueOptions.of(settings)),
+            jobs=Jobs(
+                db,
+                services,
+                url_fetcher(settings),
+                QueueOptions.of(settings, threads=settings.api_job_threads),
+            ),
             chat=EngineChat(db, services),
             limiter=RateLimiter(settings.api_rate_limit_per_minute),
             policy=policy,

@@ -248,12 +248,14 @@ class Settings(BaseSettings):
         description="Jobs: tries before a job that keeps hitting internal errors (or losing its "
         "worker) is marked dead.",
     )
-    jobs_max_running_per_workspace: int = Field(
-        default=2,
+    jobs_max_running_per_workspace: int | None = Field(
+        default=None,
         ge=0,
         description="Jobs: at most this many jobs of one workspace run at once, over all workers, "
-        "so one tenant cannot occupy every worker (0: no cap). Keep it below the number of "
-        "worker threads.",
+        "so one tenant cannot occupy every worker (0: no cap). Unset: one less than "
+        "ZHIKU_API_JOB_THREADS for the jobs `zhiku serve` runs itself, and no cap for `zhiku "
+        "worker` processes (set it below the cluster's total worker threads when tenants share "
+        "them).",
     )
     jobs_retry_seconds: float = Field(
         default=10.0,

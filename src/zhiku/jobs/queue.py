@@ -46,10 +46,15 @@ class QueueOptions:
     max_running_per_workspace: int = 0  # 0: no cap
 
     @classmethod
-    def of(cls, settings: Settings) -> QueueOptions:
-        """The policy ``settings`` configure."""
+    def of(cls, settings: Settings, threads: int | None = None) -> QueueOptions:
+        """The policy ``settings`` configure. Without a configured cap, a process running
+        ``threads`` job threads of its own keeps one of them for other workspaces; a worker of
+        a cluster (``threads`` None) has no cap, which would count over the whole cluster."""
+        cap = settings.jobs_max_running_per_workspace
+        if cap is None:
+            cap = max(threads - 1, 1) if threads and threads > 1 else 0
         return cls(settings.jobs_lease_seconds, settings.jobs_max_attempts,
-                   settings.jobs_retry_seconds, settings.jobs_max_running_per_workspace)
+                   settings.jobs_retry_seconds, cap)
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try after ``attempts`` tries: doubling, capped at an hour."""
