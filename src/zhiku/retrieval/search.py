@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 
 from zhiku.models.embedders import Embedder
-from zhiku.retrieval.fusion import fuse
+from zhiku.retrieval.fusion import exact_first, fuse
 from zhiku.retrieval.relevance import coverage, idf_weights
 from zhiku.retrieval.types import Hit
 from zhiku.store.filters import SearchFilters
@@ -30,6 +30,13 @@ Mode = Literal["hybrid", "keyword", "vector"]
 MAX_QUERY_TERMS = 16
 MIN_QUERY_TERMS = 4
 MAX_QUERY_POSTINGS = 10_000
+# A query term held by at most this many chunks (or this share of them) is rare; when it holds a
+# digit (a code, a part or invoice number) or the query is a short lookup (a name), chunks that
+# hold it verbatim outrank every chunk only the vector side found. Long questions are left to
+# fusion: their rare words are evidence, not identifiers.
+RARE_MAX_DF = 5
+LOOKUP_MAX_TERMS = 3
+RARE_MAX_SHARE = 0.001
 
 
 def specific_terms(terms: Sequence[str], doc_freqs: Mapping[str, int]) -> list[str]:
@@ -141,7 +148,26 @@ class HybridSearcher:
             fused = vector
         else:
             fused = fuse([keyword, vector], [1.0 - w, w], params.fusion, params.rrf_k)
+            if vector:
+                fused = exact_first(fused, self._exact_hits(terms, stats, keyword),
+                                    {cid for cid, _ in keyword})
         return self._hydrate(kbs, query, terms, stats, fused, keyword, vector, qvecs, params)
+
+    def _exact_hits(
+        self, terms: Sequence[str], stats: tuple[dict[str, int], int],
+        keyword: Sequence[tuple[int, float]],
+    ) -> list[int]:
+        """Keyword hits that hold a rare query term (an identifier, a code, a name) verbatim."""
+        doc_freqs, total = stats
+        limit = max(RARE_MAX_DF, int(total * RARE_MAX_SHARE))
+        lookup = len(terms) <= LOOKUP_MAX_TERMS
+        rare = {t for t in terms if 0 < doc_freqs.get(t, 0) <= limit
+                and (lookup or any(ch.isdigit() for ch in t))}
+        if not rare:
+            return []
+        head = [cid for cid, _ in keyword[: max(doc_freqs[t] for t in rare)]]
+        held = self._store.chunk_terms(head)
+        return [cid for cid in head if rare.intersection(held.get(cid, ()))]
 
     def _vector(
         self, kbs: Sequence[KnowledgeBase], query: str, pool: int, filters: SearchFilters | None
