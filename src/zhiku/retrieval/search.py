@@ -13,7 +13,13 @@ import numpy as np
 
 from zhiku.models.embedders import Embedder
 from zhiku.retrieval.fusion import exact_first, fuse
-from zhiku.retrieval.relevance import coverage, idf_weights
+from zhiku.retrieval.relevance import (
+    calibrated_coverage,
+    calibrated_dense,
+    content_units,
+    unit_coverage,
+    unit_weights,
+)
 from zhiku.retrieval.types import Hit
 from zhiku.store.filters import SearchFilters
 from zhiku.store.protocols import Store, VectorSearcher
@@ -203,7 +209,12 @@ class HybridSearcher:
         vec = dict(vector)
         kb_by_id = {kb.id: kb for kb in kbs}
         doc_freqs, total = stats
-        weights = idf_weights(terms, doc_freqs, total)
+        units = content_units(query)
+        asked = set(terms)
+        missing = [u.term for u in units if u.term not in asked]
+        if missing:  # content units that are not analyzer terms (a name jieba split up)
+            doc_freqs = {**doc_freqs, **self._doc_freqs.get(missing)[0]}
+        weights = unit_weights(units, doc_freqs, total)
         trust_vectors = not has_cjk(query)
         hits: list[Hit] = []
         seen_context: set[int] = set()
@@ -238,9 +249,10 @@ class HybridSearcher:
                 indexed = chunk_terms.get(cid)
                 if indexed is None:  # not in the full-text index (a parent section, say)
                     indexed = analyze(index_text(chunk.heading_path, chunk.text))
-                cov = coverage(indexed, weights)
-                vector_trusted = trust_vectors or self._multilingual(kb.embedder)
-                relevance = max(cov, cosine or 0.0) if vector_trusted else cov
+                relevance = calibrated_coverage(unit_coverage(indexed, weights))
+                if trust_vectors or self._multilingual(kb.embedder):
+                    model = self._embedder_for(kb.embedder).model_id
+                    relevance = max(relevance, calibrated_dense(cosine, model))
                 if relevance < params.min_relevance:
                     continue
                 hits.append(self._hit(chunk, parents.get(context_id), docs, score, relevance,

@@ -64,6 +64,11 @@ def _latin_tokens(word: str) -> tuple[str, ...]:
     return (word,)
 
 
+def cjk_words(run: str) -> list[str]:
+    """jieba's segmentation of a run of Chinese characters."""
+    return list(_jieba_cut()(run))
+
+
 def _cjk_tokens(run: str) -> list[str]:
     """jieba words (longer than one character, not stop words), then character bigrams."""
     if len(run) == 1:
