@@ -60,8 +60,9 @@ def test_each_model_cosine_on_its_own_scale() -> None:
 
 @pytest.mark.parametrize(
     ("question", "answered"),
-    [("新员工有几天年假？", True), ("新员工的年假有多少天？", True), ("出差报销需要什么材料？", True),
-     ("公司的股票代码是多少？", False), ("食堂几点开门？", False)],
+    [("新员工有几天年假？", True), ("新员工的年假有多少天？", True),
+     ("出差报销需要什么材料？", True), ("公司的股票代码是多少？", False),
+     ("食堂几点开门？", False)],
 )
 def test_chinese_handbook_answers_and_refuses(zk: Zhiku, question: str, answered: bool) -> None:
     zk.create_kb("hb", embedder="hashing")
@@ -70,3 +71,14 @@ def test_chinese_handbook_answers_and_refuses(zk: Zhiku, question: str, answered
     assert answer.refused is not answered, (question, answer.answer)
     if answered:
         assert answer.citations and answer.citations[0].source == "handbook.md"
+
+
+def test_two_passages_that_answer_together_are_both_relevant() -> None:
+    from zhiku.retrieval.relevance import pair_relevance
+
+    weights = [1.0, 1.0, 1.0, 1.0]
+    first, second, echo = (1, 1, 0, 0), (0, 0, 1, 1), (0, 0, 0, 1)
+    both, _, alone = pair_relevance([first, second, echo], weights)
+    assert both >= 1.0 - 1e-9  # together they hold the whole question
+    assert alone >= ANSWER_POINT  # with the first it holds 3/4: above JOINT_POINT
+    assert pair_relevance([first, (0, 0, 0, 0)], weights) == [0.0, 0.0]  # no partner

@@ -1,7 +1,7 @@
 """Relevance signals that, unlike fused ranks, say whether a hit answers the query at all.
 
 ``relevance`` is what the answerers compare with ``min_relevance`` (0.3 by default) to answer
-or refuse. It is the better of two signals, both on a 0..1 scale:
+or refuse. It is the best of three signals, all on a 0..1 scale:
 
 - **coverage**: the IDF-weighted share of the question's *content units* found in the passage.
   Question and function words (什么, 几天, 多少, what, how many…) are not units; a Chinese unit is
@@ -9,6 +9,8 @@ or refuse. It is the better of two signals, both on a 0..1 scale:
   the passage was segmented differently, by the share of its own character bigrams — bigrams
   that straddle two words never count. A unit the index has never seen weighs as much as a term
   held by a single chunk: not more (a term no chunk holds is not rarer than that).
+- **pairs**: two passages that together hold most of the question (a comparison of two people,
+  a bridge between two articles) are each relevant, when each holds part of it on its own.
 - **dense**: the cosine of the query and passage embeddings, rescaled per embedding model so
   that the cosine where passages start to answer lands on the threshold: a MiniLM cosine of
   0.3 means nothing (any passage on the same kind of topic reaches it).
@@ -45,12 +47,16 @@ _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U
 # Both signals are rescaled (piecewise linearly, 0 and 1 fixed) so that the point where a
 # passage starts to answer the question lands on ANSWER_POINT, the default ``min_relevance``.
 ANSWER_POINT = 0.3
-# Unit coverage where answering starts (CMRC 2018 trial, HotpotQA questions 0-249).
+# Unit coverage where answering starts (CMRC 2018 trial, HotpotQA even-numbered questions).
 COVERAGE_POINT = 0.5
-# Cosine where answering starts, per embedding model id prefix (HotpotQA questions 0-249 for
-# MiniLM; the others, untuned, sit where their on-topic non-answers top out).
+# Two passages that each hold JOINT_MIN_OWN of the question and together JOINT_POINT of it
+# answer it together (a comparison of two people, a bridge from one article to another).
+JOINT_MIN_OWN = 0.25
+JOINT_POINT = 0.7
+# Cosine where answering starts, per embedding model id prefix (HotpotQA even-numbered
+# questions for MiniLM; the others, untuned, sit where their on-topic non-answers top out).
 DENSE_POINTS: dict[str, float] = {
-    "all-MiniLM-L6-v2": 0.575,
+    "all-MiniLM-L6-v2": 0.5,
     "use-multilingual-v3": 0.5,
     "hashing": 0.6,
 }
@@ -160,21 +166,39 @@ def coverage(chunk_terms: Iterable[str], weights: Mapping[str, float]) -> float:
     return sum(w for t, w in weights.items() if t in present) / total
 
 
-def unit_coverage(chunk_terms: Iterable[str], weights: Mapping[Unit, float]) -> float:
-    """Share of the question's content-unit IDF mass that the chunk holds (0..1)."""
-    total = sum(weights.values())
-    if total <= 0:
-        return 0.0
-    present = set(chunk_terms)
-    return sum(w * u.match(present) for u, w in weights.items()) / total
-
-
 def _rescale(x: float, point: float) -> float:
     """Map 0..point..1 onto 0..ANSWER_POINT..1, linearly on each side; clipped to 0..1."""
     x = min(1.0, max(0.0, x))
     if x <= point:
         return ANSWER_POINT * x / point
     return ANSWER_POINT + (1.0 - ANSWER_POINT) * (x - point) / (1.0 - point)
+
+
+def unit_matches(chunk_terms: Iterable[str], units: Sequence[Unit]) -> tuple[float, ...]:
+    """How much of each unit the chunk holds (see ``Unit.match``)."""
+    present = set(chunk_terms)
+    return tuple(u.match(present) for u in units)
+
+
+def share(matches: Sequence[float], weights: Sequence[float]) -> float:
+    """The weighted share of the units matched (0..1)."""
+    total = sum(weights)
+    return sum(m * w for m, w in zip(matches, weights, strict=True)) / total if total > 0 else 0.0
+
+
+def pair_relevance(matches: Sequence[Sequence[float]], weights: Sequence[float]) -> list[float]:
+    """Per passage, the relevance it reaches together with its best partner among the others
+    (both holding JOINT_MIN_OWN of the question on their own), on the relevance scale."""
+    own = [share(m, weights) for m in matches]
+    out = [0.0] * len(matches)
+    for i, a in enumerate(matches):
+        if own[i] < JOINT_MIN_OWN:
+            continue
+        for j, b in enumerate(matches):
+            if j != i and own[j] >= JOINT_MIN_OWN:
+                joint = share([max(x, y) for x, y in zip(a, b, strict=True)], weights)
+                out[i] = max(out[i], _rescale(joint, JOINT_POINT))
+    return out
 
 
 def calibrated_coverage(cov: float) -> float:

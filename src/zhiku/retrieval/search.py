@@ -17,7 +17,9 @@ from zhiku.retrieval.relevance import (
     calibrated_coverage,
     calibrated_dense,
     content_units,
-    unit_coverage,
+    pair_relevance,
+    share,
+    unit_matches,
     unit_weights,
 )
 from zhiku.retrieval.types import Hit
@@ -214,9 +216,11 @@ class HybridSearcher:
         missing = [u.term for u in units if u.term not in asked]
         if missing:  # content units that are not analyzer terms (a name jieba split up)
             doc_freqs = {**doc_freqs, **self._doc_freqs.get(missing)[0]}
-        weights = unit_weights(units, doc_freqs, total)
+        by_unit = unit_weights(units, doc_freqs, total)
+        weights = [by_unit[u] for u in units]
         trust_vectors = not has_cjk(query)
         hits: list[Hit] = []
+        considered: list[tuple[Hit, tuple[float, ...]]] = []  # every hit loaded, fused order
         seen_context: set[int] = set()
         # Load the head of the fused list, and more only when disabled, duplicate or irrelevant
         # hits were dropped: most searches need one small round of reads.
@@ -249,17 +253,35 @@ class HybridSearcher:
                 indexed = chunk_terms.get(cid)
                 if indexed is None:  # not in the full-text index (a parent section, say)
                     indexed = analyze(index_text(chunk.heading_path, chunk.text))
-                relevance = calibrated_coverage(unit_coverage(indexed, weights))
+                matches = unit_matches(indexed, units)
+                relevance = calibrated_coverage(share(matches, weights))
                 if trust_vectors or self._multilingual(kb.embedder):
                     model = self._embedder_for(kb.embedder).model_id
                     relevance = max(relevance, calibrated_dense(cosine, model))
+                hit = self._hit(chunk, parents.get(context_id), docs, score, relevance,
+                                kw.get(cid), cosine)
+                considered.append((hit, matches))
                 if relevance < params.min_relevance:
                     continue
-                hits.append(self._hit(chunk, parents.get(context_id), docs, score, relevance,
-                                      kw.get(cid), cosine))
+                hits.append(hit)
                 if len(hits) >= params.top_k:
                     break
-        return hits
+        return self._with_pairs(considered, weights, params)
+
+    @staticmethod
+    def _with_pairs(
+        considered: Sequence[tuple[Hit, tuple[float, ...]]], weights: Sequence[float],
+        params: SearchParams,
+    ) -> list[Hit]:
+        """Raise each hit's relevance to what it reaches with a partner (see relevance.py),
+        then keep, in fused order, the first ``top_k`` hits that reach ``min_relevance``."""
+        paired = pair_relevance([m for _, m in considered], weights)
+        out: list[Hit] = []
+        for (hit, _), joint in zip(considered, paired, strict=True):
+            hit.relevance = round(max(hit.relevance, joint), 4)
+            if hit.relevance >= params.min_relevance:
+                out.append(hit)
+        return out[: params.top_k]
 
     def _cosines(
         self,
