@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from zhiku.answer.types import REFUSAL, Answer, Citation
-from zhiku.retrieval.relevance import content_units
+from zhiku.retrieval.relevance import content_units, folded
 from zhiku.retrieval.types import Hit
 from zhiku.text.lang import detect_language
 from zhiku.text.sentences import split_sentences
@@ -55,7 +55,7 @@ class ExtractiveAnswerer:
             for pos, sentence in enumerate(split_sentences(hit.text)):
                 if not units or is_fragment(sentence):
                     continue
-                present = set(analyze(sentence))
+                present = folded(analyze(sentence))
                 matches = tuple(u.match(present) for u in units)
                 if any(matches):
                     score = sum(matches) / len(units) / (1 + 0.15 * rank) + 0.01 * hit.relevance

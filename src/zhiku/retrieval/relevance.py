@@ -27,7 +27,14 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from zhiku.text.tokenize import EN_STOPWORDS, ZH_STOPWORDS, analyze, cjk_words, normalize
+from zhiku.text.tokenize import (
+    EN_STOPWORDS,
+    ZH_STOPWORDS,
+    analyze,
+    cjk_words,
+    fold_script,
+    normalize,
+)
 
 # Words that frame a question rather than say what it is about.
 ZH_QUESTION_WORDS = frozenset(
@@ -111,8 +118,9 @@ def _cjk_units(run: str) -> list[Unit]:
 
 
 def content_units(query: str) -> list[Unit]:
-    """The question's content words and names, once each, in order (see the module doc)."""
-    text = normalize(query)
+    """The question's content words and names, once each, in order (see the module doc), in
+    Simplified script: match them against ``folded`` terms."""
+    text = fold_script(normalize(query))
     units: list[Unit] = []
     pos = 0
     for m in _CJK_RUN_RE.finditer(text):
@@ -174,9 +182,14 @@ def _rescale(x: float, point: float) -> float:
     return ANSWER_POINT + (1.0 - ANSWER_POINT) * (x - point) / (1.0 - point)
 
 
+def folded(terms: Iterable[str]) -> set[str]:
+    """Distinct terms, Traditional characters folded to Simplified (as ``content_units``)."""
+    return {fold_script(t) for t in terms}
+
+
 def unit_matches(chunk_terms: Iterable[str], units: Sequence[Unit]) -> tuple[float, ...]:
-    """How much of each unit the chunk holds (see ``Unit.match``)."""
-    present = set(chunk_terms)
+    """How much of each unit the chunk holds (see ``Unit.match``), in either script."""
+    present = folded(chunk_terms)
     return tuple(u.match(present) for u in units)
 
 
