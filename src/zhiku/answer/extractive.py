@@ -1,9 +1,10 @@
 """The default answerer, with no LLM: the best sentences of the top hits, each one cited.
 
 A sentence is scored by the share of the question's content units (question words excluded)
-it holds; the best one is quoted, then only sentences that add units it lacks, so a sentence
-that shares a word with the question does not ride along, and pieces that are not whole
-sentences (a split inside parentheses or code, a lower-case continuation) are never quoted.
+it holds; the best one is quoted, then only sentences nearly as good or adding units it
+lacks, so a sentence that shares a word with the question does not ride along, and pieces
+that are not whole sentences (a split inside parentheses or code, a lower-case continuation)
+are never quoted.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from zhiku.text.lang import detect_language
 from zhiku.text.sentences import split_sentences
 from zhiku.text.tokenize import analyze
 
-# A further sentence is quoted only when it adds at least this share of the question's content.
+# A further sentence is quoted when it scores this share of the best one, or adds this share
+# of the question's content units the sentences before it lack.
+NEAR_BEST = 0.6
 MIN_GAIN = 0.15
 _FRAGMENT_START = re.compile(r"^[a-z)\]}>,;:.!?，。；：、）」』》]")
 
@@ -81,20 +84,19 @@ class ExtractiveAnswerer:
         return Answer(joiner.join(parts), list(citations.values()), refused=False, hits=hits)
 
     def _cover(self, candidates: list[_Candidate], n_units: int) -> list[_Candidate]:
-        """The best sentence, then those that add content units it lacks (a two-part question
-        gets both parts), at least MIN_GAIN of them each; repeats and one-word echoes do not."""
+        """The best sentence, then, best first, those that score NEAR_BEST of it (a second
+        passage's bridge sentence) or add MIN_GAIN of the question's content it lacks (the
+        other part of a two-part question); one-word echoes do neither."""
         pool = sorted(candidates, key=lambda c: -c.score)
-        chosen = [pool.pop(0)]
-        covered = list(chosen[0].matches)
-        while pool and len(chosen) < self.max_sentences:
-            gains = [sum(max(0.0, m - c) for m, c in zip(cand.matches, covered, strict=True))
-                     / n_units for cand in pool]
-            best = max(range(len(pool)), key=lambda i: gains[i])
-            if gains[best] < MIN_GAIN:
+        chosen = [pool[0]]
+        covered = list(pool[0].matches)
+        for cand in pool[1:]:
+            if len(chosen) >= self.max_sentences:
                 break
-            cand = pool.pop(best)
-            chosen.append(cand)
-            covered = [max(m, c) for m, c in zip(cand.matches, covered, strict=True)]
+            gain = sum(max(0.0, m - c) for m, c in zip(cand.matches, covered, strict=True))
+            if cand.score >= NEAR_BEST * pool[0].score or gain / n_units >= MIN_GAIN:
+                chosen.append(cand)
+                covered = [max(m, c) for m, c in zip(cand.matches, covered, strict=True)]
         return chosen
 
 
