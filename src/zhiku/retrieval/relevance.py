@@ -184,12 +184,13 @@ def _rescale(x: float, point: float) -> float:
 
 def folded(terms: Iterable[str]) -> set[str]:
     """Distinct terms, Traditional characters folded to Simplified (as ``content_units``)."""
-    return {fold_script(t) for t in terms}
+    return {t if t.isascii() else fold_script(t) for t in terms}
 
 
 def unit_matches(chunk_terms: Iterable[str], units: Sequence[Unit]) -> tuple[float, ...]:
     """How much of each unit the chunk holds (see ``Unit.match``), in either script."""
-    present = folded(chunk_terms)
+    chinese = any(not u.term.isascii() for u in units)
+    present = folded(chunk_terms) if chinese else set(chunk_terms)
     return tuple(u.match(present) for u in units)
 
 
