@@ -85,8 +85,10 @@ def test_sentences_from_several_passages_get_their_own_numbers() -> None:
 
 
 def test_max_sentences_and_order_follow_the_passages() -> None:
-    text = " ".join(f"Rule {i} says leave requests need form {i}." for i in range(8))
-    answer = ExtractiveAnswerer(0.3, max_sentences=2).answer("leave requests form", [
+    # each sentence holds another part of the question (repeats of one part are not quoted)
+    words = ["leave", "requests", "approval", "deadline"]
+    text = " ".join(f"Rule {i} covers {w}." for i, w in enumerate(words))
+    answer = ExtractiveAnswerer(0.3, max_sentences=2).answer(" ".join(words), [
         hit(1, text, 0.9)])
     pairs = cited_sentences(answer)
     assert len(pairs) == 2
@@ -159,3 +161,33 @@ def test_ask_end_to_end(zk: Zhiku, tmp_path: Path) -> None:
     refused = zk.ask("hb", "What is the capital of Mongolia?")
     assert refused.refused and refused.answer == REFUSAL["en"]
     assert zk.ask("hb", "蒙古的首都是哪里？").answer == REFUSAL["zh"]
+
+
+GRAPH_DOC = (
+    "The knowledge graph is optional. Build it with `zhiku graph build` (with no model it uses "
+    "the bundled extractor; `zhiku graph build --llm-url URL` uses a model), keeps the graph in "
+    "the database and updates it on ingest. Queries in local mode start from entities."
+)
+
+
+def test_fragments_of_unrelated_sentences_are_never_quoted() -> None:
+    from zhiku.answer.extractive import is_fragment
+
+    assert is_fragment("uses a model), keeps the graph in the database.")
+    assert is_fragment("Build it with `zhiku graph build (with no model it uses the bundled.")
+    assert not is_fragment("Queries in local mode start from entities.")
+    answer = ExtractiveAnswerer(0.3).answer("Where does zhiku keep the graph?",
+                                            [hit(1, GRAPH_DOC, 0.9), hit(2, CAFETERIA, 0.4)])
+    for sentence, n in cited_sentences(answer):
+        assert n == 1 and sentence in GRAPH_DOC
+        assert not is_fragment(sentence), sentence
+    assert "cafeteria" not in answer.answer.lower()  # a weak one-word overlap does not ride along
+
+
+def test_only_sentences_near_the_best_are_quoted() -> None:
+    text = ("New employees get fifteen days of paid annual leave. The office has a new coffee "
+            "machine. Parking is free.")
+    answer = ExtractiveAnswerer(0.3).answer("How many days of annual leave do new employees get?",
+                                            [hit(1, text, 0.9)])
+    assert cited_sentences(answer) == [
+        ("New employees get fifteen days of paid annual leave.", 1)]

@@ -131,6 +131,24 @@ def test_score_one_question() -> None:
     out3 = score(q3, [], [], [1], ("", True, []))
     assert out3["refusal"] == 1.0 and "em" not in out3 and "f1" not in out3
     assert "hit@1" not in out3  # nothing expected to retrieve: no retrieval metrics
+    assert out3["correct_refusal"] == 1.0 and "false_refusal" not in out3
+
+
+def test_mixed_set_metrics() -> None:
+    q = EvalQuestion("q", expected_sources={"2": 1}, reference_answers=["fifteen days"])
+    answered = score(q, [], [], [1], ("New staff get fifteen days of leave [1].", False,
+                                      ["/d/2.md"]))
+    assert answered["false_refusal"] == 0.0 and "correct_refusal" not in answered
+    assert answered["contains_answer"] == 1.0 and answered["em"] == 0.0
+    assert answered["cites_expected"] == 1.0
+    wrong = score(q, [], [], [1], ("Staff get a bonus [1].", False, ["/d/9.md"]))
+    assert wrong["contains_answer"] == 0.0 and wrong["cites_expected"] == 0.0
+    refused = score(q, [], [], [1], ("The knowledge base does not say.", True, []))
+    assert refused["false_refusal"] == 1.0
+    assert "contains_answer" not in refused and "cites_expected" not in refused
+    unanswerable = EvalQuestion("q", answerable=False)
+    assert score(unanswerable, [], [], [1], ("Made up [1].", False, ["/d/1.md"]))[
+        "correct_refusal"] == 0.0
 
 
 def test_strip_markers() -> None:

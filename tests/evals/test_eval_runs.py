@@ -68,7 +68,8 @@ def test_run_kb_with_answers(zk: Zhiku, cmrc_kb: list[EvalQuestion]) -> None:
     assert len(results) == len(cmrc_kb)
     assert all(len(r.retrieved) <= 5 and r.latency_ms > 0 for r in results)
     last = results[-1]
-    assert last.ext_id == "none" and last.refused and last.metrics == {"refusal": 1.0}
+    assert last.ext_id == "none" and last.refused
+    assert last.metrics == {"refusal": 1.0, "correct_refusal": 1.0}  # unanswerable: refused
     first = results[0]
     assert first.answer and first.citations and first.question_id is not None
     assert runs.list_runs(zk)[0].id == record.id

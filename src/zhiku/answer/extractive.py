@@ -1,14 +1,29 @@
-"""The default answerer, with no LLM: the best sentences of the top hits, each one cited."""
+"""The default answerer, with no LLM: the best sentences of the top hits, each one cited.
+
+A sentence is scored by the share of the question's content units (question words excluded)
+it holds; the best one is quoted, then only sentences nearly as good or adding units it
+lacks, so a sentence that shares a word with the question does not ride along, and pieces
+that are not whole sentences (a split inside parentheses or code, a lower-case continuation)
+are never quoted.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from zhiku.answer.types import REFUSAL, Answer, Citation
+from zhiku.retrieval.relevance import content_units, folded
 from zhiku.retrieval.types import Hit
 from zhiku.text.lang import detect_language
 from zhiku.text.sentences import split_sentences
-from zhiku.text.tokenize import analyze, query_terms
+from zhiku.text.tokenize import analyze
+
+# A further sentence is quoted when it scores this share of the best one, or adds this share
+# of the question's content units the sentences before it lack.
+NEAR_BEST = 0.6
+MIN_GAIN = 0.15
+_FRAGMENT_START = re.compile(r"^[a-z)\]}>,;:.!?，。；：、）」』》]")
 
 
 @dataclass(slots=True)
@@ -17,6 +32,7 @@ class _Candidate:
     hit_rank: int
     position: int
     sentence: str
+    matches: tuple[float, ...] = ()  # how much of each content unit the sentence holds
 
 
 class ExtractiveAnswerer:
@@ -36,18 +52,22 @@ class ExtractiveAnswerer:
         evidence = [h for h in hits if h.relevance >= self.min_relevance][: self.max_hits]
         if not evidence:
             return Answer(REFUSAL[lang], refused=True, hits=hits)
-        terms = set(query_terms(question))
+        units = content_units(question)
         candidates: list[_Candidate] = []
         for rank, hit in enumerate(evidence):
             for pos, sentence in enumerate(split_sentences(hit.text)):
-                overlap = len(terms & set(analyze(sentence)))
-                if overlap:
-                    score = overlap / (1 + 0.15 * rank) + 0.01 * hit.relevance
-                    candidates.append(_Candidate(score, rank, pos, sentence))
-        if not candidates:  # relevant by meaning only: quote the start of the best passage
+                if not units or is_fragment(sentence):
+                    continue
+                present = folded(analyze(sentence))
+                matches = tuple(u.match(present) for u in units)
+                if any(matches):
+                    score = sum(matches) / len(units) / (1 + 0.15 * rank) + 0.01 * hit.relevance
+                    candidates.append(_Candidate(score, rank, pos, sentence, matches))
+        if candidates:
+            chosen = self._cover(candidates, len(units))
+        else:  # relevant by meaning only: quote the start of the best passage
             first = split_sentences(evidence[0].text)[:1] or [evidence[0].text[:300]]
-            candidates = [_Candidate(0.0, 0, 0, first[0])]
-        chosen = sorted(candidates, key=lambda c: -c.score)[: self.max_sentences]
+            chosen = [_Candidate(0.0, 0, 0, first[0])]
         chosen.sort(key=lambda c: (c.hit_rank, c.position))
         citations: dict[int, Citation] = {}
         parts: list[str] = []
@@ -62,3 +82,29 @@ class ExtractiveAnswerer:
                 cite.quote += " " + cand.sentence
             parts.append(f"{cand.sentence}{joiner}[{cite.n}]")
         return Answer(joiner.join(parts), list(citations.values()), refused=False, hits=hits)
+
+    def _cover(self, candidates: list[_Candidate], n_units: int) -> list[_Candidate]:
+        """The best sentence, then, best first, those that score NEAR_BEST of it (a second
+        passage's bridge sentence) or add MIN_GAIN of the question's content it lacks (the
+        other part of a two-part question); one-word echoes do neither."""
+        pool = sorted(candidates, key=lambda c: -c.score)
+        chosen = [pool[0]]
+        covered = list(pool[0].matches)
+        for cand in pool[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            gain = sum(max(0.0, m - c) for m, c in zip(cand.matches, covered, strict=True))
+            if cand.score >= NEAR_BEST * pool[0].score or gain / n_units >= MIN_GAIN:
+                chosen.append(cand)
+                covered = [max(m, c) for m, c in zip(cand.matches, covered, strict=True)]
+        return chosen
+
+
+def is_fragment(sentence: str) -> bool:
+    """A piece that is not a whole sentence: it starts in lower case or with closing or inner
+    punctuation, or leaves a parenthesis, bracket or code span unbalanced."""
+    if _FRAGMENT_START.match(sentence):
+        return True
+    pairs = (("(", ")"), ("（", "）"), ("[", "]"), ("「", "」"), ("《", "》"))
+    return sentence.count("`") % 2 == 1 or any(
+        sentence.count(a) != sentence.count(b) for a, b in pairs)

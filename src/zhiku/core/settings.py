@@ -122,8 +122,8 @@ class Settings(BaseSettings):
         default=0.3,
         ge=0.0,
         le=1.0,
-        description="Hits whose relevance (best of cosine and query-term coverage) is below this "
-        "are dropped; the answerer refuses when none is left.",
+        description="Hits whose relevance (0..1; 0.3 is where passages start to answer, see "
+        "docs/architecture.md) is below this are dropped; the answerer refuses when none is left.",
     )
     vector_blas_threads: int = Field(
         default=1,

@@ -2,7 +2,9 @@
 
 Pure: takes what the target returned, gives ``{metric name: value}``. Metric names are
 ``hit@k``, ``recall@k``, ``ndcg@k``, ``mrr@K`` (K = the deepest cut-off), ``em``, ``f1``,
-``citation_precision``, ``citation_recall`` and ``refusal``.
+``citation_precision``, ``citation_recall``, ``refusal``; for mixed answerable/unanswerable
+sets ``false_refusal`` and ``correct_refusal``, and for answered questions ``contains_answer``
+and ``cites_expected`` (a cited source is an expected one).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from zhiku.evals.matching import ranked_chunks, ranked_sources
 from zhiku.evals.metrics import (
     citation_precision,
     citation_recall,
+    contains_answer,
     exact_match,
     hit_rate,
     mrr,
     ndcg,
     recall,
     refusal_correct,
+    refusal_rates,
     token_f1,
 )
 from zhiku.evals.types import EvalQuestion
@@ -63,10 +67,13 @@ def answer_metrics(
 ) -> dict[str, float]:
     """Exact match, F1, citation precision/recall and refusal correctness, where defined."""
     out: dict[str, float] = {"refusal": refusal_correct(q.answerable, refused)}
+    out.update(refusal_rates(q.answerable, refused))
     if q.answerable and q.reference_answers:
         text = "" if refused else strip_markers(answer)
         out["em"] = exact_match(text, q.reference_answers)
         out["f1"] = token_f1(text, q.reference_answers)
+        if not refused:
+            out["contains_answer"] = contains_answer(text, q.reference_answers)
     if q.answerable and q.expected_sources:
         cp = citation_precision(cited_sources, q.expected_sources)
         cr = citation_recall(cited_sources, q.expected_sources)
@@ -74,6 +81,8 @@ def answer_metrics(
             out["citation_precision"] = cp
         if cr is not None:
             out["citation_recall"] = cr
+            if not refused:
+                out["cites_expected"] = 1.0 if cr > 0 else 0.0
     return out
 
 

@@ -12,8 +12,16 @@ from typing import Literal
 import numpy as np
 
 from zhiku.models.embedders import Embedder
-from zhiku.retrieval.fusion import fuse
-from zhiku.retrieval.relevance import coverage, idf_weights
+from zhiku.retrieval.fusion import exact_first, fuse
+from zhiku.retrieval.relevance import (
+    calibrated_coverage,
+    calibrated_dense,
+    content_units,
+    pair_relevance,
+    share,
+    unit_matches,
+    unit_weights,
+)
 from zhiku.retrieval.types import Hit
 from zhiku.store.filters import SearchFilters
 from zhiku.store.protocols import Store, VectorSearcher
@@ -30,6 +38,13 @@ Mode = Literal["hybrid", "keyword", "vector"]
 MAX_QUERY_TERMS = 16
 MIN_QUERY_TERMS = 4
 MAX_QUERY_POSTINGS = 10_000
+# A query term held by at most this many chunks (or this share of them) is rare; when it holds a
+# digit (a code, a part or invoice number) or the query is a short lookup (a name), chunks that
+# hold it verbatim outrank every chunk only the vector side found. Long questions are left to
+# fusion: their rare words are evidence, not identifiers.
+RARE_MAX_DF = 5
+LOOKUP_MAX_TERMS = 3
+RARE_MAX_SHARE = 0.001
 
 
 def specific_terms(terms: Sequence[str], doc_freqs: Mapping[str, int]) -> list[str]:
@@ -141,7 +156,26 @@ class HybridSearcher:
             fused = vector
         else:
             fused = fuse([keyword, vector], [1.0 - w, w], params.fusion, params.rrf_k)
+            if vector:
+                fused = exact_first(fused, self._exact_hits(terms, stats, keyword),
+                                    {cid for cid, _ in keyword})
         return self._hydrate(kbs, query, terms, stats, fused, keyword, vector, qvecs, params)
+
+    def _exact_hits(
+        self, terms: Sequence[str], stats: tuple[dict[str, int], int],
+        keyword: Sequence[tuple[int, float]],
+    ) -> list[int]:
+        """Keyword hits that hold a rare query term (an identifier, a code, a name) verbatim."""
+        doc_freqs, total = stats
+        limit = max(RARE_MAX_DF, int(total * RARE_MAX_SHARE))
+        lookup = len(terms) <= LOOKUP_MAX_TERMS
+        rare = {t for t in terms if 0 < doc_freqs.get(t, 0) <= limit
+                and (lookup or any(ch.isdigit() for ch in t))}
+        if not rare:
+            return []
+        head = [cid for cid, _ in keyword[: max(doc_freqs[t] for t in rare)]]
+        held = self._store.chunk_terms(head)
+        return [cid for cid in head if rare.intersection(held.get(cid, ()))]
 
     def _vector(
         self, kbs: Sequence[KnowledgeBase], query: str, pool: int, filters: SearchFilters | None
@@ -177,9 +211,16 @@ class HybridSearcher:
         vec = dict(vector)
         kb_by_id = {kb.id: kb for kb in kbs}
         doc_freqs, total = stats
-        weights = idf_weights(terms, doc_freqs, total)
+        units = content_units(query)
+        asked = set(terms)
+        missing = [u.term for u in units if u.term not in asked]
+        if missing:  # content units that are not analyzer terms (a name jieba split up)
+            doc_freqs = {**doc_freqs, **self._doc_freqs.get(missing)[0]}
+        by_unit = unit_weights(units, doc_freqs, total)
+        weights = [by_unit[u] for u in units]
         trust_vectors = not has_cjk(query)
         hits: list[Hit] = []
+        considered: list[tuple[Hit, tuple[float, ...]]] = []  # every hit loaded, fused order
         seen_context: set[int] = set()
         # Load the head of the fused list, and more only when disabled, duplicate or irrelevant
         # hits were dropped: most searches need one small round of reads.
@@ -212,16 +253,35 @@ class HybridSearcher:
                 indexed = chunk_terms.get(cid)
                 if indexed is None:  # not in the full-text index (a parent section, say)
                     indexed = analyze(index_text(chunk.heading_path, chunk.text))
-                cov = coverage(indexed, weights)
-                vector_trusted = trust_vectors or self._multilingual(kb.embedder)
-                relevance = max(cov, cosine or 0.0) if vector_trusted else cov
+                matches = unit_matches(indexed, units)
+                relevance = calibrated_coverage(share(matches, weights))
+                if trust_vectors or self._multilingual(kb.embedder):
+                    model = self._embedder_for(kb.embedder).model_id
+                    relevance = max(relevance, calibrated_dense(cosine, model))
+                hit = self._hit(chunk, parents.get(context_id), docs, score, relevance,
+                                kw.get(cid), cosine)
+                considered.append((hit, matches))
                 if relevance < params.min_relevance:
                     continue
-                hits.append(self._hit(chunk, parents.get(context_id), docs, score, relevance,
-                                      kw.get(cid), cosine))
+                hits.append(hit)
                 if len(hits) >= params.top_k:
                     break
-        return hits
+        return self._with_pairs(considered, weights, params)
+
+    @staticmethod
+    def _with_pairs(
+        considered: Sequence[tuple[Hit, tuple[float, ...]]], weights: Sequence[float],
+        params: SearchParams,
+    ) -> list[Hit]:
+        """Raise each hit's relevance to what it reaches with a partner (see relevance.py),
+        then keep, in fused order, the first ``top_k`` hits that reach ``min_relevance``."""
+        paired = pair_relevance([m for _, m in considered], weights)
+        out: list[Hit] = []
+        for (hit, _), joint in zip(considered, paired, strict=True):
+            hit.relevance = round(max(hit.relevance, joint), 4)
+            if hit.relevance >= params.min_relevance:
+                out.append(hit)
+        return out[: params.top_k]
 
     def _cosines(
         self,

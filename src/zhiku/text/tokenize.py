@@ -14,6 +14,7 @@ import threading
 import unicodedata
 from collections.abc import Callable
 from functools import cache, lru_cache
+from pathlib import Path
 
 from snowballstemmer.english_stemmer import EnglishStemmer
 
@@ -64,6 +65,11 @@ def _latin_tokens(word: str) -> tuple[str, ...]:
     return (word,)
 
 
+def cjk_words(run: str) -> list[str]:
+    """jieba's segmentation of a run of Chinese characters."""
+    return list(_jieba_cut()(run))
+
+
 def _cjk_tokens(run: str) -> list[str]:
     """jieba words (longer than one character, not stop words), then character bigrams."""
     if len(run) == 1:
@@ -94,9 +100,52 @@ def _analyze(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@cache
+def _t2s_table() -> dict[int, str]:
+    """Traditional → Simplified, one character for one (opencc's character table, first
+    candidate): a str.translate table, built once, that folds terms in microseconds."""
+    import opencc
+
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    table: dict[int, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        trad, _, simp = line.partition("\t")
+        first = simp.split(" ")[0] if simp else ""
+        if len(trad) == 1 and len(first) == 1:
+            table[ord(trad)] = first
+    return table
+
+
+def fold_script(text: str) -> str:
+    """``text`` with Traditional characters folded to Simplified (character by character)."""
+    return text.translate(_t2s_table())
+
+
+@cache
+def _s2t() -> Callable[[str], str]:
+    import opencc
+
+    return opencc.OpenCC("s2t").convert  # phrase-aware: 头发 → 頭髮, 发展 → 發展
+
+
+@lru_cache(maxsize=1024)
+def script_variants(text: str) -> tuple[str, ...]:
+    """The Simplified and Traditional forms of a Chinese query other than itself."""
+    if not has_cjk(text):
+        return ()
+    simplified = fold_script(text)
+    forms = dict.fromkeys((simplified, _s2t()(simplified)))
+    return tuple(f for f in forms if f != text)
+
+
 def query_terms(text: str) -> list[str]:
-    """Distinct terms of a query, in first-seen order."""
-    return list(dict.fromkeys(analyze(text)))
+    """Distinct terms of a query and of its other script (Simplified/Traditional), in
+    first-seen order: a Simplified question finds a Traditional document and the reverse.
+    A variant's terms that no chunk holds drop out of the search (``specific_terms``)."""
+    terms = analyze(text)
+    for variant in script_variants(text):
+        terms += analyze(variant)
+    return list(dict.fromkeys(terms))
 
 
 def has_cjk(text: str) -> bool:

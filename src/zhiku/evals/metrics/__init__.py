@@ -1,13 +1,20 @@
 """Pure metric functions: retrieval, answers, citations, refusals, and aggregation."""
 
-from zhiku.evals.metrics.answers import exact_match, normalize_answer, token_f1, tokens
+from zhiku.evals.metrics.answers import (
+    contains_answer,
+    exact_match,
+    normalize_answer,
+    token_f1,
+    tokens,
+)
 from zhiku.evals.metrics.citations import citation_precision, citation_recall
-from zhiku.evals.metrics.refusal import refusal_correct
+from zhiku.evals.metrics.refusal import refusal_correct, refusal_rates
 from zhiku.evals.metrics.retrieval import hit_rate, mrr, ndcg, precision, recall
 
 __all__ = [
     "citation_precision",
     "citation_recall",
+    "contains_answer",
     "exact_match",
     "hit_rate",
     "mrr",
@@ -16,6 +23,7 @@ __all__ = [
     "precision",
     "recall",
     "refusal_correct",
+    "refusal_rates",
     "token_f1",
     "tokens",
 ]

@@ -63,3 +63,10 @@ def token_f1(prediction: str, references: Sequence[str]) -> float:
     """Best token-overlap F1 of the prediction against any reference."""
     pred = tokens(prediction)
     return max((_f1(pred, tokens(ref)) for ref in references), default=0.0)
+
+
+def contains_answer(prediction: str, references: Sequence[str]) -> float:
+    """1.0 when a normalised reference occurs in the normalised prediction (an extractive
+    answer quotes whole sentences, so exact match says little)."""
+    pred = normalize_answer(prediction)
+    return 1.0 if any((ref := normalize_answer(r)) and ref in pred for r in references) else 0.0
