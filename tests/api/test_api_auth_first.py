@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -49,14 +50,22 @@ def _connect(base: str) -> socket.socket:
 
 
 def _status(sock: socket.socket) -> tuple[int, bytes]:
-    """Read the response head; raises ``TimeoutError`` when none comes within the timeout."""
+    """Read the response (head, then as much body as it declares, which may arrive in later
+    packets); raises ``TimeoutError`` when none comes within the timeout."""
     data = b""
     while b"\r\n\r\n" not in data:
         got = sock.recv(65536)
         if not got:
             break
         data += got
-    return int(data.split(b" ", 2)[1]), data
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    while length and len(body) < int(length[1]):
+        got = sock.recv(65536)
+        if not got:
+            break
+        body += got
+    return int(data.split(b" ", 2)[1]), head + b"\r\n\r\n" + body
 
 
 def _send(sock: socket.socket, data: bytes) -> None:
