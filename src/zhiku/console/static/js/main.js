@@ -55,6 +55,8 @@ export async function render() {
   if (!session.me) {
     header();
     if (location.hash !== "#/login") { location.hash = "#/login"; return; }
+    // a second render (a hash change and a failed session check racing) keeps what was typed
+    if (main.querySelector(".login")) return;
     main.replaceChildren(loginPage(async () => {
       session.me = await api("GET", "/v1/auth/me");
       location.hash = "#/kbs";
