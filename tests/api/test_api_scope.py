@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_helpers import Tenant, join
+from api_helpers import HANDBOOK, Tenant, join, wait_job
 from fastapi.testclient import TestClient
 
 
@@ -126,3 +126,27 @@ def test_roles_are_granted_only_up_to_the_granter(client: TestClient, tenant_a: 
     own = _key(client, ah, name="ada's", access="read").json()
     assert client.delete(f"/v1/keys/{own['id']}", headers=ah).status_code == 200
     assert client.delete(f"/v1/keys/{owners_key['id']}", headers=oh).status_code == 200
+
+
+def test_scoped_admin_key_sees_feedback_only_on_assistants_within_its_scope(
+    client: TestClient, tenant_a: Tenant
+) -> None:
+    h = tenant_a.headers
+    for kb in ("kbA", "kbA2"):
+        assert client.post("/v1/kbs", headers=h, json={"name": kb}).status_code == 201
+        r = client.post(f"/v1/kbs/{kb}/documents", headers=h,
+                        files=[("files", ("handbook.md", HANDBOOK.encode(), "text/markdown"))])
+        assert wait_job(client, h, r.json()["id"])["status"] == "done"
+        r = client.post("/v1/assistants", headers=h,
+                        json={"slug": f"{kb.lower()}-bot", "config": {"knowledge_bases": [kb]}})
+        assert r.status_code == 201, r.text
+        chat = client.post(f"/v1/assistants/{kb.lower()}-bot/chat", headers=h,
+                           json={"message": "How many days of paid annual leave?"}).json()
+        r = client.post(f"/v1/messages/{chat['message_id']}/feedback", headers=h,
+                        json={"rating": "up"})
+        assert r.status_code == 201, r.text
+    everything = {f["assistant"] for f in client.get("/v1/feedback", headers=h).json()}
+    assert everything == {"kba-bot", "kba2-bot"}
+    scoped = _key(client, h, name="kbA admin", access="admin", knowledge_bases=["kbA"]).json()
+    seen = client.get("/v1/feedback", headers=_bearer(scoped["key"])).json()
+    assert {f["assistant"] for f in seen} == {"kba-bot"}

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, State
+from zhiku.api.routers.assistants import may_use
 from zhiku.api.routers.conversations import visible_conversation
 from zhiku.api.schemas import ERRORS, Day, Id, Request
 
@@ -82,9 +83,15 @@ def add_feedback(message_id: Id, body: FeedbackIn, caller: Caller, state: State)
 def list_feedback(
     caller: Caller, state: State, assistant: str | None = None
 ) -> list[FeedbackOut]:
-    """The workspace's answers that received feedback, newest first (admins)."""
+    """The workspace's answers that received feedback, newest first (admins). A key limited
+    to some names sees only the answers of assistants within its scope."""
     caller.require(Level.ADMIN)
-    return [FeedbackOut(**r) for r in state.chat.feedback(caller.workspace_id, assistant)]
+    rows = state.chat.feedback(caller.workspace_id, assistant)
+    if caller.kbs is not None or caller.assistants is not None:
+        usable = {a.slug for a in state.chat.list_assistants(caller.workspace_id)
+                  if may_use(caller, a)}
+        rows = [r for r in rows if r["assistant"] in usable]
+    return [FeedbackOut(**r) for r in rows]
 
 
 @router.get("/v1/usage", response_model=list[UsageRow])
