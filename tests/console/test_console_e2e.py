@@ -390,6 +390,8 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         ws.get_by_role("button", name="Create").click()
         expect(ws.locator("#ws-pick")).to_contain_text("second")
         page.get_by_role("button", name="Sign out").click()
+        # the admin page has E-mail and Password fields too: fill only once sign-in shows
+        expect(page.get_by_role("heading", name="Sign in to Zhiku")).to_be_visible()
         page.get_by_label("E-mail").fill(EMAIL)
         page.get_by_label("Password", exact=True).fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
