@@ -44,18 +44,23 @@ def make_settings() -> Callable[..., Settings]:
 
 
 @pytest.fixture(autouse=True)
-def zhiku_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def zhiku_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Path]:
     """Send all state of every test to tmp_path, whatever the developer's environment says.
 
     With ``ZHIKU_TEST_BACKEND=postgres`` the test's database is a fresh PostgreSQL database
     (``ZHIKU_DATABASE_URL``) instead of HOME/zhiku.db: the whole suite runs on either backend.
+    Modules marked ``shared_server`` use one server of their own for all their tests, so their
+    tests get no database each (a PostgreSQL one costs about a second).
     """
     for key in list(os.environ):
         if key.startswith("ZHIKU_"):
             monkeypatch.delenv(key)
     home = tmp_path / "zhiku-home"
     monkeypatch.setenv("ZHIKU_HOME", str(home))
-    url = pgtest.fresh_database() if pgtest.BACKEND == "postgres" else None
+    shared = request.node.get_closest_marker("shared_server") is not None
+    url = pgtest.fresh_database() if pgtest.BACKEND == "postgres" and not shared else None
     if url:
         monkeypatch.setenv("ZHIKU_DATABASE_URL", url)
     yield home

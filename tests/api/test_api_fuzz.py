@@ -9,7 +9,6 @@ so the seeded data that deeper paths need survives the run.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,18 +23,9 @@ from schemathesis.config import SchemathesisConfig
 from zhiku.api.app import create_app
 from zhiku.core.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.shared_server]
 MAX_EXAMPLES = 5
 
-
-@pytest.fixture(autouse=True)
-def zhiku_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Overrides the suite's per-test home: these tests share the module's server (``seeded``),
-    so they need no fresh database each (a PostgreSQL one costs about a second)."""
-    for key in list(os.environ):
-        if key.startswith("ZHIKU_"):
-            monkeypatch.delenv(key)
-    return tmp_path / "unused-home"
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ Destructive routes act on throw-away resources made again whenever a call consum
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +36,7 @@ from zhiku.store.db import open_database
 KB, KB2, BOT, BOT2 = "kb1", "kb2", "kb1-bot", "kb2-bot"
 BOT_KBS = {BOT: {KB}, BOT2: {KB2}}
 # Throw-away targets of destructive routes; the write key limited to KB may reach them too.
+pytestmark = pytest.mark.shared_server
 VICTIM_KB, VICTIM_BOT = "victim-kb", "victim-bot"
 READ, WRITE, ADMIN, OWNER = 1, 2, 3, 4
 
@@ -470,15 +470,6 @@ def _seed(client: TestClient, settings: Settings) -> World:
     world.tokens["removed-member-session"] = session
     return world
 
-
-@pytest.fixture(autouse=True)
-def zhiku_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Overrides the suite's per-test home: these tests share the module's server (``world``),
-    so they need no fresh database each (a PostgreSQL one costs about a second)."""
-    for key in list(os.environ):
-        if key.startswith("ZHIKU_"):
-            monkeypatch.delenv(key)
-    return tmp_path / "unused-home"
 
 
 @pytest.fixture(scope="module")
