@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -25,15 +25,32 @@ R = TypeVar("R")
 
 
 @contextmanager
-def open_zhiku() -> Iterator[Zhiku]:
-    """The service on the configured database, closed afterwards."""
-    from zhiku.service import Zhiku
+def open_zhiku(preload: Sequence[str] = ()) -> Iterator[Zhiku]:
+    """The service on the configured database, closed afterwards. The embedders of the
+    knowledge bases named in ``preload`` start loading before the service's own modules are
+    imported, so a one-shot command pays for the model and the imports side by side."""
+    settings = Settings()
+    if not preload:
+        from zhiku.service import Zhiku
 
-    zk = Zhiku(Settings())
+        with Zhiku(settings) as zk:
+            yield zk
+        return
+    from zhiku.models.embedders import Embedders
+    from zhiku.store.open import open_store
+
+    store = open_store(settings)
     try:
-        yield zk
+        embedders = Embedders(settings)
+        for name in preload:
+            with suppress(ZhikuError):  # an unknown knowledge base is reported by the command
+                embedders.preload(store.get_kb(store.workspace_id(), name).embedder)
+        from zhiku.service import Zhiku
+
+        with Zhiku(settings, store=store, embedders=embedders) as zk:
+            yield zk
     finally:
-        zk.close()
+        store.close()
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

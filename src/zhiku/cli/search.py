@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 from zhiku.core.errors import InvalidInput
-from zhiku.graph.modes import GRAPH_MODES, SearchMode
-from zhiku.retrieval.types import Hit
-from zhiku.service import Zhiku
+from zhiku.graph.modes import MODES, SearchMode
+
+if TYPE_CHECKING:  # the service loads while the knowledge base's model does (open_zhiku)
+    from zhiku.retrieval.types import Hit
+    from zhiku.service import Zhiku
 
 
 def _hit_json(hit: Hit) -> dict[str, Any]:
@@ -65,11 +67,11 @@ def search(
     ),
 ) -> None:
     """Search a knowledge base; batch mode prints one JSON line per query."""
-    if mode not in ("hybrid", "keyword", "vector", *GRAPH_MODES):
-        raise InvalidInput("mode is hybrid, keyword, vector, local, global or mix")
+    if mode not in MODES:
+        raise InvalidInput("mode is " + ", ".join(MODES[:-1]) + " or " + MODES[-1])
     chosen: SearchMode = mode  # type: ignore[assignment]
     filters = _filters(filter_)
-    with open_zhiku() as zk:
+    with open_zhiku(preload=kb) as zk:
         if queries is not None:
             with queries.open(encoding="utf-8") as lines:
                 for line_no, line in enumerate(lines, 1):
@@ -122,7 +124,7 @@ def ask(
     """Answer a question from the knowledge base, citing every sentence."""
     if not kb and not app:
         raise InvalidInput("give --kb KB or --app ASSISTANT")
-    with open_zhiku() as zk:
+    with open_zhiku(preload=kb or ()) as zk:
         answer = zk.ask_app(app, question) if app else zk.ask(kb, question, top_k=top_k)
     if as_json:
         print_json(answer.to_dict())

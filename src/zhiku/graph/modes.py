@@ -6,11 +6,12 @@ from typing import Literal
 
 from typing_extensions import TypeIs
 
-from zhiku.retrieval.search import Mode
+from zhiku.retrieval.types import Mode
 
 GraphMode = Literal["local", "global", "mix"]
 SearchMode = Mode | GraphMode
 GRAPH_MODES: tuple[str, ...] = ("local", "global", "mix")
+MODES: tuple[str, ...] = ("hybrid", "keyword", "vector", *GRAPH_MODES)
 
 
 def is_graph_mode(mode: str) -> TypeIs[GraphMode]:

@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
@@ -22,13 +21,11 @@ from zhiku.retrieval.relevance import (
     unit_matches,
     unit_weights,
 )
-from zhiku.retrieval.types import Hit
+from zhiku.retrieval.types import Hit, Mode
 from zhiku.store.filters import SearchFilters
 from zhiku.store.protocols import Store, VectorSearcher
 from zhiku.store.records import Chunk, Document, KnowledgeBase
 from zhiku.text.tokenize import analyze, has_cjk, query_terms
-
-Mode = Literal["hybrid", "keyword", "vector"]
 
 # The full-text query keeps the rarest terms of a long query only. BM25 scores every chunk that
 # holds any query term, so a 30-character Chinese query (~40 words and bigrams, several in a

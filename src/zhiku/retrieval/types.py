@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+Mode = Literal["hybrid", "keyword", "vector"]
 
 
 @dataclass(slots=True)
