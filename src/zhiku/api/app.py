@@ -4,7 +4,7 @@ the database, the per-workspace facades and the ingestion worker, and closes the
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -40,6 +40,7 @@ from zhiku.api.routers import (
 from zhiku.api.state import ApiState
 from zhiku.console import mount_console
 from zhiku.core.settings import Settings
+from zhiku.mcp.http import mount_mcp
 
 ROUTERS = (
     health,
@@ -78,7 +79,10 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         if worker and chosen.api_run_jobs:
             state.jobs.start(concurrency=chosen.api_job_threads)
         try:
-            yield
+            async with AsyncExitStack() as running:
+                if mcp is not None:
+                    await running.enter_async_context(mcp.running())
+                yield
         finally:
             state.close()
 
@@ -95,6 +99,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     for module in ROUTERS:
         app.include_router(module.router)
     mount_docs(app)
+    mcp = mount_mcp(app)  # MCP over streamable HTTP at /mcp, with the same API keys
     mount_console(app)  # the web console at / (not in the OpenAPI schema)
     # the last added runs first: headers on every answer, body sizes, metrics, then the
     # caller's credential is checked before any body is read

@@ -57,6 +57,8 @@ COMMANDS: dict[str, LazyCommand] = {
         ("migrate", "zhiku.cli.migrate", "migrate",
          "Copy the embedded SQLite database into PostgreSQL."),
         ("admin", "zhiku.cli.admin", "app", "Administer the server: first-run set-up."),
+        ("mcp", "zhiku.cli.mcp", "app",
+         "MCP: serve knowledge bases and assistants to MCP clients."),
     )
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -151,6 +151,12 @@ class Settings(BaseSettings):
         ge=0,
         description="HTTP API: requests per minute per API key or user session (0: no limit); "
         "counted per server process.",
+    )
+    mcp_api_key: SecretStr | None = Field(
+        default=None,
+        description="`zhiku mcp serve` (stdio): the API key whose workspace and scope the MCP "
+        "client acts with (`--key` overrides it; an MCP client's config usually sets it in "
+        "the server's environment).",
     )
     api_url_allowlist: list[str] = Field(
         default_factory=list,

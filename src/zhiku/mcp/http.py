@@ -1,0 +1,125 @@
+"""MCP over streamable HTTP at ``/mcp`` of the API server, authenticated with an API key.
+
+Each request carries ``Authorization: Bearer <API key>``; it is checked (and counted against the
+key's rate limit) before the MCP layer reads anything, and again by every tool call, so a
+request only ever acts as the key it carries. Stateless mode: no server-side MCP session ties
+one request to a previous caller's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from starlette.types import Receive, Scope, Send
+
+from zhiku import __version__
+from zhiku.core.errors import MissingDependency, ZhikuError
+from zhiku.core.extras import has_extra, install_hint
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from mcp.server.context import ServerRequestContext
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+    from zhiku.api.auth.principal import Principal
+    from zhiku.api.state import ApiState
+    from zhiku.mcp.tools import WorkspaceTools
+
+
+
+def _bearer(headers: Any) -> str:
+    value = headers.get("authorization") or ""
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _principal(state: ApiState, token: str) -> Principal:
+    """The key's principal, confined to its assistants' knowledge bases (as over HTTP)."""
+    from zhiku.api.auth.assistant_scope import confine
+    from zhiku.api.auth.errors import Unauthorized
+
+    if not token:
+        raise Unauthorized("send 'Authorization: Bearer <API key>'")
+    principal = state.auth.authenticate(token)
+    if principal.assistants is not None:
+        principal = confine(principal, state.chat.list_assistants(principal.workspace_id))
+    return principal
+
+
+class McpEndpoint:
+    """The ASGI endpoint of ``/mcp``: authenticate, then hand over to the SDK's transport."""
+
+    def __init__(self, state: Callable[[], ApiState]) -> None:
+        from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        from zhiku.mcp.server import build_server
+
+        self._state = state
+        self.manager: StreamableHTTPSessionManager = StreamableHTTPSessionManager(
+            app=build_server(self._tools, __version__),
+            stateless=True,
+            json_response=True,
+            # callers prove themselves with a bearer key, which a browser page on another
+            # origin cannot send, so Host/Origin pinning would only break real deployments
+            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+
+    def _tools(self, ctx: ServerRequestContext[Any]) -> WorkspaceTools:
+        from zhiku.mcp.tools import WorkspaceTools
+
+        state = self._state()
+        request = ctx.request
+        principal = _principal(state, _bearer(getattr(request, "headers", {}) or {}))
+        return WorkspaceTools(state.services.get(principal.workspace_id), principal)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Keep the transport's task group alive for the server's lifetime."""
+        async with self.manager.run():
+            yield
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from starlette.datastructures import Headers
+
+        state = self._state()
+        try:
+            principal = await anyio.to_thread.run_sync(
+                _principal, state, _bearer(Headers(scope=scope))
+            )
+            state.limiter.hit(principal.rate_key)
+        except ZhikuError as exc:
+            await _refuse(send, exc)
+            return
+        await self.manager.handle_request(scope, receive, send)
+
+
+async def _refuse(send: Send, exc: ZhikuError) -> None:
+    body = json.dumps({"error": {"type": exc.kind, "message": exc.message}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if exc.status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def mount_mcp(app: FastAPI) -> McpEndpoint | None:
+    """Serve MCP at ``/mcp`` of ``app`` (whose lifespan sets ``app.state.api``); without the
+    ``mcp`` extra, ``/mcp`` answers 501 naming the install command."""
+    from starlette.routing import Route
+
+    # stateless JSON responses: no session to resume (GET) or end (DELETE), so POST only
+    methods = ["POST"]
+    if not has_extra("mcp"):
+        async def missing(scope: Scope, receive: Receive, send: Send) -> None:
+            await _refuse(send, MissingDependency(f"MCP needs: {install_hint('mcp')}"))
+
+        app.router.routes.append(Route("/mcp", endpoint=missing, methods=methods))
+        return None
+    endpoint = McpEndpoint(lambda: app.state.api)
+    app.router.routes.append(Route("/mcp", endpoint=endpoint, methods=methods))
+    return endpoint

@@ -1,0 +1,43 @@
+"""MCP over stdio for one API key: what ``zhiku mcp serve`` runs for a local MCP client."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from zhiku.core.settings import Settings
+
+if TYPE_CHECKING:
+    from mcp.server.context import ServerRequestContext
+
+    from zhiku.mcp.tools import WorkspaceTools
+
+
+def serve(settings: Settings, key: str) -> None:
+    """Serve the tools of ``key``'s workspace and scope on stdin/stdout until the client
+    leaves. The key is checked at start (a bad one fails at once) and again on every request,
+    so revoking it cuts the client off."""
+    import anyio
+
+    from zhiku import __version__
+    from zhiku.api.auth.assistant_scope import confine
+    from zhiku.api.auth.repo import AuthRepo
+    from zhiku.mcp.server import build_server, serve_stdio
+    from zhiku.mcp.tools import WorkspaceTools
+    from zhiku.service import Zhiku
+    from zhiku.store.db import open_database
+
+    db = open_database(settings)
+    try:
+        auth = AuthRepo(db)
+        first = auth.authenticate(key)
+        with Zhiku(settings, workspace=auth.workspace_name(first.workspace_id)) as zk:
+
+            def resolve(ctx: ServerRequestContext[Any]) -> WorkspaceTools:
+                principal = auth.authenticate(key)
+                if principal.assistants is not None:
+                    principal = confine(principal, zk.list_assistants())
+                return WorkspaceTools(zk, principal)
+
+            anyio.run(serve_stdio, build_server(resolve, __version__))
+    finally:
+        db.close()
