@@ -25,10 +25,10 @@ from zhiku.graph.resolve import normalize_name
 from zhiku.graph.store import GraphStore
 from zhiku.retrieval.fusion import fuse
 from zhiku.retrieval.relevance import coverage, idf_weights
-from zhiku.retrieval.search import index_text
 from zhiku.retrieval.types import Hit
 from zhiku.store.filters import SearchFilters
 from zhiku.store.records import KnowledgeBase
+from zhiku.text.indexing import index_text
 from zhiku.text.lang import CJK_RE
 from zhiku.text.tokenize import EN_STOPWORDS, ZH_STOPWORDS, analyze, query_terms
 

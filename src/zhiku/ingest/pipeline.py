@@ -20,9 +20,9 @@ from zhiku.ingest.embedding import EmbedItem, EmbedStage
 from zhiku.ingest.events import FileResult, IngestListener, IngestReport, NullListener
 from zhiku.ingest.parsers.registry import DocumentParser, ParseOptions
 from zhiku.models.embedders import Embedder
-from zhiku.retrieval.search import index_text
 from zhiku.store.protocols import Store
 from zhiku.store.records import KnowledgeBase, NewChunk
+from zhiku.text.indexing import index_text
 from zhiku.text.tokenize import analyze
 
 

@@ -26,6 +26,7 @@ from zhiku.retrieval.types import Hit
 from zhiku.store.filters import SearchFilters
 from zhiku.store.protocols import Store, VectorSearcher
 from zhiku.store.records import Chunk, Document, KnowledgeBase
+from zhiku.text.indexing import index_text
 from zhiku.text.tokenize import analyze, has_cjk, query_terms
 
 Mode = Literal["hybrid", "keyword", "vector"]
@@ -74,11 +75,6 @@ class SearchParams:
     candidates: int = 50
     min_relevance: float = 0.0
     filters: SearchFilters | None = None
-
-
-def index_text(heading_path: Sequence[str], text: str) -> str:
-    """What is indexed and embedded for a chunk: its heading path, then its text."""
-    return (" > ".join(heading_path) + "\n" + text) if heading_path else text
 
 
 class _DocFreqCache:
