@@ -13,8 +13,8 @@ import pytest
 
 from zhiku.graph import api
 from zhiku.graph import extract_llm as llmx
-from zhiku.graph.llm_json import JsonRepairError, loads_lenient
 from zhiku.ingest.pipeline import SourceItem
+from zhiku.models.llm.json import JsonRepairError, loads_lenient
 from zhiku.models.llm.openai_compat import OpenAIChatModel
 from zhiku.models.llm.retry import RetryPolicy
 from zhiku.service import Zhiku

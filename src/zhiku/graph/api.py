@@ -18,11 +18,11 @@ from zhiku.graph import communities as comm
 from zhiku.graph import export as exporter
 from zhiku.graph import extract_llm as llmx
 from zhiku.graph.hook import RULES, extract_chunks
-from zhiku.graph.llm_json import JsonRepairError
 from zhiku.graph.resolve import NameRecord, suggest_merges
 from zhiku.graph.store import GraphStore
 from zhiku.graph.types import ChunkText, Extraction
 from zhiku.models.embedders.base import embed_texts
+from zhiku.models.llm.json import JsonRepairError
 from zhiku.store.records import KnowledgeBase
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from zhiku.graph.llm_json import JsonRepairError, loads_lenient
 from zhiku.graph.types import ChunkText, Extraction, Mention, Relation
+from zhiku.models.llm.json import JsonRepairError, loads_lenient
 from zhiku.models.llm.types import cost_per_million
 from zhiku.text.tokens import count_tokens
 
