@@ -20,7 +20,7 @@ from typing import Any
 
 from _common import DATA, OUT, peak_rss_mb, write_result
 from zhiku.core.settings import Settings
-from zhiku.graph import api
+from zhiku.graph import ops as api
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
 

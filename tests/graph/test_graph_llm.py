@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from zhiku.graph import api
 from zhiku.graph import extract_llm as llmx
+from zhiku.graph import ops as api
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.models.llm.json import JsonRepairError, loads_lenient
 from zhiku.models.llm.openai_compat import OpenAIChatModel

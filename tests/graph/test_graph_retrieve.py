@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zhiku.cli.main import create_app
-from zhiku.graph import api
+from zhiku.graph import ops as api
 from zhiku.graph.retrieve import keep_longest, query_keys
 from zhiku.service import Zhiku
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zhiku.graph import api
+from zhiku.graph import ops as api
 from zhiku.graph.store import GraphStore
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku

@@ -146,7 +146,7 @@ class ApiJobHandler:
 
     def _build_graph(self, state: dict[str, Any]) -> None:
         """Run the rules extractor over pending chunks (resumable), then communities."""
-        from zhiku.graph import api as graph_api  # the graph is optional for ingestion jobs
+        from zhiku.graph import ops as graph_api  # the graph is optional for ingestion jobs
 
         zk = self._services.get(int(state["workspace_id"]))
         report = graph_api.build(zk, state["kb"])

@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
-from zhiku.graph import api
 from zhiku.graph import extract_llm as llmx
+from zhiku.graph import ops as api
 
 app = typer.Typer(help="The knowledge graph of a knowledge base.", no_args_is_help=True)
 KB = typer.Option(..., "--kb", help="Knowledge base.")

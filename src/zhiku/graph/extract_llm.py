@@ -4,7 +4,7 @@ Any model fits behind ``TextModel`` (a prompt in, a ``Reply`` out): ``from_chat_
 issue 3's ``ChatModel``; ``from_callable`` wraps a plain function. Each chunk's result is cached
 under hash(prompt version, model, heading, text), so a re-run — or a resumed run after the
 budget stopped it — never pays for a chunk twice. Pure planning and parsing; the runner in
-``zhiku.graph.api`` does the I/O.
+``zhiku.graph.ops`` does the I/O.
 """
 
 from __future__ import annotations

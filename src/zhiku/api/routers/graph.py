@@ -19,7 +19,7 @@ from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.routers.jobs import JobOut, job_out
 from zhiku.api.schemas import ERRORS, Request
-from zhiku.graph import api as graph_api
+from zhiku.graph import ops as graph_api
 
 router = APIRouter(tags=["knowledge graph"], responses=ERRORS)
 Name = Annotated[str, Query(min_length=1, max_length=200, description="An entity name or alias.")]

@@ -1,4 +1,4 @@
-"""The knowledge graph's Python API: functions over a ``Zhiku`` that the CLI and HTTP API call."""
+"""The knowledge graph's operations: functions over a ``Zhiku`` that the CLI and HTTP API call."""
 
 from __future__ import annotations
 
