@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from zhiku.cli.main import create_app
 from zhiku.graph import ops as api
 from zhiku.graph.retrieve import keep_longest, query_keys
+from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
 
 
@@ -84,3 +85,16 @@ def test_cli(tmp_path: Path, hotpot_rows: list[dict], monkeypatch: pytest.Monkey
     assert runner.invoke(app, ["search", "--kb", "hp", "--mode", "bogus", "x"]).exit_code == 2
     ok("kb", "set-graph", "hp", "false")
     assert json.loads(ok("graph", "stats", "--kb", "hp", "--json"))["graph_on_ingest"] is False
+
+
+def test_graph_modes_show_each_section_once(zk: Zhiku) -> None:
+    zk.create_kb("pc", embedder="hashing", graph=True, chunk_tokens=24, chunk_overlap=0,
+                 parent_child=True)
+    first = " ".join(f"Shirley Temple starred in film number {i} for Fox." for i in range(8))
+    second = " ".join(f"Shirley Temple served as ambassador in post {i} abroad." for i in range(8))
+    text = f"# Temple\n\n## Films\n\n{first}\n\n## Diplomacy\n\n{second}\n"
+    assert not zk.ingest_items("pc", [SourceItem("temple.md", data=text.encode())]).failed
+    for mode in ("local", "mix"):
+        hits = zk.search("pc", "Which films did Shirley Temple star in?", mode=mode, top_k=5)
+        assert {h.text for h in hits} == {first, second}, mode  # whole sections as context
+        assert len(hits) == 2, mode  # one hit per section, though many of its chunks match

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -47,6 +47,16 @@ MAX_QUERY_POSTINGS = 10_000
 RARE_MAX_DF = 5
 LOOKUP_MAX_TERMS = 3
 RARE_MAX_SHARE = 0.001
+
+
+class ChunkSearcher(Protocol):
+    """Searches chunks of knowledge bases (the hybrid searcher, or it with a reranker)."""
+
+    def search(
+        self, kbs: Sequence[KnowledgeBase], query: str, params: SearchParams
+    ) -> list[Hit]:
+        """Ranked hits for ``query`` across ``kbs``."""
+        ...
 
 
 def specific_terms(terms: Sequence[str], doc_freqs: Mapping[str, int]) -> list[str]:
@@ -116,12 +126,11 @@ class HybridSearcher:
         store: Store,
         vectors: VectorSearcher,
         embedder_for: Callable[[str], Embedder],
-        multilingual: Callable[[str], bool],
     ) -> None:
+        """``embedder_for(name)``: the embedder a knowledge base names (made once)."""
         self._store = store
         self._vectors = vectors
         self._embedder_for = embedder_for
-        self._multilingual = multilingual
         self._doc_freqs = _DocFreqCache(store)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zhiku-search")
 
@@ -135,7 +144,8 @@ class HybridSearcher:
         vector: list[tuple[int, float]] = []
         qvecs: dict[str, np.ndarray] = {}
         w = params.vector_weight
-        if has_cjk(query) and not all(self._multilingual(kb.embedder) for kb in kbs):
+        if (params.mode == "hybrid" and w > 0 and has_cjk(query)
+                and not all(self._embedder_for(kb.embedder).multilingual for kb in kbs)):
             w = 0.0  # an English-only model's neighbours of a Chinese query are noise
         pending: Future[tuple[list[tuple[int, float]], dict[str, np.ndarray]]] | None = None
         if params.mode == "vector" or (params.mode == "hybrid" and w > 0):
@@ -235,9 +245,10 @@ class HybridSearcher:
                     indexed = analyze(index_text(chunk.heading_path, chunk.text))
                 matches = unit_matches(indexed, units)
                 relevance = calibrated_coverage(share(matches, weights))
-                if trust_vectors or self._multilingual(kb.embedder):
-                    model = self._embedder_for(kb.embedder).model_id
-                    relevance = max(relevance, calibrated_dense(cosine, model))
+                if cosine is not None:
+                    embedder = self._embedder_for(kb.embedder)
+                    if trust_vectors or embedder.multilingual:
+                        relevance = max(relevance, calibrated_dense(cosine, embedder.model_id))
                 matched[chunk.id] = matches
                 return make_hit(chunk, window.context(chunk), window.docs[chunk.document_id],
                                 score, relevance,
