@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.chat.engine import ChatStream, ChatTurn
     from zhiku.chat.store import StoredMessage
     from zhiku.chat.wiring import LLMServices
+    from zhiku.graph.ops import GraphOps
     from zhiku.graph.retrieve import GraphSearcher
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken
@@ -117,6 +118,7 @@ class Zhiku:
             self.searcher, lambda ref: self.llm.providers.reranker(ref)
         )
         self._graph_searcher: GraphSearcher | None = None
+        self._graph_ops: GraphOps | None = None
 
     def close(self) -> None:
         """Release the database and the parse workers (unless they were lent by the caller)."""
@@ -286,6 +288,24 @@ class Zhiku:
         if old_model != new.model_id:
             self.store.drop_vectors(kb.id, old_model)
         return report
+
+    # -- the knowledge graph --------------------------------------------------------------
+    @property
+    def graph(self) -> GraphOps:
+        """The knowledge graph of this workspace's knowledge bases: build, inspect, merge,
+        export (loads networkx: only when first asked)."""
+        with self._lock:
+            if self._graph_ops is None:
+                from zhiku.graph.ops import GraphOps
+                from zhiku.graph.store import GraphStore
+
+                self._graph_ops = GraphOps(
+                    GraphStore.of(self.store),
+                    self.kb,
+                    lambda kb_id, settings: self.store.update_kb(kb_id, settings=settings),
+                    self.embedder,
+                )
+            return self._graph_ops
 
     # -- search and answers ---------------------------------------------------------------
     def search(

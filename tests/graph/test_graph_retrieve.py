@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from zhiku.cli.main import create_app
-from zhiku.graph import ops as api
 from zhiku.graph.retrieve import keep_longest, query_keys
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
@@ -24,7 +23,7 @@ def test_query_keys_prefer_the_longest_entity() -> None:
 
 def test_local_global_mix_return_chunks(zk: Zhiku, hotpot_rows: list[dict],
                                         hotpot_kb: dict) -> None:
-    assert api.communities(zk, "hp") > 0
+    assert zk.graph.communities("hp") > 0
     row = hotpot_rows[0]
     gold = {hotpot_kb[(c["title"], c["paragraph_text"])] for c in row["contexts"]
             if c["is_supporting"]}
@@ -42,16 +41,16 @@ def test_local_global_mix_return_chunks(zk: Zhiku, hotpot_rows: list[dict],
 
 
 def test_export_formats_load_back(zk: Zhiku, hotpot_kb: dict, tmp_path: Path) -> None:
-    stats = api.stats(zk, "hp")
-    (graphml,) = api.export(zk, "hp", "graphml", tmp_path / "g.graphml")
+    stats = zk.graph.stats("hp")
+    (graphml,) = zk.graph.export("hp", "graphml", tmp_path / "g.graphml")
     g = nx.read_graphml(graphml)
     assert g.number_of_nodes() == stats["nodes"]
     names = {d["name"] for _, d in g.nodes(data=True)}
     assert "Shirley Temple" in names
-    (js,) = api.export(zk, "hp", "json", tmp_path / "g.json")
+    (js,) = zk.graph.export("hp", "json", tmp_path / "g.json")
     data = json.loads(js.read_text(encoding="utf-8"))
     assert len(data["nodes"]) == stats["nodes"] and data["edges"]
-    nodes_csv, edges_csv = api.export(zk, "hp", "csv", tmp_path / "g.csv")
+    nodes_csv, edges_csv = zk.graph.export("hp", "csv", tmp_path / "g.csv")
     assert len(nodes_csv.read_text(encoding="utf-8").splitlines()) == stats["nodes"] + 1
     assert edges_csv.read_text(encoding="utf-8").startswith("source,target,type,weight")
 
