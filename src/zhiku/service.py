@@ -402,8 +402,8 @@ class Zhiku:
         replace: bool = False, **config: Any,
     ) -> ProviderConfig:
         """Store a provider (from a preset or explicit base_url/models); the key is encrypted."""
+        from zhiku.chat.providers import from_preset
         from zhiku.models.llm.config import ProviderConfig as Config
-        from zhiku.models.llm.providers import from_preset
 
         cfg = from_preset(preset, name, **config) if preset else Config(name=name, **config)
         return self.llm.providers.add(cfg, api_key, replace=replace)
