@@ -35,7 +35,7 @@ from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
 from zhiku.models.embedders import Embedder, Embedders
 from zhiku.retrieval.rerank import RerankingSearcher
-from zhiku.retrieval.search import HybridSearcher, SearchParams
+from zhiku.retrieval.search import HybridSearcher, Mode, SearchParams
 from zhiku.retrieval.types import Hit
 from zhiku.retrieval.vector import VectorIndex
 from zhiku.store.filters import SearchFilters
@@ -49,6 +49,8 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.chat.engine import ChatStream, ChatTurn
     from zhiku.chat.store import StoredMessage
     from zhiku.chat.wiring import LLMServices
+    from zhiku.evals.store import EvalStore
+    from zhiku.evals.targets import EvalTarget
     from zhiku.graph.ops import GraphOps
     from zhiku.graph.retrieve import GraphSearcher
     from zhiku.models.llm.config import ProviderConfig
@@ -306,6 +308,29 @@ class Zhiku:
                     self.embedder,
                 )
             return self._graph_ops
+
+    # -- evaluation -----------------------------------------------------------------------
+    @property
+    def evals(self) -> EvalStore:
+        """This workspace's eval sets and runs (what ``zhiku.evals`` functions read and
+        write)."""
+        from zhiku.evals.db import database
+        from zhiku.evals.store import EvalStore
+
+        return EvalStore(database(self), self.workspace_id)
+
+    def eval_target(self, kind: str, name: str, mode: Mode = "hybrid") -> EvalTarget:
+        """What an eval run questions: knowledge base ``name`` searched in ``mode``
+        (``kind`` "kb"), or assistant ``name`` (``kind`` "app")."""
+        if kind == "kb":
+            from zhiku.evals.targets import KbTarget
+
+            return KbTarget(self, name, mode)
+        if kind == "app":
+            from zhiku.evals.app_target import AppTarget
+
+            return AppTarget(self, name, mode)
+        raise InvalidInput(f"unknown evaluation target kind '{kind}'")
 
     # -- search and answers ---------------------------------------------------------------
     def search(

@@ -23,8 +23,8 @@ from zhiku.models.llm.json import JsonRepairError, loads_lenient
 from zhiku.text.lang import detect_language
 
 if TYPE_CHECKING:
+    from zhiku.chat.wiring import LLMServices
     from zhiku.models.llm.types import ChatModel, Message, Usage
-    from zhiku.service import Zhiku
 
 MAX_PASSAGES = 8
 MAX_PASSAGE_CHARS = 2000
@@ -187,13 +187,12 @@ class Judge:
         return verdict
 
 
-def judge_for(zk: Zhiku, model_ref: str) -> Judge:
+def judge_for(services: LLMServices, model_ref: str) -> Judge:
     """A judge on the workspace's model ``provider/model``, its calls recorded in
     ``model_calls`` (purpose ``judge``) and priced at the provider's prices."""
     from zhiku.chat.accounting import CallContext
     from zhiku.models.llm.metered import MeteredChatModel
 
-    services = zk.llm
     provider = services.providers.config_for(model_ref)
     metered = MeteredChatModel(services.providers.model(model_ref),
                                services.calls.observer(CallContext("judge")),
