@@ -357,9 +357,9 @@ class Zhiku:
             raise InvalidInput("the query is empty")
         names = [kbs] if isinstance(kbs, str) else list(kbs)
         flt = SearchFilters.model_validate(filters) if isinstance(filters, dict) else filters
-        kbs_ = [self.kb(n) for n in names]
         if is_graph_mode(mode):  # local | global | mix
-            return self._graph_search().search(kbs_, query, mode, top_k=top_k, filters=flt,
+            return self._graph_search().search([self.kb(n) for n in names], query, mode,
+                                               top_k=top_k, filters=flt,
                                                min_relevance=min_relevance)
         s = self.settings
         params = replace(
@@ -374,6 +374,7 @@ class Zhiku:
         )
         if params.fusion not in ("rrf", "weighted"):
             raise InvalidInput("fusion is 'rrf' or 'weighted'")
+        kbs_ = [self.kb(n) for n in names]
         return self._ranked.search(kbs_, query, params, reranker=reranker, top_n=rerank_top_n)
 
     def _search_defaults(self) -> SearchParams:
