@@ -98,7 +98,7 @@ def time_eval(zk: Zhiku, set_name: str, top_k: int) -> tuple[float, float, dict[
     started = time.perf_counter()
     run = run_eval(zk.evals, KbTarget(zk, KB), set_name, RunOptions(top_k=top_k, with_answer=False))
     seconds = time.perf_counter() - started
-    searching = sum(r.latency_ms for r in results(zk, run.id)) / 1000
+    searching = sum(r.latency_ms for r in results(zk.evals, run.id)) / 1000
     return seconds, searching, run.summary["metrics"]
 
 
