@@ -29,9 +29,9 @@ from zhiku.core.settings import Settings
 from zhiku.ingest.chunking import ChunkingOptions, chunk_document
 from zhiku.ingest.parsers.registry import ParseOptions, default_registry
 from zhiku.models.embedders import make_embedder
-from zhiku.retrieval.search import index_text
 from zhiku.service import Zhiku
 from zhiku.store.records import NewChunk
+from zhiku.text.indexing import index_text
 from zhiku.text.tokenize import analyze
 
 HELD_OUT = 300

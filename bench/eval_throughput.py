@@ -96,19 +96,19 @@ def time_searches(zk: Zhiku, questions: list[EvalQuestion], top_k: int) -> float
 def time_eval(zk: Zhiku, set_name: str, top_k: int) -> tuple[float, float, dict[str, float]]:
     """Wall time of one eval run, the time its searches took, and its metrics."""
     started = time.perf_counter()
-    run = run_eval(zk, KbTarget(zk, KB), set_name, RunOptions(top_k=top_k, with_answer=False))
+    run = run_eval(zk.evals, KbTarget(zk, KB), set_name, RunOptions(top_k=top_k, with_answer=False))
     seconds = time.perf_counter() - started
-    searching = sum(r.latency_ms for r in results(zk, run.id)) / 1000
+    searching = sum(r.latency_ms for r in results(zk.evals, run.id)) / 1000
     return seconds, searching, run.summary["metrics"]
 
 
 def block_sets(zk: Zhiku, questions: list[EvalQuestion], size: int) -> list[str]:
     """The questions as eval sets of ``size`` (the whole set is stored too)."""
-    sets.create_set(zk, SET, questions, replace=True, description="known-item news questions")
+    sets.create_set(zk.evals, SET, questions, replace=True, description="known-item news questions")
     names = []
     for b in range(0, len(questions), size):
         name = f"{SET}-{b // size:02d}"
-        sets.create_set(zk, name, questions[b:b + size], replace=True)
+        sets.create_set(zk.evals, name, questions[b:b + size], replace=True)
         names.append(name)
     return names
 

@@ -20,7 +20,6 @@ from typing import Any
 
 from _common import DATA, OUT, peak_rss_mb, write_result
 from zhiku.core.settings import Settings
-from zhiku.graph import api
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
 
@@ -101,7 +100,7 @@ def main() -> None:
                 print("plain", result["ingest_plain"], flush=True)
                 started = time.perf_counter()
                 zk.store.update_kb(zk.kb("plain").id, settings={"graph": True})
-                built = api.build(zk, "plain")
+                built = zk.graph.build("plain")
                 secs = time.perf_counter() - started
                 result["extraction_only"] = {"seconds": round(secs, 2), "chunks": built.chunks,
                                              "chunks_per_s": round(built.chunks / secs, 1)}
@@ -109,14 +108,14 @@ def main() -> None:
             result["ingest_graph"] = ingest(zk, "graph", corpus, args.embedder, graph=True)
             print("graph", result["ingest_graph"], flush=True)
             started = time.perf_counter()
-            api.communities(zk, "graph")
+            zk.graph.communities("graph")
             result["communities_seconds"] = round(time.perf_counter() - started, 2)
             if "ingest_plain" in result:
                 plain, graph = result["ingest_plain"], result["ingest_graph"]
                 result["ingest_slowdown"] = round(graph["seconds"] / plain["seconds"] - 1, 4)
                 result["extraction_vs_ingest_time"] = round(
                     result["extraction_only"]["seconds"] / plain["seconds"], 4)
-        result["graph"] = api.stats(zk, "graph")
+        result["graph"] = zk.graph.stats("graph")
         result["recall"] = evaluate(zk, "graph", rows, corpus)
     r = result["recall"]
     result["mix_minus_hybrid_both@10"] = round(

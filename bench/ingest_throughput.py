@@ -45,8 +45,8 @@ from zhiku.core.settings import Settings
 from zhiku.ingest.events import FileResult
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.models.embedders import embed_texts
-from zhiku.retrieval.search import index_text
 from zhiku.service import Zhiku
+from zhiku.text.indexing import index_text
 
 
 class Freshness:

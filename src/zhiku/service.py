@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,8 @@ from zhiku.ingest.parsers.zipguard import ZipLimits
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
 from zhiku.models.embedders import Embedder, Embedders
-from zhiku.retrieval.search import HybridSearcher, SearchParams
+from zhiku.retrieval.rerank import RerankingSearcher
+from zhiku.retrieval.search import HybridSearcher, Mode, SearchParams
 from zhiku.retrieval.types import Hit
 from zhiku.retrieval.vector import VectorIndex
 from zhiku.store.filters import SearchFilters
@@ -47,10 +49,13 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.chat.engine import ChatStream, ChatTurn
     from zhiku.chat.store import StoredMessage
     from zhiku.chat.wiring import LLMServices
+    from zhiku.evals.store import EvalStore
+    from zhiku.evals.targets import EvalTarget
+    from zhiku.graph.ops import GraphOps
+    from zhiku.graph.retrieve import GraphSearcher
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken
 
-MULTILINGUAL_EMBEDDERS = frozenset({"use-multilingual"})
 KB_SETTING_KEYS = frozenset(
     {"chunk_tokens", "chunk_overlap", "parent_child", "graph", "reranker", "rerank_top_n"}
 )
@@ -110,9 +115,12 @@ class Zhiku:
             if isinstance(self.store, NativeVectorSearch)
             else VectorIndex(self.store, self.settings.vector_blas_threads)
         )
-        self.searcher = HybridSearcher(
-            self.store, self.vectors, self.embedder, lambda name: name in MULTILINGUAL_EMBEDDERS
+        self.searcher = HybridSearcher(self.store, self.vectors, self.embedder)
+        self._ranked = RerankingSearcher(
+            self.searcher, lambda ref: self.llm.providers.reranker(ref)
         )
+        self._graph_searcher: GraphSearcher | None = None
+        self._graph_ops: GraphOps | None = None
 
     def close(self) -> None:
         """Release the database and the parse workers (unless they were lent by the caller)."""
@@ -204,9 +212,9 @@ class Zhiku:
             embed_batch_size=s.embed_batch_size,
         )
         from zhiku.graph.hook import GraphHook  # loads jieba's tagger: only when ingesting
-        from zhiku.graph.store import SqliteGraphStore
+        from zhiku.graph.store import GraphStore
 
-        hooks = [GraphHook(SqliteGraphStore.of(self.store))]
+        hooks = [GraphHook(GraphStore.of(self.store))]
         return Pipeline(self.store, self.parser, self.embedder(kb.embedder), options, hooks)
 
     def ingest(
@@ -283,6 +291,47 @@ class Zhiku:
             self.store.drop_vectors(kb.id, old_model)
         return report
 
+    # -- the knowledge graph --------------------------------------------------------------
+    @property
+    def graph(self) -> GraphOps:
+        """The knowledge graph of this workspace's knowledge bases: build, inspect, merge,
+        export (loads networkx: only when first asked)."""
+        with self._lock:
+            if self._graph_ops is None:
+                from zhiku.graph.ops import GraphOps
+                from zhiku.graph.store import GraphStore
+
+                self._graph_ops = GraphOps(
+                    GraphStore.of(self.store),
+                    self.kb,
+                    lambda kb_id, settings: self.store.update_kb(kb_id, settings=settings),
+                    self.embedder,
+                )
+            return self._graph_ops
+
+    # -- evaluation -----------------------------------------------------------------------
+    @property
+    def evals(self) -> EvalStore:
+        """This workspace's eval sets and runs (what ``zhiku.evals`` functions read and
+        write)."""
+        from zhiku.evals.db import database
+        from zhiku.evals.store import EvalStore
+
+        return EvalStore(database(self), self.workspace_id)
+
+    def eval_target(self, kind: str, name: str, mode: Mode = "hybrid") -> EvalTarget:
+        """What an eval run questions: knowledge base ``name`` searched in ``mode``
+        (``kind`` "kb"), or assistant ``name`` (``kind`` "app")."""
+        if kind == "kb":
+            from zhiku.evals.targets import KbTarget
+
+            return KbTarget(self, name, mode)
+        if kind == "app":
+            from zhiku.evals.app_target import AppTarget
+
+            return AppTarget(self, name, mode)
+        raise InvalidInput(f"unknown evaluation target kind '{kind}'")
+
     # -- search and answers ---------------------------------------------------------------
     def search(
         self,
@@ -307,37 +356,42 @@ class Zhiku:
         if not query.strip():
             raise InvalidInput("the query is empty")
         names = [kbs] if isinstance(kbs, str) else list(kbs)
-        if is_graph_mode(mode):  # local | global | mix: zhiku.graph.retrieve
-            from zhiku.graph.retrieve import graph_search
-
-            return graph_search(self, names, query, mode, top_k=top_k, filters=filters,
-                                min_relevance=min_relevance)
+        flt = SearchFilters.model_validate(filters) if isinstance(filters, dict) else filters
+        if is_graph_mode(mode):  # local | global | mix
+            return self._graph_search().search([self.kb(n) for n in names], query, mode,
+                                               top_k=top_k, filters=flt,
+                                               min_relevance=min_relevance)
         s = self.settings
-        params = SearchParams(
+        params = replace(
+            self._search_defaults(),
             top_k=top_k or s.top_k,
             mode=mode,
             fusion=fusion or s.fusion,
-            rrf_k=s.rrf_k,
             vector_weight=s.vector_weight if vector_weight is None else vector_weight,
             candidates=candidates or s.candidates,
             min_relevance=min_relevance,
-            filters=SearchFilters.model_validate(filters) if isinstance(filters, dict) else filters,
+            filters=flt,
         )
         if params.fusion not in ("rrf", "weighted"):
             raise InvalidInput("fusion is 'rrf' or 'weighted'")
         kbs_ = [self.kb(n) for n in names]
-        ref = reranker or next((str(k.settings["reranker"]) for k in kbs_
-                                if k.settings.get("reranker")), None)
-        if ref is None:
-            return self.searcher.search(kbs_, query, params)
-        from zhiku.retrieval.rerank import RERANK_TOP_N, rerank
+        return self._ranked.search(kbs_, query, params, reranker=reranker, top_n=rerank_top_n)
 
-        wanted = params.top_k
-        top_n = rerank_top_n or next((int(k.settings["rerank_top_n"]) for k in kbs_
-                                      if k.settings.get("rerank_top_n")), RERANK_TOP_N)
-        params.top_k = max(wanted, top_n)
-        hits = self.searcher.search(kbs_, query, params)
-        return rerank(hits, query, lambda: self.llm.providers.reranker(ref), top_n)[:wanted]
+    def _search_defaults(self) -> SearchParams:
+        s = self.settings
+        return SearchParams(top_k=s.top_k, fusion=s.fusion, rrf_k=s.rrf_k,
+                            vector_weight=s.vector_weight, candidates=s.candidates)
+
+    def _graph_search(self) -> GraphSearcher:
+        """The graph-mode searcher (loads the graph's tokenizers: only when first asked)."""
+        with self._lock:
+            if self._graph_searcher is None:
+                from zhiku.graph.retrieve import GraphSearcher
+                from zhiku.graph.store import GraphStore
+
+                self._graph_searcher = GraphSearcher(GraphStore.of(self.store), self.store,
+                                                     self._ranked, self._search_defaults())
+            return self._graph_searcher
 
     def ask(
         self,
@@ -374,8 +428,8 @@ class Zhiku:
         replace: bool = False, **config: Any,
     ) -> ProviderConfig:
         """Store a provider (from a preset or explicit base_url/models); the key is encrypted."""
+        from zhiku.chat.providers import from_preset
         from zhiku.models.llm.config import ProviderConfig as Config
-        from zhiku.models.llm.providers import from_preset
 
         cfg = from_preset(preset, name, **config) if preset else Config(name=name, **config)
         return self.llm.providers.add(cfg, api_key, replace=replace)

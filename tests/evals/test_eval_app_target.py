@@ -10,7 +10,6 @@ import pytest
 from evalsdata import scripted_module
 
 from zhiku.evals import runs, sets
-from zhiku.evals.targets import make_target
 from zhiku.evals.types import EvalQuestion
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
@@ -27,18 +26,19 @@ def test_eval_run_on_an_assistant(zk: Zhiku, server: Any) -> None:
                         retrieval={"top_k": 5, "min_relevance": 0.1})
     server.default = lambda req: scripted_module().Script(text="10 days. [1]",
                                                            usage=(40, 5))
-    sets.create_set(zk, "hr", [EvalQuestion(
+    sets.create_set(zk.evals, "hr", [EvalQuestion(
         "How many days of paid annual leave do new employees get?", ext_id="leave",
         expected_sources={"leave.md": 1}, reference_answers=["10 days"])])
-    target = make_target(zk, "app", "hr-bot")
+    target = zk.eval_target("app", "hr-bot")
     assert target.name == "app:hr-bot"
-    record = runs.run_eval(zk, target, "hr", runs.RunOptions(top_k=5))
-    (result,) = runs.results(zk, record.id)
+    record = runs.run_eval(zk.evals, target, "hr", runs.RunOptions(top_k=5))
+    (result,) = runs.results(zk.evals, record.id)
     assert result.answer is not None and "10 days" in result.answer and not result.refused
     assert result.metrics["em"] == 1.0 and result.metrics["hit@1"] == 1.0
     assert result.usage.prompt_tokens == 40 and result.usage.completion_tokens == 5
     assert record.summary["prompt_tokens"] == 40 and record.summary["completion_tokens"] == 5
-    retrieval_only = runs.run_eval(zk, target, "hr", runs.RunOptions(top_k=5, with_answer=False))
+    retrieval_only = runs.run_eval(zk.evals, target, "hr",
+                                   runs.RunOptions(top_k=5, with_answer=False))
     assert retrieval_only.summary["metrics"]["hit@1"] == 1.0
     assert len(server.requests) == 1  # retrieval-only runs make no model call
 
@@ -53,14 +53,14 @@ def test_cost_per_question_from_the_turns_model_calls(zk: Zhiku, server: Any) ->
                         retrieval={"top_k": 5, "min_relevance": 0.1})
     server.default = lambda req: scripted_module().Script(text="10 days. [1]",
                                                           usage=(1000, 250))
-    sets.create_set(zk, "hr", [
+    sets.create_set(zk.evals, "hr", [
         EvalQuestion("How many days of paid annual leave do new employees get?", ext_id="a"),
         EvalQuestion("How much paid annual leave do new employees get?", ext_id="b"),
     ])
-    record = runs.run_eval(zk, make_target(zk, "app", "hr-bot"), "hr",
+    record = runs.run_eval(zk.evals, zk.eval_target("app", "hr-bot"), "hr",
                            runs.RunOptions(top_k=5))
     per_call = (1000 * 2.0 + 250 * 8.0) / 1_000_000
-    results = runs.results(zk, record.id)
+    results = runs.results(zk.evals, record.id)
     assert [r.usage.cost for r in results] == pytest.approx([per_call, per_call])
     assert record.summary["cost"] == pytest.approx(2 * per_call)
     calls = [c for c in zk.model_calls() if c["purpose"] == "answer"]
@@ -88,6 +88,6 @@ def test_generate_with_a_configured_model(zk: Zhiku, server: Any, tmp_path: Path
     result = CliRunner().invoke(create_app(), ["eval", "generate", "gen", "--kb", "hr",
                                                "--model", "scripted/m", "--per-chunk", "3"])
     assert result.exit_code == 0, result.output
-    (q,) = sets.questions(zk, "gen")  # a duplicate and an unfindable question were dropped
+    (q,) = sets.questions(zk.evals, "gen")  # a duplicate and an unfindable question were dropped
     assert q.question == "How many days of paid annual leave do new employees get?"
     assert "3 question" in server.requests[0]["messages"][0]["content"]

@@ -119,9 +119,10 @@ def test_evalset_export_roundtrip_and_feedback_set(
     assert questions[0].expected_sources == {"handbook.md": 1}
     assert "[" not in questions[0].reference_answers[0]  # citation markers stripped
     assert questions[1].expected_sources == {}  # a correction's sources are unknown
-    sets.create_set(zk, "from-feedback", questions)
+    sets.create_set(zk.evals, "from-feedback", questions)
     out = tmp_path / "set.jsonl"
-    written = export.write_jsonl(out, export.evalset_records(sets.questions(zk, "from-feedback")))
+    written = export.write_jsonl(
+        out, export.evalset_records(sets.questions(zk.evals, "from-feedback")))
     assert written == 2
     back = jsonl.load(out)
     assert [q.to_dict() for q in back] == [

@@ -68,9 +68,9 @@ def test_llm_generator_parses_lines() -> None:
 
 def test_generate_filters_unretrievable_questions(scifact_kb: Zhiku) -> None:
     zk = scifact_kb
-    chunks = sample_chunks(zk, "sf", 10, seed=3)
-    assert len(chunks) == 10 and chunks == sample_chunks(zk, "sf", 10, seed=3)
-    questions = generate(zk, "sf", TitleGenerator(), chunks=10, seed=3, k=5)
+    chunks = sample_chunks(zk.evals, zk.kb("sf").id, 10, seed=3)
+    assert len(chunks) == 10 and chunks == sample_chunks(zk.evals, zk.kb("sf").id, 10, seed=3)
+    questions = generate(zk, zk.evals, "sf", TitleGenerator(), chunks=10, seed=3, k=5)
     # One title question per chunk survives: its upper-case twin is a duplicate, and the Mars
     # question is asked once (duplicates across chunks too) and finds none of its chunks.
     texts = [q.question for q in questions]

@@ -60,7 +60,7 @@ def _judge_model(zk: Zhiku, server: Any, price_input: float = 0.0,
                  price_output: float = 0.0) -> Judge:
     zk.add_provider("scripted", base_url=server.url, models=["judge"], context_window=8192,
                     max_retries=0, price_input=price_input, price_output=price_output)
-    return judge_for(zk, "scripted/judge")
+    return judge_for(zk.llm, "scripted/judge")
 
 
 def _script(text: str, usage: tuple[int, int] = (300, 40)) -> Any:
@@ -110,10 +110,10 @@ def test_prompt_language_and_data_quoting() -> None:
 def test_scores_and_reasons_stored_and_refusal_not_judged(zk: Zhiku, server: Any) -> None:
     judge = _judge_model(zk, server, price_input=1.0, price_output=2.0)
     server.default = lambda req: _script(VERDICT)
-    sets.create_set(zk, "qs", QUESTIONS)
-    record = runs.run_eval(zk, StubTarget(), "qs", runs.RunOptions(top_k=2), judge=judge)
+    sets.create_set(zk.evals, "qs", QUESTIONS)
+    record = runs.run_eval(zk.evals, StubTarget(), "qs", runs.RunOptions(top_k=2), judge=judge)
     assert len(server.chat_requests) == 1  # the refusal was not judged
-    leave, mars = runs.results(zk, record.id)
+    leave, mars = runs.results(zk.evals, record.id)
     assert mars.refused and mars.judge is None and "faithfulness" not in mars.metrics
     verdict = leave.judge
     assert verdict is not None and verdict.error is None and verdict.attempts == 1
@@ -151,8 +151,8 @@ def test_uncited_answer_is_judged_on_the_retrieved_passages(zk: Zhiku, server: A
 
     judge = _judge_model(zk, server)
     server.default = lambda req: _script(VERDICT)
-    sets.create_set(zk, "qs", QUESTIONS[:1])
-    runs.run_eval(zk, Uncited(), "qs", runs.RunOptions(top_k=2), judge=judge)
+    sets.create_set(zk.evals, "qs", QUESTIONS[:1])
+    runs.run_eval(zk.evals, Uncited(), "qs", runs.RunOptions(top_k=2), judge=judge)
     user = server.chat_requests[0]["messages"][1]["content"]
     data = json.loads(user.split("<data>\n", 1)[1].rsplit("\n</data>", 1)[0])
     assert [p["text"] for p in data["passages"]] == [LEAVE, INJECTION]
@@ -161,18 +161,18 @@ def test_uncited_answer_is_judged_on_the_retrieved_passages(zk: Zhiku, server: A
 
 def test_malformed_reply_repaired_or_retried_once(zk: Zhiku, server: Any) -> None:
     judge = _judge_model(zk, server)
-    sets.create_set(zk, "qs", QUESTIONS[:1])
+    sets.create_set(zk.evals, "qs", QUESTIONS[:1])
     # Repairable (fences, single quotes, trailing comma): one call.
     server.push(_script("```json\n{'faithfulness': 2, 'relevance': 3, 'reasons': 'Partly.',}\n```"))
-    first = runs.run_eval(zk, StubTarget(), "qs", judge=judge)
-    (res,) = runs.results(zk, first.id)
+    first = runs.run_eval(zk.evals, StubTarget(), "qs", judge=judge)
+    (res,) = runs.results(zk.evals, first.id)
     assert res.judge is not None and res.judge.attempts == 1
     assert res.metrics["faithfulness"] == 0.25 and res.metrics["relevance"] == 0.5
     # Unusable, then fine: retried once with the error, both calls counted.
     server.requests.clear()
     server.push(_script("The answer looks right to me.", (300, 10)), _script(VERDICT, (400, 40)))
-    second = runs.run_eval(zk, StubTarget(), "qs", judge=judge)
-    (res,) = runs.results(zk, second.id)
+    second = runs.run_eval(zk.evals, StubTarget(), "qs", judge=judge)
+    (res,) = runs.results(zk.evals, second.id)
     assert res.judge is not None and res.judge.attempts == 2 and res.judge.error is None
     assert res.judge.faithfulness == 4 and res.judge.input_tokens == 700
     retry = server.chat_requests[1]["messages"]
@@ -181,16 +181,16 @@ def test_malformed_reply_repaired_or_retried_once(zk: Zhiku, server: Any) -> Non
     assert "could not be used" in retry[3]["content"] and "no JSON" in retry[3]["content"]
     # Unusable twice: no scores, the error kept, the run still done.
     server.push(_script("no idea"), _script('{"faithfulness": 7, "relevance": 1}'))
-    third = runs.run_eval(zk, StubTarget(), "qs", judge=judge)
-    (res,) = runs.results(zk, third.id)
+    third = runs.run_eval(zk.evals, StubTarget(), "qs", judge=judge)
+    (res,) = runs.results(zk.evals, third.id)
     assert third.status == "done" and "faithfulness" not in res.metrics
     assert res.judge is not None and res.judge.attempts == 2
     assert res.judge.error is not None and "from 1 to 5" in res.judge.error
     assert third.summary["judge"]["errors"] == 1 and third.summary["judge"]["judged"] == 0
     # Provider failure: recorded as the verdict's error, not the run's.
     server.push(scripted_module().Script(status=500), scripted_module().Script(status=500))
-    fourth = runs.run_eval(zk, StubTarget(), "qs", judge=judge)
-    (res,) = runs.results(zk, fourth.id)
+    fourth = runs.run_eval(zk.evals, StubTarget(), "qs", judge=judge)
+    (res,) = runs.results(zk.evals, fourth.id)
     assert fourth.status == "done" and res.judge is not None and res.judge.error
     assert res.metrics["em"] == 1.0
 
@@ -199,36 +199,37 @@ def test_chinese_question_gets_the_chinese_prompt(zk: Zhiku, server: Any) -> Non
     judge = _judge_model(zk, server)
     reply = '{"faithfulness": 5, "relevance": 4, "reasons": "有依据。"}'
     server.default = lambda req: _script(reply)
-    sets.create_set(zk, "zh", [EvalQuestion("新员工第一年有几天带薪年假？", ext_id="zh")])
-    record = runs.run_eval(zk, StubTarget(), "zh", judge=judge)
-    (res,) = runs.results(zk, record.id)
+    sets.create_set(zk.evals, "zh", [EvalQuestion("新员工第一年有几天带薪年假？", ext_id="zh")])
+    record = runs.run_eval(zk.evals, StubTarget(), "zh", judge=judge)
+    (res,) = runs.results(zk.evals, record.id)
     assert res.judge is not None and res.judge.reasons == "有依据。"
     assert "忠实度" in server.chat_requests[0]["messages"][0]["content"]
 
 
 def test_judge_needs_answers(zk: Zhiku, server: Any) -> None:
     judge = _judge_model(zk, server)
-    sets.create_set(zk, "qs", QUESTIONS)
+    sets.create_set(zk.evals, "qs", QUESTIONS)
     with pytest.raises(InvalidInput, match="answers"):
-        runs.run_eval(zk, StubTarget(), "qs", runs.RunOptions(with_answer=False), judge=judge)
+        runs.run_eval(zk.evals, StubTarget(), "qs", runs.RunOptions(with_answer=False), judge=judge)
 
 
 def test_compare_and_reports_show_the_judge(zk: Zhiku, server: Any, tmp_path: Path) -> None:
     judge = _judge_model(zk, server)
-    sets.create_set(zk, "qs", QUESTIONS)
+    sets.create_set(zk.evals, "qs", QUESTIONS)
     server.default = lambda req: _script('{"faithfulness": 2, "relevance": 3, "reasons": "Vague."}')
-    a = runs.run_eval(zk, StubTarget(), "qs", judge=judge)
+    a = runs.run_eval(zk.evals, StubTarget(), "qs", judge=judge)
     server.default = lambda req: _script(VERDICT)
-    b = runs.run_eval(zk, StubTarget(), "qs", judge=judge)
-    cmp = compare.compare_runs(zk, a.id, b.id)
+    b = runs.run_eval(zk.evals, StubTarget(), "qs", judge=judge)
+    cmp = compare.compare_runs(zk.evals, a.id, b.id)
     deltas = {d.metric: d for d in cmp.deltas}
     assert deltas["faithfulness"].delta == pytest.approx(0.5) and deltas["faithfulness"].n == 1
     assert deltas["relevance"].delta == pytest.approx(0.5)
-    html = write_run_report(zk, a.id, tmp_path).read_text(encoding="utf-8")
+    html = write_run_report(zk.evals, zk.store, a.id, tmp_path).read_text(encoding="utf-8")
     assert "<h2>Judge</h2>" in html and "Vague." in html and "faithfulness" in html
     assert "faithfulness 2/5" in html  # the failing question shows the judge's verdict
     assert (tmp_path / f"run-{a.id}-distributions.svg").stat().st_size > 0
-    html = write_compare_report(zk, a.id, b.id, tmp_path).read_text(encoding="utf-8")
+    html = write_compare_report(zk.evals, zk.store, a.id, b.id, tmp_path).read_text(
+        encoding="utf-8")
     assert "<td>faithfulness</td>" in html and "<td>relevance</td>" in html
 
 
@@ -239,7 +240,7 @@ def test_cli_eval_run_with_judge(zk: Zhiku, server: Any, runner: CliRunner) -> N
     zk.ingest_items("hr", [SourceItem("leave.md", data=f"# Leave\n\n{LEAVE}\n".encode())])
     _judge_model(zk, server)
     server.default = lambda req: _script(VERDICT)
-    sets.create_set(zk, "qs", QUESTIONS[:1])
+    sets.create_set(zk.evals, "qs", QUESTIONS[:1])
     app = create_app()
     result = runner.invoke(app, ["eval", "run", "--kb", "hr", "--set", "qs", "--judge",
                                  "scripted/judge", "--fail-under", "faithfulness=0.7"])

@@ -78,21 +78,22 @@ def _files(out: Path, stem: str, names: tuple[str, ...], inline: list[ET.Element
 
 @pytest.fixture
 def two_runs(zk: Zhiku, beir_slice: Path) -> tuple[int, int]:
-    result = run_beir(zk, beir_slice, embedder="hashing", modes=("hybrid", "keyword"), keep=True)
+    result = run_beir(zk, zk.evals, beir_slice, embedder="hashing", modes=("hybrid", "keyword"),
+                      keep=True)
     return result.runs["hybrid"].id, result.runs["keyword"].id
 
 
 def test_run_report(zk: Zhiku, two_runs: tuple[int, int], tmp_path: Path) -> None:
     run_id = two_runs[0]
-    path = write_run_report(zk, run_id, tmp_path / "out")
+    path = write_run_report(zk.evals, zk.store, run_id, tmp_path / "out")
     assert path == tmp_path / "out" / f"run-{run_id}.html"
     page, svgs = _parse(path)
     _files(tmp_path / "out", f"run-{run_id}", ("metrics", "distributions", "latency"), svgs)
     metrics, dists, latency = svgs
-    names = list(dict.fromkeys(n for r in runs.results(zk, run_id) for n in r.metrics))
+    names = list(dict.fromkeys(n for r in runs.results(zk.evals, run_id) for n in r.metrics))
     assert _counts(metrics) == {"bars": len(names), "whiskers": len(names), "legend": 0}
     assert set(names) <= set(_texts(metrics))
-    assert sum(_bin_counts(latency)) == len(runs.results(zk, run_id)) == 12
+    assert sum(_bin_counts(latency)) == len(runs.results(zk.evals, run_id)) == 12
     assert len(_marks(dists, "g", "panel")) >= 1
     text = " ".join(page.text)
     assert "ndcg@10" in text and "Failing questions" in text
@@ -101,10 +102,10 @@ def test_run_report(zk: Zhiku, two_runs: tuple[int, int], tmp_path: Path) -> Non
 def test_failing_questions_show_their_passages(zk: Zhiku, tmp_path: Path) -> None:
     zk.create_kb("tiny", embedder="hashing")
     zk.ingest_items("tiny", [SourceItem("cats.md", data=b"# Cats\n\nCats purr and sleep.\n")])
-    sets.create_set(zk, "t", [EvalQuestion("Why do cats purr?", ext_id="c",
+    sets.create_set(zk.evals, "t", [EvalQuestion("Why do cats purr?", ext_id="c",
                                            expected_sources={"dogs.md": 1})])
-    record = runs.run_eval(zk, KbTarget(zk, "tiny"), "t", runs.RunOptions(top_k=3))
-    page, _ = _parse(write_run_report(zk, record.id, tmp_path))
+    record = runs.run_eval(zk.evals, KbTarget(zk, "tiny"), "t", runs.RunOptions(top_k=3))
+    page, _ = _parse(write_run_report(zk.evals, zk.store, record.id, tmp_path))
     text = " ".join(page.text)
     assert "Failing questions (1)" in text and "Cats purr and sleep." in text
     assert "dogs.md" in text
@@ -112,10 +113,10 @@ def test_failing_questions_show_their_passages(zk: Zhiku, tmp_path: Path) -> Non
 
 def test_compare_report(zk: Zhiku, two_runs: tuple[int, int], tmp_path: Path) -> None:
     a, b = two_runs
-    page, svgs = _parse(write_compare_report(zk, a, b, tmp_path))
+    page, svgs = _parse(write_compare_report(zk.evals, zk.store, a, b, tmp_path))
     _files(tmp_path, f"compare-{a}-{b}", ("deltas", "metrics", "distributions", "latency"), svgs)
     deltas, metrics, dists, latency = svgs
-    n = len(compare.compare_runs(zk, a, b).deltas)
+    n = len(compare.compare_runs(zk.evals, a, b).deltas)
     assert _counts(deltas) == {"bars": n, "whiskers": n, "legend": 0}
     assert _counts(metrics) == {"bars": 2 * n, "whiskers": 2 * n, "legend": 2}
     assert _counts(dists)["legend"] == 2 and _counts(latency)["legend"] == 2

@@ -8,7 +8,7 @@ from evalsdata import CMRC_TRIAL, need
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.evals import gate, importers, runs, sets
 from zhiku.evals.importers import squad
-from zhiku.evals.targets import KbTarget, make_target
+from zhiku.evals.targets import KbTarget
 from zhiku.evals.types import EvalQuestion
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
@@ -35,26 +35,26 @@ def cmrc_kb(zk: Zhiku) -> list[EvalQuestion]:
 def test_sets_roundtrip(zk: Zhiku) -> None:
     q = EvalQuestion("问题？", ext_id="x", expected_sources={"a.md": 2}, expected_chunks={5: 1},
                      reference_answers=["答"], answerable=False, tags=["t"], metadata={"k": 1})
-    created = sets.create_set(zk, "s1", [q, EvalQuestion("second")], description="d")
+    created = sets.create_set(zk.evals, "s1", [q, EvalQuestion("second")], description="d")
     assert created.size == 2 and created.name == "s1"
-    back = sets.questions(zk, "s1")
+    back = sets.questions(zk.evals, "s1")
     assert back[0].to_dict() == q.to_dict()
     assert back[1].ext_id == "2"  # ids default to position
-    assert [x.ext_id for x in sets.questions(zk, "s1", ["t"])] == ["x"]
+    assert [x.ext_id for x in sets.questions(zk.evals, "s1", ["t"])] == ["x"]
     with pytest.raises(Conflict):
-        sets.create_set(zk, "s1", [q])
-    assert sets.create_set(zk, "s1", [q], replace=True).size == 1
+        sets.create_set(zk.evals, "s1", [q])
+    assert sets.create_set(zk.evals, "s1", [q], replace=True).size == 1
     with pytest.raises(InvalidInput, match="twice"):
-        sets.create_set(zk, "dup", [q, q])
-    assert [s.name for s in sets.list_sets(zk)] == ["s1"]  # the failed set left nothing
-    sets.delete_set(zk, "s1")
+        sets.create_set(zk.evals, "dup", [q, q])
+    assert [s.name for s in sets.list_sets(zk.evals)] == ["s1"]  # the failed set left nothing
+    sets.delete_set(zk.evals, "s1")
     with pytest.raises(NotFound):
-        sets.get_set(zk, "s1")
+        sets.get_set(zk.evals, "s1")
 
 
 def test_run_kb_with_answers(zk: Zhiku, cmrc_kb: list[EvalQuestion]) -> None:
-    sets.create_set(zk, "cmrc", cmrc_kb)
-    record = runs.run_eval(zk, KbTarget(zk, "cmrc"), "cmrc", runs.RunOptions(top_k=5))
+    sets.create_set(zk.evals, "cmrc", cmrc_kb)
+    record = runs.run_eval(zk.evals, KbTarget(zk, "cmrc"), "cmrc", runs.RunOptions(top_k=5))
     assert record.status == "done" and record.target == "kb:cmrc"
     summary = record.summary
     assert summary["questions"] == len(cmrc_kb) and summary["errors"] == 0
@@ -64,7 +64,7 @@ def test_run_kb_with_answers(zk: Zhiku, cmrc_kb: list[EvalQuestion]) -> None:
     assert "hit@10" not in metrics  # cut-offs deeper than top_k are not reported
     assert metrics["hit@5"] > 0.8  # character bigrams find Chinese paragraphs
     assert 0 < metrics["f1"] < 1  # extractive answers are whole sentences, not spans
-    results = runs.results(zk, record.id)
+    results = runs.results(zk.evals, record.id)
     assert len(results) == len(cmrc_kb)
     assert all(len(r.retrieved) <= 5 and r.latency_ms > 0 for r in results)
     last = results[-1]
@@ -72,29 +72,29 @@ def test_run_kb_with_answers(zk: Zhiku, cmrc_kb: list[EvalQuestion]) -> None:
     assert last.metrics == {"refusal": 1.0, "correct_refusal": 1.0}  # unanswerable: refused
     first = results[0]
     assert first.answer and first.citations and first.question_id is not None
-    assert runs.list_runs(zk)[0].id == record.id
-    assert runs.list_runs(zk, "other") == []
+    assert runs.list_runs(zk.evals)[0].id == record.id
+    assert runs.list_runs(zk.evals, "other") == []
 
 
 def test_run_retrieval_only_and_modes(zk: Zhiku, cmrc_kb: list[EvalQuestion]) -> None:
-    sets.create_set(zk, "cmrc", cmrc_kb)
+    sets.create_set(zk.evals, "cmrc", cmrc_kb)
     opts = runs.RunOptions(top_k=3, with_answer=False, ks=(1, 3))
-    record = runs.run_eval(zk, make_target(zk, "kb", "cmrc", "keyword"), "cmrc", opts)
+    record = runs.run_eval(zk.evals, zk.eval_target("kb", "cmrc", "keyword"), "cmrc", opts)
     assert record.target == "kb:cmrc?mode=keyword"
     assert set(record.summary["metrics"]) == {"hit@1", "recall@1", "ndcg@1", "hit@3",
                                               "recall@3", "ndcg@3", "mrr@3"}
-    assert all(r.answer is None for r in runs.results(zk, record.id))
+    assert all(r.answer is None for r in runs.results(zk.evals, record.id))
 
 
 def test_targets_and_errors(zk: Zhiku) -> None:
     with pytest.raises(NotFound):
-        make_target(zk, "kb", "missing")
+        zk.eval_target("kb", "missing")
     with pytest.raises(NotFound):
-        make_target(zk, "app", "helpdesk")
+        zk.eval_target("app", "helpdesk")
     with pytest.raises(InvalidInput, match="unknown"):
-        make_target(zk, "team", "x")
+        zk.eval_target("team", "x")
     with pytest.raises(NotFound):
-        runs.get_run(zk, 99)
+        runs.get_run(zk.evals, 99)
 
 
 def test_gate() -> None:

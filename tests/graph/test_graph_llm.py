@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from zhiku.graph import api
 from zhiku.graph import extract_llm as llmx
-from zhiku.graph.llm_json import JsonRepairError, loads_lenient
+from zhiku.graph.store import GraphStore
 from zhiku.ingest.pipeline import SourceItem
+from zhiku.models.llm.json import JsonRepairError, loads_lenient
 from zhiku.models.llm.openai_compat import OpenAIChatModel
 from zhiku.models.llm.retry import RetryPolicy
 from zhiku.service import Zhiku
@@ -106,12 +106,12 @@ def test_malformed_reply_is_repaired_and_stored(zk: Zhiku, server: tuple[str, Sc
         "'Marie Curie', 'target': 'Paris', 'type': 'worked_in', 'weight': 8,}]}, {'id': 1, "
         "'entities': [{'name': '居里夫人', 'type': 'person'}], 'relations': []}]}\n```"
     )
-    report = api.build(zk, "kb", llm=model(url), batch_size=4)
+    report = zk.graph.build("kb", llm=model(url), batch_size=4)
     assert report.calls == 1 and report.retries == 0 and report.chunks == 2
-    shown = api.show(zk, "kb", "Marie Curie")
+    shown = zk.graph.show("kb", "Marie Curie")
     assert shown["relations"][0]["type"] == "worked_in"
     assert shown["provenance"][0]["start"] == 0 and shown["provenance"][0]["origin"] == "llm"
-    assert api.show(zk, "kb", "居里夫人")["mentions"] == 1
+    assert zk.graph.show("kb", "居里夫人")["mentions"] == 1
 
 
 def test_unusable_reply_is_retried_once_with_the_error(
@@ -120,27 +120,27 @@ def test_unusable_reply_is_retried_once_with_the_error(
     url, script = server
     kb_with(zk, "kb", PASSAGES[:1])
     script.queue.append("I am sorry, I cannot produce JSON.")
-    report = api.build(zk, "kb", llm=model(url))
+    report = zk.graph.build("kb", llm=model(url))
     assert report.calls == 2 and report.retries == 1 and report.chunks == 1
     assert "could not be used (no JSON object" in script.prompts[1]
     script.queue += ["nope", "still nope"]
     kb_with(zk, "kb2", ["Ada Lovelace wrote notes."])
-    failed = api.build(zk, "kb2", llm=model(url))
+    failed = zk.graph.build("kb2", llm=model(url))
     assert failed.failed == 1 and failed.chunks == 0  # left pending for a later run
 
 
 def test_batching_cache_and_estimate(zk: Zhiku, server: tuple[str, Script]) -> None:
     url, script = server
     kb_with(zk, "kb", PASSAGES)
-    est = api.estimate(zk, "kb", "openai/tiny", llmx.Pricing(1.0, 2.0), batch_size=2)
+    est = zk.graph.estimate("kb", "openai/tiny", llmx.Pricing(1.0, 2.0), batch_size=2)
     assert est.chunks == 5 and est.calls == 3 and est.cached == 0 and est.cost > 0
-    first = api.build(zk, "kb", llm=model(url), batch_size=2)
+    first = zk.graph.build("kb", llm=model(url), batch_size=2)
     assert first.calls == 3 and first.chunks == 5 and first.cached == 0
     assert all(p.count("### Passage ") <= 2 for p in script.prompts)
     # The same chunks in another knowledge base: all from the cache, nothing paid.
     kb_with(zk, "again", PASSAGES)
-    assert api.estimate(zk, "again", "openai/tiny", llmx.Pricing(1.0, 2.0)).cost == 0
-    second = api.build(zk, "again", llm=model(url), batch_size=2)
+    assert zk.graph.estimate("again", "openai/tiny", llmx.Pricing(1.0, 2.0)).cost == 0
+    second = zk.graph.build("again", llm=model(url), batch_size=2)
     assert second.calls == 0 and second.cached == 5 and second.chunks == 5
     assert len(script.prompts) == 3
 
@@ -150,11 +150,11 @@ def test_budget_stops_cleanly_and_the_run_resumes(zk: Zhiku, server: tuple[str, 
     kb_with(zk, "kb", PASSAGES)
     price = llmx.Pricing(1000.0, 1000.0)  # per million tokens: a call costs ~0.3-0.6
     one_call = price.cost(*llmx.estimate_batch(llmx.plan(
-        api._graph(zk).pending_chunks(zk.kb("kb").id, "x"), 2)[0]))
-    stopped = api.build(zk, "kb", llm=model(url), pricing=price, budget=one_call * 1.5,
-                        batch_size=2)
+        GraphStore.of(zk.store).pending_chunks(zk.kb("kb").id, "x"), 2)[0]))
+    stopped = zk.graph.build("kb", llm=model(url), pricing=price, budget=one_call * 1.5,
+                             batch_size=2)
     assert stopped.stopped == "budget" and stopped.calls == 1 and stopped.chunks == 2
     assert stopped.cost <= one_call * 1.5
-    resumed = api.build(zk, "kb", llm=model(url), pricing=price, batch_size=2)
+    resumed = zk.graph.build("kb", llm=model(url), pricing=price, batch_size=2)
     assert resumed.stopped is None and resumed.chunks == 3 and resumed.calls == 2
     assert len(script.prompts) == 3  # nothing extracted twice

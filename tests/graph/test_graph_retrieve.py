@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from zhiku.cli.main import create_app
-from zhiku.graph import api
 from zhiku.graph.retrieve import keep_longest, query_keys
+from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
 
 
@@ -23,7 +23,7 @@ def test_query_keys_prefer_the_longest_entity() -> None:
 
 def test_local_global_mix_return_chunks(zk: Zhiku, hotpot_rows: list[dict],
                                         hotpot_kb: dict) -> None:
-    assert api.communities(zk, "hp") > 0
+    assert zk.graph.communities("hp") > 0
     row = hotpot_rows[0]
     gold = {hotpot_kb[(c["title"], c["paragraph_text"])] for c in row["contexts"]
             if c["is_supporting"]}
@@ -41,16 +41,16 @@ def test_local_global_mix_return_chunks(zk: Zhiku, hotpot_rows: list[dict],
 
 
 def test_export_formats_load_back(zk: Zhiku, hotpot_kb: dict, tmp_path: Path) -> None:
-    stats = api.stats(zk, "hp")
-    (graphml,) = api.export(zk, "hp", "graphml", tmp_path / "g.graphml")
+    stats = zk.graph.stats("hp")
+    (graphml,) = zk.graph.export("hp", "graphml", tmp_path / "g.graphml")
     g = nx.read_graphml(graphml)
     assert g.number_of_nodes() == stats["nodes"]
     names = {d["name"] for _, d in g.nodes(data=True)}
     assert "Shirley Temple" in names
-    (js,) = api.export(zk, "hp", "json", tmp_path / "g.json")
+    (js,) = zk.graph.export("hp", "json", tmp_path / "g.json")
     data = json.loads(js.read_text(encoding="utf-8"))
     assert len(data["nodes"]) == stats["nodes"] and data["edges"]
-    nodes_csv, edges_csv = api.export(zk, "hp", "csv", tmp_path / "g.csv")
+    nodes_csv, edges_csv = zk.graph.export("hp", "csv", tmp_path / "g.csv")
     assert len(nodes_csv.read_text(encoding="utf-8").splitlines()) == stats["nodes"] + 1
     assert edges_csv.read_text(encoding="utf-8").startswith("source,target,type,weight")
 
@@ -84,3 +84,16 @@ def test_cli(tmp_path: Path, hotpot_rows: list[dict], monkeypatch: pytest.Monkey
     assert runner.invoke(app, ["search", "--kb", "hp", "--mode", "bogus", "x"]).exit_code == 2
     ok("kb", "set-graph", "hp", "false")
     assert json.loads(ok("graph", "stats", "--kb", "hp", "--json"))["graph_on_ingest"] is False
+
+
+def test_graph_modes_show_each_section_once(zk: Zhiku) -> None:
+    zk.create_kb("pc", embedder="hashing", graph=True, chunk_tokens=24, chunk_overlap=0,
+                 parent_child=True)
+    first = " ".join(f"Shirley Temple starred in film number {i} for Fox." for i in range(8))
+    second = " ".join(f"Shirley Temple served as ambassador in post {i} abroad." for i in range(8))
+    text = f"# Temple\n\n## Films\n\n{first}\n\n## Diplomacy\n\n{second}\n"
+    assert not zk.ingest_items("pc", [SourceItem("temple.md", data=text.encode())]).failed
+    for mode in ("local", "mix"):
+        hits = zk.search("pc", "Which films did Shirley Temple star in?", mode=mode, top_k=5)
+        assert {h.text for h in hits} == {first, second}, mode  # whole sections as context
+        assert len(hits) == 2, mode  # one hit per section, though many of its chunks match

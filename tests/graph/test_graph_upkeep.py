@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from zhiku.graph import api
 from zhiku.graph.store import GraphStore
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
@@ -45,7 +44,7 @@ def test_delete_and_change_documents_update_the_graph(zk: Zhiku) -> None:
     zk.ingest_items("kg", [SourceItem("b.md", data=changed.encode())])
     assert edge(zk, "Neil Armstrong", "Buzz Aldrin") == (1.0, 1)
     assert mentions(zk, "Michael Collins") == 0
-    stats = api.stats(zk, "kg")
+    stats = zk.graph.stats("kg")
     assert stats["chunks_done"] == 1 and stats["graph_on_ingest"]
 
     zk.delete_kb("kg")
@@ -57,26 +56,26 @@ def test_merges_are_explained_reversible_and_survive_reingest(zk: Zhiku) -> None
     zk.create_kb("kg", embedder="hashing", graph=True)
     zk.ingest_items("kg", [SourceItem("a.md", data=b"# IBM\n\nIBM sold the PC unit to Lenovo."),
                            SourceItem("b.md", data=b"International Business Machines is big.")])
-    merged = api.resolve(zk, "kg", embeddings=False)
+    merged = zk.graph.resolve("kg", embeddings=False)
     reasons = {m["reason"] for m in merged}
     assert any("acronym" in r for r in reasons)
-    node = api.show(zk, "kg", "IBM")
+    node = zk.graph.show("kg", "IBM")
     assert node["aliases"] or node["name"] == "International Business Machines"
     assert {node["name"], *node["aliases"]} >= {"IBM", "International Business Machines"}
     zk.ingest_items("kg", [SourceItem("b.md", data=b"International Business Machines grew.")])
-    assert api.show(zk, "kg", "IBM")["id"] == node["id"]  # merge survives the re-ingest
+    assert zk.graph.show("kg", "IBM")["id"] == node["id"]  # merge survives the re-ingest
     merge_id = next(m["merge_id"] for m in merged if "acronym" in m["reason"])
-    api.unmerge(zk, "kg", merge_id)
-    assert api.show(zk, "kg", "IBM")["id"] != api.show(
-        zk, "kg", "International Business Machines")["id"]
-    assert api.merges(zk, "kg")[0]["undone_at"] is not None
+    zk.graph.unmerge("kg", merge_id)
+    assert zk.graph.show("kg", "IBM")["id"] != zk.graph.show(
+        "kg", "International Business Machines")["id"]
+    assert zk.graph.merges("kg")[0]["undone_at"] is not None
 
 
 def test_graph_off_then_on_then_build(zk: Zhiku) -> None:
     zk.create_kb("kg", embedder="hashing")
     zk.ingest_items("kg", [SourceItem("a.md", data=DOC_A.encode())])
-    assert api.stats(zk, "kg")["nodes"] == 0
-    api.set_graph(zk, "kg", True)
-    report = api.build(zk, "kg")
-    assert report.chunks == 1 and api.stats(zk, "kg")["nodes"] > 3
-    assert api.build(zk, "kg").chunks == 0  # nothing left to do
+    assert zk.graph.stats("kg")["nodes"] == 0
+    zk.graph.set_graph("kg", True)
+    report = zk.graph.build("kg")
+    assert report.chunks == 1 and zk.graph.stats("kg")["nodes"] > 3
+    assert zk.graph.build("kg").chunks == 0  # nothing left to do

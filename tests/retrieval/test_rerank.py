@@ -120,6 +120,15 @@ def test_per_knowledge_base_and_per_assistant(zk: Zhiku, server: RerankServer) -
     assert server.requests[-1][2]["model"] == "bge-rr"
 
 
+def test_graph_mix_reranks_its_hybrid_part(zk: Zhiku, server: RerankServer) -> None:
+    zk.create_kb("hr3", reranker="rr/bge-rr", graph=True)
+    zk.ingest_items("hr3", [SourceItem(n, data=t.encode()) for n, t in DOCS.items()])
+    before = len(server.requests)
+    hits = zk.search("hr3", QUERY, mode="mix", top_k=3)
+    assert len(server.requests) == before + 1 and server.requests[-1][2]["model"] == "bge-rr"
+    assert hits and any(h.reranked and "rerank" in h.scores for h in hits)
+
+
 def test_client_rejects_an_answer_that_does_not_score_every_text(server: RerankServer) -> None:
     client = RerankClient(server.url.replace("/v1", "/v1/rerank"), "m", timeout=2)
     assert client.url.endswith("/v1/rerank") and client.scores("q", []) == []

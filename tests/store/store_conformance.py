@@ -284,6 +284,17 @@ class StoreConformance:
         page = store.chunks_missing_vectors(kb_id, MODEL, parsed_only=True,
                                             after_id=parsed_ids[0], limit=5)
         assert [c for c, _, _ in page] == parsed_ids[1:]
+        one = store.chunks_missing_vectors(kb_id, "other-model", document_id=ready.id)
+        assert [(c, d, t) for c, d, t in one] == [(ready_ids[0], ready.id, "embedded"),
+                                                   (ready_ids[1], ready.id, "and ready")]
+
+    def test_missing_vectors_come_with_the_text_to_embed(self, store: Any, kb_id: int) -> None:
+        _, ids = store.replace_document(
+            kb_id, source="/a.md", title="a", content_hash="h", fmt="md", size_bytes=1,
+            metadata={},
+            chunks=[chunk("Book economy class.", 0, heading_path=["Policy", "Travel"])])
+        assert store.chunks_missing_vectors(kb_id, MODEL) == [
+            (ids[0], store.list_documents(kb_id)[0].id, "Policy > Travel\nBook economy class.")]
 
     def test_add_vectors_for_a_deleted_chunk_is_skipped(self, store: Any, kb_id: int) -> None:
         doc, ids = put(store, kb_id, "/a.txt", ["gone soon"])

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from zhiku.retrieval.search import index_text
 from zhiku.store.db import Database
 from zhiku.store.protocols import Store
 from zhiku.store.records import Chunk
+from zhiku.text.indexing import index_text
 from zhiku.text.tokenize import analyze
 from zhiku.text.tokens import count_tokens
 

@@ -55,7 +55,7 @@ def start(zk: Zhiku, target: EvalTarget, set_name: str, options: runs.RunOptions
 
     def work() -> None:
         try:
-            outcome.record = runs.run_eval(zk, target, set_name, options)
+            outcome.record = runs.run_eval(zk.evals, target, set_name, options)
         except BaseException as exc:  # reported to the starter (or stored by run_eval)
             outcome.error = exc
         finally:

@@ -146,14 +146,12 @@ class ApiJobHandler:
 
     def _build_graph(self, state: dict[str, Any]) -> None:
         """Run the rules extractor over pending chunks (resumable), then communities."""
-        from zhiku.graph import api as graph_api  # the graph is optional for ingestion jobs
-
         zk = self._services.get(int(state["workspace_id"]))
-        report = graph_api.build(zk, state["kb"])
-        found = graph_api.communities(zk, state["kb"]) if state.get("communities", True) else None
+        report = zk.graph.build(state["kb"])
+        found = zk.graph.communities(state["kb"]) if state.get("communities", True) else None
         state["chunks_total"] = state["chunks_embedded"] = report.chunks
         state["result"] = {"chunks": report.chunks, "seconds": report.seconds,
-                           "communities": found, **graph_api.stats(zk, state["kb"])}
+                           "communities": found, **zk.graph.stats(state["kb"])}
 
     def _items(self, job: Job) -> Iterator[SourceItem]:
         state = job.payload

@@ -22,12 +22,12 @@ from zhiku.answer.rewrite import rewrite_question
 from zhiku.apps.store import AssistantStore
 from zhiku.apps.types import EXTRACTIVE, Assistant, AssistantConfig, RetrievalConfig
 from zhiku.chat.accounting import CallContext, CallLog
+from zhiku.chat.providers import ProviderRegistry
 from zhiku.chat.store import ConversationStore, Owner
 from zhiku.core.errors import InvalidInput
 from zhiku.models.llm.errors import Cancelled
 from zhiku.models.llm.fallback import FallbackChatModel
 from zhiku.models.llm.metered import MeteredChatModel
-from zhiku.models.llm.providers import ProviderRegistry
 from zhiku.models.llm.types import CallRecord, CancelToken, ChatModel, Message, Usage
 from zhiku.retrieval.types import Hit
 from zhiku.text.tokens import count_tokens

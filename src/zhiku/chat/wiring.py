@@ -10,10 +10,10 @@ from zhiku.apps.store import AssistantStore
 from zhiku.apps.types import RetrievalConfig
 from zhiku.chat.accounting import CallContext, CallLog
 from zhiku.chat.engine import ChatEngine, SearchFn
+from zhiku.chat.providers import ProviderRegistry
 from zhiku.chat.store import ConversationStore
 from zhiku.core.errors import InvalidInput, ProviderError
 from zhiku.models.llm.metered import MeteredChatModel
-from zhiku.models.llm.providers import ProviderRegistry
 from zhiku.models.llm.secrets import SecretBox
 from zhiku.models.llm.types import GenerationOptions
 from zhiku.store.db import Database

@@ -63,5 +63,5 @@ def evalset(
 ) -> None:
     """An eval set as JSONL (what `zhiku eval import` reads)."""
     with open_zhiku() as zk:
-        questions = sets.questions(zk, name, tag or ())
+        questions = sets.questions(zk.evals, name, tag or ())
     _done(export.write_jsonl(out, export.evalset_records(questions, redacted=redact)), out)

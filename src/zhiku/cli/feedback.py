@@ -113,5 +113,5 @@ def to_set(
         questions = feedback.eval_questions(feedback.list_answers(zk, flt))
         if not questions:
             raise InvalidInput("no approved or corrected answers match")
-        eval_set = sets.create_set(zk, name, questions, origin="feedback", replace=replace)
+        eval_set = sets.create_set(zk.evals, name, questions, origin="feedback", replace=replace)
     say(f"created '{eval_set.name}' with {eval_set.size} questions")

@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
-from zhiku.graph import api
 from zhiku.graph import extract_llm as llmx
 
 app = typer.Typer(help="The knowledge graph of a knowledge base.", no_args_is_help=True)
@@ -50,9 +49,9 @@ def build(
     """Extract the graph for documents already ingested (resumes where a run stopped)."""
     with open_zhiku() as zk:
         model = _llm(llm_url, llm_model, api_key)
-        report = api.build(zk, kb, llm=model, pricing=llmx.Pricing(price_in, price_out),
-                           budget=budget, max_tokens=max_tokens, batch_size=batch_size)
-        found = api.communities(zk, kb) if communities and report.stopped is None else None
+        report = zk.graph.build(kb, llm=model, pricing=llmx.Pricing(price_in, price_out),
+                                budget=budget, max_tokens=max_tokens, batch_size=batch_size)
+        found = zk.graph.communities(kb) if communities and report.stopped is None else None
     if as_json:
         print_json({**asdict(report), "communities": found})
         return
@@ -80,7 +79,7 @@ def estimate(
     """Tokens and cost of an LLM build, before anything is spent."""
     name = f"openai/{llm_model}" if llm_url or "/" not in llm_model else llm_model
     with open_zhiku() as zk:
-        est = api.estimate(zk, kb, name, llmx.Pricing(price_in, price_out), batch_size)
+        est = zk.graph.estimate(kb, name, llmx.Pricing(price_in, price_out), batch_size)
     if as_json:
         print_json(asdict(est))
         return
@@ -94,7 +93,7 @@ def estimate(
 def communities_(kb: str = KB, resolution: float = typer.Option(1.0)) -> None:
     """Recompute communities and their summaries."""
     with open_zhiku() as zk:
-        found = api.communities(zk, kb, resolution=resolution)
+        found = zk.graph.communities(kb, resolution=resolution)
     say(f"{found} communities")
 
 
@@ -103,7 +102,7 @@ def communities_(kb: str = KB, resolution: float = typer.Option(1.0)) -> None:
 def stats(kb: str = KB, as_json: bool = typer.Option(False, "--json")) -> None:
     """Counts of entities, relations, mentions, merges and communities."""
     with open_zhiku() as zk:
-        data = api.stats(zk, kb)
+        data = zk.graph.stats(kb)
     if as_json:
         print_json(data)
         return
@@ -115,7 +114,7 @@ def stats(kb: str = KB, as_json: bool = typer.Option(False, "--json")) -> None:
 def show(entity: str, kb: str = KB, as_json: bool = typer.Option(False, "--json")) -> None:
     """An entity: aliases, strongest relations, and where it is mentioned."""
     with open_zhiku() as zk:
-        data = api.show(zk, kb, entity)
+        data = zk.graph.show(kb, entity)
     if as_json:
         print_json(data)
         return
@@ -133,7 +132,7 @@ def show(entity: str, kb: str = KB, as_json: bool = typer.Option(False, "--json"
 def path(source: str, target: str, kb: str = KB) -> None:
     """A shortest path between two entities."""
     with open_zhiku() as zk:
-        names = api.path(zk, kb, source, target)
+        names = zk.graph.path(kb, source, target)
     say(" → ".join(names))
 
 
@@ -147,8 +146,8 @@ def resolve(
 ) -> None:
     """Merge aliases; each merge is printed with its reason (undo with `graph unmerge`)."""
     with open_zhiku() as zk:
-        found = api.resolve(zk, kb, string_threshold=threshold, embed_threshold=embed_threshold,
-                            apply=not dry_run)
+        found = zk.graph.resolve(kb, string_threshold=threshold, embed_threshold=embed_threshold,
+                                 apply=not dry_run)
     for m in found:
         say(f"#{m['merge_id']}: {m['reason']}")
     say(f"{len(found)} merges{' (dry run)' if dry_run else ''}")
@@ -159,7 +158,7 @@ def resolve(
 def unmerge(merge_id: int, kb: str = KB) -> None:
     """Undo one merge."""
     with open_zhiku() as zk:
-        api.unmerge(zk, kb, merge_id)
+        zk.graph.unmerge(kb, merge_id)
     say(f"undid merge {merge_id}")
 
 
@@ -172,6 +171,6 @@ def export(
 ) -> None:
     """Export the graph as GraphML, JSON or CSV."""
     with open_zhiku() as zk:
-        written = api.export(zk, kb, fmt, out or Path(f"{kb}.{fmt}"))
+        written = zk.graph.export(kb, fmt, out or Path(f"{kb}.{fmt}"))
     for p in written:
         say(f"wrote {p}")

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from zhiku.evals import runs
+from zhiku.evals.store import EvalStore
 from zhiku.evals.types import QuestionResult
-
-if TYPE_CHECKING:
-    from zhiku.service import Zhiku
 
 
 @dataclass(slots=True)
@@ -129,9 +126,9 @@ def compare_results(
 
 
 def compare_runs(
-    zk: Zhiku, run_a: int, run_b: int, *, seed: int = 0, resamples: int = 2000,
+    store: EvalStore, run_a: int, run_b: int, *, seed: int = 0, resamples: int = 2000,
     metric: str | None = None,
 ) -> Comparison:
     """Compare two stored runs."""
-    return compare_results(run_a, runs.results(zk, run_a), run_b, runs.results(zk, run_b),
+    return compare_results(run_a, runs.results(store, run_a), run_b, runs.results(store, run_b),
                            seed=seed, resamples=resamples, metric=metric)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from zhiku.core.errors import MissingDependency
 from zhiku.store.db import Database
 
-if TYPE_CHECKING:
-    from zhiku.service import Zhiku
+
+class _WithStore(Protocol):
+    @property
+    def store(self) -> object: ...
 
 
-def database(zk: Zhiku) -> Database:
+def database(zk: _WithStore) -> Database:
     """The workspace's database (SQLite or PostgreSQL)."""
     db: Database | None = getattr(zk.store, "db", None)
     if db is None or not hasattr(db, "dialect"):

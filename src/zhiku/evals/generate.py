@@ -12,16 +12,14 @@ import random
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from zhiku.evals.db import database
 from zhiku.evals.metrics.answers import tokens
 from zhiku.evals.normalize import question_key
+from zhiku.evals.store import EvalStore
+from zhiku.evals.targets import KbSearch
 from zhiku.evals.types import EvalQuestion
 from zhiku.retrieval.search import Mode
-
-if TYPE_CHECKING:
-    from zhiku.service import Zhiku
 
 METHODS: tuple[Mode, ...] = ("keyword", "vector", "hybrid")
 PROMPT = (
@@ -62,11 +60,11 @@ class SourceChunk:
     text: str
 
 
-def sample_chunks(zk: Zhiku, kb: str, limit: int, seed: int = 0,
+def sample_chunks(store: EvalStore, kb_id: int, limit: int, seed: int = 0,
                   min_chars: int = 80) -> list[SourceChunk]:
-    """Up to ``limit`` searchable chunks of ``kb`` chosen at random (seeded)."""
-    kb_id = zk.kb(kb).id
-    rows = database(zk).conn.execute(
+    """Up to ``limit`` searchable chunks of knowledge base ``kb_id`` chosen at random
+    (seeded)."""
+    rows = store.db.conn.execute(
         "SELECT c.id, d.source, c.text FROM chunks c JOIN documents d ON d.id = c.document_id "
         "WHERE c.kb_id = ? AND c.searchable = 1 AND c.enabled = 1 AND length(c.text) >= ? "
         "ORDER BY c.id", (kb_id, min_chars)).fetchall()
@@ -98,26 +96,27 @@ def deduplicate(items: Sequence[tuple[str, SourceChunk]],
     return kept
 
 
-def retrieved_by_any(zk: Zhiku, kb: str, question: str, chunk_id: int, k: int,
+def retrieved_by_any(searcher: KbSearch, kb: str, question: str, chunk_id: int, k: int,
                      methods: Sequence[Mode] = METHODS) -> bool:
     """True when some method puts ``chunk_id`` in its top ``k`` for ``question``."""
-    return any(chunk_id in {h.chunk_id for h in zk.search(kb, question, top_k=k, mode=m)}
+    return any(chunk_id in {h.chunk_id for h in searcher.search(kb, question, top_k=k, mode=m)}
                for m in methods)
 
 
-def generate(zk: Zhiku, kb: str, generator: QuestionGenerator, *, chunks: int = 50,
-             per_chunk: int = 1, k: int = 10, seed: int = 0,
+def generate(searcher: KbSearch, store: EvalStore, kb: str, generator: QuestionGenerator, *,
+             chunks: int = 50, per_chunk: int = 1, k: int = 10, seed: int = 0,
              methods: Sequence[Mode] = METHODS) -> list[EvalQuestion]:
-    """Questions about sampled chunks, de-duplicated and filtered by retrievability."""
-    raw = [(q, c) for c in sample_chunks(zk, kb, chunks, seed)
+    """Questions about sampled chunks of ``kb``, de-duplicated and filtered by
+    retrievability (``searcher`` searches, ``store`` holds the chunks)."""
+    raw = [(q, c) for c in sample_chunks(store, searcher.kb(kb).id, chunks, seed)
            for q in generator.generate(c.text, per_chunk)]
-    return list(_kept(zk, kb, deduplicate(raw), k, methods))
+    return list(_kept(searcher, kb, deduplicate(raw), k, methods))
 
 
-def _kept(zk: Zhiku, kb: str, items: Sequence[tuple[str, SourceChunk]], k: int,
+def _kept(searcher: KbSearch, kb: str, items: Sequence[tuple[str, SourceChunk]], k: int,
           methods: Sequence[Mode]) -> Iterator[EvalQuestion]:
     for n, (question, chunk) in enumerate(items, 1):
-        if retrieved_by_any(zk, kb, question, chunk.chunk_id, k, methods):
+        if retrieved_by_any(searcher, kb, question, chunk.chunk_id, k, methods):
             yield EvalQuestion(question=question, ext_id=f"gen-{n}",
                                expected_sources={chunk.source: 1},
                                expected_chunks={chunk.chunk_id: 1}, tags=["synthetic"],

@@ -4,7 +4,7 @@ The judge sees the question, the answer, the passages the answer was based on (t
 else the retrieved ones) and the reference answers when the set has them, and replies with JSON
 ``{"faithfulness": 1-5, "relevance": 1-5, "reasons": "..."}``. Everything it is shown is passed
 as one JSON data block that the instructions tell it never to obey, so a passage saying "ignore
-the above" is only text to judge. Replies are parsed tolerantly (``zhiku.graph.llm_json``); an
+the above" is only text to judge. Replies are parsed tolerantly (``zhiku.models.llm.json``); an
 unusable reply is retried once with the error. Prompts are in Chinese or English, after the
 question's language.
 """
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from zhiku.core.errors import ProviderError
 from zhiku.evals.types import Verdict
-from zhiku.graph.llm_json import JsonRepairError, loads_lenient
+from zhiku.models.llm.json import JsonRepairError, loads_lenient
 from zhiku.text.lang import detect_language
 
 if TYPE_CHECKING:
+    from zhiku.chat.wiring import LLMServices
     from zhiku.models.llm.types import ChatModel, Message, Usage
-    from zhiku.service import Zhiku
 
 MAX_PASSAGES = 8
 MAX_PASSAGE_CHARS = 2000
@@ -187,13 +187,12 @@ class Judge:
         return verdict
 
 
-def judge_for(zk: Zhiku, model_ref: str) -> Judge:
+def judge_for(services: LLMServices, model_ref: str) -> Judge:
     """A judge on the workspace's model ``provider/model``, its calls recorded in
     ``model_calls`` (purpose ``judge``) and priced at the provider's prices."""
     from zhiku.chat.accounting import CallContext
     from zhiku.models.llm.metered import MeteredChatModel
 
-    services = zk.llm
     provider = services.providers.config_for(model_ref)
     metered = MeteredChatModel(services.providers.model(model_ref),
                                services.calls.observer(CallContext("judge")),

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING
 from zhiku.evals.generate import LLMQuestionGenerator
 
 if TYPE_CHECKING:
-    from zhiku.service import Zhiku
+    from zhiku.chat.wiring import LLMServices
 
 
-def completion(zk: Zhiku, model_ref: str, temperature: float = 0.7,
+def completion(services: LLMServices, model_ref: str, temperature: float = 0.7,
                max_tokens: int = 256) -> Callable[[str], str]:
     """Prompt in, text out, with the model ``provider/model`` of this workspace."""
     from zhiku.models.llm.types import GenerationOptions
 
-    model = zk.llm.providers.model(model_ref)
+    model = services.providers.model(model_ref)
     options = GenerationOptions(temperature=temperature, max_tokens=max_tokens)
 
     def complete(prompt: str) -> str:
@@ -25,6 +25,6 @@ def completion(zk: Zhiku, model_ref: str, temperature: float = 0.7,
     return complete
 
 
-def llm_generator(zk: Zhiku, model_ref: str) -> LLMQuestionGenerator:
+def llm_generator(services: LLMServices, model_ref: str) -> LLMQuestionGenerator:
     """A question generator on the model ``provider/model``."""
-    return LLMQuestionGenerator(completion(zk, model_ref))
+    return LLMQuestionGenerator(completion(services, model_ref))

@@ -10,19 +10,16 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from zhiku.core.errors import InvalidInput, NotFound, ZhikuError
 from zhiku.evals import scoring, sets
-from zhiku.evals.db import database
 from zhiku.evals.judge import Judge, Passage
 from zhiku.evals.metrics.aggregate import percentile, summarize
+from zhiku.evals.store import EvalStore
 from zhiku.evals.targets import EvalTarget, TargetOutput
 from zhiku.evals.types import EvalQuestion, QuestionResult, Retrieved, Usage, Verdict
 from zhiku.store.db import Connection, Row
-
-if TYPE_CHECKING:
-    from zhiku.service import Zhiku
 
 BATCH = 200
 Progress = Callable[[int, int], None]
@@ -144,7 +141,7 @@ def summary_of(results: Sequence[QuestionResult]) -> dict[str, Any]:
 
 
 def run_eval(
-    zk: Zhiku,
+    store: EvalStore,
     target: EvalTarget,
     set_name: str,
     options: RunOptions | None = None,
@@ -161,19 +158,19 @@ def run_eval(
         raise InvalidInput("top_k must be at least 1")
     if judge is not None and not opts.with_answer:
         raise InvalidInput("a judge scores answers: it needs a run with answers")
-    eval_set = sets.get_set(zk, set_name)
-    items = sets.questions(zk, set_name, opts.tags)
+    eval_set = sets.get_set(store, set_name)
+    items = sets.questions(store, set_name, opts.tags)
     ks = opts.cutoffs()
     config = {"top_k": opts.top_k, "ks": ks, "with_answer": opts.with_answer,
               "tags": list(opts.tags)}
     if judge is not None:
         config["judge"] = judge.name
-    db = database(zk)
+    db = store.db
     with db.write() as conn:
         run_id = int(conn.execute(
             "INSERT INTO eval_runs (workspace_id, set_id, set_name, target, config) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (zk.workspace_id, eval_set.id, set_name, target.name, json.dumps(config)),
+            (store.workspace_id, eval_set.id, set_name, target.name, json.dumps(config)),
         ).fetchone()[0])
     results: list[QuestionResult] = []
     pending: list[QuestionResult] = []
@@ -209,7 +206,7 @@ def run_eval(
             conn.execute("UPDATE eval_runs SET status = 'failed', error = ? WHERE id = ?",
                          (f"{type(exc).__name__}: {exc}", run_id))
         raise
-    return get_run(zk, run_id)
+    return get_run(store, run_id)
 
 
 def _run(row: Row) -> RunRecord:
@@ -221,30 +218,30 @@ def _run(row: Row) -> RunRecord:
     )
 
 
-def get_run(zk: Zhiku, run_id: int) -> RunRecord:
+def get_run(store: EvalStore, run_id: int) -> RunRecord:
     """A run of this workspace by id."""
-    row = database(zk).conn.execute(
-        "SELECT * FROM eval_runs WHERE id = ? AND workspace_id = ?", (run_id, zk.workspace_id)
+    row = store.db.conn.execute(
+        "SELECT * FROM eval_runs WHERE id = ? AND workspace_id = ?", (run_id, store.workspace_id)
     ).fetchone()
     if row is None:
         raise NotFound(f"eval run {run_id} does not exist")
     return _run(row)
 
 
-def list_runs(zk: Zhiku, set_name: str | None = None) -> list[RunRecord]:
+def list_runs(store: EvalStore, set_name: str | None = None) -> list[RunRecord]:
     """Runs of the workspace, newest first, optionally of one set."""
     sql = "SELECT * FROM eval_runs WHERE workspace_id = ?"
-    args: list[Any] = [zk.workspace_id]
+    args: list[Any] = [store.workspace_id]
     if set_name:
         sql += " AND set_name = ?"
         args.append(set_name)
-    return [_run(r) for r in database(zk).conn.execute(sql + " ORDER BY id DESC", args)]
+    return [_run(r) for r in store.db.conn.execute(sql + " ORDER BY id DESC", args)]
 
 
-def results(zk: Zhiku, run_id: int) -> list[QuestionResult]:
+def results(store: EvalStore, run_id: int) -> list[QuestionResult]:
     """Every per-question result of a run, in question order."""
-    get_run(zk, run_id)
-    rows = database(zk).conn.execute(
+    get_run(store, run_id)
+    rows = store.db.conn.execute(
         "SELECT * FROM eval_results WHERE run_id = ? ORDER BY ord", (run_id,)
     )
     return [

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
-from zhiku.evals.db import database
+from zhiku.evals.store import EvalStore
 from zhiku.evals.types import EvalQuestion, EvalSet
 from zhiku.store.db import Connection, Row
-
-if TYPE_CHECKING:
-    from zhiku.service import Zhiku
 
 
 def _question(row: Row) -> EvalQuestion:
@@ -30,7 +26,7 @@ def _question(row: Row) -> EvalQuestion:
 
 
 def create_set(
-    zk: Zhiku,
+    store: EvalStore,
     name: str,
     questions: Iterable[EvalQuestion],
     *,
@@ -41,12 +37,12 @@ def create_set(
     """Store a new eval set (or replace one of the same name when ``replace``)."""
     if not name or len(name) > 128:
         raise InvalidInput("an eval set name is 1-128 characters")
-    db = database(zk)
+    db = store.db
     try:
         with db.write() as conn:
             old = conn.execute(
                 "SELECT id FROM eval_sets WHERE workspace_id = ? AND name = ?",
-                (zk.workspace_id, name),
+                (store.workspace_id, name),
             ).fetchone()
             if old is not None:
                 if not replace:
@@ -55,12 +51,12 @@ def create_set(
             set_id = int(conn.execute(
                 "INSERT INTO eval_sets (workspace_id, name, description, origin) "
                 "VALUES (?, ?, ?, ?) RETURNING id",
-                (zk.workspace_id, name, description, origin),
+                (store.workspace_id, name, description, origin),
             ).fetchone()[0])
             add_questions(conn, set_id, questions)
     except db.IntegrityError as exc:  # created at the same moment by another process
         raise Conflict(f"eval set '{name}' already exists") from exc
-    return get_set(zk, name)
+    return get_set(store, name)
 
 
 def add_questions(conn: Connection, set_id: int, questions: Iterable[EvalQuestion]) -> int:
@@ -100,26 +96,26 @@ def _set(row: Row) -> EvalSet:
                    origin=row["origin"], created_at=row["created_at"], size=row["size"])
 
 
-def get_set(zk: Zhiku, name: str) -> EvalSet:
+def get_set(store: EvalStore, name: str) -> EvalSet:
     """The eval set called ``name``."""
-    row = database(zk).conn.execute(
-        _SET_SQL + " AND s.name = ?", (zk.workspace_id, name)
+    row = store.db.conn.execute(
+        _SET_SQL + " AND s.name = ?", (store.workspace_id, name)
     ).fetchone()
     if row is None:
         raise NotFound(f"eval set '{name}' does not exist")
     return _set(row)
 
 
-def list_sets(zk: Zhiku) -> list[EvalSet]:
+def list_sets(store: EvalStore) -> list[EvalSet]:
     """Every eval set of the workspace, oldest first."""
-    rows = database(zk).conn.execute(_SET_SQL + " ORDER BY s.id", (zk.workspace_id,))
+    rows = store.db.conn.execute(_SET_SQL + " ORDER BY s.id", (store.workspace_id,))
     return [_set(r) for r in rows]
 
 
-def questions(zk: Zhiku, name: str, tags: Iterable[str] = ()) -> list[EvalQuestion]:
+def questions(store: EvalStore, name: str, tags: Iterable[str] = ()) -> list[EvalQuestion]:
     """The questions of a set in import order, optionally only those carrying every tag."""
-    eval_set = get_set(zk, name)
-    rows = database(zk).conn.execute(
+    eval_set = get_set(store, name)
+    rows = store.db.conn.execute(
         "SELECT * FROM eval_questions WHERE set_id = ? ORDER BY id", (eval_set.id,)
     )
     wanted = set(tags)
@@ -127,8 +123,8 @@ def questions(zk: Zhiku, name: str, tags: Iterable[str] = ()) -> list[EvalQuesti
     return [q for q in out if wanted <= set(q.tags)] if wanted else out
 
 
-def delete_set(zk: Zhiku, name: str) -> None:
+def delete_set(store: EvalStore, name: str) -> None:
     """Delete an eval set and its questions (runs keep their results)."""
-    eval_set = get_set(zk, name)
-    with database(zk).write() as conn:
+    eval_set = get_set(store, name)
+    with store.db.write() as conn:
         conn.execute("DELETE FROM eval_sets WHERE id = ?", (eval_set.id,))

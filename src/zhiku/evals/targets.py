@@ -1,23 +1,20 @@
 """What an eval run questions: a knowledge base (``kb``) or an assistant (``app``).
 
-A target turns a question into retrieved hits and, when asked, an answer. New kinds of target
-register a factory in ``TARGETS``.
+A target turns a question into retrieved hits and, when asked, an answer. The facade builds
+targets by kind (``Zhiku.eval_target``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from zhiku.answer.types import Answer
-from zhiku.core.errors import InvalidInput
 from zhiku.evals.types import Usage
 from zhiku.retrieval.search import Mode
 from zhiku.retrieval.types import Hit
-
-if TYPE_CHECKING:
-    from zhiku.service import Zhiku
+from zhiku.store.records import KnowledgeBase
 
 
 @dataclass(slots=True)
@@ -42,12 +39,30 @@ class EvalTarget(Protocol):
         ...
 
 
-class KbTarget:
-    """A knowledge base searched with the core's search; answered with ``Zhiku.ask``."""
+class KbSearch(Protocol):
+    """Search and extractive answers over knowledge bases by name (``Zhiku`` offers both)."""
 
-    def __init__(self, zk: Zhiku, kb: str, mode: Mode = "hybrid") -> None:
-        zk.kb(kb)  # fail now on an unknown knowledge base
-        self._zk = zk
+    def kb(self, name: str) -> KnowledgeBase:
+        """The knowledge base called ``name``."""
+        ...
+
+    def search(
+        self, kbs: str | Sequence[str], query: str, *, top_k: int | None = ..., mode: Mode = ...
+    ) -> list[Hit]:
+        """Ranked hits."""
+        ...
+
+    def ask(self, kbs: str | Sequence[str], question: str, *, top_k: int | None = ...) -> Answer:
+        """An answer citing its hits, or a refusal."""
+        ...
+
+
+class KbTarget:
+    """A knowledge base searched with the core's search; answered with its extractive ``ask``."""
+
+    def __init__(self, searcher: KbSearch, kb: str, mode: Mode = "hybrid") -> None:
+        searcher.kb(kb)  # fail now on an unknown knowledge base
+        self._searcher = searcher
         self.kb = kb
         self.mode: Mode = mode
 
@@ -59,27 +74,8 @@ class KbTarget:
     def run(self, question: str, top_k: int, with_answer: bool) -> TargetOutput:
         """Search, or ask (one search) when an answer is wanted."""
         if with_answer and self.mode == "hybrid":
-            answer = self._zk.ask(self.kb, question, top_k=top_k)
+            answer = self._searcher.ask(self.kb, question, top_k=top_k)
             return TargetOutput(hits=answer.hits, answer=answer)
-        hits = self._zk.search(self.kb, question, top_k=top_k, mode=self.mode)
-        extra = self._zk.ask(self.kb, question, top_k=top_k) if with_answer else None
+        hits = self._searcher.search(self.kb, question, top_k=top_k, mode=self.mode)
+        extra = self._searcher.ask(self.kb, question, top_k=top_k) if with_answer else None
         return TargetOutput(hits=hits, answer=extra)
-
-
-TargetFactory = Callable[["Zhiku", str, Mode], EvalTarget]
-
-def _app_target(zk: Zhiku, name: str, mode: Mode) -> EvalTarget:
-    from zhiku.evals.app_target import AppTarget  # imported here: it imports this module
-
-    return AppTarget(zk, name, mode)
-
-
-TARGETS: dict[str, TargetFactory] = {"kb": KbTarget, "app": _app_target}
-
-
-def make_target(zk: Zhiku, kind: str, name: str, mode: Mode = "hybrid") -> EvalTarget:
-    """The target of ``kind`` (``kb`` or ``app``) called ``name``."""
-    factory = TARGETS.get(kind)
-    if factory is None:
-        raise InvalidInput(f"unknown evaluation target kind '{kind}'")
-    return factory(zk, name, mode)

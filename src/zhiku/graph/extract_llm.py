@@ -4,7 +4,7 @@ Any model fits behind ``TextModel`` (a prompt in, a ``Reply`` out): ``from_chat_
 issue 3's ``ChatModel``; ``from_callable`` wraps a plain function. Each chunk's result is cached
 under hash(prompt version, model, heading, text), so a re-run — or a resumed run after the
 budget stopped it — never pays for a chunk twice. Pure planning and parsing; the runner in
-``zhiku.graph.api`` does the I/O.
+``zhiku.graph.ops`` does the I/O.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from zhiku.graph.llm_json import JsonRepairError, loads_lenient
 from zhiku.graph.types import ChunkText, Extraction, Mention, Relation
+from zhiku.models.llm.json import JsonRepairError, loads_lenient
 from zhiku.models.llm.types import cost_per_million
 from zhiku.text.tokens import count_tokens
 

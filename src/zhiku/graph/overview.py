@@ -3,13 +3,11 @@ entity's neighbourhood (what an explorer adds when a node is expanded)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from zhiku.graph.store import GraphStore
 from zhiku.graph.types import Edge, Node
-
-if TYPE_CHECKING:
-    from zhiku.service import Zhiku
+from zhiku.store.records import KnowledgeBase
 
 EDGES_PER_NODE = 8
 """At most this many relations per node are returned (the strongest), so a dense graph stays
@@ -30,13 +28,11 @@ def _among(edges: list[Edge], ids: set[int], cap: int) -> list[Edge]:
     return sorted(inside, key=lambda e: (-e.weight, e.source_id, e.target_id, e.type))[:cap]
 
 
-def subgraph(zk: Zhiku, kb_name: str, limit: int = 300, around: str | int | None = None
-             ) -> dict[str, Any]:
+def subgraph(graph: GraphStore, kb: KnowledgeBase, limit: int = 300,
+             around: str | int | None = None) -> dict[str, Any]:
     """The ``limit`` most mentioned entities and the strongest relations among them; with
     ``around`` (an entity name or alias, or a node id), that entity and its ``limit`` strongest
     neighbours instead. ``total`` is the graph's node count."""
-    kb = zk.kb(kb_name)
-    graph = GraphStore.of(zk.store)
     if around is None:
         nodes = graph.find_nodes(kb.id, "", limit)
         ids = {n.id for n in nodes}

@@ -14,8 +14,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
 
 import rjieba
 
@@ -24,16 +23,16 @@ from zhiku.graph.modes import GraphMode
 from zhiku.graph.resolve import normalize_name
 from zhiku.graph.store import GraphStore
 from zhiku.retrieval.fusion import fuse
+from zhiku.retrieval.hydrate import HitMaker, Window, hydrate, make_hit
 from zhiku.retrieval.relevance import coverage, idf_weights
-from zhiku.retrieval.search import index_text
+from zhiku.retrieval.search import ChunkSearcher, SearchParams
 from zhiku.retrieval.types import Hit
 from zhiku.store.filters import SearchFilters
-from zhiku.store.records import KnowledgeBase
+from zhiku.store.protocols import Store
+from zhiku.store.records import Chunk, KnowledgeBase
+from zhiku.text.indexing import index_text
 from zhiku.text.lang import CJK_RE
 from zhiku.text.tokenize import EN_STOPWORDS, ZH_STOPWORDS, analyze, query_terms
-
-if TYPE_CHECKING:
-    from zhiku.service import Zhiku
 
 _WORDS_RE = re.compile(r"[\w'’\-]+")
 
@@ -194,104 +193,110 @@ class GraphRetriever:
         return dict(scores)
 
 
-# -- the facade entry point -----------------------------------------------------------------
-def graph_search(
-    zk: Zhiku,
-    kbs: str | Sequence[str],
-    query: str,
-    mode: GraphMode,
-    *,
-    top_k: int | None = None,
-    filters: SearchFilters | dict[str, Any] | None = None,
-    min_relevance: float = 0.0,
-    params: GraphParams | None = None,
-    **hybrid: Any,
-) -> list[Hit]:
-    """Search in a graph mode; ``hybrid`` keyword arguments shape the hybrid part of ``mix``."""
-    p = params or GraphParams()
-    names = [kbs] if isinstance(kbs, str) else list(kbs)
-    k = top_k or zk.settings.top_k
-    pool = max(zk.settings.candidates, k)
-    graph = GraphStore.of(zk.store)
-    lists: list[list[tuple[int, float]]] = []
-    weights: list[float] = []
-    hits: dict[int, Hit] = {}
-    if mode == "mix":
-        base = zk.search(names, query, top_k=pool, filters=filters,
-                         min_relevance=min_relevance, **hybrid)
-        hits = {h.chunk_id: h for h in base}
-        lists.append([(h.chunk_id, h.score) for h in base])
-        weights.append(p.weights[0])
-    for name in names:
-        kb = zk.kb(name)
-        retriever = GraphRetriever(graph, kb, p)
-        if mode == "global":
-            lists.append(ranked(retriever.global_(query))[:pool])
-            weights.append(1.0)
-            continue
-        lists.append(ranked(retriever.local(query))[:pool])
-        weights.append(p.weights[1] if mode == "mix" else 1.0)
+# -- the searcher ---------------------------------------------------------------------------
+class GraphSearcher:
+    """Graph-mode search over knowledge bases; ``mix`` fuses the hybrid searcher's hits with
+    the local graph list and the bridge expansion."""
+
+    def __init__(
+        self,
+        graph: GraphStore,
+        store: Store,
+        hybrid: ChunkSearcher,
+        base: SearchParams,
+        params: GraphParams | None = None,
+    ) -> None:
+        """``base``: the search defaults (top_k, candidates, rrf_k, and the hybrid part of
+        ``mix``); ``params``: the graph's own knobs."""
+        self._graph = graph
+        self._store = store
+        self._hybrid = hybrid
+        self._base = base
+        self._params = params or GraphParams()
+
+    def search(
+        self,
+        kbs: Sequence[KnowledgeBase],
+        query: str,
+        mode: GraphMode,
+        *,
+        top_k: int | None = None,
+        filters: SearchFilters | None = None,
+        min_relevance: float = 0.0,
+    ) -> list[Hit]:
+        """Ranked hits for ``query`` across ``kbs`` in graph mode ``mode``."""
+        p = self._params
+        k = top_k or self._base.top_k
+        pool = max(self._base.candidates, k)
+        lists: list[list[tuple[int, float]]] = []
+        weights: list[float] = []
+        hits: dict[int, Hit] = {}
         if mode == "mix":
-            seeds = [h.chunk_id for h in hits.values() if h.kb_id == kb.id][: p.seed_chunks]
-            lists.append(ranked(retriever.bridge(seeds))[:pool])
-            weights.append(p.weights[2])
-    fused = fuse(lists, weights, "rrf", zk.settings.rrf_k)
-    graph_score = {cid: s for lst in lists[1 if mode == "mix" else 0:] for cid, s in lst}
-    return _hydrate(zk, names, query, fused, hits, graph_score, filters, min_relevance, k)
+            wanted = replace(self._base, top_k=pool, mode="hybrid", filters=filters,
+                             min_relevance=min_relevance)
+            base = self._hybrid.search(kbs, query, wanted)
+            hits = {h.chunk_id: h for h in base}
+            lists.append([(h.chunk_id, h.score) for h in base])
+            weights.append(p.weights[0])
+        for kb in kbs:
+            retriever = GraphRetriever(self._graph, kb, p)
+            if mode == "global":
+                lists.append(ranked(retriever.global_(query))[:pool])
+                weights.append(1.0)
+                continue
+            lists.append(ranked(retriever.local(query))[:pool])
+            weights.append(p.weights[1] if mode == "mix" else 1.0)
+            if mode == "mix":
+                seeds = [h.chunk_id for h in hits.values() if h.kb_id == kb.id][: p.seed_chunks]
+                lists.append(ranked(retriever.bridge(seeds))[:pool])
+                weights.append(p.weights[2])
+        fused = fuse(lists, weights, "rrf", self._base.rrf_k)
+        graph_score = {cid: s for lst in lists[1 if mode == "mix" else 0:] for cid, s in lst}
+        return self._hydrate(kbs, query, fused, hits, graph_score, filters, min_relevance, k)
 
+    def _hydrate(
+        self,
+        kbs: Sequence[KnowledgeBase],
+        query: str,
+        fused: Sequence[tuple[int, float]],
+        known: Mapping[int, Hit],
+        graph_score: Mapping[int, float],
+        filters: SearchFilters | None,
+        min_relevance: float,
+        top_k: int,
+    ) -> list[Hit]:
+        """Hits of the fused list: the hybrid part's own hits keep their scores (with the graph
+        and fused scores added); graph-only chunks are scored by keyword coverage."""
+        kb_ids = {kb.id for kb in kbs}
+        allowed: set[int] | None = None
+        if filters is not None and not filters.is_empty():
+            allowed = {int(i) for i in self._store.allowed_chunk_ids(list(kb_ids), filters)}
+        terms = query_terms(query)
+        freqs, total = self._store.term_stats(terms)
+        weights = idf_weights(terms, freqs, total)
 
-def _hydrate(
-    zk: Zhiku,
-    names: Sequence[str],
-    query: str,
-    fused: Sequence[tuple[int, float]],
-    known: Mapping[int, Hit],
-    graph_score: Mapping[int, float],
-    filters: SearchFilters | dict[str, Any] | None,
-    min_relevance: float,
-    top_k: int,
-) -> list[Hit]:
-    store = zk.store
-    kb_ids = [zk.kb(n).id for n in names]
-    flt = SearchFilters.model_validate(filters) if isinstance(filters, dict) else filters
-    allowed: set[int] | None = None
-    if flt is not None and not flt.is_empty():
-        allowed = {int(i) for i in store.allowed_chunk_ids(kb_ids, flt)}
-    head = [cid for cid, _ in fused[: top_k * 3]]
-    chunks = store.get_chunks([c for c in head if c not in known])
-    parents = store.get_chunks([c.parent_id for c in chunks.values() if c.parent_id is not None])
-    docs = store.documents_by_id(c.document_id for c in chunks.values())
-    terms = query_terms(query)
-    freqs, total = store.term_stats(terms)
-    weights = idf_weights(terms, freqs, total)
-    out: list[Hit] = []
-    for cid, score in fused:
-        if len(out) >= top_k:
-            break
-        if allowed is not None and cid not in allowed:
-            continue
-        graph = graph_score.get(cid)
-        if cid in known:
-            hit = known[cid]
-            hit.scores = {**hit.scores, "hybrid": hit.score, "graph": graph, "fused": score}
-            hit.score = score
-            out.append(hit)
-            continue
-        chunk = chunks.get(cid)
-        if chunk is None or not chunk.enabled or chunk.kb_id not in kb_ids:
-            continue
-        relevance = coverage(analyze(index_text(chunk.heading_path, chunk.text)), weights)
-        if relevance < min_relevance:
-            continue
-        doc = docs[chunk.document_id]
-        parent = parents.get(chunk.parent_id) if chunk.parent_id is not None else None
-        out.append(Hit(
-            chunk_id=chunk.id, document_id=chunk.document_id, kb_id=chunk.kb_id,
-            source=doc.source, title=doc.title,
-            text=parent.text if parent is not None else chunk.text, matched_text=chunk.text,
-            heading_path=chunk.heading_path, page=chunk.page, score=score,
-            relevance=round(relevance, 4),
-            scores={"keyword": None, "vector": None, "graph": graph, "fused": score},
-            metadata=dict(doc.metadata),
-        ))
-    return out
+        def maker(window: Window) -> HitMaker:
+            def make(chunk: Chunk, score: float) -> Hit | None:
+                cid = chunk.id
+                if allowed is not None and cid not in allowed:
+                    return None
+                graph = graph_score.get(cid)
+                if cid in known:
+                    hit = known[cid]
+                    hit.scores = {**hit.scores, "hybrid": hit.score, "graph": graph,
+                                  "fused": score}
+                    hit.score = score
+                    return hit
+                if chunk.kb_id not in kb_ids:
+                    return None
+                relevance = coverage(analyze(index_text(chunk.heading_path, chunk.text)),
+                                     weights)
+                if relevance < min_relevance:
+                    return None
+                return make_hit(chunk, window.context(chunk), window.docs[chunk.document_id],
+                                score, relevance,
+                                {"keyword": None, "vector": None, "graph": graph, "fused": score})
+
+            return make
+
+        return hydrate(self._store, fused, top_k, maker)

@@ -492,7 +492,3 @@ class GraphStore:
                 "result = excluded.result, prompt_tokens = excluded.prompt_tokens, "
                 f"completion_tokens = excluded.completion_tokens, created_at = {self.db.now}",
                 (key, model, version, result, *tokens))
-
-
-SqliteGraphStore = GraphStore
-"""The former name (the store served SQLite only), kept for existing imports."""

@@ -20,9 +20,9 @@ from zhiku.ingest.embedding import EmbedItem, EmbedStage
 from zhiku.ingest.events import FileResult, IngestListener, IngestReport, NullListener
 from zhiku.ingest.parsers.registry import DocumentParser, ParseOptions
 from zhiku.models.embedders import Embedder
-from zhiku.retrieval.search import index_text
 from zhiku.store.protocols import Store
 from zhiku.store.records import KnowledgeBase, NewChunk
+from zhiku.text.indexing import index_text
 from zhiku.text.tokenize import analyze
 
 
@@ -151,25 +151,26 @@ class Pipeline:
                 return
             after = missing[-1][0]
             by_doc: dict[int, EmbedItem] = {}
-            chunks = self._store.get_chunks([cid for cid, _, _ in missing])
-            for cid, doc_id, _text in missing:
+            for cid, doc_id, text in missing:
                 item = by_doc.setdefault(doc_id, EmbedItem(doc_id, [], []))
                 item.chunk_ids.append(cid)
-                item.texts.append(index_text(chunks[cid].heading_path, chunks[cid].text))
+                item.texts.append(text)
             for item in by_doc.values():
                 stage.put(item)
 
-    def _embed_missing(self, doc_id: int, stage: EmbedStage) -> None:
+    def _embed_missing(self, kb: KnowledgeBase, doc_id: int, stage: EmbedStage) -> None:
         """Queue the chunks of one document that lack a vector (or mark it ready: none do)."""
         model = self._embedder.model_id
-        chunks = [c for c in self._store.list_chunks(doc_id) if c.searchable]
-        have = self._store.vectors_for([c.id for c in chunks], model)
-        todo = [c for c in chunks if c.id not in have]
-        if not todo:
+        after = 0
+        found = False
+        while missing := self._store.chunks_missing_vectors(
+            kb.id, model, after_id=after, limit=2000, document_id=doc_id
+        ):
+            after = missing[-1][0]
+            found = True
+            stage.put(EmbedItem(doc_id, [c for c, _, _ in missing], [t for _, _, t in missing]))
+        if not found:
             self._store.mark_ready([doc_id], model)
-            return
-        texts = [index_text(c.heading_path, c.text) for c in todo]
-        stage.put(EmbedItem(doc_id, [c.id for c in todo], texts))
 
     def _one(
         self, kb: KnowledgeBase, item: SourceItem, stage: EmbedStage, *, heal: bool
@@ -189,10 +190,11 @@ class Pipeline:
                 and existing.status != "error"
             ):
                 if heal and existing.status == "parsed":  # an earlier run stopped before embedding
-                    self._embed_missing(existing.id, stage)
+                    self._embed_missing(kb, existing.id, stage)
                 return FileResult(item.source, "unchanged", existing.chunk_count, existing.id)
             parsed = self._registry.parse(data, filename=item.source, options=self._options.parse)
             drafts = chunk_document(parsed, self._options.chunking)
+            indexed = [index_text(d.heading_path, d.text) if d.searchable else "" for d in drafts]
             chunks = [
                 NewChunk(
                     text=d.text,
@@ -200,7 +202,7 @@ class Pipeline:
                     heading_path=d.heading_path,
                     page=d.page,
                     token_count=d.tokens,
-                    terms=analyze(index_text(d.heading_path, d.text)) if d.searchable else [],
+                    terms=analyze(indexed[n]) if d.searchable else [],
                     searchable=d.searchable,
                     parent=d.parent,
                     metadata=dict(d.metadata),
@@ -229,8 +231,7 @@ class Pipeline:
                 error=message,
             )
             return FileResult(item.source, "failed", error=message)
-        searchable = [c for c in chunks if c.searchable]
-        texts = [index_text(c.heading_path, c.text) for c in searchable]
+        texts = [text for text, c in zip(indexed, chunks, strict=True) if c.searchable]
         stage.put(EmbedItem(doc.id, chunk_ids, texts))
         for hook in self._hooks:
             hook.document_written(kb, doc.id)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from zhiku.core.errors import ZhikuError
+from zhiku.retrieval.search import ChunkSearcher, SearchParams
 from zhiku.retrieval.types import Hit
+from zhiku.store.records import KnowledgeBase
 
 log = logging.getLogger("zhiku.retrieval.rerank")
 
@@ -51,3 +54,35 @@ def rerank(
         h.score = score
         h.reranked = True
     return sorted(head, key=lambda h: -h.score) + tail
+
+
+class RerankingSearcher:
+    """A chunk searcher whose hits pass through a reranker when one is asked for, or when a
+    knowledge base searched names one (its ``reranker`` and ``rerank_top_n`` settings)."""
+
+    def __init__(self, searcher: ChunkSearcher, scorer_for: Callable[[str], Scorer]) -> None:
+        """``scorer_for(ref)`` builds the reranker of a provider/model reference."""
+        self._searcher = searcher
+        self._scorer_for = scorer_for
+
+    def search(
+        self,
+        kbs: Sequence[KnowledgeBase],
+        query: str,
+        params: SearchParams,
+        *,
+        reranker: str | None = None,
+        top_n: int | None = None,
+    ) -> list[Hit]:
+        """Ranked hits; the top ``top_n`` candidates reranked (see ``rerank``)."""
+        ref = reranker or next(
+            (str(k.settings["reranker"]) for k in kbs if k.settings.get("reranker")), None
+        )
+        if ref is None:
+            return self._searcher.search(kbs, query, params)
+        n = top_n or next(
+            (int(k.settings["rerank_top_n"]) for k in kbs if k.settings.get("rerank_top_n")),
+            RERANK_TOP_N,
+        )
+        hits = self._searcher.search(kbs, query, replace(params, top_k=max(params.top_k, n)))
+        return rerank(hits, query, lambda: self._scorer_for(ref), n)[: params.top_k]

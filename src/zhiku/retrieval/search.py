@@ -7,11 +7,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from zhiku.models.embedders import Embedder
 from zhiku.retrieval.fusion import exact_first, fuse
+from zhiku.retrieval.hydrate import HitMaker, Window, hydrate, make_hit
 from zhiku.retrieval.relevance import (
     calibrated_coverage,
     calibrated_dense,
@@ -24,7 +26,8 @@ from zhiku.retrieval.relevance import (
 from zhiku.retrieval.types import Hit, Mode
 from zhiku.store.filters import SearchFilters
 from zhiku.store.protocols import Store, VectorSearcher
-from zhiku.store.records import Chunk, Document, KnowledgeBase
+from zhiku.store.records import Chunk, KnowledgeBase
+from zhiku.text.indexing import index_text
 from zhiku.text.tokenize import analyze, has_cjk, query_terms
 
 # The full-text query keeps the rarest terms of a long query only. BM25 scores every chunk that
@@ -42,6 +45,16 @@ MAX_QUERY_POSTINGS = 10_000
 RARE_MAX_DF = 5
 LOOKUP_MAX_TERMS = 3
 RARE_MAX_SHARE = 0.001
+
+
+class ChunkSearcher(Protocol):
+    """Searches chunks of knowledge bases (the hybrid searcher, or it with a reranker)."""
+
+    def search(
+        self, kbs: Sequence[KnowledgeBase], query: str, params: SearchParams
+    ) -> list[Hit]:
+        """Ranked hits for ``query`` across ``kbs``."""
+        ...
 
 
 def specific_terms(terms: Sequence[str], doc_freqs: Mapping[str, int]) -> list[str]:
@@ -71,11 +84,6 @@ class SearchParams:
     candidates: int = 50
     min_relevance: float = 0.0
     filters: SearchFilters | None = None
-
-
-def index_text(heading_path: Sequence[str], text: str) -> str:
-    """What is indexed and embedded for a chunk: its heading path, then its text."""
-    return (" > ".join(heading_path) + "\n" + text) if heading_path else text
 
 
 class _DocFreqCache:
@@ -116,12 +124,11 @@ class HybridSearcher:
         store: Store,
         vectors: VectorSearcher,
         embedder_for: Callable[[str], Embedder],
-        multilingual: Callable[[str], bool],
     ) -> None:
+        """``embedder_for(name)``: the embedder a knowledge base names (made once)."""
         self._store = store
         self._vectors = vectors
         self._embedder_for = embedder_for
-        self._multilingual = multilingual
         self._doc_freqs = _DocFreqCache(store)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zhiku-search")
 
@@ -135,7 +142,8 @@ class HybridSearcher:
         vector: list[tuple[int, float]] = []
         qvecs: dict[str, np.ndarray] = {}
         w = params.vector_weight
-        if has_cjk(query) and not all(self._multilingual(kb.embedder) for kb in kbs):
+        if (params.mode == "hybrid" and w > 0 and has_cjk(query)
+                and not all(self._embedder_for(kb.embedder).multilingual for kb in kbs)):
             w = 0.0  # an English-only model's neighbours of a Chinese query are noise
         pending: Future[tuple[list[tuple[int, float]], dict[str, np.ndarray]]] | None = None
         if params.mode == "vector" or (params.mode == "hybrid" and w > 0):
@@ -216,53 +224,38 @@ class HybridSearcher:
         by_unit = unit_weights(units, doc_freqs, total)
         weights = [by_unit[u] for u in units]
         trust_vectors = not has_cjk(query)
-        hits: list[Hit] = []
-        considered: list[tuple[Hit, tuple[float, ...]]] = []  # every hit loaded, fused order
-        seen_context: set[int] = set()
-        # Load the head of the fused list, and more only when disabled, duplicate or irrelevant
-        # hits were dropped: most searches need one small round of reads.
-        start, size = 0, params.top_k + 2
-        while start < len(fused) and len(hits) < params.top_k:
-            window = fused[start : start + size]
-            start, size = start + size, params.top_k * 3
-            head = [cid for cid, _ in window]
-            chunks = self._store.get_chunks(head)
-            parents = self._store.get_chunks(
-                [c.parent_id for c in chunks.values() if c.parent_id is not None]
-            )
-            docs = self._store.documents_by_id(c.document_id for c in chunks.values())
-            chunk_terms = self._store.chunk_terms(head)
+        matched: dict[int, tuple[float, ...]] = {}
+
+        def maker(window: Window) -> HitMaker:
+            chunk_terms = self._store.chunk_terms(window.ids)
             cosines: dict[int, float] | None = None
-            for cid, score in window:
-                chunk = chunks.get(cid)
-                if chunk is None or not chunk.enabled:
-                    continue
-                context_id = chunk.parent_id if chunk.parent_id is not None else cid
-                if context_id in seen_context:
-                    continue
-                seen_context.add(context_id)
+
+            def make(chunk: Chunk, score: float) -> Hit:
+                nonlocal cosines
                 kb = kb_by_id[chunk.kb_id]
-                cosine = vec.get(cid)
+                cosine = vec.get(chunk.id)
                 if cosine is None and qvecs:
-                    if cosines is None:  # one query for every head chunk the vector list missed
-                        cosines = self._cosines(kb_by_id, chunks, vec, qvecs)
-                    cosine = cosines.get(cid)
-                indexed = chunk_terms.get(cid)
+                    if cosines is None:  # one query for every chunk the vector list missed
+                        cosines = self._cosines(kb_by_id, window.chunks, vec, qvecs)
+                    cosine = cosines.get(chunk.id)
+                indexed = chunk_terms.get(chunk.id)
                 if indexed is None:  # not in the full-text index (a parent section, say)
                     indexed = analyze(index_text(chunk.heading_path, chunk.text))
                 matches = unit_matches(indexed, units)
                 relevance = calibrated_coverage(share(matches, weights))
-                if trust_vectors or self._multilingual(kb.embedder):
-                    model = self._embedder_for(kb.embedder).model_id
-                    relevance = max(relevance, calibrated_dense(cosine, model))
-                hit = self._hit(chunk, parents.get(context_id), docs, score, relevance,
-                                kw.get(cid), cosine)
-                considered.append((hit, matches))
-                if relevance < params.min_relevance:
-                    continue
-                hits.append(hit)
-                if len(hits) >= params.top_k:
-                    break
+                if cosine is not None:
+                    embedder = self._embedder_for(kb.embedder)
+                    if trust_vectors or embedder.multilingual:
+                        relevance = max(relevance, calibrated_dense(cosine, embedder.model_id))
+                matched[chunk.id] = matches
+                return make_hit(chunk, window.context(chunk), window.docs[chunk.document_id],
+                                score, relevance,
+                                {"keyword": kw.get(chunk.id), "vector": cosine, "fused": score})
+
+            return make
+
+        hits = hydrate(self._store, fused, params.top_k, maker, params.min_relevance)
+        considered = [(h, matched[h.chunk_id]) for h in hits]
         return self._with_pairs(considered, weights, params)
 
     @staticmethod
@@ -299,30 +292,3 @@ class HybridSearcher:
                 for cid, v in self._store.vectors_for(ids, model).items():
                     out[cid] = float(v @ qvecs[model])
         return out
-
-    @staticmethod
-    def _hit(
-        chunk: Chunk,
-        parent: Chunk | None,
-        docs: Mapping[int, Document],
-        score: float,
-        relevance: float,
-        keyword: float | None,
-        vector: float | None,
-    ) -> Hit:
-        doc = docs[chunk.document_id]
-        return Hit(
-            chunk_id=chunk.id,
-            document_id=chunk.document_id,
-            kb_id=chunk.kb_id,
-            source=doc.source,
-            title=doc.title,
-            text=parent.text if parent is not None else chunk.text,
-            matched_text=chunk.text,
-            heading_path=chunk.heading_path,
-            page=chunk.page,
-            score=score,
-            relevance=round(relevance, 4),
-            scores={"keyword": keyword, "vector": vector, "fused": score},
-            metadata=dict(doc.metadata),
-        )

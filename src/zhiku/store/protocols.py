@@ -77,7 +77,7 @@ class VectorStore(Protocol):
 
     def chunks_missing_vectors(
         self, kb_id: int, model: str, *, after_id: int = 0, limit: int = 10_000,
-        parsed_only: bool = False,
+        parsed_only: bool = False, document_id: int | None = None,
     ) -> list[tuple[int, int, str]]: ...
     def add_vectors(
         self, kb_id: int, model: str, ids: Sequence[int], vectors: np.ndarray

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,10 @@ class KnowledgeBase:
     embedder: str
     settings: dict[str, Any] = field(default_factory=dict)
     created_at: str = ""
+
+
+KbResolver = Callable[[str], KnowledgeBase]
+"""The knowledge base called ``name`` in one workspace (raises ``NotFound``)."""
 
 
 @dataclass(slots=True)

@@ -25,7 +25,6 @@ from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.core.jsonbounds import BoundedJson
 from zhiku.evals import compare, runs, sets
 from zhiku.evals.importers.jsonl import parse as parse_question
-from zhiku.evals.targets import make_target
 from zhiku.evals.types import EvalQuestion
 
 router = APIRouter(tags=["evaluation"], responses=ERRORS)
@@ -193,7 +192,7 @@ def _run_out(run: runs.RunRecord) -> dict[str, Any]:
 def list_sets(caller: Caller, zk: Service) -> list[EvalSetOut]:
     """The workspace's eval sets, oldest first."""
     _allowed(caller)
-    return [EvalSetOut(**asdict(s)) for s in sets.list_sets(zk)]
+    return [EvalSetOut(**asdict(s)) for s in sets.list_sets(zk.evals)]
 
 
 @router.post("/v1/evals/sets", response_model=EvalSetOut, status_code=201)
@@ -209,7 +208,7 @@ def create_set(body: EvalSetIn, caller: Caller, zk: Service) -> EvalSetOut:
             if exc.message.startswith(where):
                 raise
             raise InvalidInput(f"{where}: {exc.message}") from exc
-    made = sets.create_set(zk, body.name, questions, description=body.description,
+    made = sets.create_set(zk.evals, body.name, questions, description=body.description,
                            origin="api", replace=body.replace)
     return EvalSetOut(**asdict(made))
 
@@ -218,7 +217,8 @@ def create_set(body: EvalSetIn, caller: Caller, zk: Service) -> EvalSetOut:
 def list_questions(eval_set: SetName, caller: Caller, zk: Service) -> list[QuestionOut]:
     """The questions of a set, in import order."""
     _allowed(caller)
-    return [QuestionOut(**{**q.to_dict(), "id": q.ext_id}) for q in sets.questions(zk, eval_set)]
+    return [QuestionOut(**{**q.to_dict(), "id": q.ext_id})
+            for q in sets.questions(zk.evals, eval_set)]
 
 
 @router.get("/v1/evals/runs", response_model=list[RunOut])
@@ -229,7 +229,7 @@ def list_runs(
 ) -> list[RunOut]:
     """Runs, newest first (optionally of one set)."""
     _allowed(caller)
-    return [RunOut(**_run_out(r)) for r in runs.list_runs(zk, eval_set)]
+    return [RunOut(**_run_out(r)) for r in runs.list_runs(zk.evals, eval_set)]
 
 
 @router.post("/v1/evals/runs", response_model=RunOut, status_code=202)
@@ -241,26 +241,26 @@ def start_run(body: RunIn, caller: Caller, zk: Service, state: State) -> RunOut:
         raise InvalidInput("give exactly one of 'kb' or 'assistant'")
     if body.kb is not None:
         caller.check_kb(body.kb)
-        target = make_target(zk, "kb", body.kb, body.mode)
+        target = zk.eval_target("kb", body.kb, body.mode)
     else:
         assert body.assistant is not None
         visible_assistant(state, caller, body.assistant)
         if body.mode != "hybrid":
             raise InvalidInput("an assistant is evaluated with its own retrieval (mode hybrid)")
-        target = make_target(zk, "app", body.assistant)
-    sets.get_set(zk, body.eval_set)  # a missing set is a 404 now, not a failed run
+        target = zk.eval_target("app", body.assistant)
+    sets.get_set(zk.evals, body.eval_set)  # a missing set is a 404 now, not a failed run
     options = runs.RunOptions(top_k=body.top_k, with_answer=body.with_answer, tags=body.tags)
     run_id = eval_runner.start(zk, target, body.eval_set, options)
-    return RunOut(**_run_out(runs.get_run(zk, run_id)))
+    return RunOut(**_run_out(runs.get_run(zk.evals, run_id)))
 
 
 @router.get("/v1/evals/runs/{run_id}", response_model=RunDetailOut)
 def get_run(run_id: Id, caller: Caller, zk: Service) -> RunDetailOut:
     """A run with metric intervals and distributions (for charts)."""
     _allowed(caller)
-    run = runs.get_run(zk, run_id)
+    run = runs.get_run(zk.evals, run_id)
     top_k = int(run.config.get("top_k", 10))
-    dist = evals_view.distributions(runs.results(zk, run_id), top_k)
+    dist = evals_view.distributions(runs.results(zk.evals, run_id), top_k)
     return RunDetailOut(**_run_out(run), distributions=dist)
 
 
@@ -275,15 +275,15 @@ def run_results(
 ) -> ResultsOut:
     """Per-question results in question order; ``failing=true``: only the failing ones."""
     _allowed(caller)
-    run = runs.get_run(zk, run_id)
+    run = runs.get_run(zk.evals, run_id)
     top_k = int(run.config.get("top_k", 10))
-    results = runs.results(zk, run_id)
+    results = runs.results(zk.evals, run_id)
     if failing:
         results = [r for r in results if evals_view.failed(r, top_k)]
     page = results[offset:offset + limit]
     expected: dict[int | None, EvalQuestion] = {}
     with suppress(NotFound):  # the set may have been deleted or replaced since
-        expected = {q.id: q for q in sets.questions(zk, run.set_name)}
+        expected = {q.id: q for q in sets.questions(zk.evals, run.set_name)}
     return ResultsOut(run_id=run_id, total=len(results), results=[
         ResultOut(**evals_view.result_out(r, top_k, expected.get(r.question_id)))
         for r in page])
@@ -300,8 +300,8 @@ def compare_runs(
     """Every shared metric of B against A with paired-bootstrap intervals, and the questions
     whose key metric improved or regressed (largest change first)."""
     _allowed(caller)
-    run_a, run_b = runs.get_run(zk, a), runs.get_run(zk, b)
-    cmp = compare.compare_runs(zk, a, b, metric=metric)
+    run_a, run_b = runs.get_run(zk.evals, a), runs.get_run(zk.evals, b)
+    cmp = compare.compare_runs(zk.evals, a, b, metric=metric)
     changes = [
         [ChangeOut(id=c.ext_id, question=c.question, a=c.a, b=c.b, delta=c.delta)
          for c in group]

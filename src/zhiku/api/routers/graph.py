@@ -19,7 +19,6 @@ from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.routers.jobs import JobOut, job_out
 from zhiku.api.schemas import ERRORS, Request
-from zhiku.graph import api as graph_api
 
 router = APIRouter(tags=["knowledge graph"], responses=ERRORS)
 Name = Annotated[str, Query(min_length=1, max_length=200, description="An entity name or alias.")]
@@ -113,7 +112,7 @@ class GraphBuildIn(Request):
 def graph_stats(kb: str, caller: Caller, zk: Service) -> GraphStatsOut:
     """Entity, relation, mention, merge and community counts."""
     caller.check_kb(kb)
-    return GraphStatsOut(kb=kb, **graph_api.stats(zk, kb))
+    return GraphStatsOut(kb=kb, **zk.graph.stats(kb))
 
 
 @router.get("/v1/kbs/{kb}/graph/entities", response_model=list[EntityOut])
@@ -127,7 +126,7 @@ def search_entities(
     """Entities whose name or an alias contains ``q`` (case, width, script and punctuation
     normalised): exact matches first, then prefixes, then the most mentioned."""
     caller.check_kb(kb)
-    return [EntityOut(**e) for e in graph_api.entities(zk, kb, q, limit)]
+    return [EntityOut(**e) for e in zk.graph.entities(kb, q, limit)]
 
 
 @router.get("/v1/kbs/{kb}/graph/entities/{entity:path}", response_model=EntityDetailOut)
@@ -142,7 +141,7 @@ def show_entity(
     """An entity (by name or alias): its neighbours with relation types and weights, the
     passages (chunks) behind each relation, and where it is mentioned."""
     caller.check_kb(kb)
-    data: dict[str, Any] = graph_api.show(zk, kb, entity, limit=limit, passages=passages)
+    data: dict[str, Any] = zk.graph.show(kb, entity, limit=limit, passages=passages)
     return EntityDetailOut.model_validate(data)
 
 
@@ -150,7 +149,7 @@ def show_entity(
 def shortest_path(kb: str, a: Name, b: Name, caller: Caller, zk: Service) -> PathOut:
     """A shortest path between entities ``a`` and ``b`` (404 when they are not connected)."""
     caller.check_kb(kb)
-    names = graph_api.path(zk, kb, a, b)
+    names = zk.graph.path(kb, a, b)
     return PathOut(source=names[0], target=names[-1], path=names, hops=len(names) - 1)
 
 
@@ -169,7 +168,7 @@ def export_graph(
     """Download the graph: GraphML (networkx, Gephi, yEd), JSON, or CSV (a zip of
     ``nodes.csv`` and ``edges.csv``). Built in memory."""
     caller.check_kb(kb)
-    name, media, data = graph_api.export_bytes(zk, kb, fmt)
+    name, media, data = zk.graph.export_bytes(kb, fmt)
     return Response(
         data,
         media_type=media,

@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, MAX_ID
 from zhiku.core.errors import InvalidInput
-from zhiku.graph import overview
 
 router = APIRouter(tags=["knowledge graph"], responses=ERRORS)
 
@@ -61,4 +60,4 @@ def subgraph(
     if around is not None and around_id is not None:
         raise InvalidInput("give 'around' or 'around_id', not both")
     start = around_id if around_id is not None else around
-    return SubgraphOut.model_validate(overview.subgraph(zk, kb, limit, start))
+    return SubgraphOut.model_validate(zk.graph.subgraph(kb, limit, start))

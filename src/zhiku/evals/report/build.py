@@ -6,17 +6,24 @@ import json
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from zhiku.evals import compare, runs
-from zhiku.evals.db import database
 from zhiku.evals.metrics.aggregate import bootstrap_ci
 from zhiku.evals.report import charts
 from zhiku.evals.report.html import Raw, figure, page, passages, table
+from zhiku.evals.store import EvalStore
 from zhiku.evals.types import QuestionResult
+from zhiku.store.records import Chunk
 
-if TYPE_CHECKING:
-    from zhiku.service import Zhiku
+
+class ChunkSource(Protocol):
+    """Reads chunks by id (the document store)."""
+
+    def get_chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
+        """The chunks that still exist, by id."""
+        ...
+
 
 MAX_FAILURES = 50
 PASSAGES_SHOWN = 3
@@ -48,10 +55,10 @@ def _distributed(names: Sequence[str]) -> list[str]:
             or n in ANSWER_METRICS]
 
 
-def _expected(zk: Zhiku, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+def _expected(store: EvalStore, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
-    rows = database(zk).conn.execute(
+    rows = store.db.conn.execute(
         "SELECT id, expected_sources, reference_answers FROM eval_questions "
         f"WHERE id IN ({','.join('?' * len(ids))})", list(ids))
     out = {}
@@ -62,11 +69,11 @@ def _expected(zk: Zhiku, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
     return out
 
 
-def _passages_html(zk: Zhiku, r: QuestionResult) -> str:
+def _passages_html(chunks: ChunkSource, r: QuestionResult) -> str:
     shown = r.retrieved[:PASSAGES_SHOWN]
-    chunks = zk.store.get_chunks([x.chunk_id for x in shown])
+    found = chunks.get_chunks([x.chunk_id for x in shown])
     return passages(
-        (x.source, chunks[x.chunk_id].text if x.chunk_id in chunks else "(chunk deleted)", x.score)
+        (x.source, found[x.chunk_id].text if x.chunk_id in found else "(chunk deleted)", x.score)
         for x in shown
     )
 
@@ -120,9 +127,10 @@ def _mean(values: Sequence[float]) -> float | str:
     return sum(values) / len(values) if values else "—"
 
 
-def _failures(zk: Zhiku, results: Sequence[QuestionResult], top_k: int) -> str:
+def _failures(store: EvalStore, chunks: ChunkSource, results: Sequence[QuestionResult],
+              top_k: int) -> str:
     failing = [r for r in results if r.error is None and is_failure(r.metrics, top_k)]
-    expected = _expected(zk, [r.question_id for r in failing[:MAX_FAILURES]
+    expected = _expected(store, [r.question_id for r in failing[:MAX_FAILURES]
                               if r.question_id is not None])
     blocks = [f"<h2>Failing questions ({len(failing)})</h2>"]
     for r in failing[:MAX_FAILURES]:
@@ -136,15 +144,16 @@ def _failures(zk: Zhiku, results: Sequence[QuestionResult], top_k: int) -> str:
         blocks.append(
             f"<details><summary>{escape(r.ext_id)}: {escape(r.question)}</summary>"
             f"<p><b>Expected</b>: {escape(sources)}; <b>reference</b>: {escape(answers)}</p>"
-            f"<p><small>{escape(scores)}</small></p>{answer}{_passages_html(zk, r)}</details>"
+            f"<p><small>{escape(scores)}</small></p>{answer}{_passages_html(chunks, r)}</details>"
         )
     return "\n".join(blocks)
 
 
-def write_run_report(zk: Zhiku, run_id: int, out_dir: Path, *, seed: int = 0) -> Path:
+def write_run_report(store: EvalStore, chunks: ChunkSource, run_id: int, out_dir: Path, *,
+                     seed: int = 0) -> Path:
     """``run-<id>.html`` and its SVG charts in ``out_dir``; returns the HTML path."""
-    run = runs.get_run(zk, run_id)
-    results = runs.results(zk, run_id)
+    run = runs.get_run(store, run_id)
+    results = runs.results(store, run_id)
     names = _metric_names(results)
     means = [sum(v) / len(v) for v in (_values(results, n) for n in names)]
     cis = [bootstrap_ci(_values(results, n), seed=seed) for n in names]
@@ -171,22 +180,22 @@ def write_run_report(zk: Zhiku, run_id: int, out_dir: Path, *, seed: int = 0) ->
         "<h2>Score distributions</h2>", figure(svgs["distributions"]),
         "<h2>Latency</h2>", latency, figure(svgs["latency"]),
         *_judge_section(run, results),
-        _failures(zk, results, int(run.config.get("top_k", 10))),
+        _failures(store, chunks, results, int(run.config.get("top_k", 10))),
     ]
     return _write(out_dir, f"run-{run_id}", svgs, page(f"Eval run {run_id}", sections))
 
 
-def _changed_rows(zk: Zhiku, changed: Sequence[compare.ChangedQuestion],
+def _changed_rows(chunks: ChunkSource, changed: Sequence[compare.ChangedQuestion],
                   res_b: dict[str, QuestionResult]) -> list[list[object]]:
     return [[c.ext_id, c.question, c.a, c.b, c.delta,
-             Raw(_passages_html(zk, res_b[c.ext_id]))] for c in changed[:MAX_FAILURES]]
+             Raw(_passages_html(chunks, res_b[c.ext_id]))] for c in changed[:MAX_FAILURES]]
 
 
 def write_compare_report(
-    zk: Zhiku, run_a: int, run_b: int, out_dir: Path, *, seed: int = 0
+    store: EvalStore, chunks: ChunkSource, run_a: int, run_b: int, out_dir: Path, *, seed: int = 0
 ) -> Path:
     """``compare-<a>-<b>.html`` with its SVG charts; returns the HTML path."""
-    a, b = runs.results(zk, run_a), runs.results(zk, run_b)
+    a, b = runs.results(store, run_a), runs.results(store, run_b)
     cmp = compare.compare_results(run_a, a, run_b, b, seed=seed)
     names = [d.metric for d in cmp.deltas]
     label_a, label_b = f"A: run {run_a}", f"B: run {run_b}"
@@ -212,17 +221,17 @@ def write_compare_report(
     header = ["id", "question", f"A {cmp.key_metric}", f"B {cmp.key_metric}", "delta",
               "B's passages"]
     sections = [
-        f"<p>A = run {run_a} ({escape(runs.get_run(zk, run_a).target)}), B = run {run_b} "
-        f"({escape(runs.get_run(zk, run_b).target)}); only in A: {cmp.only_in_a}, "
+        f"<p>A = run {run_a} ({escape(runs.get_run(store, run_a).target)}), B = run {run_b} "
+        f"({escape(runs.get_run(store, run_b).target)}); only in A: {cmp.only_in_a}, "
         f"only in B: {cmp.only_in_b}.</p>",
         "<h2>Metric deltas</h2>", deltas, figure(svgs["deltas"]),
         figure(svgs["metrics"]),
         "<h2>Score distributions</h2>", figure(svgs["distributions"]),
         "<h2>Latency</h2>", figure(svgs["latency"]),
         f"<h2>Regressed questions ({len(cmp.regressed)})</h2>",
-        table(header, _changed_rows(zk, cmp.regressed, res_b)),
+        table(header, _changed_rows(chunks, cmp.regressed, res_b)),
         f"<h2>Improved questions ({len(cmp.improved)})</h2>",
-        table(header, _changed_rows(zk, cmp.improved, res_b)),
+        table(header, _changed_rows(chunks, cmp.improved, res_b)),
     ]
     title = f"Eval comparison: run {run_a} vs run {run_b}"
     return _write(out_dir, f"compare-{run_a}-{run_b}", svgs, page(title, sections))

@@ -9,10 +9,13 @@ import numpy as np
 
 
 class Embedder(Protocol):
-    """Turns texts into unit vectors. ``model_id`` and ``dim`` are stored with every vector."""
+    """Turns texts into unit vectors. ``model_id`` and ``dim`` are stored with every vector;
+    ``multilingual`` says whether a query in one language finds passages in another (an
+    English-only model's neighbours of a Chinese query are noise, and search ignores them)."""
 
     model_id: str
     dim: int
+    multilingual: bool
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """Embed one batch; returns a ``(len(texts), dim)`` float32 array of unit vectors."""

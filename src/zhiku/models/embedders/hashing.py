@@ -25,6 +25,8 @@ def _feature(term: str) -> int:
 class HashingEmbedder:
     """Signed feature hashing of keyword terms into ``dim`` buckets."""
 
+    multilingual = False
+
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
         self.model_id = f"hashing-{dim}"

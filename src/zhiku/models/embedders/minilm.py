@@ -44,6 +44,7 @@ class MiniLMEmbedder:
     """Mean-pooled, L2-normalised 384-d sentence vectors from the bundled ONNX model."""
 
     model_id = MODEL_ID
+    multilingual = False
     dim = 384
 
     def __init__(self, max_tokens: int = 256, threads: int = 0) -> None:

@@ -14,7 +14,10 @@ from zhiku.models.embedders.base import l2_normalize
 
 
 class OpenAIEmbedder:
-    """Calls ``POST {base_url}/embeddings``; the dimension is learned from the first reply."""
+    """Calls ``POST {base_url}/embeddings``; the dimension is learned from the first reply.
+    The model behind the endpoint is unknown, so it is not taken to be multilingual."""
+
+    multilingual = False
 
     def __init__(
         self, base_url: str, model: str, api_key: str | None = None, timeout: float = 60.0

@@ -22,6 +22,7 @@ class USEEmbedder:
 
     model_id = MODEL_ID
     dim = 512
+    multilingual = True
 
     def __init__(self, threads: int = 2) -> None:
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from zhiku.core.errors import NotFound
 from zhiku.store.common.base import SqlBackend
+from zhiku.store.common.rows import json_value
+from zhiku.text.indexing import index_text
 
 
 class VectorSql(SqlBackend):
@@ -12,24 +14,27 @@ class VectorSql(SqlBackend):
 
     def chunks_missing_vectors(
         self, kb_id: int, model: str, *, after_id: int = 0, limit: int = 10_000,
-        parsed_only: bool = False,
+        parsed_only: bool = False, document_id: int | None = None,
     ) -> list[tuple[int, int, str]]:
-        """``(chunk_id, document_id, text)`` of searchable chunks without a vector for ``model``,
-        by id, starting after ``after_id`` (for paging). ``parsed_only`` looks in documents
-        still ``parsed`` only (the only ones missing vectors of the knowledge base's own model),
-        which is cheap however large the knowledge base."""
+        """``(chunk_id, document_id, text to embed)`` of searchable chunks without a vector for
+        ``model``, by id, starting after ``after_id`` (for paging); the text is ``index_text``
+        (heading path, then text). ``parsed_only`` looks in documents still ``parsed`` only
+        (the only ones missing vectors of the knowledge base's own model), which is cheap
+        however large the knowledge base; ``document_id`` in that document only."""
         scope = (
             "JOIN documents d ON d.id = c.document_id AND d.kb_id = c.kb_id "
             "AND d.status = 'parsed' " if parsed_only else ""
         )
+        one_doc = "AND c.document_id = ? " if document_id is not None else ""
+        args = (kb_id, *(() if document_id is None else (document_id,)), after_id, model, limit)
         rows = self.db.conn.execute(
-            f"SELECT c.id, c.document_id, c.text FROM chunks c {scope}"
-            "WHERE c.kb_id = ? AND c.id > ? "
+            f"SELECT c.id, c.document_id, c.text, c.heading_path FROM chunks c {scope}"
+            f"WHERE c.kb_id = ? {one_doc}AND c.id > ? "
             "AND c.searchable = 1 AND NOT EXISTS (SELECT 1 FROM embeddings e "
             "WHERE e.chunk_id = c.id AND e.model = ?) ORDER BY c.id LIMIT ?",
-            (kb_id, after_id, model, limit),
+            args,
         )
-        return [(r[0], r[1], r[2]) for r in rows]
+        return [(r[0], r[1], index_text(json_value(r[3]) or [], r[2])) for r in rows]
 
     def drop_vectors(self, kb_id: int, model: str) -> None:
         """Delete a knowledge base's vectors of one model (after switching models)."""
