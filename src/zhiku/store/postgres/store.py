@@ -18,11 +18,11 @@ from zhiku.store.common import SqlStore
 from zhiku.store.common.rows import NEW_CHUNK_COLUMNS, new_chunk_row
 from zhiku.store.db import Connection
 from zhiku.store.filters import SearchFilters
+from zhiku.store.migrations.m008_term_stats import SHARD_SQL
 from zhiku.store.postgres import fts
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.filtersql import filter_sql
 from zhiku.store.postgres.migrations import migrate
-from zhiku.store.postgres.schema_m008_term_stats import SHARD_SQL
 from zhiku.store.postgres.vector_index import PgVectorIndex
 from zhiku.store.postgres.vectors import HnswIndexes, binary_cursor, encode
 from zhiku.store.records import NewChunk

@@ -8,9 +8,13 @@ so a later user or key that reuses the id never inherits it.
 
 from __future__ import annotations
 
-M009_CONVERSATION_OWNER = """
-ALTER TABLE conversations ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE SET NULL;
-ALTER TABLE conversations ADD COLUMN key_id INTEGER REFERENCES api_keys(id) ON DELETE SET NULL;
+from zhiku.store.migrations.migration import Migration
+
+COMMON = """
+ALTER TABLE conversations ADD COLUMN user_id {BIGINT} REFERENCES users(id) ON DELETE SET NULL;
+ALTER TABLE conversations ADD COLUMN key_id {BIGINT} REFERENCES api_keys(id) ON DELETE SET NULL;
 CREATE INDEX conversations_user ON conversations (user_id);
 CREATE INDEX conversations_key ON conversations (key_id);
 """
+
+MIGRATION = Migration(9, "conversation_owner", common=COMMON)

@@ -1,10 +1,10 @@
-"""PostgreSQL migration 8: document frequencies kept at write time, and statistics rows that
-concurrent writers do not queue on.
+"""Migration 8: PostgreSQL's document frequencies kept at write time, and statistics rows that
+concurrent writers do not queue on. SQLite's FTS5 answers both from its own index
+(``chunks_fts_vocab``) and has nothing to do.
 
-``term_df`` holds, per knowledge base, how many indexed chunks contain each lexeme (what
-SQLite's ``chunks_fts_vocab`` answers), so a search looks a query term's frequency up in the
-primary key instead of unnesting the tsvector of every chunk that contains it (seconds at a
-million chunks).
+``term_df`` holds, per knowledge base, how many indexed chunks contain each lexeme, so a search
+looks a query term's frequency up in the primary key instead of unnesting the tsvector of every
+chunk that contains it (seconds at a million chunks).
 
 Both ``term_df`` and ``chunk_stats`` are sharded: a writing transaction adds its changes to the
 rows of one shard (its transaction id modulo 16) and readers sum the shards. Two workers
@@ -19,6 +19,8 @@ knowledge base are skipped: its rows go with it.
 """
 
 from __future__ import annotations
+
+from zhiku.store.migrations.migration import Migration
 
 # The shard a writing transaction adds its changes to.
 SHARD_SQL = "(pg_current_xact_id()::text::bigint % 16)::smallint"
@@ -52,7 +54,7 @@ _UPDATED = """
             FROM new_rows n JOIN old_rows o USING (id)
             WHERE n.tsv IS DISTINCT FROM o.tsv AND o.tsv IS NOT NULL"""
 
-M008_TERM_STATS = f"""
+POSTGRES = f"""
 ALTER TABLE chunk_stats ADD COLUMN shard SMALLINT NOT NULL DEFAULT 0,
     ADD COLUMN vector_changes BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE chunk_stats DROP CONSTRAINT chunk_stats_pkey;
@@ -89,3 +91,5 @@ BEGIN
     RETURN NULL;
 END $$;
 """
+
+MIGRATION = Migration(8, "term_stats", postgres=POSTGRES)
