@@ -70,7 +70,7 @@ def build(target_chunks: int) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     chunks = zk.stats(KB)[KB]["chunks"]
     zk.close()
-    from zhiku.api.auth.repo import AuthRepo
+    from zhiku.accounts.repo import AuthRepo
     from zhiku.store.sqlite.db import Database
 
     db = Database(settings.db_path)

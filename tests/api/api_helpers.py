@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zhiku.api.auth.repo import AuthRepo
+from zhiku.accounts.repo import AuthRepo
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
 

@@ -20,8 +20,8 @@ from api_helpers import (
 )
 from fastapi.testclient import TestClient
 
+from zhiku.accounts.repo import AuthRepo
 from zhiku.api.app import create_app
-from zhiku.api.auth.repo import AuthRepo
 from zhiku.core.errors import Conflict
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database

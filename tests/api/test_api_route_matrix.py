@@ -28,8 +28,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
+from zhiku.accounts.repo import AuthRepo
 from zhiku.api.app import create_app
-from zhiku.api.auth.repo import AuthRepo
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
 

@@ -18,10 +18,10 @@ from api_helpers import Tenant, api_settings, invite, make_tenant
 from fastapi.testclient import TestClient
 
 from serving import ZHIKU
+from zhiku.accounts import secrets as sec
+from zhiku.accounts.passwords import check_password
+from zhiku.accounts.repo import AuthRepo
 from zhiku.api.app import create_app
-from zhiku.api.auth import secrets as sec
-from zhiku.api.auth.passwords import check_password
-from zhiku.api.auth.repo import AuthRepo
 from zhiku.core.errors import InvalidInput
 from zhiku.store.db import open_database
 

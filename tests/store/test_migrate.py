@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from shared_data import Passage
+from zhiku.accounts.repo import AuthRepo
 from zhiku.api import originals
-from zhiku.api.auth.repo import AuthRepo
 from zhiku.cli.main import create_app
 from zhiku.core.errors import Conflict
 from zhiku.core.settings import Settings

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from zhiku.accounts.assistant_scope import confine
+from zhiku.accounts.errors import Unauthorized
+from zhiku.accounts.principal import Principal
 from zhiku.api.auth import cookies
-from zhiku.api.auth.assistant_scope import confine
-from zhiku.api.auth.errors import Unauthorized
-from zhiku.api.auth.principal import Principal
 from zhiku.api.auth_first import early_principal
 from zhiku.api.state import ApiState
 from zhiku.service import Zhiku

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from zhiku.accounts import secrets as sec
+from zhiku.accounts.repo import AuthRepo
+from zhiku.accounts.throttle import LoginGuard
 from zhiku.api import ssrf
-from zhiku.api.auth import secrets as sec
-from zhiku.api.auth.repo import AuthRepo
-from zhiku.api.auth.throttle import LoginGuard
 from zhiku.api.chat.backend import EngineChat
 from zhiku.api.chat.types import ChatBackend
 from zhiku.api.job_handler import url_fetcher

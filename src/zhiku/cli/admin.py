@@ -6,8 +6,8 @@ import sys
 
 import typer
 
-from zhiku.api.auth.passwords import check_password
-from zhiku.api.auth.repo import AuthRepo
+from zhiku.accounts.passwords import check_password
+from zhiku.accounts.repo import AuthRepo
 from zhiku.cli.context import handle_errors, print_json, say
 from zhiku.core.errors import Conflict
 from zhiku.core.settings import Settings

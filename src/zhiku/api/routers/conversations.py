@@ -11,8 +11,8 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from zhiku.api.auth.errors import Forbidden
-from zhiku.api.auth.principal import Principal
+from zhiku.accounts.errors import Forbidden
+from zhiku.accounts.principal import Principal
 from zhiku.api.chat.access import refusal
 from zhiku.api.chat.types import ChatEvent, ChatRequest, ChatResult
 from zhiku.api.deps import Caller, State

@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from zhiku.accounts.errors import Forbidden
+from zhiku.accounts.principal import Level, Principal
 from zhiku.api import eval_runner, evals_view
-from zhiku.api.auth.errors import Forbidden
-from zhiku.api.auth.principal import Level, Principal
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.routers.assistants import visible_assistant
 from zhiku.api.schemas import ERRORS, MAX_ID, Id, Request

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Response, status
 from fastapi import Request as HttpRequest
 from pydantic import Field
 
-from zhiku.api.auth import scope
-from zhiku.api.auth.errors import Unauthorized
+from zhiku.accounts import scope
+from zhiku.accounts.errors import Unauthorized
 from zhiku.api.deps import Caller, State
 from zhiku.api.routers.users import (
     InvitationOut,

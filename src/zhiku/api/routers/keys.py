@@ -8,10 +8,10 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from zhiku.api.auth import scope
-from zhiku.api.auth.errors import Forbidden
-from zhiku.api.auth.principal import Level, Principal
-from zhiku.api.auth.repo import ApiKey
+from zhiku.accounts import scope
+from zhiku.accounts.errors import Forbidden
+from zhiku.accounts.principal import Level, Principal
+from zhiku.accounts.repo import ApiKey
 from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Id, Request
 from zhiku.core.errors import NotFound

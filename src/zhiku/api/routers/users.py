@@ -9,8 +9,9 @@ from fastapi import APIRouter, Response
 from fastapi import Request as HttpRequest
 from pydantic import BaseModel, Field
 
-from zhiku.api.auth import cookies, scope
-from zhiku.api.auth.invitations import Invitation
+from zhiku.accounts import scope
+from zhiku.accounts.invitations import Invitation
+from zhiku.api.auth import cookies
 from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
 from zhiku.core.errors import Conflict

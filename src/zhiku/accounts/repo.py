@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from zhiku.api.auth import secrets as sec
-from zhiku.api.auth.errors import BadCredentials, ChooseWorkspace, Forbidden, Unauthorized
-from zhiku.api.auth.invitations import Invitation, Invitations
-from zhiku.api.auth.passwords import check_password
-from zhiku.api.auth.principal import ACCESS_LEVEL, ROLE_LEVEL, Principal
+from zhiku.accounts import secrets as sec
+from zhiku.accounts.errors import BadCredentials, ChooseWorkspace, Forbidden, Unauthorized
+from zhiku.accounts.invitations import Invitation, Invitations
+from zhiku.accounts.passwords import check_password
+from zhiku.accounts.principal import ACCESS_LEVEL, ROLE_LEVEL, Principal
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.store.db import Database, Row
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from zhiku.api.auth import secrets as sec
+from zhiku.accounts import secrets as sec
 from zhiku.core.errors import NotFound
 from zhiku.store.db import Database, Row
 
