@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from zhiku.accounts import secrets as sec
-from zhiku.accounts.errors import BadCredentials, ChooseWorkspace, Forbidden, Unauthorized
+from zhiku.accounts.errors import BadCredentials, ChooseWorkspace
 from zhiku.accounts.invitations import Invitation, Invitations
 from zhiku.accounts.passwords import check_password
 from zhiku.accounts.principal import ACCESS_LEVEL, ROLE_LEVEL, Principal
-from zhiku.core.errors import Conflict, InvalidInput, NotFound
+from zhiku.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from zhiku.store.db import Database, Row
 
 

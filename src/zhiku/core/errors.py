@@ -36,6 +36,28 @@ class Conflict(ZhikuError):
     kind = "conflict"
 
 
+class Unauthorized(ZhikuError):
+    """No credentials, or credentials that are unknown, expired or revoked."""
+
+    status = 401
+    kind = "unauthorized"
+
+
+class Forbidden(ZhikuError):
+    """The caller is known but its role or key scope does not allow this."""
+
+    status = 403
+    kind = "forbidden"
+
+
+class RateLimited(ZhikuError):
+    """Too many requests from this client (key, session, account or address);
+    ``retry_after`` seconds to wait."""
+
+    status = 429
+    kind = "rate_limited"
+
+
 class PayloadTooLarge(InvalidInput):
     """A file or request is over its configured size limit."""
 

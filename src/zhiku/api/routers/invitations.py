@@ -8,7 +8,6 @@ from fastapi import Request as HttpRequest
 from pydantic import Field
 
 from zhiku.accounts import scope
-from zhiku.accounts.errors import Unauthorized
 from zhiku.api.deps import Caller, State
 from zhiku.api.routers.users import (
     InvitationOut,
@@ -19,7 +18,7 @@ from zhiku.api.routers.users import (
 )
 from zhiku.api.routers.workspaces import WorkspaceOut
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
-from zhiku.core.errors import NotFound
+from zhiku.core.errors import NotFound, Unauthorized
 
 router = APIRouter(tags=["users"], responses=ERRORS)
 

@@ -9,12 +9,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from zhiku.accounts import scope
-from zhiku.accounts.errors import Forbidden
 from zhiku.accounts.principal import Level, Principal
 from zhiku.accounts.repo import ApiKey
 from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Id, Request
-from zhiku.core.errors import NotFound
+from zhiku.core.errors import Forbidden, NotFound
 
 router = APIRouter(tags=["keys"], responses=ERRORS)
 

@@ -12,9 +12,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from zhiku.accounts import scope
 from zhiku.accounts import secrets as sec
-from zhiku.accounts.errors import Unauthorized
 from zhiku.api.deps import Credentials, State, get_principal
 from zhiku.api.schemas import ERRORS
+from zhiku.core.errors import Unauthorized
 
 router = APIRouter(tags=["health"])
 
