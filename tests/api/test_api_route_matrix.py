@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from zhiku.accounts.repo import AuthRepo
+from zhiku.accounts.store import AccountStore
 from zhiku.api.app import create_app
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
@@ -321,7 +321,7 @@ class World:
     def login(self, email: str) -> str:
         db = open_database(self.settings)
         try:
-            return AuthRepo(db).login(email, self.passwords[email], "acme", 1.0)
+            return AccountStore(db).login(email, self.passwords[email], "acme", 1.0)
         finally:
             db.close()
 
@@ -385,7 +385,7 @@ class World:
     def add_member(self, email: str, role: str) -> int:
         db = open_database(self.settings)
         try:
-            auth = AuthRepo(db)
+            auth = AccountStore(db)
             password = f"pw-{email}-long"
             user = auth.create_user(email, password)
             auth.set_role(user, self.ids["acme"], role)

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from serving import ZHIKU
 from zhiku.accounts import secrets as sec
 from zhiku.accounts.passwords import check_password
-from zhiku.accounts.repo import AuthRepo
+from zhiku.accounts.store import AccountStore
 from zhiku.api.app import create_app
 from zhiku.core.errors import InvalidInput
 from zhiku.store.db import open_database
@@ -151,7 +151,7 @@ def test_policy_applies_to_every_new_account(client: TestClient, tenant_a: Tenan
     db = open_database(client.app.state.api.settings)  # type: ignore[attr-defined]
     try:
         with pytest.raises(InvalidInput, match="most common"):
-            AuthRepo(db).create_user("zed@acme.example", "letmein123456")
+            AccountStore(db).create_user("zed@acme.example", "letmein123456")
     finally:
         db.close()
     token = invite(client, tenant_a, "zed@acme.example", "viewer")["token"]

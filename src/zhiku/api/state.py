@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from zhiku.accounts import secrets as sec
-from zhiku.accounts.repo import AuthRepo
+from zhiku.accounts.store import AccountStore
 from zhiku.accounts.throttle import LoginGuard
 from zhiku.api import ssrf
 from zhiku.api.chat.backend import EngineChat
@@ -27,7 +27,7 @@ class ApiState:
 
     settings: Settings
     db: Database
-    auth: AuthRepo
+    auth: AccountStore
     services: Workspaces
     jobs: Jobs
     chat: ChatBackend
@@ -47,7 +47,7 @@ class ApiState:
         return cls(
             settings=settings,
             db=db,
-            auth=AuthRepo(db),
+            auth=AccountStore(db),
             services=services,
             jobs=Jobs(
                 db,
