@@ -12,6 +12,7 @@ from zhiku.accounts.principal import Principal
 from zhiku.accounts.records import Member, Workspace
 from zhiku.accounts.session_store import SessionSql
 from zhiku.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from zhiku.core.names import check_workspace_name
 from zhiku.store.db import Database
 
 
@@ -37,9 +38,9 @@ class AccountStore(KeySql, SessionSql):
         return str(row[0])
 
     def create_workspace(self, name: str) -> int:
-        """A new workspace; ``Conflict`` when the name is taken."""
-        if not name.strip() or len(name) > 128:
-            raise InvalidInput("a workspace name is 1-128 characters")
+        """A new workspace; ``InvalidName`` for a name the naming rule refuses, ``Conflict``
+        when the name is taken."""
+        check_workspace_name(name)
         try:
             with self.db.write() as conn:
                 row = conn.execute(

@@ -22,6 +22,13 @@ class InvalidInput(ZhikuError):
     kind = "invalid_request"
 
 
+class InvalidName(InvalidInput):
+    """A name someone gives a thing breaks the naming rule (length, control characters);
+    422, as a request body that fails validation."""
+
+    status = 422
+
+
 class NotFound(ZhikuError):
     """A named resource does not exist (or is not visible to the caller)."""
 

@@ -9,7 +9,7 @@ from zhiku.accounts import workspaces
 from zhiku.accounts.records import Workspace
 from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Request
-from zhiku.core.names import Name
+from zhiku.core.names import WORKSPACE_NAME_SCHEMA
 
 router = APIRouter(tags=["workspaces"], responses=ERRORS)
 
@@ -23,9 +23,10 @@ class WorkspaceOut(BaseModel):
 
 
 class WorkspaceIn(Request):
-    """A new workspace."""
+    """A new workspace. The accounts core checks the name (``check_workspace_name``), as for
+    every way of creating one; the schema states the same rule."""
 
-    name: Name = Field(min_length=1, max_length=128)
+    name: str = Field(json_schema_extra=WORKSPACE_NAME_SCHEMA)
 
 
 def workspace_out(workspace: Workspace) -> WorkspaceOut:
