@@ -35,7 +35,7 @@ def bootstrap(
     store = AccountStore(db)
     if store.user_id(email) is not None:
         raise Conflict(f"user '{email}' already exists; nothing was changed")
-    workspace_id = store.workspace_id(workspace) or store.create_workspace(workspace)
+    workspace_id = store.ensure_workspace(workspace)
     user_id = store.create_user(email, password, name=email.split("@")[0])
     store.set_role(user_id, workspace_id, "owner")
     key, secret = store.create_key(

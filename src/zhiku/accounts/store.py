@@ -50,6 +50,12 @@ class AccountStore(KeySql, SessionSql):
         except self.db.IntegrityError as exc:
             raise Conflict("that workspace name is taken") from exc
 
+    def ensure_workspace(self, name: str) -> int:
+        """The id of workspace ``name``, created when missing. The name must pass the naming
+        rule even when it exists (checked first: PostgreSQL cannot look up a name with NUL)."""
+        check_workspace_name(name)
+        return self.workspace_id(name) or self.create_workspace(name)
+
     def workspace_id(self, name: str) -> int | None:
         """The id of workspace ``name``, if it exists."""
         row = self.db.conn.execute("SELECT id FROM workspaces WHERE name = ?", (name,)).fetchone()
