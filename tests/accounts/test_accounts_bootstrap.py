@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from zhiku.accounts.bootstrap import bootstrap
@@ -12,6 +17,7 @@ from zhiku.core.settings import Settings
 from zhiku.store.open import open_store
 
 PASSWORD = "correct horse battery"
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def _counts(accounts: AccountStore) -> tuple[int, ...]:
@@ -75,3 +81,14 @@ def test_the_store_and_the_accounts_refuse_the_same_names(
         assert accounts.workspace_id("x" * 128) == made
     finally:
         store.close()
+
+
+def test_admin_init_and_the_accounts_core_stand_without_the_http_api() -> None:
+    code = (
+        "import sys, zhiku.cli.admin, zhiku.accounts.members, zhiku.accounts.keys, "
+        "zhiku.accounts.joining, zhiku.accounts.signin, zhiku.accounts.workspaces; "
+        "print(sorted(m for m in sys.modules if m.startswith(('zhiku.api', 'fastapi'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": SRC})
+    assert out.stdout.strip() == "[]", out.stdout
