@@ -70,11 +70,11 @@ def build(target_chunks: int) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     chunks = zk.stats(KB)[KB]["chunks"]
     zk.close()
-    from zhiku.api.auth.repo import AuthRepo
+    from zhiku.accounts.store import AccountStore
     from zhiku.store.sqlite.db import Database
 
     db = Database(settings.db_path)
-    auth = AuthRepo(db)
+    auth = AccountStore(db)
     ws = auth.workspace_id("default")
     assert ws is not None
     _, key = auth.create_key(ws, name="bench", access="admin", kbs=None, assistants=None,

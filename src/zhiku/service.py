@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
-from zhiku.core.errors import InvalidInput, NotFound
+from zhiku.core.errors import InvalidInput, NotFound, ZhikuError
 from zhiku.core.settings import Settings
 from zhiku.graph.modes import SearchMode, is_graph_mode
 from zhiku.ingest.chunking import ChunkingOptions
@@ -103,7 +103,12 @@ class Zhiku:
         self.settings = settings or Settings()
         self._owns_store = store is None
         self.store: Store = store if store is not None else open_store(self.settings)
-        self.workspace_id = self.store.workspace_id(workspace, create=True)
+        try:
+            self.workspace_id = self.store.workspace_id(workspace, create=True)
+        except ZhikuError:  # e.g. a name the naming rule refuses
+            if self._owns_store:
+                self.store.close()
+            raise
         self._registry: ParserRegistry | None = None
         self._owns_sandbox = sandbox is None
         self._sandbox = sandbox

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zhiku.api.auth.repo import AuthRepo
+from zhiku.accounts.bootstrap import bootstrap
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
 
@@ -45,20 +45,15 @@ def api_settings(home: Path, **extra: Any) -> Settings:
 
 
 def make_tenant(settings: Settings, name: str) -> Tenant:
-    """What ``zhiku admin init`` does, for workspace ``name``."""
+    """What ``zhiku admin init`` does (``bootstrap``), for workspace ``name``."""
+    email = f"owner@{name}.example"
+    password = f"pw-{name}-secret"
     db = open_database(settings)
     try:
-        auth = AuthRepo(db)
-        ws = auth.workspace_id(name) or auth.create_workspace(name)
-        email = f"owner@{name}.example"
-        password = f"pw-{name}-secret"
-        user = auth.create_user(email, password)
-        auth.set_role(user, ws, "owner")
-        _, key = auth.create_key(ws, name="admin", access="admin", kbs=None, assistants=None,
-                                 created_by=user)
+        made = bootstrap(db, email, password, name, key_name="admin")
     finally:
         db.close()
-    return Tenant(name, ws, email, password, key)
+    return Tenant(name, made.workspace_id, email, password, made.key)
 
 
 def database_text(settings: Settings) -> str:

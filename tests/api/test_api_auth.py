@@ -20,8 +20,8 @@ from api_helpers import (
 )
 from fastapi.testclient import TestClient
 
+from zhiku.accounts.store import AccountStore
 from zhiku.api.app import create_app
-from zhiku.api.auth.repo import AuthRepo
 from zhiku.core.errors import Conflict
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
@@ -64,7 +64,7 @@ def test_login_roles_and_members(client: TestClient, tenant_a: Tenant) -> None:
 def test_emails_are_unique_and_matched_without_regard_to_case(settings: Settings) -> None:
     db = open_database(settings)
     try:
-        auth = AuthRepo(db)
+        auth = AccountStore(db)
         user = auth.create_user("Mixed.Case@Example.org", "long-enough-pw")
         assert auth.user_id("mixed.case@example.ORG") == user
         with pytest.raises(Conflict):

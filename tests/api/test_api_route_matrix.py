@@ -28,8 +28,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
+from zhiku.accounts.store import AccountStore
 from zhiku.api.app import create_app
-from zhiku.api.auth.repo import AuthRepo
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
 
@@ -323,7 +323,7 @@ class World:
     def login(self, email: str) -> str:
         db = open_database(self.settings)
         try:
-            return AuthRepo(db).login(email, self.passwords[email], "acme", 1.0)
+            return AccountStore(db).login(email, self.passwords[email], "acme", 1.0)
         finally:
             db.close()
 
@@ -387,7 +387,7 @@ class World:
     def add_member(self, email: str, role: str) -> int:
         db = open_database(self.settings)
         try:
-            auth = AuthRepo(db)
+            auth = AccountStore(db)
             password = f"pw-{email}-long"
             user = auth.create_user(email, password)
             auth.set_role(user, self.ids["acme"], role)

@@ -18,10 +18,10 @@ from api_helpers import Tenant, api_settings, invite, make_tenant
 from fastapi.testclient import TestClient
 
 from serving import ZHIKU
+from zhiku.accounts import secrets as sec
+from zhiku.accounts.passwords import check_password
+from zhiku.accounts.store import AccountStore
 from zhiku.api.app import create_app
-from zhiku.api.auth import secrets as sec
-from zhiku.api.auth.passwords import check_password
-from zhiku.api.auth.repo import AuthRepo
 from zhiku.core.errors import InvalidInput
 from zhiku.store.db import open_database
 
@@ -151,7 +151,7 @@ def test_policy_applies_to_every_new_account(client: TestClient, tenant_a: Tenan
     db = open_database(client.app.state.api.settings)  # type: ignore[attr-defined]
     try:
         with pytest.raises(InvalidInput, match="most common"):
-            AuthRepo(db).create_user("zed@acme.example", "letmein123456")
+            AccountStore(db).create_user("zed@acme.example", "letmein123456")
     finally:
         db.close()
     token = invite(client, tenant_a, "zed@acme.example", "viewer")["token"]

@@ -66,7 +66,7 @@ def test_retries_give_up_with_a_clear_error(scripted: ScriptedServer) -> None:
         client(scripted).complete(MSGS)
     assert info.value.details["attempts"] == 3
     scripted.push(*[Script(status=429) for _ in range(3)])
-    with pytest.raises(e.RateLimited):
+    with pytest.raises(e.ProviderRateLimited):
         client(scripted).complete(MSGS)
 
 

@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from shared_data import Passage
+from zhiku.accounts.store import AccountStore
 from zhiku.api import originals
-from zhiku.api.auth.repo import AuthRepo
 from zhiku.cli.main import create_app
 from zhiku.core.errors import Conflict
 from zhiku.core.settings import Settings
@@ -64,7 +64,7 @@ def built(
         zk.publish_assistant("plain", note="v1")
         turn = zk.chat("plain", cmrc[0].question)
     db = open_database(settings)
-    auth = AuthRepo(db)
+    auth = AccountStore(db)
     user = auth.create_user("Ada@Example.com", PASSWORD, "Ada")
     auth.set_role(user, 1, "owner")
     session = auth.login("ada@example.com", PASSWORD, None, 24)
@@ -183,7 +183,7 @@ def test_round_trip_copies_everything_verifiably_and_searches_alike(
     db = pg.store.db  # type: ignore[attr-defined]
     assert db.conn.execute("SELECT to_regclass(?) IS NOT NULL",
                            (index_name("hashing-256", 256),)).fetchone()[0]
-    auth = AuthRepo(db)  # people keep their sessions, keys and passwords
+    auth = AccountStore(db)  # people keep their sessions, keys and passwords
     assert auth.authenticate(built["session"]).user_id is not None
     assert auth.authenticate(built["api_key"]).key_id is not None
     assert originals.get(db, built["sha"]).data == ORIGINAL

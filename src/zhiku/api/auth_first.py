@@ -17,9 +17,9 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from zhiku.accounts.principal import Principal
 from zhiku.api.auth import cookies
-from zhiku.api.auth.errors import Forbidden, Unauthorized
-from zhiku.api.auth.principal import Principal
+from zhiku.core.errors import Forbidden, Unauthorized
 
 PUBLIC_PATHS = frozenset({"/v1/auth/login", "/v1/auth/signup"})
 _SCOPE_KEY = "zhiku.principal"

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from zhiku.accounts.assistant_scope import confine
+from zhiku.accounts.principal import Principal
 from zhiku.api.auth import cookies
-from zhiku.api.auth.assistant_scope import confine
-from zhiku.api.auth.errors import Unauthorized
-from zhiku.api.auth.principal import Principal
 from zhiku.api.auth_first import early_principal
 from zhiku.api.state import ApiState
+from zhiku.core.errors import Unauthorized
 from zhiku.service import Zhiku
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (zk_…) or a session token (zks_…)")

@@ -9,7 +9,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from zhiku.api.auth.errors import RateLimited
+from zhiku.core.errors import RateLimited
 
 
 class _TooLarge(Exception):

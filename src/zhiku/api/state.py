@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from zhiku.accounts import secrets as sec
+from zhiku.accounts.store import AccountStore
+from zhiku.accounts.throttle import LoginGuard
 from zhiku.api import ssrf
-from zhiku.api.auth import secrets as sec
-from zhiku.api.auth.repo import AuthRepo
-from zhiku.api.auth.throttle import LoginGuard
 from zhiku.api.chat.backend import EngineChat
 from zhiku.api.chat.types import ChatBackend
 from zhiku.api.job_handler import url_fetcher
@@ -27,7 +27,7 @@ class ApiState:
 
     settings: Settings
     db: Database
-    auth: AuthRepo
+    auth: AccountStore
     services: Workspaces
     jobs: Jobs
     chat: ChatBackend
@@ -47,7 +47,7 @@ class ApiState:
         return cls(
             settings=settings,
             db=db,
-            auth=AuthRepo(db),
+            auth=AccountStore(db),
             services=services,
             jobs=Jobs(
                 db,

@@ -6,10 +6,9 @@ import sys
 
 import typer
 
-from zhiku.api.auth.passwords import check_password
-from zhiku.api.auth.repo import AuthRepo
+from zhiku.accounts.bootstrap import bootstrap
+from zhiku.accounts.passwords import check_password
 from zhiku.cli.context import handle_errors, print_json, say
-from zhiku.core.errors import Conflict
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
 
@@ -31,25 +30,16 @@ def init(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Owner password", hide_input=True, confirmation_prompt=True)
-    check_password(password, email)
+    check_password(password, email)  # before the database is opened (and so created)
     db = open_database(Settings())
     try:
-        auth = AuthRepo(db)
-        if auth.user_id(email) is not None:
-            raise Conflict(f"user '{email}' already exists; nothing was changed")
-        workspace_id = auth.workspace_id(workspace) or auth.create_workspace(workspace)
-        user_id = auth.create_user(email, password, name=email.split("@")[0])
-        auth.set_role(user_id, workspace_id, "owner")
-        key, secret = auth.create_key(
-            workspace_id, name="admin (zhiku admin init)", access="admin",
-            kbs=None, assistants=None, created_by=user_id,
-        )
+        made = bootstrap(db, email, password, workspace)
     finally:
         db.close()
     if as_json:
-        print_json({"workspace": workspace, "workspace_id": workspace_id, "user_id": user_id,
-                    "key_id": key.id, "key": secret})
+        print_json({"workspace": workspace, "workspace_id": made.workspace_id,
+                    "user_id": made.user_id, "key_id": made.key_id, "key": made.key})
         return
     say("workspace ", (workspace, "bold"), ", owner ", (email, "bold"))
     say("admin API key (shown once — store it now):")
-    print(secret)
+    print(made.key)

@@ -22,6 +22,13 @@ class InvalidInput(ZhikuError):
     kind = "invalid_request"
 
 
+class InvalidName(InvalidInput):
+    """A name someone gives a thing breaks the naming rule (length, control characters);
+    422, as a request body that fails validation."""
+
+    status = 422
+
+
 class NotFound(ZhikuError):
     """A named resource does not exist (or is not visible to the caller)."""
 
@@ -34,6 +41,28 @@ class Conflict(ZhikuError):
 
     status = 409
     kind = "conflict"
+
+
+class Unauthorized(ZhikuError):
+    """No credentials, or credentials that are unknown, expired or revoked."""
+
+    status = 401
+    kind = "unauthorized"
+
+
+class Forbidden(ZhikuError):
+    """The caller is known but its role or key scope does not allow this."""
+
+    status = 403
+    kind = "forbidden"
+
+
+class RateLimited(ZhikuError):
+    """Too many requests from this client (key, session, account or address);
+    ``retry_after`` seconds to wait."""
+
+    status = 429
+    kind = "rate_limited"
 
 
 class PayloadTooLarge(InvalidInput):

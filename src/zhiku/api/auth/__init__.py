@@ -1,1 +1,1 @@
-"""Users, roles, API keys and sessions: who is calling and what they may touch."""
+"""HTTP-only parts of authentication: where a request's credential comes from, cookies, CSRF."""

@@ -14,7 +14,7 @@ import hmac
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from zhiku.api.auth.errors import Forbidden
+from zhiku.core.errors import Forbidden
 
 SESSION_COOKIE = "zhiku_session"
 CSRF_COOKIE = "zhiku_csrf"

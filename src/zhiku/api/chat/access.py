@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from zhiku.api.auth.principal import Level, Principal
+from zhiku.accounts.principal import Level, Principal
 
 OUT_OF_SCOPE = "this key is not allowed to use that conversation"
 NOT_YOURS = "only the user or key that started a conversation, or an admin, may use it"

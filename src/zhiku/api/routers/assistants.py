@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from zhiku.api.auth.assistant_scope import assistant_kbs
-from zhiku.api.auth.principal import Level, Principal
+from zhiku.accounts.assistant_scope import assistant_kbs
+from zhiku.accounts.principal import Level, Principal
 from zhiku.api.chat.types import Assistant, AssistantConfig
 from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Deleted, Request

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from zhiku.accounts.principal import Level
 from zhiku.api import edits
-from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.schemas import ERRORS, Id, Request
 from zhiku.core.errors import NotFound

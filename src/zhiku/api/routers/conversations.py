@@ -11,15 +11,14 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from zhiku.api.auth.errors import Forbidden
-from zhiku.api.auth.principal import Principal
+from zhiku.accounts.principal import Principal
 from zhiku.api.chat.access import refusal
 from zhiku.api.chat.types import ChatEvent, ChatRequest, ChatResult
 from zhiku.api.deps import Caller, State
 from zhiku.api.routers.assistants import may_use, visible_assistant
 from zhiku.api.routers.jobs import sse
 from zhiku.api.schemas import ERRORS, MAX_ID, Deleted, Id, Request
-from zhiku.core.errors import ZhikuError
+from zhiku.core.errors import Forbidden, ZhikuError
 
 router = APIRouter(tags=["chat"], responses=ERRORS)
 log = logging.getLogger("zhiku.api.chat")

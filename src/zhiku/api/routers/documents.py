@@ -12,8 +12,8 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, HttpUrl, TypeAdapter, ValidationError
 
+from zhiku.accounts.principal import Level
 from zhiku.api import edits, originals
-from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.jobs import Upload
 from zhiku.api.media_types import served_type

@@ -15,13 +15,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from zhiku.accounts.principal import Level, Principal
 from zhiku.api import eval_runner, evals_view
-from zhiku.api.auth.errors import Forbidden
-from zhiku.api.auth.principal import Level, Principal
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.routers.assistants import visible_assistant
 from zhiku.api.schemas import ERRORS, MAX_ID, Id, Request
-from zhiku.core.errors import InvalidInput, NotFound
+from zhiku.core.errors import Forbidden, InvalidInput, NotFound
 from zhiku.core.jsonbounds import BoundedJson
 from zhiku.evals import compare, runs, sets
 from zhiku.evals.importers.jsonl import parse as parse_question

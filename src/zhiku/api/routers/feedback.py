@@ -16,7 +16,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from zhiku.api.auth.principal import Level
+from zhiku.accounts.principal import Level
 from zhiku.api.deps import Caller, State
 from zhiku.api.routers.assistants import may_use
 from zhiku.api.routers.conversations import visible_conversation

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from zhiku.api.auth.principal import Level
+from zhiku.accounts.principal import Level
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.routers.jobs import JobOut, job_out
 from zhiku.api.schemas import ERRORS, Request

@@ -7,8 +7,7 @@ from fastapi import APIRouter, Response, status
 from fastapi import Request as HttpRequest
 from pydantic import Field
 
-from zhiku.api.auth import scope
-from zhiku.api.auth.errors import Unauthorized
+from zhiku.accounts import joining, signin
 from zhiku.api.deps import Caller, State
 from zhiku.api.routers.users import (
     InvitationOut,
@@ -19,7 +18,6 @@ from zhiku.api.routers.users import (
 )
 from zhiku.api.routers.workspaces import WorkspaceOut
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
-from zhiku.core.errors import NotFound
 
 router = APIRouter(tags=["users"], responses=ERRORS)
 
@@ -39,43 +37,33 @@ class SignupIn(Request):
 @router.get("/v1/invitations", response_model=list[InvitationOut])
 def list_invitations(caller: Caller, state: State) -> list[InvitationOut]:
     """The workspace's pending invitations (admins not limited to some names)."""
-    scope.check_unrestricted(caller)
-    return [invitation_out(i) for i in state.auth.invitations.for_workspace(caller.workspace_id)]
+    return [invitation_out(i) for i in joining.pending(state.auth, caller)]
 
 
 @router.delete("/v1/invitations/{invitation_id}", response_model=Deleted)
 def revoke_invitation(invitation_id: Id, caller: Caller, state: State) -> Deleted:
     """Revoke a pending invitation: its token stops working (admins; owners for owner roles)."""
-    scope.check_unrestricted(caller)
-    invitation = state.auth.invitations.get(caller.workspace_id, invitation_id)
-    scope.check_role(caller, invitation.role)
-    state.auth.invitations.delete(invitation.id)
+    joining.revoke(state.auth, caller, invitation_id)
     return Deleted()
 
 
 @router.get("/v1/auth/invitations", response_model=list[InvitationOut])
 def my_invitations(caller: Caller, state: State) -> list[InvitationOut]:
     """Pending invitations addressed to the signed-in user's e-mail, in any workspace."""
-    email = state.auth.user_email(caller.require_user())
-    return [invitation_out(i) for i in state.auth.invitations.for_email(email)]
+    return [invitation_out(i) for i in joining.addressed_to(state.auth, caller)]
 
 
 @router.post("/v1/auth/invitations/{invitation_id}/accept", response_model=WorkspaceOut)
 def accept_invitation(invitation_id: Id, caller: Caller, state: State) -> WorkspaceOut:
     """Join the workspace with the invited role (sign in to it to work there)."""
-    user_id = caller.require_user()
-    invitation = state.auth.invitations.for_user(state.auth.user_email(user_id), invitation_id)
-    state.auth.invitations.accept(invitation, user_id)
-    role = state.auth.role_of(invitation.workspace_id, user_id)
+    invitation, role = joining.accept(state.auth, caller, invitation_id)
     return WorkspaceOut(id=invitation.workspace_id, name=invitation.workspace, role=role)
 
 
 @router.post("/v1/auth/invitations/{invitation_id}/decline", response_model=Deleted)
 def decline_invitation(invitation_id: Id, caller: Caller, state: State) -> Deleted:
     """Turn an invitation down; it is deleted."""
-    user_id = caller.require_user()
-    invitation = state.auth.invitations.for_user(state.auth.user_email(user_id), invitation_id)
-    state.auth.invitations.delete(invitation.id)
+    joining.decline(state.auth, caller, invitation_id)
     return Deleted()
 
 
@@ -85,11 +73,7 @@ def signup(
 ) -> SessionOut:
     """Use an invitation token: create the account (or sign in to the existing one), join the
     workspace, and get a session in it. The token works once."""
-    try:
-        invitation = state.auth.invitations.by_token(body.token)
-    except NotFound:
-        raise Unauthorized("the invitation does not exist or has expired") from None
     hours = state.settings.api_session_hours
-    with state.guard.attempt(invitation.email, client_address(request)):
-        token = state.auth.join(invitation, body.password, body.name, hours)
+    token = signin.signup(state.auth, state.guard, body.token, body.password, body.name,
+                          address=client_address(request), hours=hours)
     return session_out(token, hours, cookie=body.cookie, request=request, response=response)

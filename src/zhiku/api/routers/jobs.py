@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from zhiku.api.auth.principal import Level, Principal
+from zhiku.accounts.principal import Level, Principal
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.jobs import Job
 from zhiku.api.schemas import ERRORS, Id

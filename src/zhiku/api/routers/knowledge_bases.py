@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from zhiku.api.auth.principal import Level
+from zhiku.accounts.principal import Level
 from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Deleted, Request
 from zhiku.core.names import Name

@@ -10,11 +10,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from zhiku.api.auth import scope
-from zhiku.api.auth import secrets as sec
-from zhiku.api.auth.errors import Unauthorized
+from zhiku.accounts import scope
+from zhiku.accounts import secrets as sec
 from zhiku.api.deps import Credentials, State, get_principal
 from zhiku.api.schemas import ERRORS
+from zhiku.core.errors import Unauthorized
 
 router = APIRouter(tags=["health"])
 

@@ -9,8 +9,8 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from zhiku.accounts.principal import Level
 from zhiku.api import usage_series
-from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Day
 from zhiku.core.errors import InvalidInput

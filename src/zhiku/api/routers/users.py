@@ -9,11 +9,12 @@ from fastapi import APIRouter, Response
 from fastapi import Request as HttpRequest
 from pydantic import BaseModel, Field
 
-from zhiku.api.auth import cookies, scope
-from zhiku.api.auth.invitations import Invitation
+from zhiku.accounts import joining, members, signin
+from zhiku.accounts.invitations import Invitation
+from zhiku.accounts.records import Member
+from zhiku.api.auth import cookies
 from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
-from zhiku.core.errors import Conflict
 
 router = APIRouter(tags=["users"], responses=ERRORS)
 RoleName = Literal["owner", "admin", "editor", "viewer"]
@@ -117,8 +118,8 @@ def login(body: LoginIn, state: State, request: HttpRequest, response: Response)
     """Exchange e-mail and password for a session token, or a session cookie (429 after
     repeated failures)."""
     hours = state.settings.api_session_hours
-    with state.guard.attempt(body.email, client_address(request)):
-        token = state.auth.login(body.email, body.password, body.workspace, hours)
+    token = signin.login(state.auth, state.guard, body.email, body.password, body.workspace,
+                         address=client_address(request), hours=hours)
     return session_out(token, hours, cookie=body.cookie, request=request, response=response)
 
 
@@ -163,25 +164,23 @@ def me(caller: Caller, state: State) -> MeOut:
     )
 
 
+def member_out(member: Member) -> MemberOut:
+    """Wire form of a member."""
+    return MemberOut.model_validate(member, from_attributes=True)
+
+
 @router.get("/v1/users", response_model=list[MemberOut])
 def list_members(caller: Caller, state: State) -> list[MemberOut]:
     """Members of the workspace (admins not limited to some names)."""
-    scope.check_unrestricted(caller)
-    return [MemberOut.model_validate(m, from_attributes=True) for m in state.auth.members(
-        caller.workspace_id)]
+    return [member_out(m) for m in members.list_members(state.auth, caller)]
 
 
 @router.post("/v1/users", response_model=NewInvitationOut, status_code=202)
 def invite_member(body: InviteIn, caller: Caller, state: State) -> NewInvitationOut:
     """Invite an e-mail to the workspace with a role (admins not limited to some names; no role
     above their own). The answer is the same whether or not the e-mail has an account."""
-    scope.check_unrestricted(caller)
-    scope.check_role(caller, body.role)
-    if any(m.email.lower() == body.email.lower() for m in state.auth.members(caller.workspace_id)):
-        raise Conflict("that e-mail is already a member of this workspace")
-    invitation, token = state.auth.invitations.create(
-        caller.workspace_id, body.email, body.role, caller.user_id,
-        state.settings.api_invitation_hours,
+    invitation, token = joining.invite(
+        state.auth, caller, body.email, body.role, state.settings.api_invitation_hours
     )
     return NewInvitationOut(**invitation_out(invitation).model_dump(), token=token)
 
@@ -189,40 +188,17 @@ def invite_member(body: InviteIn, caller: Caller, state: State) -> NewInvitation
 @router.get("/v1/users/{user_id}", response_model=MemberOut)
 def get_member(user_id: Id, caller: Caller, state: State) -> MemberOut:
     """One member (admins not limited to some names, or the user themself)."""
-    if caller.user_id != user_id:
-        scope.check_unrestricted(caller)
-    return MemberOut.model_validate(
-        state.auth.member(caller.workspace_id, user_id), from_attributes=True
-    )
+    return member_out(members.get_member(state.auth, caller, user_id))
 
 
 @router.patch("/v1/users/{user_id}", response_model=MemberOut)
 def set_role(user_id: Id, body: RoleIn, caller: Caller, state: State) -> MemberOut:
     """Change a member's role (admins; owners for anything touching owners)."""
-    scope.check_unrestricted(caller)
-    current = state.auth.member(caller.workspace_id, user_id)
-    scope.check_role(caller, body.role)
-    scope.check_role(caller, current.role)
-    if current.role == "owner" and body.role != "owner":
-        _keep_an_owner(state, caller.workspace_id)
-    state.auth.set_role(user_id, caller.workspace_id, body.role)
-    return MemberOut.model_validate(
-        state.auth.member(caller.workspace_id, user_id), from_attributes=True
-    )
+    return member_out(members.change_role(state.auth, caller, user_id, body.role))
 
 
 @router.delete("/v1/users/{user_id}", response_model=Deleted)
 def remove_member(user_id: Id, caller: Caller, state: State) -> Deleted:
     """Remove a member from the workspace (admins)."""
-    scope.check_unrestricted(caller)
-    current = state.auth.member(caller.workspace_id, user_id)
-    scope.check_role(caller, current.role)
-    if current.role == "owner":
-        _keep_an_owner(state, caller.workspace_id)
-    state.auth.remove_member(caller.workspace_id, user_id)
+    members.remove_member(state.auth, caller, user_id)
     return Deleted()
-
-
-def _keep_an_owner(state: State, workspace_id: int) -> None:
-    if state.auth.owners(workspace_id) <= 1:
-        raise Conflict("a workspace keeps at least one owner")

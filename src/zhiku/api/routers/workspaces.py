@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from zhiku.accounts import workspaces
+from zhiku.accounts.records import Workspace
 from zhiku.api.deps import Caller, State
 from zhiku.api.schemas import ERRORS, Request
-from zhiku.core.names import Name
+from zhiku.core.names import WORKSPACE_NAME_SCHEMA
 
 router = APIRouter(tags=["workspaces"], responses=ERRORS)
 
@@ -21,37 +23,30 @@ class WorkspaceOut(BaseModel):
 
 
 class WorkspaceIn(Request):
-    """A new workspace."""
+    """A new workspace. The accounts core checks the name (``check_workspace_name``), as for
+    every way of creating one; the schema states the same rule."""
 
-    name: Name = Field(min_length=1, max_length=128)
+    name: str = Field(json_schema_extra=WORKSPACE_NAME_SCHEMA)
+
+
+def workspace_out(workspace: Workspace) -> WorkspaceOut:
+    """Wire form of a workspace."""
+    return WorkspaceOut(id=workspace.id, name=workspace.name, role=workspace.role)
 
 
 @router.get("/v1/workspaces", response_model=list[WorkspaceOut])
 def list_workspaces(caller: Caller, state: State) -> list[WorkspaceOut]:
     """The workspaces the caller can reach (a key: its own only)."""
-    if caller.user_id is None:
-        name = state.auth.workspace_name(caller.workspace_id)
-        return [WorkspaceOut(id=caller.workspace_id, name=name)]
-    return [
-        WorkspaceOut(id=w["id"], name=w["name"], role=w["role"])
-        for w in state.auth.user_workspaces(caller.user_id)
-    ]
+    return [workspace_out(w) for w in workspaces.reachable(state.auth, caller)]
 
 
 @router.get("/v1/workspace", response_model=WorkspaceOut)
 def current_workspace(caller: Caller, state: State) -> WorkspaceOut:
     """The workspace this token acts in."""
-    return WorkspaceOut(
-        id=caller.workspace_id,
-        name=state.auth.workspace_name(caller.workspace_id),
-        role=caller.level.name.lower(),
-    )
+    return workspace_out(workspaces.current(state.auth, caller))
 
 
 @router.post("/v1/workspaces", response_model=WorkspaceOut, status_code=201)
 def create_workspace(body: WorkspaceIn, caller: Caller, state: State) -> WorkspaceOut:
     """Create a workspace; the signed-in user becomes its owner (log in to it to use it)."""
-    user_id = caller.require_user()
-    workspace_id = state.auth.create_workspace(body.name)
-    state.auth.set_role(user_id, workspace_id, "owner")
-    return WorkspaceOut(id=workspace_id, name=body.name, role="owner")
+    return workspace_out(workspaces.create(state.auth, caller, body.name))

@@ -24,8 +24,8 @@ class ContextOverflow(ProviderError):
     kind = "context_overflow"
 
 
-class RateLimited(ProviderError):
-    """HTTP 429 after every retry."""
+class ProviderRateLimited(ProviderError):
+    """The provider answered HTTP 429 after every retry."""
 
     kind = "rate_limited"
 
@@ -61,5 +61,5 @@ class Cancelled(ProviderError):
     kind = "cancelled"
 
 
-RETRYABLE: tuple[type[ProviderError], ...] = (RateLimited, ProviderUnavailable)
+RETRYABLE: tuple[type[ProviderError], ...] = (ProviderRateLimited, ProviderUnavailable)
 """Failures worth another attempt on the same model (and a fallback model after that)."""

@@ -18,7 +18,7 @@ from zhiku.models.llm.types import (
 # Failures another model may not have: outages, rate limits, broken replies, a missing model,
 # a bad key for that provider, a smaller window. Cancellation is never "fallen back" from.
 _FALL_THROUGH = (
-    e.RateLimited, e.ProviderUnavailable, e.BrokenStream, e.MalformedResponse,
+    e.ProviderRateLimited, e.ProviderUnavailable, e.BrokenStream, e.MalformedResponse,
     e.UnknownModel, e.AuthenticationFailed, e.ContextOverflow,
 )
 

@@ -280,7 +280,9 @@ class OpenAIChatModel:
                 f"{self.name}: the provider refused the API key (HTTP {status})", http=status
             )
         if status == 429:
-            return e.RateLimited(f"{self.name}: rate limited (HTTP 429): {snippet}", http=status)
+            return e.ProviderRateLimited(
+                f"{self.name}: rate limited (HTTP 429): {snippet}", http=status
+            )
         if status >= 500:
             return e.ProviderUnavailable(f"{self.name}: server error HTTP {status}", http=status)
         if status == 413 or any(h in low for h in _OVERFLOW_HINTS):

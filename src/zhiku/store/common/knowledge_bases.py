@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from zhiku.core.errors import Conflict, NotFound
+from zhiku.core.names import check_workspace_name
 from zhiku.store.common.base import SqlBackend
 from zhiku.store.common.rows import kb_record
 from zhiku.store.records import KnowledgeBase
@@ -15,7 +16,11 @@ class KnowledgeBaseSql(SqlBackend):
     """``KnowledgeBaseStore`` over ``self.db``."""
 
     def workspace_id(self, name: str = "default", *, create: bool = False) -> int:
-        """The id of workspace ``name`` (created when ``create`` and missing)."""
+        """The id of workspace ``name`` (created when ``create`` and missing). With ``create``,
+        the name must pass ``check_workspace_name``, the rule every way of creating a workspace
+        applies (checked first: PostgreSQL cannot even look up a name holding NUL)."""
+        if create:
+            check_workspace_name(name)
         row = self.db.conn.execute("SELECT id FROM workspaces WHERE name = ?", (name,)).fetchone()
         if row is not None:
             return int(row["id"])

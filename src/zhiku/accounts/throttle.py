@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from zhiku.api.auth.errors import BadCredentials, Busy, RateLimited
+from zhiku.accounts.errors import BadCredentials, Busy
+from zhiku.core.errors import RateLimited
 from zhiku.core.settings import Settings
 
 _SWEEP_AT = 10_000  # entries kept before expired ones are dropped

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Literal
 
-from zhiku.api.auth.errors import Forbidden
+from zhiku.core.errors import Forbidden
 
 Role = Literal["owner", "admin", "editor", "viewer"]
 Access = Literal["read", "read_write", "admin"]

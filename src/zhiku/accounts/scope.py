@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from zhiku.api.auth.errors import Forbidden
-from zhiku.api.auth.principal import ACCESS_LEVEL, ROLE_LEVEL, Level, Principal
+from zhiku.accounts.principal import ACCESS_LEVEL, ROLE_LEVEL, Level, Principal
+from zhiku.core.errors import Forbidden
 
 
 def _subset(wanted: Iterable[str] | None, allowed: frozenset[str] | None) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from zhiku.api.auth.principal import Principal
+from zhiku.accounts.principal import Principal
 from zhiku.apps.types import Assistant
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from zhiku.api.auth import secrets as sec
+from zhiku.accounts import secrets as sec
+from zhiku.accounts.records import iso
 from zhiku.core.errors import NotFound
 from zhiku.store.db import Database, Row
 
@@ -24,11 +25,6 @@ _FROM = (
     "FROM invitations i JOIN workspaces w ON w.id = i.workspace_id "
     "LEFT JOIN users u ON u.id = i.invited_by"
 )
-
-
-def iso(moment: datetime) -> str:
-    """The timestamp format of the auth tables (text, UTC, sortable)."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(slots=True)

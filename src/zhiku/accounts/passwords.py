@@ -15,7 +15,7 @@ _TRAILING = re.compile(r"[\d\W_]+$")
 
 @lru_cache(maxsize=1)
 def _common() -> frozenset[str]:
-    text = resources.files("zhiku.api.auth").joinpath("common_passwords.txt").read_text("utf-8")
+    text = resources.files("zhiku.accounts").joinpath("common_passwords.txt").read_text("utf-8")
     return frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )

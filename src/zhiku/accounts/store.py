@@ -1,71 +1,23 @@
-"""Data access for users, memberships, sessions and API keys (migration M005)."""
+"""The account store: workspaces, users and memberships, sign-in, and (through its parts)
+sessions, API keys and invitations, in the shared database (migration M005)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from zhiku.api.auth import secrets as sec
-from zhiku.api.auth.errors import BadCredentials, ChooseWorkspace, Forbidden, Unauthorized
-from zhiku.api.auth.invitations import Invitation, Invitations
-from zhiku.api.auth.passwords import check_password
-from zhiku.api.auth.principal import ACCESS_LEVEL, ROLE_LEVEL, Principal
-from zhiku.core.errors import Conflict, InvalidInput, NotFound
-from zhiku.store.db import Database, Row
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+from zhiku.accounts import secrets as sec
+from zhiku.accounts.errors import BadCredentials, ChooseWorkspace
+from zhiku.accounts.invitations import Invitation, Invitations
+from zhiku.accounts.key_store import KeySql
+from zhiku.accounts.passwords import check_password
+from zhiku.accounts.principal import Principal
+from zhiku.accounts.records import Member, Workspace
+from zhiku.accounts.session_store import SessionSql
+from zhiku.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from zhiku.core.names import check_workspace_name
+from zhiku.store.db import Database
 
 
-@dataclass(slots=True)
-class ApiKey:
-    """A stored key (never its secret)."""
-
-    id: int
-    workspace_id: int
-    prefix: str
-    name: str
-    access: str
-    kbs: list[str] | None
-    assistants: list[str] | None
-    created_at: str
-    last_used_at: str | None
-    revoked_at: str | None
-    created_by: int | None = None
-
-
-@dataclass(slots=True)
-class Member:
-    """A user with their role in one workspace."""
-
-    id: int
-    email: str
-    name: str
-    role: str
-    created_at: str
-
-
-def _key(row: Row) -> ApiKey:
-    return ApiKey(
-        id=row["id"],
-        workspace_id=row["workspace_id"],
-        prefix=row["prefix"],
-        name=row["name"],
-        access=row["access"],
-        kbs=None if row["kbs"] is None else json.loads(row["kbs"]),
-        assistants=None if row["assistants"] is None else json.loads(row["assistants"]),
-        created_at=row["created_at"],
-        last_used_at=row["last_used_at"],
-        revoked_at=row["revoked_at"],
-        created_by=row["created_by"],
-    )
-
-
-class AuthRepo:
-    """Users, memberships, sessions and keys in the shared database.
+class AccountStore(KeySql, SessionSql):
+    """Workspaces, users, memberships, sessions, keys and invitations in the shared database.
 
     E-mail addresses are compared without regard to case (``lower(email)``, unique on both
     backends).
@@ -86,9 +38,9 @@ class AuthRepo:
         return str(row[0])
 
     def create_workspace(self, name: str) -> int:
-        """A new workspace; ``Conflict`` when the name is taken."""
-        if not name.strip() or len(name) > 128:
-            raise InvalidInput("a workspace name is 1-128 characters")
+        """A new workspace; ``InvalidName`` for a name the naming rule refuses, ``Conflict``
+        when the name is taken."""
+        check_workspace_name(name)
         try:
             with self.db.write() as conn:
                 row = conn.execute(
@@ -98,19 +50,25 @@ class AuthRepo:
         except self.db.IntegrityError as exc:
             raise Conflict("that workspace name is taken") from exc
 
+    def ensure_workspace(self, name: str) -> int:
+        """The id of workspace ``name``, created when missing. The name must pass the naming
+        rule even when it exists (checked first: PostgreSQL cannot look up a name with NUL)."""
+        check_workspace_name(name)
+        return self.workspace_id(name) or self.create_workspace(name)
+
     def workspace_id(self, name: str) -> int | None:
         """The id of workspace ``name``, if it exists."""
         row = self.db.conn.execute("SELECT id FROM workspaces WHERE name = ?", (name,)).fetchone()
         return None if row is None else int(row[0])
 
-    def user_workspaces(self, user_id: int) -> list[dict[str, Any]]:
+    def user_workspaces(self, user_id: int) -> list[Workspace]:
         """The workspaces a user belongs to, with the role in each."""
         rows = self.db.conn.execute(
-            "SELECT w.id, w.name, m.role, w.created_at FROM memberships m JOIN workspaces w "
+            "SELECT w.id, w.name, m.role FROM memberships m JOIN workspaces w "
             "ON w.id = m.workspace_id WHERE m.user_id = ? ORDER BY w.id",
             (user_id,),
         )
-        return [dict(r) for r in rows]
+        return [Workspace(id=int(r["id"]), name=str(r["name"]), role=str(r["role"])) for r in rows]
 
     # -- users ----------------------------------------------------------------------------
     def create_user(self, email: str, password: str, name: str = "") -> int:
@@ -220,15 +178,15 @@ class AuthRepo:
         spaces = self.user_workspaces(user_id)
         if workspace is None and len(spaces) > 1:
             raise ChooseWorkspace(
-                "choose a workspace", workspaces=[str(w["name"]) for w in spaces]
+                "choose a workspace", workspaces=[w.name for w in spaces]
             )
-        chosen = [w for w in spaces if workspace is None or w["name"] == workspace]
+        chosen = [w for w in spaces if workspace is None or w.name == workspace]
         if not chosen:
             raise Forbidden(
                 "the user is not a member of that workspace" if spaces else
                 "this account belongs to no workspace; join one with an invitation"
             )
-        return self.new_session(user_id, int(chosen[0]["id"]), hours)
+        return self.new_session(user_id, chosen[0].id, hours)
 
     def verify(self, email: str, password: str) -> int:
         """The user's id when the password is right, else ``BadCredentials``.
@@ -244,18 +202,6 @@ class AuthRepo:
             raise BadCredentials("wrong e-mail or password")
         return int(row["id"])
 
-    def new_session(self, user_id: int, workspace_id: int, hours: float) -> str:
-        """A session token for the user in the workspace."""
-        token = sec.new_session_token()
-        expires = _iso(datetime.now(UTC) + timedelta(hours=hours))
-        with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO sessions (token_hash, user_id, workspace_id, expires_at) "
-                "VALUES (?, ?, ?, ?)",
-                (sec.sha256(token), user_id, workspace_id, expires),
-            )
-        return token
-
     def join(self, invitation: Invitation, password: str, name: str, hours: float) -> str:
         """Use an invitation's token: create the account for its e-mail (or, when one exists,
         check its password), accept the invitation, and open a session in that workspace."""
@@ -267,108 +213,9 @@ class AuthRepo:
         self.invitations.accept(invitation, user_id)
         return self.new_session(user_id, invitation.workspace_id, hours)
 
-    def logout(self, token: str) -> None:
-        """End a session."""
-        with self.db.write() as conn:
-            conn.execute("DELETE FROM sessions WHERE token_hash = ?", (sec.sha256(token),))
-
-    # -- keys -----------------------------------------------------------------------------
-    def create_key(
-        self,
-        workspace_id: int,
-        *,
-        name: str,
-        access: str,
-        kbs: list[str] | None,
-        assistants: list[str] | None,
-        created_by: int | None,
-    ) -> tuple[ApiKey, str]:
-        """A new key: the stored record and the secret, which is shown this once."""
-        prefix, key = sec.new_api_key()
-        with self.db.write() as conn:
-            row = conn.execute(
-                "INSERT INTO api_keys (workspace_id, prefix, key_hash, name, access, kbs, "
-                "assistants, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    workspace_id,
-                    prefix,
-                    sec.sha256(key),
-                    name,
-                    access,
-                    None if kbs is None else json.dumps(kbs, ensure_ascii=False),
-                    None if assistants is None else json.dumps(assistants, ensure_ascii=False),
-                    created_by,
-                ),
-            ).fetchone()
-            key_id = int(row[0])
-        return self.get_key(workspace_id, key_id), key
-
-    def get_key(self, workspace_id: int, key_id: int) -> ApiKey:
-        """A key of this workspace, or ``NotFound``."""
-        row = self.db.conn.execute(
-            "SELECT * FROM api_keys WHERE id = ? AND workspace_id = ?", (key_id, workspace_id)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"key {key_id} does not exist")
-        return _key(row)
-
-    def list_keys(self, workspace_id: int) -> list[ApiKey]:
-        """Every key of the workspace, revoked ones included."""
-        rows = self.db.conn.execute(
-            "SELECT * FROM api_keys WHERE workspace_id = ? ORDER BY id", (workspace_id,)
-        )
-        return [_key(r) for r in rows]
-
-    def revoke_key(self, workspace_id: int, key_id: int) -> ApiKey:
-        """Revoke a key; it stops working at once."""
-        with self.db.write() as conn:
-            conn.execute(
-                f"UPDATE api_keys SET revoked_at = coalesce(revoked_at, {self.db.now}) "
-                "WHERE id = ? AND workspace_id = ?",
-                (key_id, workspace_id),
-            )
-        return self.get_key(workspace_id, key_id)
-
-    def touch_key(self, key_id: int) -> None:
-        """Record that a key was just used."""
-        with self.db.write() as conn:
-            conn.execute(
-                f"UPDATE api_keys SET last_used_at = {self.db.now} WHERE id = ?", (key_id,)
-            )
-
     # -- authentication -------------------------------------------------------------------
     def authenticate(self, token: str) -> Principal:
-        """The principal behind a bearer token, or ``Unauthorized``."""
+        """The principal behind a bearer token (a session or an API key), or ``Unauthorized``."""
         if token.startswith(sec.SESSION_PREFIX + "_"):
-            return self._session(token)
-        prefix = sec.split_api_key(token)
-        row = None
-        if prefix is not None:
-            row = self.db.conn.execute(
-                "SELECT * FROM api_keys WHERE prefix = ?", (prefix,)
-            ).fetchone()
-        if row is None or not sec.same(row["key_hash"], sec.sha256(token)):
-            raise Unauthorized("invalid API key")
-        if row["revoked_at"] is not None:
-            raise Unauthorized("this API key was revoked")
-        key = _key(row)
-        return Principal(
-            workspace_id=key.workspace_id,
-            level=ACCESS_LEVEL[key.access],
-            key_id=key.id,
-            kbs=None if key.kbs is None else frozenset(key.kbs),
-            assistants=None if key.assistants is None else frozenset(key.assistants),
-        )
-
-    def _session(self, token: str) -> Principal:
-        row = self.db.conn.execute(
-            "SELECT s.user_id, s.workspace_id, s.expires_at, m.role FROM sessions s "
-            "JOIN memberships m ON m.user_id = s.user_id AND m.workspace_id = s.workspace_id "
-            "WHERE s.token_hash = ?",
-            (sec.sha256(token),),
-        ).fetchone()
-        if row is None or row["expires_at"] < _iso(datetime.now(UTC)):
-            raise Unauthorized("invalid or expired session")
-        return Principal(
-            workspace_id=row["workspace_id"], level=ROLE_LEVEL[row["role"]], user_id=row["user_id"]
-        )
+            return self.session_principal(token)
+        return self.key_principal(token)

@@ -1,0 +1,1 @@
+"""Accounts: workspaces, users and their roles, sessions, API keys and invitations."""

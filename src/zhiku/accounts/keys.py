@@ -1,0 +1,56 @@
+"""Who may see, create and revoke API keys: admins, and only keys no wider than themselves; a
+key an owner made is revoked by owners only (or by itself)."""
+
+from __future__ import annotations
+
+from zhiku.accounts.principal import Level, Principal
+from zhiku.accounts.records import ApiKey
+from zhiku.accounts.scope import check_key_grant, key_visible
+from zhiku.accounts.store import AccountStore
+from zhiku.core.errors import Forbidden, NotFound
+
+
+def visible(caller: Principal, key: ApiKey) -> bool:
+    """Whether the caller may see (and so revoke) ``key``: its own, or one no wider."""
+    return key.id == caller.key_id or key_visible(caller, key.access, key.kbs, key.assistants)
+
+
+def list_keys(store: AccountStore, caller: Principal) -> list[ApiKey]:
+    """The workspace's keys the caller may see."""
+    caller.require(Level.ADMIN)
+    return [k for k in store.list_keys(caller.workspace_id) if visible(caller, k)]
+
+
+def get_key(store: AccountStore, caller: Principal, key_id: int) -> ApiKey:
+    """One key the caller may see; the others do not exist for them (``NotFound``)."""
+    caller.require(Level.ADMIN)
+    key = store.get_key(caller.workspace_id, key_id)
+    if not visible(caller, key):
+        raise NotFound(f"key {key_id} does not exist")
+    return key
+
+
+def create_key(
+    store: AccountStore,
+    caller: Principal,
+    *,
+    name: str,
+    access: str,
+    kbs: list[str] | None,
+    assistants: list[str] | None,
+) -> tuple[ApiKey, str]:
+    """A new key no wider than the caller, and its secret (shown this once)."""
+    check_key_grant(caller, access, kbs, assistants)
+    return store.create_key(
+        caller.workspace_id, name=name, access=access, kbs=kbs, assistants=assistants,
+        created_by=caller.user_id,
+    )
+
+
+def revoke_key(store: AccountStore, caller: Principal, key_id: int) -> ApiKey:
+    """Revoke a key the caller may see; it stops working at once."""
+    key = get_key(store, caller, key_id)
+    by_owner = store.role_of(caller.workspace_id, key.created_by) == "owner"
+    if by_owner and key.id != caller.key_id and caller.level < Level.OWNER:
+        raise Forbidden("only an owner can revoke a key an owner created")
+    return store.revoke_key(caller.workspace_id, key_id)
