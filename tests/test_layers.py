@@ -9,7 +9,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "zhiku"
 
-FACES = frozenset({"service", "api", "cli"})
+FACES = frozenset({"service", "api", "cli", "mcp"})
 """The facade and the faces over it: no room of the core imports them."""
 
 ONLY: dict[str, frozenset[str]] = {
@@ -20,11 +20,11 @@ ONLY: dict[str, frozenset[str]] = {
 }
 """Rooms at the bottom, with the only other rooms they may import."""
 
-CORE_ROOMS = ("retrieval", "ingest", "graph", "answer", "chat", "evals", "apps", "jobs")
+CORE_ROOMS = ("retrieval", "ingest", "graph", "answer", "chat", "evals", "apps", "jobs",
+              "accounts")
 """Rooms above the bottom that still never import the facade or a face."""
 
 ALLOWED: dict[tuple[str, str], str] = {
-    ("cli/admin.py", "api"): "accounts move out of api/ on their own branch",
     ("cli/worker.py", "api"): "job handlers move out of api/ on their own branch",
     ("evals/feedback.py", "service"): "the answer log gets narrow dependencies on its own branch",
     ("evals/app_target.py", "service"): "the assistant target gets narrow dependencies on its "

@@ -17,7 +17,7 @@ import pytest
 
 import pgtest
 from serving import ZHIKU, admin_init, serve
-from zhiku.api.auth.repo import AuthRepo
+from zhiku.accounts.store import AccountStore
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
 from zhiku.store.db import open_database
@@ -57,7 +57,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     zk.publish_assistant("hr-bot")
         db = open_database(settings)
         try:
-            auth = AuthRepo(db)
+            auth = AccountStore(db)
             ws = auth.workspace_id("acme")
             assert ws is not None
             _, scoped_key = auth.create_key(ws, name="handbook only", access="read",

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mcp.server.context import ServerRequestContext
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
-    from zhiku.api.auth.principal import Principal
+    from zhiku.accounts.principal import Principal
     from zhiku.api.state import ApiState
     from zhiku.mcp.tools import WorkspaceTools
 
@@ -39,8 +39,8 @@ def _bearer(headers: Any) -> str:
 
 def _principal(state: ApiState, token: str) -> Principal:
     """The key's principal, confined to its assistants' knowledge bases (as over HTTP)."""
-    from zhiku.api.auth.assistant_scope import confine
-    from zhiku.api.auth.errors import Unauthorized
+    from zhiku.accounts.assistant_scope import confine
+    from zhiku.core.errors import Unauthorized
 
     if not token:
         raise Unauthorized("send 'Authorization: Bearer <API key>'")

@@ -19,8 +19,8 @@ def serve(settings: Settings, key: str) -> None:
     import anyio
 
     from zhiku import __version__
-    from zhiku.api.auth.assistant_scope import confine
-    from zhiku.api.auth.repo import AuthRepo
+    from zhiku.accounts.assistant_scope import confine
+    from zhiku.accounts.store import AccountStore
     from zhiku.mcp.server import build_server, serve_stdio
     from zhiku.mcp.tools import WorkspaceTools
     from zhiku.service import Zhiku
@@ -28,7 +28,7 @@ def serve(settings: Settings, key: str) -> None:
 
     db = open_database(settings)
     try:
-        auth = AuthRepo(db)
+        auth = AccountStore(db)
         first = auth.authenticate(key)
         with Zhiku(settings, workspace=auth.workspace_name(first.workspace_id)) as zk:
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from zhiku.api.auth.principal import Principal
+from zhiku.accounts.principal import Principal
 from zhiku.core.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
