@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pgtest import backend_params
 from serving import ZHIKU, free_port, wait_ready
 from waiting import wait_until
 from zhiku.core.settings import Settings
@@ -78,9 +79,10 @@ class Cluster:
                 proc.wait()
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
+@pytest.fixture(params=backend_params(postgres="postgresql"))
 def database_url(request: pytest.FixtureRequest, zhiku_home: Path) -> str:
-    """One PostgreSQL database (or, for comparison, one SQLite file) for every process."""
+    """One database of the run's backend for every process: a PostgreSQL database (or, in the
+    SQLite pass, for comparison, one SQLite file)."""
     if request.param == "sqlite":
         return f"sqlite:///{zhiku_home / 'zhiku.db'}"
     return str(request.getfixturevalue("pg_url"))
