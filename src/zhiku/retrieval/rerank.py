@@ -14,7 +14,7 @@ from typing import Protocol
 from zhiku.core.errors import ZhikuError
 from zhiku.retrieval.types import Hit
 
-log = logging.getLogger("zhiku.retrieval.rerank")
+log = logging.getLogger(__name__)
 
 RERANK_TOP_N = 20
 """How many fused candidates are sent to the reranker unless a setting says otherwise."""
