@@ -14,7 +14,6 @@ import os
 import signal
 import threading
 from types import FrameType
-from urllib.parse import urlsplit
 
 import typer
 
@@ -63,7 +62,7 @@ def worker(
     signal.signal(signal.SIGINT, on_signal)
     try:
         jobs.start(concurrency=threads, label="worker")
-        log.info("worker %d: %d thread(s) on %s", os.getpid(), threads, _where(settings))
+        log.info("worker %d: %d thread(s) on %s", os.getpid(), threads, settings.database_display)
         while not stop.wait(1.0):
             pass
         if not jobs.stop(grace):
@@ -72,11 +71,3 @@ def worker(
         services.close()
         db.close()
     log.info("worker %d: stopped", os.getpid())
-
-
-def _where(settings: Settings) -> str:
-    """The database, without credentials."""
-    if settings.is_postgres:
-        parts = urlsplit(settings.database_url or "")
-        return f"postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}"
-    return str(settings.db_path)

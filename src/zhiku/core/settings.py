@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -276,3 +277,33 @@ class Settings(BaseSettings):
         """True in server mode (``database_url`` is a PostgreSQL URL)."""
         url = self.database_url or ""
         return url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def database_kind(self) -> str:
+        """``postgresql`` or ``sqlite``."""
+        return "postgresql" if self.is_postgres else "sqlite"
+
+    @property
+    def database_display(self) -> str:
+        """Where the database is, fit to print or log: the SQLite file, or the PostgreSQL URL
+        with its password (and password-like query parameters) masked."""
+        if not self.is_postgres:
+            return str(self.db_path)
+        return mask_url_password(self.database_url or "")
+
+
+def mask_url_password(url: str) -> str:
+    """``url`` with the password of its user info and of ``*password*`` query parameters
+    replaced by ``***``."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{hostport}"
+    query = urlencode(
+        [(k, "***" if "password" in k.lower() else v)
+         for k, v in parse_qsl(parts.query, keep_blank_values=True)],
+        safe="*/",
+    )
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
