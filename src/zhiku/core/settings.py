@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -264,6 +265,21 @@ class Settings(BaseSettings):
         description="Jobs: wait before the first retry; doubles with every attempt (at most an "
         "hour).",
     )
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        default="info",
+        description="Log level of `zhiku serve` and `zhiku worker` (their --log-level overrides "
+        "it); other libraries log from WARNING up.",
+    )
+    log_json: bool = Field(
+        default=False,
+        description="`zhiku serve` and `zhiku worker` log one JSON object a line (time, level, "
+        "logger, message, request_id) instead of text.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def db_path(self) -> Path:
