@@ -334,8 +334,7 @@ def test_search_filters_and_modes(cli: Any, tmp_path: Path) -> None:
     assert "handbook.md" in human.output and "Employee handbook > Leave" in human.output
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="SQLite only: on PostgreSQL, ZHIKU_DATABASE_URL and not "
-                    "ZHIKU_HOME names the database")
+@pytest.mark.backend("sqlite")  # on PostgreSQL, ZHIKU_DATABASE_URL and not ZHIKU_HOME names it
 def test_zhiku_home_override(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cli("kb", "create", "first", "--embedder", "hashing")
     other = tmp_path / "elsewhere"
