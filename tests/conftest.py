@@ -59,6 +59,7 @@ def make_settings() -> Callable[..., Settings]:
     return _clean_settings
 
 
+BACKENDS = ("sqlite", "postgres")
 # Fixtures that hand a test the run's database (directly or through settings that name it).
 DATABASE_FIXTURES = frozenset(
     {"zhiku_home", "settings", "zk", "make_settings", "pg_url", "db", "database_url"}
@@ -70,18 +71,6 @@ CODE_WORDS = (*MODULE_WORDS, "Zhiku(", "CliRunner", "ZHIKU_HOME")
 # What a test judged database-free gets as its database in the SQLite pass: a file that cannot
 # be created, so opening the configured database fails at once, naming the remedy.
 NO_DATABASE_URL = "sqlite:////proc/zhiku-test-judged-database-free/mark-it-database.db"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "backend(name): runs only in the pass of that backend (sqlite or postgres)"
-    )
-    config.addinivalue_line(
-        "markers", "database: opens the run's database though its fixtures do not show it"
-    )
-    config.addinivalue_line(
-        "markers", "db_free: (set by conftest) opens no database of the run's backend"
-    )
 
 
 @cache
@@ -122,6 +111,8 @@ def _backend_of(item: pytest.Item) -> str | None:
     """The backend a test is bound to, if any."""
     mark = item.get_closest_marker("backend")
     if mark is not None:
+        if mark.args[0] not in BACKENDS:
+            raise pytest.UsageError(f"{item.nodeid}: backend must be one of {BACKENDS}")
         return str(mark.args[0])
     return "postgres" if "pg_url" in _fixture_closure(item) else None
 
