@@ -1,12 +1,28 @@
-"""Shared fixtures: every test gets its own ZHIKU_HOME under tmp_path; real data from ../shared."""
+"""Shared fixtures: every test gets its own ZHIKU_HOME under tmp_path; real data from ../shared.
+
+The suite runs twice, on SQLite and then with ``ZHIKU_TEST_BACKEND=postgres``; each test runs
+in the passes where it can tell something new:
+
+- ``@pytest.mark.backend("postgres")`` (or a fixture parameter so marked, see
+  ``pgtest.backend_params``) runs only in the pass of that backend; so do tests that use the
+  ``pg_url`` fixture (PostgreSQL).
+- A test that opens no database of the run's backend runs in the SQLite pass only. It counts as
+  such unless one of its fixtures is in ``DATABASE_FIXTURES``, its module names one of
+  ``MODULE_WORDS``, its code or one of its fixtures' names one of ``CODE_WORDS``, or it is
+  marked ``database``. In the SQLite pass such a test gets a ``ZHIKU_DATABASE_URL`` that cannot
+  be opened, so one that opens the configured database after all fails at once (and says
+  "mark it database") instead of silently losing its PostgreSQL run.
+"""
 
 from __future__ import annotations
 
 import csv
 import gzip
+import inspect
 import json
 import os
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +59,91 @@ def make_settings() -> Callable[..., Settings]:
     return _clean_settings
 
 
+BACKENDS = ("sqlite", "postgres")
+# Fixtures that hand a test the run's database (directly or through settings that name it).
+DATABASE_FIXTURES = frozenset(
+    {"zhiku_home", "settings", "zk", "make_settings", "pg_url", "db", "database_url"}
+)
+# Words in a test module that reach the run's database without those fixtures.
+MODULE_WORDS = ("pgtest", "ZHIKU_DATABASE_URL")
+# Words in a test function or one of its fixtures that open the database its environment names.
+CODE_WORDS = (*MODULE_WORDS, "Zhiku(", "CliRunner", "ZHIKU_HOME")
+# What a test judged database-free gets as its database in the SQLite pass: a file that cannot
+# be created, so opening the configured database fails at once, naming the remedy.
+NO_DATABASE_URL = "sqlite:////proc/zhiku-test-judged-database-free/mark-it-database.db"
+
+
+@cache
+def _module_mentions_database(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    return any(word in text for word in MODULE_WORDS)
+
+
+@cache
+def _code_mentions_database(func: Callable[..., Any]) -> bool:
+    try:
+        text = inspect.getsource(func)
+    except (OSError, TypeError):  # pytest's own fixtures
+        return False
+    return any(word in text for word in CODE_WORDS)
+
+
+def _fixture_closure(item: pytest.Item) -> dict[str, Any]:
+    """The fixtures a test asks for, and theirs in turn (autouse ones only when asked for)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return {}
+    todo = list(info.argnames)
+    for mark in item.iter_markers("usefixtures"):
+        todo.extend(mark.args)
+    found: dict[str, Any] = {}
+    while todo:
+        name = todo.pop()
+        defs = info.name2fixturedefs.get(name)
+        if name in found or not defs:
+            continue
+        found[name] = defs[-1].func
+        todo.extend(defs[-1].argnames)
+    return found
+
+
+def _backend_of(item: pytest.Item) -> str | None:
+    """The backend a test is bound to, if any."""
+    mark = item.get_closest_marker("backend")
+    if mark is not None:
+        if mark.args[0] not in BACKENDS:
+            raise pytest.UsageError(f"{item.nodeid}: backend must be one of {BACKENDS}")
+        return str(mark.args[0])
+    return "postgres" if "pg_url" in _fixture_closure(item) else None
+
+
+def _opens_no_database(item: pytest.Item) -> bool:
+    if item.get_closest_marker("database") is not None:
+        return False
+    fixtures = _fixture_closure(item)
+    if DATABASE_FIXTURES & fixtures.keys():
+        return False
+    if _module_mentions_database(item.path):
+        return False
+    code = [*fixtures.values(), getattr(item, "function", None)]
+    return not any(_code_mentions_database(func) for func in code if func is not None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep each test to the passes where it can fail differently (see the module docstring)."""
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        bound = _backend_of(item)
+        if bound is None and _opens_no_database(item):
+            item.add_marker(pytest.mark.db_free)
+            bound = "sqlite"
+        (keep if bound in (None, pgtest.BACKEND) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def zhiku_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
@@ -59,6 +160,10 @@ def zhiku_home(
             monkeypatch.delenv(key)
     home = tmp_path / "zhiku-home"
     monkeypatch.setenv("ZHIKU_HOME", str(home))
+    if request.node.get_closest_marker("db_free") is not None:
+        monkeypatch.setenv("ZHIKU_DATABASE_URL", NO_DATABASE_URL)
+        yield home
+        return
     shared = request.node.get_closest_marker("shared_server") is not None
     url = pgtest.fresh_database() if pgtest.BACKEND == "postgres" and not shared else None
     if url:

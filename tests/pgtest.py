@@ -11,7 +11,10 @@ import tempfile
 import threading
 import warnings
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+import pytest
 
 # Read at import: the per-test fixture clears every ZHIKU_* variable.
 BACKEND = os.environ.get("ZHIKU_TEST_BACKEND", "sqlite")
@@ -22,6 +25,13 @@ _template_lock = threading.Lock()
 _admin_url: str | None = None
 _template_ready = False
 _counter = itertools.count(1)
+
+
+def backend_params(sqlite: Any = "sqlite", postgres: Any = "postgres") -> list[Any]:
+    """Fixture parameters for both backends, each marked to run only in its backend's pass
+    (``ZHIKU_TEST_BACKEND``), so that across the two passes each runs once."""
+    return [pytest.param(sqlite, marks=pytest.mark.backend("sqlite"), id="sqlite"),
+            pytest.param(postgres, marks=pytest.mark.backend("postgres"), id="postgres")]
 
 
 def with_database(url: str, name: str) -> str:

@@ -7,12 +7,13 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from waiting import wait_until
 
 ZHIKU = str(Path(sys.executable).parent / "zhiku")
 
@@ -37,15 +38,14 @@ def admin_init(env: dict[str, str], email: str, password: str, workspace: str = 
 def wait_ready(base: str, *, timeout: float = 60.0,
                why: Callable[[], str] = lambda: "") -> None:
     """Wait until ``{base}/readyz`` answers 200 (``why``: what to show if it never does)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def ready() -> bool:
         try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, f"{base} did not start\n{why()}"
-        time.sleep(0.1)
+            return False
+
+    wait_until(ready, timeout, lambda: f"{base} to start\n{why()}", interval=0.1)
 
 
 @contextmanager

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from dbcheck import count, fulltext_rows, raw_database
+from waiting import wait_until
 from zhiku.core.settings import Settings
 from zhiku.store.db import Database
 
@@ -66,14 +66,15 @@ def _kill_and_resume(db: Database, docs: Path, env: dict[str, str], abstracts: l
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     at_kill: dict[str, int] = {}
+
+    def killable() -> bool:
+        if proc.poll() is not None:
+            return True  # finished too early: asserted below
+        at_kill.update(db_counts(db))
+        return at_kill["ready"] >= 20
+
     try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and proc.poll() is None:
-            counts = db_counts(db)
-            if counts["ready"] >= 20:
-                at_kill = counts
-                break
-            time.sleep(0.05)
+        wait_until(killable, 240, "20 documents committed by the ingest")
         still_running = proc.poll() is None
         proc.send_signal(signal.SIGKILL)
     finally:

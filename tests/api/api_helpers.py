@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from waiting import wait_until
 from zhiku.accounts.bootstrap import bootstrap
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
@@ -75,13 +75,12 @@ def database_text(settings: Settings) -> str:
 
 def wait_job(client: Any, headers: dict[str, str], job_id: int, timeout: float = 60) -> dict:
     """Poll a job until it is done, failed or dead."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def finished() -> dict | None:
         job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
-        if job["status"] in ("done", "failed", "dead"):
-            return dict(job)
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish")
+        return dict(job) if job["status"] in ("done", "failed", "dead") else None
+
+    return wait_until(finished, timeout, f"job {job_id} to finish", interval=0.1)
 
 
 def seed(client: Any, t: Tenant, kb: str) -> None:

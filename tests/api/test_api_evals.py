@@ -4,7 +4,6 @@ bootstrap), and the access rules (read to look, write to start, no scoped keys, 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from api_helpers import Tenant, api_settings, make_tenant, seed
 from fastapi.testclient import TestClient
 
+from waiting import wait_until
 from zhiku.api.app import create_app
 
 QUESTIONS = [
@@ -26,13 +26,12 @@ QUESTIONS = [
 
 def wait_run(client: TestClient, headers: dict[str, str], run_id: int) -> dict[str, Any]:
     """Poll a run until it is done or failed."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def finished() -> dict[str, Any] | None:
         run = client.get(f"/v1/evals/runs/{run_id}", headers=headers).json()
-        if run["status"] != "running":
-            return dict(run)
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish")
+        return dict(run) if run["status"] != "running" else None
+
+    return wait_until(finished, 60, f"eval run {run_id} to finish", interval=0.1)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ without a case here fails ``test_every_route_is_covered``."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from api_helpers import HANDBOOK, Tenant, api_settings, make_tenant, seed
 from fastapi.testclient import TestClient
 
+from waiting import wait_until
 from zhiku.api.app import create_app
 
 PUBLIC = {"/healthz", "/readyz", "/v1/auth/login", "/v1/auth/signup"}
@@ -85,8 +85,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                               json={"eval_set": tenant.ids["kb"], "kb": tenant.ids["kb"]}).json()
             tenant.ids["run_id"] = run["id"]
             url = f"/v1/evals/runs/{run['id']}"
-            while client.get(url, headers=h).json()["status"] == "running":
-                time.sleep(0.05)
+            wait_until(lambda url=url, h=h: client.get(url, headers=h).json()["status"]
+                       != "running", 60, f"eval run {run['id']} to finish")
         scoped = client.post("/v1/keys", headers=a.headers, json={
             "access": "read", "knowledge_bases": ["nothing-here"], "assistants": []}).json()
         yield {"client": client, "a": a, "b": b, "scoped_key": scoped["key"]}

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
+from waiting import wait_until
 from zhiku.accounts.store import AccountStore
 from zhiku.api.app import create_app
 from zhiku.core.settings import Settings
@@ -437,10 +437,8 @@ def _seed(client: TestClient, settings: Settings) -> World:
     run = world.call("POST", "/v1/evals/runs", 202,
                      json={"eval_set": "set1", "kb": KB, "with_answer": False})
     world.ids["run_id"] = run["id"]
-    deadline = time.monotonic() + 60
-    while world.call("GET", f"/v1/evals/runs/{run['id']}", 200)["status"] == "running":
-        assert time.monotonic() < deadline, "the eval run did not finish"
-        time.sleep(0.05)
+    wait_until(lambda: world.call("GET", f"/v1/evals/runs/{run['id']}", 200)["status"]
+               != "running", 60, "the eval run to finish")
 
     # signed-in members
     world.tokens["owner"] = world.login(acme.email)

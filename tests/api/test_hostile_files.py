@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import HANDBOOK
+from api_helpers import HANDBOOK, wait_job
 
 from bombs import (
     MiB,
@@ -106,11 +106,7 @@ def test_hostile_uploads_fail_alone_and_memory_stays_flat(zhiku_home: Path) -> N
             upload = [("files", (name, data, "application/octet-stream"))
                       for name, (data, _) in files.items()]
             job = c.post("/v1/kbs/intake/documents", files=upload).json()
-            deadline = time.monotonic() + 120
-            while (job := c.get(f"/v1/jobs/{job['id']}").json())["status"] not in (
-                    "done", "failed", "dead"):
-                assert time.monotonic() < deadline, job
-                time.sleep(0.2)
+            job = wait_job(c, {}, job["id"], timeout=120)
             results = {f["source"]: f for f in job["files"]}
             tall = results["tall.pdf"]["document_id"]
             page = c.get(f"/v1/kbs/intake/documents/{tall}/pages/1",

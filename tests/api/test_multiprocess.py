@@ -21,7 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from pgtest import backend_params
 from serving import ZHIKU, free_port, wait_ready
+from waiting import wait_until
 from zhiku.core.settings import Settings
 from zhiku.jobs import JobQueue
 from zhiku.store.db import Database, open_database
@@ -77,9 +79,10 @@ class Cluster:
                 proc.wait()
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
+@pytest.fixture(params=backend_params(postgres="postgresql"))
 def database_url(request: pytest.FixtureRequest, zhiku_home: Path) -> str:
-    """One PostgreSQL database (or, for comparison, one SQLite file) for every process."""
+    """One database of the run's backend for every process: a PostgreSQL database (or, in the
+    SQLite pass, for comparison, one SQLite file)."""
     if request.param == "sqlite":
         return f"sqlite:///{zhiku_home / 'zhiku.db'}"
     return str(request.getfixturevalue("pg_url"))
@@ -218,12 +221,15 @@ def test_two_servers_two_workers_one_database(
         assert killed, "no job was held by the killed worker"
         uploaded = time.monotonic()
 
-        deadline = time.monotonic() + 120
-        while (counts := queue.counts())["done"] < DOCS // PER_REQUEST:
+
+        def all_done() -> dict[str, int] | None:
+            counts = queue.counts()
             assert counts["failed"] == counts["dead"] == 0, (counts, cluster.tail())
-            assert time.monotonic() < deadline, (counts, cluster.tail())
             assert survivor.poll() is None, cluster.tail()
-            time.sleep(0.2)
+            return counts if counts["done"] >= DOCS // PER_REQUEST else None
+
+        counts = wait_until(all_done, 120, lambda: f"every job done\n{cluster.tail()}",
+                            interval=0.2)
         processed = time.monotonic()
         assert counts == {"queued": 0, "running": 0, "done": DOCS // PER_REQUEST, "failed": 0,
                           "dead": 0}

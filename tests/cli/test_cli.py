@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -291,6 +292,30 @@ def test_docs_list_rm_and_stats(cli: Any, tmp_path: Path, zhiku_home: Path) -> N
     assert all(not h["source"].endswith("handbook.md") for h in search["hits"])
 
 
+def test_stats_names_the_database_kind_and_never_its_password(
+    cli: Any, zhiku_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli("kb", "create", KB, "--embedder", "hashing")
+    if not ON_POSTGRES:
+        stats = last_json(cli("stats", "--json"))
+        assert stats["backend"] == "sqlite" and stats["database"] == str(zhiku_home / "zhiku.db")
+        assert f"database: sqlite {zhiku_home / 'zhiku.db'}" in cli("stats").output
+        return
+    url = urlsplit(os.environ["ZHIKU_DATABASE_URL"])
+    if not url.password:  # the test server trusts local connections: any password will do
+        url = url._replace(netloc=f"{url.username}:pa55-w0rd@{url.netloc.rpartition('@')[2]}")
+        monkeypatch.setenv("ZHIKU_DATABASE_URL", urlunsplit(url))
+    password = url.password or ""
+    stats = last_json(cli("stats", "--json"))
+    human = cli("stats").output
+    assert stats["backend"] == "postgresql" and list(stats["knowledge_bases"]) == [KB]
+    assert stats["database"].startswith(f"postgresql://{url.username}:***@")
+    assert stats["database"].endswith(url.path + (f"?{url.query}" if url.query else ""))
+    assert f"database: postgresql {stats['database']}" in human
+    for output in (json.dumps(stats), human):
+        assert password not in output and "zhiku.db" not in output
+
+
 def test_search_filters_and_modes(cli: Any, tmp_path: Path) -> None:
     docs = write_docs(tmp_path)
     cli("kb", "create", KB, "--embedder", "hashing")
@@ -309,8 +334,7 @@ def test_search_filters_and_modes(cli: Any, tmp_path: Path) -> None:
     assert "handbook.md" in human.output and "Employee handbook > Leave" in human.output
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="SQLite only: on PostgreSQL, ZHIKU_DATABASE_URL and not "
-                    "ZHIKU_HOME names the database")
+@pytest.mark.backend("sqlite")  # on PostgreSQL, ZHIKU_DATABASE_URL and not ZHIKU_HOME names it
 def test_zhiku_home_override(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cli("kb", "create", "first", "--embedder", "hashing")
     other = tmp_path / "elsewhere"

@@ -12,12 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import pgtest
 from zhiku.cli.main import COMMANDS, load_command
 
-ONCE = pytest.mark.skipif(
-    pgtest.BACKEND == "postgres", reason="touches no database: runs once, on SQLite"
-)
+ONCE = pytest.mark.backend("sqlite")  # touches no database: runs once, in the SQLite pass
 
 # Importable names that only the optional extras (and the test tools) install.
 NOT_IN_BASE = (

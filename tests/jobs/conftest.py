@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pgtest import backend_params
 from zhiku.jobs import JobQueue, QueueOptions
 from zhiku.store.db import Database
 from zhiku.store.postgres.db import PgDatabase
@@ -14,9 +15,9 @@ from zhiku.store.sqlite.db import Database as SqliteDatabase
 from zhiku.store.sqlite.migrations import migrate
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=backend_params())
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A fresh, migrated database of either backend."""
+    """A fresh, migrated database of the run's backend (``ZHIKU_TEST_BACKEND``)."""
     if request.param == "sqlite":
         lite = SqliteDatabase(tmp_path / "queue.db")
         migrate(lite.conn)

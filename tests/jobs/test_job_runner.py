@@ -9,17 +9,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from waiting import wait_until
 from zhiku.core.errors import InvalidInput, ProviderError
 from zhiku.jobs import Control, Interrupted, Job, JobQueue, Outcome, QueueOptions, Runner
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.migrations import migrate
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 class Recorder:
@@ -57,7 +51,7 @@ def test_runners_share_the_queue(make_queue: Callable[..., JobQueue]) -> None:
     for r in runners:
         r.start()
     try:
-        wait_for(lambda: q.counts()["done"] == total)
+        wait_until(lambda: q.counts()["done"] == total, 20, "every job done")
     finally:
         for r in runners:
             assert r.stop(10)
@@ -89,7 +83,8 @@ def test_how_a_try_ends(make_queue: Callable[..., JobQueue]) -> None:
     runner = Runner(q, handler, concurrency=2, poll_seconds=0.05)
     runner.start()
     try:
-        wait_for(lambda: q.counts()["queued"] + q.counts()["running"] == 0)
+        wait_until(lambda: q.counts()["queued"] + q.counts()["running"] == 0, 20,
+                   "an empty queue")
     finally:
         runner.stop(10)
     jobs = {w: q.get(i) for w, i in ids.items()}
@@ -112,7 +107,7 @@ def test_a_dead_workers_job_is_taken_over(make_queue: Callable[..., JobQueue]) -
     runner = Runner(q, record, poll_seconds=0.05)
     runner.start()
     try:
-        wait_for(lambda: q.counts()["done"] == 1)
+        wait_until(lambda: q.counts()["done"] == 1, 20, "the job done")
     finally:
         runner.stop(10)
     job = q.get(job_id)
@@ -127,10 +122,10 @@ def test_a_long_job_keeps_its_lease(make_queue: Callable[..., JobQueue]) -> None
     runner = Runner(q, record, poll_seconds=0.05)
     other = Runner(q, record, poll_seconds=0.05, label="other")
     runner.start()
-    wait_for(lambda: q.counts()["running"] == 1)
+    wait_until(lambda: q.counts()["running"] == 1, 20, "the job running")
     other.start()
     try:
-        wait_for(lambda: q.counts()["done"] == 1)
+        wait_until(lambda: q.counts()["done"] == 1, 20, "the job done")
     finally:
         runner.stop(10)
         other.stop(10)
@@ -199,7 +194,8 @@ def test_a_queued_job_wakes_idle_workers_in_other_processes(pg_url: str) -> None
             for n in range(3):
                 started = time.monotonic()
                 job_id = server.submit("ingest", None, {"n": n})
-                wait_for(lambda done=n + 1: server.counts()["done"] == done, timeout=10)
+                wait_until(lambda done=n + 1: server.counts()["done"] == done, 10,
+                           f"job {n + 1} done")
                 assert time.monotonic() - started < 5
                 assert record.runs[-1][0] == job_id
         finally:

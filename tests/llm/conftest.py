@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from llm_scripted_server import ScriptedServer
 from llm_support import DOCS
 
+from waiting import wait_until
 from zhiku.core.settings import Settings
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
@@ -75,18 +75,16 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ))
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
+
+        def ready() -> bool:
             if proc.poll() is not None:
                 pytest.fail(f"llama.cpp server exited: {log.read_text()[-2000:]}")
             try:
-                if httpx.get(url + "/models", timeout=2).status_code == 200:
-                    break
+                return httpx.get(url + "/models", timeout=2).status_code == 200
             except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama.cpp server did not start within 120 s")
-            time.sleep(0.3)
+                return False
+
+        wait_until(ready, 120, "the llama.cpp server to start", interval=0.3)
         yield url
     finally:
         proc.terminate()

@@ -6,8 +6,7 @@ Every check compares against FTS5 itself on real SciFact abstracts and real clai
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from test_sqlite_store import chunk
 
 from shared_data import SCIFACT_QUERIES
+from waiting import wait_until
 from zhiku.retrieval.search import specific_terms
 from zhiku.store.sqlite import SqliteStore
 from zhiku.store.sqlite.keyword_memory import MemoryKeywordIndex
@@ -125,20 +125,14 @@ def test_deletes_and_disabled_chunks_never_come_back(
     assert _memory(store).search([a], terms, 5) == []
 
 
-def _wait_for(check: Callable[[], bool], seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_background_refresh_catches_up(
     store: SqliteStore, two_kbs: tuple[int, int, list[str]]
 ) -> None:
     a, _, claims = two_kbs
     terms = query_terms(claims[1])
     assert _memory(store).search([a], terms, 5) is None  # starts a refresh
-    _wait_for(lambda: _memory(store).search([a], terms, 5) is not None)
+    wait_until(lambda: _memory(store).search([a], terms, 5) is not None, 30,
+               "the background refresh")
     assert [i for i, _ in _memory(store).search([a], terms, 5) or []] == [
         i for i, _ in _fts(store, [a], terms, 5)
     ]

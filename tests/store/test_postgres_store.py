@@ -26,6 +26,8 @@ from zhiku.store.postgres.vector_index import PgVectorIndex
 from zhiku.store.sqlite import SqliteStore
 from zhiku.text.tokenize import analyze, query_terms
 
+pytestmark = pytest.mark.backend("postgres")
+
 
 class TestPostgresStore(StoreConformance):
     """The conformance suite on PostgreSQL, plus PostgreSQL-only guarantees."""

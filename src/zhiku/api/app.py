@@ -15,6 +15,7 @@ from zhiku.api.errors import install_error_handlers
 from zhiku.api.headers import SecurityHeaders
 from zhiku.api.limits import BodySizeLimit
 from zhiku.api.metrics import Metrics, MetricsMiddleware
+from zhiku.api.request_id import RequestId
 from zhiku.api.routers import (
     assistants,
     chunks,
@@ -101,8 +102,8 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     mount_docs(app)
     mcp = mount_mcp(app)  # MCP over streamable HTTP at /mcp, with the same API keys
     mount_console(app)  # the web console at / (not in the OpenAPI schema)
-    # the last added runs first: headers on every answer, body sizes, metrics, then the
-    # caller's credential is checked before any body is read
+    # the last added runs first: the request id, headers on every answer, body sizes, metrics,
+    # then the caller's credential is checked before any body is read
     app.add_middleware(AuthBeforeBody)
     app.add_middleware(MetricsMiddleware, metrics=metrics_)
     app.add_middleware(
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         upload_limit=chosen.api_max_upload_bytes,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestId)
     return app
 
 

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from zhiku.api.allow import allowed_methods
 from zhiku.core.errors import ZhikuError
 
-log = logging.getLogger("zhiku.api")
+log = logging.getLogger(__name__)
 
 _HTTP_KINDS = {
     400: "invalid_request",

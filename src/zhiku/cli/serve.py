@@ -18,7 +18,9 @@ def serve(
     workers: int = typer.Option(
         1, min=1, help="Server processes (each runs job worker threads unless --no-jobs)."
     ),
-    log_level: str = typer.Option("info", help="uvicorn log level."),
+    log_level: str | None = typer.Option(
+        None, help="Log level: debug, info, warning, error (default ZHIKU_LOG_LEVEL, info)."
+    ),
     jobs: bool | None = typer.Option(
         None, "--jobs/--no-jobs",
         help="Run background jobs in the server processes (default: ZHIKU_API_RUN_JOBS, true); "
@@ -28,9 +30,17 @@ def serve(
     """Start the HTTP API (OpenAPI at /docs and /openapi.json)."""
     import uvicorn
 
+    from zhiku.core.errors import InvalidInput
+    from zhiku.core.logging import logging_config
     from zhiku.core.settings import Settings
 
-    proxies = Settings().api_forwarded_allow_ips
+    settings = Settings()
+    level = (log_level or settings.log_level).lower()
+    try:  # uvicorn applies it in every server process: zhiku.* lines show beside uvicorn's
+        log_config = logging_config(level, json=settings.log_json)
+    except InvalidInput as exc:
+        raise typer.BadParameter(exc.message, param_hint="--log-level") from exc
+    proxies = settings.api_forwarded_allow_ips
     if jobs is not None:  # the app factory reads its settings in each server process
         os.environ["ZHIKU_API_RUN_JOBS"] = "true" if jobs else "false"
 
@@ -40,7 +50,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level=log_level,
+        log_config=log_config,
+        log_level=level,
         proxy_headers=bool(proxies),  # the client address comes from trusted proxies only
         forwarded_allow_ips=",".join(proxies) or None,
         server_header=False,

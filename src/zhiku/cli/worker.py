@@ -14,7 +14,6 @@ import os
 import signal
 import threading
 from types import FrameType
-from urllib.parse import urlsplit
 
 import typer
 
@@ -22,11 +21,12 @@ from zhiku.api.job_handler import url_fetcher
 from zhiku.api.jobs import Jobs
 from zhiku.api.services import Workspaces
 from zhiku.cli.context import handle_errors
+from zhiku.core.logging import configure_logging
 from zhiku.core.settings import Settings
 from zhiku.jobs import QueueOptions
 from zhiku.store.db import open_database
 
-log = logging.getLogger("zhiku.worker")
+log = logging.getLogger(__name__)
 
 
 @handle_errors
@@ -38,14 +38,13 @@ def worker(
     grace: float = typer.Option(
         30.0, min=0, help="Seconds a stop waits for running jobs to hand back their work."
     ),
-    log_level: str = typer.Option("info", help="Log level: debug, info, warning, error."),
+    log_level: str | None = typer.Option(
+        None, help="Log level: debug, info, warning, error (default ZHIKU_LOG_LEVEL, info)."
+    ),
 ) -> None:
     """Run background jobs (ingestion, re-indexing, embedding, graph builds) until stopped."""
-    logging.basicConfig(
-        level=log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s [%(process)d %(threadName)s] %(message)s",
-    )
     settings = Settings()
+    configure_logging(log_level or settings.log_level, json=settings.log_json)
     threads = concurrency or settings.worker_concurrency
     db = open_database(settings)
     services = Workspaces(settings, db)
@@ -63,7 +62,7 @@ def worker(
     signal.signal(signal.SIGINT, on_signal)
     try:
         jobs.start(concurrency=threads, label="worker")
-        log.info("worker %d: %d thread(s) on %s", os.getpid(), threads, _where(settings))
+        log.info("worker %d: %d thread(s) on %s", os.getpid(), threads, settings.database_display)
         while not stop.wait(1.0):
             pass
         if not jobs.stop(grace):
@@ -72,11 +71,3 @@ def worker(
         services.close()
         db.close()
     log.info("worker %d: stopped", os.getpid())
-
-
-def _where(settings: Settings) -> str:
-    """The database, without credentials."""
-    if settings.is_postgres:
-        parts = urlsplit(settings.database_url or "")
-        return f"postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}"
-    return str(settings.db_path)

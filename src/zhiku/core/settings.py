@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -269,6 +271,21 @@ class Settings(BaseSettings):
         description="Jobs: wait before the first retry; doubles with every attempt (at most an "
         "hour).",
     )
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        default="info",
+        description="Log level of `zhiku serve` and `zhiku worker` (their --log-level overrides "
+        "it); other libraries log from WARNING up.",
+    )
+    log_json: bool = Field(
+        default=False,
+        description="`zhiku serve` and `zhiku worker` log one JSON object a line (time, level, "
+        "logger, message, request_id) instead of text.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def db_path(self) -> Path:
@@ -282,3 +299,33 @@ class Settings(BaseSettings):
         """True in server mode (``database_url`` is a PostgreSQL URL)."""
         url = self.database_url or ""
         return url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def database_kind(self) -> str:
+        """``postgresql`` or ``sqlite``."""
+        return "postgresql" if self.is_postgres else "sqlite"
+
+    @property
+    def database_display(self) -> str:
+        """Where the database is, fit to print or log: the SQLite file, or the PostgreSQL URL
+        with its password (and password-like query parameters) masked."""
+        if not self.is_postgres:
+            return str(self.db_path)
+        return mask_url_password(self.database_url or "")
+
+
+def mask_url_password(url: str) -> str:
+    """``url`` with the password of its user info and of ``*password*`` query parameters
+    replaced by ``***``."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{hostport}"
+    query = urlencode(
+        [(k, "***" if "password" in k.lower() else v)
+         for k, v in parse_qsl(parts.query, keep_blank_values=True)],
+        safe="*/",
+    )
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")

@@ -20,7 +20,7 @@ from zhiku.core.errors import ZhikuError
 from zhiku.jobs.notify import Listener, listener
 from zhiku.jobs.queue import Job, JobQueue, worker_name
 
-log = logging.getLogger("zhiku.jobs")
+log = logging.getLogger(__name__)
 
 
 class Interrupted(Exception):

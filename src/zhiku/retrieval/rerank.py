@@ -17,7 +17,7 @@ from zhiku.retrieval.search import ChunkSearcher, SearchParams
 from zhiku.retrieval.types import Hit
 from zhiku.store.records import KnowledgeBase
 
-log = logging.getLogger("zhiku.retrieval.rerank")
+log = logging.getLogger(__name__)
 
 RERANK_TOP_N = 20
 """How many fused candidates are sent to the reranker unless a setting says otherwise."""

@@ -21,7 +21,7 @@ from zhiku.api.schemas import ERRORS, MAX_ID, Deleted, Id, Request
 from zhiku.core.errors import Forbidden, ZhikuError
 
 router = APIRouter(tags=["chat"], responses=ERRORS)
-log = logging.getLogger("zhiku.api.chat")
+log = logging.getLogger(__name__)
 
 
 class ChatIn(Request):

@@ -28,7 +28,7 @@ import numpy as np
 
 from zhiku.store.sqlite.db import Database
 
-log = logging.getLogger("zhiku.store.keyword_memory")
+log = logging.getLogger(__name__)
 
 
 class _Closed(Exception):
