@@ -32,14 +32,17 @@ from zhiku.ingest.parsers.sandbox import ParseSandbox, SandboxLimits
 from zhiku.ingest.parsers.zipguard import ZipLimits
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
+from zhiku.kb_settings import KB_SETTING_KEYS, check_kb_settings
 from zhiku.models.embedders import Embedder, Embedders
-from zhiku.retrieval.search import HybridSearcher, SearchParams
+from zhiku.retrieval.search import HybridSearcher, SearchParams, index_text
 from zhiku.retrieval.types import Hit
 from zhiku.retrieval.vector import VectorIndex
 from zhiku.store.filters import SearchFilters
 from zhiku.store.open import open_store
 from zhiku.store.protocols import NativeVectorSearch, Store, VectorSearcher
 from zhiku.store.records import Chunk, Document, KnowledgeBase
+from zhiku.text.tokenize import analyze
+from zhiku.text.tokens import count_tokens
 
 if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.answer.grounded import GroundedAnswer
@@ -51,9 +54,7 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.models.llm.types import CancelToken
 
 MULTILINGUAL_EMBEDDERS = frozenset({"use-multilingual"})
-KB_SETTING_KEYS = frozenset(
-    {"chunk_tokens", "chunk_overlap", "parent_child", "graph", "reranker", "rerank_top_n"}
-)
+__all__ = ["KB_SETTING_KEYS", "Zhiku", "parse_options", "sandbox_for"]
 
 
 def parse_options(settings: Settings) -> ParseOptions:
@@ -159,17 +160,18 @@ class Zhiku:
         reranker (provider/model), rerank_top_n."""
         if not name or len(name) > 128 or "/" in name:
             raise InvalidInput("a knowledge base name is 1-128 characters without '/'")
-        unknown = set(settings) - KB_SETTING_KEYS
-        if unknown:
-            raise InvalidInput(f"unknown knowledge base settings: {sorted(unknown)}")
-        if not isinstance(settings.get("reranker", ""), str):
-            raise InvalidInput("reranker is a provider/model reference")
-        top_n = settings.get("rerank_top_n", 1)
-        if not isinstance(top_n, int) or isinstance(top_n, bool) or not 1 <= top_n <= 200:
-            raise InvalidInput("rerank_top_n is a whole number from 1 to 200")
+        checked = check_kb_settings(settings)
         chosen = embedder or self.settings.embedder
         self.embedder(chosen)  # fail now, not at the first ingest, on an unknown model
-        return self.store.create_kb(self.workspace_id, name, chosen, settings)
+        return self.store.create_kb(self.workspace_id, name, chosen, checked)
+
+    def update_kb_settings(self, name: str, **changes: Any) -> KnowledgeBase:
+        """Merge ``changes`` into a knowledge base's settings (None unsets one, back to the
+        server's default). They apply to documents ingested or re-indexed from then on."""
+        kb = self.kb(name)
+        merged = {**kb.settings, **check_kb_settings(changes, unset=True)}
+        kept = {k: v for k, v in merged.items() if v is not None}
+        return self.store.update_kb(kb.id, settings=kept)
 
     def kb(self, name: str) -> KnowledgeBase:
         """The knowledge base called ``name`` in this workspace."""
@@ -264,6 +266,58 @@ class Zhiku:
     def chunks(self, kb_name: str, ref: int | str) -> list[Chunk]:
         """The chunks of a document, in order."""
         return self.store.list_chunks(self.document(kb_name, ref).id)
+
+    # -- edits ----------------------------------------------------------------------------
+    def set_document_metadata(
+        self,
+        kb_name: str,
+        ref: int | str,
+        metadata: dict[str, Any] | None = None,
+        *,
+        tags: Sequence[str] | None = None,
+    ) -> Document:
+        """Replace a document's metadata and/or its tags (``metadata["tags"]``); search
+        filters see them at once. Unset arguments keep what the document has."""
+        doc = self.document(kb_name, ref)
+        meta = dict(doc.metadata if metadata is None else metadata)
+        if tags is not None:
+            meta["tags"] = list(tags)
+        self.store.set_document_metadata(doc.id, meta)
+        return self.store.get_document(doc.id)
+
+    def chunk(self, kb_name: str, chunk_id: int) -> Chunk:
+        """One chunk of a knowledge base, by id."""
+        kb = self.kb(kb_name)
+        found = self.store.get_chunks([chunk_id]).get(chunk_id)
+        if found is None or found.kb_id != kb.id:
+            raise NotFound(f"chunk {chunk_id} does not exist")
+        return found
+
+    def edit_chunk(self, kb_name: str, chunk_id: int, text: str) -> Chunk:
+        """New text for a chunk. Its full-text terms are re-indexed at once; a searchable
+        chunk loses its vector and its document goes back to ``parsed`` until it is embedded
+        again (``embed_pending``, or a background embed job)."""
+        if not text.strip():
+            raise InvalidInput("a chunk's text is not empty")
+        chunk = self.chunk(kb_name, chunk_id)
+        if text != chunk.text:
+            terms = analyze(index_text(chunk.heading_path, text)) if chunk.searchable else []
+            self.store.update_chunk_text(chunk.id, text, token_count=count_tokens(text),
+                                         terms=terms)
+        return self.chunk(kb_name, chunk_id)
+
+    def set_chunk_enabled(self, kb_name: str, chunk_id: int, enabled: bool) -> Chunk:
+        """Disable (or re-enable) a chunk: disabled chunks never come back from search."""
+        chunk = self.chunk(kb_name, chunk_id)
+        if chunk.enabled != enabled:
+            self.store.set_chunk_enabled(chunk.id, enabled)
+        return self.chunk(kb_name, chunk_id)
+
+    def embed_pending(
+        self, kb_name: str, listener: IngestListener | None = None
+    ) -> IngestReport:
+        """Embed what lacks a vector (documents left ``parsed``, e.g. after ``edit_chunk``)."""
+        return self.ingest_items(kb_name, [], listener, sweep="parsed")
 
     def set_embedder(
         self, kb_name: str, embedder: str, listener: IngestListener | None = None
