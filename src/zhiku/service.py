@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
@@ -46,12 +46,14 @@ from zhiku.text.tokens import count_tokens
 
 if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.answer.grounded import GroundedAnswer
-    from zhiku.apps.types import Assistant, RetrievalConfig
+    from zhiku.apps.types import Assistant, AssistantConfig, RetrievalConfig
+    from zhiku.chat.accounting import Bucket, UsageBy
     from zhiku.chat.engine import ChatStream, ChatTurn
-    from zhiku.chat.store import StoredMessage
+    from zhiku.chat.store import Owner, StoredMessage
     from zhiku.chat.wiring import LLMServices
+    from zhiku.evals.feedback import LoggedAnswer
     from zhiku.models.llm.config import ProviderConfig
-    from zhiku.models.llm.types import CancelToken
+    from zhiku.models.llm.types import CancelToken, Message
 
 MULTILINGUAL_EMBEDDERS = frozenset({"use-multilingual"})
 __all__ = ["KB_SETTING_KEYS", "Zhiku", "parse_options", "sandbox_for"]
@@ -448,13 +450,34 @@ class Zhiku:
         from zhiku.apps.types import AssistantConfig
 
         checked = AssistantConfig.model_validate(config)
-        for kb in checked.knowledge_bases:
-            self.kb(kb)  # NotFound now rather than at the first chat
+        self._check_assistant(checked)
         return self.llm.assistants.create(name, checked, slug)
 
     def update_assistant(self, app: str, **changes: Any) -> Assistant:
-        """Edit an assistant's draft."""
+        """Edit an assistant's draft (``name`` renames it), checked like ``create_assistant``."""
+        self._check_assistant(self.llm.assistants.draft_after(app, **changes))
         return self.llm.assistants.update(app, **changes)
+
+    def _check_assistant(self, config: AssistantConfig) -> None:
+        """Its knowledge bases exist (``NotFound``), its models name configured chat providers
+        and its reranker a provider of kind rerank (``InvalidInput``): refused now rather than
+        at the first chat."""
+        for kb in config.knowledge_bases:
+            self.kb(kb)
+        providers = self.llm.providers
+
+        def kind_of(what: str, ref: str) -> str:
+            try:
+                return providers.config_for(ref).kind
+            except NotFound as exc:
+                raise InvalidInput(f"{what} '{ref}': {exc.message}") from None
+
+        for ref in [config.model, *config.fallback_models]:
+            if ref is not None and kind_of("model", ref) == "rerank":
+                raise InvalidInput(f"model '{ref}' is a reranker, not a chat model")
+        reranker = config.retrieval.reranker
+        if reranker is not None and kind_of("reranker", reranker) != "rerank":
+            raise InvalidInput(f"reranker '{reranker}' is not a provider of kind rerank")
 
     def publish_assistant(self, app: str, note: str | None = None) -> int:
         """Freeze the draft as a new live version; returns its number."""
@@ -478,14 +501,39 @@ class Zhiku:
         """A one-shot grounded answer from an assistant (nothing stored but the call log)."""
         return self.llm.engine.ask(app, question, cancel)
 
+    @overload
+    def chat(
+        self, app: str, message: str, conversation_id: int | None = None, *,
+        stream: Literal[False] = False, cancel: CancelToken | None = None,
+        history: Sequence[Message] | None = None, store: bool = True,
+        owner: Owner | None = None, endpoint: str | None = None,
+    ) -> ChatTurn: ...
+
+    @overload
+    def chat(
+        self, app: str, message: str, conversation_id: int | None = None, *,
+        stream: Literal[True], cancel: CancelToken | None = None,
+        history: Sequence[Message] | None = None, store: bool = True,
+        owner: Owner | None = None, endpoint: str | None = None,
+    ) -> ChatStream: ...
+
     def chat(
         self, app: str, message: str, conversation_id: int | None = None, *,
         stream: bool = False, cancel: CancelToken | None = None,
+        history: Sequence[Message] | None = None, store: bool = True,
+        owner: Owner | None = None, endpoint: str | None = None,
     ) -> ChatTurn | ChatStream:
-        """One turn of a stored conversation; ``stream=True`` returns an iterable of events."""
-        if stream:
-            return self.llm.engine.stream(app, message, conversation_id, cancel)
-        return self.llm.engine.turn(app, message, conversation_id, cancel)
+        """One turn of a conversation; ``stream=True`` returns an iterable of events (its
+        ``usage`` is set once answered).
+
+        ``history``: earlier user/assistant turns kept by the caller instead of a stored
+        conversation; ``store=False`` stores nothing but the call log. ``owner``: who a new
+        conversation belongs to; ``endpoint``: a face's name for the request, which is then
+        written to the request log with the owner and the turn's usage."""
+        engine = self.llm.engine
+        call = engine.stream if stream else engine.turn
+        return call(app, message, conversation_id, cancel, store=store, history=history,
+                    owner=owner, endpoint=endpoint)
 
     def list_conversations(self, app: str | None = None) -> list[dict[str, Any]]:
         """Stored conversations (of one assistant), most recent first."""
@@ -499,3 +547,30 @@ class Zhiku:
     def model_calls(self, conversation_id: int | None = None) -> list[dict[str, Any]]:
         """Recorded model calls (tokens, latency, TTFT, cost, app, conversation)."""
         return self.llm.calls.calls(conversation_id)
+
+    def usage(
+        self,
+        by: UsageBy = "assistant",
+        *,
+        bucket: Bucket | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Requests, model calls, tokens, cost and latency per assistant, API key or day, and
+        per day or hour ``bucket`` when given; ``since``/``until`` (exclusive) are ISO dates
+        or times (see ``zhiku.chat.accounting.usage``)."""
+        from zhiku.chat.accounting import usage
+        from zhiku.evals.db import database
+
+        return usage(database(self), self.workspace_id, by, bucket, since, until)
+
+    def rate_reply(
+        self, message_id: int, rating: int | str, *, comment: str = "",
+        corrected_answer: str | None = None, tags: Sequence[str] = (),
+    ) -> LoggedAnswer:
+        """Feedback on an assistant's reply (``up``/``down``/``neutral``, or 1/-1/0); the
+        reply goes to the answer log on its first feedback, as ``zhiku feedback`` sees it."""
+        from zhiku.evals.feedback import rate_reply
+
+        return rate_reply(self, message_id, rating, comment=comment,
+                          corrected_answer=corrected_answer, tags=tags)
