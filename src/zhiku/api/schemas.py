@@ -85,3 +85,19 @@ class Deleted(BaseModel):
     """Acknowledges a deletion."""
 
     deleted: bool = True
+
+
+class CitationOut(BaseModel):
+    """Where a statement of the answer comes from."""
+
+    n: int
+    document_id: int
+    chunk_id: int
+    title: str | None
+    source: str
+    location: str
+    page: int | None
+    heading_path: list[str]
+    score: float
+    text: str
+    quote: str

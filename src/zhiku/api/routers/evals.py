@@ -16,10 +16,10 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from zhiku.api import eval_runner, evals_view
+from zhiku.api.access import visible_assistant
 from zhiku.api.auth.errors import Forbidden
 from zhiku.api.auth.principal import Level, Principal
 from zhiku.api.deps import Caller, Service, State
-from zhiku.api.routers.assistants import visible_assistant
 from zhiku.api.schemas import ERRORS, MAX_ID, Id, Request
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.core.jsonbounds import BoundedJson
@@ -244,7 +244,7 @@ def start_run(body: RunIn, caller: Caller, zk: Service, state: State) -> RunOut:
         target = make_target(zk, "kb", body.kb, body.mode)
     else:
         assert body.assistant is not None
-        visible_assistant(state, caller, body.assistant)
+        visible_assistant(zk, caller, body.assistant)
         if body.mode != "hybrid":
             raise InvalidInput("an assistant is evaluated with its own retrieval (mode hybrid)")
         target = make_target(zk, "app", body.assistant)

@@ -4,7 +4,6 @@ for admins, a workspace's, e.g. the dead ones), and queue a failed or dead one a
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -16,6 +15,7 @@ from zhiku.api.auth.principal import Level, Principal
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.jobs import Job
 from zhiku.api.schemas import ERRORS, Id
+from zhiku.api.sse import sse
 from zhiku.api.state import ApiState
 from zhiku.core.errors import NotFound
 from zhiku.jobs.queue import FINAL
@@ -160,8 +160,3 @@ def retry_job(job_id: Id, caller: Caller, state: State) -> JobOut:
     job = visible_job(state, caller, job_id)
     caller.check_kb(str(job.payload.get("kb", "")), Level.ADMIN)
     return job_out(state.jobs.retry(caller.workspace_id, job_id))
-
-
-def sse(event: str, payload: Any) -> str:
-    """One server-sent event."""
-    return f"event: {event}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"

@@ -9,9 +9,8 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from zhiku.api import usage_series
 from zhiku.api.auth.principal import Level
-from zhiku.api.deps import Caller, State
+from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Day
 from zhiku.core.errors import InvalidInput
 
@@ -45,7 +44,7 @@ class SeriesOut(BaseModel):
 @router.get("/v1/usage/series", response_model=SeriesOut)
 def usage_over_time(
     caller: Caller,
-    state: State,
+    zk: Service,
     by: Literal["assistant", "key"] = "assistant",
     bucket: Literal["day", "hour"] = "day",
     since: Day | None = None,
@@ -57,9 +56,6 @@ def usage_over_time(
     caller.require(Level.ADMIN)
     if since and until and until < since:
         raise InvalidInput("'until' is before 'since'")
-    rows = usage_series.series(
-        state.db, caller.workspace_id, by, bucket,
-        since.isoformat() if since else None,
-        (until + timedelta(days=1)).isoformat() if until else None,
-    )
+    rows = zk.usage(by, bucket=bucket, since=since.isoformat() if since else None,
+                    until=(until + timedelta(days=1)).isoformat() if until else None)
     return SeriesOut(by=by, bucket=bucket, points=[SeriesPoint(**r) for r in rows])
