@@ -292,7 +292,7 @@ def test_one_rating_vocabulary_for_the_cli_and_http(
 
 
 def test_python_chat_with_history_accounting_and_usage_match_http(
-    client: TestClient, home_tenant: Tenant, settings: Settings
+    client: TestClient, home_tenant: Tenant, settings: Settings, cli: CliRunner
 ) -> None:
     h = home_tenant.headers
     client.post("/v1/assistants", headers=h,
@@ -324,3 +324,9 @@ def test_python_chat_with_history_accounting_and_usage_match_http(
         (s["bucket"], s["requests"]) for s in series]
     with Zhiku(settings) as zk, pytest.raises(InvalidInput):
         zk.usage("colour")  # type: ignore[arg-type]
+    out = cli.invoke(create_cli(), ["usage", "--by", "key", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout) == per_key
+    out = cli.invoke(create_cli(), ["usage", "--bucket", "hour", "--since", "2000-01-01"])
+    assert out.exit_code == 0 and "hr-bot" in out.stdout, out.output
+    assert cli.invoke(create_cli(), ["usage", "--by", "colour"]).exit_code == 2
