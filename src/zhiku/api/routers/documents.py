@@ -17,8 +17,7 @@ from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.jobs import Upload
 from zhiku.api.media_types import served_type
-from zhiku.api.routers.jobs import JobOut, job_out
-from zhiku.api.schemas import ERRORS, Deleted, Id, Request
+from zhiku.api.schemas import ERRORS, Deleted, Id, JobOut, Request, job_out
 from zhiku.core.errors import InvalidInput, NotFound, PayloadTooLarge
 from zhiku.core.jsonbounds import BoundedJson, StoredJson
 from zhiku.service import Zhiku

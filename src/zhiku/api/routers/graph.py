@@ -17,8 +17,7 @@ from pydantic import BaseModel, Field
 
 from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, Service, State
-from zhiku.api.routers.jobs import JobOut, job_out
-from zhiku.api.schemas import ERRORS, Request
+from zhiku.api.schemas import ERRORS, JobOut, Request, job_out
 from zhiku.graph import api as graph_api
 
 router = APIRouter(tags=["knowledge graph"], responses=ERRORS)
