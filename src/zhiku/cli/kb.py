@@ -89,10 +89,8 @@ def set_embedder(name: str, embedder: str) -> None:
 @handle_errors
 def set_graph(name: str, enabled: bool = typer.Argument(True, help="true or false")) -> None:
     """Turn knowledge-graph extraction during ingestion on or off (then `zhiku graph build`)."""
-    from zhiku.graph.api import set_graph as apply
-
     with open_zhiku() as zk:
-        apply(zk, name, enabled)
+        zk.update_kb_settings(name, graph=enabled)
     say("graph extraction for ", (name, "bold"), f": {'on' if enabled else 'off'}")
 
 

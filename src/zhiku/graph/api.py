@@ -51,8 +51,7 @@ def _graph(zk: Zhiku) -> GraphStore:
 
 def set_graph(zk: Zhiku, kb_name: str, enabled: bool) -> KnowledgeBase:
     """Turn extraction during ingestion on or off (``zhiku kb set KB --graph``)."""
-    kb = zk.kb(kb_name)
-    return zk.store.update_kb(kb.id, settings={**kb.settings, "graph": enabled})
+    return zk.update_kb_settings(kb_name, graph=enabled)
 
 
 def build(
