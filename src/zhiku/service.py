@@ -32,7 +32,7 @@ from zhiku.ingest.parsers.sandbox import ParseSandbox, SandboxLimits
 from zhiku.ingest.parsers.zipguard import ZipLimits
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
-from zhiku.kb_settings import KB_SETTING_KEYS, check_kb_settings
+from zhiku.kb_settings import check_kb_settings
 from zhiku.models.embedders import Embedder, Embedders
 from zhiku.retrieval.search import HybridSearcher, SearchParams, index_text
 from zhiku.retrieval.types import Hit
@@ -56,7 +56,6 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.models.llm.types import CancelToken, Message
 
 MULTILINGUAL_EMBEDDERS = frozenset({"use-multilingual"})
-__all__ = ["KB_SETTING_KEYS", "Zhiku", "parse_options", "sandbox_for"]
 
 
 def parse_options(settings: Settings) -> ParseOptions:
@@ -495,6 +494,10 @@ class Zhiku:
         """Every assistant of the workspace."""
         return self.llm.assistants.list()
 
+    def assistant_versions(self, app: str) -> list[dict[str, Any]]:
+        """An assistant's published versions, newest first (number, config, note, date)."""
+        return self.llm.assistants.versions(app)
+
     def ask_app(
         self, app: str, question: str, cancel: CancelToken | None = None
     ) -> GroundedAnswer:
@@ -543,6 +546,20 @@ class Zhiku:
     def conversation(self, conversation_id: int) -> list[StoredMessage]:
         """The messages of a conversation."""
         return self.llm.conversations.messages(conversation_id)
+
+    def conversation_info(self, conversation_id: int) -> dict[str, Any]:
+        """A conversation: id, assistant_id (None: its assistant was deleted), title, its
+        owner's user_id and key_id, created_at, updated_at."""
+        return self.llm.conversations.get(conversation_id)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Delete a conversation and its messages (its answers' feedback stays, detached)."""
+        self.llm.conversations.get(conversation_id)
+        self.llm.conversations.delete(conversation_id)
+
+    def message(self, message_id: int) -> StoredMessage:
+        """One stored message of this workspace."""
+        return self.llm.conversations.message(message_id)
 
     def model_calls(self, conversation_id: int | None = None) -> list[dict[str, Any]]:
         """Recorded model calls (tokens, latency, TTFT, cost, app, conversation)."""

@@ -109,7 +109,7 @@ def slugs(zk: Zhiku) -> dict[int, str]:
 def visible_conversation(zk: Zhiku, caller: Principal, conversation_id: int) -> dict[str, Any]:
     """A conversation (with its assistant's slug) the caller may read, continue, rate and
     delete (``Forbidden`` or ``NotFound`` otherwise)."""
-    row = zk.llm.conversations.get(conversation_id)
+    row = zk.conversation_info(conversation_id)
     found = None
     if row["assistant_id"]:
         try:

@@ -135,7 +135,7 @@ def delete_assistant(slug: str, caller: Caller, zk: Service) -> Deleted:
 def versions(slug: str, caller: Caller, zk: Service) -> list[VersionOut]:
     """Published versions, newest first."""
     visible_assistant(zk, caller, slug)
-    return [VersionOut(**v) for v in zk.llm.assistants.versions(slug)]
+    return [VersionOut(**v) for v in zk.assistant_versions(slug)]
 
 
 @router.post("/v1/assistants/{slug}/publish", response_model=AssistantOut)

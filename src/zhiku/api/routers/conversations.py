@@ -175,11 +175,12 @@ def list_conversations(
 ) -> list[ConversationOut]:
     """Conversations the caller may read, newest first: its own, and for admins every one
     their scope reaches."""
-    owner = None if assistant is None else visible_assistant(zk, caller, assistant).id
+    if assistant is not None:
+        visible_assistant(zk, caller, assistant)
     by_id = slugs(zk)
     usable = {a.slug for a in usable_assistants(zk, caller)}
     out = []
-    for row in zk.llm.conversations.list(owner):
+    for row in zk.list_conversations(assistant):
         conv = conversation_out(row, by_id)
         reason = refusal(caller, conv, conv["assistant"] in usable,
                          partial(zk.llm.conversations.cited_kbs, conv["id"]))
@@ -206,5 +207,5 @@ def delete_conversation(conversation_id: Id, caller: Caller, zk: Service) -> Del
     """Delete a conversation and its messages: its owner may, whatever its access level, and
     so may an admin; nobody else."""
     visible_conversation(zk, caller, conversation_id)
-    zk.llm.conversations.delete(conversation_id)
+    zk.delete_conversation(conversation_id)
     return Deleted()
