@@ -1,4 +1,4 @@
-"""Feedback on answers (thumbs up/down/neutral, comment, corrected answer) and usage figures.
+"""Feedback on answers (thumbs up/down/neutral, comment, corrected answer).
 
 Feedback goes on an assistant's reply (a conversation message); it is kept in the evaluation
 answer log (``zhiku feedback list``/``to-set`` and ``zhiku export`` see it, target
@@ -11,8 +11,6 @@ needs write access as well.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -20,7 +18,7 @@ from zhiku.api.access import usable_assistants, visible_conversation
 from zhiku.api.auth.principal import Level
 from zhiku.api.chat.mapper import feedback_out
 from zhiku.api.deps import Caller, Service
-from zhiku.api.schemas import ERRORS, Day, Id, Request
+from zhiku.api.schemas import ERRORS, Id, Request
 from zhiku.core.errors import NotFound
 from zhiku.evals import feedback as answer_log
 from zhiku.evals.feedback import RatingName
@@ -53,26 +51,11 @@ class FeedbackOut(BaseModel):
     created_at: str
 
 
-class UsageRow(BaseModel):
-    """Answers and their cost in one group (an assistant, a key id or a day). Per assistant and
-    day: every model call of the workspace (API, CLI, Python); per key: the API's requests.
-    ``calls`` counts model calls (rewrites and failed attempts included)."""
-
-    group: str | int | None
-    requests: int
-    calls: int
-    input_tokens: int
-    output_tokens: int
-    cost: float
-    avg_latency_ms: float
-    max_latency_ms: float
-
-
 @router.post("/v1/messages/{message_id}/feedback", response_model=FeedbackOut, status_code=201)
 def add_feedback(message_id: Id, body: FeedbackIn, caller: Caller, zk: Service) -> FeedbackOut:
     """Rate an assistant's answer (a message id from a chat): the conversation's owner or an
     admin may; a ``corrected_answer`` needs write access."""
-    reply = zk.llm.conversations.message(message_id)
+    reply = zk.message(message_id)
     if reply.role != "assistant":  # only answers are rated
         raise NotFound(f"message {message_id} does not exist")
     visible_conversation(zk, caller, reply.conversation_id)
@@ -96,16 +79,3 @@ def list_feedback(
         usable = {a.slug for a in usable_assistants(zk, caller)}
         rows = (r for r in rows if r.assistant in usable)
     return [FeedbackOut(**feedback_out(r)) for r in rows]
-
-
-@router.get("/v1/usage", response_model=list[UsageRow])
-def usage(
-    caller: Caller,
-    zk: Service,
-    group_by: Literal["assistant", "key", "day"] = "assistant",
-    since: Day | None = None,
-) -> list[UsageRow]:
-    """Tokens, cost and latency per assistant, key or day (admins)."""
-    caller.require(Level.ADMIN)
-    rows = zk.usage(group_by, since=since.isoformat() if since else None)
-    return [UsageRow(**r) for r in rows]

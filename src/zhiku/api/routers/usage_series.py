@@ -1,5 +1,5 @@
-"""``/v1/usage/series``: tokens, cost and latency over time per assistant or API key (what the
-console charts). ``/v1/usage`` (in ``feedback``) gives the same figures grouped one way."""
+"""Usage figures from the one usage query: ``/v1/usage`` grouped by assistant, key or day, and
+``/v1/usage/series`` over time per assistant or API key (what the console charts)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,21 @@ from zhiku.api.schemas import ERRORS, Day
 from zhiku.core.errors import InvalidInput
 
 router = APIRouter(tags=["feedback"], responses=ERRORS)
+
+
+class UsageRow(BaseModel):
+    """Answers and their cost in one group (an assistant, a key id or a day). Per assistant and
+    day: every model call of the workspace (API, CLI, Python); per key: the API's requests.
+    ``calls`` counts model calls (rewrites and failed attempts included)."""
+
+    group: str | int | None
+    requests: int
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost: float
+    avg_latency_ms: float
+    max_latency_ms: float
 
 
 class SeriesPoint(BaseModel):
@@ -59,3 +74,16 @@ def usage_over_time(
     rows = zk.usage(by, bucket=bucket, since=since.isoformat() if since else None,
                     until=(until + timedelta(days=1)).isoformat() if until else None)
     return SeriesOut(by=by, bucket=bucket, points=[SeriesPoint(**r) for r in rows])
+
+
+@router.get("/v1/usage", response_model=list[UsageRow])
+def usage(
+    caller: Caller,
+    zk: Service,
+    group_by: Literal["assistant", "key", "day"] = "assistant",
+    since: Day | None = None,
+) -> list[UsageRow]:
+    """Tokens, cost and latency per assistant, key or day (admins)."""
+    caller.require(Level.ADMIN)
+    rows = zk.usage(group_by, since=since.isoformat() if since else None)
+    return [UsageRow(**r) for r in rows]
