@@ -111,6 +111,64 @@ def test_knowledge_base_lifecycle(zk: Zhiku) -> None:
         zk.kb("hr")
 
 
+def test_kb_settings_are_checked_once_and_merged(zk: Zhiku) -> None:
+    zk.create_kb("hr", embedder="hashing", chunk_tokens=64)
+    changed = zk.update_kb_settings("hr", chunk_overlap=8, graph=True)
+    assert changed.settings == {"chunk_tokens": 64, "chunk_overlap": 8, "graph": True}
+    assert zk.update_kb_settings("hr", chunk_tokens=None).settings == {
+        "chunk_overlap": 8, "graph": True}  # None: back to the server's default
+    bad: list[dict[str, object]] = [
+        {"colour": "red"}, {"chunk_tokens": 0}, {"chunk_tokens": "64"}, {"graph": "yes"},
+        {"rerank_top_n": 201}, {"rerank_top_n": True}, {"reranker": ""}, {"chunk_overlap": -1},
+    ]
+    for changes in bad:
+        with pytest.raises(InvalidInput):
+            zk.update_kb_settings("hr", **changes)
+        with pytest.raises(InvalidInput):
+            zk.create_kb("other", embedder="hashing", **changes)
+    with pytest.raises(InvalidInput):
+        zk.create_kb("other", embedder="hashing", chunk_tokens=None)  # unset only on update
+    assert zk.kb("hr").settings == {"chunk_overlap": 8, "graph": True}
+    with pytest.raises(NotFound):
+        zk.update_kb_settings("nope", graph=True)
+
+
+def test_document_and_chunk_edits(zk: Zhiku, kb: str, docs: Path) -> None:
+    zk.ingest(kb, [docs / "leave.txt", docs / "travel.md"])
+    leave = zk.document(kb, str(docs / "leave.txt"))
+    doc = zk.set_document_metadata(kb, leave.id, tags=["hr"])
+    assert doc.metadata == {**leave.metadata, "tags": ["hr"]}
+    assert zk.set_document_metadata(kb, leave.id, {"team": "people"}).metadata == {
+        "team": "people"}
+    assert [h.document_id for h in zk.search(kb, "annual leave", filters={
+        "metadata": {"team": "people"}})] == [leave.id]
+
+    chunk = zk.chunks(kb, leave.id)[0]
+    version = zk.store.vector_version(zk.kb(kb).id)
+    assert zk.set_chunk_enabled(kb, chunk.id, False).enabled is False
+    assert zk.store.vector_version(zk.kb(kb).id) != version  # cached vectors reload
+    assert all(h.chunk_id != chunk.id for h in zk.search(kb, "annual leave"))
+    assert zk.set_chunk_enabled(kb, chunk.id, True).enabled is True
+
+    edited = zk.edit_chunk(kb, chunk.id, "Interns get ten days of holiday.")
+    assert edited.text == "Interns get ten days of holiday."
+    assert zk.document(kb, leave.id).status == "parsed"  # its vector is made again later
+    assert zk.search(kb, "interns holiday", mode="keyword")[0].chunk_id == chunk.id
+    assert zk.embed_pending(kb).chunks_embedded == 1
+    assert zk.document(kb, leave.id).status == "ready"
+    assert zk.search(kb, "interns holiday", mode="vector")[0].chunk_id == chunk.id
+    with pytest.raises(InvalidInput):
+        zk.edit_chunk(kb, chunk.id, "  ")
+
+    zk.create_kb("other", embedder="hashing")
+    for edit in (lambda: zk.set_chunk_enabled("other", chunk.id, False),
+                 lambda: zk.edit_chunk("other", chunk.id, "x"),
+                 lambda: zk.chunk(kb, 10**9),
+                 lambda: zk.set_document_metadata("other", leave.id, {})):
+        with pytest.raises(NotFound):
+            edit()
+
+
 def test_default_embedder_is_the_bundled_model(zk: Zhiku) -> None:
     assert zk.create_kb("default-model").embedder == "minilm"
 

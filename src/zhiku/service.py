@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
@@ -33,6 +33,7 @@ from zhiku.ingest.parsers.sandbox import ParseSandbox, SandboxLimits
 from zhiku.ingest.parsers.zipguard import ZipLimits
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
+from zhiku.kb_settings import check_kb_settings
 from zhiku.models.embedders import Embedder, Embedders
 from zhiku.retrieval.rerank import RerankingSearcher
 from zhiku.retrieval.search import HybridSearcher, Mode, SearchParams
@@ -42,23 +43,25 @@ from zhiku.store.filters import SearchFilters
 from zhiku.store.open import open_store
 from zhiku.store.protocols import NativeVectorSearch, Store, VectorSearcher
 from zhiku.store.records import Chunk, Document, KnowledgeBase
+from zhiku.text.indexing import index_text
+from zhiku.text.tokenize import analyze
+from zhiku.text.tokens import count_tokens
 
 if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.answer.grounded import GroundedAnswer
-    from zhiku.apps.types import Assistant, RetrievalConfig
+    from zhiku.apps.types import Assistant, AssistantConfig, RetrievalConfig
+    from zhiku.chat.accounting import Bucket, UsageBy
     from zhiku.chat.engine import ChatStream, ChatTurn
-    from zhiku.chat.store import StoredMessage
+    from zhiku.chat.store import Owner, StoredMessage
     from zhiku.chat.wiring import LLMServices
+    from zhiku.evals.feedback import LoggedAnswer
     from zhiku.evals.store import EvalStore
     from zhiku.evals.targets import EvalTarget
     from zhiku.graph.ops import GraphOps
     from zhiku.graph.retrieve import GraphSearcher
     from zhiku.models.llm.config import ProviderConfig
-    from zhiku.models.llm.types import CancelToken
+    from zhiku.models.llm.types import CancelToken, Message
 
-KB_SETTING_KEYS = frozenset(
-    {"chunk_tokens", "chunk_overlap", "parent_child", "graph", "reranker", "rerank_top_n"}
-)
 
 
 def parse_options(settings: Settings) -> ParseOptions:
@@ -172,17 +175,18 @@ class Zhiku:
         reranker (provider/model), rerank_top_n."""
         if not name or len(name) > 128 or "/" in name:
             raise InvalidInput("a knowledge base name is 1-128 characters without '/'")
-        unknown = set(settings) - KB_SETTING_KEYS
-        if unknown:
-            raise InvalidInput(f"unknown knowledge base settings: {sorted(unknown)}")
-        if not isinstance(settings.get("reranker", ""), str):
-            raise InvalidInput("reranker is a provider/model reference")
-        top_n = settings.get("rerank_top_n", 1)
-        if not isinstance(top_n, int) or isinstance(top_n, bool) or not 1 <= top_n <= 200:
-            raise InvalidInput("rerank_top_n is a whole number from 1 to 200")
+        checked = check_kb_settings(settings)
         chosen = embedder or self.settings.embedder
         self.embedder(chosen)  # fail now, not at the first ingest, on an unknown model
-        return self.store.create_kb(self.workspace_id, name, chosen, settings)
+        return self.store.create_kb(self.workspace_id, name, chosen, checked)
+
+    def update_kb_settings(self, name: str, **changes: Any) -> KnowledgeBase:
+        """Merge ``changes`` into a knowledge base's settings (None unsets one, back to the
+        server's default). They apply to documents ingested or re-indexed from then on."""
+        kb = self.kb(name)
+        merged = {**kb.settings, **check_kb_settings(changes, unset=True)}
+        kept = {k: v for k, v in merged.items() if v is not None}
+        return self.store.update_kb(kb.id, settings=kept)
 
     def kb(self, name: str) -> KnowledgeBase:
         """The knowledge base called ``name`` in this workspace."""
@@ -277,6 +281,58 @@ class Zhiku:
     def chunks(self, kb_name: str, ref: int | str) -> list[Chunk]:
         """The chunks of a document, in order."""
         return self.store.list_chunks(self.document(kb_name, ref).id)
+
+    # -- edits ----------------------------------------------------------------------------
+    def set_document_metadata(
+        self,
+        kb_name: str,
+        ref: int | str,
+        metadata: dict[str, Any] | None = None,
+        *,
+        tags: Sequence[str] | None = None,
+    ) -> Document:
+        """Replace a document's metadata and/or its tags (``metadata["tags"]``); search
+        filters see them at once. Unset arguments keep what the document has."""
+        doc = self.document(kb_name, ref)
+        meta = dict(doc.metadata if metadata is None else metadata)
+        if tags is not None:
+            meta["tags"] = list(tags)
+        self.store.set_document_metadata(doc.id, meta)
+        return self.store.get_document(doc.id)
+
+    def chunk(self, kb_name: str, chunk_id: int) -> Chunk:
+        """One chunk of a knowledge base, by id."""
+        kb = self.kb(kb_name)
+        found = self.store.get_chunks([chunk_id]).get(chunk_id)
+        if found is None or found.kb_id != kb.id:
+            raise NotFound(f"chunk {chunk_id} does not exist")
+        return found
+
+    def edit_chunk(self, kb_name: str, chunk_id: int, text: str) -> Chunk:
+        """New text for a chunk. Its full-text terms are re-indexed at once; a searchable
+        chunk loses its vector and its document goes back to ``parsed`` until it is embedded
+        again (``embed_pending``, or a background embed job)."""
+        if not text.strip():
+            raise InvalidInput("a chunk's text is not empty")
+        chunk = self.chunk(kb_name, chunk_id)
+        if text != chunk.text:
+            terms = analyze(index_text(chunk.heading_path, text)) if chunk.searchable else []
+            self.store.update_chunk_text(chunk.id, text, token_count=count_tokens(text),
+                                         terms=terms)
+        return self.chunk(kb_name, chunk_id)
+
+    def set_chunk_enabled(self, kb_name: str, chunk_id: int, enabled: bool) -> Chunk:
+        """Disable (or re-enable) a chunk: disabled chunks never come back from search."""
+        chunk = self.chunk(kb_name, chunk_id)
+        if chunk.enabled != enabled:
+            self.store.set_chunk_enabled(chunk.id, enabled)
+        return self.chunk(kb_name, chunk_id)
+
+    def embed_pending(
+        self, kb_name: str, listener: IngestListener | None = None
+    ) -> IngestReport:
+        """Embed what lacks a vector (documents left ``parsed``, e.g. after ``edit_chunk``)."""
+        return self.ingest_items(kb_name, [], listener, sweep="parsed")
 
     def set_embedder(
         self, kb_name: str, embedder: str, listener: IngestListener | None = None
@@ -453,13 +509,34 @@ class Zhiku:
         from zhiku.apps.types import AssistantConfig
 
         checked = AssistantConfig.model_validate(config)
-        for kb in checked.knowledge_bases:
-            self.kb(kb)  # NotFound now rather than at the first chat
+        self._check_assistant(checked)
         return self.llm.assistants.create(name, checked, slug)
 
     def update_assistant(self, app: str, **changes: Any) -> Assistant:
-        """Edit an assistant's draft."""
+        """Edit an assistant's draft (``name`` renames it), checked like ``create_assistant``."""
+        self._check_assistant(self.llm.assistants.draft_after(app, **changes))
         return self.llm.assistants.update(app, **changes)
+
+    def _check_assistant(self, config: AssistantConfig) -> None:
+        """Its knowledge bases exist (``NotFound``), its models name configured chat providers
+        and its reranker a provider of kind rerank (``InvalidInput``): refused now rather than
+        at the first chat."""
+        for kb in config.knowledge_bases:
+            self.kb(kb)
+        providers = self.llm.providers
+
+        def kind_of(what: str, ref: str) -> str:
+            try:
+                return providers.config_for(ref).kind
+            except NotFound as exc:
+                raise InvalidInput(f"{what} '{ref}': {exc.message}") from None
+
+        for ref in [config.model, *config.fallback_models]:
+            if ref is not None and kind_of("model", ref) == "rerank":
+                raise InvalidInput(f"model '{ref}' is a reranker, not a chat model")
+        reranker = config.retrieval.reranker
+        if reranker is not None and kind_of("reranker", reranker) != "rerank":
+            raise InvalidInput(f"reranker '{reranker}' is not a provider of kind rerank")
 
     def publish_assistant(self, app: str, note: str | None = None) -> int:
         """Freeze the draft as a new live version; returns its number."""
@@ -477,20 +554,49 @@ class Zhiku:
         """Every assistant of the workspace."""
         return self.llm.assistants.list()
 
+    def assistant_versions(self, app: str) -> list[dict[str, Any]]:
+        """An assistant's published versions, newest first (number, config, note, date)."""
+        return self.llm.assistants.versions(app)
+
     def ask_app(
         self, app: str, question: str, cancel: CancelToken | None = None
     ) -> GroundedAnswer:
         """A one-shot grounded answer from an assistant (nothing stored but the call log)."""
         return self.llm.engine.ask(app, question, cancel)
 
+    @overload
+    def chat(
+        self, app: str, message: str, conversation_id: int | None = None, *,
+        stream: Literal[False] = False, cancel: CancelToken | None = None,
+        history: Sequence[Message] | None = None, store: bool = True,
+        owner: Owner | None = None, endpoint: str | None = None,
+    ) -> ChatTurn: ...
+
+    @overload
+    def chat(
+        self, app: str, message: str, conversation_id: int | None = None, *,
+        stream: Literal[True], cancel: CancelToken | None = None,
+        history: Sequence[Message] | None = None, store: bool = True,
+        owner: Owner | None = None, endpoint: str | None = None,
+    ) -> ChatStream: ...
+
     def chat(
         self, app: str, message: str, conversation_id: int | None = None, *,
         stream: bool = False, cancel: CancelToken | None = None,
+        history: Sequence[Message] | None = None, store: bool = True,
+        owner: Owner | None = None, endpoint: str | None = None,
     ) -> ChatTurn | ChatStream:
-        """One turn of a stored conversation; ``stream=True`` returns an iterable of events."""
-        if stream:
-            return self.llm.engine.stream(app, message, conversation_id, cancel)
-        return self.llm.engine.turn(app, message, conversation_id, cancel)
+        """One turn of a conversation; ``stream=True`` returns an iterable of events (its
+        ``usage`` is set once answered).
+
+        ``history``: earlier user/assistant turns kept by the caller instead of a stored
+        conversation; ``store=False`` stores nothing but the call log. ``owner``: who a new
+        conversation belongs to; ``endpoint``: a face's name for the request, which is then
+        written to the request log with the owner and the turn's usage."""
+        engine = self.llm.engine
+        call = engine.stream if stream else engine.turn
+        return call(app, message, conversation_id, cancel, store=store, history=history,
+                    owner=owner, endpoint=endpoint)
 
     def list_conversations(self, app: str | None = None) -> list[dict[str, Any]]:
         """Stored conversations (of one assistant), most recent first."""
@@ -501,6 +607,47 @@ class Zhiku:
         """The messages of a conversation."""
         return self.llm.conversations.messages(conversation_id)
 
+    def conversation_info(self, conversation_id: int) -> dict[str, Any]:
+        """A conversation: id, assistant_id (None: its assistant was deleted), title, its
+        owner's user_id and key_id, created_at, updated_at."""
+        return self.llm.conversations.get(conversation_id)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Delete a conversation and its messages (its answers' feedback stays, detached)."""
+        self.llm.conversations.get(conversation_id)
+        self.llm.conversations.delete(conversation_id)
+
+    def message(self, message_id: int) -> StoredMessage:
+        """One stored message of this workspace."""
+        return self.llm.conversations.message(message_id)
+
     def model_calls(self, conversation_id: int | None = None) -> list[dict[str, Any]]:
         """Recorded model calls (tokens, latency, TTFT, cost, app, conversation)."""
         return self.llm.calls.calls(conversation_id)
+
+    def usage(
+        self,
+        by: UsageBy = "assistant",
+        *,
+        bucket: Bucket | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Requests, model calls, tokens, cost and latency per assistant, API key or day, and
+        per day or hour ``bucket`` when given; ``since``/``until`` (exclusive) are ISO dates
+        or times (see ``zhiku.chat.accounting.usage``)."""
+        from zhiku.chat.accounting import usage
+        from zhiku.evals.db import database
+
+        return usage(database(self), self.workspace_id, by, bucket, since, until)
+
+    def rate_reply(
+        self, message_id: int, rating: int | str, *, comment: str = "",
+        corrected_answer: str | None = None, tags: Sequence[str] = (),
+    ) -> LoggedAnswer:
+        """Feedback on an assistant's reply (``up``/``down``/``neutral``, or 1/-1/0); the
+        reply goes to the answer log on its first feedback, as ``zhiku feedback`` sees it."""
+        from zhiku.evals.feedback import rate_reply
+
+        return rate_reply(self, message_id, rating, comment=comment,
+                          corrected_answer=corrected_answer, tags=tags)

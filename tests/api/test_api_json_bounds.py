@@ -9,10 +9,9 @@ from typing import Any
 from api_helpers import HANDBOOK, Tenant, wait_job
 from fastapi.testclient import TestClient
 
-from zhiku.api import edits
 from zhiku.core.jsonbounds import MAX_BYTES, MAX_DEPTH, clamp_json, depth_over
 from zhiku.core.settings import Settings
-from zhiku.store.db import open_database
+from zhiku.store.open import open_store
 
 
 def nested(depth: int) -> dict[str, Any]:
@@ -87,11 +86,11 @@ def test_stored_deep_metadata_never_breaks_reads(
 ) -> None:
     h = tenant_a.headers
     doc_id = _document(client, tenant_a)
-    db = open_database(settings)
+    store = open_store(settings)
     try:  # as written before the bounds existed
-        edits.set_document_metadata(db, doc_id, {"team": "people", **nested(300)})
+        store.set_document_metadata(doc_id, {"team": "people", **nested(300)})
     finally:
-        db.close()
+        store.close()
     docs = client.get("/v1/kbs/hr/documents", headers=h)
     assert docs.status_code == 200, docs.text
     meta = docs.json()[0]["metadata"]

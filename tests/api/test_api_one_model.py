@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 
 from zhiku.apps.types import AssistantConfig
 from zhiku.chat.engine import ChatTurn
+from zhiku.chat.store import Owner
 from zhiku.cli.main import create_app as create_cli
+from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.core.settings import Settings
 from zhiku.evals import feedback
 from zhiku.service import Zhiku
@@ -217,3 +219,114 @@ def test_an_llm_assistant_answers_through_the_api(
             (2, 3, 1800)]
     finally:
         server.stop()
+
+
+def test_assistant_models_are_checked_the_same_through_python_and_http(
+    client: TestClient, home_tenant: Tenant, settings: Settings
+) -> None:
+    h = home_tenant.headers
+    with Zhiku(settings) as zk:
+        zk.add_provider("rr", base_url="http://127.0.0.1:9/v1", models=["rank-1"],
+                        kind="rerank")
+        zk.add_provider("chatp", base_url="http://127.0.0.1:9/v1", models=["m"])
+        bad: list[tuple[dict[str, Any], str]] = [
+            ({"model": "nosuchprovider/x"}, "nosuchprovider"),
+            ({"model": "rr/rank-1"}, "is a reranker"),
+            ({"model": "chatp/m", "fallback_models": ["nosuchprovider/y"]}, "nosuchprovider"),
+            ({"retrieval": {"reranker": "nosuchprovider/r"}}, "nosuchprovider"),
+        ]
+        for config, message in bad:
+            with pytest.raises(InvalidInput, match=message):
+                zk.create_assistant("Bot", slug="bot", knowledge_bases=["hr"], **config)
+            r = client.post("/v1/assistants", headers=h, json={
+                "slug": "bot", "config": {"knowledge_bases": ["hr"], **config}})
+            assert r.status_code == 400 and message in r.json()["error"]["message"], r.text
+        assert zk.list_assistants() == []
+        zk.create_assistant("Bot", slug="bot", knowledge_bases=["hr"],
+                            retrieval={"reranker": "rr/rank-1"})
+        with pytest.raises(InvalidInput, match="nosuchprovider"):
+            zk.update_assistant("bot", model="nosuchprovider/x")
+        r = client.patch("/v1/assistants/bot", headers=h, json={
+            "config": {"knowledge_bases": ["hr"], "model": "nosuchprovider/x"}})
+        assert r.status_code == 400 and "nosuchprovider" in r.text
+        with pytest.raises(NotFound):
+            zk.update_assistant("bot", knowledge_bases=["nope"])
+        assert zk.get_assistant("bot").draft.model is None
+        assert zk.update_assistant("bot", name="Renamed").name == "Renamed"
+
+
+def test_one_rating_vocabulary_for_the_cli_and_http(
+    client: TestClient, home_tenant: Tenant, settings: Settings, cli: CliRunner
+) -> None:
+    h = home_tenant.headers
+    client.post("/v1/assistants", headers=h,
+                json={"slug": "hr-bot", "config": {"knowledge_bases": ["hr"]}})
+    mids = [client.post("/v1/assistants/hr-bot/chat", headers=h,
+                        json={"message": QUESTION}).json()["message_id"] for _ in range(2)]
+    for mid, name in zip(mids, ["neutral", "none"], strict=True):  # none: the older name
+        r = client.post(f"/v1/messages/{mid}/feedback", headers=h, json={"rating": name})
+        assert r.status_code == 201 and r.json()["rating"] == 0, r.text
+    r = client.post(f"/v1/messages/{mids[0]}/feedback", headers=h, json={"rating": "meh"})
+    assert r.status_code == 422
+    for name in ("neutral", "none"):
+        out = cli.invoke(create_cli(), ["feedback", "list", "--app", "hr-bot", "--rating", name,
+                                        "--json"])
+        assert out.exit_code == 0, out.output
+        assert len(json.loads(out.stdout)) == 2
+    answer_id = str(client.get("/v1/feedback", headers=h).json()[0]["answer_id"])
+    for args, value in ((["--rating", "up"], 1), (["--rating", "neutral"], 0), (["--down"], -1),
+                        (["--rating", "none"], 0)):
+        out = cli.invoke(create_cli(), ["feedback", "add", answer_id, *args])
+        assert out.exit_code == 0, out.output
+        rated = {r["answer_id"]: r["rating"] for r in client.get("/v1/feedback", headers=h).json()}
+        assert rated[int(answer_id)] == value
+    for args in (["--rating", "meh"], ["--up", "--rating", "down"]):
+        out = cli.invoke(create_cli(), ["feedback", "add", answer_id, *args])
+        assert out.exit_code == 2 and "rating" in out.output
+    with Zhiku(settings) as zk:  # and the Python API takes the same names
+        assert zk.rate_reply(mids[1], "up").rating == 1
+        with pytest.raises(InvalidInput, match="up, down or neutral"):
+            zk.rate_reply(mids[1], "meh")
+        with pytest.raises(NotFound):
+            zk.rate_reply(mids[1] - 1, "up")  # a question, not an answer
+
+
+def test_python_chat_with_history_accounting_and_usage_match_http(
+    client: TestClient, home_tenant: Tenant, settings: Settings, cli: CliRunner
+) -> None:
+    h = home_tenant.headers
+    client.post("/v1/assistants", headers=h,
+                json={"slug": "hr-bot", "config": {"knowledge_bases": ["hr"]}})
+    client.post("/v1/assistants/hr-bot/chat", headers=h, json={"message": QUESTION})
+    with Zhiku(settings) as zk:
+        turn = zk.chat("hr-bot", QUESTION, store=False,
+                       history=[{"role": "user", "content": "Hello"}])
+        assert turn.conversation_id is None and "fifteen" in turn.answer.answer
+        stream = zk.chat("hr-bot", QUESTION, stream=True, store=False, endpoint="python",
+                         owner=Owner(user_id=None, key_id=None))
+        assert stream.usage is None
+        assert list(stream)[-1].answer is not None
+        assert stream.usage is not None and stream.usage.output_tokens > 0
+        assert zk.list_conversations("hr-bot") and len(zk.list_conversations()) == 1
+        per_assistant = zk.usage("assistant")
+        per_key = zk.usage("key")
+        series = zk.usage("assistant", bucket="hour", since="2000-01-01")
+    r = client.get("/v1/usage", headers=h, params={"group_by": "assistant"}).json()
+    assert [(x["group"], x["requests"]) for x in r] == [
+        (u["group"], u["requests"]) for u in per_assistant] == [("hr-bot", 3)]
+    r = client.get("/v1/usage", headers=h, params={"group_by": "key"}).json()
+    assert [(x["group"], x["requests"]) for x in r] == [
+        (u["group"], u["requests"]) for u in per_key]
+    assert [(x["group"] is None, x["requests"]) for x in r] == [
+        (True, 1), (False, 1)]  # the Python request asked with no key
+    points = client.get("/v1/usage/series", headers=h, params={"bucket": "hour"}).json()["points"]
+    assert [(p["bucket"], p["requests"]) for p in points] == [
+        (s["bucket"], s["requests"]) for s in series]
+    with Zhiku(settings) as zk, pytest.raises(InvalidInput):
+        zk.usage("colour")  # type: ignore[arg-type]
+    out = cli.invoke(create_cli(), ["usage", "--by", "key", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout) == per_key
+    out = cli.invoke(create_cli(), ["usage", "--bucket", "hour", "--since", "2000-01-01"])
+    assert out.exit_code == 0 and "hr-bot" in out.stdout, out.output
+    assert cli.invoke(create_cli(), ["usage", "--by", "colour"]).exit_code == 2

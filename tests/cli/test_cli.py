@@ -316,6 +316,58 @@ def test_stats_names_the_database_kind_and_never_its_password(
         assert password not in output and "zhiku.db" not in output
 
 
+def test_kb_settings_show_change_and_unset(cli: Any) -> None:
+    cli("kb", "create", "hr", "--embedder", "hashing", "--chunk-tokens", "64")
+    changed = last_json(cli("kb", "settings", "hr", "chunk_overlap=8", "graph=true", "--json"))
+    assert changed == {"chunk_tokens": 64, "chunk_overlap": 8, "graph": True}
+    unset = last_json(cli("kb", "settings", "hr", "chunk_tokens=", "--json"))
+    assert unset == {"chunk_overlap": 8, "graph": True}
+    assert "chunk_overlap = 8" in cli("kb", "settings", "hr").output
+    assert "unknown knowledge base setting" in cli("kb", "settings", "hr", "size=3",
+                                                   code=2).output
+    assert "whole number" in cli("kb", "settings", "hr", "rerank_top_n=0", code=2).output
+    assert "true or false" in cli("kb", "settings", "hr", "graph=maybe", code=2).output
+    assert last_json(cli("kb", "list", "--json"))[0]["settings"] == unset
+
+
+def test_docs_tags_metadata_and_chunk_edits(cli: Any, tmp_path: Path) -> None:
+    docs = write_docs(tmp_path)
+    cli("kb", "create", KB, "--embedder", "hashing")
+    cli("ingest", "--kb", KB, str(docs / "handbook.md"))
+    source = str((docs / "handbook.md").resolve())
+    assert "人事, hr" in cli("docs", "tag", source, "人事", "hr", "--kb", KB).output
+    parsed = last_json(cli("docs", "meta", source, "--kb", KB))  # what the parser recorded
+    meta = last_json(cli("docs", "meta", source, "team=people", "year=2024", "--kb", KB))
+    assert meta == {**parsed, "tags": ["人事", "hr"], "team": "people", "year": 2024}
+    assert last_json(cli("docs", "meta", source, "year=", "--kb", KB)) == {
+        **parsed, "tags": ["人事", "hr"], "team": "people"}
+    tagged = last_json(cli("search", "--kb", KB, "--json", "--filter", '{"tags": ["hr"]}',
+                           "annual leave"))["hits"]
+    assert tagged and tagged[0]["source"] == source
+    cli("docs", "tag", source, "--clear", "--kb", KB)
+    assert last_json(cli("docs", "meta", source, "--kb", KB)) == {
+        **parsed, "tags": [], "team": "people"}
+
+    hit = last_json(cli("search", "--kb", KB, "--json", "annual leave"))["hits"][0]
+    chunk_id = str(hit["chunk_id"])
+    cli("docs", "chunk", "disable", chunk_id, "--kb", KB)
+    assert last_json(cli("docs", "chunk", "show", chunk_id, "--kb", KB, "--json"))[
+        "enabled"] is False
+    hits = last_json(cli("search", "--kb", KB, "--json", "annual leave"))["hits"]
+    assert all(h["chunk_id"] != hit["chunk_id"] for h in hits)
+    cli("docs", "chunk", "enable", chunk_id, "--kb", KB)
+    edited = cli("docs", "chunk", "edit", chunk_id, "-", "--kb", KB,
+                 input="New staff get twenty vacation days.")
+    assert "twenty vacation days" in edited.output
+    found = last_json(cli("search", "--kb", KB, "--json", "--mode", "vector",
+                          "twenty vacation days"))["hits"]
+    assert found[0]["chunk_id"] == hit["chunk_id"]  # re-embedded, not only re-indexed
+    listed = last_json(cli("docs", "list", "--kb", KB, "--json"))
+    assert [d["status"] for d in listed] == ["ready"]
+    assert "does not exist" in cli("docs", "chunk", "show", "999999", "--kb", KB,
+                                   code=2).output
+
+
 def test_search_filters_and_modes(cli: Any, tmp_path: Path) -> None:
     docs = write_docs(tmp_path)
     cli("kb", "create", KB, "--embedder", "hashing")

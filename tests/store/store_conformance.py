@@ -347,13 +347,24 @@ class StoreConformance:
     def test_disabled_chunks_are_not_searchable(self, store: Any, kb_id: int) -> None:
         _, ids = put(store, kb_id, "/a.txt", ["obsolete travel rule", "current travel rule"])
         store.add_vectors(kb_id, MODEL, ids, vectors(2))
+        before = store.vector_version(kb_id)
         store.set_chunk_enabled(ids[0], False)
+        assert store.vector_version(kb_id) != before  # cached vector matrices reload
         assert search(store, [kb_id], "travel rule") == [ids[1]]
         assert store.load_vectors(kb_id, MODEL)[0].tolist() == [ids[1]]
         store.set_chunk_enabled(ids[0], True)
         assert sorted(search(store, [kb_id], "travel rule")) == ids
         with pytest.raises(NotFound):
             store.set_chunk_enabled(10**9, False)
+
+    def test_document_metadata_is_replaced(self, store: Any, kb_id: int) -> None:
+        doc, _ = put(store, kb_id, "/a.txt", ["travel rule"])
+        store.set_document_metadata(doc.id, {"tags": ["旅行"], "team": "people"})
+        assert store.get_document(doc.id).metadata == {"tags": ["旅行"], "team": "people"}
+        store.set_document_metadata(doc.id, {})
+        assert store.get_document(doc.id).metadata == {}
+        with pytest.raises(NotFound):
+            store.set_document_metadata(10**9, {})
 
     # -- jobs -----------------------------------------------------------------------------
     def test_jobs_are_recorded(self, store: Any, kb_id: int) -> None:

@@ -46,7 +46,8 @@ def get_principal(
     if principal.key_id is not None:
         state.touch_key(principal.key_id)
     if principal.assistants is not None:
-        principal = confine(principal, state.chat.list_assistants(principal.workspace_id))
+        assistants = state.services.get(principal.workspace_id).list_assistants()
+        principal = confine(principal, assistants)
     return principal
 
 

@@ -1,4 +1,4 @@
-"""Everything one running app holds: settings, database, auth, facades, jobs, chat, limits."""
+"""Everything one running app holds: settings, database, auth, facades, jobs, limits."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from zhiku.accounts import secrets as sec
 from zhiku.accounts.store import AccountStore
 from zhiku.accounts.throttle import LoginGuard
 from zhiku.api import ssrf
-from zhiku.api.chat.backend import EngineChat
-from zhiku.api.chat.types import ChatBackend
 from zhiku.api.job_handler import url_fetcher
 from zhiku.api.jobs import Jobs
 from zhiku.api.limits import RateLimiter
@@ -30,7 +28,6 @@ class ApiState:
     auth: AccountStore
     services: Workspaces
     jobs: Jobs
-    chat: ChatBackend
     limiter: RateLimiter
     policy: ssrf.UrlPolicy
     metrics: Metrics
@@ -55,7 +52,6 @@ class ApiState:
                 url_fetcher(settings),
                 QueueOptions.of(settings, threads=settings.api_job_threads),
             ),
-            chat=EngineChat(db, services),
             limiter=RateLimiter(settings.api_rate_limit_per_minute),
             policy=policy,
             metrics=metrics or Metrics(),

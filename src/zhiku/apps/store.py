@@ -32,15 +32,20 @@ class AssistantStore:
             raise Conflict(f"assistant '{slug}' already exists") from exc
         return self.get(slug)
 
-    def update(self, slug: str, **changes: Any) -> Assistant:
-        """Change fields of the draft (validated as a whole); published versions stay as is."""
-        current = self.get(slug)
-        name = changes.pop("name", None)
-        merged = current.draft.model_dump(mode="json")
+    def draft_after(self, slug: str, **changes: Any) -> AssistantConfig:
+        """The draft ``update`` would write for ``changes`` (validated as a whole)."""
+        changes.pop("name", None)
+        merged = self.get(slug).draft.model_dump(mode="json")
         if "retrieval" in changes and isinstance(changes["retrieval"], dict):
             merged["retrieval"] = {**merged["retrieval"], **changes.pop("retrieval")}
         merged.update(changes)
-        draft = AssistantConfig.model_validate(merged)
+        return AssistantConfig.model_validate(merged)
+
+    def update(self, slug: str, **changes: Any) -> Assistant:
+        """Change fields of the draft (validated as a whole); published versions stay as is."""
+        current = self.get(slug)
+        name = changes.get("name")
+        draft = self.draft_after(slug, **changes)
         with self._db.write() as conn:
             conn.execute(
                 "UPDATE assistants SET draft = ?, name = COALESCE(?, name), "

@@ -21,7 +21,7 @@ from zhiku.answer.llm import LLMAnswerer, LLMAnswerOptions
 from zhiku.answer.rewrite import rewrite_question
 from zhiku.apps.store import AssistantStore
 from zhiku.apps.types import EXTRACTIVE, Assistant, AssistantConfig, RetrievalConfig
-from zhiku.chat.accounting import CallContext, CallLog
+from zhiku.chat.accounting import CallContext, CallLog, RequestLog, TurnUsage, usage_of
 from zhiku.chat.providers import ProviderRegistry
 from zhiku.chat.store import ConversationStore, Owner
 from zhiku.core.errors import InvalidInput
@@ -58,12 +58,14 @@ class ChatEngine:
         assistants: AssistantStore,
         conversations: ConversationStore,
         calls: CallLog,
+        requests: RequestLog | None = None,
     ) -> None:
         self._search = search
         self._providers = providers
         self._assistants = assistants
         self._conversations = conversations
         self._calls = calls
+        self._requests = requests
 
     def model_for(self, config: AssistantConfig, context: CallContext) -> ChatModel:
         """The assistant's model and fallbacks, each metered under ``context``."""
@@ -92,10 +94,11 @@ class ChatEngine:
         store: bool = True,
         history: Sequence[Message] | None = None,
         owner: Owner | None = None,
+        endpoint: str | None = None,
     ) -> ChatTurn:
         """One whole turn."""
         stream = self.stream(app, message, conversation_id, cancel, store=store, history=history,
-                             owner=owner)
+                             owner=owner, endpoint=endpoint)
         for event in stream:
             if event.answer is not None:
                 return ChatTurn(stream.conversation_id, event.answer, stream.message_id)
@@ -111,12 +114,15 @@ class ChatEngine:
         store: bool = True,
         history: Sequence[Message] | None = None,
         owner: Owner | None = None,
+        endpoint: str | None = None,
     ) -> ChatStream:
         """One turn as a stream of events; ``conversation_id`` is known before iterating.
 
         ``history``: earlier turns kept by the caller (OpenAI-style clients) instead of a stored
         conversation; they are used for rewriting and answering, not stored. ``owner``: who a
-        new conversation belongs to (none: started locally). A conversation continues only with
+        new conversation belongs to (none: started locally). ``endpoint``: the face's name for
+        the request (``chat``, ``openai``); an answered request is then written to the request
+        log with its owner and usage. A conversation continues only with
         the assistant it was started with; one whose assistant was deleted cannot continue
         (``InvalidInput``), since its answers came from that assistant's knowledge bases.
         """
@@ -138,6 +144,7 @@ class ChatEngine:
                     "that conversation belongs to another assistant; start a new one"
                 )
         stream = ChatStream(self, assistant, message, conversation_id, created, cancel, store)
+        stream.owner, stream.endpoint = owner, endpoint
         stream.history = None if history is None else [
             {"role": m["role"], "content": m["content"]} for m in history
         ]
@@ -224,6 +231,11 @@ class ChatEngine:
             citations=[asdict(c) for c in answer.citations], metadata=meta,
         )
 
+    def _answered(self, s: ChatStream) -> None:
+        s.usage = usage_of(s.calls, (time.perf_counter() - s.started) * 1000)
+        if s.endpoint is not None and self._requests is not None:
+            self._requests.record(s.owner, s.assistant.slug, s.endpoint, s.usage, len(s.calls))
+
     def _abandon(self, s: ChatStream) -> None:
         if s.created and s.conversation_id is not None and s.message_id is None:
             self._conversations.delete(s.conversation_id)
@@ -251,11 +263,18 @@ class ChatStream:
         self.message_id: int | None = None
         self.history: list[Message] | None = None
         self.calls: list[CallRecord] = []  # every model call of this turn, as recorded
+        self.owner: Owner | None = None
+        self.endpoint: str | None = None
+        self.started = time.perf_counter()
+        self.usage: TurnUsage | None = None  # the turn's summed usage, once it is answered
         self._engine = engine
 
     def __iter__(self) -> Generator[AnswerEvent, None, None]:
         try:
-            yield from self._engine._run(self)
+            for event in self._engine._run(self):
+                if event.answer is not None:
+                    self._engine._answered(self)
+                yield event
         finally:  # failure, cancellation, or a reader that stopped early
             self._engine._abandon(self)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from zhiku.apps.store import AssistantStore
 from zhiku.apps.types import RetrievalConfig
-from zhiku.chat.accounting import CallContext, CallLog
+from zhiku.chat.accounting import CallContext, CallLog, RequestLog
 from zhiku.chat.engine import ChatEngine, SearchFn
 from zhiku.chat.providers import ProviderRegistry
 from zhiku.chat.store import ConversationStore
@@ -39,7 +39,8 @@ class LLMServices:
         assistants = AssistantStore(db, workspace_id)
         conversations = ConversationStore(db, workspace_id)
         calls = CallLog(db, workspace_id)
-        engine = ChatEngine(search, providers, assistants, conversations, calls)
+        engine = ChatEngine(search, providers, assistants, conversations, calls,
+                            RequestLog(db, workspace_id))
         return cls(providers, assistants, conversations, calls, engine)
 
     def test_provider(self, name: str, model: str | None = None) -> dict[str, object]:

@@ -30,7 +30,7 @@ def _done(n: int, out: Path) -> None:
 def sft(
     out: Path = typer.Argument(..., help="Output JSONL file."),
     kb: str = KB, app_name: str = APP, since: str = SINCE, until: str = UNTIL,
-    rating: str = typer.Option(None, "--rating", help="up, down or none."),
+    rating: str = typer.Option(None, "--rating", help="up, down or neutral (none)."),
     tag: list[str] = TAG, redact: bool = REDACT,
 ) -> None:
     """Supervised fine-tuning data (OpenAI chat format) from approved or corrected answers."""

@@ -14,12 +14,8 @@ app = typer.Typer(help="Feedback on answers: thumbs up/down, comments, correctio
 
 
 def rating_value(rating: str | None) -> int | None:
-    """``up``/``down``/``none`` → 1/-1/0; None stays None."""
-    if rating is None:
-        return None
-    if rating not in feedback.RATINGS:
-        raise InvalidInput("rating is up, down or none")
-    return feedback.RATINGS[rating]
+    """``up``/``down``/``neutral`` (or ``none``) → 1/-1/0; None stays None."""
+    return None if rating is None else feedback.rating_value(rating)
 
 
 def make_filter(kb: str | None, app_name: str | None, since: str | None, until: str | None,
@@ -58,16 +54,18 @@ def add(
     answer_id: int = typer.Argument(...),
     up: bool = typer.Option(False, "--up", help="Thumbs up."),
     down: bool = typer.Option(False, "--down", help="Thumbs down."),
+    rating: str = typer.Option(None, "--rating", help="up, down or neutral (none); the "
+                               "default: neutral."),
     comment: str = typer.Option("", "--comment"),
     correct: str = typer.Option(None, "--correct", help="The corrected answer."),
     tag: list[str] = typer.Option(None, "--tag", help="Tag (repeat)."),
 ) -> None:
     """Rate a logged answer, comment on it or correct it."""
-    if up and down:
-        raise InvalidInput("give at most one of --up or --down")
-    rating = 1 if up else -1 if down else 0
+    if up + down + (rating is not None) > 1:
+        raise InvalidInput("give at most one of --up, --down or --rating")
+    value = 1 if up else -1 if down else rating_value(rating) or 0
     with open_zhiku() as zk:
-        fid = feedback.add_feedback(zk, answer_id, rating, comment=comment,
+        fid = feedback.add_feedback(zk, answer_id, value, comment=comment,
                                     corrected_answer=correct, tags=tag or ())
     say(f"feedback {fid} recorded on answer {answer_id}")
 
@@ -79,7 +77,7 @@ def list_(
     app_name: str = typer.Option(None, "--app"),
     since: str = typer.Option(None, "--since", help="ISO date or timestamp."),
     until: str = typer.Option(None, "--until", help="ISO date or timestamp."),
-    rating: str = typer.Option(None, "--rating", help="up, down or none."),
+    rating: str = typer.Option(None, "--rating", help="up, down or neutral (none)."),
     tag: list[str] = typer.Option(None, "--tag"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

@@ -1,7 +1,8 @@
-"""``zhiku kb``: create, list, delete knowledge bases and change their embedder."""
+"""``zhiku kb``: create, list, delete knowledge bases; change their settings and embedder."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 
 import typer
@@ -9,6 +10,7 @@ from rich.table import Table
 
 from zhiku.cli.context import console, handle_errors, open_zhiku, print_json, say
 from zhiku.cli.output import safe
+from zhiku.core.errors import InvalidInput
 
 app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
 
@@ -88,5 +90,35 @@ def set_embedder(name: str, embedder: str) -> None:
 def set_graph(name: str, enabled: bool = typer.Argument(True, help="true or false")) -> None:
     """Turn knowledge-graph extraction during ingestion on or off (then `zhiku graph build`)."""
     with open_zhiku() as zk:
-        zk.graph.set_graph(name, enabled)
+        zk.update_kb_settings(name, graph=enabled)
     say("graph extraction for ", (name, "bold"), f": {'on' if enabled else 'off'}")
+
+
+@app.command("settings")
+@handle_errors
+def settings(
+    name: str,
+    changes: list[str] = typer.Argument(
+        None, help="key=value (chunk_tokens, chunk_overlap, parent_child, graph, reranker, "
+        "rerank_top_n); key= unsets one."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show a knowledge base's settings, or change them (for documents ingested from then on)."""
+    from zhiku.kb_settings import parse_setting
+
+    parsed: dict[str, object] = {}
+    for change in changes or []:
+        key, sep, value = change.partition("=")
+        if not sep:
+            raise InvalidInput(f"'{change}' is not key=value")
+        parsed[key.strip()] = parse_setting(key.strip(), value.strip())
+    with open_zhiku() as zk:
+        kb = zk.update_kb_settings(name, **parsed) if parsed else zk.kb(name)
+    if as_json:
+        print_json(kb.settings)
+        return
+    for key, value in sorted(kb.settings.items()):
+        say(f"{key} = ", (safe(json.dumps(value, ensure_ascii=False)), "bold"))
+    if not kb.settings:
+        say("no settings of its own: the server's defaults apply")

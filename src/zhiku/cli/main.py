@@ -38,6 +38,8 @@ COMMANDS: dict[str, LazyCommand] = {
          "Answer a question from the knowledge base, citing every sentence."),
         ("docs", "zhiku.cli.docs", "app", "Manage the documents of a knowledge base."),
         ("stats", "zhiku.cli.stats", "stats", "Documents and chunks per knowledge base."),
+        ("usage", "zhiku.cli.usage", "usage",
+         "Requests, model calls, tokens, cost and latency per assistant, API key or day."),
         ("chat", "zhiku.cli.chat", "chat",
          "Chat with an assistant; answers stream with citations. Empty line or Ctrl-D ends."),
         ("apps", "zhiku.cli.apps", "app", "Assistants: stored, versioned configurations."),

@@ -1,9 +1,9 @@
-"""Evaluating an assistant (issue 3): its retrieval settings, its model's answers, tokens.
+"""Evaluating an assistant: its retrieval settings, its model's answers, tokens.
 
-The facade (``get_assistant``, ``search``) and the chat engine's one-shot turn (what ``ask_app``
-runs) are used, so the assistant's live configuration — knowledge bases, fusion, filters,
-relevance floor, model — is what is measured. Tokens and cost per question are the sum of the
-turn's model calls as issue 3 accounts them (the records it writes to ``model_calls``).
+The facade (``get_assistant``, ``search``, and ``chat`` with nothing stored) is used, so the
+assistant's live configuration — knowledge bases, fusion, filters, relevance floor, model — is
+what is measured. Tokens and cost per question are the turn's
+usage: the sum of its model calls (the records written to ``model_calls``).
 """
 
 from __future__ import annotations
@@ -34,17 +34,16 @@ class AppTarget:
     def run(self, question: str, top_k: int, with_answer: bool) -> TargetOutput:
         """Answer with the assistant's model, or only search the way it does."""
         if with_answer:
-            turn = self._zk.llm.engine.stream(self.slug, question, store=False)
+            stream = self._zk.chat(self.slug, question, stream=True, store=False)
             answer = None
-            for event in turn:
+            for event in stream:
                 if event.answer is not None:
                     answer = event.answer
-            if answer is None:  # pragma: no cover - a chat stream always ends with an answer
-                raise AssertionError("the assistant gave no answer")
-            calls = turn.calls  # every call of the turn (a refusal makes none: costs 0)
-            usage = Usage(prompt_tokens=sum(c.usage.input_tokens for c in calls),
-                          completion_tokens=sum(c.usage.output_tokens for c in calls),
-                          cost=sum(c.cost for c in calls))
+            if answer is None or stream.usage is None:  # pragma: no cover - never: a chat
+                raise AssertionError("the assistant gave no answer")  # stream ends answered
+            # every call of the turn (a refusal makes none: costs 0)
+            usage = Usage(prompt_tokens=stream.usage.input_tokens,
+                          completion_tokens=stream.usage.output_tokens, cost=stream.usage.cost)
             return TargetOutput(hits=answer.hits[:top_k], answer=answer, usage=usage)
         live = self._zk.get_assistant(self.slug).live
         retrieval = live.retrieval

@@ -10,20 +10,36 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from zhiku.answer.types import Answer
+from zhiku.answer.types import Answer, Citation
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.evals.db import database
 from zhiku.evals.scoring import strip_markers
 from zhiku.evals.types import EvalQuestion
+from zhiku.retrieval.types import Hit
 from zhiku.store.db import Row
 
 if TYPE_CHECKING:
+    from zhiku.chat.store import StoredMessage
     from zhiku.service import Zhiku
 
-RATINGS = {"up": 1, "down": -1, "none": 0}
+APP_TARGET = "app:"
+"""Target prefix of an assistant's answers (``app:SLUG``, as ``zhiku eval`` names targets)."""
+
+RatingName = Literal["up", "down", "neutral", "none"]
+"""A verdict as every face spells it: ``none`` is another name of ``neutral``."""
+RATINGS: dict[str, int] = {"up": 1, "down": -1, "neutral": 0, "none": 0}
+RATING_NAMES = {1: "up", -1: "down", 0: "neutral"}
 HITS_LOGGED = 8
+
+
+def rating_value(name: str) -> int:
+    """``up``/``down``/``neutral`` (or ``none``) → 1/-1/0; ``InvalidInput`` otherwise."""
+    value = RATINGS.get(name.strip().lower())
+    if value is None:
+        raise InvalidInput("rating is up, down or neutral (none)")
+    return value
 
 
 @dataclass(slots=True)
@@ -51,6 +67,11 @@ class LoggedAnswer:
             return self.corrected_answer
         return self.answer if self.rating == 1 else None
 
+    @property
+    def assistant(self) -> str | None:
+        """The slug of the assistant that gave the answer (None for other targets)."""
+        return self.target[len(APP_TARGET):] if self.target.startswith(APP_TARGET) else None
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return asdict(self)
@@ -63,7 +84,7 @@ class FeedbackFilter:
     target: str | None = None  # "kb:NAME" or "app:NAME"
     since: str | None = None  # ISO date or timestamp, inclusive
     until: str | None = None  # ISO date or timestamp, inclusive (a date covers the whole day)
-    rating: int | None = None  # 1, -1 or 0
+    rating: int | None = None  # 1 (up), -1 (down) or 0 (neutral)
     tags: Sequence[str] = ()
     with_feedback: bool = True
 
@@ -96,7 +117,7 @@ def add_feedback(zk: Zhiku, answer_id: int, rating: int, *, comment: str = "",
                  corrected_answer: str | None = None, tags: Sequence[str] = ()) -> int:
     """Record feedback on a logged answer; the latest feedback on an answer is the one used."""
     if rating not in (-1, 0, 1):
-        raise InvalidInput("rating is 1 (up), -1 (down) or 0 (none)")
+        raise InvalidInput("rating is 1 (up), -1 (down) or 0 (neutral)")
     get_answer(zk, answer_id)
     with database(zk).write() as conn:
         row = conn.execute(
@@ -106,6 +127,62 @@ def add_feedback(zk: Zhiku, answer_id: int, rating: int, *, comment: str = "",
              json.dumps(list(tags), ensure_ascii=False)),
         ).fetchone()
     return int(row[0])
+
+
+def rate_reply(zk: Zhiku, message_id: int, rating: int | str, *, comment: str = "",
+               corrected_answer: str | None = None, tags: Sequence[str] = ()) -> LoggedAnswer:
+    """Feedback on an assistant's reply in a conversation (a rating name or 1/-1/0). The reply
+    is logged on its first feedback (target ``app:SLUG``, or ``chat`` once its assistant is
+    gone); later feedback goes to the same entry. Returns the entry with its latest verdict."""
+    value = rating_value(rating) if isinstance(rating, str) else rating
+    reply = zk.llm.conversations.message(message_id)
+    if reply.role != "assistant":
+        raise NotFound(f"message {message_id} does not exist")
+    answer_id = _reply_logged(zk, reply)
+    add_feedback(zk, answer_id, value, comment=comment, corrected_answer=corrected_answer,
+                 tags=tags)
+    return get_answer(zk, answer_id)
+
+
+def _reply_logged(zk: Zhiku, reply: StoredMessage) -> int:
+    """The answer-log entry of a reply, created if missing: the check and the insert run in
+    one transaction that first writes the reply's row, so that concurrent first ratings of
+    one reply queue on its row lock and log it once."""
+    db = database(zk)
+    with db.write() as conn:
+        conn.execute("UPDATE messages SET role = role WHERE id = ?", (reply.id,))
+        row = conn.execute(
+            "SELECT min(id) FROM answer_log WHERE workspace_id = ? AND message_id = ?",
+            (zk.workspace_id, reply.id),
+        ).fetchone()
+        if row[0] is not None:
+            return int(row[0])
+        slug = _slug(zk, zk.llm.conversations.get(reply.conversation_id)["assistant_id"])
+        target = APP_TARGET + slug if slug else "chat"
+        question = zk.llm.conversations.question_of(reply)
+        return log_answer(zk, target, question, _answer_of(reply), message_id=reply.id)
+
+
+def _slug(zk: Zhiku, assistant_id: int | None) -> str | None:
+    """The slug of an assistant (None: detached, its assistant was deleted)."""
+    if not assistant_id:
+        return None
+    try:
+        return zk.llm.assistants.get_by_id(assistant_id).slug
+    except NotFound:
+        return None
+
+
+def _answer_of(msg: StoredMessage) -> Answer:
+    """A stored reply as an ``Answer`` for the log; its cited passages stand in for the hits."""
+    citations = [Citation(**c) for c in msg.citations]
+    hits = [
+        Hit(chunk_id=c.chunk_id, document_id=c.document_id, kb_id=0, source=c.source,
+            title=c.title, text=c.text, matched_text=c.text, heading_path=list(c.heading_path),
+            page=c.page, score=c.score, relevance=c.score)
+        for c in citations
+    ]
+    return Answer(msg.content, citations, refused=bool(msg.metadata.get("refused")), hits=hits)
 
 
 _SELECT = (

@@ -46,7 +46,7 @@ def _principal(state: ApiState, token: str) -> Principal:
         raise Unauthorized("send 'Authorization: Bearer <API key>'")
     principal = state.auth.authenticate(token)
     if principal.assistants is not None:
-        principal = confine(principal, state.chat.list_assistants(principal.workspace_id))
+        principal = confine(principal, state.services.get(principal.workspace_id).list_assistants())
     return principal
 
 

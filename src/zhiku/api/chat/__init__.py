@@ -1,1 +1,1 @@
-"""Assistants, conversations and chat as the API needs them, behind one seam (``ChatBackend``)."""
+"""Chat as the HTTP endpoints render it: the facade's turns mapped to wire events."""

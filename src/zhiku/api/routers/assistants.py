@@ -6,14 +6,16 @@ extractive answers; retrieval settings nested), the same assistants ``zhiku apps
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from zhiku.accounts.assistant_scope import assistant_kbs
 from zhiku.accounts.principal import Level, Principal
-from zhiku.api.chat.types import Assistant, AssistantConfig
-from zhiku.api.deps import Caller, State
+from zhiku.api.access import usable_assistants, visible_assistant
+from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Deleted, Request
+from zhiku.apps.types import Assistant, AssistantConfig
 from zhiku.core.names import Name
 
 router = APIRouter(tags=["assistants"], responses=ERRORS)
@@ -77,86 +79,68 @@ def assistant_out(a: Assistant) -> AssistantOut:
     )
 
 
-def knowledge_bases(a: Assistant) -> set[str]:
-    """Every knowledge base an assistant reaches: its draft's and its live version's."""
-    return set(assistant_kbs(a))
-
-
 def check_config(caller: Principal, config: AssistantConfig) -> None:
     """A key limited to some knowledge bases cannot reach others through an assistant."""
     caller.check_kbs(config.knowledge_bases)
 
 
-def may_use(caller: Principal, a: Assistant) -> bool:
-    """Whether the caller's key reaches the assistant and all its knowledge bases."""
-    return caller.may_assistant(a.slug) and all(caller.may_kb(k) for k in knowledge_bases(a))
-
-
-def visible_assistant(
-    state: State, caller: Principal, slug: str, level: Level = Level.READ
-) -> Assistant:
-    """An assistant the caller may use at ``level`` (``Forbidden``/``NotFound`` otherwise)."""
-    caller.check_assistant(slug, level)
-    found = state.chat.assistant(caller.workspace_id, slug)
-    caller.check_kbs(sorted(knowledge_bases(found)))
-    return found
-
-
 @router.get("/v1/assistants", response_model=list[AssistantOut])
-def list_assistants(caller: Caller, state: State) -> list[AssistantOut]:
+def list_assistants(caller: Caller, zk: Service) -> list[AssistantOut]:
     """The assistants the caller may use."""
-    return [
-        assistant_out(a)
-        for a in state.chat.list_assistants(caller.workspace_id)
-        if may_use(caller, a)
-    ]
+    return [assistant_out(a) for a in usable_assistants(zk, caller)]
 
 
 @router.post("/v1/assistants", response_model=AssistantOut, status_code=201)
-def create_assistant(body: AssistantIn, caller: Caller, state: State) -> AssistantOut:
-    """Create an assistant over knowledge bases of this workspace."""
+def create_assistant(body: AssistantIn, caller: Caller, zk: Service) -> AssistantOut:
+    """Create an assistant over knowledge bases of this workspace; its models must name
+    configured chat providers, its reranker a reranking provider."""
     caller.check_assistant(body.slug, Level.WRITE)
     check_config(caller, body.config)
-    made = state.chat.create_assistant(caller.workspace_id, body.slug, body.name, body.config)
+    made = zk.create_assistant(body.name or body.slug, slug=body.slug,
+                               **body.config.model_dump(mode="json"))
     return assistant_out(made)
 
 
 @router.get("/v1/assistants/{slug}", response_model=AssistantOut)
-def get_assistant(slug: str, caller: Caller, state: State) -> AssistantOut:
+def get_assistant(slug: str, caller: Caller, zk: Service) -> AssistantOut:
     """One assistant."""
-    return assistant_out(visible_assistant(state, caller, slug))
+    return assistant_out(visible_assistant(zk, caller, slug))
 
 
 @router.patch("/v1/assistants/{slug}", response_model=AssistantOut)
 def update_assistant(
-    slug: str, body: AssistantPatch, caller: Caller, state: State
+    slug: str, body: AssistantPatch, caller: Caller, zk: Service
 ) -> AssistantOut:
     """Rename, or replace the draft (chats keep using the published version until the next
     publish)."""
-    visible_assistant(state, caller, slug, Level.WRITE)
+    visible_assistant(zk, caller, slug, Level.WRITE)
+    changes: dict[str, Any] = {}
     if body.config is not None:
         check_config(caller, body.config)
-    changed = state.chat.update_assistant(caller.workspace_id, slug, body.name, body.config)
-    return assistant_out(changed)
+        changes = body.config.model_dump(mode="json")
+    if body.name:
+        changes["name"] = body.name
+    return assistant_out(zk.update_assistant(slug, **changes))
 
 
 @router.delete("/v1/assistants/{slug}", response_model=Deleted)
-def delete_assistant(slug: str, caller: Caller, state: State) -> Deleted:
+def delete_assistant(slug: str, caller: Caller, zk: Service) -> Deleted:
     """Delete an assistant."""
-    visible_assistant(state, caller, slug, Level.WRITE)
-    state.chat.delete_assistant(caller.workspace_id, slug)
+    visible_assistant(zk, caller, slug, Level.WRITE)
+    zk.delete_assistant(slug)
     return Deleted()
 
 
 @router.get("/v1/assistants/{slug}/versions", response_model=list[VersionOut])
-def versions(slug: str, caller: Caller, state: State) -> list[VersionOut]:
+def versions(slug: str, caller: Caller, zk: Service) -> list[VersionOut]:
     """Published versions, newest first."""
-    visible_assistant(state, caller, slug)
-    return [VersionOut(**v) for v in state.chat.versions(caller.workspace_id, slug)]
+    visible_assistant(zk, caller, slug)
+    return [VersionOut(**v) for v in zk.assistant_versions(slug)]
 
 
 @router.post("/v1/assistants/{slug}/publish", response_model=AssistantOut)
-def publish(slug: str, body: PublishIn, caller: Caller, state: State) -> AssistantOut:
+def publish(slug: str, body: PublishIn, caller: Caller, zk: Service) -> AssistantOut:
     """Freeze the draft as the next version; chats use it from now on."""
-    visible_assistant(state, caller, slug, Level.WRITE)
-    return assistant_out(state.chat.publish(caller.workspace_id, slug, body.note))
+    visible_assistant(zk, caller, slug, Level.WRITE)
+    zk.publish_assistant(slug, body.note or None)
+    return assistant_out(zk.get_assistant(slug))

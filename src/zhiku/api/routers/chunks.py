@@ -6,12 +6,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from zhiku.accounts.principal import Level
-from zhiku.api import edits
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.schemas import ERRORS, Id, Request
-from zhiku.core.errors import NotFound
 from zhiku.core.jsonbounds import StoredJson
-from zhiku.service import Zhiku
 from zhiku.store.records import Chunk
 
 router = APIRouter(tags=["chunks"], responses=ERRORS)
@@ -57,14 +54,6 @@ def chunk_out(chunk: Chunk) -> ChunkOut:
     )
 
 
-def _chunk(zk: Zhiku, kb: str, chunk_id: Id) -> Chunk:
-    target = zk.kb(kb)
-    chunk = zk.store.get_chunks([chunk_id]).get(chunk_id)
-    if chunk is None or chunk.kb_id != target.id:
-        raise NotFound(f"chunk {chunk_id} does not exist")
-    return chunk
-
-
 @router.get("/v1/kbs/{kb}/documents/{doc_id}/chunks", response_model=list[ChunkOut])
 def list_chunks(kb: str, doc_id: Id, caller: Caller, zk: Service) -> list[ChunkOut]:
     """A document's chunks, in order."""
@@ -76,7 +65,7 @@ def list_chunks(kb: str, doc_id: Id, caller: Caller, zk: Service) -> list[ChunkO
 def get_chunk(kb: str, chunk_id: Id, caller: Caller, zk: Service) -> ChunkOut:
     """One chunk."""
     caller.check_kb(kb)
-    return chunk_out(_chunk(zk, kb, chunk_id))
+    return chunk_out(zk.chunk(kb, chunk_id))
 
 
 @router.patch("/v1/kbs/{kb}/chunks/{chunk_id}", response_model=ChunkOut)
@@ -85,11 +74,11 @@ def update_chunk(
 ) -> ChunkOut:
     """Edit a chunk's text and/or disable it (disabled chunks never appear in search)."""
     caller.check_kb(kb, Level.WRITE)
-    chunk = _chunk(zk, kb, chunk_id)
+    chunk = zk.chunk(kb, chunk_id)
     if body.text is not None and body.text != chunk.text:
-        edits.set_chunk_text(zk.store, chunk, body.text)
+        chunk = zk.edit_chunk(kb, chunk_id, body.text)
         if chunk.searchable:
             state.jobs.submit_embed(zk.kb(kb))
-    if body.enabled is not None and body.enabled != chunk.enabled:
-        edits.set_chunk_enabled(state.db, chunk, body.enabled)
-    return chunk_out(_chunk(zk, kb, chunk_id))
+    if body.enabled is not None:
+        chunk = zk.set_chunk_enabled(kb, chunk_id, body.enabled)
+    return chunk_out(chunk)

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from zhiku.accounts.principal import Principal
-from zhiku.api.chat.access import refusal
-from zhiku.api.chat.types import ChatEvent, ChatRequest, ChatResult
-from zhiku.api.deps import Caller, State
-from zhiku.api.routers.assistants import may_use, visible_assistant
-from zhiku.api.routers.jobs import sse
-from zhiku.api.schemas import ERRORS, MAX_ID, Deleted, Id, Request
-from zhiku.core.errors import Forbidden, ZhikuError
+from zhiku.api.access import (
+    conversation_out,
+    refusal,
+    slugs,
+    usable_assistants,
+    visible_assistant,
+    visible_conversation,
+)
+from zhiku.api.chat.mapper import ChatEvent, ChatResult, events, finish
+from zhiku.api.deps import Caller, Service
+from zhiku.api.schemas import ERRORS, MAX_ID, CitationOut, Deleted, Id, Request
+from zhiku.api.sse import sse
+from zhiku.chat.store import Owner
+from zhiku.core.errors import ZhikuError
 
 router = APIRouter(tags=["chat"], responses=ERRORS)
 log = logging.getLogger(__name__)
@@ -30,22 +36,6 @@ class ChatIn(Request):
     message: str = Field(min_length=1, max_length=20_000)
     conversation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     stream: bool = False
-
-
-class CitationOut(BaseModel):
-    """Where a statement of the answer comes from."""
-
-    n: int
-    document_id: int
-    chunk_id: int
-    title: str | None
-    source: str
-    location: str
-    page: int | None
-    heading_path: list[str]
-    score: float
-    text: str
-    quote: str
 
 
 class UsageOut(BaseModel):
@@ -124,20 +114,6 @@ def chat_out(result: ChatResult) -> ChatOut:
     )
 
 
-def started(events: Iterator[ChatEvent]) -> Iterator[ChatEvent]:
-    """Run the chat up to its first event, so set-up errors become plain HTTP errors."""
-    first = next(events)
-    return itertools.chain([first], events)
-
-
-def finish(events: Iterator[ChatEvent]) -> ChatResult:
-    """Drain a chat to its result."""
-    for event in events:
-        if event.result is not None:
-            return event.result
-    raise RuntimeError("the chat ended without a result")
-
-
 def _sse_chat(events: Iterator[ChatEvent]) -> Iterator[str]:
     try:
         for event in events:
@@ -175,84 +151,61 @@ def _sse_chat(events: Iterator[ChatEvent]) -> Iterator[str]:
     response_model=ChatOut,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-def chat(slug: str, body: ChatIn, caller: Caller, state: State) -> ChatOut | StreamingResponse:
+def chat(slug: str, body: ChatIn, caller: Caller, zk: Service) -> ChatOut | StreamingResponse:
     """Ask an assistant. ``stream``: server-sent events ``token``… (and ``reasoning``… from
     reasoning models), ``citations``, ``usage``, ``done`` (or ``error``). A new conversation
     belongs to the caller; one continued must be the caller's (or an admin's to see), and
     started with this assistant (400 otherwise: start a new one)."""
-    visible_assistant(state, caller, slug)
+    assistant = visible_assistant(zk, caller, slug)
     if body.conversation_id is not None:
-        visible_conversation(state, caller, body.conversation_id)
-    request = ChatRequest(
-        workspace_id=caller.workspace_id,
-        assistant=slug,
-        message=body.message,
-        conversation_id=body.conversation_id,
-        key_id=caller.key_id,
-        user_id=caller.user_id,
-    )
-    events = started(state.chat.chat(request))
+        visible_conversation(zk, caller, body.conversation_id)
+    stream = zk.chat(assistant.slug, body.message, body.conversation_id, stream=True,
+                     owner=Owner(user_id=caller.user_id, key_id=caller.key_id), endpoint="chat")
+    answer = events(stream)
     if body.stream:
         return StreamingResponse(
-            _sse_chat(events), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+            _sse_chat(answer), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
-    return chat_out(finish(events))
-
-
-def _refusal(
-    state: State, caller: Principal, conv: dict[str, Any], usable: set[str]
-) -> str | None:
-    return refusal(
-        caller, conv, conv["assistant"] in usable,
-        lambda: state.chat.cited_kbs(caller.workspace_id, conv["id"]),
-    )
-
-
-def visible_conversation(state: State, caller: Principal, conversation_id: int) -> dict[str, Any]:
-    """A conversation the caller may read, continue, rate and delete (``Forbidden`` or
-    ``NotFound`` otherwise)."""
-    conv = state.chat.conversation(caller.workspace_id, conversation_id)
-    slug = conv["assistant"]
-    usable = set()
-    if slug is not None and may_use(caller, state.chat.assistant(caller.workspace_id, slug)):
-        usable = {slug}
-    reason = _refusal(state, caller, conv, usable)
-    if reason is not None:
-        raise Forbidden(reason)
-    return conv
+    return chat_out(finish(answer))
 
 
 @router.get("/v1/conversations", response_model=list[ConversationOut])
 def list_conversations(
-    caller: Caller, state: State, assistant: str | None = None
+    caller: Caller, zk: Service, assistant: str | None = None
 ) -> list[ConversationOut]:
     """Conversations the caller may read, newest first: its own, and for admins every one
     their scope reaches."""
     if assistant is not None:
-        visible_assistant(state, caller, assistant)
-    rows = state.chat.conversations(caller.workspace_id, assistant)
-    usable = {a.slug for a in state.chat.list_assistants(caller.workspace_id)
-              if may_use(caller, a)}
-    return [ConversationOut(**r) for r in rows if _refusal(state, caller, r, usable) is None]
+        visible_assistant(zk, caller, assistant)
+    by_id = slugs(zk)
+    usable = {a.slug for a in usable_assistants(zk, caller)}
+    out = []
+    for row in zk.list_conversations(assistant):
+        conv = conversation_out(row, by_id)
+        reason = refusal(caller, conv, conv["assistant"] in usable,
+                         partial(zk.llm.conversations.cited_kbs, conv["id"]))
+        if reason is None:
+            out.append(ConversationOut(**conv))
+    return out
 
 
 @router.get("/v1/conversations/{conversation_id}", response_model=ConversationOut)
-def get_conversation(conversation_id: Id, caller: Caller, state: State) -> ConversationOut:
+def get_conversation(conversation_id: Id, caller: Caller, zk: Service) -> ConversationOut:
     """One conversation."""
-    return ConversationOut(**visible_conversation(state, caller, conversation_id))
+    return ConversationOut(**visible_conversation(zk, caller, conversation_id))
 
 
 @router.get("/v1/conversations/{conversation_id}/messages", response_model=list[MessageOut])
-def list_messages(conversation_id: Id, caller: Caller, state: State) -> list[MessageOut]:
+def list_messages(conversation_id: Id, caller: Caller, zk: Service) -> list[MessageOut]:
     """The messages of a conversation, oldest first, answers with their citations."""
-    visible_conversation(state, caller, conversation_id)
-    return [MessageOut(**m) for m in state.chat.messages(caller.workspace_id, conversation_id)]
+    visible_conversation(zk, caller, conversation_id)
+    return [MessageOut(**m.to_dict()) for m in zk.conversation(conversation_id)]
 
 
 @router.delete("/v1/conversations/{conversation_id}", response_model=Deleted)
-def delete_conversation(conversation_id: Id, caller: Caller, state: State) -> Deleted:
+def delete_conversation(conversation_id: Id, caller: Caller, zk: Service) -> Deleted:
     """Delete a conversation and its messages: its owner may, whatever its access level, and
     so may an admin; nobody else."""
-    visible_conversation(state, caller, conversation_id)
-    state.chat.delete_conversation(caller.workspace_id, conversation_id)
+    visible_conversation(zk, caller, conversation_id)
+    zk.delete_conversation(conversation_id)
     return Deleted()

@@ -13,12 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, HttpUrl, TypeAdapter, ValidationError
 
 from zhiku.accounts.principal import Level
-from zhiku.api import edits, originals
+from zhiku.api import originals
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.jobs import Upload
 from zhiku.api.media_types import served_type
-from zhiku.api.routers.jobs import JobOut, job_out
-from zhiku.api.schemas import ERRORS, Deleted, Id, Request
+from zhiku.api.schemas import ERRORS, Deleted, Id, JobOut, Request, job_out
 from zhiku.core.errors import InvalidInput, NotFound, PayloadTooLarge
 from zhiku.core.jsonbounds import BoundedJson, StoredJson
 from zhiku.service import Zhiku
@@ -182,11 +181,7 @@ def update_document(
     """Replace metadata and/or tags (filters see them at once)."""
     caller.check_kb(kb, Level.WRITE)
     doc = _document(zk, kb, doc_id)
-    meta = dict(doc.metadata if body.metadata is None else body.metadata)
-    if body.tags is not None:
-        meta["tags"] = body.tags
-    edits.set_document_metadata(state.db, doc.id, meta)
-    return doc_out(kb, _document(zk, kb, doc_id))
+    return doc_out(kb, zk.set_document_metadata(kb, doc.id, body.metadata, tags=body.tags))
 
 
 @router.delete("/v1/kbs/{kb}/documents/{doc_id}", response_model=Deleted)

@@ -17,8 +17,8 @@ from pydantic import BaseModel, Field
 
 from zhiku.accounts.principal import Level, Principal
 from zhiku.api import eval_runner, evals_view
+from zhiku.api.access import visible_assistant
 from zhiku.api.deps import Caller, Service, State
-from zhiku.api.routers.assistants import visible_assistant
 from zhiku.api.schemas import ERRORS, MAX_ID, Id, Request
 from zhiku.core.errors import Forbidden, InvalidInput, NotFound
 from zhiku.core.jsonbounds import BoundedJson
@@ -243,7 +243,7 @@ def start_run(body: RunIn, caller: Caller, zk: Service, state: State) -> RunOut:
         target = zk.eval_target("kb", body.kb, body.mode)
     else:
         assert body.assistant is not None
-        visible_assistant(state, caller, body.assistant)
+        visible_assistant(zk, caller, body.assistant)
         if body.mode != "hybrid":
             raise InvalidInput("an assistant is evaluated with its own retrieval (mode hybrid)")
         target = zk.eval_target("app", body.assistant)

@@ -17,8 +17,7 @@ from pydantic import BaseModel, Field
 
 from zhiku.accounts.principal import Level
 from zhiku.api.deps import Caller, Service, State
-from zhiku.api.routers.jobs import JobOut, job_out
-from zhiku.api.schemas import ERRORS, Request
+from zhiku.api.schemas import ERRORS, JobOut, Request, job_out
 
 router = APIRouter(tags=["knowledge graph"], responses=ERRORS)
 Name = Annotated[str, Query(min_length=1, max_length=200, description="An entity name or alias.")]

@@ -4,18 +4,17 @@ for admins, a workspace's, e.g. the dead ones), and queue a failed or dead one a
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 
 from zhiku.accounts.principal import Level, Principal
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.jobs import Job
-from zhiku.api.schemas import ERRORS, Id
+from zhiku.api.schemas import ERRORS, Id, JobOut, job_out
+from zhiku.api.sse import sse
 from zhiku.api.state import ApiState
 from zhiku.core.errors import NotFound
 from zhiku.jobs.queue import FINAL
@@ -24,68 +23,6 @@ router = APIRouter(tags=["jobs"], responses=ERRORS)
 JobStatus = Literal["queued", "running", "done", "failed", "dead"]
 StatusQuery = Annotated[JobStatus | None, Query(description="Only jobs in this status.")]
 LimitQuery = Annotated[int, Query(ge=1, le=500, description="At most this many jobs.")]
-
-
-class FileOut(BaseModel):
-    """What happened to one file of a job."""
-
-    source: str
-    status: str
-    document_id: int | None = None
-    chunks: int = 0
-    error: str | None = None
-
-
-class JobOut(BaseModel):
-    """A background job and its progress (0..1); ``result`` is what a finished graph build
-    reports (chunks extracted, seconds, communities and the graph's counts).
-
-    ``status``: queued, running, done, failed (the input is bad; not retried) or dead (gave up
-    after ``max_attempts`` tries that hit internal errors or lost their worker). A job queued
-    for another try keeps the last ``error`` and waits until ``run_after``.
-    """
-
-    id: int
-    kind: str
-    kb: str
-    status: str
-    progress: float
-    error: str | None
-    files_total: int
-    files_done: int
-    chunks_total: int
-    chunks_embedded: int
-    files: list[FileOut]
-    result: dict[str, Any] | None = None
-    attempts: int = 0
-    max_attempts: int = 0
-    run_after: str | None = None
-    created_at: str
-    updated_at: str
-
-
-def job_out(job: Job) -> JobOut:
-    """Wire form of a job."""
-    p: dict[str, Any] = job.payload
-    return JobOut(
-        id=job.id,
-        kind=job.kind.removeprefix("api_"),
-        kb=str(p.get("kb", "")),
-        status=job.status,
-        progress=job.progress,
-        error=job.error,
-        files_total=int(p.get("files_total", 0)),
-        files_done=int(p.get("files_done", 0)),
-        chunks_total=int(p.get("chunks_total", 0)),
-        chunks_embedded=int(p.get("chunks_embedded", 0)),
-        files=[FileOut(**r) for r in p.get("results", [])],
-        result=p.get("result") if isinstance(p.get("result"), dict) else None,
-        attempts=job.attempts,
-        max_attempts=job.max_attempts,
-        run_after=job.run_after if job.status == "queued" else None,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-    )
 
 
 def visible_job(state: ApiState, caller: Principal, job_id: Id) -> Job:
@@ -160,8 +97,3 @@ def retry_job(job_id: Id, caller: Caller, state: State) -> JobOut:
     job = visible_job(state, caller, job_id)
     caller.check_kb(str(job.payload.get("kb", "")), Level.ADMIN)
     return job_out(state.jobs.retry(caller.workspace_id, job_id))
-
-
-def sse(event: str, payload: Any) -> str:
-    """One server-sent event."""
-    return f"event: {event}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"

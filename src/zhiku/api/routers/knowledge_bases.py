@@ -94,9 +94,7 @@ def update_kb(kb: str, body: KbPatch, caller: Caller, zk: Service) -> KbOut:
     """Change chunking and other settings; they apply to documents ingested (or re-indexed)
     from now on."""
     caller.check_kb(kb, Level.WRITE)
-    current = zk.kb(kb)
-    merged = {**current.settings, **body.settings.given()}
-    return kb_out(zk, zk.store.update_kb(current.id, settings=merged))
+    return kb_out(zk, zk.update_kb_settings(kb, **body.settings.given()))
 
 
 @router.delete("/v1/kbs/{kb}", response_model=Deleted)

@@ -23,12 +23,13 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from zhiku.api.chat.types import ChatEvent, ChatRequest, Turn
-from zhiku.api.deps import Caller, State
-from zhiku.api.routers.assistants import may_use, visible_assistant
-from zhiku.api.routers.conversations import CitationOut, finish, started
-from zhiku.api.schemas import ERRORS
+from zhiku.api.access import usable_assistants, visible_assistant
+from zhiku.api.chat.mapper import ChatEvent, events, finish
+from zhiku.api.deps import Caller, Service
+from zhiku.api.schemas import ERRORS, CitationOut
+from zhiku.chat.store import Owner
 from zhiku.core.errors import InvalidInput, ZhikuError
+from zhiku.models.llm.types import Message
 
 router = APIRouter(tags=["openai"], responses=ERRORS)
 
@@ -141,23 +142,25 @@ def _epoch(iso: str) -> int:
 
 
 @router.get("/v1/models", response_model=ModelList)
-def list_models(caller: Caller, state: State) -> ModelList:
+def list_models(caller: Caller, zk: Service) -> ModelList:
     """Assistants this key may chat with."""
     owner = f"workspace-{caller.workspace_id}"
     return ModelList(
         data=[
             ModelOut(id=a.slug, created=_epoch(a.created_at), owned_by=owner)
-            for a in state.chat.list_assistants(caller.workspace_id)
-            if may_use(caller, a)
+            for a in usable_assistants(zk, caller)
         ]
     )
 
 
-def _question(body: CompletionIn) -> tuple[str, list[Turn]]:
-    turns = [Turn(m.role, m.text()) for m in body.messages if m.role in ("user", "assistant")]
-    if not turns or turns[-1].role != "user" or not turns[-1].content.strip():
+def _question(body: CompletionIn) -> tuple[str, list[Message]]:
+    turns: list[Message] = [
+        {"role": "assistant" if m.role == "assistant" else "user", "content": m.text()}
+        for m in body.messages if m.role in ("user", "assistant")
+    ]
+    if not turns or turns[-1]["role"] != "user" or not turns[-1]["content"].strip():
         raise InvalidInput("the last message must be a non-empty user message")
-    return turns[-1].content, turns[:-1]
+    return turns[-1]["content"], turns[:-1]
 
 
 def _chunk(cid: str, created: int, model: str, delta: dict[str, Any], **extra: Any) -> str:
@@ -210,32 +213,25 @@ def _stream(
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 def chat_completions(
-    body: CompletionIn, caller: Caller, state: State
+    body: CompletionIn, caller: Caller, zk: Service
 ) -> CompletionOut | StreamingResponse:
     """Answer the last user message with the assistant named by ``model``."""
-    visible_assistant(state, caller, body.model)
+    assistant = visible_assistant(zk, caller, body.model)
     question, history = _question(body)
-    request = ChatRequest(
-        workspace_id=caller.workspace_id,
-        assistant=body.model,
-        message=question,
-        history=history,
-        store=False,
-        key_id=caller.key_id,
-        user_id=caller.user_id,
-        endpoint="openai",
-    )
-    events = started(state.chat.chat(request))
+    stream = zk.chat(assistant.slug, question, stream=True, history=history, store=False,
+                     owner=Owner(user_id=caller.user_id, key_id=caller.key_id),
+                     endpoint="openai")
+    answer = events(stream)
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
         include = bool(body.stream_options and body.stream_options.include_usage)
         return StreamingResponse(
-            _stream(events, cid, created, body.model, include),
+            _stream(answer, cid, created, body.model, include),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
-    result = finish(events)
+    result = finish(answer)
     u = result.usage
     return CompletionOut(
         id=cid,

@@ -1,5 +1,5 @@
-"""``/v1/usage/series``: tokens, cost and latency over time per assistant or API key (what the
-console charts). ``/v1/usage`` (in ``feedback``) gives the same figures grouped one way."""
+"""Usage figures from the one usage query: ``/v1/usage`` grouped by assistant, key or day, and
+``/v1/usage/series`` over time per assistant or API key (what the console charts)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,26 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from zhiku.accounts.principal import Level
-from zhiku.api import usage_series
-from zhiku.api.deps import Caller, State
+from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Day
 from zhiku.core.errors import InvalidInput
 
 router = APIRouter(tags=["feedback"], responses=ERRORS)
+
+
+class UsageRow(BaseModel):
+    """Answers and their cost in one group (an assistant, a key id or a day). Per assistant and
+    day: every model call of the workspace (API, CLI, Python); per key: the API's requests.
+    ``calls`` counts model calls (rewrites and failed attempts included)."""
+
+    group: str | int | None
+    requests: int
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost: float
+    avg_latency_ms: float
+    max_latency_ms: float
 
 
 class SeriesPoint(BaseModel):
@@ -45,7 +59,7 @@ class SeriesOut(BaseModel):
 @router.get("/v1/usage/series", response_model=SeriesOut)
 def usage_over_time(
     caller: Caller,
-    state: State,
+    zk: Service,
     by: Literal["assistant", "key"] = "assistant",
     bucket: Literal["day", "hour"] = "day",
     since: Day | None = None,
@@ -57,9 +71,19 @@ def usage_over_time(
     caller.require(Level.ADMIN)
     if since and until and until < since:
         raise InvalidInput("'until' is before 'since'")
-    rows = usage_series.series(
-        state.db, caller.workspace_id, by, bucket,
-        since.isoformat() if since else None,
-        (until + timedelta(days=1)).isoformat() if until else None,
-    )
+    rows = zk.usage(by, bucket=bucket, since=since.isoformat() if since else None,
+                    until=(until + timedelta(days=1)).isoformat() if until else None)
     return SeriesOut(by=by, bucket=bucket, points=[SeriesPoint(**r) for r in rows])
+
+
+@router.get("/v1/usage", response_model=list[UsageRow])
+def usage(
+    caller: Caller,
+    zk: Service,
+    group_by: Literal["assistant", "key", "day"] = "assistant",
+    since: Day | None = None,
+) -> list[UsageRow]:
+    """Tokens, cost and latency per assistant, key or day (admins)."""
+    caller.require(Level.ADMIN)
+    rows = zk.usage(group_by, since=since.isoformat() if since else None)
+    return [UsageRow(**r) for r in rows]

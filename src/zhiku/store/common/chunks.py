@@ -30,13 +30,16 @@ class ChunkSql(SqlBackend):
         return {r["id"]: chunk_record(r) for r in rows}
 
     def set_chunk_enabled(self, chunk_id: int, enabled: bool) -> None:
-        """Disable (or re-enable) a chunk: disabled chunks are never returned by search."""
+        """Disable (or re-enable) a chunk: disabled chunks are never returned by search, and
+        the knowledge base's vector version moves so cached vector matrices reload."""
         with self.db.write() as conn:
-            cur = conn.execute(
-                "UPDATE chunks SET enabled = ? WHERE id = ?", (int(enabled), chunk_id)
-            )
-            if not cur.rowcount:
+            row = conn.execute(
+                "UPDATE chunks SET enabled = ? WHERE id = ? RETURNING kb_id",
+                (int(enabled), chunk_id),
+            ).fetchone()
+            if row is None:
                 raise NotFound(f"chunk {chunk_id} does not exist")
+            self._bump_vector_version(conn, row["kb_id"])
 
     def update_chunk_text(
         self, chunk_id: int, text: str, *, token_count: int, terms: Sequence[str]

@@ -91,6 +91,18 @@ class DocumentSql(SqlBackend):
             document = self.get_document(doc_id)
         return document, searchable
 
+    def set_document_metadata(self, doc_id: int, metadata: dict[str, Any]) -> None:
+        """Replace a document's metadata (tags live under ``metadata["tags"]``); filters see it
+        at once. ``NotFound`` for an unknown document."""
+        with self.db.write() as conn:
+            row = conn.execute(
+                f"UPDATE documents SET metadata = ?, updated_at = {self.db.now} WHERE id = ? "
+                "RETURNING id",
+                (json.dumps(metadata, ensure_ascii=False), doc_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"document {doc_id} does not exist")
+
     def record_failure(
         self, kb_id: int, *, source: str, content_hash: str, fmt: str, size_bytes: int, error: str
     ) -> None:
