@@ -26,13 +26,13 @@ import psutil
 import psycopg
 
 from _common import news_articles
-from zhiku.api.job_handler import url_fetcher
-from zhiku.api.jobs import Jobs, Upload
-from zhiku.api.services import Workspaces
 from zhiku.core.settings import Settings
 from zhiku.jobs import QueueOptions
+from zhiku.jobs.handlers import url_fetcher
+from zhiku.jobs.submit import Jobs, Upload
 from zhiku.service import Zhiku
 from zhiku.store.db import open_database
+from zhiku.workspaces import Workspaces
 
 STUB_MODEL = "openai:stub"
 _TICK = os.sysconf("SC_CLK_TCK")

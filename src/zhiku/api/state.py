@@ -5,20 +5,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from zhiku.api import ssrf
 from zhiku.api.auth import secrets as sec
 from zhiku.api.auth.repo import AuthRepo
 from zhiku.api.auth.throttle import LoginGuard
 from zhiku.api.chat.backend import EngineChat
 from zhiku.api.chat.types import ChatBackend
-from zhiku.api.job_handler import url_fetcher
-from zhiku.api.jobs import Jobs
 from zhiku.api.limits import RateLimiter
 from zhiku.api.metrics import Metrics
-from zhiku.api.services import Workspaces
 from zhiku.core.settings import Settings
+from zhiku.ingest import fetch as ssrf
 from zhiku.jobs import QueueOptions
+from zhiku.jobs.handlers import url_fetcher
+from zhiku.jobs.submit import Jobs
 from zhiku.store.db import Database, open_database
+from zhiku.workspaces import Workspaces
 
 
 @dataclass(slots=True)

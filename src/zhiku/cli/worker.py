@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 
 import typer
 
-from zhiku.api.job_handler import url_fetcher
-from zhiku.api.jobs import Jobs
-from zhiku.api.services import Workspaces
 from zhiku.cli.context import handle_errors
 from zhiku.core.settings import Settings
 from zhiku.jobs import QueueOptions
+from zhiku.jobs.handlers import url_fetcher
+from zhiku.jobs.submit import Jobs
 from zhiku.store.db import open_database
+from zhiku.workspaces import Workspaces
 
 log = logging.getLogger("zhiku.worker")
 

@@ -17,7 +17,6 @@ from typing import Any
 from zhiku.answer.grounded import GroundedAnswer
 from zhiku.answer.types import Answer, Citation
 from zhiku.api.chat.types import ChatEvent, ChatRequest, ChatResult, Usage
-from zhiku.api.services import Workspaces
 from zhiku.apps.types import Assistant, AssistantConfig
 from zhiku.chat.store import Owner, StoredMessage
 from zhiku.core.errors import InvalidInput, NotFound
@@ -27,6 +26,7 @@ from zhiku.models.llm.types import CallRecord, Message
 from zhiku.retrieval.types import Hit
 from zhiku.service import Zhiku
 from zhiku.store.db import Database
+from zhiku.workspaces import Workspaces
 
 APP_TARGET = "app:"
 """Answer-log target prefix of an assistant (as ``zhiku evals``/``zhiku feedback`` use it)."""

@@ -12,15 +12,16 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, HttpUrl, TypeAdapter, ValidationError
 
-from zhiku.api import edits, originals
+from zhiku.api import edits
 from zhiku.api.auth.principal import Level
 from zhiku.api.deps import Caller, Service, State
-from zhiku.api.jobs import Upload
 from zhiku.api.media_types import served_type
 from zhiku.api.routers.jobs import JobOut, job_out
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
 from zhiku.core.errors import InvalidInput, NotFound, PayloadTooLarge
 from zhiku.core.jsonbounds import BoundedJson, StoredJson
+from zhiku.ingest import originals
+from zhiku.jobs.submit import Upload
 from zhiku.service import Zhiku
 from zhiku.store.records import Document
 

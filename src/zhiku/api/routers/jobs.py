@@ -14,10 +14,10 @@ from pydantic import BaseModel
 
 from zhiku.api.auth.principal import Level, Principal
 from zhiku.api.deps import Caller, Service, State
-from zhiku.api.jobs import Job
 from zhiku.api.schemas import ERRORS, Id
 from zhiku.api.state import ApiState
 from zhiku.core.errors import NotFound
+from zhiku.jobs import Job
 from zhiku.jobs.queue import FINAL
 
 router = APIRouter(tags=["jobs"], responses=ERRORS)

@@ -15,16 +15,17 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from zhiku.api import originals, ssrf
 from zhiku.core.errors import NotFound
 from zhiku.core.settings import Settings
+from zhiku.ingest import fetch as ssrf
+from zhiku.ingest import originals
 from zhiku.ingest.events import FileResult
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.jobs import Control, Job, Outcome
 from zhiku.store.db import Database
 
 if TYPE_CHECKING:
-    from zhiku.api.services import Workspaces
+    from zhiku.workspaces import Workspaces
 
 KIND_PREFIX = "api_"
 _EXTENSIONS = {

@@ -12,15 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from zhiku.api import originals
-from zhiku.api.job_handler import KIND_PREFIX, ApiJobHandler, Fetcher
 from zhiku.core.errors import Conflict, NotFound
+from zhiku.ingest import originals
 from zhiku.jobs import Job, JobQueue, QueueOptions, Runner
+from zhiku.jobs.handlers import KIND_PREFIX, ApiJobHandler, Fetcher
 from zhiku.store.db import Connection, Database
 from zhiku.store.records import KnowledgeBase
 
 if TYPE_CHECKING:
-    from zhiku.api.services import Workspaces
+    from zhiku.workspaces import Workspaces
 
 __all__ = ["Job", "Jobs", "Upload"]
 
