@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
-from zhiku.core.errors import InvalidInput, NotFound
+from zhiku.core.errors import InvalidInput, MissingDependency, NotFound
 from zhiku.core.settings import Settings
 from zhiku.graph.modes import SearchMode, is_graph_mode
 from zhiku.ingest.chunking import ChunkingOptions
@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.chat.engine import ChatStream, ChatTurn
     from zhiku.chat.store import StoredMessage
     from zhiku.chat.wiring import LLMServices
+    from zhiku.jobs.submit import WorkspaceJobs
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken
 
@@ -104,6 +105,7 @@ class Zhiku:
         self._sandbox = sandbox
         self._embedders = embedders if embedders is not None else Embedders(self.settings)
         self._lock = threading.Lock()
+        self._jobs: WorkspaceJobs | None = None
         # PostgreSQL searches its HNSW indexes itself; SQLite gets the in-memory exact index
         self.vectors: VectorSearcher = (
             self.store.vector_index()
@@ -352,6 +354,21 @@ class Zhiku:
         hits = self.search(kbs, question, top_k=top_k, filters=filters)
         chosen = answerer or ExtractiveAnswerer(self.settings.min_relevance)
         return chosen.answer(question, hits)
+
+    # -- background jobs ------------------------------------------------------------------
+    @property
+    def jobs(self) -> WorkspaceJobs:
+        """This workspace's background jobs: submit uploads, URLs, re-indexing, eval runs;
+        list, get, cancel and retry them."""
+        with self._lock:
+            if self._jobs is None:
+                from zhiku.jobs.submit import WorkspaceJobs
+
+                db = getattr(self.store, "db", None)
+                if db is None:
+                    raise MissingDependency("background jobs need a store with a database")
+                self._jobs = WorkspaceJobs(self, db)
+            return self._jobs
 
     # -- models, assistants and chat (issue 3) --------------------------------------------
     @property

@@ -203,7 +203,7 @@ def test_two_servers_two_workers_one_database(
     up = time.monotonic()
 
     db = open_database(Settings(home=zhiku_home, database_url=database_url), migrate=False)
-    queue = JobQueue(db, "api_")
+    queue = JobQueue(db)
     try:
         half = DOCS // 2
         _upload(cluster, key, docs[:half], 0)

@@ -13,10 +13,7 @@ from zhiku.api.chat.types import ChatBackend
 from zhiku.api.limits import RateLimiter
 from zhiku.api.metrics import Metrics
 from zhiku.core.settings import Settings
-from zhiku.ingest import fetch as ssrf
-from zhiku.jobs import QueueOptions
-from zhiku.jobs.handlers import url_fetcher
-from zhiku.jobs.submit import Jobs
+from zhiku.jobs.process import Jobs
 from zhiku.store.db import Database, open_database
 from zhiku.workspaces import Workspaces
 
@@ -32,7 +29,6 @@ class ApiState:
     jobs: Jobs
     chat: ChatBackend
     limiter: RateLimiter
-    policy: ssrf.UrlPolicy
     metrics: Metrics
     guard: LoginGuard
     key_touched: dict[int, float] = field(default_factory=dict)
@@ -42,22 +38,15 @@ class ApiState:
         """Open the database (migrating it) and wire the parts together."""
         db = open_database(settings)
         services = Workspaces(settings, db)
-        policy = ssrf.UrlPolicy(settings.api_url_allowlist)
         sec.dummy_hash()  # computed now, so the first sign-in of an unknown e-mail is not slower
         return cls(
             settings=settings,
             db=db,
             auth=AuthRepo(db),
             services=services,
-            jobs=Jobs(
-                db,
-                services,
-                url_fetcher(settings),
-                QueueOptions.of(settings, threads=settings.api_job_threads),
-            ),
+            jobs=Jobs.of(settings, db, services, threads=settings.api_job_threads),
             chat=EngineChat(db, services),
             limiter=RateLimiter(settings.api_rate_limit_per_minute),
-            policy=policy,
             metrics=metrics or Metrics(),
             guard=LoginGuard.of(settings),
         )

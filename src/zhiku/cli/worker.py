@@ -1,4 +1,4 @@
-"""``zhiku worker``: run the API's background jobs from the shared queue (server mode).
+"""``zhiku worker``: run background jobs from the shared queue (server mode).
 
 Any number of workers on any number of machines share one PostgreSQL database
 (``ZHIKU_DATABASE_URL``); each claims jobs with ``FOR UPDATE SKIP LOCKED`` under a lease it
@@ -20,9 +20,7 @@ import typer
 
 from zhiku.cli.context import handle_errors
 from zhiku.core.settings import Settings
-from zhiku.jobs import QueueOptions
-from zhiku.jobs.handlers import url_fetcher
-from zhiku.jobs.submit import Jobs
+from zhiku.jobs.process import Jobs
 from zhiku.store.db import open_database
 from zhiku.workspaces import Workspaces
 
@@ -40,7 +38,8 @@ def worker(
     ),
     log_level: str = typer.Option("info", help="Log level: debug, info, warning, error."),
 ) -> None:
-    """Run background jobs (ingestion, re-indexing, embedding, graph builds) until stopped."""
+    """Run background jobs (ingestion, re-indexing, embedding, graph builds, eval runs) until
+    stopped."""
     logging.basicConfig(
         level=log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s [%(process)d %(threadName)s] %(message)s",
@@ -49,7 +48,7 @@ def worker(
     threads = concurrency or settings.worker_concurrency
     db = open_database(settings)
     services = Workspaces(settings, db)
-    jobs = Jobs(db, services, url_fetcher(settings), QueueOptions.of(settings))
+    jobs = Jobs.of(settings, db, services)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -1,28 +1,28 @@
-"""The API's background jobs: submitted in the same transaction as what they work on, run by
-worker threads inside ``zhiku serve`` (the embedded default) or by separate ``zhiku worker``
-processes (server mode; ``ZHIKU_API_RUN_JOBS=false`` on the servers).
+"""The job operations of one workspace (``Zhiku.jobs``): queue ingestion of uploaded files and
+URLs, re-indexing, embedding and graph builds; read, cancel and retry the workspace's jobs.
 
-An upload stores the original bytes and its queued job in one transaction, so no upload is
-acknowledged without its job; what the jobs do is in ``job_handler``, the queue in
-``zhiku.jobs``.
+A job is queued in the same transaction as what it works on (an upload's original bytes), so
+nothing is acknowledged without its job. Jobs run in worker threads inside
+``zhiku serve`` or in ``zhiku worker`` processes (``zhiku.jobs.process``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from zhiku.core.errors import Conflict, NotFound
 from zhiku.ingest import originals
-from zhiku.jobs import Job, JobQueue, QueueOptions, Runner
-from zhiku.jobs.handlers import KIND_PREFIX, ApiJobHandler, Fetcher
+from zhiku.ingest.fetch import UrlPolicy, check_url
+from zhiku.jobs.queue import Job, JobQueue, QueueOptions
 from zhiku.store.db import Connection, Database
 from zhiku.store.records import KnowledgeBase
 
 if TYPE_CHECKING:
-    from zhiku.workspaces import Workspaces
+    from zhiku.service import Zhiku
 
-__all__ = ["Job", "Jobs", "Upload"]
+__all__ = ["Upload", "WorkspaceJobs"]
 
 
 @dataclass(slots=True)
@@ -34,27 +34,21 @@ class Upload:
     content_type: str = "application/octet-stream"
 
 
-class Jobs:
-    """Submit, read and retry the API's jobs; optionally run them in this process."""
+class WorkspaceJobs:
+    """Submit, read, cancel and retry the background jobs of one workspace."""
 
-    def __init__(
-        self,
-        db: Database,
-        services: Workspaces,
-        fetcher: Fetcher,
-        options: QueueOptions | None = None,
-    ) -> None:
+    def __init__(self, zk: Zhiku, db: Database, options: QueueOptions | None = None) -> None:
+        self._zk = zk
         self._db = db
-        self.queue = JobQueue(db, KIND_PREFIX, options)
-        self.handler = ApiJobHandler(db, services, fetcher)
-        self._runner: Runner | None = None
+        self.queue = JobQueue(db, options or QueueOptions.of(zk.settings))
+        self.on_queued: Callable[[], None] = _nothing  # wakes this process's worker threads
 
     # -- submitting -----------------------------------------------------------------------
-    def _enqueue(self, conn: Connection, kind: str, kb: KnowledgeBase,
+    def _enqueue(self, conn: Connection, kind: str, kb: KnowledgeBase | None,
                  payload: dict[str, Any]) -> int:
         state = {
-            "workspace_id": kb.workspace_id,
-            "kb": kb.name,
+            "workspace_id": self._zk.workspace_id,
+            "kb": kb.name if kb is not None else "",
             "files_total": 0,
             "files_done": 0,
             "chunks_total": 0,
@@ -62,105 +56,94 @@ class Jobs:
             "results": [],
             **payload,
         }
-        return self.queue.enqueue(conn, kind, kb.id, state)
+        return self.queue.enqueue(conn, kind, kb.id if kb is not None else None, state)
 
-    def _submit(self, kind: str, kb: KnowledgeBase, payload: dict[str, Any]) -> int:
+    def _submit(self, kind: str, kb: KnowledgeBase, payload: dict[str, Any]) -> Job:
         with self._db.write() as conn:
             job_id = self._enqueue(conn, kind, kb, payload)
-        self._wake()
-        return job_id
+        return self._queued(job_id)
 
-    def submit_uploads(
-        self, kb: KnowledgeBase, uploads: list[Upload], metadata: dict[str, Any]
-    ) -> int:
-        """Store the files and queue their ingestion, in one transaction."""
+    def _queued(self, job_id: int) -> Job:
+        self.on_queued()
+        return self.get(job_id)
+
+    def submit_uploads(self, kb: str, uploads: Sequence[Upload],
+                       metadata: dict[str, Any] | None = None) -> Job:
+        """Store the files and queue their ingestion into ``kb``, in one transaction."""
+        target = self._zk.kb(kb)
         with self._db.write() as conn:
             items = [
                 {
                     "source": up.filename,
                     "sha256": originals.put(conn, up.data, up.content_type),
-                    "metadata": metadata,
+                    "metadata": metadata or {},
                 }
                 for up in uploads
             ]
             job_id = self._enqueue(
-                conn, "ingest", kb, {"items": items, "files_total": len(items)}
+                conn, "ingest", target, {"items": items, "files_total": len(items)}
             )
-        self._wake()
-        return job_id
+        return self._queued(job_id)
 
-    def submit_url(self, kb: KnowledgeBase, url: str, metadata: dict[str, Any]) -> int:
-        """Queue fetching and ingesting a URL."""
-        return self._submit("url", kb, {"url": url, "metadata": metadata, "files_total": 1})
+    def submit_url(self, kb: str, url: str, metadata: dict[str, Any] | None = None) -> Job:
+        """Queue fetching and ingesting ``url``. An internal address is refused now, unless the
+        allow-list permits it (and every hop is checked again when it is fetched)."""
+        target = self._zk.kb(kb)
+        check_url(url, UrlPolicy(self._zk.settings.api_url_allowlist))
+        return self._submit("url", target, {"url": url, "metadata": metadata or {},
+                                            "files_total": 1})
 
-    def submit_reindex(self, kb: KnowledgeBase, source: str, sha: str, meta: dict[str, Any]) -> int:
-        """Queue re-parsing a document from its stored original."""
-        item = {"source": source, "sha256": sha, "metadata": meta}
-        return self._submit("reindex", kb, {"items": [item], "files_total": 1})
+    def submit_reindex(self, kb: str, ref: int | str) -> Job:
+        """Queue parsing a document again from its stored original (``NotFound`` when none is
+        stored)."""
+        doc = self._zk.document(kb, ref)
+        originals.get(self._db, doc.content_hash)
+        item = {"source": doc.source, "sha256": doc.content_hash, "metadata": doc.metadata}
+        return self._submit("reindex", self._zk.kb(kb), {"items": [item], "files_total": 1})
 
-    def submit_embed(self, kb: KnowledgeBase) -> int:
-        """Queue embedding chunks that lack vectors (after an edit)."""
-        return self._submit("embed", kb, {})
+    def submit_embed(self, kb: str) -> Job:
+        """Queue embedding the chunks of ``kb`` that lack vectors (after an edit)."""
+        return self._submit("embed", self._zk.kb(kb), {})
 
-    def submit_graph(self, kb: KnowledgeBase, communities: bool = True) -> int:
+    def submit_graph(self, kb: str, communities: bool = True) -> Job:
         """Queue a knowledge-graph build (rules extractor) for the chunks not yet extracted."""
-        return self._submit("graph", kb, {"communities": communities})
+        return self._submit("graph", self._zk.kb(kb), {"communities": communities})
 
     # -- reading and administering --------------------------------------------------------
-    def get(self, workspace_id: int, job_id: int) -> Job:
-        """A job of the workspace, or ``NotFound``."""
+    def get(self, job_id: int) -> Job:
+        """A job of this workspace, or ``NotFound``."""
         job = self.queue.get(job_id)
-        if job is None or job.payload.get("workspace_id") != workspace_id:
+        if job is None or job.payload.get("workspace_id") != self._zk.workspace_id:
             raise NotFound(f"job {job_id} does not exist")
         return job
 
-    def list_workspace(self, workspace_id: int, status: str | None = None,
-                       limit: int = 50) -> list[Job]:
-        """Recent jobs of every knowledge base of a workspace, newest first."""
-        return self.queue.list(workspace_id=workspace_id, status=status, limit=limit)
+    def list(self, kb: str | None = None, status: str | None = None,
+             limit: int = 50) -> list[Job]:
+        """Recent jobs of a knowledge base, or of every knowledge base of the workspace, newest
+        first, optionally in one status."""
+        if kb is not None:
+            return self.queue.list(kb_id=self._zk.kb(kb).id, status=status, limit=limit)
+        return self.queue.list(workspace_id=self._zk.workspace_id, status=status, limit=limit)
 
-    def list(self, kb_id: int, limit: int = 50, status: str | None = None) -> list[Job]:
-        """Recent jobs of a knowledge base, newest first, optionally in one status."""
-        return self.queue.list(kb_id=kb_id, status=status, limit=limit)
-
-    def retry(self, workspace_id: int, job_id: int) -> Job:
+    def retry(self, job_id: int) -> Job:
         """Queue a failed or dead job again; ``Conflict`` for a job in any other state."""
-        job = self.get(workspace_id, job_id)
+        job = self.get(job_id)
         queued = self.queue.retry(job.id)
         if queued is None:
             raise Conflict(f"job {job_id} is {job.status}; only failed or dead jobs are retried")
-        self._wake()
+        self.on_queued()
         return queued  # as the retry left it: a worker may already have claimed it
 
-    def counts(self) -> dict[str, int]:
-        """How many API jobs are in each status."""
-        return self.queue.counts()
+    def cancel(self, job_id: int) -> Job:
+        """Stop a queued or running job for good (it ends ``failed``, error ``cancelled``);
+        ``Conflict`` for a job that has ended."""
+        job = self.get(job_id)
+        cancelled = self.queue.cancel(job.id)
+        if cancelled is None:
+            raise Conflict(f"job {job_id} is {job.status}; only queued or running jobs are "
+                           "cancelled")
+        return cancelled
 
-    # -- running in this process ----------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        """Whether this process's worker threads are alive."""
-        return self._runner is not None and self._runner.running
 
-    @property
-    def healthy(self) -> bool:
-        """True unless this process should run jobs and its worker has stopped."""
-        return self._runner is None or self._runner.running
-
-    def start(self, concurrency: int = 1, label: str = "serve") -> Runner:
-        """Requeue jobs orphaned by dead workers and start worker threads here."""
-        self._runner = Runner(self.queue, self.handler, concurrency=concurrency, label=label)
-        self._runner.start()
-        return self._runner
-
-    def stop(self, timeout: float = 30.0) -> bool:
-        """Stop the worker threads; running jobs hand the rest of their work back."""
-        if self._runner is None:
-            return True
-        stopped = self._runner.stop(timeout)
-        self._runner = None
-        return stopped
-
-    def _wake(self) -> None:
-        if self._runner is not None:
-            self._runner.wake()
+def _nothing() -> None:
+    """No worker threads in this process to wake (other processes poll or listen)."""

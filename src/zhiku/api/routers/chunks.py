@@ -89,7 +89,7 @@ def update_chunk(
     if body.text is not None and body.text != chunk.text:
         edits.set_chunk_text(zk.store, chunk, body.text)
         if chunk.searchable:
-            state.jobs.submit_embed(zk.kb(kb))
+            zk.jobs.submit_embed(kb)
     if body.enabled is not None and body.enabled != chunk.enabled:
         edits.set_chunk_enabled(state.db, chunk, body.enabled)
     return chunk_out(_chunk(zk, kb, chunk_id))

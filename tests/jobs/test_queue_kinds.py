@@ -1,0 +1,50 @@
+"""A database from before the queue owned the whole ``jobs`` table: the migration drops the
+ingestion pipeline's run records and renames ``api_<kind>`` queue jobs, which then run."""
+
+from __future__ import annotations
+
+from zhiku.jobs import JobQueue
+from zhiku.store.db import Database
+from zhiku.store.postgres.db import PgDatabase
+from zhiku.store.postgres.migrations import MIGRATIONS as PG_MIGRATIONS
+from zhiku.store.postgres.migrations import migrate as pg_migrate
+from zhiku.store.sqlite.migrations import MIGRATIONS
+from zhiku.store.sqlite.migrations import migrate as sqlite_migrate
+
+
+def _back_to(db: Database, version: int) -> None:
+    if isinstance(db, PgDatabase):
+        with db.write() as conn:
+            conn.execute("DELETE FROM zhiku_schema WHERE version > ?", (version,))
+    else:
+        db.conn.execute(f"PRAGMA user_version = {version}")
+
+
+def _migrate(db: Database) -> None:
+    if isinstance(db, PgDatabase):
+        assert pg_migrate(db) == len(PG_MIGRATIONS)
+    else:
+        assert sqlite_migrate(db.conn) == len(MIGRATIONS)  # type: ignore[attr-defined]
+
+
+def test_run_records_go_and_queue_jobs_keep_working(db: Database) -> None:
+    _back_to(db, 10)
+    with db.write() as conn:
+        kb = conn.execute(
+            "INSERT INTO knowledge_bases (workspace_id, name, embedder) "
+            "VALUES (1, 'kb', 'hashing') RETURNING id"
+        ).fetchall()[0][0]
+        for kind, status in (("ingest", "running"), ("ingest", "done"), ("reembed", "failed")):
+            conn.execute("INSERT INTO jobs (kind, kb_id, payload, status) VALUES (?, ?, ?, ?)",
+                         (kind, kb, '{"embedder": "hashing"}', status))
+        for kind, status in (("api_ingest", "queued"), ("api_graph", "done")):
+            conn.execute("INSERT INTO jobs (kind, kb_id, payload, status) VALUES (?, ?, ?, ?)",
+                         (kind, kb, '{"kb": "kb"}', status))
+    _migrate(db)
+
+    queue = JobQueue(db)
+    assert sorted((j.kind, j.status) for j in queue.list()) == [
+        ("graph", "done"), ("ingest", "queued")]
+    assert queue.reap() == []  # no run record left "running" for the reaper to requeue
+    job = queue.claim("w")
+    assert job is not None and (job.kind, job.payload) == ("ingest", {"kb": "kb"})
