@@ -1,9 +1,11 @@
 """What background jobs do, by kind: ``ingest`` uploads, fetch and ingest a ``url``, ``reindex`` a
-document from its stored original, ``embed`` edited chunks, and build the knowledge ``graph``.
+document from its stored original, ``embed`` edited chunks, build the knowledge ``graph``, and
+execute an ``eval`` run.
 
 Running a job again is safe: the pipeline skips files whose content hash it already holds,
 first embeds the chunks of documents an earlier try left ``parsed``, and replaces a changed
 document in one transaction; the ``documents (kb_id, source)`` key keeps one document per source.
+An eval run executed again starts over.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from zhiku.core.errors import InvalidInput, NotFound
+from zhiku.core.errors import InvalidInput, NotFound, ZhikuError
 from zhiku.ingest import originals
 from zhiku.ingest.events import FileResult
 from zhiku.ingest.fetch import Fetcher, url_source
 from zhiku.ingest.pipeline import SourceItem
-from zhiku.jobs.queue import Job
+from zhiku.jobs.queue import LOST, Job, job_of
 from zhiku.jobs.runner import Control, Outcome
 from zhiku.store.db import Database
 
@@ -89,6 +91,8 @@ class JobHandler:
     def __call__(self, job: Job, control: Control) -> Outcome:
         state = job.payload
         zk = self._facades.get(int(state["workspace_id"]))
+        if job.kind == "eval":
+            return self._eval(zk, job, control)
         state.update(files_done=0, chunks_total=0, chunks_embedded=0, results=[])
         error: str | None = None
         if job.kind == "graph":
@@ -106,6 +110,41 @@ class JobHandler:
             raise InvalidInput(f"unknown job kind '{job.kind}'")
         state["chunks_embedded"] = max(state["chunks_embedded"], state["chunks_total"])
         return Outcome(state, error)
+
+    def dead(self, job_id: int) -> None:
+        """A job gave up: an eval run it was executing is marked failed."""
+        row = self._db.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            return
+        job = job_of(row)
+        if job.kind == "eval":
+            from zhiku.evals import runs
+
+            zk = self._facades.get(int(job.payload["workspace_id"]))
+            runs.fail_run(zk, int(job.payload["run_id"]), job.error or LOST)
+
+    def _eval(self, zk: Zhiku, job: Job, control: Control) -> Outcome:
+        """Execute the job's eval run; progress counts questions."""
+        from zhiku.evals import runs
+        from zhiku.evals.targets import make_target
+
+        state = job.payload
+        spec = state["target"]
+
+        def progress(done: int, total: int) -> None:
+            if done == total or done % 10 == 0:
+                control.save(state, round(done / total, 4) if total else 1.0)
+                control.check()
+
+        run_id = int(state["run_id"])
+        try:
+            target = make_target(zk, spec["kind"], spec["name"], spec.get("mode", "hybrid"))
+        except ZhikuError as exc:
+            runs.fail_run(zk, run_id, f"{type(exc).__name__}: {exc}")
+            raise
+        record = runs.execute(zk, run_id, target, progress)
+        state["result"] = {"run_id": record.id, "status": record.status}
+        return Outcome(state)
 
     def _build_graph(self, zk: Zhiku, state: dict[str, Any]) -> None:
         """Run the rules extractor over pending chunks (resumable), then communities."""

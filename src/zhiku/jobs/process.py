@@ -50,7 +50,8 @@ class Jobs:
 
     def start(self, concurrency: int = 1, label: str = "serve") -> Runner:
         """Requeue jobs orphaned by dead workers and start worker threads here."""
-        self._runner = Runner(self.queue, self.handler, concurrency=concurrency, label=label)
+        self._runner = Runner(self.queue, self.handler, concurrency=concurrency, label=label,
+                              on_dead=self.handler.dead)
         self._runner.start()
         return self._runner
 

@@ -1,8 +1,9 @@
 """The job operations of one workspace (``Zhiku.jobs``): queue ingestion of uploaded files and
-URLs, re-indexing, embedding and graph builds; read, cancel and retry the workspace's jobs.
+URLs, re-indexing, embedding, graph builds and eval runs; read, cancel and retry the workspace's
+jobs.
 
-A job is queued in the same transaction as what it works on (an upload's original bytes), so
-nothing is acknowledged without its job. Jobs run in worker threads inside
+A job is queued in the same transaction as what it works on (an upload's original bytes, an eval
+run's row), so nothing is acknowledged without its job. Jobs run in worker threads inside
 ``zhiku serve`` or in ``zhiku worker`` processes (``zhiku.jobs.process``).
 """
 
@@ -20,6 +21,7 @@ from zhiku.store.db import Connection, Database
 from zhiku.store.records import KnowledgeBase
 
 if TYPE_CHECKING:
+    from zhiku.evals.runs import RunOptions
     from zhiku.service import Zhiku
 
 __all__ = ["Upload", "WorkspaceJobs"]
@@ -109,6 +111,26 @@ class WorkspaceJobs:
         """Queue a knowledge-graph build (rules extractor) for the chunks not yet extracted."""
         return self._submit("graph", self._zk.kb(kb), {"communities": communities})
 
+    def submit_eval(self, set_name: str, kind: str, name: str, mode: str = "hybrid",
+                    options: RunOptions | None = None) -> int:
+        """Store an eval run of ``set_name`` against the ``kind`` (``kb`` or ``app``) target
+        ``name`` and queue its execution, in one transaction; returns the run's id. A bad
+        target, set or selection is refused here."""
+        from zhiku.evals import runs
+        from zhiku.evals.targets import make_target
+
+        target = make_target(self._zk, kind, name, mode)  # type: ignore[arg-type]
+        planned = runs.new_run(self._zk, target.name, set_name, options)
+        kb = self._zk.kb(name) if kind == "kb" else None
+        with self._db.write() as conn:
+            run_id = runs.create_run(conn, self._zk.workspace_id, planned)
+            self._enqueue(conn, "eval", kb, {
+                "run_id": run_id, "set": set_name,
+                "target": {"kind": kind, "name": name, "mode": mode},
+            })
+        self.on_queued()
+        return run_id
+
     # -- reading and administering --------------------------------------------------------
     def get(self, job_id: int) -> Job:
         """A job of this workspace, or ``NotFound``."""
@@ -136,12 +158,16 @@ class WorkspaceJobs:
 
     def cancel(self, job_id: int) -> Job:
         """Stop a queued or running job for good (it ends ``failed``, error ``cancelled``);
-        ``Conflict`` for a job that has ended."""
+        ``Conflict`` for a job that has ended. A cancelled eval run is marked failed."""
         job = self.get(job_id)
         cancelled = self.queue.cancel(job.id)
         if cancelled is None:
             raise Conflict(f"job {job_id} is {job.status}; only queued or running jobs are "
                            "cancelled")
+        if cancelled.kind == "eval":
+            from zhiku.evals import runs
+
+            runs.fail_run(self._zk, int(cancelled.payload["run_id"]), "cancelled")
         return cancelled
 
 

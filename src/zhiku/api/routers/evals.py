@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from zhiku.api import eval_runner, evals_view
+from zhiku.api import evals_view
 from zhiku.api.auth.errors import Forbidden
 from zhiku.api.auth.principal import Level, Principal
 from zhiku.api.deps import Caller, Service, State
@@ -25,7 +25,6 @@ from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.core.jsonbounds import BoundedJson
 from zhiku.evals import compare, runs, sets
 from zhiku.evals.importers.jsonl import parse as parse_question
-from zhiku.evals.targets import make_target
 from zhiku.evals.types import EvalQuestion
 
 router = APIRouter(tags=["evaluation"], responses=ERRORS)
@@ -241,16 +240,15 @@ def start_run(body: RunIn, caller: Caller, zk: Service, state: State) -> RunOut:
         raise InvalidInput("give exactly one of 'kb' or 'assistant'")
     if body.kb is not None:
         caller.check_kb(body.kb)
-        target = make_target(zk, "kb", body.kb, body.mode)
+        kind, name = "kb", body.kb
     else:
         assert body.assistant is not None
         visible_assistant(state, caller, body.assistant)
         if body.mode != "hybrid":
             raise InvalidInput("an assistant is evaluated with its own retrieval (mode hybrid)")
-        target = make_target(zk, "app", body.assistant)
-    sets.get_set(zk, body.eval_set)  # a missing set is a 404 now, not a failed run
+        kind, name = "app", body.assistant
     options = runs.RunOptions(top_k=body.top_k, with_answer=body.with_answer, tags=body.tags)
-    run_id = eval_runner.start(zk, target, body.eval_set, options)
+    run_id = zk.jobs.submit_eval(body.eval_set, kind, name, body.mode, options)
     return RunOut(**_run_out(runs.get_run(zk, run_id)))
 
 
