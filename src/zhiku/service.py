@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -219,10 +220,18 @@ class Zhiku:
         metadata: dict[str, Any] | None = None,
         listener: IngestListener | None = None,
     ) -> IngestReport:
-        """Ingest files, folders (recursively) and globs; ``source`` is the absolute path."""
+        """Ingest files, folders (recursively), globs and http(s) URLs; ``source`` is the
+        absolute path, or the URL fetched. URLs go through the SSRF guard: an internal address
+        is refused unless the ``api_url_allowlist`` setting permits it."""
+        from zhiku.ingest.fetch import is_url, url_items
+
         kb = self.kb(kb_name)
-        files = expand_paths(paths)
-        items = (SourceItem(str(p), path=p, metadata=dict(metadata or {})) for p in files)
+        sources = list(paths)
+        urls = [str(s) for s in sources if is_url(s)]
+        files = expand_paths([s for s in sources if not is_url(s)])
+        fetched = url_items(urls, self.settings, metadata) if urls else iter(())
+        items = itertools.chain(
+            (SourceItem(str(p), path=p, metadata=dict(metadata or {})) for p in files), fetched)
         return self._pipeline(kb).run(kb, items, listener)
 
     def ingest_items(

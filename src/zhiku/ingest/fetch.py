@@ -29,6 +29,7 @@ import httpx
 
 from zhiku.core.errors import InvalidInput, PayloadTooLarge
 from zhiku.core.settings import Settings
+from zhiku.ingest.pipeline import SourceItem
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -351,3 +352,27 @@ def url_source(url: str, content_type: str) -> str:
         return urlunsplit((*parts[:4], ""))
     ext = _EXTENSIONS.get(content_type, "html")
     return urlunsplit((*parts[:4], f"zhiku.{ext}"))
+
+
+def is_url(source: object) -> bool:
+    """Whether an ingest source names a URL (http or https) rather than a path."""
+    return isinstance(source, str) and source[:8].lower().startswith(("http://", "https://"))
+
+
+def fetched_item(url: str, fetched: tuple[bytes, str, str],
+                 metadata: dict[str, Any] | None = None) -> SourceItem:
+    """The ingest item of a fetched URL: named by its final URL, ``url`` in its metadata."""
+    data, content_type, final = fetched
+    return SourceItem(url_source(final, content_type), data=data,
+                      metadata={"url": url, **dict(metadata or {})})
+
+
+def url_items(urls: Sequence[str], settings: Settings,
+              metadata: dict[str, Any] | None = None) -> Iterator[SourceItem]:
+    """Items fetching each URL when the pipeline reaches it; every URL is checked against the
+    allow-list before this returns, so an internal address is refused before any work."""
+    policy = UrlPolicy(settings.api_url_allowlist)
+    for url in urls:
+        check_url(url, policy)
+    fetch_url = url_fetcher(settings)
+    return (fetched_item(url, fetch_url(url), metadata) for url in urls)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zhiku.core.errors import InvalidInput, NotFound, ZhikuError
 from zhiku.ingest import originals
 from zhiku.ingest.events import FileResult
-from zhiku.ingest.fetch import Fetcher, url_source
+from zhiku.ingest.fetch import Fetcher, fetched_item
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.jobs.queue import LOST, Job, job_of
 from zhiku.jobs.runner import Control, Outcome
@@ -170,8 +170,7 @@ class JobHandler:
 
     def _fetch_item(self, job: Job) -> SourceItem:
         state = job.payload
-        data, ctype, final = self._fetch(state["url"])
+        fetched = self._fetch(state["url"])
         with self._db.write() as conn:
-            originals.put(conn, data, ctype)
-        meta = {"url": state["url"], **dict(state.get("metadata") or {})}
-        return SourceItem(url_source(final, ctype), data=data, metadata=meta)
+            originals.put(conn, fetched[0], fetched[1])
+        return fetched_item(state["url"], fetched, state.get("metadata"))
