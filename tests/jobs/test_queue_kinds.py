@@ -1,5 +1,6 @@
 """A database from before the queue owned the whole ``jobs`` table: the migration drops the
-ingestion pipeline's run records and renames ``api_<kind>`` queue jobs, which then run."""
+ingestion pipeline's run records and renames ``api_<kind>`` queue jobs, which then run; eval
+runs left ``running`` (no job can finish them) are marked failed."""
 
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ def test_run_records_go_and_queue_jobs_keep_working(db: Database) -> None:
         for kind, status in (("api_ingest", "queued"), ("api_graph", "done")):
             conn.execute("INSERT INTO jobs (kind, kb_id, payload, status) VALUES (?, ?, ?, ?)",
                          (kind, kb, '{"kb": "kb"}', status))
+        for status in ("running", "done"):
+            conn.execute("INSERT INTO eval_runs (workspace_id, set_name, target, status) "
+                         "VALUES (1, 'set', 'kb:kb', ?)", (status,))
     _migrate(db)
 
     queue = JobQueue(db)
@@ -48,3 +52,6 @@ def test_run_records_go_and_queue_jobs_keep_working(db: Database) -> None:
     assert queue.reap() == []  # no run record left "running" for the reaper to requeue
     job = queue.claim("w")
     assert job is not None and (job.kind, job.payload) == ("ingest", {"kb": "kb"})
+    runs = db.conn.execute("SELECT status, error FROM eval_runs ORDER BY id").fetchall()
+    assert [tuple(r) for r in runs] == [
+        ("failed", "the server stopped before the run finished"), ("done", None)]
