@@ -22,6 +22,7 @@ from zhiku.store.records import KnowledgeBase
 
 if TYPE_CHECKING:
     from zhiku.evals.runs import RunOptions
+    from zhiku.retrieval.search import Mode
     from zhiku.service import Zhiku
 
 __all__ = ["Upload", "WorkspaceJobs"]
@@ -111,7 +112,7 @@ class WorkspaceJobs:
         """Queue a knowledge-graph build (rules extractor) for the chunks not yet extracted."""
         return self._submit("graph", self._zk.kb(kb), {"communities": communities})
 
-    def submit_eval(self, set_name: str, kind: str, name: str, mode: str = "hybrid",
+    def submit_eval(self, set_name: str, kind: str, name: str, mode: Mode = "hybrid",
                     options: RunOptions | None = None) -> int:
         """Store an eval run of ``set_name`` against the ``kind`` (``kb`` or ``app``) target
         ``name`` and queue its execution, in one transaction; returns the run's id. A bad
@@ -119,7 +120,7 @@ class WorkspaceJobs:
         from zhiku.evals import runs
         from zhiku.evals.targets import make_target
 
-        target = make_target(self._zk, kind, name, mode)  # type: ignore[arg-type]
+        target = make_target(self._zk, kind, name, mode)
         planned = runs.new_run(self._zk, target.name, set_name, options)
         kb = self._zk.kb(name) if kind == "kb" else None
         with self._db.write() as conn:
