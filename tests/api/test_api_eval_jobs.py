@@ -146,3 +146,21 @@ def test_a_bad_start_stores_nothing(world: tuple[TestClient, Tenant, ApiState]) 
     assert r.status_code == 404
     assert client.get("/v1/evals/runs", headers=t.headers).json() == []
     assert not [j for j in state.jobs.queue.list() if j.kind == "eval"]
+
+
+def test_a_run_of_an_assistant_is_listed_with_the_workspace_jobs(
+    world: tuple[TestClient, Tenant, ApiState],
+) -> None:
+    client, t, state = world
+    r = client.post("/v1/assistants", headers=t.headers,
+                    json={"slug": "hr-bot", "name": "Bot", "config": {"knowledge_bases": ["hr"]}})
+    assert r.status_code == 201, r.text
+    run_id = client.post("/v1/evals/runs", headers=t.headers,
+                         json={"eval_set": "hr-set", "assistant": "hr-bot"}).json()["id"]
+    job = _eval_job(state, run_id)
+    assert job.kb_id is None
+    listed = client.get("/v1/jobs", headers=t.headers).json()
+    assert (job.id, "eval") in {(j["id"], j["kind"]) for j in listed}
+    assert job.id in [j.id for j in state.services.get(t.workspace_id).jobs.list()]
+    state.jobs.start()
+    assert _wait_run(client, t, state, run_id)["status"] == "done"

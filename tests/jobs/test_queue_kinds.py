@@ -13,12 +13,17 @@ from zhiku.store.sqlite.migrations import MIGRATIONS
 from zhiku.store.sqlite.migrations import migrate as sqlite_migrate
 
 
-def _back_to(db: Database, version: int) -> None:
+def _back_to_10(db: Database) -> None:
+    """Undo migration 11 (its rows and its column) and the record of it."""
     if isinstance(db, PgDatabase):
         with db.write() as conn:
-            conn.execute("DELETE FROM zhiku_schema WHERE version > ?", (version,))
-    else:
-        db.conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("DROP INDEX jobs_workspace")
+            conn.execute("ALTER TABLE jobs DROP COLUMN workspace_id")
+            conn.execute("DELETE FROM zhiku_schema WHERE version > 10")
+        return
+    db.conn.executescript(  # type: ignore[attr-defined]
+        "DROP INDEX jobs_workspace; ALTER TABLE jobs DROP COLUMN workspace_id; "
+        "PRAGMA user_version = 10;")
 
 
 def _migrate(db: Database) -> None:
@@ -29,7 +34,7 @@ def _migrate(db: Database) -> None:
 
 
 def test_run_records_go_and_queue_jobs_keep_working(db: Database) -> None:
-    _back_to(db, 10)
+    _back_to_10(db)
     with db.write() as conn:
         kb = conn.execute(
             "INSERT INTO knowledge_bases (workspace_id, name, embedder) "
@@ -49,6 +54,7 @@ def test_run_records_go_and_queue_jobs_keep_working(db: Database) -> None:
     queue = JobQueue(db)
     assert sorted((j.kind, j.status) for j in queue.list()) == [
         ("graph", "done"), ("ingest", "queued")]
+    assert len(queue.list(workspace_id=1)) == 2  # each job now names its workspace
     assert queue.reap() == []  # no run record left "running" for the reaper to requeue
     job = queue.claim("w")
     assert job is not None and (job.kind, job.payload) == ("ingest", {"kb": "kb"})

@@ -11,7 +11,7 @@ worker that lost its lease can no longer touch the row that another worker now h
 PostgreSQL a claim is one ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)``: workers
 never wait on each other's rows; on SQLite the same statement runs under the single writer lock.
 
-Claims are fair between workspaces (the workspace of a job's knowledge base): the next job is
+Claims are fair between workspaces (the workspace a job belongs to): the next job is
 the oldest due one of the workspace with the fewest running jobs, and a workspace already
 running ``max_running_per_workspace`` jobs gets no more until one ends, so a tenant that floods
 the queue cannot occupy every worker. Claims count running jobs, so on PostgreSQL they take
@@ -95,21 +95,25 @@ class JobQueue:
 
     # -- submitting -----------------------------------------------------------------------
     def enqueue(
-        self, conn: Connection, kind: str, kb_id: int | None, payload: dict[str, Any]
+        self, conn: Connection, kind: str, kb_id: int | None, payload: dict[str, Any],
+        workspace_id: int | None = None,
     ) -> int:
-        """Queue a job inside the caller's write transaction (so it commits with their rows)."""
+        """Queue a job inside the caller's write transaction (so it commits with their rows).
+        The job belongs to ``workspace_id``, by default the workspace of its knowledge base."""
         rows = conn.execute(
-            "INSERT INTO jobs (kind, kb_id, payload, status, max_attempts) "
-            "VALUES (?, ?, ?, 'queued', ?) RETURNING id",
-            (kind, kb_id, _dumps(payload), self.options.max_attempts),
+            "INSERT INTO jobs (kind, kb_id, workspace_id, payload, status, max_attempts) "
+            "VALUES (?, ?, COALESCE(?, (SELECT workspace_id FROM knowledge_bases WHERE id = ?)), "
+            "?, 'queued', ?) RETURNING id",
+            (kind, kb_id, workspace_id, kb_id, _dumps(payload), self.options.max_attempts),
         ).fetchall()
         notify(self.db, conn)
         return int(rows[0][0])
 
-    def submit(self, kind: str, kb_id: int | None, payload: dict[str, Any]) -> int:
+    def submit(self, kind: str, kb_id: int | None, payload: dict[str, Any],
+               workspace_id: int | None = None) -> int:
         """Queue a job in a transaction of its own."""
         with self.db.write() as conn:
-            return self.enqueue(conn, kind, kb_id, payload)
+            return self.enqueue(conn, kind, kb_id, payload, workspace_id)
 
     # -- working --------------------------------------------------------------------------
     def claim(self, worker: str) -> Job | None:
@@ -228,7 +232,7 @@ class JobQueue:
         params: list[Any] = []
         for clause, value in (
             ("kb_id = ?", kb_id),
-            ("kb_id IN (SELECT id FROM knowledge_bases WHERE workspace_id = ?)", workspace_id),
+            ("workspace_id = ?", workspace_id),
             ("status = ?", status),
         ):
             if value is not None:
@@ -313,17 +317,15 @@ def _later_sql(dialect: str) -> str:
 
 
 def _claim_sql(dialect: str, now: str, later: str) -> str:
-    """The claim: running jobs counted per workspace (jobs without a knowledge base count as
+    """The claim: running jobs counted per workspace (jobs without a workspace count as
     workspace 0), then the due job of the least busy workspace under the cap, oldest first.
     Parameters: the cap twice (0: none), worker, lease seconds."""
     lock = " FOR UPDATE OF q SKIP LOCKED" if dialect == "postgresql" else ""
     return (
-        "WITH busy AS (SELECT COALESCE(k.workspace_id, 0) AS ws, count(*) AS n "
-        "FROM jobs r LEFT JOIN knowledge_bases k ON k.id = r.kb_id "
-        "WHERE r.status = 'running' "
-        "GROUP BY COALESCE(k.workspace_id, 0)), "
-        "pick AS (SELECT q.id FROM jobs q LEFT JOIN knowledge_bases k ON k.id = q.kb_id "
-        "LEFT JOIN busy b ON b.ws = COALESCE(k.workspace_id, 0) "
+        "WITH busy AS (SELECT COALESCE(r.workspace_id, 0) AS ws, count(*) AS n "
+        "FROM jobs r WHERE r.status = 'running' GROUP BY COALESCE(r.workspace_id, 0)), "
+        "pick AS (SELECT q.id FROM jobs q "
+        "LEFT JOIN busy b ON b.ws = COALESCE(q.workspace_id, 0) "
         f"WHERE q.status = 'queued' AND q.run_after <= {now} "
         "AND (? = 0 OR COALESCE(b.n, 0) < ?) "
         f"ORDER BY COALESCE(b.n, 0), q.run_after, q.id LIMIT 1{lock}) "

@@ -59,7 +59,8 @@ class WorkspaceJobs:
             "results": [],
             **payload,
         }
-        return self.queue.enqueue(conn, kind, kb.id if kb is not None else None, state)
+        return self.queue.enqueue(conn, kind, kb.id if kb is not None else None, state,
+                                  self._zk.workspace_id)
 
     def _submit(self, kind: str, kb: KnowledgeBase, payload: dict[str, Any]) -> Job:
         with self._db.write() as conn:
