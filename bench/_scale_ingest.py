@@ -26,13 +26,11 @@ import psutil
 import psycopg
 
 from _common import news_articles
-from zhiku.api.job_handler import url_fetcher
-from zhiku.api.jobs import Jobs, Upload
-from zhiku.api.services import Workspaces
 from zhiku.core.settings import Settings
-from zhiku.jobs import QueueOptions
+from zhiku.jobs.submit import Upload
 from zhiku.service import Zhiku
 from zhiku.store.db import open_database
+from zhiku.workspaces import Workspaces
 
 STUB_MODEL = "openai:stub"
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -93,18 +91,17 @@ def one_run(settings: Settings, env: dict[str, str], logs: Path, workers: int, l
         kb = zk.create_kb(label, embedder=STUB_MODEL)
     db = open_database(settings)
     services = Workspaces(settings, db)
-    jobs = Jobs(db, services, url_fetcher(settings), QueueOptions.of(settings))
+    jobs = services.get(kb.workspace_id).jobs
     procs = _start_workers(workers, env, logs)
     try:
         pg0, load0 = _postgres_cpu(), os.getloadavg()[0]
         t0 = time.perf_counter()
         for start in range(0, len(files), per_job):
-            jobs.submit_uploads(kb, files[start:start + per_job], {})
+            jobs.submit_uploads(label, files[start:start + per_job], {})
         while True:
             row = db.conn.execute(
                 "SELECT count(*) FILTER (WHERE status IN ('queued', 'running')), "
-                "count(*) FILTER (WHERE status = 'done'), count(*) FROM jobs WHERE kb_id = ? "
-                "AND kind LIKE 'api%'",
+                "count(*) FILTER (WHERE status = 'done'), count(*) FROM jobs WHERE kb_id = ?",
                 (kb.id,)).fetchone()
             if row[0] == 0:
                 break

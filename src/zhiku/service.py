@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
-from zhiku.core.errors import InvalidInput, NotFound, ZhikuError
+from zhiku.core.errors import InvalidInput, MissingDependency, NotFound, ZhikuError
 from zhiku.core.settings import Settings
 from zhiku.graph.modes import SearchMode, is_graph_mode
 from zhiku.ingest.chunking import ChunkingOptions
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.evals.targets import EvalTarget
     from zhiku.graph.ops import GraphOps
     from zhiku.graph.retrieve import GraphSearcher
+    from zhiku.jobs.submit import WorkspaceJobs
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
 
@@ -117,6 +119,7 @@ class Zhiku:
         self._sandbox = sandbox
         self._embedders = embedders if embedders is not None else Embedders(self.settings)
         self._lock = threading.Lock()
+        self._jobs: WorkspaceJobs | None = None
         # PostgreSQL searches its HNSW indexes itself; SQLite gets the in-memory exact index
         self.vectors: VectorSearcher = (
             self.store.vector_index()
@@ -234,10 +237,18 @@ class Zhiku:
         metadata: dict[str, Any] | None = None,
         listener: IngestListener | None = None,
     ) -> IngestReport:
-        """Ingest files, folders (recursively) and globs; ``source`` is the absolute path."""
+        """Ingest files, folders (recursively), globs and http(s) URLs; ``source`` is the
+        absolute path, or the URL fetched. URLs go through the SSRF guard: an internal address
+        is refused unless the ``api_url_allowlist`` setting permits it."""
+        from zhiku.ingest.fetch import is_url, url_items
+
         kb = self.kb(kb_name)
-        files = expand_paths(paths)
-        items = (SourceItem(str(p), path=p, metadata=dict(metadata or {})) for p in files)
+        sources = list(paths)
+        urls = [str(s) for s in sources if is_url(s)]
+        files = expand_paths([s for s in sources if not is_url(s)])
+        fetched = url_items(urls, self.settings, metadata) if urls else iter(())
+        items = itertools.chain(
+            (SourceItem(str(p), path=p, metadata=dict(metadata or {})) for p in files), fetched)
         return self._pipeline(kb).run(kb, items, listener)
 
     def ingest_items(
@@ -467,6 +478,21 @@ class Zhiku:
         hits = self.search(kbs, question, top_k=top_k, filters=filters)
         chosen = answerer or ExtractiveAnswerer(self.settings.min_relevance)
         return chosen.answer(question, hits)
+
+    # -- background jobs ------------------------------------------------------------------
+    @property
+    def jobs(self) -> WorkspaceJobs:
+        """This workspace's background jobs: submit uploads, URLs, re-indexing, eval runs;
+        list, get, cancel and retry them."""
+        with self._lock:
+            if self._jobs is None:
+                from zhiku.jobs.submit import WorkspaceJobs
+
+                db = getattr(self.store, "db", None)
+                if db is None:
+                    raise MissingDependency("background jobs need a store with a database")
+                self._jobs = WorkspaceJobs(self, db)
+            return self._jobs
 
     # -- models, assistants and chat (issue 3) --------------------------------------------
     @property

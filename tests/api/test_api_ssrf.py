@@ -17,7 +17,7 @@ from api_helpers import api_settings, make_tenant, wait_job
 from fastapi.testclient import TestClient
 
 from zhiku.api.app import create_app
-from zhiku.api.ssrf import BlockedAddress, UrlPolicy, embedded_ipv4, fetch, is_internal
+from zhiku.ingest.fetch import BlockedAddress, UrlPolicy, embedded_ipv4, fetch, is_internal
 
 PAGE = b"<html><head><title>Leave</title></head><body><p>Staff get twenty days of leave.</p>"
 # IPv6 addresses that lead to internal IPv4 ones: 6to4 of 127.0.0.1, 10.0.0.1 and the metadata

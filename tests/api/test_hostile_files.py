@@ -27,7 +27,7 @@ from bombs import (
     xlsx_bomb,
 )
 from serving import admin_init, serve_process
-from zhiku.api import pdf_pages
+from zhiku.ingest import pages as pdf_pages
 
 pytestmark = pytest.mark.slow
 GROWTH_LIMIT = 300 * 1024 * 1024

@@ -206,7 +206,7 @@ def test_two_servers_two_workers_one_database(
     up = time.monotonic()
 
     db = open_database(Settings(home=zhiku_home, database_url=database_url), migrate=False)
-    queue = JobQueue(db, "api_")
+    queue = JobQueue(db)
     try:
         half = DOCS // 2
         _upload(cluster, key, docs[:half], 0)
@@ -239,7 +239,7 @@ def test_two_servers_two_workers_one_database(
             assert job is not None and job.status == "done" and job.attempts >= 2
             assert job.locked_by is not None and f":{victim.pid}:" not in job.locked_by
         log = (cluster.logs / "worker-1.log").read_text()
-        assert any(f"job {job_id} api_ingest: started by" in log for job_id in killed), log
+        assert any(f"job {job_id} ingest: started by" in log for job_id in killed), log
         _check_indexed_once(db, [name for name, _, _ in docs])
     finally:
         db.close()

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from slow_site import PAGE, SlowSite
 
 from zhiku.api.app import create_app
-from zhiku.api.ssrf import FetchTimeout, UrlPolicy, fetch
+from zhiku.ingest.fetch import FetchTimeout, UrlPolicy, fetch
 
 
 @pytest.fixture

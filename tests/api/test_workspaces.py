@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from zhiku.api.services import Workspaces
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
 from zhiku.store.db import open_database
+from zhiku.workspaces import Workspaces
 
 
 def test_workspaces_share_one_store_and_each_model_once(settings: Settings) -> None:

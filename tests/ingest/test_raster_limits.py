@@ -11,8 +11,8 @@ import tracemalloc
 import pytest
 
 from bombs import MiB, pdf_page, png_header_bomb
-from zhiku.api import pdf_pages
 from zhiku.core.errors import ParseError
+from zhiku.ingest import pages as pdf_pages
 from zhiku.ingest.parsers import default_registry, ocr
 from zhiku.ingest.parsers.pdf import render_scale
 from zhiku.ingest.parsers.registry import ParseOptions

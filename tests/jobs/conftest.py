@@ -35,6 +35,6 @@ def make_queue(db: Database) -> Callable[..., JobQueue]:
     """``make_queue(lease_seconds=…, max_attempts=…, retry_seconds=…)`` on the test database."""
 
     def make(**options: float) -> JobQueue:
-        return JobQueue(db, "t_", QueueOptions(**options))  # type: ignore[arg-type]
+        return JobQueue(db, QueueOptions(**options))  # type: ignore[arg-type]
 
     return make

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from zhiku.jobs import JobQueue
-from zhiku.jobs.queue import LOST, worker_name
+from zhiku.jobs.queue import CANCELLED, LOST, worker_name
 from zhiku.store.db import Database
 
 PAST = "2000-01-01T00:00:00.000Z"  # the timestamp format of both backends
@@ -32,10 +32,9 @@ def test_lifecycle_and_reading(make_queue: Callable[..., JobQueue], db: Database
         ).fetchall()[0][0]
         first = q.enqueue(conn, "ingest", kb, {"items": ["a"]})
     second = q.submit("graph", None, {"n": 1})
-    db.conn.execute("INSERT INTO jobs (kind, payload, status) VALUES ('ingest', '{}', 'queued')")
 
     job = q.claim("w1")
-    assert job is not None and job.id == first and job.kind == "t_ingest"
+    assert job is not None and job.id == first and job.kind == "ingest"
     assert job.status == "running" and job.attempts == 1 and job.locked_by == "w1"
     assert job.payload == {"items": ["a"]} and job.locked_until is not None
     assert job.locked_until > job.updated_at
@@ -49,7 +48,7 @@ def test_lifecycle_and_reading(make_queue: Callable[..., JobQueue], db: Database
     other = q.claim("w2")
     assert other is not None and other.id == second
     assert q.complete(other, {}, error="bad input")
-    assert q.claim("w3") is None  # the row of another kind is not this queue's
+    assert q.claim("w3") is None
     assert q.get(second).status == "failed"  # type: ignore[union-attr]
     assert q.counts() == {"queued": 0, "running": 0, "done": 1, "failed": 1, "dead": 0}
     assert [j.id for j in q.list()] == [second, first]
@@ -248,3 +247,19 @@ def test_the_cap_holds_under_concurrent_claims(
         t.join()
     assert len(claimed) == 2
     assert q.counts()["running"] == 2
+
+
+def test_cancel_ends_queued_and_running_jobs(make_queue: Callable[..., JobQueue]) -> None:
+    q = make_queue()
+    queued = q.submit("ingest", None, {})
+    running_id = q.submit("ingest", None, {})
+    cancelled = q.cancel(queued)
+    assert cancelled is not None and (cancelled.status, cancelled.error) == ("failed", CANCELLED)
+    running = q.claim("w")
+    assert running is not None and running.id == running_id
+    assert q.cancel(running_id) is not None
+    assert not q.heartbeat(running)  # the worker loses its claim and stops
+    assert not q.complete(running, {})
+    assert q.get(running_id).status == "failed"  # type: ignore[union-attr]
+    assert q.cancel(running_id) is None  # an ended job is not cancelled again
+    assert q.claim("w") is None

@@ -184,13 +184,13 @@ def test_a_queued_job_wakes_idle_workers_in_other_processes(pg_url: str) -> None
     try:
         migrate(worker_db)
         record = Recorder(seconds=0)
-        runner = Runner(JobQueue(worker_db, "t_", QueueOptions()), record, poll_seconds=3600)
+        runner = Runner(JobQueue(worker_db, QueueOptions()), record, poll_seconds=3600)
         runner.start()
         try:
             assert runner._listener is not None
             assert runner._listener.listening.wait(10)
             time.sleep(0.2)  # the runner's first look found nothing: it waits for the poll
-            server = JobQueue(server_db, "t_", QueueOptions())
+            server = JobQueue(server_db, QueueOptions())
             for n in range(3):
                 started = time.monotonic()
                 job_id = server.submit("ingest", None, {"n": n})

@@ -366,21 +366,6 @@ class StoreConformance:
         with pytest.raises(NotFound):
             store.set_document_metadata(10**9, {})
 
-    # -- jobs -----------------------------------------------------------------------------
-    def test_jobs_are_recorded(self, store: Any, kb_id: int) -> None:
-        first = store.create_job("ingest", kb_id, {"embedder": MODEL, "路径": "/docs"})
-        second = store.create_job("reembed", kb_id, {})
-        other = store.create_job("ingest", None, {})
-        store.finish_job(first)
-        store.finish_job(second, error="2 file(s) failed")
-        jobs = store.list_jobs(kb_id)
-        assert [j["id"] for j in jobs] == [second, first]  # newest first, this kb only
-        assert (jobs[0]["status"], jobs[0]["error"]) == ("failed", "2 file(s) failed")
-        assert (jobs[1]["status"], jobs[1]["error"]) == ("done", None)
-        assert jobs[1]["payload"] == {"embedder": MODEL, "路径": "/docs"}
-        assert [j["id"] for j in store.list_jobs(limit=1)] == [other]
-        assert store.list_jobs(limit=10)[0]["status"] == "running"
-
     # -- keyword search and filters -------------------------------------------------------
     def test_keyword_search_ranks_by_bm25(self, store: Any, kb_id: int) -> None:
         _, ids = put(store, kb_id, "/a.txt", [

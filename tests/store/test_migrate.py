@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from shared_data import Passage
 from zhiku.accounts.store import AccountStore
-from zhiku.api import originals
 from zhiku.cli.main import create_app
 from zhiku.core.errors import Conflict
 from zhiku.core.settings import Settings
+from zhiku.ingest import originals
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.retrieval.types import Hit
 from zhiku.service import Zhiku

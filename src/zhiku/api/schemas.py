@@ -12,7 +12,7 @@ from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 if TYPE_CHECKING:
-    from zhiku.api.jobs import Job
+    from zhiku.jobs import Job
 
 # The largest id the API takes: exact in a JSON number (a double), which is what clients and
 # schema-driven tools read the documented maximum as; database ids stay far below it.

@@ -8,15 +8,12 @@ from dataclasses import dataclass, field
 from zhiku.accounts import secrets as sec
 from zhiku.accounts.store import AccountStore
 from zhiku.accounts.throttle import LoginGuard
-from zhiku.api import ssrf
-from zhiku.api.job_handler import url_fetcher
-from zhiku.api.jobs import Jobs
 from zhiku.api.limits import RateLimiter
 from zhiku.api.metrics import Metrics
-from zhiku.api.services import Workspaces
 from zhiku.core.settings import Settings
-from zhiku.jobs import QueueOptions
+from zhiku.jobs.process import Jobs
 from zhiku.store.db import Database, open_database
+from zhiku.workspaces import Workspaces
 
 
 @dataclass(slots=True)
@@ -29,7 +26,6 @@ class ApiState:
     services: Workspaces
     jobs: Jobs
     limiter: RateLimiter
-    policy: ssrf.UrlPolicy
     metrics: Metrics
     guard: LoginGuard
     key_touched: dict[int, float] = field(default_factory=dict)
@@ -39,21 +35,14 @@ class ApiState:
         """Open the database (migrating it) and wire the parts together."""
         db = open_database(settings)
         services = Workspaces(settings, db)
-        policy = ssrf.UrlPolicy(settings.api_url_allowlist)
         sec.dummy_hash()  # computed now, so the first sign-in of an unknown e-mail is not slower
         return cls(
             settings=settings,
             db=db,
             auth=AccountStore(db),
             services=services,
-            jobs=Jobs(
-                db,
-                services,
-                url_fetcher(settings),
-                QueueOptions.of(settings, threads=settings.api_job_threads),
-            ),
+            jobs=Jobs.of(settings, db, services, threads=settings.api_job_threads),
             limiter=RateLimiter(settings.api_rate_limit_per_minute),
-            policy=policy,
             metrics=metrics or Metrics(),
             guard=LoginGuard.of(settings),
         )

@@ -1,4 +1,5 @@
-"""``zhiku ingest``: files, folders and globs into a knowledge base, with a progress bar."""
+"""``zhiku ingest``: files, folders, globs and URLs into a knowledge base, with a progress bar,
+or queued as background jobs."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from zhiku.cli.context import console, err_console, handle_errors, open_zhiku, print_json, say
-from zhiku.core.errors import InvalidInput
+from zhiku.core.errors import InvalidInput, PayloadTooLarge
 from zhiku.ingest.events import FileResult
+from zhiku.ingest.fetch import UrlPolicy, check_url, is_url
 from zhiku.ingest.sources import expand_paths
+from zhiku.jobs.submit import Upload
 
 
 class _Bar:
@@ -36,16 +39,31 @@ class _Bar:
 
 @handle_errors
 def ingest(
-    paths: list[str] = typer.Argument(..., help="Files, folders (recursive) or globs."),
+    paths: list[str] = typer.Argument(
+        ..., help="Files, folders (recursive), globs or http(s) URLs."
+    ),
     kb: str = typer.Option(..., "--kb", help="Knowledge base name."),
     meta: str = typer.Option(
         None, "--meta", help='Metadata for every file, as JSON: {"tags": [...]}'
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+    background: bool = typer.Option(
+        False, "--background",
+        help="Queue the work for 'zhiku worker' or 'zhiku serve' and print the job ids.",
+    ),
 ) -> None:
-    """Ingest documents; unchanged files are skipped, changed ones replaced."""
+    """Ingest documents; unchanged files are skipped, changed ones replaced.
+
+    URLs are fetched through the same guard as the HTTP API: internal addresses are refused
+    unless ZHIKU_API_URL_ALLOWLIST permits them.
+    """
     metadata = _metadata(meta)
-    files = expand_paths(paths)
+    urls = [p for p in paths if is_url(p)]
+    files = expand_paths([p for p in paths if not is_url(p)])
+    if background:
+        _queue(kb, files, urls, metadata, as_json)
+        return
+    sources: list[str | Path] = [*(Path(f) for f in files), *urls]
     with open_zhiku() as zk:
         columns = (
             TextColumn("{task.description:>9}", markup=False),
@@ -55,7 +73,7 @@ def ingest(
         )
         with Progress(*columns, console=err_console, transient=as_json) as progress:
             report = zk.ingest(
-                kb, [Path(f) for f in files], metadata=metadata, listener=_Bar(progress, len(files))
+                kb, sources, metadata=metadata, listener=_Bar(progress, len(sources))
             )
     if as_json:
         print_json(
@@ -75,6 +93,29 @@ def ingest(
         say(f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s")
     if report.failed:
         raise typer.Exit(1)
+
+
+def _queue(kb: str, files: list[Path], urls: list[str], metadata: dict[str, object] | None,
+           as_json: bool) -> None:
+    """Store the files and queue one job for them, and one job per URL."""
+    with open_zhiku() as zk:
+        limit = zk.settings.max_file_bytes
+        uploads = []
+        for path in files:
+            if path.stat().st_size > limit:
+                raise PayloadTooLarge(f"'{path}' is over {limit:,} bytes")
+            uploads.append(Upload(str(path), path.read_bytes()))
+        zk.kb(kb)
+        for url in urls:  # refuse any internal address before queuing anything
+            check_url(url, UrlPolicy(zk.settings.api_url_allowlist))
+        jobs = [zk.jobs.submit_uploads(kb, uploads, metadata)] if uploads else []
+        jobs += [zk.jobs.submit_url(kb, url, metadata) for url in urls]
+    if as_json:
+        print_json({"jobs": [{"id": j.id, "kind": j.kind, "status": j.status} for j in jobs]})
+        return
+    for job in jobs:
+        what = job.payload.get("url") or f"{job.payload.get('files_total', 0)} file(s)"
+        say(f"queued job {job.id} ({job.kind}: {what})")
 
 
 def _metadata(raw: str | None) -> dict[str, object] | None:

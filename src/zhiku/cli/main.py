@@ -54,8 +54,10 @@ COMMANDS: dict[str, LazyCommand] = {
          "Export curated data (personal data redacted by default)."),
         ("serve", "zhiku.cli.serve", "serve",
          "Start the HTTP API (OpenAPI at /docs and /openapi.json)."),
+        ("jobs", "zhiku.cli.jobs", "app", "Background jobs: list, show, cancel, retry."),
         ("worker", "zhiku.cli.worker", "worker",
-         "Run background jobs (ingestion, re-indexing, embedding, graph builds) until stopped."),
+         "Run background jobs (ingestion, re-indexing, embedding, graph builds, eval runs) until "
+         "stopped."),
         ("migrate", "zhiku.cli.migrate", "migrate",
          "Copy the embedded SQLite database into PostgreSQL."),
         ("admin", "zhiku.cli.admin", "app", "Administer the server: first-run set-up."),

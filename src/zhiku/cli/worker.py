@@ -1,4 +1,4 @@
-"""``zhiku worker``: run the API's background jobs from the shared queue (server mode).
+"""``zhiku worker``: run background jobs from the shared queue (server mode).
 
 Any number of workers on any number of machines share one PostgreSQL database
 (``ZHIKU_DATABASE_URL``); each claims jobs with ``FOR UPDATE SKIP LOCKED`` under a lease it
@@ -17,14 +17,12 @@ from types import FrameType
 
 import typer
 
-from zhiku.api.job_handler import url_fetcher
-from zhiku.api.jobs import Jobs
-from zhiku.api.services import Workspaces
 from zhiku.cli.context import handle_errors
 from zhiku.core.logging import configure_logging
 from zhiku.core.settings import Settings
-from zhiku.jobs import QueueOptions
+from zhiku.jobs.process import Jobs
 from zhiku.store.db import open_database
+from zhiku.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +40,14 @@ def worker(
         None, help="Log level: debug, info, warning, error (default ZHIKU_LOG_LEVEL, info)."
     ),
 ) -> None:
-    """Run background jobs (ingestion, re-indexing, embedding, graph builds) until stopped."""
+    """Run background jobs (ingestion, re-indexing, embedding, graph builds, eval runs) until
+    stopped."""
     settings = Settings()
     configure_logging(log_level or settings.log_level, json=settings.log_json)
     threads = concurrency or settings.worker_concurrency
     db = open_database(settings)
     services = Workspaces(settings, db)
-    jobs = Jobs(db, services, url_fetcher(settings), QueueOptions.of(settings))
+    jobs = Jobs.of(settings, db, services)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

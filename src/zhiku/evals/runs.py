@@ -140,41 +140,76 @@ def summary_of(results: Sequence[QuestionResult]) -> dict[str, Any]:
     return out
 
 
-def run_eval(
-    store: EvalStore,
-    target: EvalTarget,
-    set_name: str,
-    options: RunOptions | None = None,
-    progress: Progress | None = None,
-    judge: Judge | None = None,
-) -> RunRecord:
-    """Question every item of ``set_name`` through ``target``; store and return the run.
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    """A checked run, ready to be stored: its set, target and configuration."""
 
-    With a ``judge``, every answer given (not refused) is also scored for faithfulness and
-    relevance; the judge's time is not counted in the question's latency.
-    """
+    set_id: int
+    set_name: str
+    target: str
+    config: dict[str, Any]
+
+
+def new_run(store: EvalStore, target: str, set_name: str, options: RunOptions | None = None,
+            judge: str | None = None) -> NewRun:
+    """Check a run of ``set_name`` against the target named ``target`` (an empty selection,
+    a missing set, bad options raise here, before anything is stored)."""
     opts = options or RunOptions()
     if opts.top_k < 1:
         raise InvalidInput("top_k must be at least 1")
     if judge is not None and not opts.with_answer:
         raise InvalidInput("a judge scores answers: it needs a run with answers")
     eval_set = sets.get_set(store, set_name)
-    items = sets.questions(store, set_name, opts.tags)
-    ks = opts.cutoffs()
-    config = {"top_k": opts.top_k, "ks": ks, "with_answer": opts.with_answer,
-              "tags": list(opts.tags)}
+    sets.questions(store, set_name, opts.tags)
+    config: dict[str, Any] = {"top_k": opts.top_k, "ks": opts.cutoffs(),
+                              "with_answer": opts.with_answer, "tags": list(opts.tags)}
     if judge is not None:
-        config["judge"] = judge.name
+        config["judge"] = judge
+    return NewRun(eval_set.id, set_name, target, config)
+
+
+def create_run(conn: Connection, workspace_id: int, run: NewRun) -> int:
+    """Store ``run`` as ``running`` inside the caller's write transaction; returns its id."""
+    return int(conn.execute(
+        "INSERT INTO eval_runs (workspace_id, set_id, set_name, target, config) "
+        "VALUES (?, ?, ?, ?, ?) RETURNING id",
+        (workspace_id, run.set_id, run.set_name, run.target, json.dumps(run.config)),
+    ).fetchone()[0])
+
+
+def options_of(run: RunRecord) -> RunOptions:
+    """The options a stored run was created with."""
+    c = run.config
+    return RunOptions(top_k=int(c["top_k"]), ks=list(c["ks"]), with_answer=bool(c["with_answer"]),
+                      tags=list(c.get("tags", [])))
+
+
+def execute(
+    store: EvalStore,
+    run_id: int,
+    target: EvalTarget,
+    progress: Progress | None = None,
+    judge: Judge | None = None,
+) -> RunRecord:
+    """Question every item of a stored run's set through ``target``; store and return the run.
+
+    Executing a run again starts it over (its earlier results are dropped). With a ``judge``,
+    every answer given (not refused) is also scored for faithfulness and relevance; the judge's
+    time is not counted in the question's latency. Any error marks the run failed and is
+    raised again.
+    """
     db = store.db
-    with db.write() as conn:
-        run_id = int(conn.execute(
-            "INSERT INTO eval_runs (workspace_id, set_id, set_name, target, config) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (store.workspace_id, eval_set.id, set_name, target.name, json.dumps(config)),
-        ).fetchone()[0])
-    results: list[QuestionResult] = []
-    pending: list[QuestionResult] = []
     try:
+        run = get_run(store, run_id)
+        opts = options_of(run)
+        ks = opts.cutoffs()
+        items = sets.questions(store, run.set_name, opts.tags)
+        with db.write() as conn:
+            conn.execute("DELETE FROM eval_results WHERE run_id = ?", (run_id,))
+            conn.execute("UPDATE eval_runs SET status = 'running', error = NULL WHERE id = ?",
+                         (run_id,))
+        results: list[QuestionResult] = []
+        pending: list[QuestionResult] = []
         for n, q in enumerate(items):
             started = time.perf_counter()
             try:
@@ -202,11 +237,31 @@ def run_eval(
                 (json.dumps(summary), run_id),
             )
     except BaseException as exc:
-        with db.write() as conn:
-            conn.execute("UPDATE eval_runs SET status = 'failed', error = ? WHERE id = ?",
-                         (f"{type(exc).__name__}: {exc}", run_id))
+        fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
         raise
     return get_run(store, run_id)
+
+
+def fail_run(store: EvalStore, run_id: int, error: str) -> None:
+    """Mark a run that is still running as failed with ``error``."""
+    with store.db.write() as conn:
+        conn.execute("UPDATE eval_runs SET status = 'failed', error = ? "
+                     "WHERE id = ? AND status = 'running'", (error, run_id))
+
+
+def run_eval(
+    store: EvalStore,
+    target: EvalTarget,
+    set_name: str,
+    options: RunOptions | None = None,
+    progress: Progress | None = None,
+    judge: Judge | None = None,
+) -> RunRecord:
+    """Store a run of ``set_name`` against ``target`` and execute it here (see ``execute``)."""
+    planned = new_run(store, target.name, set_name, options, None if judge is None else judge.name)
+    with store.db.write() as conn:
+        run_id = create_run(conn, store.workspace_id, planned)
+    return execute(store, run_id, target, progress, judge)
 
 
 def _run(row: Row) -> RunRecord:

@@ -113,7 +113,6 @@ class Pipeline:
             listen.embedded,
             on_queued=listen.queued,
         )
-        job = self._store.create_job("ingest", kb.id, {"embedder": self._embedder.model_id})
         stage.start()
         try:
             if sweep != "none":
@@ -122,13 +121,8 @@ class Pipeline:
                 result = self._one(kb, item, stage, heal=sweep == "none")
                 report.files.append(result)
                 listen.file_done(result)
-        except BaseException as exc:
+        finally:
             stage.close()
-            self._store.finish_job(job, error=f"{type(exc).__name__}: {exc}")
-            raise
-        stage.close()
-        failed = len(report.failed)
-        self._store.finish_job(job, error=f"{failed} file(s) failed" if failed else None)
         report.chunks_embedded = stage.embedded
         report.seconds = time.perf_counter() - started
         return report

@@ -3,14 +3,15 @@
 A job goes ``queued → running → done``. ``failed`` means the job ran and its input is bad, so
 running it again cannot help; an internal error, or a worker that died (its lease ran out
 without a heartbeat), puts the job back in the queue after a back-off, and after
-``max_attempts`` it is ``dead``. Failed and dead jobs can be queued again by hand (``retry``).
+``max_attempts`` it is ``dead``. Failed and dead jobs can be queued again by hand (``retry``);
+queued and running ones can be cancelled (``failed``, error ``cancelled``).
 
 Every change a worker makes is fenced by its claim — ``locked_by`` and ``attempts`` — so a
 worker that lost its lease can no longer touch the row that another worker now holds. On
 PostgreSQL a claim is one ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)``: workers
 never wait on each other's rows; on SQLite the same statement runs under the single writer lock.
 
-Claims are fair between workspaces (the workspace of a job's knowledge base): the next job is
+Claims are fair between workspaces (the workspace a job belongs to): the next job is
 the oldest due one of the workspace with the fewest running jobs, and a workspace already
 running ``max_running_per_workspace`` jobs gets no more until one ends, so a tenant that floods
 the queue cannot occupy every worker. Claims count running jobs, so on PostgreSQL they take
@@ -34,6 +35,7 @@ STATUSES = ("queued", "running", "done", "failed", "dead")
 FINAL = frozenset({"done", "failed", "dead"})
 MAX_BACKOFF = 3600.0
 LOST = "the worker running it stopped (its lease ran out)"
+CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,34 +84,36 @@ class Job:
 
 
 class JobQueue:
-    """The jobs whose kind starts with ``prefix`` (other rows of the table are run records)."""
+    """Every row of the ``jobs`` table; a job's ``kind`` names the handler that runs it."""
 
-    def __init__(self, db: Database, prefix: str, options: QueueOptions | None = None) -> None:
+    def __init__(self, db: Database, options: QueueOptions | None = None) -> None:
         self.db = db
-        self.prefix = prefix
         self.options = options or QueueOptions()
-        self._kind = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
         self._skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
         self._later = _later_sql(db.dialect)
         self._claim = _claim_sql(db.dialect, db.now, self._later)
 
     # -- submitting -----------------------------------------------------------------------
     def enqueue(
-        self, conn: Connection, kind: str, kb_id: int | None, payload: dict[str, Any]
+        self, conn: Connection, kind: str, kb_id: int | None, payload: dict[str, Any],
+        workspace_id: int | None = None,
     ) -> int:
-        """Queue a job inside the caller's write transaction (so it commits with their rows)."""
+        """Queue a job inside the caller's write transaction (so it commits with their rows).
+        The job belongs to ``workspace_id``, by default the workspace of its knowledge base."""
         rows = conn.execute(
-            "INSERT INTO jobs (kind, kb_id, payload, status, max_attempts) "
-            "VALUES (?, ?, ?, 'queued', ?) RETURNING id",
-            (self.prefix + kind, kb_id, _dumps(payload), self.options.max_attempts),
+            "INSERT INTO jobs (kind, kb_id, workspace_id, payload, status, max_attempts) "
+            "VALUES (?, ?, COALESCE(?, (SELECT workspace_id FROM knowledge_bases WHERE id = ?)), "
+            "?, 'queued', ?) RETURNING id",
+            (kind, kb_id, workspace_id, kb_id, _dumps(payload), self.options.max_attempts),
         ).fetchall()
         notify(self.db, conn)
         return int(rows[0][0])
 
-    def submit(self, kind: str, kb_id: int | None, payload: dict[str, Any]) -> int:
+    def submit(self, kind: str, kb_id: int | None, payload: dict[str, Any],
+               workspace_id: int | None = None) -> int:
         """Queue a job in a transaction of its own."""
         with self.db.write() as conn:
-            return self.enqueue(conn, kind, kb_id, payload)
+            return self.enqueue(conn, kind, kb_id, payload, workspace_id)
 
     # -- working --------------------------------------------------------------------------
     def claim(self, worker: str) -> Job | None:
@@ -118,10 +122,9 @@ class JobQueue:
         cap = self.options.max_running_per_workspace
         with self.db.write() as conn:
             if self.db.dialect == "postgresql":
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext(?))", ("zhiku:" + self._kind,))
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(?))", ("zhiku:jobs",))
             rows = conn.execute(
-                self._claim,
-                (self._kind, self._kind, cap, cap, worker, self.options.lease_seconds),
+                self._claim, (cap, cap, worker, self.options.lease_seconds)
             ).fetchall()
         return job_of(rows[0]) if rows else None
 
@@ -188,9 +191,9 @@ class JobQueue:
                 "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' "
                 f"ELSE 'queued' END, error = ?, locked_until = NULL, run_after = {now}, "
                 f"updated_at = {now} WHERE id IN (SELECT id FROM jobs WHERE status = 'running' "
-                f"AND kind LIKE ? ESCAPE '\\' AND (locked_until IS NULL OR locked_until < {now})"
+                f"AND (locked_until IS NULL OR locked_until < {now})"
                 f"{self._skip_locked}) RETURNING id, status",
-                (LOST, self._kind),
+                (LOST,),
             ).fetchall()
         return [(int(r[0]), str(r[1])) for r in rows]
 
@@ -199,8 +202,7 @@ class JobQueue:
         restart need not wait for their leases), and every expired lease."""
         host = os.uname().nodename
         rows = self.db.conn.execute(
-            "SELECT id, locked_by FROM jobs WHERE status = 'running' AND kind LIKE ? ESCAPE '\\'",
-            (self._kind,),
+            "SELECT id, locked_by FROM jobs WHERE status = 'running'"
         ).fetchall()
         orphans = [int(r[0]) for r in rows if not _alive(r[1], host)]
         if orphans:
@@ -213,10 +215,8 @@ class JobQueue:
 
     # -- reading and administering --------------------------------------------------------
     def get(self, job_id: int) -> Job | None:
-        """One job of this queue."""
-        row = self.db.conn.execute(
-            "SELECT * FROM jobs WHERE id = ? AND kind LIKE ? ESCAPE '\\'", (job_id, self._kind)
-        ).fetchone()
+        """One job."""
+        row = self.db.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return None if row is None else job_of(row)
 
     def list(
@@ -228,18 +228,19 @@ class JobQueue:
         limit: int = 50,
     ) -> list[Job]:
         """Jobs newest first, optionally of one knowledge base, workspace or status."""
-        where: list[str] = ["kind LIKE ? ESCAPE '\\'"]
-        params: list[Any] = [self._kind]
+        where: list[str] = []
+        params: list[Any] = []
         for clause, value in (
             ("kb_id = ?", kb_id),
-            ("kb_id IN (SELECT id FROM knowledge_bases WHERE workspace_id = ?)", workspace_id),
+            ("workspace_id = ?", workspace_id),
             ("status = ?", status),
         ):
             if value is not None:
                 where.append(clause)
                 params.append(value)
         rows = self.db.conn.execute(
-            f"SELECT * FROM jobs WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+            f"SELECT * FROM jobs{' WHERE ' if where else ''}{' AND '.join(where)} "
+            "ORDER BY id DESC LIMIT ?",
             (*params, limit),
         )
         return [job_of(r) for r in rows]
@@ -248,8 +249,7 @@ class JobQueue:
         """How many jobs are in each status."""
         out = dict.fromkeys(STATUSES, 0)
         rows = self.db.conn.execute(
-            "SELECT status, count(*) FROM jobs WHERE kind LIKE ? ESCAPE '\\' GROUP BY status",
-            (self._kind,),
+            "SELECT status, count(*) FROM jobs GROUP BY status"
         )
         out.update({str(r[0]): int(r[1]) for r in rows})
         return out
@@ -262,12 +262,26 @@ class JobQueue:
             rows = conn.execute(
                 f"UPDATE jobs SET status = 'queued', attempts = 0, error = NULL, progress = 0, "
                 f"run_after = {now}, locked_until = NULL, updated_at = {now} "
-                "WHERE id = ? AND kind LIKE ? ESCAPE '\\' AND status IN ('failed', 'dead') "
-                "RETURNING *",
-                (job_id, self._kind),
+                "WHERE id = ? AND status IN ('failed', 'dead') RETURNING *",
+                (job_id,),
             ).fetchall()
             if rows:
                 notify(self.db, conn)
+        return job_of(rows[0]) if rows else None
+
+
+    def cancel(self, job_id: int) -> Job | None:
+        """Stop a queued or running job for good: it ends ``failed`` with ``CANCELLED``. A
+        worker running it loses its claim and stops at its next safe point. Returns the job
+        as cancelled, or None when it had already ended."""
+        now = self.db.now
+        with self.db.write() as conn:
+            rows = conn.execute(
+                f"UPDATE jobs SET status = 'failed', error = ?, locked_until = NULL, "
+                f"updated_at = {now} WHERE id = ? AND status IN ('queued', 'running') "
+                "RETURNING *",
+                (CANCELLED, job_id),
+            ).fetchall()
         return job_of(rows[0]) if rows else None
 
 
@@ -303,18 +317,16 @@ def _later_sql(dialect: str) -> str:
 
 
 def _claim_sql(dialect: str, now: str, later: str) -> str:
-    """The claim: running jobs counted per workspace (jobs without a knowledge base count as
+    """The claim: running jobs counted per workspace (jobs without a workspace count as
     workspace 0), then the due job of the least busy workspace under the cap, oldest first.
-    Parameters: kind pattern twice, the cap twice (0: none), worker, lease seconds."""
+    Parameters: the cap twice (0: none), worker, lease seconds."""
     lock = " FOR UPDATE OF q SKIP LOCKED" if dialect == "postgresql" else ""
     return (
-        "WITH busy AS (SELECT COALESCE(k.workspace_id, 0) AS ws, count(*) AS n "
-        "FROM jobs r LEFT JOIN knowledge_bases k ON k.id = r.kb_id "
-        "WHERE r.status = 'running' AND r.kind LIKE ? ESCAPE '\\' "
-        "GROUP BY COALESCE(k.workspace_id, 0)), "
-        "pick AS (SELECT q.id FROM jobs q LEFT JOIN knowledge_bases k ON k.id = q.kb_id "
-        "LEFT JOIN busy b ON b.ws = COALESCE(k.workspace_id, 0) "
-        f"WHERE q.status = 'queued' AND q.run_after <= {now} AND q.kind LIKE ? ESCAPE '\\' "
+        "WITH busy AS (SELECT COALESCE(r.workspace_id, 0) AS ws, count(*) AS n "
+        "FROM jobs r WHERE r.status = 'running' GROUP BY COALESCE(r.workspace_id, 0)), "
+        "pick AS (SELECT q.id FROM jobs q "
+        "LEFT JOIN busy b ON b.ws = COALESCE(q.workspace_id, 0) "
+        f"WHERE q.status = 'queued' AND q.run_after <= {now} "
         "AND (? = 0 OR COALESCE(b.n, 0) < ?) "
         f"ORDER BY COALESCE(b.n, 0), q.run_after, q.id LIMIT 1{lock}) "
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?, "

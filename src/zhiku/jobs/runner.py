@@ -5,7 +5,8 @@ reports bad input), raises a ``ZhikuError`` with a 4xx status (``failed``: retry
 help), raises anything else (queued again after a back-off, ``dead`` after the last attempt),
 or raises ``Interrupted`` (the worker is stopping: the job goes back to the queue and the try
 does not count). A housekeeping thread renews the leases of the jobs this runner holds and
-requeues the jobs of workers that died anywhere (expired leases).
+requeues the jobs of workers that died anywhere (expired leases). ``on_dead`` hears of every job
+this runner saw end ``dead``, so the work a job stands for (an eval run) can be marked failed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -74,9 +76,11 @@ class Runner:
         concurrency: int = 1,
         poll_seconds: float = 1.0,
         label: str = "worker",
+        on_dead: Callable[[int], None] | None = None,
     ) -> None:
         self.queue = queue
         self.handler = handler
+        self.on_dead = on_dead
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
         self.label = label
@@ -94,6 +98,7 @@ class Runner:
         """Requeue jobs orphaned by dead processes, then start the threads."""
         for job_id, status in self.queue.requeue_orphans():
             log.warning("job %d: its worker is gone; now %s", job_id, status)
+            self._ended(job_id, status)
         self._stopping.clear()
         self._closed.clear()
         self._workers = [
@@ -200,6 +205,7 @@ class Runner:
 
     def _retry(self, job: Job, error: str, seconds: float) -> None:
         status = self.queue.fail(job, job.payload, error)
+        self._ended(job.id, status)
         if status == "queued":
             log.warning("job %d: attempt %d failed after %.1fs (%s); retry in %.0fs", job.id,
                         job.attempts, seconds, error, self.queue.options.backoff(job.attempts))
@@ -223,5 +229,14 @@ class Runner:
                 continue
             for job_id, status in reaped:
                 log.warning("job %d: its worker stopped; now %s", job_id, status)
+                self._ended(job_id, status)
             if reaped:
                 self._wake.set()
+
+    def _ended(self, job_id: int, status: str | None) -> None:
+        if status != "dead" or self.on_dead is None:
+            return
+        try:
+            self.on_dead(job_id)
+        except Exception:  # the queue's state is recorded; this is follow-up bookkeeping
+            log.exception("job %d: cannot record that it is dead", job_id)

@@ -111,15 +111,7 @@ class NativeVectorSearch(Protocol):
     def vector_index(self) -> VectorSearcher: ...
 
 
-class JobStore(Protocol):
-    """A record of background work (ingestion, re-embedding)."""
-
-    def create_job(self, kind: str, kb_id: int | None, payload: dict[str, Any]) -> int: ...
-    def finish_job(self, job_id: int, *, error: str | None = None) -> None: ...
-    def list_jobs(self, kb_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]: ...
-
-
-class Store(KnowledgeBaseStore, DocumentStore, KeywordIndex, VectorStore, JobStore, Protocol):
+class Store(KnowledgeBaseStore, DocumentStore, KeywordIndex, VectorStore, Protocol):
     """Everything the core needs from a backend."""
 
     def close(self) -> None: ...

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from zhiku.accounts.principal import Level
-from zhiku.api.deps import Caller, Service, State
+from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Id, Request
 from zhiku.core.jsonbounds import StoredJson
 from zhiku.store.records import Chunk
@@ -69,16 +69,14 @@ def get_chunk(kb: str, chunk_id: Id, caller: Caller, zk: Service) -> ChunkOut:
 
 
 @router.patch("/v1/kbs/{kb}/chunks/{chunk_id}", response_model=ChunkOut)
-def update_chunk(
-    kb: str, chunk_id: Id, body: ChunkPatch, caller: Caller, zk: Service, state: State
-) -> ChunkOut:
+def update_chunk(kb: str, chunk_id: Id, body: ChunkPatch, caller: Caller, zk: Service) -> ChunkOut:
     """Edit a chunk's text and/or disable it (disabled chunks never appear in search)."""
     caller.check_kb(kb, Level.WRITE)
     chunk = zk.chunk(kb, chunk_id)
     if body.text is not None and body.text != chunk.text:
         chunk = zk.edit_chunk(kb, chunk_id, body.text)
         if chunk.searchable:
-            state.jobs.submit_embed(zk.kb(kb))
+            zk.jobs.submit_embed(kb)
     if body.enabled is not None:
         chunk = zk.set_chunk_enabled(kb, chunk_id, body.enabled)
     return chunk_out(chunk)

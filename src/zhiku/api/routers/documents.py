@@ -13,13 +13,13 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, HttpUrl, TypeAdapter, ValidationError
 
 from zhiku.accounts.principal import Level
-from zhiku.api import originals
 from zhiku.api.deps import Caller, Service, State
-from zhiku.api.jobs import Upload
 from zhiku.api.media_types import served_type
 from zhiku.api.schemas import ERRORS, Deleted, Id, JobOut, Request, job_out
 from zhiku.core.errors import InvalidInput, NotFound, PayloadTooLarge
 from zhiku.core.jsonbounds import BoundedJson, StoredJson
+from zhiku.ingest import originals
+from zhiku.jobs.submit import Upload
 from zhiku.service import Zhiku
 from zhiku.store.records import Document
 
@@ -136,7 +136,7 @@ def upload(
 ) -> JobOut:
     """Upload files; they are stored, then ingested in the background (poll the job)."""
     caller.check_kb(kb, Level.WRITE)
-    target = zk.kb(kb)
+    zk.kb(kb)
     if not files:
         raise InvalidInput("send at least one file")
     if len(files) > MAX_FILES:
@@ -151,20 +151,14 @@ def upload(
         uploads.append(
             Upload(_filename(up.filename, n), data, up.content_type or "application/octet-stream")
         )
-    job_id = state.jobs.submit_uploads(target, uploads, meta)
-    return job_out(state.jobs.get(caller.workspace_id, job_id))
+    return job_out(zk.jobs.submit_uploads(kb, uploads, meta))
 
 
 @router.post("/v1/kbs/{kb}/documents/url", response_model=JobOut, status_code=202)
-def ingest_url(kb: str, body: UrlIn, caller: Caller, zk: Service, state: State) -> JobOut:
+def ingest_url(kb: str, body: UrlIn, caller: Caller, zk: Service) -> JobOut:
     """Fetch a URL in the background and ingest it (internal addresses are refused)."""
     caller.check_kb(kb, Level.WRITE)
-    target = zk.kb(kb)
-    url = str(body.url)
-    parts = body.url
-    state.policy.resolve(parts.host or "", parts.port or 80)  # refuse early; re-checked on fetch
-    job_id = state.jobs.submit_url(target, url, body.metadata)
-    return job_out(state.jobs.get(caller.workspace_id, job_id))
+    return job_out(zk.jobs.submit_url(kb, str(body.url), body.metadata))
 
 
 @router.get("/v1/kbs/{kb}/documents/{doc_id}", response_model=DocumentOut)
@@ -200,10 +194,7 @@ def reindex(kb: str, doc_id: Id, caller: Caller, zk: Service, state: State) -> J
     The re-indexed document gets a new id; the job's ``files`` name it.
     """
     caller.check_kb(kb, Level.WRITE)
-    doc = _document(zk, kb, doc_id)
-    originals.get(state.db, doc.content_hash)  # NotFound when there is nothing to re-read
-    job_id = state.jobs.submit_reindex(zk.kb(kb), doc.source, doc.content_hash, doc.metadata)
-    return job_out(state.jobs.get(caller.workspace_id, job_id))
+    return job_out(zk.jobs.submit_reindex(kb, _document(zk, kb, doc_id).id))
 
 
 @router.get(

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from zhiku.accounts.principal import Level, Principal
-from zhiku.api import eval_runner, evals_view
+from zhiku.api import evals_view
 from zhiku.api.access import visible_assistant
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.schemas import ERRORS, MAX_ID, Id, Request
@@ -240,16 +240,15 @@ def start_run(body: RunIn, caller: Caller, zk: Service, state: State) -> RunOut:
         raise InvalidInput("give exactly one of 'kb' or 'assistant'")
     if body.kb is not None:
         caller.check_kb(body.kb)
-        target = zk.eval_target("kb", body.kb, body.mode)
+        kind, name = "kb", body.kb
     else:
         assert body.assistant is not None
         visible_assistant(zk, caller, body.assistant)
         if body.mode != "hybrid":
             raise InvalidInput("an assistant is evaluated with its own retrieval (mode hybrid)")
-        target = zk.eval_target("app", body.assistant)
-    sets.get_set(zk.evals, body.eval_set)  # a missing set is a 404 now, not a failed run
+        kind, name = "app", body.assistant
     options = runs.RunOptions(top_k=body.top_k, with_answer=body.with_answer, tags=body.tags)
-    run_id = eval_runner.start(zk, target, body.eval_set, options)
+    run_id = zk.jobs.submit_eval(body.eval_set, kind, name, body.mode, options)
     return RunOut(**_run_out(runs.get_run(zk.evals, run_id)))
 
 

@@ -185,5 +185,4 @@ def build_graph(
     ``result`` has the counts). Safe to repeat: only new chunks are extracted."""
     caller.check_kb(kb, Level.WRITE)
     options = body or GraphBuildIn()
-    job_id = state.jobs.submit_graph(zk.kb(kb), communities=options.communities)
-    return job_out(state.jobs.get(caller.workspace_id, job_id))
+    return job_out(zk.jobs.submit_graph(kb, communities=options.communities))

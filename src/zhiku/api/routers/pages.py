@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
-from zhiku.api import originals, pdf_pages
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.schemas import ERRORS, Id
 from zhiku.api.state import ApiState
 from zhiku.core.errors import NotFound, UnsupportedFormat
+from zhiku.ingest import originals
+from zhiku.ingest import pages as pdf_pages
 from zhiku.service import Zhiku
 
 router = APIRouter(tags=["documents"], responses=ERRORS)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from zhiku.store.common.chunks import ChunkSql
 from zhiku.store.common.documents import DocumentSql
-from zhiku.store.common.jobs import JobSql
 from zhiku.store.common.knowledge_bases import KnowledgeBaseSql
 from zhiku.store.common.vectors import VectorSql
 
 
-class SqlStore(KnowledgeBaseSql, DocumentSql, ChunkSql, VectorSql, JobSql):
+class SqlStore(KnowledgeBaseSql, DocumentSql, ChunkSql, VectorSql):
     """Workspaces, knowledge bases, documents, chunks, vector bookkeeping and jobs."""
 
 

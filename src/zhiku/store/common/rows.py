@@ -74,11 +74,6 @@ def chunk_record(row: Row) -> Chunk:
     )
 
 
-def job_record(row: Row) -> dict[str, Any]:
-    """A ``jobs`` row as a dict, its payload decoded."""
-    return {**dict(row), "payload": json_value(row["payload"])}
-
-
 def new_chunk_row(
     chunk: NewChunk, *, doc_id: int, kb_id: int, parent_id: int | None
 ) -> tuple[Any, ...]:

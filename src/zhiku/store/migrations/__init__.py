@@ -23,6 +23,7 @@ from zhiku.store.migrations import (
     m008_term_stats,
     m009_conversation_owner,
     m010_invitations,
+    m011_queue_kinds,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -37,6 +38,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m008_term_stats.MIGRATION,
     m009_conversation_owner.MIGRATION,
     m010_invitations.MIGRATION,
+    m011_queue_kinds.MIGRATION,
 )
 
 

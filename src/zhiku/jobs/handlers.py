@@ -1,61 +1,37 @@
-"""What the API's background jobs do: ingest uploads, fetch and ingest URLs, re-index a document
-from its stored original, embed edited chunks, build the knowledge graph.
+"""What background jobs do, by kind: ``ingest`` uploads, fetch and ingest a ``url``, ``reindex`` a
+document from its stored original, ``embed`` edited chunks, build the knowledge ``graph``, and
+execute an ``eval`` run.
 
 Running a job again is safe: the pipeline skips files whose content hash it already holds,
 first embeds the chunks of documents an earlier try left ``parsed``, and replaces a changed
 document in one transaction; the ``documents (kb_id, source)`` key keeps one document per source.
+An eval run executed again starts over.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
-from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
-from zhiku.api import originals, ssrf
-from zhiku.core.errors import NotFound
-from zhiku.core.settings import Settings
+from zhiku.core.errors import InvalidInput, NotFound, ZhikuError
+from zhiku.ingest import originals
 from zhiku.ingest.events import FileResult
+from zhiku.ingest.fetch import Fetcher, fetched_item
 from zhiku.ingest.pipeline import SourceItem
-from zhiku.jobs import Control, Job, Outcome
+from zhiku.jobs.queue import LOST, Job, job_of
+from zhiku.jobs.runner import Control, Outcome
 from zhiku.store.db import Database
 
 if TYPE_CHECKING:
-    from zhiku.api.services import Workspaces
+    from zhiku.service import Zhiku
 
-KIND_PREFIX = "api_"
-_EXTENSIONS = {
-    "text/html": "html",
-    "application/xhtml+xml": "html",
-    "text/plain": "txt",
-    "text/markdown": "md",
-    "text/csv": "csv",
-    "application/json": "json",
-    "application/pdf": "pdf",
-}
+INGEST_KINDS = frozenset({"ingest", "url", "reindex", "embed"})
+class Facades(Protocol):
+    """The facade of each workspace (``zhiku.workspaces.Workspaces``)."""
 
-Fetcher = Callable[[str], tuple[bytes, str, str]]  # url → (data, content type, final url)
-
-
-def url_fetcher(settings: Settings) -> Fetcher:
-    """The SSRF-guarded fetcher ``settings`` configure."""
-    policy = ssrf.UrlPolicy(settings.api_url_allowlist)
-
-    def fetch(url: str) -> tuple[bytes, str, str]:
-        got = ssrf.fetch(
-            url,
-            policy,
-            max_bytes=settings.max_file_bytes,
-            max_redirects=settings.api_url_max_redirects,
-            timeout=settings.api_url_timeout,
-            deadline=settings.api_url_deadline,
-        )
-        return got.data, got.content_type, got.url
-
-    return fetch
+    def get(self, workspace_id: int) -> Zhiku: ...
 
 
 def progress_of(state: dict[str, Any]) -> float:
@@ -65,19 +41,6 @@ def progress_of(state: dict[str, Any]) -> float:
     chunks = int(state.get("chunks_total", 0))
     embedded = min(int(state.get("chunks_embedded", 0)) / chunks, 1.0) if chunks else parsed
     return round(0.5 * parsed + 0.5 * embedded * parsed, 4)
-
-
-def url_source(url: str, content_type: str) -> str:
-    """The document source of a fetched URL; a fragment names the format when the path has none.
-
-    Parsers are chosen by extension, and ``https://host/page`` has none.
-    """
-    parts = urlsplit(url)
-    suffix = PurePosixPath(parts.path).suffix.lower().lstrip(".")
-    if suffix in _EXTENSIONS.values() or suffix in ("htm", "markdown", "jsonl", "docx", "xlsx"):
-        return urlunsplit((*parts[:4], ""))
-    ext = _EXTENSIONS.get(content_type, "html")
-    return urlunsplit((*parts[:4], f"zhiku.{ext}"))
 
 
 class _Progress:
@@ -117,51 +80,85 @@ class _Progress:
             self._control.save(self._state, progress_of(self._state))
 
 
-class ApiJobHandler:
-    """Runs one API job through the workspace's facade (a ``jobs.Handler``)."""
+class JobHandler:
+    """Runs one job through its workspace's facade (a ``jobs.Handler``)."""
 
-    def __init__(self, db: Database, services: Workspaces, fetcher: Fetcher) -> None:
+    def __init__(self, db: Database, facades: Facades, fetcher: Fetcher) -> None:
         self._db = db
-        self._services = services
+        self._facades = facades
         self._fetch = fetcher
 
     def __call__(self, job: Job, control: Control) -> Outcome:
         state = job.payload
+        zk = self._facades.get(int(state["workspace_id"]))
+        if job.kind == "eval":
+            return self._eval(zk, job, control)
         state.update(files_done=0, chunks_total=0, chunks_embedded=0, results=[])
         error: str | None = None
-        if job.kind == KIND_PREFIX + "graph":
-            self._build_graph(state)
-        else:
-            zk = self._services.get(int(state["workspace_id"]))
+        if job.kind == "graph":
+            self._build_graph(zk, state)
+        elif job.kind in INGEST_KINDS:
             # A first try embeds its own files only; a retry, or an embed job, also embeds what
             # earlier runs left parsed (another worker may be embedding those right now).
-            first = job.attempts <= 1 and job.kind != KIND_PREFIX + "embed"
-            report = zk.ingest_items(state["kb"], self._items(job), _Progress(control, state),
+            first = job.attempts <= 1 and job.kind != "embed"
+            report = zk.ingest_items(state["kb"], self._items(zk, job), _Progress(control, state),
                                      sweep="none" if first else "parsed")
             failed = len(report.failed)
             if failed and failed == len(report.files):
                 error = report.failed[0].error if failed == 1 else f"{failed} files failed"
+        else:
+            raise InvalidInput(f"unknown job kind '{job.kind}'")
         state["chunks_embedded"] = max(state["chunks_embedded"], state["chunks_total"])
         return Outcome(state, error)
 
-    def _build_graph(self, state: dict[str, Any]) -> None:
+    def dead(self, job_id: int) -> None:
+        """A job gave up: an eval run it was executing is marked failed."""
+        row = self._db.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            return
+        job = job_of(row)
+        if job.kind == "eval":
+            from zhiku.evals import runs
+
+            zk = self._facades.get(int(job.payload["workspace_id"]))
+            runs.fail_run(zk.evals, int(job.payload["run_id"]), job.error or LOST)
+
+    def _eval(self, zk: Zhiku, job: Job, control: Control) -> Outcome:
+        """Execute the job's eval run; progress counts questions."""
+        from zhiku.evals import runs
+        state = job.payload
+        spec = state["target"]
+
+        def progress(done: int, total: int) -> None:
+            if done == total or done % 10 == 0:
+                control.save(state, round(done / total, 4) if total else 1.0)
+                control.check()
+
+        run_id = int(state["run_id"])
+        try:
+            target = zk.eval_target(spec["kind"], spec["name"], spec.get("mode", "hybrid"))
+        except ZhikuError as exc:
+            runs.fail_run(zk.evals, run_id, f"{type(exc).__name__}: {exc}")
+            raise
+        record = runs.execute(zk.evals, run_id, target, progress)
+        state["result"] = {"run_id": record.id, "status": record.status}
+        return Outcome(state)
+
+    def _build_graph(self, zk: Zhiku, state: dict[str, Any]) -> None:
         """Run the rules extractor over pending chunks (resumable), then communities."""
-        zk = self._services.get(int(state["workspace_id"]))
         report = zk.graph.build(state["kb"])
         found = zk.graph.communities(state["kb"]) if state.get("communities", True) else None
         state["chunks_total"] = state["chunks_embedded"] = report.chunks
         state["result"] = {"chunks": report.chunks, "seconds": report.seconds,
                            "communities": found, **zk.graph.stats(state["kb"])}
 
-    def _items(self, job: Job) -> Iterator[SourceItem]:
+    def _items(self, zk: Zhiku, job: Job) -> Iterator[SourceItem]:
         state = job.payload
-        kind = job.kind.removeprefix(KIND_PREFIX)
-        if kind == "url":
+        if job.kind == "url":
             yield self._fetch_item(job)
             return
-        zk = self._services.get(int(state["workspace_id"]))
         for item in state.get("items", []):
-            if kind == "reindex":
+            if job.kind == "reindex":
                 with contextlib.suppress(NotFound):
                     zk.delete_document(state["kb"], item["source"])
             data = originals.get(self._db, item["sha256"]).data
@@ -169,8 +166,7 @@ class ApiJobHandler:
 
     def _fetch_item(self, job: Job) -> SourceItem:
         state = job.payload
-        data, ctype, final = self._fetch(state["url"])
+        fetched = self._fetch(state["url"])
         with self._db.write() as conn:
-            originals.put(conn, data, ctype)
-        meta = {"url": state["url"], **dict(state.get("metadata") or {})}
-        return SourceItem(url_source(final, ctype), data=data, metadata=meta)
+            originals.put(conn, fetched[0], fetched[1])
+        return fetched_item(state["url"], fetched, state.get("metadata"))

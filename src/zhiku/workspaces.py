@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from zhiku.core.settings import Settings
 from zhiku.models.embedders import Embedders
@@ -25,6 +26,7 @@ class Workspaces:
         self._embedders = Embedders(settings)
         self._sandbox = sandbox_for(settings)
         self._lock = threading.Lock()
+        self.on_job_queued: Callable[[], None] | None = None  # wakes this process's job threads
 
     def get(self, workspace_id: int) -> Zhiku:
         """The facade of workspace ``workspace_id`` (which must exist)."""
@@ -43,8 +45,13 @@ class Workspaces:
                     self._store = open_store(self._settings)
                 zk = Zhiku(self._settings, workspace=row[0], store=self._store,
                            embedders=self._embedders, sandbox=self._sandbox)
+                zk.jobs.on_queued = self._job_queued
                 self._open[workspace_id] = zk
             return zk
+
+    def _job_queued(self) -> None:
+        if self.on_job_queued is not None:
+            self.on_job_queued()
 
     def forget(self, workspace_id: int) -> None:
         """Close and drop a facade (its workspace was deleted)."""

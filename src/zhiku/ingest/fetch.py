@@ -18,15 +18,18 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import httpx
 
 from zhiku.core.errors import InvalidInput, PayloadTooLarge
+from zhiku.core.settings import Settings
+from zhiku.ingest.pipeline import SourceItem
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -224,6 +227,25 @@ def _shut(sock: socket.socket) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
+def check_url(url: str, policy: UrlPolicy) -> None:
+    """Refuse ``url`` now unless it is http(s) without credentials and its host resolves to
+    addresses ``policy`` allows (``fetch`` checks every hop again)."""
+    _checked(urlsplit(url), policy)
+
+
+def _checked(parts: SplitResult, policy: UrlPolicy) -> tuple[str, int, IPAddress]:
+    """The host, port and checked address of a URL to fetch."""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("only http and https URLs can be ingested")
+    if parts.username or parts.password:
+        raise InvalidInput("URLs with credentials are not accepted")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise InvalidInput("the URL's port is not a valid port number") from None
+    return parts.hostname, port, policy.resolve(parts.hostname, port)
+
+
 def fetch(
     url: str,
     policy: UrlPolicy,
@@ -242,13 +264,7 @@ def fetch(
     ) as client:
         for _hop in range(max_redirects + 1):
             parts = urlsplit(current)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise InvalidInput("only http and https URLs can be ingested")
-            if parts.username or parts.password:
-                raise InvalidInput("URLs with credentials are not accepted")
-            host = parts.hostname
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            addr = policy.resolve(host, port)
+            host, port, addr = _checked(parts, policy)
             left = end.left()
             netloc = f"[{addr}]:{port}" if addr.version == 6 else f"{addr}:{port}"
             pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
@@ -292,3 +308,71 @@ def _read_capped(response: httpx.Response, max_bytes: int, end: _Deadline) -> by
             raise PayloadTooLarge(f"the resource is over {max_bytes:,} bytes")
     end.left()  # a body cut short by the deadline is not a whole one
     return bytes(out)
+
+
+_EXTENSIONS = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/plain": "txt",
+    "text/markdown": "md",
+    "text/csv": "csv",
+    "application/json": "json",
+    "application/pdf": "pdf",
+}
+
+Fetcher = Callable[[str], tuple[bytes, str, str]]  # url → (data, content type, final url)
+
+
+def url_fetcher(settings: Settings) -> Fetcher:
+    """The SSRF-guarded fetcher ``settings`` configure."""
+    policy = UrlPolicy(settings.api_url_allowlist)
+
+    def fetch_url(url: str) -> tuple[bytes, str, str]:
+        got = fetch(
+            url,
+            policy,
+            max_bytes=settings.max_file_bytes,
+            max_redirects=settings.api_url_max_redirects,
+            timeout=settings.api_url_timeout,
+            deadline=settings.api_url_deadline,
+        )
+        return got.data, got.content_type, got.url
+
+    return fetch_url
+
+
+def url_source(url: str, content_type: str) -> str:
+    """The document source of a fetched URL; a fragment names the format when the path has none.
+
+    Parsers are chosen by extension, and ``https://host/page`` has none.
+    """
+    parts = urlsplit(url)
+    suffix = PurePosixPath(parts.path).suffix.lower().lstrip(".")
+    if suffix in _EXTENSIONS.values() or suffix in ("htm", "markdown", "jsonl", "docx", "xlsx"):
+        return urlunsplit((*parts[:4], ""))
+    ext = _EXTENSIONS.get(content_type, "html")
+    return urlunsplit((*parts[:4], f"zhiku.{ext}"))
+
+
+def is_url(source: object) -> bool:
+    """Whether an ingest source names a URL (http or https) rather than a path."""
+    return isinstance(source, str) and source[:8].lower().startswith(("http://", "https://"))
+
+
+def fetched_item(url: str, fetched: tuple[bytes, str, str],
+                 metadata: dict[str, Any] | None = None) -> SourceItem:
+    """The ingest item of a fetched URL: named by its final URL, ``url`` in its metadata."""
+    data, content_type, final = fetched
+    return SourceItem(url_source(final, content_type), data=data,
+                      metadata={"url": url, **dict(metadata or {})})
+
+
+def url_items(urls: Sequence[str], settings: Settings,
+              metadata: dict[str, Any] | None = None) -> Iterator[SourceItem]:
+    """Items fetching each URL when the pipeline reaches it; every URL is checked against the
+    allow-list before this returns, so an internal address is refused before any work."""
+    policy = UrlPolicy(settings.api_url_allowlist)
+    for url in urls:
+        check_url(url, policy)
+    fetch_url = url_fetcher(settings)
+    return (fetched_item(url, fetch_url(url), metadata) for url in urls)

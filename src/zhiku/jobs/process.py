@@ -1,0 +1,69 @@
+"""The background jobs of one process: worker threads inside ``zhiku serve`` (the embedded
+default) or a ``zhiku worker`` process (server mode; ``ZHIKU_API_RUN_JOBS=false`` on the
+servers), all claiming from the one queue in the database."""
+
+from __future__ import annotations
+
+from zhiku.core.settings import Settings
+from zhiku.ingest.fetch import Fetcher, url_fetcher
+from zhiku.jobs.handlers import JobHandler
+from zhiku.jobs.queue import JobQueue, QueueOptions
+from zhiku.jobs.runner import Runner
+from zhiku.store.db import Database
+from zhiku.workspaces import Workspaces
+
+
+class Jobs:
+    """The queue, what its jobs do, and optionally worker threads running them here."""
+
+    def __init__(
+        self,
+        db: Database,
+        services: Workspaces,
+        fetcher: Fetcher,
+        options: QueueOptions | None = None,
+    ) -> None:
+        self.queue = JobQueue(db, options)
+        self.handler = JobHandler(db, services, fetcher)
+        self._runner: Runner | None = None
+        services.on_job_queued = self.wake
+
+    @classmethod
+    def of(cls, settings: Settings, db: Database, services: Workspaces,
+           threads: int | None = None) -> Jobs:
+        """The jobs ``settings`` configure (``threads``: job threads of this process)."""
+        return cls(db, services, url_fetcher(settings), QueueOptions.of(settings, threads))
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs are in each status."""
+        return self.queue.counts()
+
+    @property
+    def running(self) -> bool:
+        """Whether this process's worker threads are alive."""
+        return self._runner is not None and self._runner.running
+
+    @property
+    def healthy(self) -> bool:
+        """True unless this process should run jobs and its worker has stopped."""
+        return self._runner is None or self._runner.running
+
+    def start(self, concurrency: int = 1, label: str = "serve") -> Runner:
+        """Requeue jobs orphaned by dead workers and start worker threads here."""
+        self._runner = Runner(self.queue, self.handler, concurrency=concurrency, label=label,
+                              on_dead=self.handler.dead)
+        self._runner.start()
+        return self._runner
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop the worker threads; running jobs hand the rest of their work back."""
+        if self._runner is None:
+            return True
+        stopped = self._runner.stop(timeout)
+        self._runner = None
+        return stopped
+
+    def wake(self) -> None:
+        """A job was queued in this process: the worker threads look now."""
+        if self._runner is not None:
+            self._runner.wake()

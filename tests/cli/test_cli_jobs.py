@@ -1,0 +1,131 @@
+"""The CLI's URL sources and background jobs: ``zhiku ingest`` fetches URLs through the SSRF
+guard (loopback refused unless allow-listed), ``--background`` queues the work for a worker and
+prints the job ids, and ``zhiku jobs`` lists, shows, cancels and retries jobs."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from zhiku.cli.main import create_app
+from zhiku.core.settings import Settings
+from zhiku.jobs.process import Jobs
+from zhiku.store.db import open_database
+from zhiku.workspaces import Workspaces
+
+PAGE = b"# Parking\n\nVisitors park in the north lot, level two, next to the lifts.\n"
+KB = "hr"
+
+
+class _Site(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/markdown")
+        self.send_header("Content-Length", str(len(PAGE)))
+        self.end_headers()
+        self.wfile.write(PAGE)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def site() -> Iterator[int]:
+    """A web server on 127.0.0.1 (a loopback address: internal, so refused by default)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def cli(zhiku_home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("NO_COLOR", "1")
+    runner = CliRunner()
+    app = create_app()
+
+    def invoke(*args: str, code: int = 0) -> Result:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, (args, result.output)
+        return result
+
+    invoke("kb", "create", KB, "--embedder", "hashing")
+    return invoke
+
+
+def last_json(result: Result) -> Any:
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_ingest_a_url_through_the_guard(cli: Any, site: int,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"http://127.0.0.1:{site}/parking.md"
+    refused = cli("ingest", "--kb", KB, url, code=2)
+    assert "internal address" in refused.output
+    assert last_json(cli("docs", "list", "--kb", KB, "--json")) == []
+
+    monkeypatch.setenv("ZHIKU_API_URL_ALLOWLIST", json.dumps([f"127.0.0.1:{site}"]))
+    report = last_json(cli("ingest", "--kb", KB, "--json", url))
+    assert [(f["source"], f["status"]) for f in report["files"]] == [(url, "added")]
+    docs = last_json(cli("docs", "list", "--kb", KB, "--json"))
+    assert [(d["source"], d["metadata"]["url"], d["status"]) for d in docs] == [
+        (url, url, "ready")]
+
+
+def test_background_ingest_and_the_jobs_commands(
+    cli: Any, site: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = f"http://127.0.0.1:{site}/parking.md"
+    refused = cli("ingest", "--kb", KB, "--background", url, code=2)
+    assert "internal address" in refused.output
+    assert last_json(cli("jobs", "list", "--json")) == []
+
+    monkeypatch.setenv("ZHIKU_API_URL_ALLOWLIST", json.dumps([f"127.0.0.1:{site}"]))
+    page = tmp_path / "leave.md"
+    page.write_text("# Leave\n\nNew employees get fifteen days of paid annual leave.\n")
+    queued = last_json(cli("ingest", "--kb", KB, "--background", "--json", str(page), url))
+    assert [(j["kind"], j["status"]) for j in queued["jobs"]] == [
+        ("ingest", "queued"), ("url", "queued")]
+    ingest_id, url_id = (j["id"] for j in queued["jobs"])
+    assert last_json(cli("docs", "list", "--kb", KB, "--json")) == []  # nothing ran yet
+    listed = last_json(cli("jobs", "list", "--kb", KB, "--json"))
+    assert [(j["id"], j["status"]) for j in listed] == [(url_id, "queued"), (ingest_id, "queued")]
+    assert last_json(cli("jobs", "show", str(url_id), "--json"))["url"] == url
+    assert "queued job" in cli("ingest", "--kb", KB, "--background", str(page)).output
+    extra = last_json(cli("jobs", "list", "--json", "--limit", "1"))[0]["id"]
+    assert "cancelled job" in cli("jobs", "cancel", str(extra)).output
+    assert "only queued or running" in cli("jobs", "cancel", str(extra), code=2).output
+    assert last_json(cli("jobs", "show", str(extra), "--json"))["error"] == "cancelled"
+
+    settings = Settings()  # what 'zhiku worker' runs, in this process
+    db = open_database(settings)
+    services = Workspaces(settings, db)
+    jobs = Jobs.of(settings, db, services)
+    jobs.start(label="worker")
+    try:
+        deadline = time.monotonic() + 60
+        while {j["status"] for j in last_json(cli("jobs", "list", "--json"))} & {
+                "queued", "running"}:
+            assert time.monotonic() < deadline, "the jobs did not finish"
+            time.sleep(0.1)
+    finally:
+        jobs.stop()
+        services.close()
+        db.close()
+    shown = last_json(cli("jobs", "show", str(ingest_id), "--json"))
+    assert shown["status"] == "done" and [f["status"] for f in shown["files"]] == ["added"]
+    assert last_json(cli("jobs", "show", str(url_id), "--json"))["status"] == "done"
+    assert last_json(cli("jobs", "show", str(extra), "--json"))["status"] == "failed"
+    docs = last_json(cli("docs", "list", "--kb", KB, "--json"))
+    assert sorted(d["source"] for d in docs) == sorted([str(page.resolve()), url])
+    assert "not exist" in cli("jobs", "show", "999999", code=2).output

@@ -1,0 +1,63 @@
+"""A database from before the queue owned the whole ``jobs`` table: the migration drops the
+ingestion pipeline's run records and renames ``api_<kind>`` queue jobs, which then run; eval
+runs left ``running`` (no job can finish them) are marked failed."""
+
+from __future__ import annotations
+
+from zhiku.jobs import JobQueue
+from zhiku.store.db import Database
+from zhiku.store.postgres.db import PgDatabase
+from zhiku.store.postgres.migrations import MIGRATIONS as PG_MIGRATIONS
+from zhiku.store.postgres.migrations import migrate as pg_migrate
+from zhiku.store.sqlite.migrations import MIGRATIONS
+from zhiku.store.sqlite.migrations import migrate as sqlite_migrate
+
+
+def _back_to_10(db: Database) -> None:
+    """Undo migration 11 (its rows and its column) and the record of it."""
+    if isinstance(db, PgDatabase):
+        with db.write() as conn:
+            conn.execute("DROP INDEX jobs_workspace")
+            conn.execute("ALTER TABLE jobs DROP COLUMN workspace_id")
+            conn.execute("DELETE FROM zhiku_schema WHERE version > 10")
+        return
+    db.conn.executescript(  # type: ignore[attr-defined]
+        "DROP INDEX jobs_workspace; ALTER TABLE jobs DROP COLUMN workspace_id; "
+        "PRAGMA user_version = 10;")
+
+
+def _migrate(db: Database) -> None:
+    if isinstance(db, PgDatabase):
+        assert pg_migrate(db) == len(PG_MIGRATIONS)
+    else:
+        assert sqlite_migrate(db.conn) == len(MIGRATIONS)  # type: ignore[attr-defined]
+
+
+def test_run_records_go_and_queue_jobs_keep_working(db: Database) -> None:
+    _back_to_10(db)
+    with db.write() as conn:
+        kb = conn.execute(
+            "INSERT INTO knowledge_bases (workspace_id, name, embedder) "
+            "VALUES (1, 'kb', 'hashing') RETURNING id"
+        ).fetchall()[0][0]
+        for kind, status in (("ingest", "running"), ("ingest", "done"), ("reembed", "failed")):
+            conn.execute("INSERT INTO jobs (kind, kb_id, payload, status) VALUES (?, ?, ?, ?)",
+                         (kind, kb, '{"embedder": "hashing"}', status))
+        for kind, status in (("api_ingest", "queued"), ("api_graph", "done")):
+            conn.execute("INSERT INTO jobs (kind, kb_id, payload, status) VALUES (?, ?, ?, ?)",
+                         (kind, kb, '{"kb": "kb"}', status))
+        for status in ("running", "done"):
+            conn.execute("INSERT INTO eval_runs (workspace_id, set_name, target, status) "
+                         "VALUES (1, 'set', 'kb:kb', ?)", (status,))
+    _migrate(db)
+
+    queue = JobQueue(db)
+    assert sorted((j.kind, j.status) for j in queue.list()) == [
+        ("graph", "done"), ("ingest", "queued")]
+    assert len(queue.list(workspace_id=1)) == 2  # each job now names its workspace
+    assert queue.reap() == []  # no run record left "running" for the reaper to requeue
+    job = queue.claim("w")
+    assert job is not None and (job.kind, job.payload) == ("ingest", {"kb": "kb"})
+    runs = db.conn.execute("SELECT status, error FROM eval_runs ORDER BY id").fetchall()
+    assert [tuple(r) for r in runs] == [
+        ("failed", "the server stopped before the run finished"), ("done", None)]
