@@ -73,7 +73,8 @@ def parse_expression(expr: str) -> ast.Expression:
         raise ExpressionError(f"not an expression: {exc.msg}") from None
 
 
-def expression_refs(expr: str) -> list[Ref]:
+@lru_cache(maxsize=4096)
+def expression_refs(expr: str) -> tuple[Ref, ...]:
     """The names an expression reads (functions it calls excluded)."""
     tree = parse_expression(expr)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
@@ -92,7 +93,8 @@ def expression_refs(expr: str) -> list[Ref]:
             found.append((node.id, None))
     comprehension = {t.id for n in ast.walk(tree) if isinstance(n, ast.comprehension)
                      for t in ast.walk(n.target) if isinstance(t, ast.Name)}
-    return [r for r in found if r[0] not in comprehension and r[0] not in ("True", "False", "None")]
+    return tuple(r for r in found
+                 if r[0] not in comprehension and r[0] not in ("True", "False", "None"))
 
 
 @lru_cache(maxsize=4096)
@@ -104,7 +106,8 @@ def _template_ast(source: str) -> nodes.Template:
         raise ExpressionError(f"template syntax error (line {exc.lineno}): {exc.message}") from None
 
 
-def template_refs(source: str) -> list[Ref]:
+@lru_cache(maxsize=4096)
+def template_refs(source: str) -> tuple[Ref, ...]:
     """The top-level names a template reads, with the attribute read from each when written."""
     tree = _template_ast(source)
     from jinja2 import meta
@@ -125,7 +128,7 @@ def template_refs(source: str) -> list[Ref]:
             found.append((inner.name, arg.value))
             seen_attr.add(inner.name)
     found.extend((name, None) for name in sorted(free) if name not in seen_attr)
-    return found
+    return tuple(found)
 
 
 def simple_ref(expr: str) -> Ref | None:
