@@ -3,34 +3,18 @@ HTTP server with slow, flaky and JSON endpoints, and the scripted OpenAI-compati
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from wf_support import Site
+from wf_support import DOCS, Site, scripted_server
 
 from zhiku.core.settings import Settings
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
 from zhiku.workflows.engine import WorkflowEngine
 from zhiku.workflows.services import ZhikuServices
-
-
-def _llm_module(name: str) -> Any:
-    path = Path(__file__).parents[1] / "llm" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
-scripted_server = _llm_module("llm_scripted_server")
-DOCS: dict[str, str] = _llm_module("llm_support").DOCS
 
 
 @pytest.fixture
