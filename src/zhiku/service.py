@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.chat.wiring import LLMServices
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken
+    from zhiku.workflows.service import Workflows
 
 MULTILINGUAL_EMBEDDERS = frozenset({"use-multilingual"})
 KB_SETTING_KEYS = frozenset(
@@ -441,6 +442,16 @@ class Zhiku:
     def conversation(self, conversation_id: int) -> list[StoredMessage]:
         """The messages of a conversation."""
         return self.llm.conversations.messages(conversation_id)
+
+    @property
+    def workflows(self) -> Workflows:
+        """Workflows of this workspace: definitions, versions, runs (``zk.workflows.run``)."""
+        with self._lock:
+            if getattr(self, "_workflows", None) is None:
+                from zhiku.workflows.service import Workflows
+
+                self._workflows = Workflows.of(self)
+            return self._workflows
 
     def model_calls(self, conversation_id: int | None = None) -> list[dict[str, Any]]:
         """Recorded model calls (tokens, latency, TTFT, cost, app, conversation)."""

@@ -319,7 +319,7 @@ class _Run:
         inputs = _inputs(node, names)
         deadline = now + node.timeout_s if node.timeout_s is not None else None
         r = _Running(node, time.perf_counter(), deadline, token, ctx, inputs)
-        self.emit("node_started", node.id, {"type": node.type})
+        self.emit("node_started", node.id, {"node_type": node.type})
         if isinstance(node, StartNode):
             self.complete(r, NodeResult(dict(self.start_values)), 1)
         elif node.type in INLINE:
@@ -349,7 +349,7 @@ class _Run:
         self.outputs[node.id] = Outputs(result.outputs)
         if status == "succeeded":
             self.emit("node_finished", node.id, {
-                "type": node.type, "outputs": result.outputs, "branch": result.handle,
+                "node_type": node.type, "outputs": result.outputs, "branch": result.handle,
                 "latency_ms": latency, "input_tokens": tokens_in, "output_tokens": tokens_out,
                 "cost": cost, "attempts": attempts,
             })
@@ -358,7 +358,7 @@ class _Run:
     def fail(self, r: _Running, exc: BaseException, attempts: int) -> None:
         message = exc.message if isinstance(exc, ZhikuError) else f"{type(exc).__name__}: {exc}"
         handled = any(h == ERROR for h, _ in self.after[r.node.id])
-        self.emit("node_failed", r.node.id, {"type": r.node.type, "error": message,
+        self.emit("node_failed", r.node.id, {"node_type": r.node.type, "error": message,
                                              "handled": handled, "attempts": attempts})
         if not handled:
             self.complete_failed(r, message, attempts)
@@ -375,7 +375,7 @@ class _Run:
     def skip(self, nid: str) -> None:
         self.records.append(NodeRecord(nid, self.by_id[nid].type, "skipped"))
         self.outputs[nid] = Outputs()
-        self.emit("node_skipped", nid, {"type": self.by_id[nid].type})
+        self.emit("node_skipped", nid, {"node_type": self.by_id[nid].type})
         self.resolve(nid, None)
 
     def resolve(self, nid: str, handle: str | None) -> None:

@@ -15,7 +15,8 @@ EventType = Literal[
 
 @dataclass(slots=True)
 class WorkflowEvent:
-    """One event: its type, the node it concerns (none for run events) and its data."""
+    """One event: its type, the node it concerns (none for run events) and its data (whose
+    keys never shadow ``type`` and ``node_id``: a node's type is ``node_type``)."""
 
     type: EventType
     node_id: str | None = None

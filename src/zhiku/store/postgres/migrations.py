@@ -17,6 +17,7 @@ from zhiku.store.postgres.schema_m007_queue import M007_QUEUE
 from zhiku.store.postgres.schema_m008_term_stats import M008_TERM_STATS
 from zhiku.store.postgres.schema_m009_conversation_owner import M009_CONVERSATION_OWNER
 from zhiku.store.postgres.schema_m010_invitations import M010_INVITATIONS
+from zhiku.store.postgres.schema_m011_workflows import M011_WORKFLOWS
 
 _LOCK_ID = 0x7A68696B75  # "zhiku"
 
@@ -32,6 +33,7 @@ MIGRATIONS: list[str] = [
     M008_TERM_STATS,
     M009_CONVERSATION_OWNER,
     M010_INVITATIONS,
+    M011_WORKFLOWS,
 ]
 
 

@@ -13,6 +13,7 @@ from zhiku.store.sqlite.schema_m007_queue import M007_QUEUE
 from zhiku.store.sqlite.schema_m008_term_stats import M008_TERM_STATS
 from zhiku.store.sqlite.schema_m009_conversation_owner import M009_CONVERSATION_OWNER
 from zhiku.store.sqlite.schema_m010_invitations import M010_INVITATIONS
+from zhiku.store.sqlite.schema_m011_workflows import M011_WORKFLOWS
 
 # Each migration is one SQL script, run in one transaction together with the version bump.
 M001_CORE = """
@@ -115,6 +116,7 @@ MIGRATIONS: list[str] = [
     M008_TERM_STATS,
     M009_CONVERSATION_OWNER,
     M010_INVITATIONS,
+    M011_WORKFLOWS,
 ]
 
 
