@@ -41,6 +41,8 @@ COMMANDS: dict[str, LazyCommand] = {
         ("chat", "zhiku.cli.chat", "chat",
          "Chat with an assistant; answers stream with citations. Empty line or Ctrl-D ends."),
         ("apps", "zhiku.cli.apps", "app", "Assistants: stored, versioned configurations."),
+        ("workflows", "zhiku.cli.workflows", "app",
+         "Workflows: graphs of retrieval, model, branch and tool nodes."),
         ("models", "zhiku.cli.models", "app",
          "Model providers (OpenAI-compatible servers, a local GGUF model)."),
         ("graph", "zhiku.cli.graph", "app", "The knowledge graph of a knowledge base."),
