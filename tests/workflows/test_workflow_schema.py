@@ -140,3 +140,19 @@ def test_validate_raises_with_every_problem() -> None:
         validate(wf)
     assert {(p.node, p.field) for p in caught.value.problems} == {("a", None), ("a", "tool")}
     assert caught.value.details["problems"]
+
+
+def test_branch_ids_fields_and_json_schemas() -> None:
+    found = _problems(_wf(
+        [{"id": "c", "type": "condition", "cases": [{"id": "a", "when": "True"},
+                                                    {"id": "a", "when": "False"},
+                                                    {"id": "else", "when": "True"}]},
+         {"id": "x", "type": "extractor", "model": "p/m", "input": "{{ start.q }}",
+          "fields": [{"name": "n"}, {"name": "n"}]},
+         {"id": "j", "type": "llm", "model": "p/m", "prompt": "hi",
+          "json_schema": {"type": "nonsense"}}],
+        [("start", "c"), ("start", "x"), ("start", "j")]))
+    assert "c.cases.1: duplicate id 'a'" in found
+    assert "c.cases.2: 'else' is a reserved handle" in found
+    assert "x.fields.1: duplicate id 'n'" in found
+    assert any(p.startswith("j.json_schema: not a valid JSON schema") for p in found)

@@ -165,6 +165,7 @@ class Checker:
             for ref, attr in refs:
                 self._ref(wf, name, field, ref, attr, scope, body)
         self._types(wf, n, scope, name)
+        self._config(n, name)
         if isinstance(n, s.ToolNode) and n.tool not in self.tools:
             self.add(name, "tool", f"unknown tool '{n.tool}'; one of {self.tools.names()}")
         if isinstance(n, s.IterationNode):
@@ -174,6 +175,29 @@ class Checker:
                 if a.variable not in self.variables:
                     self.add(name, f"assignments.{i}.variable",
                              f"unknown variable '{a.variable}'; declare it under 'variables'")
+
+    def _config(self, n: s.Node, name: str) -> None:
+        """Branch ids unique and not reserved, field names unique, JSON schemas well formed."""
+        groups: list[tuple[str, list[str]]] = []
+        if isinstance(n, s.ConditionNode):
+            groups.append(("cases", [c.id for c in n.cases]))
+        if isinstance(n, s.ClassifierNode):
+            groups.append(("classes", [c.id for c in n.classes]))
+        if isinstance(n, s.ExtractorNode):
+            groups.append(("fields", [f.name for f in n.fields]))
+        for field, ids in groups:
+            for i, item in enumerate(ids):
+                if item in ids[:i]:
+                    self.add(name, f"{field}.{i}", f"duplicate id '{item}'")
+                if field != "fields" and item in (s.ELSE, s.ERROR, s.OUT):
+                    self.add(name, f"{field}.{i}", f"'{item}' is a reserved handle")
+        if isinstance(n, s.LLMNode) and n.json_schema is not None:
+            import jsonschema
+
+            try:
+                jsonschema.validators.validator_for(n.json_schema).check_schema(n.json_schema)
+            except jsonschema.SchemaError as exc:
+                self.add(name, "json_schema", f"not a valid JSON schema: {exc.message}")
 
     def _ref(self, wf: Workflow, name: str, field: str, ref: str, attr: str | None,
              scope: dict[str, s.Node], body: bool) -> None:
