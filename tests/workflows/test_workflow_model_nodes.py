@@ -155,3 +155,39 @@ def test_grounded_answer_with_a_model(hr: Zhiku, scripted: Any) -> None:
     assert out["citations"] and out["citations"][0]["n"] == 1
     assert "".join(e.data["text"] for e in events if e.type == "token") == out["answer"]
     assert result.node("ans").cost == pytest.approx(COST)
+
+
+def test_a_slow_model_times_out_and_is_cancelled(engine: WorkflowEngine, scripted: Any,
+                                                 model: str) -> None:
+    import time
+
+    scripted.push(Script(text="a slow and long answer " * 5, chunk_delay=0.2))
+    wf = flow([{"id": "slow", "type": "llm", "model": model, "prompt": "x", "timeout_s": 0.5}],
+              [("start", "slow")])
+    started = time.perf_counter()
+    result = engine.run(wf, {"q": "x"})
+    assert time.perf_counter() - started < 2
+    assert result.status == "failed" and result.error == "node slow failed: timed out after 0.5 s"
+
+
+def test_model_branches_run_at_once_and_iterations_add_up(engine: WorkflowEngine,
+                                                          scripted: Any, model: str) -> None:
+    import time
+
+    scripted.default = lambda req: Script(text="ok", delay=0.4)
+    wf = flow([{"id": f"m{i}", "type": "llm", "model": model, "prompt": f"{i}", "stream": False}
+               for i in range(3)], [("start", f"m{i}") for i in range(3)])
+    started = time.perf_counter()
+    result = engine.run(wf, {"q": "x"})
+    assert result.status == "succeeded"
+    assert time.perf_counter() - started < 1.1  # one after another: 1.2 s or more
+    assert result.input_tokens == 150
+    scripted.default = lambda req: Script(text="ok")
+    each = flow([{"id": "each", "type": "iteration", "items": "['a', 'b', 'c']", "parallel": True,
+                  "body": {"nodes": [{"id": "m", "type": "llm", "model": model,
+                                      "prompt": "{{ item }}"}]}}], [("start", "each")])
+    result = engine.run(each, {"q": "x"})
+    assert result.status == "succeeded", result.error
+    assert [r["text"] for r in result.node("each").outputs["results"]] == ["ok", "ok", "ok"]
+    assert result.node("each").input_tokens == 150
+    assert result.node("each").cost == pytest.approx(3 * COST)
