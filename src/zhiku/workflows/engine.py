@@ -11,14 +11,13 @@ run; a timed-out node is cancelled (its model call stopped) and fails.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 from zhiku.core.errors import InvalidInput, ZhikuError
 from zhiku.models.llm.types import CallRecord, CancelToken
@@ -26,70 +25,11 @@ from zhiku.workflows.events import EventSink, EventType, WorkflowEvent
 from zhiku.workflows.nodes import INLINE, executor
 from zhiku.workflows.nodes.base import NodeContext, NodeResult, Variables
 from zhiku.workflows.refs import ExpressionError, Outputs, iter_refs
+from zhiku.workflows.results import NodeRecord, NodeStatus, RunResult, RunStatus
 from zhiku.workflows.schema import ERROR, AnswerNode, EndNode, Node, StartNode, Workflow
 from zhiku.workflows.services import Services
+from zhiku.workflows.stream import RunStream
 from zhiku.workflows.validate import conforms
-
-RunStatus = Literal["running", "succeeded", "failed", "timeout", "cancelled"]
-NodeStatus = Literal["succeeded", "failed", "skipped"]
-
-
-@dataclass(slots=True)
-class NodeRecord:
-    """What one node did: the values it read, its outputs, timing, tokens, cost, error."""
-
-    node_id: str
-    type: str
-    status: NodeStatus
-    inputs: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    latency_ms: float = 0.0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost: float = 0.0
-    attempts: int = 0
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
-
-
-@dataclass(slots=True)
-class RunResult:
-    """A finished run: status, outputs, error, and each node's record in finishing order."""
-
-    status: RunStatus
-    outputs: dict[str, Any]
-    error: str | None
-    nodes: list[NodeRecord]
-    latency_ms: float = 0.0
-
-    @property
-    def input_tokens(self) -> int:
-        """Input tokens of every model call of the run."""
-        return sum(n.input_tokens for n in self.nodes)
-
-    @property
-    def output_tokens(self) -> int:
-        """Output tokens of every model call of the run."""
-        return sum(n.output_tokens for n in self.nodes)
-
-    @property
-    def cost(self) -> float:
-        """Cost of every model call of the run."""
-        return sum(n.cost for n in self.nodes)
-
-    def node(self, node_id: str) -> NodeRecord:
-        """The record of ``node_id``."""
-        return next(n for n in self.nodes if n.node_id == node_id)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {"status": self.status, "outputs": self.outputs, "error": self.error,
-                "latency_ms": self.latency_ms, "input_tokens": self.input_tokens,
-                "output_tokens": self.output_tokens, "cost": self.cost,
-                "nodes": [n.to_dict() for n in self.nodes]}
 
 
 class _Stop(Exception):
@@ -172,41 +112,6 @@ class WorkflowEngine:
         return RunStream(lambda sink, token: self.run(wf, inputs, sink, token), cancel)
 
 
-class RunStream:
-    """Iterate for events until ``run_finished``; ``result`` is then set. Leaving early
-    cancels the run."""
-
-    def __init__(self, start: Callable[[EventSink, CancelToken], RunResult],
-                 cancel: CancelToken | None = None) -> None:
-        self.cancel = cancel or CancelToken()
-        self.result: RunResult | None = None
-        self._start = start
-
-    def __iter__(self) -> Iterator[WorkflowEvent]:
-        events: queue.Queue[WorkflowEvent | BaseException] = queue.Queue()
-
-        def work() -> None:
-            try:
-                self.result = self._start(events.put, self.cancel)
-            except BaseException as exc:  # handed to the reader, who re-raises it
-                events.put(exc)
-
-        thread = threading.Thread(target=work, name="zhiku-workflow", daemon=True)
-        thread.start()
-        try:
-            while True:
-                item = events.get()
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-                if item.type == "run_finished" and item.node_id is None:
-                    break
-        finally:
-            if thread.is_alive():
-                self.cancel.cancel()
-            thread.join()
-
-
 @dataclass(slots=True)
 class _Running:
     node: Node
@@ -247,6 +152,7 @@ class _Run:
         self.roots = set(self.ready)
         self.running: dict[Future[tuple[NodeResult, int]], _Running] = {}
         self.pool: ThreadPoolExecutor | None = None
+        self.start_values: dict[str, Any] = {}
 
     def emit(self, type_: EventType, node_id: str | None, data: dict[str, Any]) -> None:
         self._emit(type_, None if node_id is None else self.prefix + node_id, data)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from zhiku.core.errors import InvalidInput
 from zhiku.models.llm.types import CancelToken
-from zhiku.workflows.engine import RunResult, WorkflowEngine, check_inputs
+from zhiku.workflows.engine import WorkflowEngine, check_inputs
 from zhiku.workflows.events import EventSink, WorkflowEvent
+from zhiku.workflows.results import RunResult
 from zhiku.workflows.schema import Problem, Workflow, WorkflowInvalid, load
 from zhiku.workflows.services import Services, ZhikuServices
 from zhiku.workflows.store import StoredWorkflow, WorkflowStore
@@ -187,7 +188,7 @@ class RunEvents:
     """Iterate for a recorded run's events; ``run`` is set once it has finished."""
 
     def __init__(self, start: Any, cancel: CancelToken | None) -> None:
-        from zhiku.workflows.engine import RunStream
+        from zhiku.workflows.stream import RunStream
 
         self.run: StoredRun | None = None
 

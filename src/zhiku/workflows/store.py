@@ -10,7 +10,7 @@ from typing import Any
 from zhiku.apps.types import slugify
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.store.db import Connection, Database, Row
-from zhiku.workflows.engine import RunResult
+from zhiku.workflows.results import RunResult
 from zhiku.workflows.schema import Workflow
 
 
