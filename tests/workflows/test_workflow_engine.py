@@ -235,3 +235,12 @@ def test_templates_are_sandboxed(engine: WorkflowEngine) -> None:
     wf = flow([{"id": "t", "type": "template", "template": "{{ start.q }}"}], [("start", "t")])
     result = engine.run(wf, {"q": "{{ 7 * 7 }} {% raw %}"})
     assert result.node("t").outputs["text"] == "{{ 7 * 7 }} {% raw %}"
+
+
+def test_assignments_keep_declared_types(engine: WorkflowEngine) -> None:
+    wf = flow([{"id": "set", "type": "assign",
+                "assignments": [{"variable": "n", "value": "start.q + '!'"}]}],
+              [("start", "set")], variables={"n": {"type": "integer", "default": 0}})
+    result = engine.run(wf, {"q": "x"})
+    assert result.status == "failed"
+    assert result.error == "node set failed: variable 'n' is of type integer, not str"

@@ -88,8 +88,10 @@ class WorkflowEngine:
         token = cancel or CancelToken()
         started = time.perf_counter()
         emit("run_started", None, {"inputs": values})
-        run = _Run(self, wf, {}, Variables({k: v.default for k, v in wf.variables.items()}),
-                   emit, token, "", time.monotonic() + wf.timeout_s, None)
+        variables = Variables({k: v.default for k, v in wf.variables.items()},
+                              {k: v.type for k, v in wf.variables.items()})
+        run = _Run(self, wf, {}, variables, emit, token, "", time.monotonic() + wf.timeout_s,
+                   None)
         status: RunStatus = "succeeded"
         error: str | None = None
         try:

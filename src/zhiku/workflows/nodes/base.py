@@ -7,18 +7,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from zhiku.core.errors import InvalidInput
 from zhiku.models.llm.types import CallRecord, CancelToken
 from zhiku.workflows.events import EventType
 from zhiku.workflows.refs import Outputs, evaluate, render
-from zhiku.workflows.schema import Workflow
+from zhiku.workflows.schema import ValueType, Workflow
 from zhiku.workflows.services import Services
 
 
 class Variables:
     """The run's variables, shared by its threads (assign nodes write, every node reads)."""
 
-    def __init__(self, initial: Mapping[str, Any]) -> None:
+    def __init__(self, initial: Mapping[str, Any],
+                 types: Mapping[str, ValueType] | None = None) -> None:
         self._values = dict(initial)
+        self._types = dict(types or {})
         self._lock = threading.Lock()
 
     def snapshot(self) -> Outputs:
@@ -27,7 +30,14 @@ class Variables:
             return Outputs(self._values)
 
     def set(self, values: Mapping[str, Any]) -> None:
-        """Set several variables at once."""
+        """Set several variables at once; each must be of its declared type."""
+        from zhiku.workflows.validate import conforms
+
+        for name, value in values.items():
+            wanted = self._types.get(name, "any")
+            if value is not None and not conforms(value, wanted):
+                raise InvalidInput(f"variable '{name}' is of type {wanted}, "
+                                   f"not {type(value).__name__}")
         with self._lock:
             self._values.update(values)
 
