@@ -60,3 +60,8 @@ def test_cli(tmp_path: Path, zk: Zhiku) -> None:
     assert "type: template" in result.stdout
     result = runner.invoke(app, ["workflows", "run", "greeting", "-i", "nobody=1"])
     assert result.exit_code == 2 and "unknown inputs" in result.output
+    result = runner.invoke(app, ["workflows", "list"])
+    assert "greeting  greeting  v1  3 nodes" in result.output
+    result = runner.invoke(app, ["workflows", "delete", "greeting", "--yes"])
+    assert result.exit_code == 0
+    assert runner.invoke(app, ["workflows", "list", "--json"]).stdout.strip() == "[]"

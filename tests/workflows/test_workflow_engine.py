@@ -244,3 +244,14 @@ def test_assignments_keep_declared_types(engine: WorkflowEngine) -> None:
     result = engine.run(wf, {"q": "x"})
     assert result.status == "failed"
     assert result.error == "node set failed: variable 'n' is of type integer, not str"
+
+
+def test_builtin_tools_refuse_bad_arguments(engine: WorkflowEngine) -> None:
+    for tool, args, message in (
+        ("calculator", {"expression": "'__import__(\\'os\\')'"}, "calculator:"),
+        ("calculator", {"expression": "'x + 1'"}, "calculator:"),
+        ("current_time", {"timezone": "'Mars/Olympus'"}, "unknown time zone"),
+    ):
+        wf = flow([{"id": "t", "type": "tool", "tool": tool, "args": args}], [("start", "t")])
+        result = engine.run(wf, {"q": "x"})
+        assert result.status == "failed" and message in (result.error or ""), tool

@@ -1,4 +1,4 @@
-"""``zhiku workflows create|update|validate|publish|list|show|run|replay|runs``."""
+"""``zhiku workflows create|update|validate|publish|delete|list|show|run|replay|runs``."""
 
 from __future__ import annotations
 
@@ -88,6 +88,20 @@ def publish(slug: str = typer.Argument(...), note: str = typer.Option(None, "--n
     with open_zhiku() as zk:
         version = zk.workflows.publish(slug, note)
     say(f"published {slug} v{version}")
+
+
+@app.command("delete")
+@handle_errors
+def delete(
+    slug: str = typer.Argument(...),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+) -> None:
+    """Delete a workflow with its versions and recorded runs."""
+    if not yes:
+        typer.confirm(f"Delete workflow '{slug}' with its versions and runs?", abort=True)
+    with open_zhiku() as zk:
+        zk.workflows.delete(slug)
+    say("deleted workflow ", (slug, "bold"))
 
 
 @app.command("list")
