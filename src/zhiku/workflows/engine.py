@@ -76,7 +76,8 @@ class WorkflowEngine:
 
     def run(self, wf: Workflow, inputs: Mapping[str, Any], on_event: EventSink | None = None,
             cancel: CancelToken | None = None) -> RunResult:
-        """Run ``wf`` to the end; ``on_event`` receives every event (one call at a time)."""
+        """Run ``wf`` (a validated definition: see ``validate``) to the end; ``on_event``
+        receives every event, one call at a time."""
         values = check_inputs(wf, inputs)
         lock = threading.Lock()
 
