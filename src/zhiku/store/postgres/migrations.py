@@ -18,6 +18,7 @@ from zhiku.store.postgres.schema_m008_term_stats import M008_TERM_STATS
 from zhiku.store.postgres.schema_m009_conversation_owner import M009_CONVERSATION_OWNER
 from zhiku.store.postgres.schema_m010_invitations import M010_INVITATIONS
 from zhiku.store.postgres.schema_m011_workflows import M011_WORKFLOWS
+from zhiku.store.postgres.schema_m012_agents import M012_AGENTS
 
 _LOCK_ID = 0x7A68696B75  # "zhiku"
 
@@ -34,6 +35,7 @@ MIGRATIONS: list[str] = [
     M009_CONVERSATION_OWNER,
     M010_INVITATIONS,
     M011_WORKFLOWS,
+    M012_AGENTS,
 ]
 
 

@@ -14,6 +14,7 @@ from zhiku.store.sqlite.schema_m008_term_stats import M008_TERM_STATS
 from zhiku.store.sqlite.schema_m009_conversation_owner import M009_CONVERSATION_OWNER
 from zhiku.store.sqlite.schema_m010_invitations import M010_INVITATIONS
 from zhiku.store.sqlite.schema_m011_workflows import M011_WORKFLOWS
+from zhiku.store.sqlite.schema_m012_agents import M012_AGENTS
 
 # Each migration is one SQL script, run in one transaction together with the version bump.
 M001_CORE = """
@@ -117,6 +118,7 @@ MIGRATIONS: list[str] = [
     M009_CONVERSATION_OWNER,
     M010_INVITATIONS,
     M011_WORKFLOWS,
+    M012_AGENTS,
 ]
 
 
