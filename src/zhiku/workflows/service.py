@@ -16,7 +16,7 @@ from zhiku.workflows.results import RunResult
 from zhiku.workflows.schema import Problem, Workflow, WorkflowInvalid, load
 from zhiku.workflows.services import Services, ZhikuServices
 from zhiku.workflows.store import StoredWorkflow, WorkflowStore
-from zhiku.workflows.tools import ToolRegistry, builtin_tools
+from zhiku.workflows.tools import ToolRegistry
 from zhiku.workflows.validate import problems, validate
 
 if TYPE_CHECKING:
@@ -64,8 +64,10 @@ class Workflows:
         db = getattr(zk.store, "db", None)
         if db is None or not hasattr(db, "dialect"):
             raise InvalidInput("workflows need a store with a database")
+        from zhiku.agents.service import workspace_tools
+
         return cls(WorkflowStore(db, zk.workspace_id),
-                   ZhikuServices(zk, tools or builtin_tools()))
+                   ZhikuServices(zk, tools or workspace_tools(zk)))
 
     # -- definitions ----------------------------------------------------------------------
     def parse(self, definition: Definition) -> Workflow:
