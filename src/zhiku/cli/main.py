@@ -43,6 +43,8 @@ COMMANDS: dict[str, LazyCommand] = {
         ("apps", "zhiku.cli.apps", "app", "Assistants: stored, versioned configurations."),
         ("workflows", "zhiku.cli.workflows", "app",
          "Workflows: graphs of retrieval, model, branch and tool nodes."),
+        ("agents", "zhiku.cli.agents", "app",
+         "Agents: a model that calls tools (knowledge search, HTTP, OpenAPI, MCP)."),
         ("models", "zhiku.cli.models", "app",
          "Model providers (OpenAI-compatible servers, a local GGUF model)."),
         ("graph", "zhiku.cli.graph", "app", "The knowledge graph of a knowledge base."),
