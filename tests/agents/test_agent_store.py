@@ -24,12 +24,13 @@ from zhiku.tools.sources import ToolSource
 def test_agents_are_stored_and_checked(hr: Zhiku, model: str) -> None:
     created = hr.agents.create({"name": "HR Helper", "model": model, "tools": ["calculator"],
                                 "knowledge_bases": ["hr"], "step_limit": 4})
-    assert created.slug == "hr-helper" and created.config.step_limit == 4
+    assert created.slug == "hr-helper" and created.draft.step_limit == 4
+    assert created.published is None and created.live == created.draft
     assert [a.slug for a in hr.agents.list()] == ["hr-helper"]
     with pytest.raises(Conflict):
         hr.agents.create({"name": "HR Helper", "model": model})
-    updated = hr.agents.update("hr-helper", created.config.model_copy(update={"step_limit": 6}))
-    assert updated.config.step_limit == 6 and hr.agents.get("HR Helper").id == created.id
+    updated = hr.agents.update("hr-helper", created.draft.model_copy(update={"step_limit": 6}))
+    assert updated.draft.step_limit == 6 and hr.agents.get("HR Helper").id == created.id
     with pytest.raises(InvalidInput, match="unknown tools: nope"):
         hr.agents.create({"name": "x", "model": model, "tools": ["nope"]})
     with pytest.raises(InvalidInput, match="unknown knowledge bases: none"):
@@ -51,6 +52,30 @@ def test_a_stored_agent_runs_by_slug(zk: Zhiku, scripted: Any, model: str) -> No
     result = zk.agents.run("calc", "6*7?")
     assert result.answer == "42"
     assert scripted.chat_requests[0]["messages"][0]["content"].startswith("Use the calculator.")
+
+
+def test_versions_publish_and_roll_back(zk: Zhiku, scripted: Any, model: str) -> None:
+    zk.agents.create({"name": "calc", "model": model, "instructions": "one"})
+    assert zk.agents.publish("calc", note="first") == 1
+    zk.agents.update("calc", {"name": "calc", "model": model, "instructions": "two"})
+    scripted.default = lambda req: Script(text="ok")
+
+    def system(**which: Any) -> str:
+        zk.agents.run("calc", "hi", **which)
+        return str(scripted.chat_requests[-1]["messages"][0]["content"])
+
+    assert system().startswith("one") and system(draft=True).startswith("two")
+    assert zk.agents.publish("calc") == 2 and system().startswith("two")
+    zk.agents.rollback("calc", 1)
+    assert system().startswith("one") and system(version=2).startswith("two")
+    assert [(v["version"], v["live"], v["note"]) for v in zk.agents.versions("calc")] == \
+        [(2, False, None), (1, True, "first")]
+    with pytest.raises(NotFound, match="no version 7"):
+        zk.agents.rollback("calc", 7)
+    with pytest.raises(InvalidInput, match="not both"):
+        zk.agents.run("calc", "hi", version=1, draft=True)
+    with pytest.raises(InvalidInput, match="stored agents"):
+        zk.agents.run({"model": model}, "hi", version=1)
 
 
 def test_tool_sources_keep_secrets_sealed(zk: Zhiku) -> None:
@@ -171,5 +196,11 @@ def test_cli(tmp_path: Path, zk: Zhiku, scripted: Any, model: str) -> None:
     assert "cli-secret" not in result.stdout
     result = runner.invoke(app, ["agents", "list", "--json"])
     assert [a["slug"] for a in json.loads(result.stdout)] == ["calc"]
+    result = runner.invoke(app, ["agents", "publish", "calc", "--note", "ok"])
+    assert result.exit_code == 0 and "published calc v1" in result.output
+    result = runner.invoke(app, ["agents", "versions", "calc"])
+    assert "v1 (live)" in result.output
+    result = runner.invoke(app, ["agents", "rollback", "calc", "3"])
+    assert result.exit_code == 2 and "no version 3" in result.output
     result = runner.invoke(app, ["agents", "run", "nope", "hi"])
     assert result.exit_code == 2 and "agent 'nope' does not exist" in result.output

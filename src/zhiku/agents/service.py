@@ -72,6 +72,19 @@ class Agents:
         """A stored agent by slug or name."""
         return self.store.get(slug)
 
+    def publish(self, slug: str, note: str | None = None) -> int:
+        """Freeze the draft (checked again: tools may have gone) as the next live version."""
+        self.check(self.store.get(slug).draft)
+        return self.store.publish(slug, note)
+
+    def rollback(self, slug: str, version: int) -> None:
+        """Make an earlier published version live again."""
+        self.store.rollback(slug, version)
+
+    def versions(self, slug: str) -> builtins.list[dict[str, Any]]:
+        """The published versions, newest first."""
+        return self.store.versions(slug)
+
     def list(self) -> builtins.list[StoredAgent]:
         """Every stored agent."""
         return self.store.list()
@@ -146,30 +159,41 @@ class Agents:
 
     # -- runs -----------------------------------------------------------------------------
     def run(self, agent: AgentSpec, message: str, *, on_event: AgentSink | None = None,
-            cancel: CancelToken | None = None, registry: ToolRegistry | None = None
-            ) -> AgentResult:
-        """Run ``agent`` on ``message``; events go to ``on_event``; model calls are metered
-        into the call log (purpose ``agent``)."""
+            cancel: CancelToken | None = None, registry: ToolRegistry | None = None,
+            version: int | None = None, draft: bool = False) -> AgentResult:
+        """Run ``agent`` on ``message`` (a stored agent's live version, or ``version``, or its
+        ``draft``); events go to ``on_event``; model calls are metered into the call log
+        (purpose ``agent``)."""
         if not message.strip():
             raise InvalidInput("the message is empty")
-        cfg = self.resolve(agent)
+        cfg = self.resolve(agent, version=version, draft=draft)
         loop = self._loop(cfg, registry)
         return loop.run(message, on_event, cancel)
 
     def stream(self, agent: AgentSpec, message: str, *, cancel: CancelToken | None = None,
-               registry: ToolRegistry | None = None) -> AgentEvents:
+               registry: ToolRegistry | None = None, version: int | None = None,
+               draft: bool = False) -> AgentEvents:
         """The run as an iterator of events; ``result`` is set once it has finished."""
         if not message.strip():
             raise InvalidInput("the message is empty")
-        cfg = self.resolve(agent)
+        cfg = self.resolve(agent, version=version, draft=draft)
         loop = self._loop(cfg, registry)
         return AgentEvents(lambda sink, token: loop.run(message, sink, token), cancel)
 
-    def resolve(self, agent: AgentSpec) -> AgentConfig:
-        """The config of ``agent``."""
-        if isinstance(agent, str):
-            return self.store.get(agent).config
-        return self._config(agent)
+    def resolve(self, agent: AgentSpec, *, version: int | None = None,
+                draft: bool = False) -> AgentConfig:
+        """The settings of ``agent``: a stored one's live version (the draft before any),
+        a published ``version``, or its ``draft``."""
+        if not isinstance(agent, str):
+            if version is not None or draft:
+                raise InvalidInput("versions and drafts belong to stored agents")
+            return self._config(agent)
+        if draft and version is not None:
+            raise InvalidInput("run the draft or a version, not both")
+        if version is not None:
+            return self.store.version(agent, version)
+        stored = self.store.get(agent)
+        return stored.draft if draft else stored.live
 
     @staticmethod
     def _config(config: AgentConfig | Mapping[str, Any]) -> AgentConfig:

@@ -1,5 +1,5 @@
-"""``zhiku agents create|update|list|show|delete|run|tools`` and the tool sources
-(``zhiku agents mcp-add|openapi-add|sources|source-delete``)."""
+"""``zhiku agents create|update|publish|rollback|versions|list|show|delete|run|tools`` and the
+tool sources (``zhiku agents mcp-add|openapi-add|sources|source-delete``)."""
 
 from __future__ import annotations
 
@@ -78,8 +78,9 @@ def list_agents(as_json: bool = typer.Option(False, "--json")) -> None:
         print_json(found)
         return
     for a in found:
-        say(f"{a['slug']}  {a['config']['model']}  tools: "
-            f"{', '.join(a['config']['tools']) or '-'}")
+        live = f"v{a['published_version']}" if a["published_version"] else "draft"
+        say(f"{a['slug']}  {live}  {a['draft']['model']}  tools: "
+            f"{', '.join(a['draft']['tools']) or '-'}")
 
 
 @app.command("show")
@@ -88,6 +89,40 @@ def show(slug: str = typer.Argument(...)) -> None:
     """A stored agent as JSON."""
     with open_zhiku() as zk:
         print_json(zk.agents.get(slug).to_dict())
+
+
+@app.command("publish")
+@handle_errors
+def publish(slug: str = typer.Argument(...),
+            note: str = typer.Option(None, "--note")) -> None:
+    """Freeze the draft as the next live version."""
+    with open_zhiku() as zk:
+        version = zk.agents.publish(slug, note)
+    say(f"published {slug} v{version}")
+
+
+@app.command("rollback")
+@handle_errors
+def rollback(slug: str = typer.Argument(...), version: int = typer.Argument(...)) -> None:
+    """Make an earlier published version live again."""
+    with open_zhiku() as zk:
+        zk.agents.rollback(slug, version)
+    say(f"{slug} v{version} is live")
+
+
+@app.command("versions")
+@handle_errors
+def versions(slug: str = typer.Argument(...),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """The published versions, newest first."""
+    with open_zhiku() as zk:
+        found = zk.agents.versions(slug)
+    if as_json:
+        print_json(found)
+        return
+    for v in found:
+        say(f"v{v['version']}{' (live)' if v['live'] else ''}  {v['created_at']}  "
+            f"{v['note'] or ''}")
 
 
 @app.command("delete")
@@ -124,6 +159,8 @@ def _print_event(event: Any) -> None:
 def run(
     agent: str = typer.Argument(..., help="A stored agent's slug, or a settings file."),
     message: str = typer.Argument(...),
+    draft: bool = typer.Option(False, "--draft", help="Run the draft, not the live version."),
+    version: int = typer.Option(None, "--version", help="Run this published version."),
     as_json: bool = typer.Option(False, "--json", help="Events as JSON lines on stdout."),
 ) -> None:
     """Run an agent on a message, printing its steps and tool calls as they happen."""
@@ -131,7 +168,7 @@ def run(
     spec: Any = _read(path) if path.suffix.lower() in (".json", ".yaml", ".yml") else agent
     with open_zhiku() as zk:
         sink = (lambda e: print_json(e.to_dict())) if as_json else _print_event
-        result = zk.agents.run(spec, message, on_event=sink)
+        result = zk.agents.run(spec, message, on_event=sink, version=version, draft=draft)
     if not as_json:
         typer.echo("")
         say(f"{result.stop_reason} after {result.steps} steps, "

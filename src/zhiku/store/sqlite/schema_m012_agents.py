@@ -1,4 +1,5 @@
-"""Migration 12: agents, and the tool sources (MCP servers, OpenAPI specs) of a workspace."""
+"""Migration 12: agents with their published versions, and the tool sources (MCP servers,
+OpenAPI specs) of a workspace."""
 
 from __future__ import annotations
 
@@ -8,10 +9,21 @@ CREATE TABLE agents (
     workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     slug TEXT NOT NULL,
     name TEXT NOT NULL,
-    config TEXT NOT NULL,              -- AgentConfig JSON
+    draft TEXT NOT NULL,               -- AgentConfig JSON being edited
+    published_version INTEGER,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (workspace_id, slug)
+);
+
+CREATE TABLE agent_versions (
+    id INTEGER PRIMARY KEY,
+    agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    config TEXT NOT NULL,              -- frozen AgentConfig JSON
+    note TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (agent_id, version)
 );
 
 CREATE TABLE tool_sources (
