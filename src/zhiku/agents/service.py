@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from zhiku.agents.builtins import HttpGet, KnowledgeSearch
 from zhiku.agents.config import AgentConfig
-from zhiku.agents.events import AgentEvent, AgentSink
+from zhiku.agents.events import AgentSink
 from zhiku.agents.loop import AgentLoop
 from zhiku.agents.result import AgentResult
 from zhiku.agents.store import AgentStore, StoredAgent
+from zhiku.agents.stream import AgentEvents
 from zhiku.core.errors import InvalidInput
 from zhiku.models.llm.types import CallRecord, CancelToken
 from zhiku.tools.registry import WorkspaceTools
@@ -248,40 +249,3 @@ class _RunTools(ToolRegistry):
         if super().__contains__(name):
             return super().get(name)
         return self._base.get(name)
-
-
-class AgentEvents:
-    """Iterate for a run's events until ``stop``; ``result`` is then set. Leaving early
-    cancels the run."""
-
-    def __init__(self, start: Any, cancel: CancelToken | None) -> None:
-        self.cancel = cancel or CancelToken()
-        self.result: AgentResult | None = None
-        self._start = start
-
-    def __iter__(self) -> Iterator[AgentEvent]:
-        import queue
-        import threading
-
-        events: queue.Queue[AgentEvent | BaseException] = queue.Queue()
-
-        def work() -> None:
-            try:
-                self.result = self._start(events.put, self.cancel)
-            except BaseException as exc:  # handed to the reader, who re-raises it
-                events.put(exc)
-
-        thread = threading.Thread(target=work, name="zhiku-agent", daemon=True)
-        thread.start()
-        try:
-            while True:
-                item = events.get()
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-                if item.type == "stop":
-                    break
-        finally:
-            if thread.is_alive():
-                self.cancel.cancel()
-            thread.join()
