@@ -235,3 +235,14 @@ def test_a_model_failure_is_a_clear_stop(zk: Zhiku, scripted: Any, model: str) -
     scripted.push(Script(status=500))
     result = zk.agents.run(agent(model), "hi")
     assert result.stop_reason == "model_error" and "HTTP 500" in (result.error or "")
+
+
+def test_leaving_the_stream_early_cancels_the_run(zk: Zhiku, scripted: Any, model: str) -> None:
+    tools = ToolRegistry([Slow("slow_a", 0.3)])
+    scripted.default = lambda req: Script(text="", tool_calls=[("slow_a", "{}")])
+    run = zk.agents.stream(agent(model, tools=["slow_a"], step_limit=10), "go", registry=tools)
+    for event in run:
+        if event.type == "tool_call":
+            break
+    assert run.result is not None and run.result.stop_reason == "cancelled"
+    assert len(scripted.chat_requests) == 1
