@@ -49,6 +49,7 @@ from zhiku.text.tokenize import analyze
 from zhiku.text.tokens import count_tokens
 
 if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
+    from zhiku.agents.service import Agents
     from zhiku.answer.grounded import GroundedAnswer
     from zhiku.apps.types import Assistant, AssistantConfig, RetrievalConfig
     from zhiku.chat.accounting import Bucket, UsageBy
@@ -63,6 +64,7 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.jobs.submit import WorkspaceJobs
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
+    from zhiku.workflows.service import Workflows
 
 
 
@@ -646,6 +648,27 @@ class Zhiku:
     def message(self, message_id: int) -> StoredMessage:
         """One stored message of this workspace."""
         return self.llm.conversations.message(message_id)
+
+    @property
+    def workflows(self) -> Workflows:
+        """Workflows of this workspace: definitions, versions, runs (``zk.workflows.run``)."""
+        with self._lock:
+            if getattr(self, "_workflows", None) is None:
+                from zhiku.workflows.service import Workflows
+
+                self._workflows = Workflows.of(self)
+            return self._workflows
+
+    @property
+    def agents(self) -> Agents:
+        """Agents and tool sources (MCP servers, OpenAPI specs) of this workspace
+        (``zk.agents.run``)."""
+        with self._lock:
+            if getattr(self, "_agents", None) is None:
+                from zhiku.agents.service import Agents
+
+                self._agents = Agents(self)
+            return self._agents
 
     def model_calls(self, conversation_id: int | None = None) -> list[dict[str, Any]]:
         """Recorded model calls (tokens, latency, TTFT, cost, app, conversation)."""

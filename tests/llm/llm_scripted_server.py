@@ -29,6 +29,8 @@ class Script:
     invalid_event: bool = False  # stream: send a non-JSON data line
     usage: tuple[int, int] | None = (50, 7)
     headers: dict[str, str] = field(default_factory=dict)
+    # (name, raw arguments text) per call; the reply then ends with finish_reason "tool_calls"
+    tool_calls: list[tuple[str, str]] = field(default_factory=list)
 
 
 class ScriptedServer:
@@ -103,7 +105,16 @@ class ScriptedServer:
                                               "finish_reason": None}]})
                     if script.chunk_delay:
                         time.sleep(script.chunk_delay)
-                self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                for i, (name, args) in enumerate(script.tool_calls):
+                    self._event({"choices": [{"index": 0, "delta": {"tool_calls": [
+                        {"index": i, "id": f"call_{i}", "type": "function",
+                         "function": {"name": name, "arguments": ""}}]}, "finish_reason": None}]})
+                    for piece in _pieces(args, 7):
+                        self._event({"choices": [{"index": 0, "delta": {"tool_calls": [
+                            {"index": i, "function": {"arguments": piece}}]},
+                            "finish_reason": None}]})
+                finish = "tool_calls" if script.tool_calls else "stop"
+                self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
                 if script.usage:
                     self._event({"choices": [], "usage": {"prompt_tokens": script.usage[0],
                                                           "completion_tokens": script.usage[1]}})
@@ -143,9 +154,15 @@ def _completion(script: Script) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": script.text}
     if script.reasoning:
         message["reasoning_content"] = script.reasoning
+    if script.tool_calls:
+        message["tool_calls"] = [
+            {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": a}}
+            for i, (n, a) in enumerate(script.tool_calls)
+        ]
+    finish = "tool_calls" if script.tool_calls else "stop"
     body: dict[str, Any] = {
         "id": "cmpl-1", "object": "chat.completion", "model": "scripted-model",
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
     }
     if script.usage:
         body["usage"] = {"prompt_tokens": script.usage[0], "completion_tokens": script.usage[1]}

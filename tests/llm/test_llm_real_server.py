@@ -141,3 +141,16 @@ def test_rewrite_with_a_real_model_gives_one_line(llama_server: str) -> None:
         {"role": "assistant", "content": "New employees get 10 days [1]."},
     ], "And for managers?")
     assert query.strip() and "\n" not in query and len(query) < 400
+
+
+def test_an_agent_runs_against_the_real_server(zk: Zhiku, llama_server: str) -> None:
+    """The tool-calling request is accepted and the loop ends with a stop reason (a model this
+    small may answer at once or call tools; either way every call is metered)."""
+    zk.add_provider("llamacpp", preset="llamacpp", base_url=llama_server, models=["smollm2"],
+                    context_window=2048)
+    result = zk.agents.run({"model": "llamacpp/smollm2", "tools": ["calculator"],
+                            "knowledge_bases": ["hr"], "max_tokens": 48, "step_limit": 2,
+                            "temperature": 0.0}, "How many days of leave do new employees get?")
+    assert result.stop_reason in ("answered", "step_limit"), result.error
+    assert result.steps >= 1 and result.input_tokens > 0
+    assert [c["purpose"] for c in zk.model_calls()] == ["agent"] * result.steps

@@ -43,6 +43,11 @@ COMMANDS: dict[str, LazyCommand] = {
         ("chat", "zhiku.cli.chat", "chat",
          "Chat with an assistant; answers stream with citations. Empty line or Ctrl-D ends."),
         ("apps", "zhiku.cli.apps", "app", "Assistants: stored, versioned configurations."),
+        ("workflows", "zhiku.cli.workflows", "app",
+         "Workflows: graphs of retrieval, model, branch and tool nodes."),
+        ("agents", "zhiku.cli.agents", "app",
+         "Agents: a model that calls tools (knowledge search, HTTP, OpenAPI, MCP) until it "
+         "answers."),
         ("models", "zhiku.cli.models", "app",
          "Model providers (OpenAI-compatible servers, a local GGUF model)."),
         ("graph", "zhiku.cli.graph", "app", "The knowledge graph of a knowledge base."),

@@ -54,6 +54,13 @@ class MalformedResponse(ProviderError):
     kind = "malformed_response"
 
 
+class ToolsUnsupported(ProviderError):
+    """The model cannot call tools (its chat format has no tool calling)."""
+
+    status = 400
+    kind = "tools_unsupported"
+
+
 class Cancelled(ProviderError):
     """The caller cancelled the call."""
 

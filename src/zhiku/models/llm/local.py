@@ -91,6 +91,13 @@ class LlamaCppChatModel:
     ) -> Iterator[Delta]:
         """Tokens as they are generated."""
         opts = options or GenerationOptions()
+        if opts.tools:
+            # llama-cpp-python honours ``tools`` only with its function-calling chat handlers;
+            # the GGUF's own chat template would drop them silently.
+            raise e.ToolsUnsupported(
+                f"{self.name}: the in-process model does not support tool calling; use an "
+                "OpenAI-compatible provider (llama.cpp server, vLLM, Ollama, a cloud API)"
+            )
         prompt = sum(self.count_tokens(m["content"]) for m in messages)
         if prompt + opts.max_tokens > self.context_window:
             raise e.ContextOverflow(

@@ -24,6 +24,7 @@ from zhiku.models.llm import errors as e
 from zhiku.models.llm.reasoning import ThinkSplitter
 from zhiku.models.llm.retry import RetryPolicy
 from zhiku.models.llm.tokens import TokenEstimator
+from zhiku.models.llm.toolcalls import StreamedCalls, decode_calls
 from zhiku.models.llm.types import (
     CancelToken,
     Completion,
@@ -124,6 +125,7 @@ class OpenAIChatModel:
         tail, think_tail = splitter.flush()
         native = msg.get("reasoning_content") or msg.get("reasoning") or ""
         reasoning = native + think + think_tail
+        calls = decode_calls(msg.get("tool_calls"))
         usage = self._usage(body.get("usage"), messages, text + tail)
         return Completion(
             text=(text + tail).strip(),
@@ -132,6 +134,7 @@ class OpenAIChatModel:
             finish_reason=choice.get("finish_reason"),
             usage=usage,
             latency_ms=(time.perf_counter() - start) * 1000,
+            tool_calls=calls,
         )
 
     def stream(
@@ -165,6 +168,7 @@ class OpenAIChatModel:
         usage_raw: Any = None
         model = self.model
         done = False
+        calls = StreamedCalls()
         try:
             for line in response.iter_lines():
                 if cancel is not None and cancel.cancelled:
@@ -181,6 +185,7 @@ class OpenAIChatModel:
                 for choice in event.get("choices") or []:
                     finish = choice.get("finish_reason") or finish
                     d = choice.get("delta") or {}
+                    calls.feed(d.get("tool_calls") or [])
                     answer, think = splitter.feed(d.get("content") or "")
                     think = (d.get("reasoning_content") or d.get("reasoning") or "") + think
                     if answer or think:
@@ -212,6 +217,7 @@ class OpenAIChatModel:
             usage=self._usage(usage_raw, messages, full),
             latency_ms=(time.perf_counter() - start) * 1000,
             ttft_ms=ttft,
+            tool_calls=calls.calls(),
         ))
 
     # -- plumbing -------------------------------------------------------------------------
@@ -228,6 +234,12 @@ class OpenAIChatModel:
         }
         if opts.stop:
             payload["stop"] = opts.stop
+        if opts.tools:
+            payload["tools"] = opts.tools
+            if opts.tool_choice is not None:
+                payload["tool_choice"] = opts.tool_choice
+            if opts.parallel_tool_calls is not None:
+                payload["parallel_tool_calls"] = opts.parallel_tool_calls
         if stream:
             payload["stream_options"] = {"include_usage": True}
         return payload
@@ -302,7 +314,7 @@ class OpenAIChatModel:
     def _usage(self, raw: Any, messages: Sequence[Message], text: str) -> Usage:
         if isinstance(raw, dict) and "prompt_tokens" in raw:
             return Usage(int(raw.get("prompt_tokens") or 0), int(raw.get("completion_tokens") or 0))
-        prompt = sum(self.count_tokens(m["content"]) for m in messages)
+        prompt = sum(self.count_tokens(m.get("content") or "") for m in messages)
         return Usage(prompt, count_tokens(text), estimated=True)
 
 

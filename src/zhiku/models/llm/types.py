@@ -5,16 +5,38 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, TypedDict
+from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 
 
 class Message(TypedDict):
-    """One chat message in the OpenAI wire shape."""
+    """One chat message in the OpenAI wire shape. An assistant message that calls tools carries
+    ``tool_calls`` (wire shape); a ``tool`` message answers one call by ``tool_call_id``."""
 
     role: Role
     content: str
+    tool_calls: NotRequired[list[dict[str, Any]]]
+    tool_call_id: NotRequired[str]
+    name: NotRequired[str]
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """One tool call a model asked for. ``arguments`` is the decoded JSON object; when the
+    model sent arguments that are not a JSON object, ``arguments`` is empty and ``error`` says
+    why (a value to report back to the model, not an exception)."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    raw_arguments: str = ""
+    error: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """The call as an assistant message's ``tool_calls`` entry."""
+        return {"id": self.id, "type": "function",
+                "function": {"name": self.name, "arguments": self.raw_arguments}}
 
 
 
@@ -40,6 +62,9 @@ class GenerationOptions:
     temperature: float = 0.2
     max_tokens: int = 512
     stop: list[str] = field(default_factory=list)
+    tools: list[dict[str, Any]] | None = None  # OpenAI ``tools`` (function specs)
+    tool_choice: str | dict[str, Any] | None = None  # "auto", "none", "required" or a function
+    parallel_tool_calls: bool | None = None
 
 
 class CancelToken:
@@ -110,6 +135,7 @@ class Completion:
     usage: Usage = field(default_factory=Usage)
     latency_ms: float = 0.0
     ttft_ms: float | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -24,6 +24,8 @@ from zhiku.store.migrations import (
     m009_conversation_owner,
     m010_invitations,
     m011_queue_kinds,
+    m012_workflows,
+    m013_agents,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -39,6 +41,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     m009_conversation_owner.MIGRATION,
     m010_invitations.MIGRATION,
     m011_queue_kinds.MIGRATION,
+    m012_workflows.MIGRATION,
+    m013_agents.MIGRATION,
 )
 
 

@@ -1,0 +1,1 @@
+"""Agents: a model that calls tools in a loop until it answers (``zk.agents``)."""

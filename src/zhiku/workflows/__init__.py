@@ -1,0 +1,1 @@
+"""Workflows: stored, versioned graphs of typed nodes (retrieval, models, branches, tools)."""
