@@ -35,6 +35,7 @@ from zhiku.api.routers import (
     search,
     usage_series,
     users,
+    workflows,
     workspaces,
 )
 from zhiku.api.state import ApiState
@@ -61,6 +62,7 @@ ROUTERS = (
     feedback,
     usage_series,
     evals,
+    workflows,
     openai,
 )
 
