@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from agent_support import Script
-from zhiku.ingest.fetch import BlockedAddress, UrlPolicy
 
 from zhiku.core.errors import InvalidInput, PayloadTooLarge
+from zhiku.ingest.fetch import BlockedAddress, UrlPolicy
 from zhiku.service import Zhiku
 from zhiku.tools.openapi import OpenAPISettings, operations
 

@@ -34,6 +34,11 @@ from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
 
 KB, KB2, BOT, BOT2 = "kb1", "kb2", "kb1-bot", "kb2-bot"
+# A workflow (its slug is BOT's, so {slug} fills both kinds of route) that runs without a model.
+FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "type": "string"}]},
+                  {"id": "echo", "type": "template", "template": "You asked: {{ start.q }}"},
+                  {"id": "end", "type": "end", "outputs": {"text": "echo.text"}}],
+        "edges": [{"source": "start", "target": "echo"}, {"source": "echo", "target": "end"}]}
 BOT_KBS = {BOT: {KB}, BOT2: {KB2}}
 # Throw-away targets of destructive routes; the write key limited to KB may reach them too.
 pytestmark = pytest.mark.shared_server
@@ -124,6 +129,9 @@ RULES: dict[str, Callable[[Who], bool]] = {
     "manage-or-self": lambda w: (w.level >= ADMIN and w.unscoped) or w.name == "viewer",
     # answering an invitation: only the invited person, and none of these callers is invited
     "invitee": lambda w: False,
+    # workspace-wide things below manage: any level, but no name scope
+    "unscoped-read": lambda w: w.level >= READ and w.unscoped,
+    "unscoped-write": lambda w: w.level >= WRITE and w.unscoped,
 }
 
 ROUTES: dict[tuple[str, str], str] = {
@@ -223,6 +231,19 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/evals/compare"): "evals-read",
     # MCP over streamable HTTP: any valid credential; each tool then checks the caller's scope
     ("POST", "/mcp"): "authenticated",
+    # workflows reach every knowledge base and model of the workspace: no name-limited keys
+    ("GET", "/v1/workflows"): "unscoped-read",
+    ("POST", "/v1/workflows"): "unscoped-write",
+    ("POST", "/v1/workflows/validate"): "unscoped-read",
+    ("GET", "/v1/workflows/{slug}"): "unscoped-read",
+    ("PATCH", "/v1/workflows/{slug}"): "unscoped-write",
+    ("DELETE", "/v1/workflows/{slug}"): "unscoped-write",
+    ("POST", "/v1/workflows/{slug}/publish"): "unscoped-write",
+    ("GET", "/v1/workflows/{slug}/versions"): "unscoped-read",
+    ("POST", "/v1/workflows/{slug}/run"): "unscoped-read",
+    ("GET", "/v1/workflows/{slug}/runs"): "unscoped-read",
+    ("GET", "/v1/workflow-runs/{workflow_run_id}"): "unscoped-read",
+    ("POST", "/v1/workflow-runs/{workflow_run_id}/replay"): "unscoped-write",
 }
 
 # Routes whose body or query (rather than their path) names acme's resources.
@@ -366,6 +387,11 @@ class World:
                          json={"message": "How many days of paid annual leave?"})
         return int(chat["conversation_id"])
 
+    def _make_workflow(self) -> str:
+        self.call("POST", "/v1/workflows", 201,
+                  json={"name": "Victim flow", "slug": "victim-flow", "definition": FLOW})
+        return "victim-flow"
+
     def _make_key(self) -> int:
         return int(self.call("POST", "/v1/keys", 201, json={"name": "victim"})["id"])
 
@@ -401,6 +427,7 @@ VICTIM_CHECK: dict[str, Callable[[Any], str]] = {
     "kb": lambda kb: f"/v1/kbs/{kb}",
     "doc": lambda doc: f"/v1/kbs/{KB}/documents/{doc}",
     "bot": lambda slug: f"/v1/assistants/{slug}",
+    "workflow": lambda slug: f"/v1/workflows/{slug}",
     "conversation": lambda cid: f"/v1/conversations/{cid}",
     "key": lambda key: f"/v1/keys/{key}",  # a revoked key is still there, with revoked_at
     "user": lambda user: f"/v1/users/{user}",
@@ -432,6 +459,10 @@ def _seed(client: TestClient, settings: Settings) -> World:
     chat = world.call("POST", f"/v1/assistants/{BOT}/chat", 200,
                       json={"message": "How many days of paid annual leave do new employees get?"})
     world.ids.update(conversation_id=chat["conversation_id"], message_id=chat["message_id"])
+    world.call("POST", "/v1/workflows", 201,
+               json={"name": "Flow", "slug": BOT, "definition": FLOW})
+    flow_run = world.call("POST", f"/v1/workflows/{BOT}/run", 200, json={"inputs": {"q": "hi"}})
+    world.ids["workflow_run_id"] = flow_run["id"]
     world.call("POST", "/v1/evals/sets", 201,
                json={"name": "set1", "questions": [{"question": "annual leave?"}]})
     run = world.call("POST", "/v1/evals/runs", 202,
@@ -495,6 +526,7 @@ VICTIMS = {
     ("DELETE", "/v1/kbs/{kb}/documents/{doc_id}"): {"doc_id": "doc"},
     ("POST", "/v1/kbs/{kb}/documents/{doc_id}/reindex"): {"doc_id": "doc"},
     ("DELETE", "/v1/assistants/{slug}"): {"slug": "bot"},
+    ("DELETE", "/v1/workflows/{slug}"): {"slug": "workflow"},
     ("DELETE", "/v1/conversations/{conversation_id}"): {"conversation_id": "conversation"},
     ("DELETE", "/v1/keys/{key_id}"): {"key_id": "key"},
     ("DELETE", "/v1/invitations/{invitation_id}"): {"invitation_id": "invitation"},
@@ -534,6 +566,11 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("POST", "/v1/evals/sets"): {"name": "made-set", "replace": True,
                                      "questions": [{"question": "annual leave?"}]},
         ("POST", "/v1/evals/runs"): {"eval_set": "set1", "kb": KB, "with_answer": False},
+        ("POST", "/v1/workflows"): {"name": f"Made {n}", "slug": f"made-{n}", "definition": FLOW},
+        ("POST", "/v1/workflows/validate"): {"definition": FLOW},
+        ("PATCH", "/v1/workflows/{slug}"): {"name": "Flow"},
+        ("POST", "/v1/workflows/{slug}/publish"): {"note": "matrix"},
+        ("POST", "/v1/workflows/{slug}/run"): {"inputs": {"q": "hi"}},
     }
     if route == ("POST", "/v1/kbs/{kb}/documents"):
         text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()

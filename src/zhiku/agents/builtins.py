@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from zhiku.ingest.fetch import UrlPolicy, fetch
 from zhiku.core.errors import InvalidInput
+from zhiku.ingest.fetch import UrlPolicy, fetch
 from zhiku.retrieval.types import Hit
 
 SearchFn = Callable[[str, int], list[Hit]]

@@ -36,6 +36,7 @@ from zhiku.api.routers import (
     search,
     usage_series,
     users,
+    workflows,
     workspaces,
 )
 from zhiku.api.state import ApiState
@@ -63,6 +64,7 @@ ROUTERS = (
     feedback,
     usage_series,
     evals,
+    workflows,
     openai,
 )
 

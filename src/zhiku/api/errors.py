@@ -41,9 +41,17 @@ def error_body(kind: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"type": kind, "message": message, **extra}}
 
 
+def _flat(value: object) -> bool:
+    """A scalar, or a mapping of scalars (e.g. one problem: node, field, message)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and isinstance(v, _SAFE_DETAIL_TYPES)
+                   for k, v in value.items())
+    return isinstance(value, _SAFE_DETAIL_TYPES)
+
+
 def _safe(value: object) -> bool:
     if isinstance(value, list):
-        return all(isinstance(v, _SAFE_DETAIL_TYPES) for v in value)
+        return all(_flat(v) for v in value)
     return isinstance(value, _SAFE_DETAIL_TYPES)
 
 

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from zhiku.ingest.fetch import FetchTimeout, UrlPolicy
 from zhiku.core.errors import InvalidInput, PayloadTooLarge
+from zhiku.ingest.fetch import FetchTimeout, UrlPolicy
 
 
 @dataclass(slots=True)

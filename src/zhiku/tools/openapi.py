@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from zhiku.ingest.fetch import UrlPolicy
 from zhiku.core.errors import InvalidInput
+from zhiku.ingest.fetch import UrlPolicy
 from zhiku.tools.http import request
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")

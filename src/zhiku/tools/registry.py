@@ -7,8 +7,8 @@ import logging
 import threading
 from collections.abc import Iterable
 
-from zhiku.ingest.fetch import UrlPolicy
 from zhiku.core.errors import InvalidInput, ZhikuError
+from zhiku.ingest.fetch import UrlPolicy
 from zhiku.tools.sources import ToolSource, ToolSourceStore
 from zhiku.workflows.tools import Calculator, CurrentTime, Tool, ToolRegistry
 

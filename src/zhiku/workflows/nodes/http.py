@@ -13,8 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from zhiku.ingest.fetch import FetchTimeout, UrlPolicy, fetch
 from zhiku.core.errors import InvalidInput, PayloadTooLarge
+from zhiku.ingest.fetch import FetchTimeout, UrlPolicy, fetch
 from zhiku.workflows.nodes.base import NodeContext, NodeResult
 from zhiku.workflows.schema import HttpNode
 
