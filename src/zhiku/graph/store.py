@@ -69,8 +69,7 @@ class GraphStore:
         """Take the knowledge base's graph lock until the transaction ends. SQLite has one
         writer anyway; on PostgreSQL concurrent ingestion workers would otherwise update the
         same nodes' counts in different orders and deadlock."""
-        if self.db.dialect == "postgresql":
-            conn.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK + kb_id,))
+        self.db.advisory_lock(conn, _LOCK + kb_id)
 
     def write(
         self, kb_id: int, items: Sequence[tuple[ChunkText, Extraction]], extractor: str,

@@ -35,7 +35,6 @@ class PostgresStore(SqlStore):
 
     db: PgDatabase
     _IDS_PER_QUERY = 100_000  # one array parameter
-    _LOCK_ROW = " FOR UPDATE"
     # the row's counter (raised by the API's edits) plus the shards' (raised by writers)
     _VECTOR_VERSION = (
         "k.vector_version + coalesce((SELECT sum(s.vector_changes) FROM chunk_stats s "
