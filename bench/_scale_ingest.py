@@ -28,11 +28,10 @@ import psycopg
 from _common import news_articles
 from zhiku.api.job_handler import url_fetcher
 from zhiku.api.jobs import Jobs, Upload
-from zhiku.api.services import Workspaces
 from zhiku.core.settings import Settings
 from zhiku.jobs import QueueOptions
+from zhiku.runtime import Runtime
 from zhiku.service import Zhiku
-from zhiku.store.db import open_database
 
 STUB_MODEL = "openai:stub"
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -91,9 +90,9 @@ def one_run(settings: Settings, env: dict[str, str], logs: Path, workers: int, l
     """Ingest ``files`` with ``workers`` worker processes; chunks/s and CPU seconds."""
     with Zhiku(settings) as zk:
         kb = zk.create_kb(label, embedder=STUB_MODEL)
-    db = open_database(settings)
-    services = Workspaces(settings, db)
-    jobs = Jobs(db, services, url_fetcher(settings), QueueOptions.of(settings))
+    runtime = Runtime(settings)
+    db = runtime.db
+    jobs = Jobs(db, runtime, url_fetcher(settings), QueueOptions.of(settings))
     procs = _start_workers(workers, env, logs)
     try:
         pg0, load0 = _postgres_cpu(), os.getloadavg()[0]
@@ -115,8 +114,7 @@ def one_run(settings: Settings, env: dict[str, str], logs: Path, workers: int, l
         load = round((load0 + os.getloadavg()[0]) / 2, 2)
     finally:
         _stop(procs)
-        services.close()
-        db.close()
+        runtime.close()
     with Zhiku(settings) as zk:
         stats = zk.stats(label)[label]
     assert row[1] == row[2], f"{row[2] - row[1]} jobs did not finish: see {logs}"

@@ -28,16 +28,16 @@ from zhiku.ingest.parsers.registry import (
     default_registry,
 )
 from zhiku.ingest.parsers.sandbox import SUPPORTED as SANDBOX_SUPPORTED
-from zhiku.ingest.parsers.sandbox import ParseSandbox, SandboxLimits
 from zhiku.ingest.parsers.zipguard import ZipLimits
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
-from zhiku.models.embedders import Embedder, Embedders
+from zhiku.models.embedders import Embedder
 from zhiku.retrieval.search import HybridSearcher, SearchParams
 from zhiku.retrieval.types import Hit
 from zhiku.retrieval.vector import VectorIndex
+from zhiku.runtime import Runtime
+from zhiku.store.db import Database
 from zhiku.store.filters import SearchFilters
-from zhiku.store.open import open_store
 from zhiku.store.protocols import NativeVectorSearch, Store, VectorSearcher
 from zhiku.store.records import Chunk, Document, KnowledgeBase
 
@@ -70,16 +70,6 @@ def parse_options(settings: Settings) -> ParseOptions:
     )
 
 
-def sandbox_for(settings: Settings, registry: ParserRegistry | None = None) -> ParseSandbox:
-    """Parse worker processes as ``settings`` ask (started on first use)."""
-    limits = SandboxLimits(
-        workers=settings.parse_workers,
-        memory_bytes=settings.parse_memory_bytes,
-        timeout=settings.parse_timeout,
-    )
-    return ParseSandbox(registry or default_registry(), limits)
-
-
 class Zhiku:
     """Zhiku's Python API over one workspace of one database."""
 
@@ -88,21 +78,23 @@ class Zhiku:
         settings: Settings | None = None,
         workspace: str = "default",
         *,
-        store: Store | None = None,
-        embedders: Embedders | None = None,
-        sandbox: ParseSandbox | None = None,
+        runtime: Runtime | None = None,
     ) -> None:
-        """Open workspace ``workspace`` (created if missing). ``store`` shares an open store
-        between facades (one per workspace in a server); it then stays open on ``close()``.
-        ``embedders`` shares the loaded models the same way, ``sandbox`` the parse workers."""
-        self.settings = settings or Settings()
-        self._owns_store = store is None
-        self.store: Store = store if store is not None else open_store(self.settings)
-        self.workspace_id = self.store.workspace_id(workspace, create=True)
+        """Open workspace ``workspace`` (created if missing) on ``runtime``: its database,
+        store, embedding models and parse workers, shared with the other workspaces' facades
+        and left open on ``close()``. Without one the facade builds a runtime of its own from
+        ``settings`` and closes it on ``close()``."""
+        self._owns_runtime = runtime is None
+        self.runtime = runtime if runtime is not None else Runtime(settings or Settings())
+        self.settings = self.runtime.settings
+        self.db: Database = self.runtime.db
+        self.store: Store = self.runtime.store
+        try:
+            self.workspace_id = self.store.workspace_id(workspace, create=True)
+        except BaseException:
+            self.close()
+            raise
         self._registry: ParserRegistry | None = None
-        self._owns_sandbox = sandbox is None
-        self._sandbox = sandbox
-        self._embedders = embedders if embedders is not None else Embedders(self.settings)
         self._lock = threading.Lock()
         # PostgreSQL searches its HNSW indexes itself; SQLite gets the in-memory exact index
         self.vectors: VectorSearcher = (
@@ -115,11 +107,9 @@ class Zhiku:
         )
 
     def close(self) -> None:
-        """Release the database and the parse workers (unless they were lent by the caller)."""
-        if self._owns_sandbox and self._sandbox is not None:
-            self._sandbox.close()
-        if self._owns_store:
-            self.store.close()
+        """Close the runtime if the facade built its own (a lent one stays open)."""
+        if self._owns_runtime:
+            self.runtime.close()
 
     def __enter__(self) -> Zhiku:
         return self
@@ -129,9 +119,8 @@ class Zhiku:
 
     # -- models ---------------------------------------------------------------------------
     def embedder(self, name: str) -> Embedder:
-        """The embedder called ``name`` (loaded once, shared with the facades given the same
-        ``embedders``)."""
-        return self._embedders.get(name)
+        """The embedder called ``name`` (loaded once per runtime, shared by its facades)."""
+        return self.runtime.embedders.get(name)
 
     @property
     def registry(self) -> ParserRegistry:
@@ -146,10 +135,7 @@ class Zhiku:
         ``parse_workers`` is 0 (or the platform is not POSIX)."""
         if self.settings.parse_workers == 0 or not SANDBOX_SUPPORTED:
             return self.registry
-        with self._lock:
-            if self._sandbox is None:
-                self._sandbox = sandbox_for(self.settings, self.registry)
-        return self._sandbox
+        return self.runtime.sandbox
 
     # -- knowledge bases ------------------------------------------------------------------
     def create_kb(
@@ -204,9 +190,9 @@ class Zhiku:
             embed_batch_size=s.embed_batch_size,
         )
         from zhiku.graph.hook import GraphHook  # loads jieba's tagger: only when ingesting
-        from zhiku.graph.store import SqliteGraphStore
+        from zhiku.graph.store import GraphStore
 
-        hooks = [GraphHook(SqliteGraphStore.of(self.store))]
+        hooks = [GraphHook(GraphStore.of(self.store))]
         return Pipeline(self.store, self.parser, self.embedder(kb.embedder), options, hooks)
 
     def ingest(

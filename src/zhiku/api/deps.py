@@ -56,7 +56,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 def get_zhiku(state: State, caller: Caller) -> Zhiku:
     """The facade of the caller's workspace."""
-    return state.services.get(caller.workspace_id)
+    return state.runtime.workspace(caller.workspace_id)
 
 
 Service = Annotated[Zhiku, Depends(get_zhiku)]

@@ -24,7 +24,7 @@ from zhiku.jobs import Control, Job, Outcome
 from zhiku.store.db import Database
 
 if TYPE_CHECKING:
-    from zhiku.api.services import Workspaces
+    from zhiku.runtime import Runtime
 
 KIND_PREFIX = "api_"
 _EXTENSIONS = {
@@ -120,7 +120,7 @@ class _Progress:
 class ApiJobHandler:
     """Runs one API job through the workspace's facade (a ``jobs.Handler``)."""
 
-    def __init__(self, db: Database, services: Workspaces, fetcher: Fetcher) -> None:
+    def __init__(self, db: Database, services: Runtime, fetcher: Fetcher) -> None:
         self._db = db
         self._services = services
         self._fetch = fetcher
@@ -132,7 +132,7 @@ class ApiJobHandler:
         if job.kind == KIND_PREFIX + "graph":
             self._build_graph(state)
         else:
-            zk = self._services.get(int(state["workspace_id"]))
+            zk = self._services.workspace(int(state["workspace_id"]))
             # A first try embeds its own files only; a retry, or an embed job, also embeds what
             # earlier runs left parsed (another worker may be embedding those right now).
             first = job.attempts <= 1 and job.kind != KIND_PREFIX + "embed"
@@ -148,7 +148,7 @@ class ApiJobHandler:
         """Run the rules extractor over pending chunks (resumable), then communities."""
         from zhiku.graph import api as graph_api  # the graph is optional for ingestion jobs
 
-        zk = self._services.get(int(state["workspace_id"]))
+        zk = self._services.workspace(int(state["workspace_id"]))
         report = graph_api.build(zk, state["kb"])
         found = graph_api.communities(zk, state["kb"]) if state.get("communities", True) else None
         state["chunks_total"] = state["chunks_embedded"] = report.chunks
@@ -161,7 +161,7 @@ class ApiJobHandler:
         if kind == "url":
             yield self._fetch_item(job)
             return
-        zk = self._services.get(int(state["workspace_id"]))
+        zk = self._services.workspace(int(state["workspace_id"]))
         for item in state.get("items", []):
             if kind == "reindex":
                 with contextlib.suppress(NotFound):

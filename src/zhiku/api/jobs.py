@@ -20,7 +20,7 @@ from zhiku.store.db import Connection, Database
 from zhiku.store.records import KnowledgeBase
 
 if TYPE_CHECKING:
-    from zhiku.api.services import Workspaces
+    from zhiku.runtime import Runtime
 
 __all__ = ["Job", "Jobs", "Upload"]
 
@@ -40,7 +40,7 @@ class Jobs:
     def __init__(
         self,
         db: Database,
-        services: Workspaces,
+        services: Runtime,
         fetcher: Fetcher,
         options: QueueOptions | None = None,
     ) -> None:

@@ -1,4 +1,5 @@
-"""Everything one running app holds: settings, database, auth, facades, jobs, chat, limits."""
+"""Everything one running app holds: settings, the runtime (database and facades), auth, jobs,
+chat, limits."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from zhiku.api.job_handler import url_fetcher
 from zhiku.api.jobs import Jobs
 from zhiku.api.limits import RateLimiter
 from zhiku.api.metrics import Metrics
-from zhiku.api.services import Workspaces
 from zhiku.core.settings import Settings
 from zhiku.jobs import QueueOptions
-from zhiku.store.db import Database, open_database
+from zhiku.runtime import Runtime
+from zhiku.store.db import Database
 
 
 @dataclass(slots=True)
@@ -26,9 +27,9 @@ class ApiState:
     """Built by the lifespan, torn down with it."""
 
     settings: Settings
-    db: Database
+    runtime: Runtime
+    db: Database  # runtime.db: the process's one database, shared by every store
     auth: AuthRepo
-    services: Workspaces
     jobs: Jobs
     chat: ChatBackend
     limiter: RateLimiter
@@ -39,23 +40,23 @@ class ApiState:
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> ApiState:
-        """Open the database (migrating it) and wire the parts together."""
-        db = open_database(settings)
-        services = Workspaces(settings, db)
+        """Build the runtime (opening and migrating the database) and wire the parts to it."""
+        runtime = Runtime(settings)
+        db = runtime.db
         policy = ssrf.UrlPolicy(settings.api_url_allowlist)
         sec.dummy_hash()  # computed now, so the first sign-in of an unknown e-mail is not slower
         return cls(
             settings=settings,
+            runtime=runtime,
             db=db,
             auth=AuthRepo(db),
-            services=services,
             jobs=Jobs(
                 db,
-                services,
+                runtime,
                 url_fetcher(settings),
                 QueueOptions.of(settings, threads=settings.api_job_threads),
             ),
-            chat=EngineChat(db, services),
+            chat=EngineChat(db, runtime),
             limiter=RateLimiter(settings.api_rate_limit_per_minute),
             policy=policy,
             metrics=metrics or Metrics(),
@@ -70,7 +71,6 @@ class ApiState:
             self.auth.touch_key(key_id)
 
     def close(self) -> None:
-        """Stop the worker and close every connection."""
+        """Stop the worker and close the runtime (facades, store and database)."""
         self.jobs.stop()
-        self.services.close()
-        self.db.close()
+        self.runtime.close()

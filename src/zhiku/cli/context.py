@@ -26,14 +26,12 @@ R = TypeVar("R")
 
 @contextmanager
 def open_zhiku() -> Iterator[Zhiku]:
-    """The service on the configured database, closed afterwards."""
-    from zhiku.service import Zhiku
+    """The default workspace's facade on the command's runtime (one database for the whole
+    command), closed afterwards."""
+    from zhiku.runtime import Runtime
 
-    zk = Zhiku(Settings())
-    try:
-        yield zk
-    finally:
-        zk.close()
+    with Runtime(Settings()) as runtime:
+        yield runtime.workspace()
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

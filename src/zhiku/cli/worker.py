@@ -20,11 +20,10 @@ import typer
 
 from zhiku.api.job_handler import url_fetcher
 from zhiku.api.jobs import Jobs
-from zhiku.api.services import Workspaces
 from zhiku.cli.context import handle_errors
 from zhiku.core.settings import Settings
 from zhiku.jobs import QueueOptions
-from zhiku.store.db import open_database
+from zhiku.runtime import Runtime
 
 log = logging.getLogger("zhiku.worker")
 
@@ -47,9 +46,8 @@ def worker(
     )
     settings = Settings()
     threads = concurrency or settings.worker_concurrency
-    db = open_database(settings)
-    services = Workspaces(settings, db)
-    jobs = Jobs(db, services, url_fetcher(settings), QueueOptions.of(settings))
+    runtime = Runtime(settings)
+    jobs = Jobs(runtime.db, runtime, url_fetcher(settings), QueueOptions.of(settings))
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -69,8 +67,7 @@ def worker(
         if not jobs.stop(grace):
             log.warning("some jobs are still running; their leases will run out")
     finally:
-        services.close()
-        db.close()
+        runtime.close()
     log.info("worker %d: stopped", os.getpid())
 
 

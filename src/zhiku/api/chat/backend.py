@@ -17,7 +17,6 @@ from typing import Any
 from zhiku.answer.grounded import GroundedAnswer
 from zhiku.answer.types import Answer, Citation
 from zhiku.api.chat.types import ChatEvent, ChatRequest, ChatResult, Usage
-from zhiku.api.services import Workspaces
 from zhiku.apps.types import Assistant, AssistantConfig
 from zhiku.chat.store import Owner, StoredMessage
 from zhiku.core.errors import InvalidInput, NotFound
@@ -25,6 +24,7 @@ from zhiku.evals import feedback as answer_log
 from zhiku.evals.db import database
 from zhiku.models.llm.types import CallRecord, Message
 from zhiku.retrieval.types import Hit
+from zhiku.runtime import Runtime
 from zhiku.service import Zhiku
 from zhiku.store.db import Database
 
@@ -49,12 +49,12 @@ def usage_of(calls: list[CallRecord], latency_ms: float) -> Usage:
 class EngineChat:
     """Implements ``ChatBackend`` with each workspace's ``Zhiku`` (its ``llm`` services)."""
 
-    def __init__(self, db: Database, services: Workspaces) -> None:
+    def __init__(self, db: Database, services: Runtime) -> None:
         self._db = db
         self._services = services
 
     def _zk(self, workspace_id: int) -> Zhiku:
-        return self._services.get(workspace_id)
+        return self._services.workspace(workspace_id)
 
     # -- assistants -----------------------------------------------------------------------
     def list_assistants(self, workspace_id: int) -> list[Assistant]:
