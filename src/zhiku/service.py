@@ -192,7 +192,7 @@ class Zhiku:
         from zhiku.graph.hook import GraphHook  # loads jieba's tagger: only when ingesting
         from zhiku.graph.store import GraphStore
 
-        hooks = [GraphHook(GraphStore.of(self.store))]
+        hooks = [GraphHook(GraphStore(self.db))]
         return Pipeline(self.store, self.parser, self.embedder(kb.embedder), options, hooks)
 
     def ingest(
@@ -351,7 +351,7 @@ class Zhiku:
                     return self.search(kbs, query, **retrieval_kwargs(config))  # type: ignore[arg-type]
 
                 self._llm = LLMServices.build(
-                    self.store, self.workspace_id, self.settings.home, search
+                    self.db, self.workspace_id, self.settings.home, search
                 )
             return self._llm
 

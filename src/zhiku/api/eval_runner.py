@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from zhiku.core.errors import ZhikuError
 from zhiku.evals import runs
-from zhiku.evals.db import database
 from zhiku.evals.targets import EvalTarget
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ class _Outcome:
 
 
 def _newest(zk: Zhiku, set_name: str, target: str, after: int) -> int | None:
-    row = database(zk).conn.execute(
+    row = zk.db.conn.execute(
         "SELECT min(id) FROM eval_runs WHERE workspace_id = ? AND set_name = ? AND target = ? "
         "AND id > ?", (zk.workspace_id, set_name, target, after),
     ).fetchone()
@@ -42,7 +41,7 @@ def _newest(zk: Zhiku, set_name: str, target: str, after: int) -> int | None:
 
 
 def _last_id(zk: Zhiku) -> int:
-    row = database(zk).conn.execute(
+    row = zk.db.conn.execute(
         "SELECT max(id) FROM eval_runs WHERE workspace_id = ?", (zk.workspace_id,)
     ).fetchone()
     return int(row[0] or 0) if row is not None else 0

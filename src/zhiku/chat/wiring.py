@@ -11,7 +11,7 @@ from zhiku.apps.types import RetrievalConfig
 from zhiku.chat.accounting import CallContext, CallLog
 from zhiku.chat.engine import ChatEngine, SearchFn
 from zhiku.chat.store import ConversationStore
-from zhiku.core.errors import InvalidInput, ProviderError
+from zhiku.core.errors import ProviderError
 from zhiku.models.llm.metered import MeteredChatModel
 from zhiku.models.llm.providers import ProviderRegistry
 from zhiku.models.llm.secrets import SecretBox
@@ -30,11 +30,8 @@ class LLMServices:
     engine: ChatEngine
 
     @classmethod
-    def build(cls, store: object, workspace_id: int, home: Path, search: SearchFn) -> LLMServices:
-        """Wire the services on the database behind ``store``."""
-        db: Database | None = getattr(store, "db", None)
-        if db is None or not hasattr(db, "dialect"):
-            raise InvalidInput("models, assistants and chat need a store with a database")
+    def build(cls, db: Database, workspace_id: int, home: Path, search: SearchFn) -> LLMServices:
+        """Wire the services of workspace ``workspace_id`` on ``db``."""
         providers = ProviderRegistry(db, workspace_id, SecretBox(home))
         assistants = AssistantStore(db, workspace_id)
         conversations = ConversationStore(db, workspace_id)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from zhiku.answer.types import Answer
 from zhiku.core.errors import InvalidInput, NotFound
-from zhiku.evals.db import database
 from zhiku.evals.scoring import strip_markers
 from zhiku.evals.types import EvalQuestion
 from zhiku.store.db import Row
@@ -73,7 +72,7 @@ def log_answer(zk: Zhiku, target: str, question: str, answer: Answer,
     """Store one answer in the log; returns its id."""
     hits = [{"chunk_id": h.chunk_id, "source": h.source, "title": h.title, "score": h.score,
              "location": h.location, "text": h.text} for h in answer.hits[:HITS_LOGGED]]
-    with database(zk).write() as conn:
+    with zk.db.write() as conn:
         row = conn.execute(
             "INSERT INTO answer_log (workspace_id, target, question, answer, refused, citations, "
             "hits, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -98,7 +97,7 @@ def add_feedback(zk: Zhiku, answer_id: int, rating: int, *, comment: str = "",
     if rating not in (-1, 0, 1):
         raise InvalidInput("rating is 1 (up), -1 (down) or 0 (none)")
     get_answer(zk, answer_id)
-    with database(zk).write() as conn:
+    with zk.db.write() as conn:
         row = conn.execute(
             "INSERT INTO feedback (answer_id, rating, comment, corrected_answer, tags) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -127,7 +126,7 @@ def _logged(row: Row) -> LoggedAnswer:
 
 def get_answer(zk: Zhiku, answer_id: int) -> LoggedAnswer:
     """One logged answer with its latest feedback."""
-    row = database(zk).conn.execute(_SELECT + " AND a.id = ?",
+    row = zk.db.conn.execute(_SELECT + " AND a.id = ?",
                                    (zk.workspace_id, answer_id)).fetchone()
     if row is None:
         raise NotFound(f"answer {answer_id} does not exist")
@@ -157,7 +156,7 @@ def list_answers(zk: Zhiku, flt: FeedbackFilter | None = None) -> list[LoggedAns
     if f.rating is not None:
         sql += " AND f.rating = ?"
         args.append(f.rating)
-    out = [_logged(r) for r in database(zk).conn.execute(sql + " ORDER BY a.id", args)]
+    out = [_logged(r) for r in zk.db.conn.execute(sql + " ORDER BY a.id", args)]
     wanted = set(f.tags)
     return [a for a in out if wanted <= set(a.tags)] if wanted else out
 

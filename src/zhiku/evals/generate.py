@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from zhiku.evals.db import database
 from zhiku.evals.metrics.answers import tokens
 from zhiku.evals.normalize import question_key
 from zhiku.evals.types import EvalQuestion
@@ -66,7 +65,7 @@ def sample_chunks(zk: Zhiku, kb: str, limit: int, seed: int = 0,
                   min_chars: int = 80) -> list[SourceChunk]:
     """Up to ``limit`` searchable chunks of ``kb`` chosen at random (seeded)."""
     kb_id = zk.kb(kb).id
-    rows = database(zk).conn.execute(
+    rows = zk.db.conn.execute(
         "SELECT c.id, d.source, c.text FROM chunks c JOIN documents d ON d.id = c.document_id "
         "WHERE c.kb_id = ? AND c.searchable = 1 AND c.enabled = 1 AND length(c.text) >= ? "
         "ORDER BY c.id", (kb_id, min_chars)).fetchall()

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from zhiku.core.errors import InvalidInput, NotFound, ZhikuError
 from zhiku.evals import scoring, sets
-from zhiku.evals.db import database
 from zhiku.evals.judge import Judge, Passage
 from zhiku.evals.metrics.aggregate import percentile, summarize
 from zhiku.evals.targets import EvalTarget, TargetOutput
@@ -168,7 +167,7 @@ def run_eval(
               "tags": list(opts.tags)}
     if judge is not None:
         config["judge"] = judge.name
-    db = database(zk)
+    db = zk.db
     with db.write() as conn:
         run_id = int(conn.execute(
             "INSERT INTO eval_runs (workspace_id, set_id, set_name, target, config) "
@@ -223,7 +222,7 @@ def _run(row: Row) -> RunRecord:
 
 def get_run(zk: Zhiku, run_id: int) -> RunRecord:
     """A run of this workspace by id."""
-    row = database(zk).conn.execute(
+    row = zk.db.conn.execute(
         "SELECT * FROM eval_runs WHERE id = ? AND workspace_id = ?", (run_id, zk.workspace_id)
     ).fetchone()
     if row is None:
@@ -238,13 +237,13 @@ def list_runs(zk: Zhiku, set_name: str | None = None) -> list[RunRecord]:
     if set_name:
         sql += " AND set_name = ?"
         args.append(set_name)
-    return [_run(r) for r in database(zk).conn.execute(sql + " ORDER BY id DESC", args)]
+    return [_run(r) for r in zk.db.conn.execute(sql + " ORDER BY id DESC", args)]
 
 
 def results(zk: Zhiku, run_id: int) -> list[QuestionResult]:
     """Every per-question result of a run, in question order."""
     get_run(zk, run_id)
-    rows = database(zk).conn.execute(
+    rows = zk.db.conn.execute(
         "SELECT * FROM eval_results WHERE run_id = ? ORDER BY ord", (run_id,)
     )
     return [

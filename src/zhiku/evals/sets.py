@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
-from zhiku.evals.db import database
 from zhiku.evals.types import EvalQuestion, EvalSet
 from zhiku.store.db import Connection, Row
 
@@ -41,7 +40,7 @@ def create_set(
     """Store a new eval set (or replace one of the same name when ``replace``)."""
     if not name or len(name) > 128:
         raise InvalidInput("an eval set name is 1-128 characters")
-    db = database(zk)
+    db = zk.db
     try:
         with db.write() as conn:
             old = conn.execute(
@@ -102,7 +101,7 @@ def _set(row: Row) -> EvalSet:
 
 def get_set(zk: Zhiku, name: str) -> EvalSet:
     """The eval set called ``name``."""
-    row = database(zk).conn.execute(
+    row = zk.db.conn.execute(
         _SET_SQL + " AND s.name = ?", (zk.workspace_id, name)
     ).fetchone()
     if row is None:
@@ -112,14 +111,14 @@ def get_set(zk: Zhiku, name: str) -> EvalSet:
 
 def list_sets(zk: Zhiku) -> list[EvalSet]:
     """Every eval set of the workspace, oldest first."""
-    rows = database(zk).conn.execute(_SET_SQL + " ORDER BY s.id", (zk.workspace_id,))
+    rows = zk.db.conn.execute(_SET_SQL + " ORDER BY s.id", (zk.workspace_id,))
     return [_set(r) for r in rows]
 
 
 def questions(zk: Zhiku, name: str, tags: Iterable[str] = ()) -> list[EvalQuestion]:
     """The questions of a set in import order, optionally only those carrying every tag."""
     eval_set = get_set(zk, name)
-    rows = database(zk).conn.execute(
+    rows = zk.db.conn.execute(
         "SELECT * FROM eval_questions WHERE set_id = ? ORDER BY id", (eval_set.id,)
     )
     wanted = set(tags)
@@ -130,5 +129,5 @@ def questions(zk: Zhiku, name: str, tags: Iterable[str] = ()) -> list[EvalQuesti
 def delete_set(zk: Zhiku, name: str) -> None:
     """Delete an eval set and its questions (runs keep their results)."""
     eval_set = get_set(zk, name)
-    with database(zk).write() as conn:
+    with zk.db.write() as conn:
         conn.execute("DELETE FROM eval_sets WHERE id = ?", (eval_set.id,))

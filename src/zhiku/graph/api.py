@@ -46,7 +46,7 @@ class BuildReport:
 
 
 def _graph(zk: Zhiku) -> GraphStore:
-    return GraphStore.of(zk.store)
+    return GraphStore(zk.db)
 
 
 def set_graph(zk: Zhiku, kb_name: str, enabled: bool) -> KnowledgeBase:

@@ -36,7 +36,7 @@ def subgraph(zk: Zhiku, kb_name: str, limit: int = 300, around: str | int | None
     ``around`` (an entity name or alias, or a node id), that entity and its ``limit`` strongest
     neighbours instead. ``total`` is the graph's node count."""
     kb = zk.kb(kb_name)
-    graph = GraphStore.of(zk.store)
+    graph = GraphStore(zk.db)
     if around is None:
         nodes = graph.find_nodes(kb.id, "", limit)
         ids = {n.id for n in nodes}

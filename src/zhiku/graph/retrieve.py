@@ -212,7 +212,7 @@ def graph_search(
     names = [kbs] if isinstance(kbs, str) else list(kbs)
     k = top_k or zk.settings.top_k
     pool = max(zk.settings.candidates, k)
-    graph = GraphStore.of(zk.store)
+    graph = GraphStore(zk.db)
     lists: list[list[tuple[int, float]]] = []
     weights: list[float] = []
     hits: dict[int, Hit] = {}

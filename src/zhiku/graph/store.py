@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zhiku.core.errors import InvalidInput, MissingDependency, NotFound
+from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.graph.resolve import normalize_name
 from zhiku.graph.types import ChunkText, Edge, Extraction, Node
 from zhiku.store.db import Connection, Database
@@ -55,14 +55,6 @@ class GraphStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    @classmethod
-    def of(cls, store: object) -> GraphStore:
-        """The graph store beside a document store, in the same database."""
-        db: Database | None = getattr(store, "db", None)
-        if db is None or not hasattr(db, "dialect"):
-            raise MissingDependency("the knowledge graph needs a store with a database")
-        return cls(db)
 
     # -- writing --------------------------------------------------------------------------
     def _one_writer(self, conn: Connection, kb_id: int) -> None:
@@ -491,7 +483,3 @@ class GraphStore:
                 "result = excluded.result, prompt_tokens = excluded.prompt_tokens, "
                 f"completion_tokens = excluded.completion_tokens, created_at = {self.db.now}",
                 (key, model, version, result, *tokens))
-
-
-SqliteGraphStore = GraphStore
-"""The former name (the store served SQLite only), kept for existing imports."""

@@ -21,7 +21,6 @@ from zhiku.apps.types import Assistant, AssistantConfig
 from zhiku.chat.store import Owner, StoredMessage
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.evals import feedback as answer_log
-from zhiku.evals.db import database
 from zhiku.models.llm.types import CallRecord, Message
 from zhiku.retrieval.types import Hit
 from zhiku.runtime import Runtime
@@ -234,7 +233,7 @@ class EngineChat:
 
     def _logged(self, zk: Zhiku, msg: StoredMessage) -> int:
         """The answer-log entry of a chat reply, logged on its first feedback."""
-        db = database(zk)
+        db = zk.db
         with db.write() as conn:  # check and insert in one transaction
             if db.dialect == "postgresql":  # SQLite's writers queue already; here, lock the reply
                 conn.execute("SELECT id FROM messages WHERE id = ? FOR UPDATE", (msg.id,))

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zhiku.evals import compare, runs
-from zhiku.evals.db import database
 from zhiku.evals.metrics.aggregate import bootstrap_ci
 from zhiku.evals.report import charts
 from zhiku.evals.report.html import Raw, figure, page, passages, table
@@ -51,7 +50,7 @@ def _distributed(names: Sequence[str]) -> list[str]:
 def _expected(zk: Zhiku, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
-    rows = database(zk).conn.execute(
+    rows = zk.db.conn.execute(
         "SELECT id, expected_sources, reference_answers FROM eval_questions "
         f"WHERE id IN ({','.join('?' * len(ids))})", list(ids))
     out = {}
