@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from repo_conformance import RepositoryConformance
 from store_conformance import MODEL, StoreConformance, chunk, put, search
 
 import pgtest
@@ -28,7 +29,7 @@ from zhiku.store.sqlite import SqliteStore
 from zhiku.text.tokenize import analyze, query_terms
 
 
-class TestPostgresStore(StoreConformance):
+class TestPostgresStore(StoreConformance, RepositoryConformance):
     """The conformance suite on PostgreSQL, plus PostgreSQL-only guarantees."""
 
     @pytest.fixture

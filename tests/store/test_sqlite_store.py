@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from repo_conformance import RepositoryConformance
 from store_conformance import MODEL, StoreConformance, chunk, put, search, vectors
 
 from zhiku.store.db import open_sqlite
@@ -19,7 +20,7 @@ from zhiku.store.sqlite.store import _varint
 __all__ = ["MODEL", "chunk", "put", "search", "vectors"]  # other tests import these from here
 
 
-class TestSqliteStore(StoreConformance):
+class TestSqliteStore(StoreConformance, RepositoryConformance):
     """The conformance suite on a real SQLite file, plus SQLite-only guarantees."""
 
     @pytest.fixture

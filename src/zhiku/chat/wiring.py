@@ -17,6 +17,11 @@ from zhiku.models.llm.providers import ProviderRegistry
 from zhiku.models.llm.secrets import SecretBox
 from zhiku.models.llm.types import GenerationOptions
 from zhiku.store.db import Database
+from zhiku.store.repositories import (
+    AssistantRepository,
+    CallRepository,
+    ConversationRepository,
+)
 
 
 @dataclass(slots=True)
@@ -24,9 +29,9 @@ class LLMServices:
     """Providers, assistants, conversations, the call log and the chat engine, wired together."""
 
     providers: ProviderRegistry
-    assistants: AssistantStore
-    conversations: ConversationStore
-    calls: CallLog
+    assistants: AssistantRepository
+    conversations: ConversationRepository
+    calls: CallRepository
     engine: ChatEngine
 
     @classmethod
