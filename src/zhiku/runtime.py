@@ -40,17 +40,17 @@ def sandbox_for(settings: Settings, registry: ParserRegistry | None = None) -> P
 
 def store_on(db: Database, settings: Settings) -> Store:
     """The document store of the backend ``db`` belongs to, on ``db``."""
-    if db.dialect == "postgresql":
-        from zhiku.store.postgres.db import PgDatabase
-        from zhiku.store.postgres.store import PostgresStore
-
-        assert isinstance(db, PgDatabase)
-        return PostgresStore(db)
     from zhiku.store.sqlite.db import Database as SqliteDatabase
     from zhiku.store.sqlite.store import SqliteStore
 
-    assert isinstance(db, SqliteDatabase)
-    return SqliteStore(db, memory_keyword_rows=settings.memory_keyword_rows)
+    if isinstance(db, SqliteDatabase):
+        return SqliteStore(db, memory_keyword_rows=settings.memory_keyword_rows)
+    from zhiku.store.postgres.db import PgDatabase  # the postgres extra
+    from zhiku.store.postgres.store import PostgresStore
+
+    if not isinstance(db, PgDatabase):
+        raise TypeError(f"no document store for {type(db).__name__}")
+    return PostgresStore(db)
 
 
 class Runtime:
