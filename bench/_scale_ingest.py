@@ -28,9 +28,8 @@ import psycopg
 from _common import news_articles
 from zhiku.core.settings import Settings
 from zhiku.jobs.submit import Upload
+from zhiku.runtime import Runtime
 from zhiku.service import Zhiku
-from zhiku.store.db import open_database
-from zhiku.workspaces import Workspaces
 
 STUB_MODEL = "openai:stub"
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -89,9 +88,9 @@ def one_run(settings: Settings, env: dict[str, str], logs: Path, workers: int, l
     """Ingest ``files`` with ``workers`` worker processes; chunks/s and CPU seconds."""
     with Zhiku(settings) as zk:
         kb = zk.create_kb(label, embedder=STUB_MODEL)
-    db = open_database(settings)
-    services = Workspaces(settings, db)
-    jobs = services.get(kb.workspace_id).jobs
+    runtime = Runtime(settings)
+    db = runtime.db
+    jobs = runtime.workspace(kb.workspace_id).jobs
     procs = _start_workers(workers, env, logs)
     try:
         pg0, load0 = _postgres_cpu(), os.getloadavg()[0]
@@ -112,8 +111,7 @@ def one_run(settings: Settings, env: dict[str, str], logs: Path, workers: int, l
         load = round((load0 + os.getloadavg()[0]) / 2, 2)
     finally:
         _stop(procs)
-        services.close()
-        db.close()
+        runtime.close()
     with Zhiku(settings) as zk:
         stats = zk.stats(label)[label]
     assert row[1] == row[2], f"{row[2] - row[1]} jobs did not finish: see {logs}"

@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from _common import OUT, news_articles, peak_rss_mb, write_result
 from zhiku.core.settings import Settings
 from zhiku.evals import sets
-from zhiku.evals.db import database
 from zhiku.evals.runs import RunOptions, results, run_eval
 from zhiku.evals.targets import KbTarget
 from zhiku.evals.types import EvalQuestion
@@ -70,7 +69,7 @@ def build(zk: Zhiku, target_chunks: int) -> dict[str, object]:
 def make_questions(zk: Zhiku, n: int, seed: int = 7) -> list[EvalQuestion]:
     """Known-item questions: a sentence of a random chunk; that chunk is expected."""
     kb_id = zk.kb(KB).id
-    rows = database(zk).conn.execute(
+    rows = zk.db.conn.execute(
         "SELECT c.id, d.source, c.text FROM chunks c JOIN documents d ON d.id = c.document_id "
         "WHERE c.kb_id = ? AND c.searchable = 1", (kb_id,)).fetchall()
     rng = random.Random(seed)

@@ -108,3 +108,24 @@ def test_the_scan_sees_type_checking_and_lazy_imports(tmp_path: Path) -> None:
     assert sorted(imported_rooms(module)) == ["api", "cli", "service"]
     assert forbidden("graph", "service") and forbidden("store", "models")
     assert forbidden("cli", "api") and not forbidden("cli", "service")
+
+
+def test_every_zhiku_import_names_a_module_that_exists() -> None:
+    """Imports inside functions and under TYPE_CHECKING run late or never, so a module that
+    moved would otherwise fail only when that path runs (mypy is told to tolerate missing
+    third-party modules, which would hide it too)."""
+    import importlib.util
+
+    missing = []
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] == "zhiku" and importlib.util.find_spec(name) is None:
+                    missing.append(f"{path.relative_to(SRC).as_posix()}: {name}")
+    assert missing == []

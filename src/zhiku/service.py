@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
-from zhiku.core.errors import InvalidInput, MissingDependency, NotFound, ZhikuError
+from zhiku.core.errors import InvalidInput, MissingDependency, NotFound
 from zhiku.core.settings import Settings
 from zhiku.graph.modes import SearchMode, is_graph_mode
 from zhiku.ingest.chunking import ChunkingOptions
@@ -30,18 +30,18 @@ from zhiku.ingest.parsers.registry import (
     default_registry,
 )
 from zhiku.ingest.parsers.sandbox import SUPPORTED as SANDBOX_SUPPORTED
-from zhiku.ingest.parsers.sandbox import ParseSandbox, SandboxLimits
 from zhiku.ingest.parsers.zipguard import ZipLimits
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
 from zhiku.kb_settings import check_kb_settings
-from zhiku.models.embedders import Embedder, Embedders
+from zhiku.models.embedders import Embedder
 from zhiku.retrieval.rerank import RerankingSearcher
 from zhiku.retrieval.search import HybridSearcher, Mode, SearchParams
 from zhiku.retrieval.types import Hit
 from zhiku.retrieval.vector import VectorIndex
+from zhiku.runtime import Runtime
+from zhiku.store.db import Database
 from zhiku.store.filters import SearchFilters
-from zhiku.store.open import open_store
 from zhiku.store.protocols import NativeVectorSearch, Store, VectorSearcher
 from zhiku.store.records import Chunk, Document, KnowledgeBase
 from zhiku.text.indexing import index_text
@@ -82,16 +82,6 @@ def parse_options(settings: Settings) -> ParseOptions:
     )
 
 
-def sandbox_for(settings: Settings, registry: ParserRegistry | None = None) -> ParseSandbox:
-    """Parse worker processes as ``settings`` ask (started on first use)."""
-    limits = SandboxLimits(
-        workers=settings.parse_workers,
-        memory_bytes=settings.parse_memory_bytes,
-        timeout=settings.parse_timeout,
-    )
-    return ParseSandbox(registry or default_registry(), limits)
-
-
 class Zhiku:
     """Zhiku's Python API over one workspace of one database."""
 
@@ -100,26 +90,23 @@ class Zhiku:
         settings: Settings | None = None,
         workspace: str = "default",
         *,
-        store: Store | None = None,
-        embedders: Embedders | None = None,
-        sandbox: ParseSandbox | None = None,
+        runtime: Runtime | None = None,
     ) -> None:
-        """Open workspace ``workspace`` (created if missing). ``store`` shares an open store
-        between facades (one per workspace in a server); it then stays open on ``close()``.
-        ``embedders`` shares the loaded models the same way, ``sandbox`` the parse workers."""
-        self.settings = settings or Settings()
-        self._owns_store = store is None
-        self.store: Store = store if store is not None else open_store(self.settings)
+        """Open workspace ``workspace`` (created if missing) on ``runtime``: its database,
+        store, embedding models and parse workers, shared with the other workspaces' facades
+        and left open on ``close()``. Without one the facade builds a runtime of its own from
+        ``settings`` and closes it on ``close()``."""
+        self._owns_runtime = runtime is None
+        self.runtime = runtime if runtime is not None else Runtime(settings or Settings())
+        self.settings = self.runtime.settings
+        self.db: Database = self.runtime.db
+        self.store: Store = self.runtime.store
         try:
             self.workspace_id = self.store.workspace_id(workspace, create=True)
-        except ZhikuError:  # e.g. a name the naming rule refuses
-            if self._owns_store:
-                self.store.close()
+        except BaseException:
+            self.close()
             raise
         self._registry: ParserRegistry | None = None
-        self._owns_sandbox = sandbox is None
-        self._sandbox = sandbox
-        self._embedders = embedders if embedders is not None else Embedders(self.settings)
         self._lock = threading.Lock()
         self._jobs: WorkspaceJobs | None = None
         # PostgreSQL searches its HNSW indexes itself; SQLite gets the in-memory exact index
@@ -136,11 +123,9 @@ class Zhiku:
         self._graph_ops: GraphOps | None = None
 
     def close(self) -> None:
-        """Release the database and the parse workers (unless they were lent by the caller)."""
-        if self._owns_sandbox and self._sandbox is not None:
-            self._sandbox.close()
-        if self._owns_store:
-            self.store.close()
+        """Close the runtime if the facade built its own (a lent one stays open)."""
+        if self._owns_runtime:
+            self.runtime.close()
 
     def __enter__(self) -> Zhiku:
         return self
@@ -150,9 +135,8 @@ class Zhiku:
 
     # -- models ---------------------------------------------------------------------------
     def embedder(self, name: str) -> Embedder:
-        """The embedder called ``name`` (loaded once, shared with the facades given the same
-        ``embedders``)."""
-        return self._embedders.get(name)
+        """The embedder called ``name`` (loaded once per runtime, shared by its facades)."""
+        return self.runtime.embedders.get(name)
 
     @property
     def registry(self) -> ParserRegistry:
@@ -167,10 +151,7 @@ class Zhiku:
         ``parse_workers`` is 0 (or the platform is not POSIX)."""
         if self.settings.parse_workers == 0 or not SANDBOX_SUPPORTED:
             return self.registry
-        with self._lock:
-            if self._sandbox is None:
-                self._sandbox = sandbox_for(self.settings, self.registry)
-        return self._sandbox
+        return self.runtime.sandbox
 
     # -- knowledge bases ------------------------------------------------------------------
     def create_kb(
@@ -228,7 +209,7 @@ class Zhiku:
         from zhiku.graph.hook import GraphHook  # loads jieba's tagger: only when ingesting
         from zhiku.graph.store import GraphStore
 
-        hooks = [GraphHook(GraphStore.of(self.store))]
+        hooks = [GraphHook(GraphStore(self.db))]
         return Pipeline(self.store, self.parser, self.embedder(kb.embedder), options, hooks)
 
     def ingest(
@@ -376,7 +357,7 @@ class Zhiku:
                 from zhiku.graph.store import GraphStore
 
                 self._graph_ops = GraphOps(
-                    GraphStore.of(self.store),
+                    GraphStore(self.db),
                     self.kb,
                     lambda kb_id, settings: self.store.update_kb(kb_id, settings=settings),
                     self.embedder,
@@ -388,10 +369,9 @@ class Zhiku:
     def evals(self) -> EvalStore:
         """This workspace's eval sets and runs (what ``zhiku.evals`` functions read and
         write)."""
-        from zhiku.evals.db import database
         from zhiku.evals.store import EvalStore
 
-        return EvalStore(database(self), self.workspace_id)
+        return EvalStore(self.db, self.workspace_id)
 
     def eval_target(self, kind: str, name: str, mode: Mode = "hybrid") -> EvalTarget:
         """What an eval run questions: knowledge base ``name`` searched in ``mode``
@@ -463,7 +443,7 @@ class Zhiku:
                 from zhiku.graph.retrieve import GraphSearcher
                 from zhiku.graph.store import GraphStore
 
-                self._graph_searcher = GraphSearcher(GraphStore.of(self.store), self.store,
+                self._graph_searcher = GraphSearcher(GraphStore(self.db), self.store,
                                                      self._ranked, self._search_defaults())
             return self._graph_searcher
 
@@ -496,7 +476,7 @@ class Zhiku:
                 self._jobs = WorkspaceJobs(self, db)
             return self._jobs
 
-    # -- models, assistants and chat (issue 3) --------------------------------------------
+    # -- models, assistants and chat --------------------------------------------------------
     @property
     def llm(self) -> LLMServices:
         """Providers, assistants, conversations and the call log of this workspace."""
@@ -508,7 +488,7 @@ class Zhiku:
                     return self.search(kbs, query, **retrieval_kwargs(config))  # type: ignore[arg-type]
 
                 self._llm = LLMServices.build(
-                    self.store, self.workspace_id, self.settings.home, search
+                    self.db, self.workspace_id, self.settings.home, search
                 )
             return self._llm
 
@@ -686,9 +666,8 @@ class Zhiku:
         per day or hour ``bucket`` when given; ``since``/``until`` (exclusive) are ISO dates
         or times (see ``zhiku.chat.accounting.usage``)."""
         from zhiku.chat.accounting import usage
-        from zhiku.evals.db import database
 
-        return usage(database(self), self.workspace_id, by, bucket, since, until)
+        return usage(self.db, self.workspace_id, by, bucket, since, until)
 
     def rate_reply(
         self, message_id: int, rating: int | str, *, comment: str = "",

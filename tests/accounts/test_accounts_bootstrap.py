@@ -14,7 +14,7 @@ from zhiku.accounts.principal import Level
 from zhiku.accounts.store import AccountStore
 from zhiku.core.errors import Conflict, InvalidInput, InvalidName
 from zhiku.core.settings import Settings
-from zhiku.store.open import open_store
+from zhiku.runtime import Runtime
 
 PASSWORD = "correct horse battery"
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -72,7 +72,8 @@ def test_the_store_and_the_accounts_refuse_the_same_names(
 ) -> None:
     with pytest.raises(InvalidName) as by_accounts:
         accounts.create_workspace(bad)
-    store = open_store(settings)
+    runtime = Runtime(settings)
+    store = runtime.store
     try:
         with pytest.raises(InvalidName) as by_store:
             store.workspace_id(bad, create=True)
@@ -80,7 +81,7 @@ def test_the_store_and_the_accounts_refuse_the_same_names(
         made = store.workspace_id("x" * 128, create=True)
         assert accounts.workspace_id("x" * 128) == made
     finally:
-        store.close()
+        runtime.close()
 
 
 def test_admin_init_and_the_accounts_core_stand_without_the_http_api() -> None:

@@ -129,7 +129,7 @@ def test_a_run_whose_job_is_dead_is_failed(zhiku_home: Path) -> None:
 def test_a_cancelled_run_is_failed(world: tuple[TestClient, Tenant, ApiState]) -> None:
     client, t, state = world
     run_id = client.post("/v1/evals/runs", headers=t.headers, json=START).json()["id"]
-    zk = state.services.get(t.workspace_id)
+    zk = state.runtime.workspace(t.workspace_id)
     job = zk.jobs.cancel(_eval_job(state, run_id).id)
     assert (job.status, job.error) == ("failed", "cancelled")
     run = _run(client, t, run_id)
@@ -161,6 +161,6 @@ def test_a_run_of_an_assistant_is_listed_with_the_workspace_jobs(
     assert job.kb_id is None
     listed = client.get("/v1/jobs", headers=t.headers).json()
     assert (job.id, "eval") in {(j["id"], j["kind"]) for j in listed}
-    assert job.id in [j.id for j in state.services.get(t.workspace_id).jobs.list()]
+    assert job.id in [j.id for j in state.runtime.workspace(t.workspace_id).jobs.list()]
     state.jobs.start()
     assert _wait_run(client, t, state, run_id)["status"] == "done"

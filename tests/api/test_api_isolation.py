@@ -16,6 +16,9 @@ from waiting import wait_until
 from zhiku.api.app import create_app
 
 PUBLIC = {"/healthz", "/readyz", "/v1/auth/login", "/v1/auth/signup"}
+FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "type": "string"}]},
+                  {"id": "end", "type": "end", "outputs": {"text": "start.q"}}],
+        "edges": [{"source": "start", "target": "end"}]}
 
 
 def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
@@ -47,6 +50,12 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("POST", "/v1/evals/sets"): {"name": "made-by-the-caller",
                                      "questions": [{"question": "annual leave?"}]},
         ("POST", "/v1/evals/runs"): {"eval_set": kb, "kb": kb},
+        ("POST", "/v1/workflows"): {"name": "made", "slug": "made-flow", "definition": FLOW},
+        ("POST", "/v1/workflow-validation"): {"definition": FLOW},
+        ("PATCH", "/v1/workflows/{slug}"): {"name": "renamed"},
+        ("POST", "/v1/workflows/{slug}/publish"): {"note": "x"},
+        ("POST", "/v1/workflows/{slug}/run"): {"inputs": {"q": "annual leave?"}},
+        ("POST", "/v1/workflow-runs/{workflow_run_id}/replay"): {},
     }
     return bodies.get((method, path))
 
@@ -84,6 +93,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             run = client.post("/v1/evals/runs", headers=h,
                               json={"eval_set": tenant.ids["kb"], "kb": tenant.ids["kb"]}).json()
             tenant.ids["run_id"] = run["id"]
+            client.post("/v1/workflows", headers=h, json={
+                "name": "Flow", "slug": tenant.ids["slug"], "definition": FLOW})
+            flow_run = client.post(f"/v1/workflows/{tenant.ids['slug']}/run", headers=h,
+                                   json={"inputs": {"q": "annual leave?"}}).json()
+            tenant.ids["workflow_run_id"] = flow_run["id"]
             url = f"/v1/evals/runs/{run['id']}"
             wait_until(lambda url=url, h=h: client.get(url, headers=h).json()["status"]
                        != "running", 60, f"eval run {run['id']} to finish")
@@ -129,7 +143,7 @@ def _call(client: TestClient, method: str, path: str, key: str, ids: dict[str, A
 NOWHERE = {"kb": "no-such-kb", "slug": "no-such-bot", "doc_id": 987654, "chunk_id": 987654,
            "job_id": 987654, "conversation_id": 987654, "message_id": 987654, "key_id": 987654,
            "user_id": 987654, "entity": "no-such-entity", "page": 1, "eval_set": "no-such-kb",
-           "run_id": 987654, "invitation_id": 987654}
+           "run_id": 987654, "invitation_id": 987654, "workflow_run_id": 987654}
 
 
 def _normalized(r: Any, ids: dict[str, Any]) -> tuple[int, str]:

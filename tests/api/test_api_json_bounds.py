@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from zhiku.core.jsonbounds import MAX_BYTES, MAX_DEPTH, clamp_json, depth_over
 from zhiku.core.settings import Settings
-from zhiku.store.open import open_store
+from zhiku.runtime import Runtime
 
 
 def nested(depth: int) -> dict[str, Any]:
@@ -86,11 +86,12 @@ def test_stored_deep_metadata_never_breaks_reads(
 ) -> None:
     h = tenant_a.headers
     doc_id = _document(client, tenant_a)
-    store = open_store(settings)
+    runtime = Runtime(settings)
+    store = runtime.store
     try:  # as written before the bounds existed
         store.set_document_metadata(doc_id, {"team": "people", **nested(300)})
     finally:
-        store.close()
+        runtime.close()
     docs = client.get("/v1/kbs/hr/documents", headers=h)
     assert docs.status_code == 200, docs.text
     meta = docs.json()[0]["metadata"]

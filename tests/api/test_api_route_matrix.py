@@ -234,7 +234,7 @@ ROUTES: dict[tuple[str, str], str] = {
     # workflows reach every knowledge base and model of the workspace: no name-limited keys
     ("GET", "/v1/workflows"): "unscoped-read",
     ("POST", "/v1/workflows"): "unscoped-write",
-    ("POST", "/v1/workflows/validate"): "unscoped-read",
+    ("POST", "/v1/workflow-validation"): "unscoped-read",
     ("GET", "/v1/workflows/{slug}"): "unscoped-read",
     ("PATCH", "/v1/workflows/{slug}"): "unscoped-write",
     ("DELETE", "/v1/workflows/{slug}"): "unscoped-write",
@@ -567,7 +567,7 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
                                      "questions": [{"question": "annual leave?"}]},
         ("POST", "/v1/evals/runs"): {"eval_set": "set1", "kb": KB, "with_answer": False},
         ("POST", "/v1/workflows"): {"name": f"Made {n}", "slug": f"made-{n}", "definition": FLOW},
-        ("POST", "/v1/workflows/validate"): {"definition": FLOW},
+        ("POST", "/v1/workflow-validation"): {"definition": FLOW},
         ("PATCH", "/v1/workflows/{slug}"): {"name": "Flow"},
         ("POST", "/v1/workflows/{slug}/publish"): {"note": "matrix"},
         ("POST", "/v1/workflows/{slug}/run"): {"inputs": {"q": "hi"}},

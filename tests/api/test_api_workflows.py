@@ -53,7 +53,7 @@ def test_save_rejects_a_bad_definition_naming_node_and_field(world: dict[str, An
     assert error["type"] == "invalid_workflow"
     nodes = {p["node"] for p in error["problems"]}
     assert "long_reply" in nodes  # the unknown reference, named by node
-    checked = client.post("/v1/workflows/validate", json={"definition": bad}, headers=h).json()
+    checked = client.post("/v1/workflow-validation", json={"definition": bad}, headers=h).json()
     assert checked["valid"] is False and checked["problems"]
     assert client.get("/v1/workflows", headers=h).json() == []
 

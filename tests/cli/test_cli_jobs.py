@@ -18,8 +18,7 @@ from typer.testing import CliRunner, Result
 from zhiku.cli.main import create_app
 from zhiku.core.settings import Settings
 from zhiku.jobs.process import Jobs
-from zhiku.store.db import open_database
-from zhiku.workspaces import Workspaces
+from zhiku.runtime import Runtime
 
 PAGE = b"# Parking\n\nVisitors park in the north lot, level two, next to the lifts.\n"
 KB = "hr"
@@ -108,9 +107,8 @@ def test_background_ingest_and_the_jobs_commands(
     assert last_json(cli("jobs", "show", str(extra), "--json"))["error"] == "cancelled"
 
     settings = Settings()  # what 'zhiku worker' runs, in this process
-    db = open_database(settings)
-    services = Workspaces(settings, db)
-    jobs = Jobs.of(settings, db, services)
+    runtime = Runtime(settings)
+    jobs = Jobs.of(settings, runtime.db, runtime)
     jobs.start(label="worker")
     try:
         deadline = time.monotonic() + 60
@@ -120,8 +118,7 @@ def test_background_ingest_and_the_jobs_commands(
             time.sleep(0.1)
     finally:
         jobs.stop()
-        services.close()
-        db.close()
+        runtime.close()
     shown = last_json(cli("jobs", "show", str(ingest_id), "--json"))
     assert shown["status"] == "done" and [f["status"] for f in shown["files"]] == ["added"]
     assert last_json(cli("jobs", "show", str(url_id), "--json"))["status"] == "done"

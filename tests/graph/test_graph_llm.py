@@ -150,7 +150,7 @@ def test_budget_stops_cleanly_and_the_run_resumes(zk: Zhiku, server: tuple[str, 
     kb_with(zk, "kb", PASSAGES)
     price = llmx.Pricing(1000.0, 1000.0)  # per million tokens: a call costs ~0.3-0.6
     one_call = price.cost(*llmx.estimate_batch(llmx.plan(
-        GraphStore.of(zk.store).pending_chunks(zk.kb("kb").id, "x"), 2)[0]))
+        GraphStore(zk.db).pending_chunks(zk.kb("kb").id, "x"), 2)[0]))
     stopped = zk.graph.build("kb", llm=model(url), pricing=price, budget=one_call * 1.5,
                              batch_size=2)
     assert stopped.stopped == "budget" and stopped.calls == 1 and stopped.chunks == 2

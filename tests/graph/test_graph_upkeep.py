@@ -12,7 +12,7 @@ DOC_B = "# Crew\n\nNeil Armstrong and Michael Collins met in Houston."
 
 
 def edge(zk: Zhiku, a: str, b: str) -> tuple[float, int] | None:
-    graph = GraphStore.of(zk.store)
+    graph = GraphStore(zk.db)
     kb = zk.kb("kg")
     na, nb = graph.node(kb.id, a), graph.node(kb.id, b)
     for e in graph.edges(kb.id, [na.id]):
@@ -22,7 +22,7 @@ def edge(zk: Zhiku, a: str, b: str) -> tuple[float, int] | None:
 
 
 def mentions(zk: Zhiku, name: str) -> int:
-    return GraphStore.of(zk.store).node(zk.kb("kg").id, name).mention_count
+    return GraphStore(zk.db).node(zk.kb("kg").id, name).mention_count
 
 
 def test_delete_and_change_documents_update_the_graph(zk: Zhiku) -> None:
@@ -37,7 +37,7 @@ def test_delete_and_change_documents_update_the_graph(zk: Zhiku) -> None:
     assert edge(zk, "Neil Armstrong", "Buzz Aldrin") is None
     assert mentions(zk, "Houston") == 1
     assert mentions(zk, "Buzz Aldrin") == 0
-    assert "buzz aldrin" not in {n.key for n in GraphStore.of(zk.store).all_nodes(
+    assert "buzz aldrin" not in {n.key for n in GraphStore(zk.db).all_nodes(
         zk.kb("kg").id)}
 
     changed = DOC_B.replace("Michael Collins", "Buzz Aldrin")

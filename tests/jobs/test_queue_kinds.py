@@ -4,8 +4,11 @@ runs left ``running`` (no job can finish them) are marked failed."""
 
 from __future__ import annotations
 
+import re
+
 from zhiku.jobs import JobQueue
 from zhiku.store.db import Database
+from zhiku.store.migrations import scripts
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.migrations import MIGRATIONS as PG_MIGRATIONS
 from zhiku.store.postgres.migrations import migrate as pg_migrate
@@ -13,16 +16,26 @@ from zhiku.store.sqlite.migrations import MIGRATIONS
 from zhiku.store.sqlite.migrations import migrate as sqlite_migrate
 
 
+def _later_tables() -> list[str]:
+    """Tables the migrations after 11 create, newest first (dropped to go back to 10)."""
+    found = re.findall(r"CREATE TABLE (\w+)", "\n".join(scripts("sqlite")[11:]))
+    return list(reversed(found))
+
+
 def _back_to_10(db: Database) -> None:
-    """Undo migration 11 (its rows and its column) and the record of it."""
+    """Undo migration 11 (its rows and its column), the later migrations' tables, and the
+    record of them."""
+    later = "".join(f"DROP TABLE {table}; " for table in _later_tables())
     if isinstance(db, PgDatabase):
         with db.write() as conn:
+            for table in _later_tables():
+                conn.execute(f"DROP TABLE {table}")
             conn.execute("DROP INDEX jobs_workspace")
             conn.execute("ALTER TABLE jobs DROP COLUMN workspace_id")
             conn.execute("DELETE FROM zhiku_schema WHERE version > 10")
         return
     db.conn.executescript(  # type: ignore[attr-defined]
-        "DROP INDEX jobs_workspace; ALTER TABLE jobs DROP COLUMN workspace_id; "
+        later + "DROP INDEX jobs_workspace; ALTER TABLE jobs DROP COLUMN workspace_id; "
         "PRAGMA user_version = 10;")
 
 

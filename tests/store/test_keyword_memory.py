@@ -16,6 +16,7 @@ from test_sqlite_store import chunk
 from shared_data import SCIFACT_QUERIES
 from waiting import wait_until
 from zhiku.retrieval.search import specific_terms
+from zhiku.store.db import open_sqlite
 from zhiku.store.sqlite import SqliteStore
 from zhiku.store.sqlite.keyword_memory import MemoryKeywordIndex
 from zhiku.text.tokenize import analyze, query_terms
@@ -23,9 +24,10 @@ from zhiku.text.tokenize import analyze, query_terms
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "kw.db")
+    s = SqliteStore(open_sqlite(tmp_path / "kw.db"))
     yield s
     s.close()
+    s.db.close()
 
 
 def _add(store: SqliteStore, kb_id: int, source: str, texts: list[str]) -> list[int]:
@@ -139,7 +141,7 @@ def test_background_refresh_catches_up(
 
 
 def test_size_limit_leaves_search_to_fts5(tmp_path: Path, scifact_first: Any) -> None:
-    store = SqliteStore(tmp_path / "small.db", memory_keyword_rows=10)
+    store = SqliteStore(open_sqlite(tmp_path / "small.db"), memory_keyword_rows=10)
     try:
         kb = store.create_kb(store.workspace_id(), "k", "m", {}).id
         for n, p in enumerate(scifact_first(20)):
@@ -162,3 +164,4 @@ def test_size_limit_leaves_search_to_fts5(tmp_path: Path, scifact_first: Any) ->
         worker.join(10)
     finally:
         store.close()
+        store.db.close()

@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from repo_conformance import RepositoryConformance
 from store_conformance import MODEL, StoreConformance, chunk, put, search
 
 import pgtest
 from shared_data import SCIFACT_CORPUS, SCIFACT_QUERIES
 from zhiku.core.settings import Settings
 from zhiku.models.embedders import make_embedder
+from zhiku.store.db import open_postgres, open_sqlite
 from zhiku.store.postgres.migrations import MIGRATIONS, migrate
 from zhiku.store.postgres.store import PostgresStore
 from zhiku.store.postgres.vector_index import PgVectorIndex
@@ -29,14 +31,16 @@ from zhiku.text.tokenize import analyze, query_terms
 pytestmark = pytest.mark.backend("postgres")
 
 
-class TestPostgresStore(StoreConformance):
+class TestPostgresStore(StoreConformance, RepositoryConformance):
     """The conformance suite on PostgreSQL, plus PostgreSQL-only guarantees."""
 
     @pytest.fixture
     def store(self, pg_url: str) -> Iterator[PostgresStore]:
-        s = PostgresStore(pg_url, pool_size=4)
+        db = open_postgres(pg_url, pool_size=4)
+        s = PostgresStore(db)
         yield s
         s.close()
+        db.close()
 
     def test_migrations_rerun_is_a_no_op(
         self, store: PostgresStore, pg_url: str, kb_id: int
@@ -44,7 +48,7 @@ class TestPostgresStore(StoreConformance):
         doc, ids = put(store, kb_id, "/a.txt", ["survives reopening"])
         assert migrate(store.db) == len(MIGRATIONS)
         for _ in range(2):  # another process starting on the live database
-            again = PostgresStore(pg_url, pool_size=2)
+            again = PostgresStore(open_postgres(pg_url, pool_size=2))
             try:
                 assert migrate(again.db) == len(MIGRATIONS)
                 assert again.get_document(doc.id) == doc
@@ -53,6 +57,7 @@ class TestPostgresStore(StoreConformance):
                     "SELECT count(*) FROM workspaces WHERE name = 'default'").fetchone()[0] == 1
             finally:
                 again.close()
+                again.db.close()
 
     def test_corpus_stats_follow_every_write(self, store: PostgresStore, kb_id: int) -> None:
         other = store.create_kb(store.workspace_id(), "other", MODEL, {}).id
@@ -180,8 +185,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
                SCIFACT_QUERIES.read_text(encoding="utf-8").splitlines()[:60]]
     embedder = make_embedder("hashing-256", Settings(home=tmp_path_factory.mktemp("home")))
     url = pgtest.fresh_database()
-    pg = PostgresStore(url, pool_size=4)
-    sqlite = SqliteStore(Path(tmp_path_factory.mktemp("fts")) / "zhiku.db",
+    pg = PostgresStore(open_postgres(url, pool_size=4))
+    sqlite = SqliteStore(open_sqlite(Path(tmp_path_factory.mktemp("fts")) / "zhiku.db"),
                          memory_keyword_rows=0)  # FTS5's own bm25()
     try:
         kb_id = pg.create_kb(pg.workspace_id(), "scifact", embedder.model_id, {}).id
@@ -197,7 +202,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
                      queries, embedder.embed_batch(queries), texts)
     finally:
         pg.close()
+        pg.db.close()
         sqlite.close()
+        sqlite.db.close()
         pgtest.drop_database(url)
 
 

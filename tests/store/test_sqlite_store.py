@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from repo_conformance import RepositoryConformance
 from store_conformance import MODEL, StoreConformance, chunk, put, search, vectors
 
+from zhiku.store.db import open_sqlite
 from zhiku.store.sqlite import SqliteStore
 from zhiku.store.sqlite.migrations import MIGRATIONS, migrate
 from zhiku.store.sqlite.store import _varint
@@ -18,7 +20,7 @@ from zhiku.store.sqlite.store import _varint
 __all__ = ["MODEL", "chunk", "put", "search", "vectors"]  # other tests import these from here
 
 
-class TestSqliteStore(StoreConformance):
+class TestSqliteStore(StoreConformance, RepositoryConformance):
     """The conformance suite on a real SQLite file, plus SQLite-only guarantees."""
 
     @pytest.fixture
@@ -27,9 +29,11 @@ class TestSqliteStore(StoreConformance):
 
     @pytest.fixture
     def store(self, db_path: Path) -> Iterator[SqliteStore]:
-        s = SqliteStore(db_path)
+        db = open_sqlite(db_path)
+        s = SqliteStore(db)
         yield s
         s.close()
+        db.close()
 
     def test_wal_and_foreign_keys_are_on(self, store: SqliteStore, db_path: Path) -> None:
         conn = store.db.conn
@@ -65,8 +69,9 @@ class TestSqliteStore(StoreConformance):
         assert version == len(MIGRATIONS) >= 1
         doc, ids = put(store, kb_id, "/a.txt", ["survives reopening"])
         store.close()
+        store.db.close()
         for _ in range(2):
-            again = SqliteStore(db_path)
+            again = SqliteStore(open_sqlite(db_path))
             assert again.db.conn.execute("PRAGMA user_version").fetchone()[0] == version
             assert migrate(again.db.conn) == version  # nothing left to apply
             assert again.get_document(doc.id) == doc
@@ -74,6 +79,7 @@ class TestSqliteStore(StoreConformance):
             assert again.db.conn.execute(
                 "SELECT count(*) FROM workspaces WHERE name = 'default'").fetchone()[0] == 1
             again.close()
+            again.db.close()
 
     def test_a_new_migration_applies_once(self, store: SqliteStore, db_path: Path) -> None:
         extra = [*MIGRATIONS, "CREATE TABLE extra_thing (id INTEGER PRIMARY KEY);"]

@@ -41,10 +41,7 @@ def tool_sources(zk: Zhiku) -> ToolSourceStore:
 
 
 def _db(zk: Zhiku) -> Any:
-    db = getattr(zk.store, "db", None)
-    if db is None or not hasattr(db, "dialect"):
-        raise InvalidInput("agents need a store with a database")
-    return db
+    return zk.db
 
 
 class Agents:

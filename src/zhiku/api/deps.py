@@ -46,7 +46,7 @@ def get_principal(
     if principal.key_id is not None:
         state.touch_key(principal.key_id)
     if principal.assistants is not None:
-        assistants = state.services.get(principal.workspace_id).list_assistants()
+        assistants = state.runtime.workspace(principal.workspace_id).list_assistants()
         principal = confine(principal, assistants)
     return principal
 
@@ -57,7 +57,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 def get_zhiku(state: State, caller: Caller) -> Zhiku:
     """The facade of the caller's workspace."""
-    return state.services.get(caller.workspace_id)
+    return state.runtime.workspace(caller.workspace_id)
 
 
 Service = Annotated[Zhiku, Depends(get_zhiku)]

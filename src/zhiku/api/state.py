@@ -1,4 +1,5 @@
-"""Everything one running app holds: settings, database, auth, facades, jobs, limits."""
+"""Everything one running app holds: settings, the runtime (database and facades), auth, jobs,
+limits."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from zhiku.api.limits import RateLimiter
 from zhiku.api.metrics import Metrics
 from zhiku.core.settings import Settings
 from zhiku.jobs.process import Jobs
-from zhiku.store.db import Database, open_database
-from zhiku.workspaces import Workspaces
+from zhiku.runtime import Runtime
+from zhiku.store.db import Database
 
 
 @dataclass(slots=True)
@@ -21,9 +22,9 @@ class ApiState:
     """Built by the lifespan, torn down with it."""
 
     settings: Settings
-    db: Database
+    runtime: Runtime
+    db: Database  # runtime.db: the process's one database, shared by every store
     auth: AccountStore
-    services: Workspaces
     jobs: Jobs
     limiter: RateLimiter
     metrics: Metrics
@@ -32,16 +33,16 @@ class ApiState:
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> ApiState:
-        """Open the database (migrating it) and wire the parts together."""
-        db = open_database(settings)
-        services = Workspaces(settings, db)
+        """Build the runtime (opening and migrating the database) and wire the parts to it."""
+        runtime = Runtime(settings)
+        db = runtime.db
         sec.dummy_hash()  # computed now, so the first sign-in of an unknown e-mail is not slower
         return cls(
             settings=settings,
+            runtime=runtime,
             db=db,
             auth=AccountStore(db),
-            services=services,
-            jobs=Jobs.of(settings, db, services, threads=settings.api_job_threads),
+            jobs=Jobs.of(settings, db, runtime, threads=settings.api_job_threads),
             limiter=RateLimiter(settings.api_rate_limit_per_minute),
             metrics=metrics or Metrics(),
             guard=LoginGuard.of(settings),
@@ -55,7 +56,6 @@ class ApiState:
             self.auth.touch_key(key_id)
 
     def close(self) -> None:
-        """Stop the worker and close every connection."""
+        """Stop the worker and close the runtime (facades, store and database)."""
         self.jobs.stop()
-        self.services.close()
-        self.db.close()
+        self.runtime.close()

@@ -129,7 +129,7 @@ class AssistantStore:
     def _row(self, conn: Connection, slug: str, *, lock: bool = False) -> Row:
         """The assistant by slug or name; ``lock``: held until the transaction ends (PostgreSQL;
         SQLite's writers queue anyway), so concurrent publishes number versions in turn."""
-        locking = " FOR UPDATE" if lock and self._db.dialect == "postgresql" else ""
+        locking = self._db.lock_row() if lock else ""
         row = conn.execute(
             "SELECT * FROM assistants WHERE workspace_id = ? AND (slug = ? OR name = ?) "
             "ORDER BY slug = ? DESC LIMIT 1" + locking,

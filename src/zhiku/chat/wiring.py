@@ -12,10 +12,15 @@ from zhiku.chat.accounting import CallContext, CallLog, RequestLog
 from zhiku.chat.engine import ChatEngine, SearchFn
 from zhiku.chat.providers import ProviderRegistry
 from zhiku.chat.store import ConversationStore
-from zhiku.core.errors import InvalidInput, ProviderError
+from zhiku.core.errors import ProviderError
 from zhiku.models.llm.metered import MeteredChatModel
 from zhiku.models.llm.secrets import SecretBox
 from zhiku.models.llm.types import GenerationOptions
+from zhiku.repositories import (
+    AssistantRepository,
+    CallRepository,
+    ConversationRepository,
+)
 from zhiku.store.db import Database
 
 
@@ -24,17 +29,14 @@ class LLMServices:
     """Providers, assistants, conversations, the call log and the chat engine, wired together."""
 
     providers: ProviderRegistry
-    assistants: AssistantStore
-    conversations: ConversationStore
-    calls: CallLog
+    assistants: AssistantRepository
+    conversations: ConversationRepository
+    calls: CallRepository
     engine: ChatEngine
 
     @classmethod
-    def build(cls, store: object, workspace_id: int, home: Path, search: SearchFn) -> LLMServices:
-        """Wire the services on the database behind ``store``."""
-        db: Database | None = getattr(store, "db", None)
-        if db is None or not hasattr(db, "dialect"):
-            raise InvalidInput("models, assistants and chat need a store with a database")
+    def build(cls, db: Database, workspace_id: int, home: Path, search: SearchFn) -> LLMServices:
+        """Wire the services of workspace ``workspace_id`` on ``db``."""
         providers = ProviderRegistry(db, workspace_id, SecretBox(home))
         assistants = AssistantStore(db, workspace_id)
         conversations = ConversationStore(db, workspace_id)

@@ -26,31 +26,18 @@ R = TypeVar("R")
 
 @contextmanager
 def open_zhiku(preload: Sequence[str] = ()) -> Iterator[Zhiku]:
-    """The service on the configured database, closed afterwards. The embedders of the
-    knowledge bases named in ``preload`` start loading before the service's own modules are
-    imported, so a one-shot command pays for the model and the imports side by side."""
-    settings = Settings()
-    if not preload:
-        from zhiku.service import Zhiku
+    """The default workspace's facade on the command's runtime (one database for the whole
+    command), closed afterwards. The embedders of the knowledge bases named in ``preload``
+    start loading before the service's own modules are imported, so a one-shot command pays
+    for the model and the imports side by side."""
+    from zhiku.runtime import Runtime
 
-        with Zhiku(settings) as zk:
-            yield zk
-        return
-    from zhiku.models.embedders import Embedders
-    from zhiku.store.open import open_store
-
-    store = open_store(settings)
-    try:
-        embedders = Embedders(settings)
+    with Runtime(Settings()) as runtime:
         for name in preload:
             with suppress(ZhikuError):  # an unknown knowledge base is reported by the command
-                embedders.preload(store.get_kb(store.workspace_id(), name).embedder)
-        from zhiku.service import Zhiku
-
-        with Zhiku(settings, store=store, embedders=embedders) as zk:
-            yield zk
-    finally:
-        store.close()
+                kb = runtime.store.get_kb(runtime.store.workspace_id(), name)
+                runtime.embedders.preload(kb.embedder)
+        yield runtime.workspace()
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -21,8 +21,7 @@ from zhiku.cli.context import handle_errors
 from zhiku.core.logging import configure_logging
 from zhiku.core.settings import Settings
 from zhiku.jobs.process import Jobs
-from zhiku.store.db import open_database
-from zhiku.workspaces import Workspaces
+from zhiku.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +44,8 @@ def worker(
     settings = Settings()
     configure_logging(log_level or settings.log_level, json=settings.log_json)
     threads = concurrency or settings.worker_concurrency
-    db = open_database(settings)
-    services = Workspaces(settings, db)
-    jobs = Jobs.of(settings, db, services)
+    runtime = Runtime(settings)
+    jobs = Jobs.of(settings, runtime.db, runtime)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -67,6 +65,5 @@ def worker(
         if not jobs.stop(grace):
             log.warning("some jobs are still running; their leases will run out")
     finally:
-        services.close()
-        db.close()
+        runtime.close()
     log.info("worker %d: stopped", os.getpid())

@@ -1,8 +1,8 @@
 """The answer log and feedback on answers: thumbs up/down, comments, corrected answers.
 
 Every answer given through this API is logged (question, answer, citations, hits, target) so
-feedback has something to point at and export has the retrieved context. Once conversations
-exist (issue 3) a logged answer carries the id of its message in ``message_id``.
+feedback has something to point at and export has the retrieved context. An answer given in
+a conversation carries the id of its message in ``message_id``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from zhiku.answer.types import Answer, Citation
 from zhiku.core.errors import InvalidInput, NotFound
-from zhiku.evals.db import database
 from zhiku.evals.scoring import strip_markers
 from zhiku.evals.types import EvalQuestion
 from zhiku.retrieval.types import Hit
@@ -94,7 +93,7 @@ def log_answer(zk: Zhiku, target: str, question: str, answer: Answer,
     """Store one answer in the log; returns its id."""
     hits = [{"chunk_id": h.chunk_id, "source": h.source, "title": h.title, "score": h.score,
              "location": h.location, "text": h.text} for h in answer.hits[:HITS_LOGGED]]
-    with database(zk).write() as conn:
+    with zk.db.write() as conn:
         row = conn.execute(
             "INSERT INTO answer_log (workspace_id, target, question, answer, refused, citations, "
             "hits, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -119,7 +118,7 @@ def add_feedback(zk: Zhiku, answer_id: int, rating: int, *, comment: str = "",
     if rating not in (-1, 0, 1):
         raise InvalidInput("rating is 1 (up), -1 (down) or 0 (neutral)")
     get_answer(zk, answer_id)
-    with database(zk).write() as conn:
+    with zk.db.write() as conn:
         row = conn.execute(
             "INSERT INTO feedback (answer_id, rating, comment, corrected_answer, tags) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -148,7 +147,7 @@ def _reply_logged(zk: Zhiku, reply: StoredMessage) -> int:
     """The answer-log entry of a reply, created if missing: the check and the insert run in
     one transaction that first writes the reply's row, so that concurrent first ratings of
     one reply queue on its row lock and log it once."""
-    db = database(zk)
+    db = zk.db
     with db.write() as conn:
         conn.execute("UPDATE messages SET role = role WHERE id = ?", (reply.id,))
         row = conn.execute(
@@ -204,7 +203,7 @@ def _logged(row: Row) -> LoggedAnswer:
 
 def get_answer(zk: Zhiku, answer_id: int) -> LoggedAnswer:
     """One logged answer with its latest feedback."""
-    row = database(zk).conn.execute(_SELECT + " AND a.id = ?",
+    row = zk.db.conn.execute(_SELECT + " AND a.id = ?",
                                    (zk.workspace_id, answer_id)).fetchone()
     if row is None:
         raise NotFound(f"answer {answer_id} does not exist")
@@ -234,7 +233,7 @@ def list_answers(zk: Zhiku, flt: FeedbackFilter | None = None) -> list[LoggedAns
     if f.rating is not None:
         sql += " AND f.rating = ?"
         args.append(f.rating)
-    out = [_logged(r) for r in database(zk).conn.execute(sql + " ORDER BY a.id", args)]
+    out = [_logged(r) for r in zk.db.conn.execute(sql + " ORDER BY a.id", args)]
     wanted = set(f.tags)
     return [a for a in out if wanted <= set(a.tags)] if wanted else out
 

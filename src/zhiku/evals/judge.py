@@ -144,7 +144,7 @@ def parse_verdict(text: str) -> tuple[float, float, str]:
 class Judge:
     """Scores answers with ``model``. ``cost`` prices a call's usage (None: cost unknown).
 
-    Calls go through ``model`` as given: wrap it in issue 3's ``MeteredChatModel`` to have them
+    Calls go through ``model`` as given: wrap it in ``MeteredChatModel`` to have them
     in ``model_calls`` (``judge_for`` does).
     """
 

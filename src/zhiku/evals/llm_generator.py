@@ -1,4 +1,4 @@
-"""Synthetic questions written by a configured model (issue 3's providers)."""
+"""Synthetic questions written by a configured model (the workspace's providers)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """LLM extraction: batched prompts, a JSON schema, tolerant parsing, one retry, a cache, a budget.
 
 Any model fits behind ``TextModel`` (a prompt in, a ``Reply`` out): ``from_chat_model`` wraps
-issue 3's ``ChatModel``; ``from_callable`` wraps a plain function. Each chunk's result is cached
+a ``ChatModel``; ``from_callable`` wraps a plain function. Each chunk's result is cached
 under hash(prompt version, model, heading, text), so a re-run — or a resumed run after the
 budget stopped it — never pays for a chunk twice. Pure planning and parsing; the runner in
 ``zhiku.graph.ops`` does the I/O.
@@ -106,7 +106,7 @@ class _ChatAdapter:
 
 
 def from_chat_model(model: ChatModel, max_tokens: int = 2048) -> TextModel:
-    """Wrap a chat model (issue 3) as a ``TextModel``."""
+    """Wrap a chat model as a ``TextModel``."""
     return _ChatAdapter(model, max_tokens, model.name)
 
 

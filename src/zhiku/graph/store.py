@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zhiku.core.errors import InvalidInput, MissingDependency, NotFound
+from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.graph.resolve import normalize_name
 from zhiku.graph.types import ChunkText, Edge, Extraction, Node
 from zhiku.store.db import Connection, Database
@@ -56,21 +56,12 @@ class GraphStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @classmethod
-    def of(cls, store: object) -> GraphStore:
-        """The graph store beside a document store, in the same database."""
-        db: Database | None = getattr(store, "db", None)
-        if db is None or not hasattr(db, "dialect"):
-            raise MissingDependency("the knowledge graph needs a store with a database")
-        return cls(db)
-
     # -- writing --------------------------------------------------------------------------
     def _one_writer(self, conn: Connection, kb_id: int) -> None:
         """Take the knowledge base's graph lock until the transaction ends. SQLite has one
         writer anyway; on PostgreSQL concurrent ingestion workers would otherwise update the
         same nodes' counts in different orders and deadlock."""
-        if self.db.dialect == "postgresql":
-            conn.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK + kb_id,))
+        self.db.advisory_lock(conn, _LOCK + kb_id)
 
     def write(
         self, kb_id: int, items: Sequence[tuple[ChunkText, Extraction]], extractor: str,

@@ -28,10 +28,12 @@ if TYPE_CHECKING:
     from zhiku.service import Zhiku
 
 INGEST_KINDS = frozenset({"ingest", "url", "reindex", "embed"})
-class Facades(Protocol):
-    """The facade of each workspace (``zhiku.workspaces.Workspaces``)."""
 
-    def get(self, workspace_id: int) -> Zhiku: ...
+
+class Facades(Protocol):
+    """The facade of each workspace (the process's ``zhiku.runtime.Runtime``)."""
+
+    def workspace(self, ref: int | str = ...) -> Zhiku: ...
 
 
 def progress_of(state: dict[str, Any]) -> float:
@@ -90,7 +92,7 @@ class JobHandler:
 
     def __call__(self, job: Job, control: Control) -> Outcome:
         state = job.payload
-        zk = self._facades.get(int(state["workspace_id"]))
+        zk = self._facades.workspace(int(state["workspace_id"]))
         if job.kind == "eval":
             return self._eval(zk, job, control)
         state.update(files_done=0, chunks_total=0, chunks_embedded=0, results=[])
@@ -120,7 +122,7 @@ class JobHandler:
         if job.kind == "eval":
             from zhiku.evals import runs
 
-            zk = self._facades.get(int(job.payload["workspace_id"]))
+            zk = self._facades.workspace(int(job.payload["workspace_id"]))
             runs.fail_run(zk.evals, int(job.payload["run_id"]), job.error or LOST)
 
     def _eval(self, zk: Zhiku, job: Job, control: Control) -> Outcome:

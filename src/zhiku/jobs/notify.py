@@ -20,9 +20,9 @@ CHANNEL = "zhiku_jobs"
 
 
 def notify(db: Database, conn: Connection) -> None:
-    """Announce, inside the caller's transaction, that a job became due (PostgreSQL only)."""
-    if db.dialect == "postgresql":
-        conn.execute(f"NOTIFY {CHANNEL}")
+    """Announce, inside the caller's transaction, that a job became due (where the database
+    has listeners: PostgreSQL)."""
+    db.notify(conn, CHANNEL)
 
 
 class Listener:
@@ -65,7 +65,4 @@ class Listener:
 
 def listener(db: Database, wake: Callable[[], None]) -> Listener | None:
     """A listener for ``db`` when it can notify (PostgreSQL), else None (runners poll)."""
-    url = getattr(db, "url", None)
-    if db.dialect != "postgresql" or not isinstance(url, str):
-        return None
-    return Listener(url, wake)
+    return None if db.listen_url is None else Listener(db.listen_url, wake)

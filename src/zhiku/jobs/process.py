@@ -9,8 +9,8 @@ from zhiku.ingest.fetch import Fetcher, url_fetcher
 from zhiku.jobs.handlers import JobHandler
 from zhiku.jobs.queue import JobQueue, QueueOptions
 from zhiku.jobs.runner import Runner
+from zhiku.runtime import Runtime
 from zhiku.store.db import Database
-from zhiku.workspaces import Workspaces
 
 
 class Jobs:
@@ -19,20 +19,20 @@ class Jobs:
     def __init__(
         self,
         db: Database,
-        services: Workspaces,
+        runtime: Runtime,
         fetcher: Fetcher,
         options: QueueOptions | None = None,
     ) -> None:
         self.queue = JobQueue(db, options)
-        self.handler = JobHandler(db, services, fetcher)
+        self.handler = JobHandler(db, runtime, fetcher)
         self._runner: Runner | None = None
-        services.on_job_queued = self.wake
+        runtime.on_job_queued = self.wake
 
     @classmethod
-    def of(cls, settings: Settings, db: Database, services: Workspaces,
+    def of(cls, settings: Settings, db: Database, runtime: Runtime,
            threads: int | None = None) -> Jobs:
         """The jobs ``settings`` configure (``threads``: job threads of this process)."""
-        return cls(db, services, url_fetcher(settings), QueueOptions.of(settings, threads))
+        return cls(db, runtime, url_fetcher(settings), QueueOptions.of(settings, threads))
 
     def counts(self) -> dict[str, int]:
         """How many jobs are in each status."""

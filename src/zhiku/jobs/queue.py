@@ -89,9 +89,8 @@ class JobQueue:
     def __init__(self, db: Database, options: QueueOptions | None = None) -> None:
         self.db = db
         self.options = options or QueueOptions()
-        self._skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
-        self._later = _later_sql(db.dialect)
-        self._claim = _claim_sql(db.dialect, db.now, self._later)
+        self._later = db.later
+        self._claim = _claim_sql(db)
 
     # -- submitting -----------------------------------------------------------------------
     def enqueue(
@@ -121,8 +120,7 @@ class JobQueue:
         fresh lease; None when no job is due or every workspace with one is at its cap."""
         cap = self.options.max_running_per_workspace
         with self.db.write() as conn:
-            if self.db.dialect == "postgresql":
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext(?))", ("zhiku:jobs",))
+            self.db.advisory_lock(conn, "zhiku:jobs")
             rows = conn.execute(
                 self._claim, (cap, cap, worker, self.options.lease_seconds)
             ).fetchall()
@@ -192,7 +190,7 @@ class JobQueue:
                 f"ELSE 'queued' END, error = ?, locked_until = NULL, run_after = {now}, "
                 f"updated_at = {now} WHERE id IN (SELECT id FROM jobs WHERE status = 'running' "
                 f"AND (locked_until IS NULL OR locked_until < {now})"
-                f"{self._skip_locked}) RETURNING id, status",
+                f"{self.db.skip_locked()}) RETURNING id, status",
                 (LOST,),
             ).fetchall()
         return [(int(r[0]), str(r[1])) for r in rows]
@@ -306,21 +304,11 @@ def job_of(row: Any) -> Job:
     )
 
 
-def _later_sql(dialect: str) -> str:
-    """SQL for "now plus ``?`` seconds" as ISO-8601 UTC text, like ``db.now``."""
-    if dialect == "postgresql":
-        return (
-            "to_char((clock_timestamp() + ? * interval '1 second') AT TIME ZONE 'UTC', "
-            "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-        )
-    return "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('%+.3f seconds', ?))"
-
-
-def _claim_sql(dialect: str, now: str, later: str) -> str:
+def _claim_sql(db: Database) -> str:
     """The claim: running jobs counted per workspace (jobs without a workspace count as
     workspace 0), then the due job of the least busy workspace under the cap, oldest first.
     Parameters: the cap twice (0: none), worker, lease seconds."""
-    lock = " FOR UPDATE OF q SKIP LOCKED" if dialect == "postgresql" else ""
+    now, later, lock = db.now, db.later, db.skip_locked(of="q")
     return (
         "WITH busy AS (SELECT COALESCE(r.workspace_id, 0) AS ws, count(*) AS n "
         "FROM jobs r WHERE r.status = 'running' GROUP BY COALESCE(r.workspace_id, 0)), "

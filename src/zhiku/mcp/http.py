@@ -46,7 +46,8 @@ def _principal(state: ApiState, token: str) -> Principal:
         raise Unauthorized("send 'Authorization: Bearer <API key>'")
     principal = state.auth.authenticate(token)
     if principal.assistants is not None:
-        principal = confine(principal, state.services.get(principal.workspace_id).list_assistants())
+        assistants = state.runtime.workspace(principal.workspace_id).list_assistants()
+        principal = confine(principal, assistants)
     return principal
 
 
@@ -75,7 +76,7 @@ class McpEndpoint:
         state = self._state()
         request = ctx.request
         principal = _principal(state, _bearer(getattr(request, "headers", {}) or {}))
-        return WorkspaceTools(state.services.get(principal.workspace_id), principal)
+        return WorkspaceTools(state.runtime.workspace(principal.workspace_id), principal)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -23,21 +23,16 @@ def serve(settings: Settings, key: str) -> None:
     from zhiku.accounts.store import AccountStore
     from zhiku.mcp.server import build_server, serve_stdio
     from zhiku.mcp.tools import WorkspaceTools
-    from zhiku.service import Zhiku
-    from zhiku.store.db import open_database
+    from zhiku.runtime import Runtime
 
-    db = open_database(settings)
-    try:
-        auth = AccountStore(db)
-        first = auth.authenticate(key)
-        with Zhiku(settings, workspace=auth.workspace_name(first.workspace_id)) as zk:
+    with Runtime(settings) as runtime:
+        auth = AccountStore(runtime.db)
+        zk = runtime.workspace(auth.authenticate(key).workspace_id)
 
-            def resolve(ctx: ServerRequestContext[Any]) -> WorkspaceTools:
-                principal = auth.authenticate(key)
-                if principal.assistants is not None:
-                    principal = confine(principal, zk.list_assistants())
-                return WorkspaceTools(zk, principal)
+        def resolve(ctx: ServerRequestContext[Any]) -> WorkspaceTools:
+            principal = auth.authenticate(key)
+            if principal.assistants is not None:
+                principal = confine(principal, zk.list_assistants())
+            return WorkspaceTools(zk, principal)
 
-            anyio.run(serve_stdio, build_server(resolve, __version__))
-    finally:
-        db.close()
+        anyio.run(serve_stdio, build_server(resolve, __version__))

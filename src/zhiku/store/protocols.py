@@ -8,6 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from zhiku.store.db import Database
 from zhiku.store.filters import SearchFilters
 from zhiku.store.records import Chunk, Document, KnowledgeBase, NewChunk
 
@@ -112,6 +113,14 @@ class NativeVectorSearch(Protocol):
 
 
 class Store(KnowledgeBaseStore, DocumentStore, KeywordIndex, VectorStore, Protocol):
-    """Everything the core needs from a backend."""
+    """Everything the core needs from a backend, on one database that the composition root
+    (``zhiku.runtime``) opens and closes."""
 
-    def close(self) -> None: ...
+    @property
+    def db(self) -> Database:
+        """The database the store writes to (shared with every other store of the process)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the store holds itself (never the database)."""
+        ...

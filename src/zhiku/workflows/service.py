@@ -61,9 +61,7 @@ class Workflows:
     @classmethod
     def of(cls, zk: Zhiku, tools: ToolRegistry | None = None) -> Workflows:
         """The workflows of ``zk``'s workspace, running on its search, models and settings."""
-        db = getattr(zk.store, "db", None)
-        if db is None or not hasattr(db, "dialect"):
-            raise InvalidInput("workflows need a store with a database")
+        db = zk.db
         from zhiku.agents.service import workspace_tools
 
         return cls(WorkflowStore(db, zk.workspace_id),

@@ -1,6 +1,6 @@
 """Assistants: stored, versioned answering configurations (CRUD, versions, publish).
 
-The configuration is issue 3's ``AssistantConfig`` (``model`` = provider/model, none for
+The configuration is ``AssistantConfig`` (``model`` = provider/model, none for
 extractive answers; retrieval settings nested), the same assistants ``zhiku apps`` shows.
 """
 

@@ -98,7 +98,7 @@ def create_workflow(body: WorkflowIn, caller: Caller, zk: Service) -> dict[str, 
     return zk.workflows.create(body.name, body.definition, body.slug).to_dict()
 
 
-@router.post("/v1/workflows/validate", response_model=ValidationOut)
+@router.post("/v1/workflow-validation", response_model=ValidationOut)
 def validate_workflow(body: DefinitionIn, caller: Caller, zk: Service) -> ValidationOut:
     """Check a definition without saving it."""
     _caller(caller)

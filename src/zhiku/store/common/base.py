@@ -16,7 +16,6 @@ class SqlBackend(ABC):
 
     db: Database
     _IDS_PER_QUERY = 500  # ids looked up by one query
-    _LOCK_ROW = ""  # appended to a SELECT that reads a row the transaction then rewrites
     # The vector version of the knowledge base ``k`` (what ``_bump_vector_version`` raises)
     _VECTOR_VERSION = "k.vector_version"
 

@@ -48,7 +48,8 @@ class ChunkSql(SqlBackend):
         vectors (its document goes back to ``parsed`` until they are made again)."""
         with self.db.write() as conn:
             row = conn.execute(
-                f"SELECT document_id, kb_id, searchable FROM chunks WHERE id = ?{self._LOCK_ROW}",
+                "SELECT document_id, kb_id, searchable FROM chunks WHERE id = ?"
+                + self.db.lock_row(),
                 (chunk_id,),
             ).fetchone()
             if row is None:

@@ -11,13 +11,16 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import psycopg
 from psycopg.rows import RowMaker
 from psycopg_pool import ConnectionPool
 
 from zhiku.core.errors import InvalidInput, ZhikuError
+
+if TYPE_CHECKING:
+    from zhiku.store.db import Connection as ConnectionLike
 
 
 class Row(tuple[Any, ...]):
@@ -109,11 +112,16 @@ def _nul_refused() -> Iterator[None]:
         raise InvalidInput("text cannot contain NUL characters (U+0000)") from exc
 
 
+_ISO = "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'"
+
+
 class PgDatabase:
-    """A PostgreSQL database shared by the threads of one process."""
+    """A PostgreSQL database shared by the threads of one process. Its writers run
+    concurrently, so row locks, skip-locked claims and advisory locks are real here."""
 
     dialect = "postgresql"
-    now = "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+    now = f"to_char(clock_timestamp() AT TIME ZONE 'UTC', {_ISO})"
+    later = f"to_char((clock_timestamp() + ? * interval '1 second') AT TIME ZONE 'UTC', {_ISO})"
     IntegrityError: type[Exception] = psycopg.IntegrityError
     Error: type[Exception] = psycopg.Error
 
@@ -135,6 +143,7 @@ class PgDatabase:
             raise ZhikuError(f"cannot connect to PostgreSQL: {_redact(url)}: {exc}") from exc
         self._local = threading.local()
         self._conn = PgConnection(self)
+        self.listen_url: str | None = url
 
     @property
     def conn(self) -> PgConnection:
@@ -164,6 +173,25 @@ class PgDatabase:
                 yield self._conn
             finally:
                 self._local.tx = None
+
+    def lock_row(self, of: str | None = None) -> str:
+        """`` FOR UPDATE`` (of the table alias ``of``, in a join)."""
+        return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
+
+    def skip_locked(self, of: str | None = None) -> str:
+        """`` FOR UPDATE … SKIP LOCKED``: rows other transactions hold are passed over."""
+        return self.lock_row(of) + " SKIP LOCKED"
+
+    def advisory_lock(self, conn: ConnectionLike, key: int | str) -> None:
+        """A transaction-scoped advisory lock on ``key`` (text keys are hashed)."""
+        if isinstance(key, str):
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
+        else:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (key,))
+
+    def notify(self, conn: ConnectionLike, channel: str) -> None:
+        """``NOTIFY channel``, delivered when the transaction commits (never on rollback)."""
+        conn.execute(f"NOTIFY {channel}")
 
     def close(self) -> None:
         """Close the pool."""

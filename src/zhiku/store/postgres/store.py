@@ -22,7 +22,6 @@ from zhiku.store.migrations.m008_term_stats import SHARD_SQL
 from zhiku.store.postgres import fts
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.filtersql import filter_sql
-from zhiku.store.postgres.migrations import migrate
 from zhiku.store.postgres.vector_index import PgVectorIndex
 from zhiku.store.postgres.vectors import HnswIndexes, binary_cursor, encode
 from zhiku.store.records import NewChunk
@@ -35,7 +34,6 @@ class PostgresStore(SqlStore):
 
     db: PgDatabase
     _IDS_PER_QUERY = 100_000  # one array parameter
-    _LOCK_ROW = " FOR UPDATE"
     # the row's counter (raised by the API's edits) plus the shards' (raised by writers)
     _VECTOR_VERSION = (
         "k.vector_version + coalesce((SELECT sum(s.vector_changes) FROM chunk_stats s "
@@ -43,20 +41,15 @@ class PostgresStore(SqlStore):
     )
     _filter_sql = staticmethod(filter_sql)
 
-    def __init__(self, url: str, *, pool_size: int = 16) -> None:
-        """Connect to ``url`` and migrate the database to the latest schema."""
-        self.db = PgDatabase(url, pool_size=pool_size)
-        try:
-            migrate(self.db)
-        except BaseException:
-            self.db.close()
-            raise
+    def __init__(self, db: PgDatabase) -> None:
+        """The store on ``db``, an open and migrated PostgreSQL database (see
+        ``store.db.open_postgres``) that the caller closes."""
+        self.db = db
         self.hnsw = HnswIndexes(self.db)
         self._vector_oid: int | None = None
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self.db.close()
+        """Nothing of its own to release (the database stays open for its owner)."""
 
     def vector_index(self) -> PgVectorIndex:
         """Vector search inside the database, over this store's embeddings."""

@@ -7,17 +7,25 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zhiku.store.db import Connection
 
 
 class Database:
     """A SQLite file shared by the threads of one process.
 
     Each thread gets its own connection. ``write()`` opens ``BEGIN IMMEDIATE`` so writers queue
-    on the database lock instead of failing half-way; readers never block under WAL.
+    on the database lock instead of failing half-way; readers never block under WAL. Since
+    writers take turns, row locks, skip-locked clauses and advisory locks are empty here, and
+    nothing listens for notifications (runners on one machine poll).
     """
 
     dialect = "sqlite"
     now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    later = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('%+.3f seconds', ?))"
+    listen_url: str | None = None
     IntegrityError: type[Exception] = sqlite3.IntegrityError
     Error: type[Exception] = sqlite3.Error
 
@@ -71,6 +79,20 @@ class Database:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def lock_row(self, of: str | None = None) -> str:
+        """Nothing: the write transaction already excludes every other writer."""
+        return ""
+
+    def skip_locked(self, of: str | None = None) -> str:
+        """Nothing: no other writer can hold a row while this one runs."""
+        return ""
+
+    def advisory_lock(self, conn: Connection, key: int | str) -> None:
+        """Nothing to take: the write transaction is already the only one."""
+
+    def notify(self, conn: Connection, channel: str) -> None:
+        """Nothing to send: runners of a SQLite file poll."""
 
     def close(self) -> None:
         """Close every connection this object opened."""

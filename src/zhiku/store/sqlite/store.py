@@ -4,7 +4,6 @@ PostgreSQL is in ``store/common``; full-text terms live in the FTS5 table ``chun
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,6 @@ from zhiku.store.records import NewChunk
 from zhiku.store.sqlite.db import Database
 from zhiku.store.sqlite.filtersql import filter_sql
 from zhiku.store.sqlite.keyword_memory import MemoryKeywordIndex
-from zhiku.store.sqlite.migrations import migrate
 
 
 class SqliteStore(SqlStore):
@@ -26,18 +24,17 @@ class SqliteStore(SqlStore):
     db: Database
     _filter_sql = staticmethod(filter_sql)
 
-    def __init__(self, path: Path, *, memory_keyword_rows: int = 200_000) -> None:
-        """Open (and migrate) the database at ``path``. Unfiltered keyword searches use an
+    def __init__(self, db: Database, *, memory_keyword_rows: int = 200_000) -> None:
+        """The store on ``db``, an open and migrated SQLite database (see
+        ``store.db.open_sqlite``) that the caller closes. Unfiltered keyword searches use an
         in-memory BM25 index while the full-text table has at most ``memory_keyword_rows``
         rows (0 turns it off)."""
-        self.db = Database(path)
-        migrate(self.db.conn)
+        self.db = db
         self._memory = MemoryKeywordIndex(self.db, memory_keyword_rows)
 
     def close(self) -> None:
-        """Close every connection."""
+        """Stop the in-memory keyword index (the database stays open for its owner)."""
         self._memory.close()
-        self.db.close()
 
     @staticmethod
     def _ids_in(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:

@@ -61,6 +61,13 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("graph_llm_cache"),
     TableSpec("originals", batch_rows=4),  # whole files: few rows per transaction
     TableSpec("api_calls"),
+    TableSpec("workflows"),
+    TableSpec("workflow_versions"),
+    TableSpec("workflow_runs"),  # replay_of points at an earlier run
+    TableSpec("workflow_run_nodes"),
+    TableSpec("agents"),
+    TableSpec("agent_versions"),
+    TableSpec("tool_sources"),
 )
 
 SKIPPED: dict[str, str] = {
