@@ -102,11 +102,11 @@ class Runtime:
             zk = self._open.get(ws_id)
             if zk is None:
                 zk = Zhiku(self.settings, workspace=name, runtime=self)
-                zk.jobs.on_queued = self._job_queued
                 self._open[ws_id] = zk
             return zk
 
-    def _job_queued(self) -> None:
+    def job_queued(self) -> None:
+        """Wake this process's job threads (a facade queued a job)."""
         if self.on_job_queued is not None:
             self.on_job_queued()
 

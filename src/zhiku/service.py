@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
-from zhiku.core.errors import InvalidInput, MissingDependency, NotFound
+from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.core.settings import Settings
 from zhiku.graph.modes import SearchMode, is_graph_mode
 from zhiku.ingest.chunking import ChunkingOptions
@@ -470,10 +470,8 @@ class Zhiku:
             if self._jobs is None:
                 from zhiku.jobs.submit import WorkspaceJobs
 
-                db = getattr(self.store, "db", None)
-                if db is None:
-                    raise MissingDependency("background jobs need a store with a database")
-                self._jobs = WorkspaceJobs(self, db)
+                self._jobs = WorkspaceJobs(self, self.db)
+                self._jobs.on_queued = self.runtime.job_queued
             return self._jobs
 
     # -- models, assistants and chat --------------------------------------------------------
