@@ -9,7 +9,7 @@ import importlib.util
 import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from api_helpers import HANDBOOK, api_settings, make_tenant, wait_job
 from fastapi.testclient import TestClient
 
 from zhiku.api.app import create_app
+from zhiku.core.settings import Settings
 
 
 def _scripted_module() -> Any:
@@ -33,6 +34,7 @@ def _scripted_module() -> Any:
     return sys.modules[name]
 
 
+pytestmark = pytest.mark.shared_server
 scripted_server = _scripted_module()
 Script = scripted_server.Script
 
@@ -75,9 +77,12 @@ class SpecServer:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    settings = api_settings(tmp_path_factory.mktemp("agents") / "home",
-                            api_url_allowlist=["127.0.0.1"])
+def world(tmp_path_factory: pytest.TempPathFactory,
+          make_settings: Callable[..., Settings]) -> Iterator[dict[str, Any]]:
+    home = tmp_path_factory.mktemp("agents") / "home"
+    base = api_settings(home)  # on the run's backend (PostgreSQL in that pass)
+    settings = make_settings(home, api_url_allowlist=["127.0.0.1"], **{
+        k: getattr(base, k) for k in ("embedder", "api_rate_limit_per_minute", "ocr")})
     scripted = scripted_server.ScriptedServer().start()
     spec_server = SpecServer()
     try:
