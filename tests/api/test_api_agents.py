@@ -9,6 +9,7 @@ import importlib.util
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +19,10 @@ import pytest
 from api_helpers import HANDBOOK, api_settings, make_tenant, wait_job
 from fastapi.testclient import TestClient
 
+from zhiku.agents.events import AgentEvent
 from zhiku.api.app import create_app
+from zhiku.api.routers import agents as agent_routes
+from zhiku.core.errors import ProviderError
 from zhiku.core.settings import Settings
 
 
@@ -88,7 +92,7 @@ def world(tmp_path_factory: pytest.TempPathFactory,
     try:
         with TestClient(create_app(settings)) as client:
             acme, globex = make_tenant(settings, "acme"), make_tenant(settings, "globex")
-            zk = client.app.state.api.runtime.workspace(acme.workspace_id)  # type: ignore[attr-defined]
+            zk = client.app.state.api.runtime.workspace(acme.workspace_id)
             zk.add_provider("scripted", base_url=scripted.url, models=["scripted-model"],
                             context_window=8192, max_retries=0)
             h = acme.headers
@@ -195,6 +199,27 @@ def test_draft_and_version_runs(world: dict[str, Any]) -> None:
     assert both.status_code == 400
 
 
+def test_a_provider_failure_is_a_result_and_a_late_failure_an_error_event(
+        world: dict[str, Any]) -> None:
+    client, h, scripted = world["client"], world["acme"], world["scripted"]
+    client.post("/v1/agents", json=_agent("flaky", knowledge_bases=[]), headers=h)
+    scripted.push(Script(status=500))
+    r = client.post("/v1/agents/flaky/run", json={"message": "hi"}, headers=h)
+    assert r.status_code == 200 and r.json()["stop_reason"] == "model_error"
+    assert r.json()["error"]
+
+    def failing() -> Iterator[AgentEvent]:
+        yield AgentEvent("run_started", {"agent": "x"})
+        raise ProviderError("the tool server went away")
+
+    sent = "".join(agent_routes._events(failing()))
+    *_, last = [block for block in sent.split("\n\n") if block]
+    name, data = last.split("\n")
+    assert name == "event: error"
+    assert json.loads(data[6:]) == {"type": "error", "error": {
+        "type": "provider_error", "message": "the tool server went away"}}
+
+
 def test_openapi_source_from_a_url_never_shows_its_secret(world: dict[str, Any]) -> None:
     client, h = world["client"], world["acme"]
     made = client.post("/v1/tool-sources", headers=h, json={
@@ -238,6 +263,13 @@ def test_mcp_sources_keep_env_secret_and_fail_clearly(world: dict[str, Any]) -> 
     failed = client.get("/v1/tool-sources/broken/tools", headers=h)
     assert failed.status_code == 502, failed.text
     assert failed.json()["error"]["type"] == "mcp_error"
+    client.post("/v1/tool-sources", headers=h, json={
+        "name": "hangs", "kind": "mcp", "command": sys.executable,
+        "args": ["-c", "import time; time.sleep(60)"], "connect_timeout_s": 1})
+    started = time.monotonic()
+    hung = client.get("/v1/tool-sources/hangs/tools", headers=h)
+    assert hung.status_code == 502 and "within" in hung.json()["error"]["message"], hung.text
+    assert time.monotonic() - started < 15
     mixed = client.post("/v1/tool-sources", headers=h, json={
         "name": "mixed", "kind": "mcp", "command": "x", "spec": SPEC})
     assert mixed.status_code == 400
