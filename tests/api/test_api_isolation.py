@@ -19,6 +19,10 @@ PUBLIC = {"/healthz", "/readyz", "/v1/auth/login", "/v1/auth/signup"}
 FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "type": "string"}]},
                   {"id": "end", "type": "end", "outputs": {"text": "start.q"}}],
         "edges": [{"source": "start", "target": "end"}]}
+AGENT = {"model": "nowhere/model", "tools": ["calculator"]}
+SOURCE = {"kind": "openapi", "base_url": "http://127.0.0.1:9", "spec": {
+    "openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
+    "paths": {"/pets": {"get": {"operationId": "listPets"}}}}}
 
 
 def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
@@ -56,6 +60,12 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("POST", "/v1/workflows/{slug}/publish"): {"note": "x"},
         ("POST", "/v1/workflows/{slug}/run"): {"inputs": {"q": "annual leave?"}},
         ("POST", "/v1/workflow-runs/{workflow_run_id}/replay"): {},
+        ("POST", "/v1/agents"): {"name": "made", "slug": "made-agent", "config": AGENT},
+        ("PATCH", "/v1/agents/{slug}"): {"name": "renamed"},
+        ("POST", "/v1/agents/{slug}/publish"): {"note": "x"},
+        ("POST", "/v1/agents/{slug}/rollback"): {"version": 1},
+        ("POST", "/v1/agents/{slug}/run"): {"message": "annual leave?"},
+        ("POST", "/v1/tool-sources"): {"name": "made-source", **SOURCE},
     }
     return bodies.get((method, path))
 
@@ -98,6 +108,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             flow_run = client.post(f"/v1/workflows/{tenant.ids['slug']}/run", headers=h,
                                    json={"inputs": {"q": "annual leave?"}}).json()
             tenant.ids["workflow_run_id"] = flow_run["id"]
+            # an agent and a tool source named like the assistant (so answers normalize alike)
+            client.app.state.api.runtime.workspace(tenant.workspace_id).add_provider(
+                "nowhere", base_url="http://127.0.0.1:9/v1", models=["model"], max_retries=0)
+            made = [client.post("/v1/agents", headers=h, json={
+                "name": "Agent", "slug": tenant.ids["slug"], "config": AGENT}),
+                client.post(f"/v1/agents/{tenant.ids['slug']}/publish", headers=h, json={}),
+                client.post("/v1/tool-sources", headers=h,
+                            json={"name": tenant.ids["slug"], **SOURCE})]
+            assert [r.status_code for r in made] == [201, 200, 201], [r.text for r in made]
+            tenant.ids["source"] = tenant.ids["slug"]
             url = f"/v1/evals/runs/{run['id']}"
             wait_until(lambda url=url, h=h: client.get(url, headers=h).json()["status"]
                        != "running", 60, f"eval run {run['id']} to finish")
@@ -143,7 +163,8 @@ def _call(client: TestClient, method: str, path: str, key: str, ids: dict[str, A
 NOWHERE = {"kb": "no-such-kb", "slug": "no-such-bot", "doc_id": 987654, "chunk_id": 987654,
            "job_id": 987654, "conversation_id": 987654, "message_id": 987654, "key_id": 987654,
            "user_id": 987654, "entity": "no-such-entity", "page": 1, "eval_set": "no-such-kb",
-           "run_id": 987654, "invitation_id": 987654, "workflow_run_id": 987654}
+           "run_id": 987654, "invitation_id": 987654, "workflow_run_id": 987654,
+           "source": "no-such-bot"}
 
 
 def _normalized(r: Any, ids: dict[str, Any]) -> tuple[int, str]:

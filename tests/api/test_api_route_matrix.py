@@ -39,6 +39,10 @@ FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "typ
                   {"id": "echo", "type": "template", "template": "You asked: {{ start.q }}"},
                   {"id": "end", "type": "end", "outputs": {"text": "echo.text"}}],
         "edges": [{"source": "start", "target": "echo"}, {"source": "echo", "target": "end"}]}
+AGENT = {"model": "nowhere/model", "instructions": "Be brief.", "tools": ["calculator"]}
+SOURCE = {"kind": "openapi", "base_url": "http://127.0.0.1:9", "spec": {
+    "openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
+    "paths": {"/pets": {"get": {"operationId": "listPets"}}}}}
 BOT_KBS = {BOT: {KB}, BOT2: {KB2}}
 # Throw-away targets of destructive routes; the write key limited to KB may reach them too.
 pytestmark = pytest.mark.shared_server
@@ -244,6 +248,21 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/workflows/{slug}/runs"): "unscoped-read",
     ("GET", "/v1/workflow-runs/{workflow_run_id}"): "unscoped-read",
     ("POST", "/v1/workflow-runs/{workflow_run_id}/replay"): "unscoped-write",
+    # agents too; tool sources (a stdio MCP server runs a command here) take an unscoped admin
+    ("GET", "/v1/agents"): "unscoped-read",
+    ("POST", "/v1/agents"): "unscoped-write",
+    ("GET", "/v1/agents/{slug}"): "unscoped-read",
+    ("PATCH", "/v1/agents/{slug}"): "unscoped-write",
+    ("DELETE", "/v1/agents/{slug}"): "unscoped-write",
+    ("POST", "/v1/agents/{slug}/publish"): "unscoped-write",
+    ("GET", "/v1/agents/{slug}/versions"): "unscoped-read",
+    ("POST", "/v1/agents/{slug}/rollback"): "unscoped-write",
+    ("POST", "/v1/agents/{slug}/run"): "unscoped-read",
+    ("GET", "/v1/tool-sources"): "manage",
+    ("POST", "/v1/tool-sources"): "manage",
+    ("GET", "/v1/tool-sources/{source}"): "manage",
+    ("DELETE", "/v1/tool-sources/{source}"): "manage",
+    ("GET", "/v1/tool-sources/{source}/tools"): "manage",
 }
 
 # Routes whose body or query (rather than their path) names acme's resources.
@@ -392,6 +411,15 @@ class World:
                   json={"name": "Victim flow", "slug": "victim-flow", "definition": FLOW})
         return "victim-flow"
 
+    def _make_agent(self) -> str:
+        self.call("POST", "/v1/agents", 201,
+                  json={"name": "Victim agent", "slug": "victim-agent", "config": AGENT})
+        return "victim-agent"
+
+    def _make_source(self) -> str:
+        self.call("POST", "/v1/tool-sources", 201, json={"name": "victim-source", **SOURCE})
+        return "victim-source"
+
     def _make_key(self) -> int:
         return int(self.call("POST", "/v1/keys", 201, json={"name": "victim"})["id"])
 
@@ -428,6 +456,8 @@ VICTIM_CHECK: dict[str, Callable[[Any], str]] = {
     "doc": lambda doc: f"/v1/kbs/{KB}/documents/{doc}",
     "bot": lambda slug: f"/v1/assistants/{slug}",
     "workflow": lambda slug: f"/v1/workflows/{slug}",
+    "agent": lambda slug: f"/v1/agents/{slug}",
+    "source": lambda name: f"/v1/tool-sources/{name}",
     "conversation": lambda cid: f"/v1/conversations/{cid}",
     "key": lambda key: f"/v1/keys/{key}",  # a revoked key is still there, with revoked_at
     "user": lambda user: f"/v1/users/{user}",
@@ -463,6 +493,14 @@ def _seed(client: TestClient, settings: Settings) -> World:
                json={"name": "Flow", "slug": BOT, "definition": FLOW})
     flow_run = world.call("POST", f"/v1/workflows/{BOT}/run", 200, json={"inputs": {"q": "hi"}})
     world.ids["workflow_run_id"] = flow_run["id"]
+    # an agent (BOT's slug too) on a provider nobody listens at: its runs end "model_error"
+    for tenant in (acme, globex):
+        client.app.state.api.runtime.workspace(tenant.workspace_id).add_provider(
+            "nowhere", base_url="http://127.0.0.1:9/v1", models=["model"], max_retries=0)
+    world.call("POST", "/v1/agents", 201, json={"name": "Agent", "slug": BOT, "config": AGENT})
+    world.call("POST", f"/v1/agents/{BOT}/publish", 200, json={})
+    world.call("POST", "/v1/tool-sources", 201, json={"name": "pets", **SOURCE})
+    world.ids["source"] = "pets"
     world.call("POST", "/v1/evals/sets", 201,
                json={"name": "set1", "questions": [{"question": "annual leave?"}]})
     run = world.call("POST", "/v1/evals/runs", 202,
@@ -527,6 +565,8 @@ VICTIMS = {
     ("POST", "/v1/kbs/{kb}/documents/{doc_id}/reindex"): {"doc_id": "doc"},
     ("DELETE", "/v1/assistants/{slug}"): {"slug": "bot"},
     ("DELETE", "/v1/workflows/{slug}"): {"slug": "workflow"},
+    ("DELETE", "/v1/agents/{slug}"): {"slug": "agent"},
+    ("DELETE", "/v1/tool-sources/{source}"): {"source": "source"},
     ("DELETE", "/v1/conversations/{conversation_id}"): {"conversation_id": "conversation"},
     ("DELETE", "/v1/keys/{key_id}"): {"key_id": "key"},
     ("DELETE", "/v1/invitations/{invitation_id}"): {"invitation_id": "invitation"},
@@ -571,6 +611,13 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("PATCH", "/v1/workflows/{slug}"): {"name": "Flow"},
         ("POST", "/v1/workflows/{slug}/publish"): {"note": "matrix"},
         ("POST", "/v1/workflows/{slug}/run"): {"inputs": {"q": "hi"}},
+        ("POST", "/v1/agents"): {"name": f"Made {n}", "slug": f"made-agent-{n}",
+                                 "config": AGENT},
+        ("PATCH", "/v1/agents/{slug}"): {"name": "Agent"},
+        ("POST", "/v1/agents/{slug}/publish"): {"note": "matrix"},
+        ("POST", "/v1/agents/{slug}/rollback"): {"version": 1},
+        ("POST", "/v1/agents/{slug}/run"): {"message": "hi"},
+        ("POST", "/v1/tool-sources"): {"name": f"made-{n}", **SOURCE},
     }
     if route == ("POST", "/v1/kbs/{kb}/documents"):
         text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()

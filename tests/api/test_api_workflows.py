@@ -4,7 +4,7 @@ events), the run history with per-node records, replay, and isolation between wo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from api_helpers import api_settings, make_tenant
 from fastapi.testclient import TestClient
 
 from zhiku.api.app import create_app
+from zhiku.core.settings import Settings
 
 FLOW: dict[str, Any] = {
     "nodes": [
@@ -34,9 +35,16 @@ FLOW: dict[str, Any] = {
 }
 
 
+pytestmark = pytest.mark.shared_server
+
+
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    settings = api_settings(tmp_path_factory.mktemp("wf") / "home")
+def world(tmp_path_factory: pytest.TempPathFactory,
+          make_settings: Callable[..., Settings]) -> Iterator[dict[str, Any]]:
+    home = tmp_path_factory.mktemp("wf") / "home"
+    base = api_settings(home)  # on the run's backend (PostgreSQL in that pass)
+    settings = make_settings(home, **{
+        k: getattr(base, k) for k in ("embedder", "api_rate_limit_per_minute", "ocr")})
     with TestClient(create_app(settings)) as client:
         acme, globex = make_tenant(settings, "acme"), make_tenant(settings, "globex")
         yield {"client": client, "acme": acme.headers, "globex": globex.headers}

@@ -144,6 +144,28 @@ class Agents:
         return self.sources.add(ToolSource(name, "openapi", config, dict(auth_headers or {})),
                                 replace=replace)
 
+    def spec_from_url(self, url: str, max_bytes: int = 1_000_000) -> dict[str, Any]:
+        """An OpenAPI document (JSON or YAML) fetched through the URL guard (internal
+        addresses need ``api_url_allowlist``), at most ``max_bytes``."""
+        import json
+
+        import yaml
+
+        from zhiku.ingest.fetch import UrlPolicy, fetch
+
+        settings = self._zk.settings
+        got = fetch(url, UrlPolicy(settings.api_url_allowlist), max_bytes=max_bytes,
+                    max_redirects=settings.api_url_max_redirects,
+                    timeout=settings.api_url_timeout, deadline=settings.api_url_deadline)
+        try:
+            text = got.data.decode("utf-8")
+            data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+        except (ValueError, yaml.YAMLError) as exc:  # UnicodeDecodeError is a ValueError
+            raise InvalidInput(f"the spec at the URL is not JSON or YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("the spec at the URL does not hold an object")
+        return data
+
     def tools(self, source: str | None = None) -> builtins.list[dict[str, Any]]:
         """The tools of one source (or every tool), as ``{"name", "description",
         "parameters"}``."""

@@ -17,6 +17,7 @@ from zhiku.api.limits import BodySizeLimit
 from zhiku.api.metrics import Metrics, MetricsMiddleware
 from zhiku.api.request_id import RequestId
 from zhiku.api.routers import (
+    agents,
     assistants,
     chunks,
     conversations,
@@ -34,6 +35,7 @@ from zhiku.api.routers import (
     openai,
     pages,
     search,
+    tool_sources,
     usage_series,
     users,
     workflows,
@@ -65,6 +67,8 @@ ROUTERS = (
     usage_series,
     evals,
     workflows,
+    agents,
+    tool_sources,
     openai,
 )
 
