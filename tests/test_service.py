@@ -485,3 +485,21 @@ def test_search_and_ask_across_knowledge_bases(zk: Zhiku, tmp_path: Path) -> Non
     assert zk.search("hr", "parking garage", mode="keyword") == []
     answer = zk.ask(["hr", "facilities"], "When does the parking garage open?")
     assert not answer.refused and answer.citations[0].source.endswith("parking.md")
+
+
+def test_deleting_a_document_drops_its_stored_original(zk: Zhiku, kb: str, tmp_path: Path) -> None:
+    """The same on every face: the HTTP API and the Python API both garbage-collect the stored
+    original once no document refers to it."""
+    from zhiku.ingest import originals
+
+    data = b"# Leave\n\nNew employees get fifteen days of annual leave.\n"
+    path = tmp_path / "leave.md"
+    path.write_bytes(data)
+    zk.ingest(kb, [path])
+    with zk.db.write() as conn:  # as an upload or a URL fetch stores it
+        sha = originals.put(conn, data, "text/markdown")
+    doc = zk.documents(kb)[0]
+    assert doc.content_hash == sha and zk.original(kb, doc.id).data == data
+    zk.delete_document(kb, doc.id)
+    with pytest.raises(NotFound):
+        originals.get(zk.db, sha)

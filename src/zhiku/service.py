@@ -48,7 +48,7 @@ from zhiku.text.indexing import index_text
 from zhiku.text.tokenize import analyze
 from zhiku.text.tokens import count_tokens
 
-if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
+if TYPE_CHECKING:
     from zhiku.agents.service import Agents
     from zhiku.answer.grounded import GroundedAnswer
     from zhiku.apps.types import Assistant, AssistantConfig, RetrievalConfig
@@ -61,6 +61,9 @@ if TYPE_CHECKING:  # models, assistants and chat (imported lazily at run time)
     from zhiku.evals.targets import EvalTarget
     from zhiku.graph.ops import GraphOps
     from zhiku.graph.retrieve import GraphSearcher
+    from zhiku.ingest.originals import (
+        Original,  # models, assistants and chat (imported lazily at run time)
+    )
     from zhiku.jobs.submit import WorkspaceJobs
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
@@ -267,10 +270,25 @@ class Zhiku:
         return found
 
     def delete_document(self, kb_name: str, ref: int | str) -> Document:
-        """Delete a document with its chunks, vectors and full-text rows."""
+        """Delete a document with its chunks, vectors and full-text rows, and its stored
+        original file once nothing else refers to it."""
+        from zhiku.ingest import originals
+
         doc = self.document(kb_name, ref)
         self.store.delete_document(doc.id)
+        originals.collect(self.db, doc.content_hash)
         return doc
+
+    def original(self, kb_name: str, ref: int | str) -> Original:
+        """A document's original file as it was uploaded or fetched (``NotFound`` when it is
+        not stored, e.g. a file ingested from a path)."""
+        from zhiku.ingest import originals
+
+        doc = self.document(kb_name, ref)
+        try:
+            return originals.get(self.db, doc.content_hash)
+        except NotFound:
+            raise NotFound("this document's original file is not stored") from None
 
     def chunks(self, kb_name: str, ref: int | str) -> list[Chunk]:
         """The chunks of a document, in order."""

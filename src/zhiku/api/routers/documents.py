@@ -16,9 +16,8 @@ from zhiku.accounts.principal import Level
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.media_types import served_type
 from zhiku.api.schemas import ERRORS, Deleted, Id, JobOut, Request, job_out
-from zhiku.core.errors import InvalidInput, NotFound, PayloadTooLarge
+from zhiku.core.errors import InvalidInput, PayloadTooLarge
 from zhiku.core.jsonbounds import BoundedJson, StoredJson
-from zhiku.ingest import originals
 from zhiku.jobs.submit import Upload
 from zhiku.service import Zhiku
 from zhiku.store.records import Document
@@ -179,11 +178,10 @@ def update_document(
 
 
 @router.delete("/v1/kbs/{kb}/documents/{doc_id}", response_model=Deleted)
-def delete_document(kb: str, doc_id: Id, caller: Caller, zk: Service, state: State) -> Deleted:
+def delete_document(kb: str, doc_id: Id, caller: Caller, zk: Service) -> Deleted:
     """Delete a document with its chunks, vectors and full-text rows."""
     caller.check_kb(kb, Level.WRITE)
-    doc = zk.delete_document(kb, _document(zk, kb, doc_id).id)
-    originals.collect(state.db, doc.content_hash)
+    zk.delete_document(kb, _document(zk, kb, doc_id).id)
     return Deleted()
 
 
@@ -202,15 +200,12 @@ def reindex(kb: str, doc_id: Id, caller: Caller, zk: Service, state: State) -> J
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def download(kb: str, doc_id: Id, caller: Caller, zk: Service, state: State) -> Response:
+def download(kb: str, doc_id: Id, caller: Caller, zk: Service) -> Response:
     """The original file as it was uploaded or fetched, always as an attachment, typed by
     the format it was parsed as (checked against its leading bytes), not by the upload's claim."""
     caller.check_kb(kb)
     doc = _document(zk, kb, doc_id)
-    try:
-        original = originals.get(state.db, doc.content_hash)
-    except NotFound:
-        raise NotFound("this document's original file is not stored") from None
+    original = zk.original(kb, doc.id)
     name = PurePath(doc.source).name or "document"
     disposition = f"attachment; filename*=UTF-8''{quote(name)}"
     headers = {

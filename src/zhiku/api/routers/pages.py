@@ -11,8 +11,7 @@ from pydantic import BaseModel
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.schemas import ERRORS, Id
 from zhiku.api.state import ApiState
-from zhiku.core.errors import NotFound, UnsupportedFormat
-from zhiku.ingest import originals
+from zhiku.core.errors import UnsupportedFormat
 from zhiku.ingest import pages as pdf_pages
 from zhiku.service import Zhiku
 
@@ -39,10 +38,7 @@ def _pdf(zk: Zhiku, state: ApiState, kb: str, doc_id: int) -> bytes:
     doc = zk.document(kb, doc_id)
     if doc.format != "pdf":
         raise UnsupportedFormat(f"'{doc.source}' is {doc.format}, not a PDF: it has no pages")
-    try:
-        return originals.get(state.db, doc.content_hash).data
-    except NotFound:
-        raise NotFound("this document's original file is not stored") from None
+    return zk.original(kb, doc.id).data
 
 
 @router.get("/v1/kbs/{kb}/documents/{doc_id}/pages", response_model=PagesOut)
