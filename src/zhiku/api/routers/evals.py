@@ -16,13 +16,13 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from zhiku.accounts.principal import Level, Principal
-from zhiku.api import evals_view
 from zhiku.api.access import visible_assistant
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.schemas import ERRORS, MAX_ID, Id, Request
 from zhiku.core.errors import Forbidden, InvalidInput, NotFound
 from zhiku.core.jsonbounds import BoundedJson
 from zhiku.evals import compare, runs, sets
+from zhiku.evals import view as evals_view
 from zhiku.evals.importers.jsonl import parse as parse_question
 from zhiku.evals.types import EvalQuestion
 
