@@ -246,6 +246,11 @@ export function label(kind, value) {
   return STRINGS[lang()][key] ?? STRINGS.en[key] ?? String(value);
 }
 
+// Page modules carry their own strings: addStrings({ en: {...}, zh: {...} }) at module load.
+export function addStrings(more) {
+  for (const [code, table] of Object.entries(more)) Object.assign(STRINGS[code] ??= {}, table);
+}
+
 export function t(key, x) {
   const s = STRINGS[lang()][key] ?? STRINGS.en[key] ?? key;
   return x === undefined ? s : s.replace("{x}", x);
