@@ -8,7 +8,7 @@ Header values (which may hold credentials) never appear in errors.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -19,16 +19,17 @@ from zhiku.ingest.fetch import FetchTimeout, UrlPolicy
 
 @dataclass(slots=True)
 class Response:
-    """Status, body and content type of an answered request."""
+    """Status, body, content type and headers of an answered request."""
 
     status: int
     data: bytes
     content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def request(method: str, url: str, policy: UrlPolicy, *, headers: dict[str, str] | None = None,
             body: bytes | None = None, timeout: float = 30.0,
-            max_bytes: int = 1_000_000) -> Response:
+            max_bytes: int = 1_000_000, user_agent: str = "zhiku-tools/1") -> Response:
     """Send the request; any status is returned (the caller decides what an error is)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -42,7 +43,7 @@ def request(method: str, url: str, policy: UrlPolicy, *, headers: dict[str, str]
     pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
     name = f"[{host}]" if ":" in host else host
     sent = {**(headers or {}), "Host": name if parts.port is None else f"{name}:{parts.port}"}
-    sent.setdefault("User-Agent", "zhiku-tools/1")
+    sent.setdefault("User-Agent", user_agent)
     deadline = time.monotonic() + timeout
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
@@ -62,7 +63,7 @@ def request(method: str, url: str, policy: UrlPolicy, *, headers: dict[str, str]
                         raise FetchTimeout(f"{host} did not answer within {timeout:g} s")
                 ctype = response.headers.get("content-type", "application/octet-stream")
                 return Response(response.status_code, bytes(data),
-                                ctype.split(";")[0].strip().lower())
+                                ctype.split(";")[0].strip().lower(), dict(response.headers))
             finally:
                 response.close()
     except httpx.TimeoutException:
