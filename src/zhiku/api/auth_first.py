@@ -9,7 +9,6 @@ or spool an upload. The principal it found is handed to
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from anyio import to_thread
@@ -19,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zhiku.accounts.principal import Principal
 from zhiku.api.auth import cookies
+from zhiku.api.errors import send_error
 from zhiku.core.errors import Forbidden, Unauthorized
 
 PUBLIC_PATHS = frozenset({"/v1/auth/login", "/v1/auth/signup"})
@@ -62,12 +62,12 @@ class AuthBeforeBody:
                     cookies.check_csrf(scope["method"], headers, token)
                 principal = await to_thread.run_sync(auth.authenticate, token)
             except Forbidden as exc:
-                await _refuse(send, exc.message, 403, "forbidden")
+                await send_error(send, 403, "forbidden", exc.message, close=True)
                 return
             except Unauthorized as exc:
                 message = exc.message
         if principal is None:
-            await _refuse(send, message, 401, "unauthorized")
+            await send_error(send, 401, "unauthorized", message, close=True)
             return
         scope.setdefault("state", {})[_SCOPE_KEY] = (token, principal)
         await self.app(scope, receive, send)
@@ -78,16 +78,3 @@ class AuthBeforeBody:
         if not path.startswith("/v1/") or path in PUBLIC_PATHS:
             return False
         return _has_body(Headers(scope=scope))
-
-
-async def _refuse(send: Send, message: str, status: int, kind: str) -> None:
-    body = json.dumps({"error": {"type": kind, "message": message}}).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]
-    if status == 401:
-        headers.append((b"www-authenticate", b"Bearer"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

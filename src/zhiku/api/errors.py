@@ -7,6 +7,7 @@ goes to the server log only, never to the client).
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from zhiku.api.allow import allowed_methods
 from zhiku.core.errors import ZhikuError
@@ -39,6 +41,21 @@ _SAFE_DETAIL_TYPES = (str, int, float, bool, type(None))
 def error_body(kind: str, message: str, **extra: Any) -> dict[str, Any]:
     """The error format every response uses."""
     return {"error": {"type": kind, "message": message, **extra}}
+
+
+async def send_error(send: Send, status: int, kind: str, message: str, *,
+                     close: bool = False) -> None:
+    """Answer a raw ASGI request with the error format, for middleware and mounted apps that
+    run outside FastAPI's exception handlers (401 also names the Bearer scheme)."""
+    body = json.dumps(error_body(kind, message)).encode()
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _flat(value: object) -> bool:

@@ -8,7 +8,6 @@ one request to a previous caller's.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ import anyio
 from starlette.types import Receive, Scope, Send
 
 from zhiku import __version__
+from zhiku.api.errors import send_error
 from zhiku.core.errors import MissingDependency, ZhikuError
 from zhiku.core.extras import has_extra, install_hint
 
@@ -94,18 +94,9 @@ class McpEndpoint:
             )
             state.limiter.hit(principal.rate_key)
         except ZhikuError as exc:
-            await _refuse(send, exc)
+            await send_error(send, exc.status, exc.kind, exc.message)
             return
         await self.manager.handle_request(scope, receive, send)
-
-
-async def _refuse(send: Send, exc: ZhikuError) -> None:
-    body = json.dumps({"error": {"type": exc.kind, "message": exc.message}}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if exc.status == 401:
-        headers.append((b"www-authenticate", b"Bearer"))
-    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def mount_mcp(app: FastAPI) -> McpEndpoint | None:
@@ -117,7 +108,8 @@ def mount_mcp(app: FastAPI) -> McpEndpoint | None:
     methods = ["POST"]
     if not has_extra("mcp"):
         async def missing(scope: Scope, receive: Receive, send: Send) -> None:
-            await _refuse(send, MissingDependency(f"MCP needs: {install_hint('mcp')}"))
+            missing_mcp = MissingDependency(f"MCP needs: {install_hint('mcp')}")
+            await send_error(send, missing_mcp.status, missing_mcp.kind, missing_mcp.message)
 
         app.router.routes.append(Route("/mcp", endpoint=missing, methods=methods))
         return None
