@@ -9,13 +9,13 @@ like.
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 
 import pypdfium2 as pdfium
 
-from zhiku.core.errors import MissingDependency, NotFound, ParseError
+from zhiku.core.errors import NotFound, ParseError
+from zhiku.ingest.png import encode_png
 
 MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 100, 2400, 900
 MAX_HEIGHT = 2 * MAX_WIDTH  # a tall page is rendered narrower, never taller than this
@@ -53,10 +53,6 @@ def render_png(data: bytes, page: int, width: int = DEFAULT_WIDTH,
     """Page ``page`` (1-based) as a PNG ``width`` pixels wide (clamped to 100-2400), or
     narrower when the page is so tall that the image would pass ``MAX_HEIGHT`` or
     ``max_pixels``."""
-    try:
-        from PIL import Image  # noqa: F401  (pypdfium2's to_pil needs Pillow)
-    except ImportError as exc:  # pragma: no cover - python-pptx depends on Pillow
-        raise MissingDependency("rendering pages needs Pillow: pip install Pillow") from exc
     width = max(MIN_WIDTH, min(MAX_WIDTH, width))
     with _LOCK:
         doc = _open(data)
@@ -67,11 +63,10 @@ def render_png(data: bytes, page: int, width: int = DEFAULT_WIDTH,
             try:
                 scale = page_scale(pdf_page.get_width(), pdf_page.get_height(), width,
                                    max_pixels)
-                image = pdf_page.render(scale=scale).to_pil()
+                bitmap = pdf_page.render(scale=scale, rev_byteorder=True)
+                pixels = bitmap.to_numpy()
             finally:
                 pdf_page.close()
         finally:
             doc.close()
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
+    return encode_png(pixels)
