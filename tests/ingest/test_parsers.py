@@ -235,6 +235,53 @@ def test_pptx_slides_tables_and_notes(tmp_path: Path) -> None:
     assert doc.blocks[3].meta == {"notes": "1"}
 
 
+def test_pptx_follows_the_slide_list_groups_and_core_title(tmp_path: Path) -> None:
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    prs.core_properties.title = "季度汇报"
+    first = prs.slides.add_slide(prs.slide_layouts[5])
+    assert first.shapes.title is not None
+    first.shapes.title.text = "第一页"
+    second = prs.slides.add_slide(prs.slide_layouts[6])
+    group = second.shapes.add_group_shape()
+    box = group.shapes.add_textbox(Inches(1), Inches(1), Inches(3), Inches(1))
+    box.text_frame.text = "分组里的文字 [/] {x}"
+    ids = prs.slides._sldIdLst  # reorder the slide list the way an editor does
+    ids.insert(0, ids[-1])
+    path = tmp_path / "deck.pptx"
+    prs.save(str(path))
+    doc = parse(path.read_bytes(), path.name)
+    assert doc.title == "季度汇报" and doc.pages == 2
+    assert [(b.kind, b.text, b.page) for b in doc.blocks] == [
+        (BlockKind.PARAGRAPH, "分组里的文字 [/] {x}", 1),
+        (BlockKind.HEADING, "第一页", 2),
+    ]
+
+
+def test_pptx_with_a_broken_part_is_a_parse_error(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    from pptx import Presentation
+
+    prs = Presentation()
+    prs.slides.add_slide(prs.slide_layouts[1])
+    buf = io.BytesIO()
+    prs.save(buf)
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, \
+            zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "ppt/slides/slide1.xml":
+                data = b"<p:sld xmlns:p='x'><unclosed>"
+            dst.writestr(item, data)
+    with pytest.raises(ParseError, match="corrupt"):
+        parse(broken.getvalue(), "broken.pptx")
+
+
 def test_json_and_jsonl_flattening() -> None:
     data = {"company": {"name": "Acme", "staff": 40}, "offices": ["Shanghai", "Berlin"]}
     doc = parse(json.dumps(data, ensure_ascii=False).encode(), "c.json")

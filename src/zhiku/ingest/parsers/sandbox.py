@@ -41,7 +41,7 @@ INLINE_EXTENSIONS = frozenset({"txt", "text", "log", "md", "markdown"})
 INLINE_MAX_BYTES = 256 * 1024
 _M_ARENA_MAX = -8  # glibc mallopt: fewer per-thread arenas, each reserving address space
 _BOOT = "from zhiku.ingest.parsers.sandbox import worker_main; worker_main()"
-_PRELOAD = ("docx", "openpyxl", "pptx", "PIL.Image")  # imported before the worker says ready
+_PRELOAD = ("docx", "openpyxl", "lxml.etree")  # imported before the worker says ready
 _START_TIMEOUT = 120.0  # an interpreter start on a busy machine; not counted per file
 
 
