@@ -189,3 +189,29 @@ def test_the_command_table_matches_the_commands() -> None:
         assert command.name == name
         first_line = " ".join((command.help or "").strip().split("\n\n")[0].split())
         assert entry.help == first_line, name
+
+
+@ONCE
+def test_the_console_script_exits_with_its_code_output_and_exit_handlers(tmp_path: Path) -> None:
+    marker = tmp_path / "atexit-ran"
+    thread_marker = tmp_path / "thread-finished"
+    prelude = (
+        "import atexit, pathlib, threading, time\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'yes')\n"
+    )
+    ok = run_bare(prelude + "sys.argv = ['zhiku', '--help']\n"
+                  "from zhiku.cli.main import run\nrun()\n", tmp_path)
+    assert ok.returncode == 0 and "Usage:" in ok.stdout
+    assert all(f"  {name} " in ok.stdout for name in COMMANDS)  # the whole page was flushed
+    assert marker.read_text() == "yes"
+    unknown = run_cli_bare(["no-such-command"], tmp_path)
+    assert unknown.returncode == 2 and "No such command" in unknown.stderr
+    failed = run_cli_bare(["search", "--kb", "missing", "q"], tmp_path)
+    assert failed.returncode == 2 and "knowledge base 'missing' does not exist" in failed.stderr
+    # A non-daemon thread still running is waited for, as a normal exit would.
+    late = ("def _late():\n    time.sleep(0.3)\n"
+            f"    pathlib.Path({str(thread_marker)!r}).write_text('done')\n"
+            "threading.Thread(target=_late).start()\n")
+    waited = run_bare(prelude + late + "sys.argv = ['zhiku', '--help']\n"
+                      "from zhiku.cli.main import run\nrun()\n", tmp_path)
+    assert waited.returncode == 0 and thread_marker.read_text() == "done"

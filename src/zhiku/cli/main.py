@@ -126,6 +126,39 @@ def create_app() -> typer.Typer:
     return app
 
 
+def _exit_now(code: int) -> None:
+    """End the process once the command is done: exit handlers run and the streams are
+    flushed, but the interpreter's teardown (module and native-library destructors, a
+    tenth of a second or more once the embedding runtime is loaded) is skipped. Falls back
+    to a normal exit while another non-daemon thread still runs."""
+    import atexit
+    import contextlib
+    import os
+    import sys
+    import threading
+
+    if any(t is not threading.main_thread() and t.is_alive() and not t.daemon
+           for t in threading.enumerate()):
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to flush to
+            stream.flush()
+    os._exit(code)
+
+
+def _exit_code(exc: SystemExit) -> int:
+    import sys
+
+    if exc.code is None or isinstance(exc.code, int):
+        return exc.code or 0
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
 def run() -> None:
     """Entry point of the console script."""
-    create_app()(prog_name="zhiku")
+    try:
+        create_app()(prog_name="zhiku")
+    except SystemExit as exc:
+        _exit_now(_exit_code(exc))
