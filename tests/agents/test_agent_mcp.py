@@ -20,7 +20,8 @@ import pytest
 from agent_support import Script
 
 from zhiku.agents.service import workspace_tools
-from zhiku.core.errors import NotFound
+from zhiku.core.errors import Forbidden, NotFound
+from zhiku.core.settings import Settings
 from zhiku.mcp_client.client import McpError
 from zhiku.service import Zhiku
 
@@ -83,7 +84,7 @@ def scripts(tmp_path: Path) -> dict[str, str]:
 def tools_zk(zk: Zhiku, scripts: dict[str, str]) -> Zhiku:
     zk.agents.add_mcp_server("calc", command=sys.executable, args=[scripts["server"]],
                              env={"SHOUT_SUFFIX": "!"}, call_timeout_s=3,
-                             connect_timeout_s=20)
+                             connect_timeout_s=20, operator=True)
     return zk
 
 
@@ -136,7 +137,7 @@ def test_a_slow_tool_times_out(tools_zk: Zhiku, scripted: Any, model: str) -> No
 def test_a_hanging_server_is_a_clear_error(zk: Zhiku, scripts: dict[str, str],
                                            scripted: Any, model: str) -> None:
     zk.agents.add_mcp_server("stuck", command=sys.executable, args=[scripts["hang"]],
-                             connect_timeout_s=1.5)
+                             connect_timeout_s=1.5, operator=True)
     start = time.perf_counter()
     with pytest.raises(McpError, match=r"'stuck' did not list its tools within 1\.5 s"):
         zk.agents.tools("stuck")
@@ -145,12 +146,25 @@ def test_a_hanging_server_is_a_clear_error(zk: Zhiku, scripts: dict[str, str],
         zk.agents.run({"model": model, "tools": ["stuck__anything"]}, "hi")
 
 
+def test_only_the_operator_or_the_listed_programs_run_as_stdio_servers(zk: Zhiku) -> None:
+    with pytest.raises(Forbidden, match="ZHIKU_MCP_STDIO_COMMANDS"):
+        zk.agents.add_mcp_server("shell", command="/bin/sh", args=["-c", "true"])
+    with pytest.raises(NotFound):
+        zk.agents.sources.get("shell")
+    listed = Settings(home=zk.settings.home, embedder="hashing",
+                      mcp_stdio_commands=[sys.executable])
+    with Zhiku(listed) as allowed:
+        allowed.agents.add_mcp_server("py", command=sys.executable, args=["-V"])
+        assert allowed.agents.sources.get("py").config["command"] == sys.executable
+
+
 def test_a_server_that_cannot_start_is_a_clear_error(zk: Zhiku) -> None:
-    zk.agents.add_mcp_server("gone", command="/nonexistent/mcp-server", connect_timeout_s=5)
+    zk.agents.add_mcp_server("gone", command="/nonexistent/mcp-server", connect_timeout_s=5,
+                             operator=True)
     with pytest.raises(McpError, match="'gone' failed to list its tools"):
         zk.agents.tools("gone")
     zk.agents.add_mcp_server("dies", command=sys.executable, args=["-c", "raise SystemExit(3)"],
-                             connect_timeout_s=5)
+                             connect_timeout_s=5, operator=True)
     with pytest.raises(McpError, match="'dies'"):
         zk.agents.tools("dies")
     with pytest.raises(NotFound):

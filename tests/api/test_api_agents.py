@@ -85,7 +85,8 @@ def world(tmp_path_factory: pytest.TempPathFactory,
           make_settings: Callable[..., Settings]) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("agents") / "home"
     base = api_settings(home)  # on the run's backend (PostgreSQL in that pass)
-    settings = make_settings(home, api_url_allowlist=["127.0.0.1"], **{
+    settings = make_settings(home, api_url_allowlist=["127.0.0.1"],
+                             mcp_stdio_commands=[sys.executable], **{
         k: getattr(base, k) for k in ("embedder", "api_rate_limit_per_minute", "ocr")})
     scripted = scripted_server.ScriptedServer().start()
     spec_server = SpecServer()
@@ -300,6 +301,21 @@ def test_other_workspaces_and_scoped_keys(world: dict[str, Any]) -> None:
     for url in ("/v1/agents", "/v1/tool-sources"):
         assert client.get(url, headers=scoped).status_code == 403
     assert client.get("/v1/agents/mine", headers=h).status_code == 200
+
+
+def test_workspaces_run_only_the_programs_the_operator_lists(world: dict[str, Any]) -> None:
+    client, h = world["client"], world["acme"]
+    for command in ("/bin/sh", "python3", f"{sys.executable} "):
+        r = client.post("/v1/tool-sources", headers=h, json={
+            "name": "shell", "kind": "mcp", "command": command, "args": ["-c", "true"]})
+        assert r.status_code == 403, (command, r.text)
+        assert "ZHIKU_MCP_STDIO_COMMANDS" in r.json()["error"]["message"]
+    assert client.get("/v1/tool-sources/shell", headers=h).status_code == 404
+    for url in ("http://169.254.169.254/mcp", "http://10.0.0.1/mcp", "http://[::1]:8000/mcp"):
+        r = client.post("/v1/tool-sources", headers=h, json={
+            "name": "inside", "kind": "mcp", "url": url})
+        assert r.status_code == 400, (url, r.text)
+    assert client.get("/v1/tool-sources/inside", headers=h).status_code == 404
 
 
 def test_only_admins_register_tool_sources(world: dict[str, Any]) -> None:

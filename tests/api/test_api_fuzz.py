@@ -88,8 +88,8 @@ CONFIG = SchemathesisConfig.from_dict({
 })
 SEEDED = _Seeded()
 # The document does not depend on the database: read it from an app that opens nothing.
-# Listing a tool source's tools starts the stdio MCP servers the fuzzer registered: their
-# commands are generated data, so that operation is left to test_api_agents.py.
+# Listing a tool source's tools connects to the MCP servers the fuzzer registered, at generated
+# public host names, so that operation is left to test_api_agents.py.
 schema = schemathesis.openapi.from_dict(
     create_app(Settings(home=Path("/nonexistent-not-opened"))).openapi(), config=CONFIG
 ).exclude(method="GET", path="/v1/tool-sources/{source}/tools")

@@ -13,7 +13,7 @@ from zhiku.agents.loop import AgentLoop
 from zhiku.agents.result import AgentResult
 from zhiku.agents.store import AgentStore, StoredAgent
 from zhiku.agents.stream import AgentEvents
-from zhiku.core.errors import InvalidInput
+from zhiku.core.errors import Forbidden, InvalidInput
 from zhiku.models.llm.types import CallRecord, CancelToken
 from zhiku.tools.registry import WorkspaceTools
 from zhiku.tools.sources import ToolSource, ToolSourceStore
@@ -108,21 +108,33 @@ class Agents:
                        args: builtins.list[str] | None = None, url: str | None = None,
                        env: Mapping[str, str] | None = None,
                        headers: Mapping[str, str] | None = None, replace: bool = False,
-                       connect_timeout_s: float = 20.0, call_timeout_s: float = 60.0
-                       ) -> ToolSource:
+                       connect_timeout_s: float = 20.0, call_timeout_s: float = 60.0,
+                       operator: bool = False) -> ToolSource:
         """Register an MCP server: a stdio ``command`` (secret ``env``) or a streamable-HTTP
-        ``url`` (secret ``headers``)."""
+        ``url`` (secret ``headers``, the host checked by the URL guard).
+
+        A stdio server runs a program on this machine: unless ``operator`` (the machine's own
+        shell, i.e. the CLI) registers it, the program must be in ``mcp_stdio_commands``.
+        """
+        from zhiku.ingest.fetch import UrlPolicy, check_url
         from zhiku.mcp_client.config import McpServerConfig
 
         if (command is None) == (url is None):
             raise InvalidInput("an MCP server has a command or a URL (one of them)")
+        allowed = self._zk.settings.mcp_stdio_commands
+        if command is not None and not operator and command not in allowed:
+            raise Forbidden(f"'{command}' is not a program this server lets workspaces run as "
+                            "an MCP server (the operator lists those in "
+                            "ZHIKU_MCP_STDIO_COMMANDS)")
         try:
             config = McpServerConfig(transport="stdio" if command else "http", command=command,
                                      args=list(args or []), url=url,
                                      connect_timeout_s=connect_timeout_s,
-                                     call_timeout_s=call_timeout_s)
+                                     call_timeout_s=call_timeout_s, operator=operator)
         except ValueError as exc:
             raise InvalidInput(f"bad MCP server settings: {exc}") from None
+        if url is not None and not operator:
+            check_url(url, UrlPolicy(self._zk.settings.api_url_allowlist))
         secrets = dict(env or {}) if command else dict(headers or {})
         return self.sources.add(ToolSource(name, "mcp", config.model_dump(exclude_none=True),
                                            secrets), replace=replace)

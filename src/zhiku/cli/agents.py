@@ -214,7 +214,7 @@ def mcp_add(
                                  env=_pairs(env, "--env values"),
                                  headers=_pairs(headers, "headers"), replace=replace,
                                  connect_timeout_s=connect_timeout,
-                                 call_timeout_s=call_timeout)
+                                 call_timeout_s=call_timeout, operator=True)
     say(f"registered MCP server {name}")
 
 

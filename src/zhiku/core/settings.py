@@ -166,6 +166,13 @@ class Settings(BaseSettings):
         "fetched even though they are loopback, private, link-local or metadata addresses "
         "(JSON list).",
     )
+    mcp_stdio_commands: list[str] = Field(
+        default_factory=list,
+        description="Programs (names or absolute paths) that workspace administrators may "
+        "register as stdio MCP servers through the HTTP API; a stdio server runs that program "
+        "on this machine, so none is allowed by default. The CLI (this machine's own shell) "
+        "may register any (JSON list).",
+    )
     api_url_max_redirects: int = Field(
         default=5, ge=0, le=20, description="HTTP API URL ingestion: redirects followed."
     )

@@ -24,6 +24,8 @@ class McpServerConfig(BaseModel):
     connect_timeout_s: float = Field(20.0, gt=0, le=300,
                                      description="starting the server and listing its tools")
     call_timeout_s: float = Field(60.0, gt=0, le=3600, description="one tool call")
+    operator: bool = Field(False, description="registered by this machine's operator (the "
+                           "CLI): its URL may be an internal address")
 
     @model_validator(mode="after")
     def _endpoint(self) -> McpServerConfig:

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable
 
 from zhiku.core.errors import InvalidInput, ZhikuError
-from zhiku.ingest.fetch import UrlPolicy
+from zhiku.ingest.fetch import UrlPolicy, check_url
 from zhiku.tools.sources import ToolSource, ToolSourceStore
 from zhiku.workflows.tools import Calculator, CurrentTime, Tool, ToolRegistry
 
@@ -30,6 +30,8 @@ def source_tools(source: ToolSource, policy: UrlPolicy) -> list[Tool]:
     from zhiku.mcp_client.tools import server_tools
 
     config = McpServerConfig.model_validate(source.config)
+    if config.url is not None and not config.operator:  # the name may resolve elsewhere now
+        check_url(config.url, policy)
     return list(server_tools(source.name, config, source.secrets))
 
 
