@@ -25,11 +25,33 @@ def client(zhiku_home: Path) -> Iterator[TestClient]:
 def test_page_and_assets_are_served(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert '<script type="module" src="/console/js/main.js">' in page.text
-    js = client.get("/console/js/main.js")
+    assert page.headers["cache-control"] == "no-cache"
+    main = re.search(r'<script type="module" src="(/console/v/(\w+)/js/main\.js)">', page.text)
+    assert main is not None
+    url, version = main.groups()
+    js = client.get(url)
     assert js.status_code == 200 and "javascript" in js.headers["content-type"]
-    assert client.get("/console/app.css").headers["content-type"].startswith("text/css")
-    assert client.get("/console/nope.js").status_code == 404
+    assert js.text == (STATIC / "js" / "main.js").read_text(encoding="utf-8")
+    assert js.headers["cache-control"] == "public, max-age=31536000, immutable"
+    css = client.get(f"/console/v/{version}/app.css")
+    assert css.headers["content-type"].startswith("text/css")
+    assert client.get("/console/js/main.js").headers["cache-control"] == "no-cache"
+    stale = client.get("/console/v/0123456789ab/js/main.js")
+    assert stale.text == js.text and stale.headers["cache-control"] == "no-cache"
+    for missing in ("/console/nope.js", f"/console/v/{version}/nope.js",
+                    "/console/../pyproject.toml", f"/console/v/{version}/../__init__.py"):
+        assert client.get(missing).status_code == 404, missing
+
+
+def test_assets_are_gzipped_and_revalidated_by_etag(client: TestClient) -> None:
+    raw = client.get("/console/js/i18n.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in raw.headers
+    packed = client.get("/console/js/i18n.js", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["content-encoding"] == "gzip" and packed.text == raw.text
+    assert int(packed.headers["content-length"]) < len(raw.content) / 2
+    assert packed.headers["vary"] == "Accept-Encoding"
+    again = client.get("/console/js/i18n.js", headers={"If-None-Match": raw.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
 
 
 def test_every_module_import_resolves_and_nothing_is_remote() -> None:
