@@ -18,6 +18,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -147,7 +148,8 @@ class GitConnector:
             wanted.append(refs[ref])
             return [] if refs[ref] in self.repo.object_store else [refs[ref]]
 
-        result = client.fetch(path, self.repo, determine_wants=wants)
+        with _locked(Path(self.repo.path)):
+            result = client.fetch(path, self.repo, determine_wants=wants)
         if not wanted:
             raise SourceError(f"{self.source}: the repository has no commits")
         if self._branch is None:
@@ -212,6 +214,20 @@ class GitConnector:
         self.repo.close()
         if self._temp is not None:
             shutil.rmtree(self._temp, ignore_errors=True)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold the cache folder's lock: two sources of one repository (or two workers) fetch
+    into it one after the other."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: fetches into one folder are not serialised
+        yield
+        return
+    with open(folder / "zhiku-fetch.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _translated(what: str, exc: Exception) -> ZhikuError:
