@@ -6,6 +6,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,14 @@ from connector_checks import contents, context, diff, listing
 
 import pgtest
 from zhiku.connectors.sql import SPEC, SqlConnector, SqlOptions
-from zhiku.core.errors import PayloadTooLarge, SourceAuthFailed, SourceError, SourceUnreachable
+from zhiku.core.errors import (
+    InvalidInput,
+    MissingDependency,
+    PayloadTooLarge,
+    SourceAuthFailed,
+    SourceError,
+    SourceUnreachable,
+)
 from zhiku.ingest.fetch import BlockedAddress
 
 pytest.importorskip("sqlalchemy")
@@ -175,6 +183,17 @@ def test_a_closed_port_fails_fast_and_the_guard_checks_the_host():
     with pytest.raises(BlockedAddress, match="internal address"):
         _open("postgresql://u:pw@127.0.0.1:9/db", ctx=context(allowed_hosts=()),
               query="SELECT 1 AS id", id_column="id", text_columns=["id"])
+
+
+@pytest.mark.backend("sqlite")
+def test_a_missing_driver_or_dialect_is_named():
+    ctx = context(allowed_hosts=("127.0.0.1",))
+    options = {"query": "SELECT 1 AS id", "id_column": "id", "text_columns": ["id"]}
+    if find_spec("pymysql") is None:
+        with pytest.raises(MissingDependency, match="'pymysql'"):
+            _open("mysql+pymysql://u:pw@127.0.0.1/db", ctx=ctx, **options)
+    with pytest.raises(InvalidInput, match="Can't load plugin"):
+        _open("nosuchdb://127.0.0.1/x", ctx=ctx, **options)
 
 
 @pytest.mark.backend("sqlite")

@@ -25,6 +25,7 @@ from zhiku.connectors.base import ConnectorContext, ConnectorSpec, SourceItem
 from zhiku.connectors.common import Options, check_host, check_size, first_line, need, translated
 from zhiku.core.errors import (
     InvalidInput,
+    MissingDependency,
     SourceAuthFailed,
     SourceError,
     SourceUnreachable,
@@ -108,8 +109,14 @@ class SqlConnector:
         url = self._url(secrets.get("url", ""))
         what = options.table or "query"
         self.source = f"sql {url.render_as_string(hide_password=True)} ({what})"
-        self.engine = self.sa.create_engine(url, poolclass=self.sa.pool.NullPool,
-                                            connect_args=self._timeouts(url))
+        try:
+            self.engine = self.sa.create_engine(url, poolclass=self.sa.pool.NullPool,
+                                                connect_args=self._timeouts(url))
+        except ImportError as exc:
+            raise MissingDependency(f"{self.source}: the database driver {exc.name!r} is not "
+                                    "installed (pip install it beside Zhiku)") from None
+        except self.sa.exc.ArgumentError as exc:
+            raise InvalidInput(f"{self.source}: {first_line(exc)}") from None
         self._rows: dict[str, tuple[str, bytes]] = {}
 
     def _url(self, raw: str) -> Any:
