@@ -13,7 +13,7 @@ import pytest
 from connector_checks import contents, context, diff, listing
 
 from zhiku.connectors.s3 import SPEC, S3Connector, S3Options
-from zhiku.core.errors import PayloadTooLarge, SourceAuthFailed, SourceUnreachable
+from zhiku.core.errors import InvalidInput, PayloadTooLarge, SourceAuthFailed, SourceUnreachable
 from zhiku.ingest.fetch import BlockedAddress
 
 boto3 = pytest.importorskip("boto3")
@@ -129,6 +129,12 @@ def test_a_closed_port_fails_fast(server: dict[str, str]):
 def test_an_internal_endpoint_needs_the_allow_list(server: dict[str, str]):
     with pytest.raises(BlockedAddress, match="s3://kb-x"):
         _open(server, "kb-x", ctx=context(allowed_hosts=()))
+
+
+def test_a_key_without_its_secret_is_refused(server: dict[str, str]):
+    opts = S3Options.model_validate({"bucket": "kb-x", "endpoint_url": server["endpoint"]})
+    with pytest.raises(InvalidInput, match="both access_key_id and secret_access_key"):
+        SPEC.open(opts, {"access_key_id": "AKIA"}, context())
 
 
 def test_options_are_strict():

@@ -61,10 +61,14 @@ class S3Connector:
                        ctx, self.source)
         s3fs = need("s3fs")
         key, secret = secrets.get("access_key_id"), secrets.get("secret_access_key")
+        if bool(key) != bool(secret):
+            raise InvalidInput(f"{self.source}: give both access_key_id and "
+                               "secret_access_key, or neither (anonymous access)")
         self.fs = s3fs.S3FileSystem(
             key=key or None,
             secret=secret or None,
-            anon=not (key and secret),
+            token=secrets.get("session_token") or None,
+            anon=not key,
             endpoint_url=endpoint,
             client_kwargs={"region_name": options.region} if options.region else {},
             config_kwargs={
@@ -153,6 +157,6 @@ SPEC = ConnectorSpec(
     kind="s3",
     config_model=S3Options,
     open=_open,
-    secret_fields=("access_key_id", "secret_access_key"),
+    secret_fields=("access_key_id", "secret_access_key", "session_token"),
     description="S3-compatible object storage: a bucket and prefix (AWS S3, MinIO, OSS, COS).",
 )
