@@ -5,6 +5,10 @@ One listing request per thousand objects gives every object's key, size, ETag an
 time, so an unchanged object is recognised without reading it. Without credentials the bucket
 is read anonymously: the server's own AWS credentials (environment, instance role) are never
 lent to a source.
+
+s3fs rather than boto3 directly: it sends the requests a boto3 paginator would (one
+ListObjectsV2 per thousand keys, one ranged GET per changed object), so a hand-written client
+would save nothing on the wire, and it shares the ``fsspec`` interface with the WebDAV connector.
 """
 
 from __future__ import annotations
