@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -34,6 +35,7 @@ class ConnectorContext:
     allow_private_urls: bool = False
     allowed_hosts: tuple[str, ...] = ()
     timeout_s: float = 30.0
+    cache_dir: Path | None = None  # kept between runs (a Git clone); else a temporary folder
 
 
 class Connector(Protocol):

@@ -98,3 +98,23 @@ class ProviderError(ZhikuError):
 
     status = 502
     kind = "provider_error"
+
+
+class SourceError(ZhikuError):
+    """A knowledge base's source failed: a listing or query that errs, an answer that makes
+    no sense. The message names the source, never its credentials."""
+
+    status = 502
+    kind = "source_error"
+
+
+class SourceUnreachable(SourceError):
+    """A source did not answer: closed port, unknown host, time-out."""
+
+    kind = "source_unreachable"
+
+
+class SourceAuthFailed(SourceError):
+    """A source refused the credentials configured for it."""
+
+    kind = "source_auth_failed"
