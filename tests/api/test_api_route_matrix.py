@@ -149,7 +149,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/docs/assets/{asset}"): "public",
     ("GET", "/"): "public",
     ("GET", "/console"): "public",
-    ("GET", "/console/{asset}"): "public",
+    ("GET", "/console/v/{version}/{path:path}"): "public",
+    ("GET", "/console/{path:path}"): "public",
     # sessions, members, workspaces, keys
     ("POST", "/v1/auth/login"): "public",
     ("POST", "/v1/auth/signup"): "public",
@@ -631,7 +632,7 @@ def _url(route: tuple[str, str], world: World) -> str:
     path = route[1]
     values = {
         "kb": KB, "slug": BOT, "page": 1,
-        "asset": "swagger-ui.css" if path.startswith("/docs/") else "app.css",
+        "asset": "swagger-ui.css", "path": "app.css", "version": "0123456789ab",
         "user_id": world.ids["viewer_user_id"], "eval_set": "set1", **world.ids,
     }
     for param, kind in VICTIMS.get(route, {}).items():
