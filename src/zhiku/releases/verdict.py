@@ -1,0 +1,52 @@
+"""Whether a candidate run is worse than a baseline run, from the paired comparison.
+
+Pure: reads the metric deltas ``zhiku.evals.compare`` computed (candidate minus baseline, with
+paired-bootstrap intervals over the questions) and names the primary metrics whose whole
+interval lies on the worse side of zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from zhiku.evals.compare import Comparison, MetricDelta, key_metric
+
+DEFAULT_ANSWER_METRICS = ("refusal", "f1", "citation_recall")
+"""Primary answer metrics (when a binding names none), beside the key retrieval metric."""
+LOWER_IS_BETTER = frozenset({"false_refusal"})
+
+
+def primary_metrics(names: Sequence[str], chosen: Sequence[str] = ()) -> list[str]:
+    """The metrics that gate a release: ``chosen``, else the deepest nDCG and the default
+    answer metrics, of those the runs have."""
+    if chosen:
+        return [m for m in chosen if m in names]
+    ndcg = key_metric([n for n in names if n.startswith("ndcg@")])
+    return [m for m in (ndcg, *DEFAULT_ANSWER_METRICS) if m and m in names]
+
+
+def worse(delta: MetricDelta) -> bool:
+    """The candidate is worse beyond the interval: it lies wholly on the worse side of 0."""
+    if delta.metric in LOWER_IS_BETTER:
+        return delta.low > 0
+    return delta.high < 0
+
+
+def regressions(comparison: Comparison, primary: Sequence[str]) -> list[MetricDelta]:
+    """The primary metrics on which run B (the candidate) is worse than run A."""
+    wanted = set(primary)
+    return [d for d in comparison.deltas if d.metric in wanted and worse(d)]
+
+
+def describe(delta: MetricDelta) -> str:
+    """``refusal: 1.0000 → 0.2500 (Δ -0.7500, 95% paired-bootstrap interval [-1.0000,
+    -0.5000], n=4)``."""
+    return (f"{delta.metric}: {delta.a:.4f} → {delta.b:.4f} (Δ {delta.delta:+.4f}, 95% "
+            f"paired-bootstrap interval [{delta.low:+.4f}, {delta.high:+.4f}], n={delta.n})")
+
+
+def delta_dict(delta: MetricDelta) -> dict[str, float | int | str | bool]:
+    """One delta as flat JSON (the error details and the faces' output)."""
+    return {"metric": delta.metric, "n": delta.n, "a": delta.a, "b": delta.b,
+            "delta": delta.delta, "low": delta.low, "high": delta.high,
+            "worse": worse(delta)}
