@@ -5,8 +5,8 @@ its eval set, publishing refuses a worse draft naming the metric, its values and
 from __future__ import annotations
 
 import pytest
-from releasedata import break_kb, seed
 
+from releasedata import break_kb, seed
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.evals import runs
 from zhiku.service import Zhiku
@@ -174,3 +174,15 @@ def test_a_draft_config_is_evaluated_without_storing_a_conversation(zk: Zhiku) -
     with pytest.raises(InvalidInput, match="not stored"):
         zk.llm.engine.stream("hr-bot", "hi", config=draft)
     assert zk.list_conversations() == []
+
+
+def test_a_draft_that_fails_on_every_question_is_refused(zk: Zhiku) -> None:
+    seed(zk)
+    zk.add_provider("nowhere", base_url="http://127.0.0.1:9/v1", models=["model"],
+                    max_retries=0)
+    zk.releases.bind("hr-bot", "hr")
+    zk.update_assistant("hr-bot", model="nowhere/model")
+    with pytest.raises(Conflict) as caught:
+        zk.publish_assistant("hr-bot")
+    assert "errors: 0.0000 → 1.0000 (Δ +1.0000" in caught.value.message
+    assert zk.get_assistant("hr-bot").published_version == 1

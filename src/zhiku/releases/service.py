@@ -150,7 +150,12 @@ class Releases:
         card = Scorecard(app, binding.set_name, candidate, baseline, config=config)
         if baseline is None:
             return card
-        cmp = compare.compare_runs(self._evals, baseline.run.id, candidate.run.id)
+        before = runs.results(self._evals, baseline.run.id)
+        after = runs.results(self._evals, candidate.run.id)
+        cmp = compare.compare_results(baseline.run.id, before, candidate.run.id, after)
+        errors = verdict.error_delta(before, after)
+        if errors is not None:
+            cmp.deltas.append(errors)
         card.deltas = cmp.deltas
         card.primary = verdict.primary_metrics([d.metric for d in cmp.deltas], binding.metrics)
         card.regressions = verdict.regressions(cmp, card.primary)

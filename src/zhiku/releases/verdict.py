@@ -9,20 +9,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from zhiku.evals.compare import Comparison, MetricDelta, key_metric
+from zhiku.evals.compare import Comparison, MetricDelta, key_metric, paired_bootstrap
+from zhiku.evals.types import QuestionResult
 
 DEFAULT_ANSWER_METRICS = ("refusal", "f1", "citation_recall")
 """Primary answer metrics (when a binding names none), beside the key retrieval metric."""
-LOWER_IS_BETTER = frozenset({"false_refusal"})
+ERRORS = "errors"
+"""The share of questions a run failed on (a model or a knowledge base that errs), always
+primary: metrics are compared over the questions both runs answered, so a candidate failing
+everywhere would otherwise have nothing worse to show."""
+LOWER_IS_BETTER = frozenset({"false_refusal", ERRORS})
 
 
 def primary_metrics(names: Sequence[str], chosen: Sequence[str] = ()) -> list[str]:
     """The metrics that gate a release: ``chosen``, else the deepest nDCG and the default
     answer metrics, of those the runs have."""
     if chosen:
-        return [m for m in chosen if m in names]
+        return [m for m in dict.fromkeys((*chosen, ERRORS)) if m in names]
     ndcg = key_metric([n for n in names if n.startswith("ndcg@")])
-    return [m for m in (ndcg, *DEFAULT_ANSWER_METRICS) if m and m in names]
+    return [m for m in (ndcg, *DEFAULT_ANSWER_METRICS, ERRORS) if m and m in names]
+
+
+def error_delta(a: Sequence[QuestionResult], b: Sequence[QuestionResult]) -> MetricDelta | None:
+    """``errors`` of run B against run A over the questions both hold, with the same paired
+    bootstrap as every other metric; None when neither run failed on any."""
+    failed_a = {r.ext_id: float(r.error is not None) for r in a}
+    failed_b = {r.ext_id: float(r.error is not None) for r in b}
+    shared = [k for k in failed_a if k in failed_b]
+    xs, ys = [failed_a[k] for k in shared], [failed_b[k] for k in shared]
+    if not any(xs) and not any(ys):
+        return None
+    delta, low, high = paired_bootstrap(xs, ys)
+    return MetricDelta(ERRORS, len(shared), sum(xs) / len(xs), sum(ys) / len(ys), delta, low,
+                       high)
 
 
 def worse(delta: MetricDelta) -> bool:
@@ -33,7 +52,8 @@ def worse(delta: MetricDelta) -> bool:
 
 
 def regressions(comparison: Comparison, primary: Sequence[str]) -> list[MetricDelta]:
-    """The primary metrics on which run B (the candidate) is worse than run A."""
+    """The primary metrics on which run B (the candidate) is worse than run A (``deltas``
+    may hold ``error_delta``'s too)."""
     wanted = set(primary)
     return [d for d in comparison.deltas if d.metric in wanted and worse(d)]
 
