@@ -4,13 +4,20 @@ versions|rollback`` and ``zhiku eval gate`` (thin over ``Zhiku.releases``)."""
 from __future__ import annotations
 
 import getpass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
-from zhiku.evals.view import clean
-from zhiku.releases.service import Scorecard, Side
+
+if TYPE_CHECKING:  # the release and evaluation modules load numpy: only when a command runs
+    from zhiku.releases.service import Scorecard, Side
+
+
+def _json(card: Scorecard) -> None:
+    from zhiku.evals.view import clean
+
+    print_json(clean(card.to_dict()))
 
 
 def actor() -> str:
@@ -87,7 +94,7 @@ def scorecard(
     with open_zhiku() as zk:
         card = zk.releases.scorecard(slug)
     if as_json:
-        print_json(clean(card.to_dict()))
+        _json(card)
     else:
         print_scorecard(card)
 
@@ -131,7 +138,7 @@ def gate(
     with open_zhiku() as zk:
         card = zk.releases.gate(app)
     if as_json:
-        print_json(clean(card.to_dict()))
+        _json(card)
     else:
         print_scorecard(card)
     if not card.passed:
