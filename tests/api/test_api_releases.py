@@ -22,6 +22,8 @@ def test_releases_over_http(client: TestClient, tenant_a: Tenant) -> None:
     assert r.status_code == 400 and "not bound" in r.json()["error"]["message"]
     r = client.put(f"{url}/eval-set", headers=h, json={"eval_set": "no-such-set"})
     assert r.status_code == 404
+    r = client.put(f"{url}/eval-set", headers=h, json={"eval_set": "hr", "metrics": ["nope"]})
+    assert r.status_code == 400 and "unknown metric 'nope'" in r.json()["error"]["message"]
     r = client.put(f"{url}/eval-set", headers=h, json={"eval_set": "hr", "top_k": 5})
     assert r.status_code == 200, r.text
     assert (r.json()["eval_set"], r.json()["top_k"], r.json()["metrics"]) == ("hr", 5, [])

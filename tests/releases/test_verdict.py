@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from zhiku.core.errors import InvalidInput
 from zhiku.evals.compare import Comparison, MetricDelta
 from zhiku.evals.types import QuestionResult
 from zhiku.releases import verdict
@@ -40,3 +43,11 @@ def test_errors_are_paired_like_any_metric() -> None:
     found = verdict.error_delta(results(set()), results({str(n) for n in range(8)}))
     assert found is not None and (found.a, found.b, found.low, found.high) == (0, 1, 1, 1)
     assert verdict.worse(found)
+
+
+def test_chosen_metrics_are_checked() -> None:
+    verdict.check_metrics(["ndcg@10", "mrr@5", "f1", "errors", "false_refusal"], 10)
+    with pytest.raises(InvalidInput, match="unknown metric 'ndcg'"):
+        verdict.check_metrics(["ndcg"], 10)
+    with pytest.raises(InvalidInput, match="deeper than the runs"):
+        verdict.check_metrics(["recall@20"], 10)

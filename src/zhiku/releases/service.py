@@ -106,6 +106,7 @@ class Releases:
         if not 1 <= top_k <= 100:
             raise InvalidInput("top_k is 1 to 100")
         names = [m.strip() for m in metrics if m.strip()]
+        verdict.check_metrics(names, top_k)
         self.store.bind(assistant.id, Binding(eval_set, top_k, list(dict.fromkeys(names))))
         found = self.store.binding(assistant.id)
         assert found is not None

@@ -7,8 +7,10 @@ interval lies on the worse side of zero.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from zhiku.core.errors import InvalidInput
 from zhiku.evals.compare import Comparison, MetricDelta, key_metric, paired_bootstrap
 from zhiku.evals.types import QuestionResult
 
@@ -19,6 +21,22 @@ ERRORS = "errors"
 primary: metrics are compared over the questions both runs answered, so a candidate failing
 everywhere would otherwise have nothing worse to show."""
 LOWER_IS_BETTER = frozenset({"false_refusal", ERRORS})
+_CUTOFF = re.compile(r"^(hit|recall|ndcg|mrr)@([1-9][0-9]*)$")
+_PLAIN = frozenset({"em", "f1", "citation_precision", "citation_recall", "refusal",
+                    "false_refusal", "correct_refusal", "contains_answer", "cites_expected",
+                    ERRORS})
+
+
+def check_metrics(names: Sequence[str], top_k: int) -> None:
+    """``InvalidInput`` for a name no scorecard run at depth ``top_k`` can have (a typo, a
+    cut-off deeper than the run)."""
+    for name in names:
+        cut = _CUTOFF.match(name)
+        if cut is not None and int(cut[2]) > top_k:
+            raise InvalidInput(f"metric '{name}' is deeper than the runs (top_k {top_k})")
+        if cut is None and name not in _PLAIN:
+            raise InvalidInput(f"unknown metric '{name}': one of hit@k, recall@k, ndcg@k, "
+                               f"mrr@k, {', '.join(sorted(_PLAIN))}")
 
 
 def primary_metrics(names: Sequence[str], chosen: Sequence[str] = ()) -> list[str]:
