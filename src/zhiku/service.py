@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from zhiku.jobs.submit import WorkspaceJobs
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
+    from zhiku.releases.service import Releases
     from zhiku.workflows.service import Workflows
 
 
@@ -562,9 +563,37 @@ class Zhiku:
         if reranker is not None and kind_of("reranker", reranker) != "rerank":
             raise InvalidInput(f"reranker '{reranker}' is not a provider of kind rerank")
 
-    def publish_assistant(self, app: str, note: str | None = None) -> int:
-        """Freeze the draft as a new live version; returns its number."""
-        return self.llm.assistants.publish(app, note)
+    def publish_assistant(
+        self, app: str, note: str | None = None, *, force: bool = False,
+        reason: str | None = None, actor: str | None = None,
+    ) -> int:
+        """Freeze the draft as a new live version; returns its number. An assistant bound to
+        an eval set publishes only if the draft is not worse than live (see ``releases``);
+        ``force`` with a ``reason`` overrides that, recorded with ``actor``."""
+        return self.releases.publish(app, note, force=force, reason=reason, actor=actor)
+
+    def rollback_assistant(self, app: str, version: int | None = None) -> int:
+        """Make an earlier version live again (default: the one before the live one)."""
+        return self.releases.rollback(app, version)
+
+    @property
+    def releases(self) -> Releases:
+        """Provable releases of the assistants: eval-set bindings, scorecards, the gate."""
+        assistants = self.llm.assistants  # before taking the lock, which ``llm`` takes too
+        with self._lock:
+            if getattr(self, "_releases", None) is None:
+                from zhiku.evals.app_target import AppTarget
+                from zhiku.releases.fingerprint import corpus_hash
+                from zhiku.releases.service import Releases
+
+                def target(slug: str, config: AssistantConfig, label: str) -> EvalTarget:
+                    return AppTarget(self, slug, config=config, label=label)
+
+                self._releases = Releases(
+                    assistants, self.evals, target,
+                    lambda names: corpus_hash(self.db, self.kb, names),
+                )
+            return self._releases
 
     def delete_assistant(self, app: str) -> None:
         """Delete an assistant and its versions (its conversations stay, detached)."""
@@ -579,8 +608,9 @@ class Zhiku:
         return self.llm.assistants.list()
 
     def assistant_versions(self, app: str) -> list[dict[str, Any]]:
-        """An assistant's published versions, newest first (number, config, note, date)."""
-        return self.llm.assistants.versions(app)
+        """An assistant's published versions, newest first (number, config, note, date,
+        whether it is live, and what its release was checked against, who forced it)."""
+        return self.releases.versions(app)
 
     def ask_app(
         self, app: str, question: str, cancel: CancelToken | None = None

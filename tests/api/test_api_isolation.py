@@ -40,6 +40,9 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("PATCH", "/v1/assistants/{slug}"): {"name": "renamed"},
         ("POST", "/v1/assistants/{slug}/publish"): {"note": "x"},
         ("POST", "/v1/assistants/{slug}/chat"): {"message": "annual leave?"},
+        ("PUT", "/v1/assistants/{slug}/eval-set"): {"eval_set": kb},
+        ("POST", "/v1/assistants/{slug}/gate"): {},
+        ("POST", "/v1/assistants/{slug}/rollback"): {"version": 1},
         ("POST", "/v1/messages/{message_id}/feedback"): {"rating": "down"},
         ("POST", "/v1/chat/completions"): {
             "model": slug, "messages": [{"role": "user", "content": "annual leave?"}]},

@@ -214,6 +214,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", "/v1/assistants/{slug}"): "assistant-write",
     ("GET", "/v1/assistants/{slug}/versions"): "assistant-read",
     ("POST", "/v1/assistants/{slug}/publish"): "assistant-write",
+    ("POST", "/v1/assistants/{slug}/rollback"): "assistant-write",
+    # an assistant's releases checked on an eval set: scorecards run the whole set
+    ("PUT", "/v1/assistants/{slug}/eval-set"): "evals-write",
+    ("GET", "/v1/assistants/{slug}/scorecard"): "evals-read",
+    ("POST", "/v1/assistants/{slug}/gate"): "evals-write",
     ("POST", "/v1/assistants/{slug}/chat"): "assistant-read",
     ("GET", "/v1/models"): "authenticated",
     ("POST", "/v1/chat/completions"): "assistant-read",
@@ -509,6 +514,9 @@ def _seed(client: TestClient, settings: Settings) -> World:
     world.ids["run_id"] = run["id"]
     wait_until(lambda: world.call("GET", f"/v1/evals/runs/{run['id']}", 200)["status"]
                != "running", 60, "the eval run to finish")
+    # BOT's releases are checked on set1, and v1 is live (its scorecard stored)
+    world.call("PUT", f"/v1/assistants/{BOT}/eval-set", 200, json={"eval_set": "set1"})
+    world.call("POST", f"/v1/assistants/{BOT}/publish", 200, json={})
 
     # signed-in members
     world.tokens["owner"] = world.login(acme.email)
@@ -600,6 +608,8 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("POST", "/v1/assistants"): {"slug": "made-bot", "config": {"knowledge_bases": [KB]}},
         ("PATCH", "/v1/assistants/{slug}"): {"name": "Bot"},
         ("POST", "/v1/assistants/{slug}/publish"): {"note": "matrix"},
+        ("POST", "/v1/assistants/{slug}/rollback"): {"version": 1},
+        ("PUT", "/v1/assistants/{slug}/eval-set"): {"eval_set": "set1"},
         ("POST", "/v1/assistants/{slug}/chat"): {"message": "annual leave?"},
         ("POST", "/v1/chat/completions"): {
             "model": BOT, "messages": [{"role": "user", "content": "annual leave?"}]},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from zhiku.apps.types import Assistant, AssistantConfig, slugify
@@ -54,10 +55,20 @@ class AssistantStore:
             )
         return self.get(slug)
 
-    def publish(self, slug: str, note: str | None = None) -> int:
-        """Freeze the draft as the next version and make it live; returns the version number."""
+    def publish(
+        self, slug: str, note: str | None = None, *, expect: AssistantConfig | None = None,
+        on_publish: Callable[[Connection, int, int], None] | None = None,
+    ) -> int:
+        """Freeze the draft as the next version and make it live; returns the version number.
+
+        ``expect``: the draft the caller checked; a draft changed since is refused
+        (``Conflict``). ``on_publish(conn, assistant_id, version)`` runs in the same
+        transaction (to record what the release was checked against)."""
         with self._db.write() as conn:
             row = self._row(conn, slug, lock=True)
+            if expect is not None and AssistantConfig.model_validate_json(row["draft"]) != expect:
+                raise Conflict(f"the draft of '{row['slug']}' changed while it was checked; "
+                               "publish again")
             version = int(conn.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM assistant_versions "
                 "WHERE assistant_id = ?",
@@ -68,6 +79,37 @@ class AssistantStore:
                 "VALUES (?, ?, ?, ?)",
                 (row["id"], version, row["draft"], note),
             )
+            conn.execute(
+                "UPDATE assistants SET published_version = ?, "
+                f"updated_at = {self._db.now} WHERE id = ?",
+                (version, row["id"]),
+            )
+            if on_publish is not None:
+                on_publish(conn, int(row["id"]), version)
+        return version
+
+    def rollback(self, slug: str, version: int | None = None) -> int:
+        """Make an earlier published version live again (default: the one before the live
+        version); returns its number. The draft and the versions stay as they are."""
+        with self._db.write() as conn:
+            row = self._row(conn, slug, lock=True)
+            live = row["published_version"]
+            if live is None:
+                raise Conflict(f"assistant '{row['slug']}' has no published version")
+            if version is None:
+                found = conn.execute(
+                    "SELECT MAX(version) FROM assistant_versions "
+                    "WHERE assistant_id = ? AND version < ?",
+                    (row["id"], live),
+                ).fetchone()[0]
+                if found is None:
+                    raise Conflict(f"assistant '{row['slug']}' has no version before v{live}")
+                version = int(found)
+            elif conn.execute(
+                "SELECT 1 FROM assistant_versions WHERE assistant_id = ? AND version = ?",
+                (row["id"], version),
+            ).fetchone() is None:
+                raise NotFound(f"assistant '{row['slug']}' has no version {version}")
             conn.execute(
                 "UPDATE assistants SET published_version = ?, "
                 f"updated_at = {self._db.now} WHERE id = ?",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from zhiku.answer.citations import MARKER_RE
 from zhiku.answer.extractive import ExtractiveAnswerer
@@ -115,6 +115,7 @@ class ChatEngine:
         history: Sequence[Message] | None = None,
         owner: Owner | None = None,
         endpoint: str | None = None,
+        config: AssistantConfig | None = None,
     ) -> ChatStream:
         """One turn as a stream of events; ``conversation_id`` is known before iterating.
 
@@ -125,12 +126,18 @@ class ChatEngine:
         log with its owner and usage. A conversation continues only with
         the assistant it was started with; one whose assistant was deleted cannot continue
         (``InvalidInput``), since its answers came from that assistant's knowledge bases.
+        ``config``: answer with this configuration instead of the live one (evaluating a draft
+        or a version); such a turn is never stored.
         """
         if not message.strip():
             raise InvalidInput("the message is empty")
         if history is not None and conversation_id is not None:
             raise InvalidInput("give a conversation or a history, not both")
         assistant = self._assistants.get(app)
+        if config is not None:
+            if store or conversation_id is not None:
+                raise InvalidInput("a turn with a configuration of its own is not stored")
+            assistant = replace(assistant, published=config)
         created = False
         if store and conversation_id is None:
             conversation_id = self._conversations.create(assistant.id, message[:80], owner)

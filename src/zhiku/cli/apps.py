@@ -1,4 +1,5 @@
-"""``zhiku apps create|list|show|update|publish``: assistants."""
+"""``zhiku apps create|list|show|update|publish`` (and the release commands of
+``cli/releases.py``): assistants."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import typer
 
+from zhiku.cli import releases
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 from zhiku.core.errors import InvalidInput
 
@@ -100,10 +102,17 @@ def update(
 
 @app.command("publish")
 @handle_errors
-def publish(slug: str = typer.Argument(...), note: str = typer.Option(None, "--note")) -> None:
-    """Freeze the draft as a new version and make it live."""
+def publish(
+    slug: str = typer.Argument(...),
+    note: str = typer.Option(None, "--note"),
+    force: bool = typer.Option(False, "--force",
+                               help="Publish even if the eval gate finds the draft worse."),
+    reason: str = typer.Option(None, "--reason", help="Why it is forced (recorded)."),
+) -> None:
+    """Freeze the draft as a new version and make it live (checked on the bound eval set)."""
     with open_zhiku() as zk:
-        version = zk.publish_assistant(slug, note)
+        version = zk.publish_assistant(slug, note, force=force, reason=reason,
+                                       actor=releases.actor())
     say(f"published {slug} v{version}")
 
 
@@ -131,3 +140,6 @@ def show(slug: str = typer.Argument(...)) -> None:
     """An assistant's draft and live configuration as JSON."""
     with open_zhiku() as zk:
         print_json(zk.get_assistant(slug).to_dict())
+
+
+releases.add_app_commands(app)

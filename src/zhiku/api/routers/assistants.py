@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 
 from zhiku.accounts.principal import Level, Principal
 from zhiku.api.access import usable_assistants, visible_assistant
-from zhiku.api.deps import Caller, Service
+from zhiku.api.actor import actor_of
+from zhiku.api.deps import Caller, Service, State
 from zhiku.api.schemas import ERRORS, Deleted, Request
 from zhiku.apps.types import Assistant, AssistantConfig
 from zhiku.core.names import Name
@@ -37,9 +38,12 @@ class AssistantPatch(Request):
 
 
 class PublishIn(Request):
-    """A note for the new version."""
+    """A note for the new version. For an assistant bound to an eval set, ``force`` publishes a
+    draft the gate finds worse than live; the ``reason`` and the caller are recorded."""
 
     note: str = Field(default="", max_length=2000)
+    force: bool = False
+    reason: str = Field(default="", max_length=2000)
 
 
 class AssistantOut(BaseModel):
@@ -56,13 +60,28 @@ class AssistantOut(BaseModel):
     updated_at: str
 
 
+class ReleaseOut(BaseModel):
+    """What a version's publish was checked against: the eval set, its scorecard run and the
+    live run it was compared with, the primary metrics it was worse on, who forced it, why."""
+
+    eval_set: str
+    scorecard_run: int | None
+    compared_run: int | None
+    regressions: list[dict[str, Any]]
+    forced_by: str | None
+    force_reason: str | None
+    created_at: str
+
+
 class VersionOut(BaseModel):
-    """A frozen, published configuration."""
+    """A frozen, published configuration; ``release``: null when published unchecked."""
 
     version: int
     config: AssistantConfig
     note: str | None
     created_at: str
+    live: bool = False
+    release: ReleaseOut | None = None
 
 
 def assistant_out(a: Assistant) -> AssistantOut:
@@ -139,8 +158,13 @@ def versions(slug: str, caller: Caller, zk: Service) -> list[VersionOut]:
 
 
 @router.post("/v1/assistants/{slug}/publish", response_model=AssistantOut)
-def publish(slug: str, body: PublishIn, caller: Caller, zk: Service) -> AssistantOut:
-    """Freeze the draft as the next version; chats use it from now on."""
+def publish(
+    slug: str, body: PublishIn, caller: Caller, zk: Service, state: State
+) -> AssistantOut:
+    """Freeze the draft as the next version; chats use it from now on. Bound to an eval set,
+    a draft worse than live beyond the paired-bootstrap interval is refused (409, naming each
+    metric, its two values and the interval) unless ``force`` with a ``reason``."""
     visible_assistant(zk, caller, slug, Level.WRITE)
-    zk.publish_assistant(slug, body.note or None)
+    zk.publish_assistant(slug, body.note or None, force=body.force, reason=body.reason or None,
+                         actor=actor_of(state, caller))
     return assistant_out(zk.get_assistant(slug))

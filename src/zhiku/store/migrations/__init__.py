@@ -26,6 +26,8 @@ from zhiku.store.migrations import (
     m011_queue_kinds,
     m012_workflows,
     m013_agents,
+    m014_reserved,
+    m015_releases,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -43,6 +45,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     m011_queue_kinds.MIGRATION,
     m012_workflows.MIGRATION,
     m013_agents.MIGRATION,
+    m014_reserved.MIGRATION,
+    m015_releases.MIGRATION,
 )
 
 

@@ -68,6 +68,9 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("agents"),
     TableSpec("agent_versions"),
     TableSpec("tool_sources"),
+    TableSpec("release_bindings"),
+    TableSpec("release_scorecards"),
+    TableSpec("release_records"),
 )
 
 SKIPPED: dict[str, str] = {
