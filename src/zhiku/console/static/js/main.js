@@ -11,6 +11,10 @@ const ROUTES = [
   [/^#\/kbs$/, "./kbs.js", "kbListPage"],
   [/^#\/search$/, "./search.js", "searchPage"],
   [/^#\/assistants(?:\/([^/]+))?$/, "./assistants.js", "assistantsPage"],
+  [/^#\/apps$/, "./apps.js", "appsPage"],
+  [/^#\/workflows\/([^/]+)$/, "./workflow.js", "workflowPage"],
+  [/^#\/agents(?:\/([^/]+))?$/, "./agent.js", "agentPage"],
+  [/^#\/tool-sources$/, "./toolsources.js", "toolSourcesPage"],
   [/^#\/chat(?:\/([^/]+))?$/, "./chat.js", "chatPage"],
   [/^#\/graph(?:\/([^/]+))?$/, "./graph.js", "graphPage"],
   [/^#\/evals\/runs\/(\d+)$/, "./evalrun.js", "evalRunPage"],
@@ -20,6 +24,7 @@ const ROUTES = [
   [/^#\/admin$/, "./admin.js", "adminPage"],
 ];
 const NAV = [["#/kbs", "nav_kbs"], ["#/search", "nav_search"], ["#/assistants", "nav_assistants"],
+  ["#/apps", "nav_apps"],
   ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/usage", "nav_usage"],
   ["#/admin", "nav_admin"]];
 
