@@ -207,6 +207,15 @@ export async function workflowPage(view, slug) {
     toast(t("published", r.version));
     await drawVersions();
   }, formErr));
+  const remove = h("button.danger", { type: "button" }, t("delete"));
+  remove.addEventListener("click", () => act(remove, async () => {
+    if (!confirm(t("confirm_delete", wf.name))) return;
+    await api("DELETE", path);
+    localStorage.removeItem(posKey(wf.slug));
+    dirty = false;
+    toast(t("deleted"));
+    location.hash = "#/apps";
+  }, formErr));
   const exportBtn = h("button.ghost", { type: "button", onclick: () => download(`${wf.slug}.workflow.json`, JSON.stringify(def, null, 2)) }, t("export_file"));
   const file = h("input.sr", { type: "file", id: "wf-import", accept: ".json,application/json" });
   file.addEventListener("change", async () => {
@@ -261,7 +270,7 @@ export async function workflowPage(view, slug) {
   const run = runPanel({ wf, path, getDefinition: () => def, canvas, isDirty: () => dirty });
 
   view.append(
-    h("div.row.between.wf-head", h("div.row", live, state), h("div.row", save, check, publish, exportBtn, importBtn, jsonBtn, file)),
+    h("div.row.between.wf-head", h("div.row", live, state), h("div.row", save, check, publish, exportBtn, importBtn, jsonBtn, file, remove)),
     formErr, palette, problemBox,
     h("div.wf-layout", h("div.wf-canvas", canvas.el), side),
     run.el, versions);
