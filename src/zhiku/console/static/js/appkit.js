@@ -45,6 +45,7 @@ export function jsonBlock(value, limit = 600) {
 export function citationList(citations) {
   return h("ol.cites", citations.map((c) => h("li", { "data-n": c.n },
     h("strong", `[${c.n ?? "?"}] ${c.title || c.source || ""}`),
+    c.title && c.source && c.title !== c.source ? h("span.muted", ` · ${c.source}`) : null,
     c.page ? h("span.muted", ` · ${t("page_n", c.page)}`) : null,
     c.text ? h("div.cite-text", (c.quote || c.text).slice(0, 400)) : null)));
 }

@@ -42,7 +42,7 @@ export function runPanel({ path, getDefinition, canvas, isDirty }) {
   const outputs = h("div.run-outputs");
   const nodes = h("ol.run-nodes", { "aria-label": t("node_events") });
   const runs = h("div.run-list");
-  let controller = null;
+  let controller = null, answerFrom = null;
 
   function refreshInputs() {
     const old = {};
@@ -54,6 +54,7 @@ export function runPanel({ path, getDefinition, canvas, isDirty }) {
   }
 
   function reset() {
+    answerFrom = null;
     nodes.replaceChildren();
     answer.textContent = "";
     answer.hidden = true;
@@ -111,7 +112,13 @@ export function runPanel({ path, getDefinition, canvas, isDirty }) {
       entry(id).querySelector(".io").append(h("p.warning", t("retrying", d.attempt) + `: ${d.error}`));
     } else if (event === "token") {
       const li = entry(id);
-      if (ANSWERING.has(li.dataset.type)) { answer.hidden = false; answer.textContent += d.text; }
+      if (ANSWERING.has(li.dataset.type)) {
+        // the answer box shows the latest answering node's text (an answer node may repeat
+        // what a grounded answer before it streamed)
+        if (answerFrom !== id) { answerFrom = id; answer.textContent = ""; }
+        answer.hidden = false;
+        answer.textContent += d.text;
+      }
       const live = li.querySelector(".live");
       live.hidden = false;
       live.textContent += d.text;
