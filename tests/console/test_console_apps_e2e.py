@@ -259,12 +259,12 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         assert node.get_attribute("transform") != moved_from
         kept = page.evaluate("localStorage.getItem('zhiku.wf.pos.greeter')")
         assert kept and "answer" in json.loads(kept)
-        page.get_by_role("button", name="Save draft").click()
-        expect(page.locator(".dirty")).to_have_text("")
+        expect(page.locator(".dirty")).to_have_text("Unsaved changes")
 
-        # run the draft: node events stream into the panel and onto the canvas
+        # run the draft (saved first): node events stream into the panel and onto the canvas
         page.locator("#run-in-question").fill("Ada")
         page.get_by_role("button", name="Run draft").click()
+        expect(page.locator(".dirty")).to_have_text("")
         panel = page.locator(".run-panel")
         for node in ("start", "template", "answer"):
             expect(panel.locator(f".run-node[data-node='{node}']")).to_have_attribute(

@@ -31,7 +31,7 @@ function readInput(el) {
   try { return JSON.parse(el.value); } catch { return el.value; }
 }
 
-export function runPanel({ path, getDefinition, canvas, isDirty }) {
+export function runPanel({ path, getDefinition, canvas, ensureSaved }) {
   const inputs = h("div.run-inputs");
   const err = errorBox();
   const runBtn = h("button.primary", { type: "submit" }, t("run_draft"));
@@ -189,8 +189,8 @@ export function runPanel({ path, getDefinition, canvas, isDirty }) {
   const form = h("form.run-form", inputs, h("div.row", runBtn, stopBtn));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    if (isDirty()) { showError(t("save_first"), err); return; }
-    act(runBtn, () => start({ inputs: values(), draft: true }), err);
+    // the run uses the stored draft: unsaved edits are saved (and checked) first
+    act(runBtn, async () => { if (await ensureSaved()) await start({ inputs: values(), draft: true }); }, err);
   });
   stopBtn.addEventListener("click", () => controller && controller.abort());
 

@@ -187,13 +187,16 @@ export async function workflowPage(view, slug) {
   }
 
   const save = h("button.primary", { type: "button" }, t("save_draft"));
-  save.addEventListener("click", () => act(save, async () => {
-    if (!(await validate())) { toast(t("wf_invalid"), "error"); return; }
+  // validate, then store the draft; false (problems shown on the nodes) when it is invalid
+  async function saveDraft() {
+    if (!(await validate())) { toast(t("wf_invalid"), "error"); return false; }
     wf = await api("PATCH", path, { name: wf.name, definition: def });
     title.textContent = wf.name;
     setDirty(false);
     toast(t("saved"));
-  }, formErr));
+    return true;
+  }
+  save.addEventListener("click", () => act(save, saveDraft, formErr));
   const check = h("button", { type: "button" }, t("validate"));
   check.addEventListener("click", () => act(check, async () => {
     if (await validate()) toast(t("wf_valid"));
@@ -267,7 +270,7 @@ export async function workflowPage(view, slug) {
       : h("p.muted", t("no_versions")));
   }
 
-  const run = runPanel({ wf, path, getDefinition: () => def, canvas, isDirty: () => dirty });
+  const run = runPanel({ path, getDefinition: () => def, canvas, ensureSaved: async () => !dirty || saveDraft() });
 
   view.append(
     h("div.row.between.wf-head", h("div.row", live, state), h("div.row", save, check, publish, exportBtn, importBtn, jsonBtn, file, remove)),
