@@ -4,7 +4,7 @@
 import { api, stream } from "./api.js";
 import { t } from "./i18n.js";
 import { act, errorBox, field, h, num, showError, table, toast } from "./ui.js";
-import { BUILTIN_TOOLS, citationList, jsonBlock, statusBadge, useStyles, when } from "./appkit.js";
+import { BUILTIN_TOOLS, citationList, guardUnsaved, jsonBlock, statusBadge, useStyles, when } from "./appkit.js";
 
 const DEFAULTS = { instructions: "", model: "", knowledge_bases: [], tools: [], http_hosts: [], step_limit: 8,
   token_budget: 50000, parallel_tool_calls: true, tool_timeout_s: 30, temperature: 0.2, max_tokens: 1024, top_k: 5,
@@ -55,15 +55,17 @@ export async function agentPage(view, slug) {
   (async () => {
     let sources = [];
     try { sources = await api("GET", "/v1/tool-sources"); } catch { /* not an admin: built-ins only */ }
-    for (const s of sources) {
-      const group = h("div.tool-group", { "data-source": s.name }, h("h3", `${s.name} `, h("span.kind", s.kind === "mcp" ? "MCP" : "OpenAPI")));
+    // every source is asked at once (an MCP server may be slow to start or not answer)
+    await Promise.all(sources.map(async (s) => {
+      const wait = h("p.muted", t("loading_tools"));
+      const group = h("div.tool-group", { "data-source": s.name }, h("h3", `${s.name} `, h("span.kind", s.kind === "mcp" ? "MCP" : "OpenAPI")), wait);
+      toolSet.insertBefore(group, loading);
       try {
         const tools = await api("GET", `/v1/tool-sources/${encodeURIComponent(s.name)}/tools`);
         for (const x of tools) known.add(x.name);
-        group.append(...(tools.length ? tools.map((x) => toolBox(x.name, x.description)) : [h("p.muted", t("no_tools"))]));
-      } catch (e) { group.append(h("p.error", `${e.message}`)); }
-      toolSet.insertBefore(group, loading);
-    }
+        wait.replaceWith(...(tools.length ? tools.map((x) => toolBox(x.name, x.description)) : [h("p.muted", t("no_tools"))]));
+      } catch (e) { wait.replaceWith(h("p.error", `${e.message}`)); }
+    }));
     const other = [...chosen].filter((n) => !known.has(n));
     if (other.length) toolSet.insertBefore(h("div.tool-group", h("h3", t("other_tools")), other.map((n) => toolBox(n))), loading);
     loading.replaceChildren(h("a", { href: "#/tool-sources" }, t("manage_sources")));
@@ -81,6 +83,7 @@ export async function agentPage(view, slug) {
       h("label.check", parallel, " ", t("parallel_tool_calls"))),
     formErr, h("div.row", save, publish, remove));
   form.addEventListener("input", () => { dirty = true; state.textContent = agent ? t("unsaved") : ""; });
+  if (agent) guardUnsaved(view, () => dirty);
 
   const config = () => {
     const c = { instructions: instructions.value, model: model.value.trim(),

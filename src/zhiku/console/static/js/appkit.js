@@ -50,4 +50,19 @@ export function citationList(citations) {
     c.text ? h("div.cite-text", (c.quote || c.text).slice(0, 400)) : null)));
 }
 
+// Ask before leaving a page with unsaved edits: a link inside the console, or the tab closing.
+export function guardUnsaved(view, isDirty) {
+  const token = String(Math.random()); // a page drawn again into the same view replaces its guard
+  view.dataset.guard = token;
+  const mine = () => document.contains(view) && view.dataset.guard === token;
+  const leaving = () => mine() && isDirty();
+  const onClick = (e) => {
+    if (!mine()) { document.removeEventListener("click", onClick, true); return; }
+    const a = e.target.closest && e.target.closest("a[href^='#']");
+    if (a && leaving() && !confirm(t("leave_unsaved"))) { e.preventDefault(); e.stopPropagation(); }
+  };
+  document.addEventListener("click", onClick, true);
+  window.addEventListener("beforeunload", (e) => { if (leaving()) e.preventDefault(); });
+}
+
 export const BUILTIN_TOOLS = ["calculator", "current_time"];

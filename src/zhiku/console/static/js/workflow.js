@@ -6,7 +6,7 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { act, dialog, errorBox, h, showError, table, toast } from "./ui.js";
-import { BUILTIN_TOOLS, download, statusBadge, useStyles, when } from "./appkit.js";
+import { BUILTIN_TOOLS, download, guardUnsaved, statusBadge, useStyles, when } from "./appkit.js";
 import { FlowCanvas } from "./wfcanvas.js";
 import { nodeForm } from "./wfform.js";
 import { NODE_TYPES, handlesOf, newNode, uniqueId } from "./wfnodes.js";
@@ -280,14 +280,12 @@ export async function workflowPage(view, slug) {
   canvas.setDefinition(def, loadPositions(wf.slug));
   requestAnimationFrame(() => canvas.fit());
   drawSide();
-  window.addEventListener("beforeunload", (e) => { if (dirty && document.contains(view)) e.preventDefault(); }, { once: true });
+  guardUnsaved(view, () => dirty);
   // tools of registered sources for the tool node's list (admins only; others see built-ins)
   const list = h("datalist", { id: "wf-tools" });
   view.append(list);
-  api("GET", "/v1/tool-sources").then(async (sources) => {
-    for (const s of sources) {
-      try { tools = tools.concat((await api("GET", `/v1/tool-sources/${encodeURIComponent(s.name)}/tools`)).map((x) => x.name)); } catch { /* a server down */ }
-    }
-  }).catch(() => {}).finally(() => list.replaceChildren(...tools.map((x) => h("option", { value: x }))));
+  api("GET", "/v1/tool-sources").then((sources) => Promise.allSettled(sources.map(async (s) => {
+    tools = tools.concat((await api("GET", `/v1/tool-sources/${encodeURIComponent(s.name)}/tools`)).map((x) => x.name));
+  }))).catch(() => {}).finally(() => list.replaceChildren(...tools.map((x) => h("option", { value: x }))));
   try { await Promise.all([drawVersions(), run.drawRuns()]); } catch (e) { showError(e, err); }
 }
