@@ -204,7 +204,13 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: _csp(m, errors))
-        page.on("dialog", lambda d: d.accept())
+        asked: list[str] = []
+
+        def answer(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", answer)
         _sign_in(page, site)
 
         # the apps page: empty, a workflow created from it
@@ -326,6 +332,12 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         expect(panel.locator(".run-cites")).to_contain_text("handbook.md")
         page.locator(".run-panel").scroll_into_view_if_needed()
         _shot(page, "apps-workflow-citations-1280")
+        # leaving with unsaved edits asks first
+        page.locator("svg.flow g.node[data-node='answer'] .box").click()
+        _form(page, "answer").locator("[data-field='title'] input").fill("Reply")
+        page.locator(".crumbs").get_by_role("link", name="Apps").click()
+        expect(page.get_by_role("heading", name="Apps", exact=True, level=1)).to_be_visible()
+        assert asked and "Unsaved changes" in asked[-1], asked
 
         # a tool source: an OpenAPI spec pasted, with an auth header that is never shown back
         page.goto(site + "/#/apps")
