@@ -34,6 +34,7 @@ EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
 HANDBOOK = ("# Employee handbook\n\n## Leave\n\nNew employees get fifteen days of paid annual "
             "leave.\n")
 SECRET = "Bearer pets-s3cret-token"
+ANSWER = "New employees get fifteen days of paid annual leave [1]. Six times seven is 42."
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "Pets", "version": "1"},
@@ -102,8 +103,10 @@ def site(zhiku_home: Path) -> Iterator[str]:
 
     def reply(req: dict[str, Any]) -> Any:
         if any(m.get("role") == "tool" for m in req.get("messages", [])):
-            return mod.Script(text="Six times seven is 42.")
-        return mod.Script(text="", tool_calls=[("calculator", '{"expression": "6*7"}')])
+            return mod.Script(text=ANSWER)
+        return mod.Script(text="", tool_calls=[
+            ("knowledge_search", '{"query": "paid annual leave"}'),
+            ("calculator", '{"expression": "6*7"}')])
 
     llm.default = reply
     env = {**os.environ, "ZHIKU_HOME": str(zhiku_home), "ZHIKU_EMBEDDER": "hashing",
@@ -392,9 +395,14 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         chat.get_by_role("textbox", name="Message").press("Enter")
         reply = chat.locator(".msg.assistant").last
         expect(reply).to_have_attribute("data-stop", "answered", timeout=30_000)
-        expect(reply.locator(".agent-step .call")).to_contain_text("calculator")
-        expect(reply.locator(".agent-step .call .result")).to_contain_text("42")
-        expect(reply.locator(".bubble")).to_have_text("Six times seven is 42.")
+        calls = reply.locator(".agent-step[data-step='1'] .call")
+        expect(calls).to_have_count(2)
+        expect(calls.nth(0)).to_contain_text("knowledge_search")
+        expect(calls.nth(0).locator(".result")).to_contain_text("fifteen days")
+        expect(calls.nth(1)).to_contain_text("calculator")
+        expect(calls.nth(1).locator(".result")).to_contain_text("42")
+        expect(reply.locator(".bubble")).to_have_text(ANSWER)
+        expect(reply.locator(".sources")).to_contain_text("handbook.md")
         expect(reply).to_contain_text("Answered · 2 steps")
         _shot(page, "apps-agent-1280")
         page.get_by_role("button", name="Publish").click()
