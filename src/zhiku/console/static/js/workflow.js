@@ -88,7 +88,19 @@ export async function workflowPage(view, slug) {
     canvas.svg.focus();
   }
 
+  // A renamed node: its edges, and every reference to it (`old.output` in templates and
+  // expressions of the other nodes) follow.
   function rename(node, to) {
+    const ref = new RegExp(`(^|[^\\w.])${node.id}\\.`, "g");
+    const rewrite = (value, key) => {
+      if (typeof value === "string") return key === "id" || key === "type" ? value : value.replace(ref, `$1${to}.`);
+      if (Array.isArray(value)) return value.map((v) => rewrite(v));
+      if (value && typeof value === "object") {
+        for (const k of Object.keys(value)) value[k] = rewrite(value[k], k);
+      }
+      return value;
+    };
+    for (const n of def.nodes) if (n !== node) rewrite(n);
     for (const e of def.edges) {
       if (e.source === node.id) e.source = to;
       if (e.target === node.id) e.target = to;
