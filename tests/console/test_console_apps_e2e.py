@@ -316,8 +316,19 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         expect(page.locator(".dirty")).to_have_text("")
         page.get_by_role("button", name="Publish").click()
         expect(page.locator("tr[data-version='1']")).to_be_visible()
+        # renaming a node carries its edges and the references to it along
         page.evaluate("window.scrollTo(0, 0)")
         page.locator("svg.flow g.node[data-node='template'] .box").click()
+        _form(page, "template").get_by_label("Node id").fill("greet")
+        _form(page, "template").get_by_label("Node id").press("Tab")
+        renamed = page.locator("svg.flow g.edge[data-from='greet'][data-to='answer']")
+        expect(renamed).to_have_count(1)
+        page.locator("svg.flow g.node[data-node='answer'] .box").click()
+        expect(_form(page, "answer").locator("[data-field='text'] textarea")).to_have_value(
+            "{{ greet.text }}")
+        page.get_by_role("button", name="Save draft").click()
+        expect(page.locator(".dirty")).to_have_text("")
+        page.locator("svg.flow g.node[data-node='greet'] .box").click()
         _shot(page, "apps-workflow-1280")
 
         # a grounded answer node: the answer streams, its citations show
