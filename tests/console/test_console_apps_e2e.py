@@ -71,6 +71,15 @@ GROUNDED = {
               {"source": "grounded", "target": "answer"}],
 }
 
+FETCHER = {  # an HTTP node to an internal address: the address guard refuses it
+    "nodes": [
+        {"id": "start", "type": "start"},
+        {"id": "fetch", "type": "http", "url": "http://127.0.0.1:9/secret"},
+        {"id": "answer", "type": "answer", "text": "{{ fetch.body }}"},
+    ],
+    "edges": [{"source": "start", "target": "fetch"}, {"source": "fetch", "target": "answer"}],
+}
+
 try:
     from playwright.sync_api import Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the environment
@@ -125,6 +134,9 @@ def site(zhiku_home: Path) -> Iterator[str]:
                     time.sleep(0.1)
                 made = api.post("/v1/workflows", json={"name": "HR answers", "slug": "hr-qa",
                                                        "definition": GROUNDED})
+                assert made.status_code == 201, made.text
+                made = api.post("/v1/workflows", json={"name": "Fetcher", "slug": "fetcher",
+                                                       "definition": FETCHER})
                 assert made.status_code == 201, made.text
             with Zhiku(Settings(home=zhiku_home, embedder="hashing"), workspace="acme") as zk:
                 zk.add_provider("scripted", base_url=llm.url, models=["scripted-model"],
@@ -346,6 +358,20 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         expect(panel.locator(".run-cites")).to_contain_text("handbook.md")
         page.locator(".run-panel").scroll_into_view_if_needed()
         _shot(page, "apps-workflow-citations-1280")
+        # a failing node: its error in the panel and on the canvas, the run failed
+        page.goto(site + "/#/workflows/fetcher")
+        expect(page.get_by_role("heading", name="Fetcher", level=1)).to_be_visible()
+        expect(panel.locator(".run-inputs")).to_contain_text("declares no inputs")
+        page.get_by_role("button", name="Run draft").click()
+        failed = panel.locator(".run-node[data-node='fetch']")
+        expect(failed).to_have_attribute("data-status", "failed", timeout=30_000)
+        expect(failed.locator(".error").first).to_be_visible()
+        expect(panel.locator(".run-status .badge")).to_have_text("failed")
+        expect(page.locator("svg.flow g.node[data-node='fetch']")).to_have_class(
+            re.compile(r"st-failed"))
+        page.goto(site + "/#/workflows/hr-qa")
+        expect(page.get_by_role("heading", name="HR answers", level=1)).to_be_visible()
+
         # leaving with unsaved edits asks first
         page.locator("svg.flow g.node[data-node='answer'] .box").click()
         _form(page, "answer").locator("[data-field='title'] input").fill("Reply")
