@@ -4,7 +4,7 @@
 // and the past runs with replay.
 import { api, stream } from "./api.js";
 import { t } from "./i18n.js";
-import { act, errorBox, h, num, showError, table, toast } from "./ui.js";
+import { act, errorBox, h, num, table, toast } from "./ui.js";
 import { citationList, jsonBlock, when } from "./appkit.js";
 
 const ANSWERING = new Set(["answer", "answer_grounded"]);

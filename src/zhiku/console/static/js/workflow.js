@@ -215,7 +215,7 @@ export async function workflowPage(view, slug) {
   }, formErr));
   const publish = h("button", { type: "button" }, t("publish"));
   publish.addEventListener("click", () => act(publish, async () => {
-    if (dirty) { toast(t("save_first"), "error"); return; }
+    if (dirty && !(await saveDraft())) return; // publishing freezes the stored draft
     const r = await api("POST", `${path}/publish`, { note: "" });
     wf.published_version = r.version;
     live.replaceChildren(statusBadge(r.version));
