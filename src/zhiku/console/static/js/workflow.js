@@ -50,7 +50,12 @@ export async function workflowPage(view, slug) {
   };
 
   const canvas = new FlowCanvas({
-    onSelect: (sel) => { selection = sel; drawSide(); },
+    onSelect: (sel) => {
+      selection = sel;
+      drawSide();
+      // on a narrow screen the form sits below the canvas: bring it into view
+      if ((sel.node || sel.edge !== undefined) && matchMedia("(max-width: 900px)").matches) side.scrollIntoView({ block: "start" });
+    },
     onConnect: (source, handle, target) => connect(source, handle, target),
     onDelete: (what) => { if (what.node) removeNode(what.node); else if (what.edge !== undefined) removeEdge(what.edge); },
     onMove: savePositions,
