@@ -168,7 +168,11 @@ export function runPanel({ path, getDefinition, canvas, ensureSaved }) {
         onEvent(event, d);
       }, controller.signal);
     } catch (e) {
-      if (e.name === "AbortError") { status.textContent = t("run_stopped"); return; }
+      if (e.name === "AbortError") {
+        status.textContent = t("run_stopped");
+        setTimeout(() => drawRuns().catch(() => {}), 800); // the server records it as cancelled
+        return;
+      }
       throw e;
     } finally {
       stopBtn.disabled = true;
