@@ -58,7 +58,7 @@ export function guardUnsaved(view, isDirty) {
   const leaving = () => mine() && isDirty();
   const onClick = (e) => {
     if (!mine()) { document.removeEventListener("click", onClick, true); return; }
-    const a = e.target.closest && e.target.closest("a[href^='#']");
+    const a = e.target.closest && e.target.closest("a[href^='#/']");
     if (a && leaving() && !confirm(t("leave_unsaved"))) { e.preventDefault(); e.stopPropagation(); }
   };
   document.addEventListener("click", onClick, true);
