@@ -11,6 +11,10 @@ const ROUTES = [
   [/^#\/kbs$/, "./kbs.js", "kbListPage"],
   [/^#\/search$/, "./search.js", "searchPage"],
   [/^#\/assistants(?:\/([^/]+))?$/, "./assistants.js", "assistantsPage"],
+  [/^#\/apps$/, "./apps.js", "appsPage"],
+  [/^#\/workflows\/([^/]+)$/, "./workflow.js", "workflowPage"],
+  [/^#\/agents(?:\/([^/]+))?$/, "./agent.js", "agentPage"],
+  [/^#\/tool-sources$/, "./toolsources.js", "toolSourcesPage"],
   [/^#\/chat(?:\/([^/]+))?$/, "./chat.js", "chatPage"],
   [/^#\/graph(?:\/([^/]+))?$/, "./graph.js", "graphPage"],
   [/^#\/evals\/runs\/(\d+)$/, "./evalrun.js", "evalRunPage"],
@@ -20,10 +24,16 @@ const ROUTES = [
   [/^#\/admin$/, "./admin.js", "adminPage"],
 ];
 const NAV = [["#/kbs", "nav_kbs"], ["#/search", "nav_search"], ["#/assistants", "nav_assistants"],
+  ["#/apps", "nav_apps"],
   ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/usage", "nav_usage"],
   ["#/admin", "nav_admin"]];
 
 export const session = { me: null };
+
+// The nav entry of the page shown (workflow, agent and tool source pages belong to Apps).
+function current(href) {
+  return location.hash.startsWith(href) || (href === "#/apps" && /^#\/(workflows|agents|tool-sources)\b/.test(location.hash));
+}
 
 function header() {
   const top = document.getElementById("top");
@@ -31,7 +41,7 @@ function header() {
     Object.entries(LANGS).map(([v, name]) => h("option", { value: v, selected: v === lang() }, name)));
   select.addEventListener("change", () => { setLang(select.value); render(); });
   const nav = session.me ? h("nav", { "aria-label": "main" }, h("ul", NAV.map(([href, key]) =>
-    h("li", h("a", { href, "aria-current": location.hash.startsWith(href) ? "page" : null }, t(key)))))) : null;
+    h("li", h("a", { href, "aria-current": current(href) ? "page" : null }, t(key)))))) : null;
   const who = session.me ? h("span.who", `${t("signed_in_as")}: ${session.me.workspace}`) : null;
   const out = session.me ? h("button.ghost", { type: "button", onclick: signOut }, t("sign_out")) : null;
   top.replaceChildren(h("a.brand", { href: "#/kbs" }, "智库 Zhiku"), nav, h("div.tools", who, select, out));
