@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
-from releasedata import break_kb, seed
 from typer.testing import CliRunner, Result
 
+from releasedata import break_kb, seed
 from zhiku.cli.main import create_app
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
