@@ -119,7 +119,7 @@ def site(zhiku_home: Path) -> Iterator[str]:
 
     llm.default = reply
     env = {**os.environ, "ZHIKU_HOME": str(zhiku_home), "ZHIKU_EMBEDDER": "hashing",
-           "ZHIKU_OCR": "false"}
+           "ZHIKU_OCR": "false", "ZHIKU_MCP_STDIO_COMMANDS": json.dumps([sys.executable])}
     key = admin_init(env, EMAIL, PASSWORD)
     try:
         with serve(env) as base:
