@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zhiku.agents.config import AgentConfig
+from zhiku.apps.slugs import claim
 from zhiku.apps.types import slugify
 from zhiku.core.errors import Conflict, NotFound
 from zhiku.store.db import Connection, Database, Row
@@ -52,6 +53,7 @@ class AgentStore:
         slug = slug or slugify(config.name)
         try:
             with self._db.write() as conn:
+                claim(self._db, conn, self._ws, slug)
                 conn.execute(
                     "INSERT INTO agents (workspace_id, slug, name, draft) VALUES (?, ?, ?, ?)",
                     (self._ws, slug, config.name, config.model_dump_json()),

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from zhiku.apps.slugs import claim
 from zhiku.apps.types import slugify
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.store.db import Connection, Database, Row
@@ -63,6 +64,7 @@ class WorkflowStore:
         slug = slug or slugify(name)
         try:
             with self._db.write() as conn:
+                claim(self._db, conn, self._ws, slug)
                 conn.execute(
                     "INSERT INTO workflows (workspace_id, slug, name, draft) VALUES (?, ?, ?, ?)",
                     (self._ws, slug, name, definition.model_dump_json()),
