@@ -77,6 +77,21 @@ class AssistantStore:
             )
         return version
 
+    def rollback(self, slug: str, version: int) -> None:
+        """Make the published ``version`` live again (the draft stays as it is)."""
+        with self._db.write() as conn:
+            row = self._row(conn, slug, lock=True)
+            found = conn.execute(
+                "SELECT 1 FROM assistant_versions WHERE assistant_id = ? AND version = ?",
+                (row["id"], version),
+            ).fetchone()
+            if found is None:
+                raise NotFound(f"assistant '{row['slug']}' has no version {version}")
+            conn.execute(
+                f"UPDATE assistants SET published_version = ?, updated_at = {self._db.now} "
+                "WHERE id = ?", (version, row["id"]),
+            )
+
     def delete(self, slug: str) -> None:
         """Remove an assistant and its versions (its conversations stay, detached)."""
         with self._db.write() as conn:

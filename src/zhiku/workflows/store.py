@@ -104,6 +104,21 @@ class WorkflowStore:
             )
         return version
 
+    def rollback(self, slug: str, version: int) -> None:
+        """Make the published ``version`` live again (the draft stays as it is)."""
+        with self._db.write() as conn:
+            row = self._row(conn, slug, lock=True)
+            found = conn.execute(
+                "SELECT 1 FROM workflow_versions WHERE workflow_id = ? AND version = ?",
+                (row["id"], version),
+            ).fetchone()
+            if found is None:
+                raise NotFound(f"workflow '{row['slug']}' has no version {version}")
+            conn.execute(
+                f"UPDATE workflows SET published_version = ?, updated_at = {self._db.now} "
+                "WHERE id = ?", (version, row["id"]),
+            )
+
     def delete(self, slug: str) -> None:
         """Remove a workflow with its versions and runs."""
         with self._db.write() as conn:
