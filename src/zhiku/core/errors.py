@@ -98,3 +98,10 @@ class ProviderError(ZhikuError):
 
     status = 502
     kind = "provider_error"
+
+
+class RunFailed(ZhikuError):
+    """An app's run ended without an answer (a node or the agent's model failed)."""
+
+    status = 502
+    kind = "run_failed"
