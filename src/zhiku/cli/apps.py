@@ -1,4 +1,5 @@
-"""``zhiku apps create|list|show|update|publish``: assistants."""
+"""``zhiku apps``: every kind of app (``list``, ``run``, ``publish``, ``rollback``,
+``versions``) and assistants (``create``, ``update``, ``show``)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from typing import Any
 import typer
 
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
-from zhiku.core.errors import InvalidInput
+from zhiku.cli.workflows import parse_inputs
+from zhiku.core.errors import InvalidInput, NotFound
 
 ON_UNGROUNDED_HELP = (
     "A model answer without a valid citation: warn (kept, marked ungrounded), extractive "
     "(replaced by the extractive answer) or refuse."
 )
 RERANKER_HELP = "provider/model of a reranker (default: the knowledge base's)."
-app = typer.Typer(help="Assistants: stored, versioned configurations.", no_args_is_help=True)
+app = typer.Typer(help="Apps of every kind (assistants, workflows, agents): list, run, "
+                  "publish, roll back.", no_args_is_help=True)
 
 
 def _retrieval(top_k: int | None, threshold: float | None, fusion: str | None,
@@ -101,28 +104,98 @@ def update(
 @app.command("publish")
 @handle_errors
 def publish(slug: str = typer.Argument(...), note: str = typer.Option(None, "--note")) -> None:
-    """Freeze the draft as a new version and make it live."""
+    """Freeze an app's draft as a new version and make it live (any kind of app)."""
     with open_zhiku() as zk:
-        version = zk.publish_assistant(slug, note)
+        try:
+            version = zk.apps.publish(slug, note)
+        except NotFound:  # an assistant may also be named by its name
+            version = zk.publish_assistant(slug, note)
     say(f"published {slug} v{version}")
+
+
+@app.command("rollback")
+@handle_errors
+def rollback(slug: str = typer.Argument(...), version: int = typer.Argument(...)) -> None:
+    """Make an earlier published version live again (no new version; the draft stays)."""
+    with open_zhiku() as zk:
+        zk.apps.rollback(slug, version)
+    say(f"{slug}: v{version} is live")
+
+
+@app.command("versions")
+@handle_errors
+def versions(slug: str = typer.Argument(...),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """An app's published versions, newest first (* marks the live one)."""
+    with open_zhiku() as zk:
+        found = zk.apps.versions(slug)
+    if as_json:
+        print_json(found)
+        return
+    for v in found:
+        say(("*" if v["live"] else " ", "green"), f" v{v['version']}  {v['created_at']}  "
+            f"{v['note'] or ''}")
 
 
 @app.command("list")
 @handle_errors
 def list_(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Assistants of the workspace."""
+    """Apps of every kind: kind, live version (or draft), draft state; an assistant's model
+    and knowledge bases."""
     with open_zhiku() as zk:
-        items = zk.list_assistants()
+        items = zk.apps.list()
+        assistants = {a.slug: a for a in zk.list_assistants()}
     if as_json:
         print_json([a.to_dict() for a in items])
         return
     for a in items:
-        live = f"v{a.published_version}" if a.published_version else "draft"
-        model = a.live.model or "extractive"
-        say(
-            (a.slug, "bold"),
-            f"  {a.name}  {live}  model {model}  kbs {', '.join(a.live.knowledge_bases)}",
-        )
+        live = f"v{a.live_version}" if a.live_version else "draft"
+        changed = "  (draft changed)" if a.state == "changed" else ""
+        line = f"  {a.kind}  {a.name}  {live}{changed}"
+        if a.kind == "assistant" and a.slug in assistants:
+            config = assistants[a.slug].live
+            line += f"  model {config.model or 'extractive'}  kbs " \
+                    f"{', '.join(config.knowledge_bases)}"
+        say((a.slug, "bold"), line)
+
+
+@app.command("run")
+@handle_errors
+def run(
+    slug: str = typer.Argument(...),
+    inputs: list[str] = typer.Option(
+        None, "--input", "-i",
+        help="name=value (repeat): an assistant's or agent's query, a workflow's inputs."),
+    as_json: bool = typer.Option(False, "--json", help="The result (or, with --stream, each "
+                                 "event) as JSON."),
+    stream: bool = typer.Option(False, "--stream", help="Print the answer as it comes."),
+) -> None:
+    """Run an app's live version: its answer, then its citations."""
+    with open_zhiku() as zk:
+        types = {"query": "string"}
+        if zk.apps.kind(slug) == "workflow":
+            start = zk.workflows.get(slug).live.start
+            types = {i.name: i.type for i in (start.inputs if start else [])}
+        events = zk.apps.stream(slug, parse_inputs(inputs, None, types))
+        for event in events:
+            if stream and as_json:
+                print_json(event.to_dict())
+            elif stream and event.type == "token":
+                typer.echo(event.data["text"], nl=False)
+        result = events.result
+    if result is None:  # the stream ends with its result or raises
+        raise typer.Exit(1)
+    if as_json and not stream:
+        print_json(result.to_dict())
+    elif not as_json:
+        typer.echo("" if stream else result.output)
+        for c in result.citations:
+            say(f"[{c.get('n', '?')}] {c.get('source', '')}", err=True)
+        say(f"{result.kind} run {result.run_id}: {result.status}, "
+            f"{result.input_tokens + result.output_tokens} tokens", err=True)
+    if result.status != "succeeded":
+        say(("error:", "red"), " ", result.error or result.status, err=True)
+        raise typer.Exit(1)
 
 
 @app.command("show")
