@@ -311,3 +311,11 @@ def test_openai_refuses_a_workflow_that_is_not_chat_shaped(world: dict[str, Any]
         "model": "helper", "messages": [{"role": "user", "content": "hi"}]}).status_code == 403
     assert client.post("/v1/chat/completions", headers=h, json={
         "model": "nothing", "messages": [{"role": "user", "content": "hi"}]}).status_code == 404
+
+
+def test_models_list_the_apps_a_chat_can_run(world: dict[str, Any]) -> None:
+    client = world["client"]
+    models = [m["id"] for m in client.get("/v1/models", headers=world["acme"]).json()["data"]]
+    assert models == ["helpdesk", "chatflow", "grounded", "helper"]  # form is not chat-shaped
+    scoped = client.get("/v1/models", headers=world["scoped"]).json()["data"]
+    assert [m["id"] for m in scoped] == ["helpdesk"]

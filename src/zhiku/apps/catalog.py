@@ -206,6 +206,21 @@ class Apps:
             return None
         return chat_input(self._host.workflows.get(slug).live)
 
+    def chat_apps(self) -> builtins.list[AppSummary]:
+        """The workflows and agents a chat message can run: every agent, each chat-shaped
+        workflow (assistants are listed by their own store)."""
+        from zhiku.core.errors import InvalidInput
+
+        found = []
+        for w in self._host.workflows.list():
+            try:
+                chat_input(w.live)
+            except InvalidInput:
+                continue
+            found.append(self._workflow(w))
+        found += [self._agent(a) for a in self._host.agents.list()]
+        return sorted(found, key=lambda a: a.slug)
+
     def runs(self, slug: str, *, limit: int = 50, offset: int = 0,
              owner: Owner | None = None) -> builtins.list[dict[str, Any]]:
         """The app's runs, newest first (see ``zhiku.apps.history``)."""

@@ -1,4 +1,4 @@
-"""OpenAI-compatible endpoints: ``GET /v1/models`` lists the assistants a key may use,
+"""OpenAI-compatible endpoints: ``GET /v1/models`` lists the apps a key may chat with,
 ``POST /v1/chat/completions`` answers with one (``model`` = assistant slug), or with a
 chat-shaped workflow (one text input) or an agent (``model`` = its slug).
 
@@ -150,14 +150,15 @@ def _epoch(iso: str) -> int:
 
 @router.get("/v1/models", response_model=ModelList)
 def list_models(caller: Caller, zk: Service) -> ModelList:
-    """Assistants this key may chat with."""
+    """Assistants this key may chat with; for a caller not limited to some names, also the
+    chat-shaped workflows and the agents."""
     owner = f"workspace-{caller.workspace_id}"
-    return ModelList(
-        data=[
-            ModelOut(id=a.slug, created=_epoch(a.created_at), owned_by=owner)
-            for a in usable_assistants(zk, caller)
-        ]
-    )
+    data = [ModelOut(id=a.slug, created=_epoch(a.created_at), owned_by=owner)
+            for a in usable_assistants(zk, caller)]
+    if caller.kbs is None and caller.assistants is None:
+        data += [ModelOut(id=a.slug, created=_epoch(a.created_at), owned_by=owner)
+                 for a in zk.apps.chat_apps()]
+    return ModelList(data=data)
 
 
 def _question(body: CompletionIn) -> tuple[str, list[Message]]:
