@@ -71,3 +71,19 @@ def test_publish_versions_and_rollback(zk: Zhiku) -> None:
     # assistants are still published by name too
     out = cli.invoke(app, ["apps", "publish", "Helpdesk"])
     assert out.exit_code == 0 and "v2" in out.stdout
+
+
+def test_runs_and_usage(zk: Zhiku, scripted: Any) -> None:
+    cli, app = CliRunner(), create_app()
+    scripted.push(Script(text="one", usage=(10, 2)))
+    zk.apps.run("chatflow", {"query": "first question"})
+    out = cli.invoke(app, ["apps", "runs", "chatflow"])
+    assert out.exit_code == 0 and "first question" in out.stdout and "succeeded" in out.stdout
+    (run,) = json.loads(cli.invoke(app, ["apps", "runs", "chatflow", "--json"]).stdout)
+    assert run["output"] == "one"
+    out = cli.invoke(app, ["apps", "usage", "chatflow", "--json"])
+    (row,) = json.loads(out.stdout)
+    assert (row["app"], row["requests"], row["input_tokens"]) == ("chatflow", 1, 10)
+    out = cli.invoke(app, ["apps", "usage", "--bucket", "day"])
+    assert out.exit_code == 0 and "chatflow" in out.stdout and "1 requests" in out.stdout
+    assert cli.invoke(app, ["apps", "usage", "--bucket", "week"]).exit_code != 0

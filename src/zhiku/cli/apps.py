@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
@@ -204,3 +204,41 @@ def show(slug: str = typer.Argument(...)) -> None:
     """An assistant's draft and live configuration as JSON."""
     with open_zhiku() as zk:
         print_json(zk.get_assistant(slug).to_dict())
+
+
+@app.command("runs")
+@handle_errors
+def runs(slug: str = typer.Argument(...), limit: int = typer.Option(20, "--limit"),
+         offset: int = typer.Option(0, "--offset"),
+         as_json: bool = typer.Option(False, "--json")) -> None:
+    """An app's runs, newest first: a workflow's or agent's runs, an assistant's turns."""
+    with open_zhiku() as zk:
+        found = zk.apps.runs(slug, limit=limit, offset=offset)
+    if as_json:
+        print_json(found)
+        return
+    for r in found:
+        shown = r["input"] if isinstance(r["input"], str) else json.dumps(
+            r["input"], ensure_ascii=False)
+        say((f"#{r['id']}", "bold"), f"  {r['started_at']}  {r['status']}  {shown[:60]}")
+
+
+@app.command("usage")
+@handle_errors
+def usage(slug: str = typer.Argument(None, help="Only this app (default: every app)."),
+          bucket: Literal["day", "hour"] = typer.Option(None, "--bucket", help="day or hour"),
+          since: str = typer.Option(None, "--since", help="ISO date or time."),
+          until: str = typer.Option(None, "--until", help="ISO date or time (exclusive)."),
+          as_json: bool = typer.Option(False, "--json")) -> None:
+    """Requests, tokens and cost per app (and per day or hour)."""
+    if bucket is not None and bucket not in ("day", "hour"):
+        raise InvalidInput("--bucket is day or hour")
+    with open_zhiku() as zk:
+        rows = zk.apps.usage(slug, bucket=bucket, since=since, until=until)
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        when = f"{r['bucket']}  " if r["bucket"] else ""
+        say((r["app"], "bold"), f"  {when}{r['kind']}  {r['requests']} requests  "
+            f"{r['input_tokens'] + r['output_tokens']} tokens  cost {r['cost']:.6f}")
