@@ -14,6 +14,7 @@ a bad request fails at once rather than inside the stream.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -87,8 +88,6 @@ class AppEvent:
 
     def sse(self) -> str:
         """The event as one server-sent event."""
-        import json
-
         body = json.dumps(self.to_dict(), ensure_ascii=False, default=str)
         return f"event: {self.type}\ndata: {body}\n\n"
 
