@@ -9,6 +9,9 @@ in its KV cache, so both paths pay the same small model cost and the difference 
 
     .venv/bin/python bench/ttft.py --chunks 100000 --rounds 40
     .venv/bin/python bench/ttft.py --reuse          # reuse bench/out/ttft
+
+``--workflow``: a workflow run's HTTP time to first token over a direct model call instead
+(``bench/ttft_workflow.py``).
 """
 
 from __future__ import annotations
@@ -100,7 +103,14 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--reuse", action="store_true")
     ap.add_argument("--build-only", action="store_true", help="only build bench/out/ttft")
+    ap.add_argument("--workflow", action="store_true",
+                    help="a workflow run's HTTP TTFT over a direct model call")
     args = ap.parse_args()
+    if args.workflow:
+        import ttft_workflow
+
+        ttft_workflow.main(args.rounds)
+        return
     home = OUT / "ttft"
     if not args.reuse and home.exists():
         shutil.rmtree(home)

@@ -51,6 +51,7 @@ from zhiku.text.tokens import count_tokens
 if TYPE_CHECKING:
     from zhiku.agents.service import Agents
     from zhiku.answer.grounded import GroundedAnswer
+    from zhiku.apps.catalog import Apps
     from zhiku.apps.types import Assistant, AssistantConfig, RetrievalConfig
     from zhiku.chat.accounting import Bucket, UsageBy
     from zhiku.chat.engine import ChatStream, ChatTurn
@@ -695,6 +696,17 @@ class Zhiku:
 
                 self._agents = Agents(self)
             return self._agents
+
+    @property
+    def apps(self) -> Apps:
+        """Every app of this workspace (assistants, workflows, agents): list, versions,
+        publish, roll back, run (``zk.apps.run``), run history and usage per app."""
+        with self._lock:
+            if getattr(self, "_apps", None) is None:
+                from zhiku.apps.catalog import Apps
+
+                self._apps = Apps(self)
+            return self._apps
 
     def model_calls(self, conversation_id: int | None = None) -> list[dict[str, Any]]:
         """Recorded model calls (tokens, latency, TTFT, cost, app, conversation)."""

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from zhiku.agents.events import AgentEvent
 from zhiku.api.app import create_app
-from zhiku.api.routers import agents as agent_routes
+from zhiku.api.sse import sse_events
 from zhiku.core.errors import ProviderError
 from zhiku.core.settings import Settings
 
@@ -213,7 +213,7 @@ def test_a_provider_failure_is_a_result_and_a_late_failure_an_error_event(
         yield AgentEvent("run_started", {"agent": "x"})
         raise ProviderError("the tool server went away")
 
-    sent = "".join(agent_routes._events(failing()))
+    sent = "".join(sse_events(failing()))
     *_, last = [block for block in sent.split("\n\n") if block]
     name, data = last.split("\n")
     assert name == "event: error"

@@ -69,6 +69,9 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("POST", "/v1/agents/{slug}/rollback"): {"version": 1},
         ("POST", "/v1/agents/{slug}/run"): {"message": "annual leave?"},
         ("POST", "/v1/tool-sources"): {"name": "made-source", **SOURCE},
+        ("POST", "/v1/apps/{slug}/publish"): {"note": "x"},
+        ("POST", "/v1/apps/{slug}/rollback"): {"version": 1},
+        ("POST", "/v1/apps/{slug}/run"): {"query": "annual leave?"},
     }
     return bodies.get((method, path))
 
@@ -106,17 +109,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             run = client.post("/v1/evals/runs", headers=h,
                               json={"eval_set": tenant.ids["kb"], "kb": tenant.ids["kb"]}).json()
             tenant.ids["run_id"] = run["id"]
+            # apps of every kind share slugs: the workflow's and the agent's extend the
+            # assistant's (so answers normalize alike); an app's run is the assistant's turn
+            tenant.ids["app_run_id"] = tenant.ids["message_id"]
             client.post("/v1/workflows", headers=h, json={
-                "name": "Flow", "slug": tenant.ids["slug"], "definition": FLOW})
-            flow_run = client.post(f"/v1/workflows/{tenant.ids['slug']}/run", headers=h,
-                                   json={"inputs": {"q": "annual leave?"}}).json()
+                "name": "Flow", "slug": _kind_slug("workflow", tenant.ids), "definition": FLOW})
+            flow_run = client.post(f"/v1/workflows/{_kind_slug('workflow', tenant.ids)}/run",
+                                   headers=h, json={"inputs": {"q": "annual leave?"}}).json()
             tenant.ids["workflow_run_id"] = flow_run["id"]
-            # an agent and a tool source named like the assistant (so answers normalize alike)
+            # an agent, and a tool source named like the assistant
             client.app.state.api.runtime.workspace(tenant.workspace_id).add_provider(
                 "nowhere", base_url="http://127.0.0.1:9/v1", models=["model"], max_retries=0)
             made = [client.post("/v1/agents", headers=h, json={
-                "name": "Agent", "slug": tenant.ids["slug"], "config": AGENT}),
-                client.post(f"/v1/agents/{tenant.ids['slug']}/publish", headers=h, json={}),
+                "name": "Agent", "slug": _kind_slug("agent", tenant.ids), "config": AGENT}),
+                client.post(f"/v1/agents/{_kind_slug('agent', tenant.ids)}/publish", headers=h,
+                            json={}),
                 client.post("/v1/tool-sources", headers=h,
                             json={"name": tenant.ids["slug"], **SOURCE})]
             assert [r.status_code for r in made] == [201, 200, 201], [r.text for r in made]
@@ -129,8 +136,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         yield {"client": client, "a": a, "b": b, "scoped_key": scoped["key"]}
 
 
+def _kind_slug(kind: str, ids: dict[str, Any]) -> str:
+    """The slug of the tenant's workflow or agent (the assistant's, extended)."""
+    return f"{ids['slug']}-{kind}"
+
+
 def _url(path: str, ids: dict[str, Any]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: str(ids[{"kb": "kb"}.get(m[1], m[1])]), path)
+    kind = "workflow" if path.startswith("/v1/workflows/") else \
+        "agent" if path.startswith("/v1/agents/") else None
+    values = {**ids, "slug": _kind_slug(kind, ids)} if kind else ids
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m[1]]), path)
 
 
 def _leaks(text: str, other: Tenant) -> list[str]:
@@ -167,7 +182,7 @@ NOWHERE = {"kb": "no-such-kb", "slug": "no-such-bot", "doc_id": 987654, "chunk_i
            "job_id": 987654, "conversation_id": 987654, "message_id": 987654, "key_id": 987654,
            "user_id": 987654, "entity": "no-such-entity", "page": 1, "eval_set": "no-such-kb",
            "run_id": 987654, "invitation_id": 987654, "workflow_run_id": 987654,
-           "source": "no-such-bot"}
+           "source": "no-such-bot", "app_run_id": 987654}
 
 
 def _normalized(r: Any, ids: dict[str, Any]) -> tuple[int, str]:
@@ -209,7 +224,7 @@ def test_key_without_scope_is_refused(world: dict[str, Any], method: str, path: 
     r = _call(client, method, path, world["scoped_key"], a.ids)
     if path in ("/v1/auth/me", "/v1/workspace", "/v1/auth/logout") or (
         method == "GET" and path in ("/v1/kbs", "/v1/assistants", "/v1/conversations",
-                                     "/v1/models", "/v1/workspaces")
+                                     "/v1/models", "/v1/workspaces", "/v1/apps")
     ):
         assert r.status_code == 200
         assert a.ids["kb"] not in r.text and a.ids["slug"] not in r.text

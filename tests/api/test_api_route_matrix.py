@@ -34,7 +34,9 @@ from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
 
 KB, KB2, BOT, BOT2 = "kb1", "kb2", "kb1-bot", "kb2-bot"
-# A workflow (its slug is BOT's, so {slug} fills both kinds of route) that runs without a model.
+# Apps of every kind share one namespace of slugs: the workflow and the agent have their own.
+FLOW_SLUG, AGENT_SLUG = "flow1", "agent1"
+# A workflow that runs without a model.
 FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "type": "string"}]},
                   {"id": "echo", "type": "template", "template": "You asked: {{ start.q }}"},
                   {"id": "end", "type": "end", "outputs": {"text": "echo.text"}}],
@@ -119,6 +121,8 @@ RULES: dict[str, Callable[[Who], bool]] = {
     # a conversation of kb1-bot that someone else (the owner's key) started: reading, rating
     # or deleting it takes an admin whose scope reaches the assistant (its starter may too)
     "conversation": lambda w: w.level >= ADMIN and w.reaches_bot(),
+    # figures of one app (kb1-bot): an admin whose scope reaches it
+    "app-admin": lambda w: w.level >= ADMIN and w.reaches_bot(),
     # creating a new knowledge base: write access to the whole workspace
     "write": lambda w: w.level >= WRITE and w.unscoped,
     # evaluation sets and runs span the workspace: keys limited to some names are refused
@@ -264,6 +268,19 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/agents/{slug}/versions"): "unscoped-read",
     ("POST", "/v1/agents/{slug}/rollback"): "unscoped-write",
     ("POST", "/v1/agents/{slug}/run"): "unscoped-read",
+    # apps of every kind; {slug} is kb1-bot, an assistant (workflows and agents take the
+    # unscoped rules above, tested in test_api_apps.py); its run {app_run_id} is the owner's
+    # turn, which other callers see only as admins
+    ("GET", "/v1/apps"): "authenticated",
+    ("GET", "/v1/apps/{slug}"): "assistant-read",
+    ("DELETE", "/v1/apps/{slug}"): "assistant-write",
+    ("GET", "/v1/apps/{slug}/versions"): "assistant-read",
+    ("POST", "/v1/apps/{slug}/publish"): "assistant-write",
+    ("POST", "/v1/apps/{slug}/rollback"): "assistant-write",
+    ("POST", "/v1/apps/{slug}/run"): "assistant-read",
+    ("GET", "/v1/apps/{slug}/runs"): "assistant-read",
+    ("GET", "/v1/apps/{slug}/runs/{app_run_id}"): "conversation",
+    ("GET", "/v1/apps/{slug}/usage"): "app-admin",
     ("GET", "/v1/tool-sources"): "manage",
     ("POST", "/v1/tool-sources"): "manage",
     ("GET", "/v1/tool-sources/{source}"): "manage",
@@ -494,17 +511,21 @@ def _seed(client: TestClient, settings: Settings) -> World:
                    json={"slug": slug, "name": "Bot", "config": {"knowledge_bases": [kb]}})
     chat = world.call("POST", f"/v1/assistants/{BOT}/chat", 200,
                       json={"message": "How many days of paid annual leave do new employees get?"})
-    world.ids.update(conversation_id=chat["conversation_id"], message_id=chat["message_id"])
+    world.ids.update(conversation_id=chat["conversation_id"], message_id=chat["message_id"],
+                     app_run_id=chat["message_id"])
+    world.call("POST", f"/v1/assistants/{BOT}/publish", 200, json={})  # a version to roll back to
     world.call("POST", "/v1/workflows", 201,
-               json={"name": "Flow", "slug": BOT, "definition": FLOW})
-    flow_run = world.call("POST", f"/v1/workflows/{BOT}/run", 200, json={"inputs": {"q": "hi"}})
+               json={"name": "Flow", "slug": FLOW_SLUG, "definition": FLOW})
+    flow_run = world.call("POST", f"/v1/workflows/{FLOW_SLUG}/run", 200,
+                          json={"inputs": {"q": "hi"}})
     world.ids["workflow_run_id"] = flow_run["id"]
-    # an agent (BOT's slug too) on a provider nobody listens at: its runs end "model_error"
+    # an agent on a provider nobody listens at: its runs end "model_error"
     for tenant in (acme, globex):
         client.app.state.api.runtime.workspace(tenant.workspace_id).add_provider(
             "nowhere", base_url="http://127.0.0.1:9/v1", models=["model"], max_retries=0)
-    world.call("POST", "/v1/agents", 201, json={"name": "Agent", "slug": BOT, "config": AGENT})
-    world.call("POST", f"/v1/agents/{BOT}/publish", 200, json={})
+    world.call("POST", "/v1/agents", 201,
+               json={"name": "Agent", "slug": AGENT_SLUG, "config": AGENT})
+    world.call("POST", f"/v1/agents/{AGENT_SLUG}/publish", 200, json={})
     world.call("POST", "/v1/tool-sources", 201, json={"name": "pets", **SOURCE})
     world.ids["source"] = "pets"
     world.call("POST", "/v1/evals/sets", 201,
@@ -575,6 +596,7 @@ VICTIMS = {
     ("DELETE", "/v1/assistants/{slug}"): {"slug": "bot"},
     ("DELETE", "/v1/workflows/{slug}"): {"slug": "workflow"},
     ("DELETE", "/v1/agents/{slug}"): {"slug": "agent"},
+    ("DELETE", "/v1/apps/{slug}"): {"slug": "bot"},
     ("DELETE", "/v1/tool-sources/{source}"): {"source": "source"},
     ("DELETE", "/v1/conversations/{conversation_id}"): {"conversation_id": "conversation"},
     ("DELETE", "/v1/keys/{key_id}"): {"key_id": "key"},
@@ -629,6 +651,9 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("POST", "/v1/agents/{slug}/rollback"): {"version": 1},
         ("POST", "/v1/agents/{slug}/run"): {"message": "hi"},
         ("POST", "/v1/tool-sources"): {"name": f"made-{n}", **SOURCE},
+        ("POST", "/v1/apps/{slug}/publish"): {"note": "matrix"},
+        ("POST", "/v1/apps/{slug}/rollback"): {"version": 1},
+        ("POST", "/v1/apps/{slug}/run"): {"query": "annual leave?"},
     }
     if route == ("POST", "/v1/kbs/{kb}/documents"):
         text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()
@@ -640,8 +665,10 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
 
 def _url(route: tuple[str, str], world: World) -> str:
     path = route[1]
+    slug = FLOW_SLUG if path.startswith("/v1/workflows/") else \
+        AGENT_SLUG if path.startswith("/v1/agents/") else BOT
     values = {
-        "kb": KB, "slug": BOT, "page": 1,
+        "kb": KB, "slug": slug, "page": 1,
         "asset": "swagger-ui.css", "path": "app.css", "version": "0123456789ab",
         "user_id": world.ids["viewer_user_id"], "eval_set": "set1", **world.ids,
     }

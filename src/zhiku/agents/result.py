@@ -38,6 +38,7 @@ class AgentResult:
     cost: float = 0.0
     latency_ms: float = 0.0
     error: str | None = None
+    run_id: int | None = None  # the recorded run (runs of stored agents are recorded)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

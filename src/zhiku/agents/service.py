@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from zhiku.agents.builtins import HttpGet, KnowledgeSearch
@@ -200,7 +200,8 @@ class Agents:
             raise InvalidInput("the message is empty")
         cfg = self.resolve(agent, version=version, draft=draft)
         loop = self._loop(cfg, registry)
-        return loop.run(message, on_event, cancel)
+        record = self._recorder(agent, version, draft, message)
+        return record(loop.run(message, on_event, cancel))
 
     def stream(self, agent: AgentSpec, message: str, *, cancel: CancelToken | None = None,
                registry: ToolRegistry | None = None, version: int | None = None,
@@ -210,7 +211,33 @@ class Agents:
             raise InvalidInput("the message is empty")
         cfg = self.resolve(agent, version=version, draft=draft)
         loop = self._loop(cfg, registry)
-        return AgentEvents(lambda sink, token: loop.run(message, sink, token), cancel)
+        record = self._recorder(agent, version, draft, message)
+        return AgentEvents(lambda sink, token: record(loop.run(message, sink, token)), cancel)
+
+    def runs(self, slug: str, limit: int = 50, offset: int = 0
+             ) -> builtins.list[dict[str, Any]]:
+        """A stored agent's recorded runs, newest first."""
+        return self.store.runs(slug, limit, offset)
+
+    def get_run(self, run_id: int) -> dict[str, Any]:
+        """One recorded run with its tool calls."""
+        return self.store.run(run_id)
+
+    def _recorder(self, agent: AgentSpec, version: int | None, draft: bool,
+                  message: str) -> Callable[[AgentResult], AgentResult]:
+        """What stores a finished run: a stored agent's runs are recorded (``run_id`` set),
+        an unsaved config's are not."""
+        if not isinstance(agent, str):
+            return lambda result: result
+        stored = self.store.get(agent)
+        slug = stored.slug
+        number = None if draft else version if version is not None else stored.published_version
+
+        def record(result: AgentResult) -> AgentResult:
+            result.run_id = self.store.record_run(slug, number, message, result)
+            return result
+
+        return record
 
     def resolve(self, agent: AgentSpec, *, version: int | None = None,
                 draft: bool = False) -> AgentConfig:

@@ -4,10 +4,13 @@ of them live (publishing freezes the draft; rolling back makes an earlier versio
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from zhiku.agents.config import AgentConfig
+from zhiku.agents.result import AgentResult
+from zhiku.apps.slugs import claim
 from zhiku.apps.types import slugify
 from zhiku.core.errors import Conflict, NotFound
 from zhiku.store.db import Connection, Database, Row
@@ -52,6 +55,7 @@ class AgentStore:
         slug = slug or slugify(config.name)
         try:
             with self._db.write() as conn:
+                claim(self._db, conn, self._ws, slug)
                 conn.execute(
                     "INSERT INTO agents (workspace_id, slug, name, draft) VALUES (?, ?, ?, ?)",
                     (self._ws, slug, config.name, config.model_dump_json()),
@@ -142,6 +146,50 @@ class AgentStore:
         with self._db.write() as conn:
             conn.execute("DELETE FROM agents WHERE id = ?", (self._row(conn, slug)["id"],))
 
+    # -- runs -----------------------------------------------------------------------------
+    def record_run(self, slug: str, version: int | None, message: str,
+                   result: AgentResult) -> int:
+        """Store a finished run of the agent ``slug`` (``version`` None: its draft); its id."""
+        with self._db.write() as conn:
+            agent_id = self._row(conn, slug)["id"]
+            row = conn.execute(
+                "INSERT INTO agent_runs (workspace_id, agent_id, version, message, answer, "
+                "stop_reason, steps, citations, tool_calls, error, latency_ms, input_tokens, "
+                "output_tokens, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
+                (self._ws, agent_id, version, message, result.answer, result.stop_reason,
+                 result.steps, _json([asdict(c) for c in result.citations]),
+                 _json([asdict(t) for t in result.tool_calls]), result.error,
+                 round(result.latency_ms, 3), result.input_tokens, result.output_tokens,
+                 result.cost),
+            ).fetchone()
+        return int(row[0])
+
+    def runs(self, slug: str, limit: int = 50, offset: int = 0
+             ) -> builtins.list[dict[str, Any]]:
+        """The agent's recorded runs, newest first (without their tool calls)."""
+        agent_id = self._row(self._db.conn, slug)["id"]
+        rows = self._db.conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM agent_runs r WHERE r.workspace_id = ? "
+            "AND r.agent_id = ? ORDER BY r.id DESC LIMIT ? OFFSET ?",
+            (self._ws, agent_id, limit, offset),
+        ).fetchall()
+        return [_run_dict(r) for r in rows]
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        """One recorded run of this workspace, with its tool calls (``agent``: its slug)."""
+        row = self._db.conn.execute(
+            f"SELECT {_RUN_COLUMNS}, r.tool_calls, a.slug AS agent FROM agent_runs r "
+            "JOIN agents a ON a.id = r.agent_id WHERE r.id = ? AND r.workspace_id = ?",
+            (run_id, self._ws),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"agent run {run_id} does not exist")
+        out = _run_dict(row)
+        out["agent"] = row["agent"]
+        out["tool_calls"] = json.loads(row["tool_calls"])
+        return out
+
     def _row(self, conn: Connection, slug: str, *, lock: bool = False) -> Row:
         """The agent by slug or name; ``lock`` holds it to the end of the transaction
         (PostgreSQL), so concurrent publishes number versions in turn."""
@@ -162,3 +210,19 @@ class AgentStore:
                            draft=AgentConfig.model_validate_json(row["draft"]),
                            published_version=row["published_version"], published=published,
                            created_at=row["created_at"], updated_at=row["updated_at"])
+
+
+_RUN_COLUMNS = ("r.id, r.version, r.message, r.answer, r.stop_reason, r.steps, r.citations, "
+                "r.error, r.latency_ms, r.input_tokens, r.output_tokens, r.cost, r.started_at")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _run_dict(row: Row) -> dict[str, Any]:
+    out = {k: row[k] for k in ("id", "version", "message", "answer", "stop_reason", "steps",
+                               "error", "latency_ms", "input_tokens", "output_tokens", "cost",
+                               "started_at")}
+    out["citations"] = json.loads(row["citations"])
+    return out

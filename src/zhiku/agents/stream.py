@@ -2,45 +2,22 @@
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from zhiku.agents.events import AgentEvent, AgentSink
 from zhiku.agents.result import AgentResult
+from zhiku.core.event_stream import EventStream
 from zhiku.models.llm.types import CancelToken
 
 
-class AgentEvents:
+def _ends(event: AgentEvent) -> bool:
+    return event.type == "stop"
+
+
+class AgentEvents(EventStream[AgentEvent, AgentResult, CancelToken]):
     """Iterate for a run's events until ``stop``; ``result`` is then set. Leaving early
     cancels the run."""
 
     def __init__(self, start: Callable[[AgentSink, CancelToken], AgentResult],
                  cancel: CancelToken | None) -> None:
-        self.cancel = cancel or CancelToken()
-        self.result: AgentResult | None = None
-        self._start = start
-
-    def __iter__(self) -> Iterator[AgentEvent]:
-        events: queue.Queue[AgentEvent | BaseException] = queue.Queue()
-
-        def work() -> None:
-            try:
-                self.result = self._start(events.put, self.cancel)
-            except BaseException as exc:  # handed to the reader, who re-raises it
-                events.put(exc)
-
-        thread = threading.Thread(target=work, name="zhiku-agent", daemon=True)
-        thread.start()
-        try:
-            while True:
-                item = events.get()
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-                if item.type == "stop":
-                    break
-        finally:
-            if thread.is_alive():
-                self.cancel.cancel()
-            thread.join()
+        super().__init__(start, cancel or CancelToken(), _ends, "zhiku-agent")

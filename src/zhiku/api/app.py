@@ -18,6 +18,7 @@ from zhiku.api.metrics import Metrics, MetricsMiddleware
 from zhiku.api.request_id import RequestId
 from zhiku.api.routers import (
     agents,
+    apps,
     assistants,
     chunks,
     conversations,
@@ -71,6 +72,7 @@ ROUTERS = (
     workflows,
     agents,
     tool_sources,
+    apps,
     openai,
 )
 

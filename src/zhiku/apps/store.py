@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from zhiku.apps.slugs import claim
 from zhiku.apps.types import Assistant, AssistantConfig, slugify
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.store.db import Connection, Database, Row
@@ -25,6 +26,7 @@ class AssistantStore:
         slug = slug or slugify(name)
         try:
             with self._db.write() as conn:
+                claim(self._db, conn, self._ws, slug)
                 conn.execute(
                     "INSERT INTO assistants (workspace_id, slug, name, draft) VALUES (?, ?, ?, ?)",
                     (self._ws, slug, name, config.model_dump_json()),

@@ -4,7 +4,7 @@ versions|rollback`` and ``zhiku eval gate`` (thin over ``Zhiku.releases``)."""
 from __future__ import annotations
 
 import getpass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -99,35 +99,6 @@ def scorecard(
         print_scorecard(card)
 
 
-def versions(slug: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")
-             ) -> None:
-    """Published versions, newest first, with what each release was checked against."""
-    with open_zhiku() as zk:
-        found = zk.assistant_versions(slug)
-    if as_json:
-        print_json([{**v, "config": v["config"].model_dump(mode="json")} for v in found])
-        return
-    for v in found:
-        release: dict[str, Any] | None = v.get("release")
-        parts = [f"v{v['version']}", "live" if v.get("live") else "", v["created_at"],
-                 v["note"] or ""]
-        if release and release.get("forced_by"):
-            parts.append(f"forced by {release['forced_by']}: {release['force_reason']}")
-        elif release:
-            parts.append(f"checked on '{release['eval_set']}'")
-        say("  ".join(p for p in parts if p))
-
-
-def rollback(
-    slug: str = typer.Argument(...),
-    to: int = typer.Option(None, "--to", min=1, help="Version (default: the one before live)."),
-) -> None:
-    """Make an earlier version live again."""
-    with open_zhiku() as zk:
-        version = zk.rollback_assistant(slug, to)
-    say(f"{slug}: v{version} is live")
-
-
 def gate(
     app: str = typer.Argument(..., help="A published assistant bound to an eval set."),
     as_json: bool = typer.Option(False, "--json"),
@@ -148,8 +119,7 @@ def gate(
 def add_app_commands(app: typer.Typer) -> None:
     """Register the release commands of ``zhiku apps``."""
     for name, command in (("bind-evals", bind_evals), ("unbind-evals", unbind_evals),
-                          ("scorecard", scorecard), ("versions", versions),
-                          ("rollback", rollback)):
+                          ("scorecard", scorecard)):
         app.command(name)(handle_errors(command))
 
 

@@ -133,7 +133,7 @@ def show(
         print_json(found.to_dict())
 
 
-def _inputs(pairs: list[str] | None, raw: str | None, types: dict[str, str]) -> dict[str, Any]:
+def parse_inputs(pairs: list[str] | None, raw: str | None, types: dict[str, str]) -> dict[str, Any]:
     """``--inputs`` JSON, then each ``-i name=value`` (a value parsed as JSON unless the input
     is declared a string)."""
     values: dict[str, Any] = {}
@@ -209,7 +209,7 @@ def run(
         workflow = zk.workflows.get(slug)
         start = (workflow.draft if draft or not workflow.published else workflow.live).start
         types: dict[str, str] = {i.name: i.type for i in (start.inputs if start else [])}
-        values = _inputs(inputs, inputs_json, types)
+        values = parse_inputs(inputs, inputs_json, types)
         sink = (lambda e: print_json(e.to_dict())) if as_json else _print_event
         done = zk.workflows.run(slug, values, version=version, draft=draft, on_event=sink)
     _finish(done, as_json)

@@ -118,3 +118,8 @@ class SourceAuthFailed(SourceError):
     """A source refused the credentials configured for it."""
 
     kind = "source_auth_failed"
+class RunFailed(ZhikuError):
+    """An app's run ended without an answer (a node or the agent's model failed)."""
+
+    status = 502
+    kind = "run_failed"

@@ -102,6 +102,10 @@ class Workflows:
         self.validate(self.store.get(slug).draft)  # tools may have changed since the save
         return self.store.publish(slug, note)
 
+    def rollback(self, slug: str, version: int) -> None:
+        """Make an earlier published version live again."""
+        self.store.rollback(slug, version)
+
     def get(self, slug: str) -> StoredWorkflow:
         """A workflow by slug or name."""
         return self.store.get(slug)

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from zhiku.apps.slugs import claim
 from zhiku.apps.types import slugify
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.store.db import Connection, Database, Row
@@ -63,6 +64,7 @@ class WorkflowStore:
         slug = slug or slugify(name)
         try:
             with self._db.write() as conn:
+                claim(self._db, conn, self._ws, slug)
                 conn.execute(
                     "INSERT INTO workflows (workspace_id, slug, name, draft) VALUES (?, ?, ?, ?)",
                     (self._ws, slug, name, definition.model_dump_json()),
@@ -101,6 +103,21 @@ class WorkflowStore:
                 "WHERE id = ?", (version, row["id"]),
             )
         return version
+
+    def rollback(self, slug: str, version: int) -> None:
+        """Make the published ``version`` live again (the draft stays as it is)."""
+        with self._db.write() as conn:
+            row = self._row(conn, slug, lock=True)
+            found = conn.execute(
+                "SELECT 1 FROM workflow_versions WHERE workflow_id = ? AND version = ?",
+                (row["id"], version),
+            ).fetchone()
+            if found is None:
+                raise NotFound(f"workflow '{row['slug']}' has no version {version}")
+            conn.execute(
+                f"UPDATE workflows SET published_version = ?, updated_at = {self._db.now} "
+                "WHERE id = ?", (version, row["id"]),
+            )
 
     def delete(self, slug: str) -> None:
         """Remove a workflow with its versions and runs."""

@@ -8,9 +8,6 @@ running the draft write.
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter
@@ -20,14 +17,12 @@ from pydantic import Field
 from zhiku.accounts.principal import Level, Principal
 from zhiku.accounts.scope import check_unrestricted
 from zhiku.agents.config import AgentConfig
-from zhiku.agents.events import AgentEvent
 from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Deleted, Request
-from zhiku.core.errors import ZhikuError
+from zhiku.api.sse import sse_events
 from zhiku.core.names import Name
 
 router = APIRouter(tags=["agents"], responses=ERRORS)
-log = logging.getLogger(__name__)
 
 SLUG = r"^[a-z0-9][a-z0-9._-]*$"
 
@@ -142,24 +137,6 @@ def rollback_agent(slug: str, body: RollbackIn, caller: Caller, zk: Service
     return zk.agents.get(slug).to_dict()
 
 
-def _error_event(kind: str, message: str) -> str:
-    body = json.dumps({"type": "error", "error": {"type": kind, "message": message}},
-                      ensure_ascii=False)
-    return f"event: error\ndata: {body}\n\n"
-
-
-def _events(events: Iterator[AgentEvent]) -> Iterator[str]:
-    """The run's events as SSE; a failure after the stream began is a final ``error`` event."""
-    try:
-        for event in events:
-            yield event.sse()
-    except ZhikuError as exc:
-        yield _error_event(exc.kind, exc.message)
-    except Exception:
-        log.exception("agent stream failed")
-        yield _error_event("internal_error", "internal server error")
-
-
 @router.post(
     "/v1/agents/{slug}/run",
     response_model=None,
@@ -175,6 +152,7 @@ def run_agent(slug: str, body: RunIn, caller: Caller, zk: Service
     _caller(caller, Level.WRITE if body.draft else Level.READ)
     if body.stream:
         events = zk.agents.stream(slug, body.message, version=body.version, draft=body.draft)
-        return StreamingResponse(_events(iter(events)), media_type="text/event-stream",
+        return StreamingResponse(sse_events(events, what="agent stream"),
+                                 media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
     return zk.agents.run(slug, body.message, version=body.version, draft=body.draft).to_dict()

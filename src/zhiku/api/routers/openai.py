@@ -1,5 +1,6 @@
-"""OpenAI-compatible endpoints: ``GET /v1/models`` lists the assistants a key may use,
-``POST /v1/chat/completions`` answers with one (``model`` = assistant slug).
+"""OpenAI-compatible endpoints: ``GET /v1/models`` lists the apps a key may chat with,
+``POST /v1/chat/completions`` answers with one (``model`` = assistant slug), or with a
+chat-shaped workflow (one text input) or an agent (``model`` = its slug).
 
 Citations ride in an extra ``citations`` field (on the completion, and on the last streamed
 chunk) that plain OpenAI clients ignore, beside ``refused``, ``grounded``,
@@ -7,8 +8,10 @@ chunk) that plain OpenAI clients ignore, beside ``refused``, ``grounded``,
 that cites nothing: ``warn`` kept it; ``extractive``/``refuse`` replaced it before any of it was
 streamed). Conversation state is the client's: the last user
 message is the question, the earlier user/assistant turns are its history (follow-ups are
-rewritten from them), and nothing is stored but the accounting (model calls, usage). A reasoning
-model's thinking streams as ``reasoning_content`` deltas (the DeepSeek convention).
+rewritten from them), and nothing is stored but the accounting (model calls, usage). A workflow
+or an agent answers the last user message alone (its run is recorded like any other): a
+workflow's streamed chunks are its answer's tokens, its citations those its answer passes on.
+A reasoning model's thinking streams as ``reasoning_content`` deltas (the DeepSeek convention).
 """
 
 from __future__ import annotations
@@ -23,13 +26,17 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from zhiku.accounts.principal import Level, Principal
+from zhiku.accounts.scope import check_unrestricted
 from zhiku.api.access import usable_assistants, visible_assistant
 from zhiku.api.chat.mapper import ChatEvent, events, finish
 from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, CitationOut
+from zhiku.apps.running import AppRun
 from zhiku.chat.store import Owner
-from zhiku.core.errors import InvalidInput, ZhikuError
+from zhiku.core.errors import InvalidInput, NotFound, RunFailed, ZhikuError
 from zhiku.models.llm.types import Message
+from zhiku.service import Zhiku
 
 router = APIRouter(tags=["openai"], responses=ERRORS)
 
@@ -143,14 +150,15 @@ def _epoch(iso: str) -> int:
 
 @router.get("/v1/models", response_model=ModelList)
 def list_models(caller: Caller, zk: Service) -> ModelList:
-    """Assistants this key may chat with."""
+    """Assistants this key may chat with; for a caller not limited to some names, also the
+    chat-shaped workflows and the agents."""
     owner = f"workspace-{caller.workspace_id}"
-    return ModelList(
-        data=[
-            ModelOut(id=a.slug, created=_epoch(a.created_at), owned_by=owner)
-            for a in usable_assistants(zk, caller)
-        ]
-    )
+    data = [ModelOut(id=a.slug, created=_epoch(a.created_at), owned_by=owner)
+            for a in usable_assistants(zk, caller)]
+    if caller.kbs is None and caller.assistants is None:
+        data += [ModelOut(id=a.slug, created=_epoch(a.created_at), owned_by=owner)
+                 for a in zk.apps.chat_apps()]
+    return ModelList(data=data)
 
 
 def _question(body: CompletionIn) -> tuple[str, list[Message]]:
@@ -215,7 +223,14 @@ def _stream(
 def chat_completions(
     body: CompletionIn, caller: Caller, zk: Service
 ) -> CompletionOut | StreamingResponse:
-    """Answer the last user message with the assistant named by ``model``."""
+    """Answer the last user message with the assistant named by ``model``, or with the
+    workflow or agent of that slug (a workflow must be chat-shaped: one text input)."""
+    try:
+        kind = zk.apps.kind(body.model)
+    except NotFound:
+        kind = "assistant"  # the assistant checks say what is wrong
+    if kind != "assistant":
+        return _app_completion(zk, caller, body)
     assistant = visible_assistant(zk, caller, body.model)
     question, history = _question(body)
     stream = zk.chat(assistant.slug, question, stream=True, history=history, store=False,
@@ -248,4 +263,81 @@ def chat_completions(
         grounded=result.grounded,
         ungrounded_reason=result.ungrounded_reason,
         ungrounded_action=result.ungrounded_action,
+    )
+
+
+def _app_cites(citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An app's citations in the wire form (ones of another shape, which a workflow may pass
+    on, are left out)."""
+    out = []
+    for c in citations:
+        try:
+            out.append(CitationOut(**c).model_dump())
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _app_stream(run: AppRun, cid: str, created: int, model: str, include_usage: bool
+                ) -> Iterator[str]:
+    yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
+    streamed = False
+    try:
+        for event in run:
+            if event.type == "token" and event.data.get("text"):
+                streamed = True
+                yield _chunk(cid, created, model, {"content": event.data["text"]})
+            elif event.type == "reasoning" and event.data.get("text"):
+                yield _chunk(cid, created, model, {"reasoning_content": event.data["text"]})
+            elif event.result is not None:
+                r = event.result
+                if r.status != "succeeded":
+                    raise RunFailed(r.error or f"the run ended {r.status}")
+                if not streamed and r.output:
+                    yield _chunk(cid, created, model, {"content": r.output})
+                yield _chunk(cid, created, model, {}, finish="stop",
+                             citations=_app_cites(r.citations), refused=r.refused,
+                             grounded=r.grounded, ungrounded_reason=None,
+                             ungrounded_action=None)
+                if include_usage:
+                    usage = {"prompt_tokens": r.input_tokens,
+                             "completion_tokens": r.output_tokens,
+                             "total_tokens": r.input_tokens + r.output_tokens}
+                    body = {"id": cid, "object": "chat.completion.chunk", "created": created,
+                            "model": model, "choices": [], "usage": usage}
+                    yield f"data: {json.dumps(body)}\n\n"
+    except ZhikuError as exc:
+        yield f"data: {json.dumps({'error': {'type': exc.kind, 'message': exc.message}})}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+def _app_completion(zk: Zhiku, caller: Principal, body: CompletionIn
+                    ) -> CompletionOut | StreamingResponse:
+    """A completion by the workflow or agent ``body.model``: the last user message is the
+    agent's message or the workflow's one text input."""
+    check_unrestricted(caller, Level.READ)
+    name = zk.apps.chat_input(body.model)
+    question, _ = _question(body)
+    inputs = {name or "query": question}
+    run = zk.apps.stream(body.model, inputs, owner=Owner(user_id=caller.user_id,
+                                                          key_id=caller.key_id),
+                         endpoint="openai")
+    cid = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if body.stream:
+        include = bool(body.stream_options and body.stream_options.include_usage)
+        return StreamingResponse(_app_stream(run, cid, created, body.model, include),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
+    r = run.finish()
+    if r.status != "succeeded":
+        raise RunFailed(r.error or f"the run ended {r.status}")
+    return CompletionOut(
+        id=cid, created=created, model=body.model,
+        choices=[Choice(message=AssistantMessage(content=r.output))],
+        usage=CompletionUsage(prompt_tokens=r.input_tokens, completion_tokens=r.output_tokens,
+                              total_tokens=r.input_tokens + r.output_tokens),
+        citations=[CitationOut(**c) for c in _app_cites(r.citations)],
+        refused=r.refused, grounded=r.grounded, ungrounded_reason=None,
+        ungrounded_action=None,
     )

@@ -7,8 +7,6 @@ not limited to some names: reading and running take read access, editing and pub
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -19,12 +17,11 @@ from zhiku.accounts.principal import Level, Principal
 from zhiku.accounts.scope import check_unrestricted
 from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
-from zhiku.core.errors import ZhikuError
+from zhiku.api.sse import sse_events
 from zhiku.core.names import Name
 from zhiku.workflows.events import WorkflowEvent
 
 router = APIRouter(tags=["workflows"], responses=ERRORS)
-log = logging.getLogger(__name__)
 
 
 class WorkflowIn(Request):
@@ -144,19 +141,10 @@ def workflow_versions(slug: str, caller: Caller, zk: Service) -> list[dict[str, 
     return zk.workflows.versions(slug)
 
 
-def _events(events: Iterator[WorkflowEvent]) -> Iterator[str]:
-    """The run's events as SSE; a failure after the stream began is an ``error`` event."""
-    try:
-        for event in events:
-            yield event.sse()
-    except ZhikuError as exc:
-        yield WorkflowEvent("run_finished", None, {
-            "status": "failed", "error": {"type": exc.kind, "message": exc.message}}).sse()
-    except Exception:
-        log.exception("workflow stream failed")
-        yield WorkflowEvent("run_finished", None, {
-            "status": "failed",
-            "error": {"type": "internal_error", "message": "internal server error"}}).sse()
+def _failed(kind: str, message: str) -> str:
+    """A failure after the stream began: the run's last event, ``run_finished`` failed."""
+    return WorkflowEvent("run_finished", None, {
+        "status": "failed", "error": {"type": kind, "message": message}}).sse()
 
 
 @router.post(
@@ -173,7 +161,8 @@ def run_workflow(slug: str, body: RunIn, caller: Caller, zk: Service
     _caller(caller, Level.WRITE if body.draft else Level.READ)
     if body.stream:
         events = zk.workflows.stream(slug, body.inputs, version=body.version, draft=body.draft)
-        return StreamingResponse(_events(iter(events)), media_type="text/event-stream",
+        return StreamingResponse(sse_events(events, _failed, "workflow stream"),
+                                 media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
     run = zk.workflows.run(slug, body.inputs, version=body.version, draft=body.draft)
     return run.to_dict()

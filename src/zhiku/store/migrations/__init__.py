@@ -26,7 +26,7 @@ from zhiku.store.migrations import (
     m011_queue_kinds,
     m012_workflows,
     m013_agents,
-    m014_reserved,
+    m014_agent_runs,
     m015_releases,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
@@ -45,7 +45,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m011_queue_kinds.MIGRATION,
     m012_workflows.MIGRATION,
     m013_agents.MIGRATION,
-    m014_reserved.MIGRATION,
+    m014_agent_runs.MIGRATION,
     m015_releases.MIGRATION,
 )
 

@@ -67,6 +67,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("workflow_run_nodes"),
     TableSpec("agents"),
     TableSpec("agent_versions"),
+    TableSpec("agent_runs"),
     TableSpec("tool_sources"),
     TableSpec("release_bindings"),
     TableSpec("release_scorecards"),
