@@ -26,6 +26,7 @@ from zhiku.store.migrations import (
     m011_queue_kinds,
     m012_workflows,
     m013_agents,
+    m016_sources,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -43,6 +44,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     m011_queue_kinds.MIGRATION,
     m012_workflows.MIGRATION,
     m013_agents.MIGRATION,
+    # 14 and 15 are other parts' migrations, merged beside this one
+    Migration(14, "reserved"),
+    Migration(15, "reserved"),
+    m016_sources.MIGRATION,
 )
 
 

@@ -68,6 +68,9 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("agents"),
     TableSpec("agent_versions"),
     TableSpec("tool_sources"),
+    TableSpec("sources"),
+    TableSpec("source_items"),
+    TableSpec("sync_runs"),  # job_id names a job of the source installation (jobs are skipped)
 )
 
 SKIPPED: dict[str, str] = {
