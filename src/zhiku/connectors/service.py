@@ -49,9 +49,9 @@ def _checked_config(spec: ConnectorSpec, config: dict[str, Any]) -> dict[str, An
     try:
         model = spec.config_model.model_validate(config)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "config"
-        raise InvalidInput(f"{spec.kind} source setting '{where}': {first['msg']}") from None
+        problems = [f"'{'.'.join(str(p) for p in e['loc']) or 'config'}': {e['msg']}"
+                    for e in exc.errors()[:5]]
+        raise InvalidInput(f"{spec.kind} source settings: {'; '.join(problems)}") from None
     return model.model_dump(mode="json")
 
 
