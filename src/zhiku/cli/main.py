@@ -63,7 +63,8 @@ COMMANDS: dict[str, LazyCommand] = {
          "Start the HTTP API (OpenAPI at /docs and /openapi.json)."),
         ("jobs", "zhiku.cli.jobs", "app", "Background jobs: list, show, cancel, retry."),
         ("worker", "zhiku.cli.worker", "worker",
-         "Run background jobs (ingestion, re-indexing, embedding, graph builds, eval runs) until "
+         "Run background jobs (ingestion, re-indexing, embedding, graph builds, eval runs, source "
+         "syncs and their schedules) until "
          "stopped."),
         ("migrate", "zhiku.cli.migrate", "migrate",
          "Copy the embedded SQLite database into PostgreSQL."),

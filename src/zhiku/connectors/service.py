@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -241,7 +242,10 @@ class Sources:
         from zhiku.jobs.process import Jobs
 
         Jobs.of(self._zk.settings, self._zk.db, self._zk.runtime).run_here(job_id)
-        return self.store.run(run_id)
+        while (run := self.store.run(run_id)).status in ACTIVE:  # a worker took it first
+            time.sleep(0.5)
+            release_stale(self.store.db, source.id)
+        return run
 
     def context(self) -> ConnectorContext:
         """What connectors get from this installation's settings."""

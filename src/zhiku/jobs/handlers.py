@@ -156,12 +156,17 @@ class JobHandler:
         """Execute the job's sync run; progress is unknown until the listing ends, so the
         state carries the counts so far."""
         state = job.payload
+        saved = [0.0]
 
         def checkpoint(counts: Counts) -> None:
-            state["files_done"] = counts.added + counts.updated + counts.unchanged + counts.failed
-            state["result"] = {"added": counts.added, "updated": counts.updated,
-                               "unchanged": counts.unchanged, "failed": counts.failed}
-            control.save(state, 0.0)
+            now = time.monotonic()
+            if now - saved[0] > 0.5:  # the counts so far, twice a second at most
+                saved[0] = now
+                state["files_done"] = (counts.added + counts.updated + counts.unchanged
+                                       + counts.failed)
+                state["result"] = {"added": counts.added, "updated": counts.updated,
+                                   "unchanged": counts.unchanged, "failed": counts.failed}
+                control.save(state, 0.0)
             control.check()
 
         run = zk.sources.execute(int(state["run_id"]), checkpoint, first_try=job.attempts <= 1)
