@@ -152,3 +152,15 @@ def test_internal_sites_are_refused_by_default(zhiku_home: Path,
         run = zk.sources.sync("intranet", wait=True)
     assert run.status == "failed" and "internal address" in (run.error or "")
     assert state.requested == []
+
+
+def test_without_main_content_extraction_the_html_parser_reads_pages(
+        zk: Zhiku, site: tuple[Site, str]) -> None:
+    state, base = site
+    build(state, base)
+    zk.sources.add("kb", "raw", "web", {"start_urls": [f"{base}/docs/a"], "max_depth": 0,
+                                        "main_content": False, "delay_s": 0})
+    assert zk.sources.sync("raw", wait=True).added == 1
+    (doc,) = zk.documents("kb")
+    assert (doc.source, doc.format, doc.title) == (f"{base}/docs/a", "html", "Doc A")
+    assert zk.search("kb", "seven years", mode="keyword")
