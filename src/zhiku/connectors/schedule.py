@@ -43,7 +43,10 @@ def next_run(cron: str, after: datetime | None = None) -> str:
     base = (after or datetime.now(UTC)).astimezone(UTC)
     if not croniter.is_valid(cron):
         raise InvalidInput(f"'{cron}' is not a cron expression (e.g. '0 3 * * *')")
-    moment: datetime = croniter(cron, base).get_next(datetime)
+    try:
+        moment: datetime = croniter(cron, base).get_next(datetime)
+    except Exception:  # croniter's own errors: a date that never comes (31 February)
+        raise InvalidInput(f"'{cron}' never comes due") from None
     return iso(moment)
 
 

@@ -41,6 +41,7 @@ from zhiku.store.records import KnowledgeBase
 if TYPE_CHECKING:
     from zhiku.service import Zhiku
 
+MAX_ID = 2**63 - 1
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _UNSET: Any = object()
 Runs = list[SyncRun]
@@ -158,6 +159,8 @@ class Sources:
         return checked
 
     def _folder(self, path: str, trusted: bool) -> str:
+        if "\x00" in path:
+            raise InvalidInput("a folder path has no NUL character")
         folder = Path(path).expanduser()
         if not folder.is_absolute():
             raise InvalidInput("a folder source's path is absolute")
@@ -177,7 +180,9 @@ class Sources:
     # -- reading --------------------------------------------------------------------------
     def get(self, ref: int | str, kb: str | None = None) -> Source:
         """A source by id, or by name (within ``kb`` when given)."""
-        if isinstance(ref, int) or ref.isdigit():
+        if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
+            if int(ref) > MAX_ID:
+                raise NotFound(f"source {ref} does not exist")
             source = self.store.get(int(ref))
             if kb is not None and source.kb != kb:
                 raise NotFound(f"source {ref} does not exist")
