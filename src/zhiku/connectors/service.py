@@ -279,6 +279,10 @@ class Sources:
         except ZhikuError as exc:
             self.store.save(run_id, Counts(), "failed", f"cannot open the source: {exc.message}")
             return self.store.run(run_id)
+        except Exception as exc:  # a third-party connector's client error
+            self.store.save(run_id, Counts(), "failed",
+                            f"cannot open the source: {type(exc).__name__}: {exc}")
+            return self.store.run(run_id)
         try:
             share = (source.max_delete_share if source.max_delete_share is not None
                      else self._zk.settings.sources_max_delete_share)

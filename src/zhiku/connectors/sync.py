@@ -15,9 +15,10 @@ lists nothing at all, it removes none and ends ``stopped`` (``allow_deletes`` ov
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from zhiku.connectors.base import Connector, SourceItem
 from zhiku.connectors.store import Counts, ItemState, Source, SourceStore
@@ -44,6 +45,13 @@ class Library(Protocol):
         ...
 
 
+class ListingFailed(ZhikuError):
+    """The connector could not list the source."""
+
+    status = 502
+    kind = "source_unavailable"
+
+
 Checkpoint = Callable[[Counts], None]
 """Called between items with the counts so far; may raise to stop the run (it resumes)."""
 
@@ -66,6 +74,12 @@ def document_source(source: Source, item: SourceItem) -> str:
         if isinstance(value, str) and value:
             return value
     return f"{source.kind}:{source.name}/{item.id}"
+
+
+def _jsonable(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A connector's item metadata as JSON values (dates and other objects become text)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(metadata, default=str))
+    return loaded
 
 
 class SyncRun:
@@ -104,7 +118,7 @@ class SyncRun:
     def _changed(self, known: dict[str, ItemState],
                  listed: set[str]) -> Iterator[IngestItem]:
         """The pipeline items of new and changed source items, fetched one at a time."""
-        for item in self._connector.items():
+        for item in self._listing():
             if item.id in listed:
                 continue
             listed.add(item.id)
@@ -126,8 +140,23 @@ class SyncRun:
                 continue
             self._pending[name] = (item, state)
             self._fetched += 1
-            yield IngestItem(name, data=fetched, filename=item.name,
-                             metadata={**item.metadata, "sync_source": self._source.name})
+            meta = {**_jsonable(item.metadata), "sync_source": self._source.name}
+            yield IngestItem(name, data=fetched, filename=item.name, metadata=meta)
+
+    def _listing(self) -> Iterator[SourceItem]:
+        """The connector's items; whatever its client raises fails the listing as a
+        ``ZhikuError`` (a connector's own ``ZhikuError`` passes as it is)."""
+        items = iter(self._connector.items())
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except (ZhikuError, OSError):
+                raise
+            except Exception as exc:  # a third-party client's error
+                raise ListingFailed(f"{type(exc).__name__}: {exc}") from exc
+            yield item
 
     def _fetch(self, item: SourceItem) -> bytes | None:
         if item.size is not None and item.size > self._max_bytes:
