@@ -236,3 +236,33 @@ def test_bad_settings_are_refused(zk: Zhiku, tmp_path: Path) -> None:
     missing = zk.sources.add("kb", "gone", "folder", {"path": str(tmp_path / "nowhere")})
     run = zk.sources.sync(missing.id, wait=True)
     assert run.status == "failed" and "no such folder" in (run.error or "")
+
+
+def test_a_worker_that_stops_mid_run_hands_it_back_and_the_next_finishes_it(
+        zk: Zhiku, tmp_path: Path) -> None:
+    from waiting import wait_until
+    from zhiku.jobs.process import Jobs
+
+    root = tmp_path / "share"
+    for n in range(400):
+        write(root, f"d{n:03}.md", f"# Doc {n}\n\nText number {n}.\n")
+    zk.sources.add("kb", "docs", "folder", {"path": str(root)})
+    run = zk.sources.sync("docs")
+    first = Jobs.of(zk.settings, zk.db, zk.runtime)
+    first.start(concurrency=1, label="first")
+    wait_until(lambda: len(zk.documents("kb")) >= 20, 60, "the run to get going")
+    assert first.stop()
+    assert zk.sources.run(run.id).status == "running"  # handed back, not ended
+    assert zk.jobs.get(run.job_id).status == "queued"  # type: ignore[arg-type]
+    done_before = len(zk.documents("kb"))
+    assert done_before < 400
+
+    second = Jobs.of(zk.settings, zk.db, zk.runtime)
+    second.start(concurrency=1, label="second")
+    try:
+        ended = wait_until(lambda: (r := zk.sources.run(run.id)).status == "done" and r, 120,
+                           "the run to finish")
+    finally:
+        second.stop()
+    assert ended.added + ended.unchanged == 400 and ended.unchanged >= done_before
+    assert kb_content(zk) == folder_content(root)
