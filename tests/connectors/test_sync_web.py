@@ -5,6 +5,7 @@ metadata address, changes and removals; the URL guard refuses the site unless al
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +31,7 @@ class Site:
     def __init__(self) -> None:
         self.pages: dict[str, tuple[int, dict[str, str], str]] = {}
         self.requested: list[str] = []
+        self.times: list[float] = []
         self.version = 1
 
     def html(self, path: str, text: str) -> None:
@@ -47,6 +49,7 @@ def site() -> Iterator[tuple[Site, str]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.requested.append(self.path)
+            state.times.append(time.monotonic())
             status, headers, body = state.pages.get(self.path, (404, {}, "not found"))
             data = body.encode()
             self.send_response(status)
@@ -164,3 +167,16 @@ def test_without_main_content_extraction_the_html_parser_reads_pages(
     (doc,) = zk.documents("kb")
     assert (doc.source, doc.format, doc.title) == (f"{base}/docs/a", "html", "Doc A")
     assert zk.search("kb", "seven years", mode="keyword")
+
+
+def test_robots_crawl_delay_spaces_the_requests(zk: Zhiku, site: tuple[Site, str]) -> None:
+    state, base = site
+    build(state, base)
+    state.pages["/robots.txt"] = (200, {"Content-Type": "text/plain"},
+                                  "User-agent: *\nCrawl-delay: 1\n")
+    zk.sources.add("kb", "slow", "web", {"start_urls": [f"{base}/docs/a", f"{base}/docs/b"],
+                                         "max_depth": 0, "delay_s": 0})
+    assert zk.sources.sync("slow", wait=True).added == 2
+    assert state.requested == ["/robots.txt", "/docs/a", "/docs/b"]
+    gaps = [b - a for a, b in zip(state.times, state.times[1:], strict=False)]
+    assert min(gaps) >= 0.99

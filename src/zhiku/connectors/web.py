@@ -2,9 +2,10 @@
 
 Listing crawls: breadth first from the start URLs and the sitemaps' URLs, following links that
 stay on the site (the hosts of the start URLs and sitemaps), up to ``max_depth`` links deep and
-``max_pages`` pages, obeying robots.txt and waiting ``delay_s`` between requests. Every request
-(robots.txt, sitemaps, pages, each redirect) goes through the ingestion SSRF guard, so a page
-that redirects to a private or metadata address is refused. A page's id is its canonical URL
+``max_pages`` pages, obeying robots.txt (its Crawl-delay in whole seconds too) and waiting
+``delay_s`` between requests. Every request (robots.txt, sitemaps, pages, each redirect) goes
+through the ingestion SSRF guard, so a page that redirects to a private or metadata address is
+refused. A page's id is its canonical URL
 (``<link rel=canonical>`` on the same site, else the final URL without its fragment); a page
 seen under another URL, or with the same content as one already listed, is listed once.
 
@@ -175,13 +176,14 @@ class WebConnector:
         self._sites = {site_of(u) for u in [*config.start_urls, *config.sitemaps]}
         self._robots: dict[str, RobotFileParser | None] = {}
         self._last = 0.0
+        self._delay = config.delay_s  # raised by a robots.txt Crawl-delay (at most a minute)
         self._dir = tempfile.TemporaryDirectory(prefix="zhiku-web-")
         self._bodies: dict[str, tuple[Path, str, str]] = {}  # id → body, content type, url
         self._errors: dict[str, ZhikuError] = {}
 
     # -- fetching -------------------------------------------------------------------------
     def _get(self, url: str) -> Fetched:
-        wait = self._config.delay_s - (time.monotonic() - self._last)
+        wait = self._delay - (time.monotonic() - self._last)
         if wait > 0:
             time.sleep(wait)
         try:
@@ -215,6 +217,9 @@ class WebConnector:
             parser.parse(["User-agent: *", "Disallow: /"])
             return parser
         parser.parse(got.data.decode("utf-8", "replace").splitlines())
+        asked = parser.crawl_delay(USER_AGENT)
+        if asked is not None:
+            self._delay = max(self._delay, min(float(asked), 60.0))
         return parser
 
     def _in_scope(self, url: str) -> bool:
