@@ -67,6 +67,10 @@ def test_sources_round_trip(cli: Any, tmp_path: Path, zhiku_home: Path) -> None:
     assert [r["status"] for r in runs] == ["done", "failed", "done"]
     assert "unchanged" in cli("sources", "runs", "handbook").output
 
+    changed = cli("sources", "update", "handbook", "--schedule", "none", "--disable",
+                  "--max-delete-share", "0.2").output
+    assert "schedule: none" in changed and "disabled" in changed and "20%" in changed
+
     cli("sources", "remove", "handbook", "--kb", "hr")
     with Zhiku(Settings(home=zhiku_home)) as zk:
         assert zk.documents("hr") == [] and zk.sources.list() == []

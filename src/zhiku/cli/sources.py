@@ -1,5 +1,5 @@
 """``zhiku sources``: the folders, sites and other stores knowledge bases are synced from: list,
-add, show, sync, runs, remove."""
+add, update, show, sync, runs, remove."""
 
 from __future__ import annotations
 
@@ -112,6 +112,38 @@ def add(
         return
     say(("added", "green"), f" source {source.id} '{source.name}' ({source.kind}) to "
         f"'{source.kb}'" + (f", next sync {source.next_run_at}" if source.next_run_at else ""))
+
+
+@app.command("update")
+@handle_errors
+def update(
+    source: str = typer.Argument(..., help="Source id or name."),
+    kb: str = KB_OPTION,
+    settings: list[str] = typer.Option([], "--set", help="Change a setting, key=value; "
+                                       "repeatable."),
+    secrets: list[str] = typer.Option([], "--secret", help="Replace the secrets: key=value, or "
+                                      "key alone to be asked; repeatable."),
+    schedule: str = typer.Option(None, "--schedule", help="A new cron schedule (UTC); 'none' "
+                                 "stops scheduled runs."),
+    max_delete_share: float = typer.Option(None, "--max-delete-share", min=0.0, max=1.0,
+                                           help="A new removal limit."),
+    enabled: bool = typer.Option(None, "--enable/--disable", help="Run on schedule or not."),
+) -> None:
+    """Change a source's settings, secrets, schedule, removal limit or whether it runs."""
+    changes: dict[str, Any] = {}
+    if settings:
+        changes["config"] = {k: _value(v or "") for k, v in _pairs(settings, "--set")}
+    if secrets:
+        changes["secrets"] = {k: v if v is not None else typer.prompt(k, hide_input=True)
+                              for k, v in _pairs(secrets, "--secret")}
+    if schedule is not None:
+        changes["schedule"] = None if schedule.lower() == "none" else schedule
+    if max_delete_share is not None:
+        changes["max_delete_share"] = max_delete_share
+    if enabled is not None:
+        changes["enabled"] = enabled
+    with open_zhiku() as zk:
+        _show(zk.sources.update(source, kb, **changes))
 
 
 def _show(source: Source) -> None:
