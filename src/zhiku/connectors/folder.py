@@ -9,11 +9,12 @@ Hidden files and folders (``.git``, ``.DS_Store``) are skipped unless a pattern 
 
 from __future__ import annotations
 
-import fnmatch
 import os
+import re
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,19 +29,37 @@ class FolderConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(min_length=1, description="the folder, an absolute path on the server")
-    include: list[str] = Field(default_factory=lambda: ["**"],
-                               description="globs of relative paths to take (** any depth)")
+    include: list[str] = Field(default_factory=list,
+                               description="globs of relative paths to take (all if empty)")
     exclude: list[str] = Field(default_factory=list, description="globs of paths to skip")
     hidden: bool = Field(default=False, description="take hidden files and folders too")
 
 
+@lru_cache(maxsize=256)
+def _glob(pattern: str) -> re.Pattern[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            out.append({"*": "[^/]*", "?": "[^/]"}.get(pattern[i], re.escape(pattern[i])))
+            i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
 def matches(rel: str, patterns: list[str]) -> bool:
-    """Whether the relative path ``rel`` matches a glob; ``**/`` also matches no folder, so
-    ``**/*.md`` takes ``a.md`` at the root."""
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(rel, pattern):
-            return True
-        if pattern.startswith("**/") and fnmatch.fnmatchcase(rel, pattern[3:]):
+    """Whether the relative path ``rel`` matches a glob: one without ``/`` matches the file
+    name at any depth, one with ``/`` the whole path; ``*`` stays within a folder, ``**``
+    crosses folders (the other connectors' rules)."""
+    for raw in patterns:
+        pattern = raw.strip("/")
+        target = rel if "/" in pattern else rel.rsplit("/", 1)[-1]
+        if _glob(pattern).fullmatch(target):
             return True
     return False
 
@@ -95,11 +114,12 @@ class FolderConnector:
                 continue  # a dangling link
             if stat.S_ISDIR(st.st_mode):
                 key = (st.st_dev, st.st_ino)
-                if key in seen or matches(rel + "/", self._config.exclude):
+                if key in seen or self._excluded_folder(rel):
                     continue
                 yield from self._walk(Path(entry.path), rel + "/", seen | {key})
             elif stat.S_ISREG(st.st_mode):
-                if not matches(rel, self._config.include) or matches(rel, self._config.exclude):
+                if (self._config.include and not matches(rel, self._config.include)) or \
+                        matches(rel, self._config.exclude):
                     continue
                 path = Path(entry.path)
                 yield SourceItem(
@@ -112,6 +132,12 @@ class FolderConnector:
                         "owner": _owner(st.st_uid, self._owners),
                     },
                 )
+
+    def _excluded_folder(self, rel: str) -> bool:
+        """Whether an exclude glob names the whole folder (``skip/**`` or ``skip``), so its
+        files are never walked."""
+        return matches(rel, self._config.exclude) or matches(rel + "/x", [
+            p for p in self._config.exclude if p.rstrip("/").endswith("/**")])
 
     def _inside(self, path: Path) -> bool:
         """Whether ``path`` (a link) resolves to somewhere inside the root."""

@@ -67,12 +67,15 @@ class Outcome:
 
 
 def document_source(source: Source, item: SourceItem) -> str:
-    """What the item's document is called in its knowledge base: the item's URL or absolute
-    path when it has one (a citation then points at the original), else ``kind:name/id``."""
-    for key in ("url", "path"):
-        value = item.metadata.get(key)
-        if isinstance(value, str) and value:
-            return value
+    """What the item's document is called in its knowledge base: the item's URL, or its
+    absolute path, when it has one (a citation then points at the original); else
+    ``kind:name/id``, which two sources of one knowledge base never share."""
+    url = item.metadata.get("url")
+    if isinstance(url, str) and url:
+        return url
+    path = item.metadata.get("path")
+    if isinstance(path, str) and path.startswith("/"):
+        return path
     return f"{source.kind}:{source.name}/{item.id}"
 
 
