@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from zhiku.chat.engine import ChatStream, ChatTurn
     from zhiku.chat.store import Owner, StoredMessage
     from zhiku.chat.wiring import LLMServices
+    from zhiku.connectors.service import Sources
     from zhiku.evals.feedback import LoggedAnswer
     from zhiku.evals.store import EvalStore
     from zhiku.evals.targets import EvalTarget
@@ -707,6 +708,17 @@ class Zhiku:
 
                 self._apps = Apps(self)
             return self._apps
+
+    @property
+    def sources(self) -> Sources:
+        """Sources that keep knowledge bases in step with folders, sites and other stores
+        (``zk.sources.sync``)."""
+        with self._lock:
+            if getattr(self, "_sources", None) is None:
+                from zhiku.connectors.service import Sources
+
+                self._sources = Sources(self)
+            return self._sources
 
     def model_calls(self, conversation_id: int | None = None) -> list[dict[str, Any]]:
         """Recorded model calls (tokens, latency, TTFT, cost, app, conversation)."""

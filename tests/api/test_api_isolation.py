@@ -20,6 +20,7 @@ FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "typ
                   {"id": "end", "type": "end", "outputs": {"text": "start.q"}}],
         "edges": [{"source": "start", "target": "end"}]}
 AGENT = {"model": "nowhere/model", "tools": ["calculator"]}
+KB_SOURCE = {"kind": "web", "config": {"start_urls": ["http://127.0.0.1:9/"], "delay_s": 0}}
 SOURCE = {"kind": "openapi", "base_url": "http://127.0.0.1:9", "spec": {
     "openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
     "paths": {"/pets": {"get": {"operationId": "listPets"}}}}}
@@ -72,6 +73,10 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("POST", "/v1/apps/{slug}/publish"): {"note": "x"},
         ("POST", "/v1/apps/{slug}/rollback"): {"version": 1},
         ("POST", "/v1/apps/{slug}/run"): {"query": "annual leave?"},
+        ("POST", "/v1/kbs/{kb}/sources"): {"name": "made-source", **KB_SOURCE},
+        ("PATCH", "/v1/kbs/{kb}/sources/{kb_source}"): {"enabled": True},
+        ("POST", "/v1/kbs/{kb}/sources/{kb_source}/sync"): {},
+        ("POST", "/v1/sources/{source_id}/sync"): {},
     }
     return bodies.get((method, path))
 
@@ -128,6 +133,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                             json={"name": tenant.ids["slug"], **SOURCE})]
             assert [r.status_code for r in made] == [201, 200, 201], [r.text for r in made]
             tenant.ids["source"] = tenant.ids["slug"]
+            site = client.post(f"/v1/kbs/{tenant.ids['kb']}/sources", headers=h,
+                               json={"name": tenant.ids["slug"], **KB_SOURCE})
+            assert site.status_code == 201, site.text
+            tenant.ids.update(kb_source=tenant.ids["slug"], source_id=site.json()["id"])
             url = f"/v1/evals/runs/{run['id']}"
             wait_until(lambda url=url, h=h: client.get(url, headers=h).json()["status"]
                        != "running", 60, f"eval run {run['id']} to finish")
@@ -182,7 +191,8 @@ NOWHERE = {"kb": "no-such-kb", "slug": "no-such-bot", "doc_id": 987654, "chunk_i
            "job_id": 987654, "conversation_id": 987654, "message_id": 987654, "key_id": 987654,
            "user_id": 987654, "entity": "no-such-entity", "page": 1, "eval_set": "no-such-kb",
            "run_id": 987654, "invitation_id": 987654, "workflow_run_id": 987654,
-           "source": "no-such-bot", "app_run_id": 987654}
+           "source": "no-such-bot", "app_run_id": 987654, "kb_source": "no-such-bot",
+           "source_id": 987654}
 
 
 def _normalized(r: Any, ids: dict[str, Any]) -> tuple[int, str]:
@@ -224,7 +234,8 @@ def test_key_without_scope_is_refused(world: dict[str, Any], method: str, path: 
     r = _call(client, method, path, world["scoped_key"], a.ids)
     if path in ("/v1/auth/me", "/v1/workspace", "/v1/auth/logout") or (
         method == "GET" and path in ("/v1/kbs", "/v1/assistants", "/v1/conversations",
-                                     "/v1/models", "/v1/workspaces", "/v1/apps")
+                                     "/v1/models", "/v1/workspaces", "/v1/apps",
+                                     "/v1/source-kinds")
     ):
         assert r.status_code == 200
         assert a.ids["kb"] not in r.text and a.ids["slug"] not in r.text

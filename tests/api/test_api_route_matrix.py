@@ -42,6 +42,8 @@ FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "typ
                   {"id": "end", "type": "end", "outputs": {"text": "echo.text"}}],
         "edges": [{"source": "start", "target": "echo"}, {"source": "echo", "target": "end"}]}
 AGENT = {"model": "nowhere/model", "instructions": "Be brief.", "tools": ["calculator"]}
+# A web source on a port nobody listens at: its runs fail fast (the URL guard refuses it).
+KB_SOURCE = {"kind": "web", "config": {"start_urls": ["http://127.0.0.1:9/"], "delay_s": 0}}
 SOURCE = {"kind": "openapi", "base_url": "http://127.0.0.1:9", "spec": {
     "openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
     "paths": {"/pets": {"get": {"operationId": "listPets"}}}}}
@@ -286,6 +288,17 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/tool-sources/{source}"): "manage",
     ("DELETE", "/v1/tool-sources/{source}"): "manage",
     ("GET", "/v1/tool-sources/{source}/tools"): "manage",
+    # sources a knowledge base is synced from: read and written like its documents
+    ("GET", "/v1/source-kinds"): "authenticated",
+    ("GET", "/v1/kbs/{kb}/sources"): "kb-read",
+    ("POST", "/v1/kbs/{kb}/sources"): "kb-write",
+    ("GET", "/v1/kbs/{kb}/sources/{kb_source}"): "kb-read",
+    ("PATCH", "/v1/kbs/{kb}/sources/{kb_source}"): "kb-write",
+    ("DELETE", "/v1/kbs/{kb}/sources/{kb_source}"): "kb-write",
+    ("POST", "/v1/kbs/{kb}/sources/{kb_source}/sync"): "kb-write",
+    ("GET", "/v1/kbs/{kb}/sources/{kb_source}/runs"): "kb-read",
+    ("POST", "/v1/sources/{source_id}/sync"): "kb-write",
+    ("GET", "/v1/sources/{source_id}/runs"): "kb-read",
 }
 
 # Routes whose body or query (rather than their path) names acme's resources.
@@ -443,6 +456,10 @@ class World:
         self.call("POST", "/v1/tool-sources", 201, json={"name": "victim-source", **SOURCE})
         return "victim-source"
 
+    def _make_kb_source(self) -> str:
+        self.call("POST", f"/v1/kbs/{KB}/sources", 201, json={"name": "victim-site", **KB_SOURCE})
+        return "victim-site"
+
     def _make_key(self) -> int:
         return int(self.call("POST", "/v1/keys", 201, json={"name": "victim"})["id"])
 
@@ -481,6 +498,7 @@ VICTIM_CHECK: dict[str, Callable[[Any], str]] = {
     "workflow": lambda slug: f"/v1/workflows/{slug}",
     "agent": lambda slug: f"/v1/agents/{slug}",
     "source": lambda name: f"/v1/tool-sources/{name}",
+    "kb_source": lambda name: f"/v1/kbs/{KB}/sources/{name}",
     "conversation": lambda cid: f"/v1/conversations/{cid}",
     "key": lambda key: f"/v1/keys/{key}",  # a revoked key is still there, with revoked_at
     "user": lambda user: f"/v1/users/{user}",
@@ -528,6 +546,8 @@ def _seed(client: TestClient, settings: Settings) -> World:
     world.call("POST", f"/v1/agents/{AGENT_SLUG}/publish", 200, json={})
     world.call("POST", "/v1/tool-sources", 201, json={"name": "pets", **SOURCE})
     world.ids["source"] = "pets"
+    made = world.call("POST", f"/v1/kbs/{KB}/sources", 201, json={"name": "site", **KB_SOURCE})
+    world.ids.update(kb_source="site", source_id=made["id"])
     world.call("POST", "/v1/evals/sets", 201,
                json={"name": "set1", "questions": [{"question": "annual leave?"}]})
     run = world.call("POST", "/v1/evals/runs", 202,
@@ -598,6 +618,7 @@ VICTIMS = {
     ("DELETE", "/v1/agents/{slug}"): {"slug": "agent"},
     ("DELETE", "/v1/apps/{slug}"): {"slug": "bot"},
     ("DELETE", "/v1/tool-sources/{source}"): {"source": "source"},
+    ("DELETE", "/v1/kbs/{kb}/sources/{kb_source}"): {"kb_source": "kb_source"},
     ("DELETE", "/v1/conversations/{conversation_id}"): {"conversation_id": "conversation"},
     ("DELETE", "/v1/keys/{key_id}"): {"key_id": "key"},
     ("DELETE", "/v1/invitations/{invitation_id}"): {"invitation_id": "invitation"},
@@ -654,6 +675,10 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("POST", "/v1/apps/{slug}/publish"): {"note": "matrix"},
         ("POST", "/v1/apps/{slug}/rollback"): {"version": 1},
         ("POST", "/v1/apps/{slug}/run"): {"query": "annual leave?"},
+        ("POST", "/v1/kbs/{kb}/sources"): {"name": f"made-{n}", **KB_SOURCE},
+        ("PATCH", "/v1/kbs/{kb}/sources/{kb_source}"): {"schedule": None},
+        ("POST", "/v1/kbs/{kb}/sources/{kb_source}/sync"): {},
+        ("POST", "/v1/sources/{source_id}/sync"): {},
     }
     if route == ("POST", "/v1/kbs/{kb}/documents"):
         text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()

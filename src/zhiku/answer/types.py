@@ -8,6 +8,12 @@ from typing import Any, Literal, Protocol
 from zhiku.retrieval.types import Hit
 
 
+def original_url(metadata: dict[str, Any]) -> str | None:
+    """The http(s) address a document came from, from its ``url`` metadata."""
+    url = metadata.get("url")
+    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+
 @dataclass(slots=True)
 class Citation:
     """A numbered pointer from the answer into one retrieved chunk."""
@@ -23,6 +29,7 @@ class Citation:
     score: float
     text: str  # the cited passage
     quote: str = ""  # the sentence(s) of the passage the answer relies on
+    url: str | None = None  # the original's web address (a synced page, a fetched URL)
 
     @classmethod
     def from_hit(cls, n: int, hit: Hit, quote: str = "") -> Citation:
@@ -39,6 +46,7 @@ class Citation:
             score=hit.score,
             text=hit.text,
             quote=quote,
+            url=original_url(hit.metadata),
         )
 
 

@@ -105,6 +105,7 @@ class CitationOut(BaseModel):
     score: float
     text: str
     quote: str
+    url: str | None = None
 
 
 class FileOut(BaseModel):

@@ -37,6 +37,8 @@ COMMANDS: dict[str, LazyCommand] = {
         ("ask", "zhiku.cli.search", "ask",
          "Answer a question from the knowledge base, citing every sentence."),
         ("docs", "zhiku.cli.docs", "app", "Manage the documents of a knowledge base."),
+        ("sources", "zhiku.cli.sources", "app",
+         "Sources: keep knowledge bases in step with folders, sites and stores."),
         ("stats", "zhiku.cli.stats", "stats", "Documents and chunks per knowledge base."),
         ("usage", "zhiku.cli.usage", "usage",
          "Requests, model calls, tokens, cost and latency per assistant, API key or day."),
@@ -62,7 +64,8 @@ COMMANDS: dict[str, LazyCommand] = {
          "Start the HTTP API (OpenAPI at /docs and /openapi.json)."),
         ("jobs", "zhiku.cli.jobs", "app", "Background jobs: list, show, cancel, retry."),
         ("worker", "zhiku.cli.worker", "worker",
-         "Run background jobs (ingestion, re-indexing, embedding, graph builds, eval runs) until "
+         "Run background jobs (ingestion, re-indexing, embedding, graph builds, eval runs, source "
+         "syncs and their schedules) until "
          "stopped."),
         ("migrate", "zhiku.cli.migrate", "migrate",
          "Copy the embedded SQLite database into PostgreSQL."),

@@ -278,6 +278,33 @@ class Settings(BaseSettings):
         description="Jobs: wait before the first retry; doubles with every attempt (at most an "
         "hour).",
     )
+    sources_url_allowlist: list[str] = Field(
+        default_factory=list,
+        description="Sources (web sites and other network connectors): hosts, host:port pairs "
+        "or CIDR ranges that may be reached although they are loopback, private, link-local or "
+        "metadata addresses. For tests and intranet sites only; empty (nothing internal) by "
+        "default (JSON list).",
+    )
+    sources_folder_roots: list[str] = Field(
+        default_factory=list,
+        description="Folder sources added over the HTTP API must lie under one of these server "
+        "folders; empty: the HTTP API adds no folder sources (the CLI and the Python API may "
+        "name any folder) (JSON list).",
+    )
+    sources_max_delete_share: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Sources: a sync run that would remove more than this share of a source's "
+        "documents (or finds the source empty) removes none and stops; a source can set its "
+        "own limit, and a run can be told to allow the removals.",
+    )
+    sources_schedule_seconds: float = Field(
+        default=30.0,
+        ge=0.0,
+        description="Sources: how often a process running jobs (`zhiku worker`, `zhiku serve`) "
+        "looks for scheduled sources that are due (0: never).",
+    )
     log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
         default="info",
         description="Log level of `zhiku serve` and `zhiku worker` (their --log-level overrides "

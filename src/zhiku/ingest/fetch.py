@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
@@ -50,13 +50,22 @@ class FetchTimeout(InvalidInput):
     kind = "url_timeout"
 
 
+class HttpStatus(InvalidInput):
+    """The URL answered with an HTTP error status (``answered``)."""
+
+    def __init__(self, message: str, answered: int) -> None:
+        super().__init__(message)
+        self.answered = answered
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A fetched resource."""
+    """A fetched resource (``headers``: the final response's, names in lower case)."""
 
     url: str
     data: bytes
     content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def embedded_ipv4(addr: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
@@ -286,10 +295,12 @@ def fetch(
                     current = urljoin(current, location)
                     continue
                 if response.status_code >= 400:
-                    raise InvalidInput(f"the URL answered HTTP {response.status_code}")
+                    raise HttpStatus(f"the URL answered HTTP {response.status_code}",
+                                     response.status_code)
                 data = _read_capped(response, max_bytes, end)
                 ctype = response.headers.get("content-type", "application/octet-stream")
-                return Fetched(current, data, ctype.split(";")[0].strip().lower())
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                return Fetched(current, data, ctype.split(";")[0].strip().lower(), headers)
             finally:
                 response.close()
     raise InvalidInput(f"more than {max_redirects} redirects")

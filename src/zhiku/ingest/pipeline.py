@@ -28,12 +28,16 @@ from zhiku.text.tokenize import analyze
 
 @dataclass(slots=True)
 class SourceItem:
-    """One thing to ingest: a file on disk or bytes already in memory (an upload)."""
+    """One thing to ingest: a file on disk or bytes already in memory (an upload).
+
+    ``filename`` names the format and the default title when ``source`` does not (a synced
+    web page's source is its URL); by default ``source`` does both."""
 
     source: str
     path: Path | None = None
     data: bytes | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    filename: str | None = None
 
     def read(self, limit: int) -> bytes:
         """The content, refusing anything over ``limit`` bytes before reading it."""
@@ -171,7 +175,8 @@ class Pipeline:
     ) -> FileResult:
         """Parse, chunk and write one file; ``heal``: embed its document if an earlier run left
         it ``parsed`` and unchanged (when no sweep did already)."""
-        fmt = PurePath(item.source).suffix.lower().lstrip(".")
+        name = item.filename or item.source
+        fmt = PurePath(name).suffix.lower().lstrip(".")
         data = b""
         digest = ""
         try:
@@ -186,7 +191,7 @@ class Pipeline:
                 if heal and existing.status == "parsed":  # an earlier run stopped before embedding
                     self._embed_missing(kb, existing.id, stage)
                 return FileResult(item.source, "unchanged", existing.chunk_count, existing.id)
-            parsed = self._registry.parse(data, filename=item.source, options=self._options.parse)
+            parsed = self._registry.parse(data, filename=name, options=self._options.parse)
             drafts = chunk_document(parsed, self._options.chunking)
             indexed = [index_text(d.heading_path, d.text) if d.searchable else "" for d in drafts]
             chunks = [
@@ -207,7 +212,7 @@ class Pipeline:
             doc, chunk_ids = self._store.replace_document(
                 kb.id,
                 source=item.source,
-                title=parsed.title or PurePath(item.source).name,
+                title=parsed.title or PurePath(name).name,
                 content_hash=digest,
                 fmt=fmt,
                 size_bytes=len(data),

@@ -1,6 +1,6 @@
 """What background jobs do, by kind: ``ingest`` uploads, fetch and ingest a ``url``, ``reindex`` a
-document from its stored original, ``embed`` edited chunks, build the knowledge ``graph``, and
-execute an ``eval`` run.
+document from its stored original, ``embed`` edited chunks, build the knowledge ``graph``,
+execute an ``eval`` run, and ``sync`` a source.
 
 Running a job again is safe: the pipeline skips files whose content hash it already holds,
 first embeds the chunks of documents an earlier try left ``parsed``, and replaces a changed
@@ -25,6 +25,7 @@ from zhiku.jobs.runner import Control, Outcome
 from zhiku.store.db import Database
 
 if TYPE_CHECKING:
+    from zhiku.connectors.store import Counts
     from zhiku.service import Zhiku
 
 INGEST_KINDS = frozenset({"ingest", "url", "reindex", "embed"})
@@ -95,6 +96,8 @@ class JobHandler:
         zk = self._facades.workspace(int(state["workspace_id"]))
         if job.kind == "eval":
             return self._eval(zk, job, control)
+        if job.kind == "sync":
+            return self._sync(zk, job, control)
         state.update(files_done=0, chunks_total=0, chunks_embedded=0, results=[])
         error: str | None = None
         if job.kind == "graph":
@@ -119,6 +122,9 @@ class JobHandler:
         if row is None:
             return
         job = job_of(row)
+        if job.kind == "sync":
+            zk = self._facades.workspace(int(job.payload["workspace_id"]))
+            zk.sources.store.fail_run(int(job.payload["run_id"]), job.error or LOST)
         if job.kind == "eval":
             from zhiku.evals import runs
 
@@ -145,6 +151,30 @@ class JobHandler:
         record = runs.execute(zk.evals, run_id, target, progress)
         state["result"] = {"run_id": record.id, "status": record.status}
         return Outcome(state)
+
+    def _sync(self, zk: Zhiku, job: Job, control: Control) -> Outcome:
+        """Execute the job's sync run; progress is unknown until the listing ends, so the
+        state carries the counts so far."""
+        state = job.payload
+        saved = [0.0]
+
+        def checkpoint(counts: Counts) -> None:
+            now = time.monotonic()
+            if now - saved[0] > 0.5:  # the counts so far, twice a second at most
+                saved[0] = now
+                state["files_done"] = (counts.added + counts.updated + counts.unchanged
+                                       + counts.failed)
+                state["result"] = {"added": counts.added, "updated": counts.updated,
+                                   "unchanged": counts.unchanged, "failed": counts.failed}
+                control.save(state, 0.0)
+            control.check()
+
+        run = zk.sources.execute(int(state["run_id"]), checkpoint, first_try=job.attempts <= 1)
+        state["files_done"] = run.added + run.updated + run.unchanged + run.failed
+        state["result"] = {"run_id": run.id, "status": run.status, "added": run.added,
+                           "updated": run.updated, "unchanged": run.unchanged,
+                           "removed": run.removed, "failed": run.failed, "error": run.error}
+        return Outcome(state, run.error if run.status == "failed" else None)
 
     def _build_graph(self, zk: Zhiku, state: dict[str, Any]) -> None:
         """Run the rules extractor over pending chunks (resumable), then communities."""

@@ -126,6 +126,19 @@ class JobQueue:
             ).fetchall()
         return job_of(rows[0]) if rows else None
 
+    def claim_job(self, job_id: int, worker: str) -> Job | None:
+        """Take one queued job (due or not) under a fresh lease; None when it is not queued
+        (another worker took it, or it ended)."""
+        now = self.db.now
+        with self.db.write() as conn:
+            rows = conn.execute(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = ?, "
+                f"locked_until = {self._later}, heartbeat_at = {now}, updated_at = {now} "
+                "WHERE id = ? AND status = 'queued' RETURNING *",
+                (worker, self.options.lease_seconds, job_id),
+            ).fetchall()
+        return job_of(rows[0]) if rows else None
+
     def heartbeat(self, job: Job) -> bool:
         """Extend the job's lease; False when the claim is no longer this worker's."""
         now = self.db.now

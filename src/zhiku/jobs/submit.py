@@ -158,7 +158,7 @@ class WorkspaceJobs:
 
     def cancel(self, job_id: int) -> Job:
         """Stop a queued or running job for good (it ends ``failed``, error ``cancelled``);
-        ``Conflict`` for a job that has ended. A cancelled eval run is marked failed."""
+        ``Conflict`` for a job that has ended. A cancelled eval or sync run is marked failed."""
         job = self.get(job_id)
         cancelled = self.queue.cancel(job.id)
         if cancelled is None:
@@ -168,6 +168,8 @@ class WorkspaceJobs:
             from zhiku.evals import runs
 
             runs.fail_run(self._zk.evals, int(cancelled.payload["run_id"]), "cancelled")
+        if cancelled.kind == "sync":
+            self._zk.sources.store.fail_run(int(cancelled.payload["run_id"]), "cancelled")
         return cancelled
 
 

@@ -72,6 +72,9 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("release_bindings"),
     TableSpec("release_scorecards"),
     TableSpec("release_records"),
+    TableSpec("sources"),
+    TableSpec("source_items"),
+    TableSpec("sync_runs"),  # job_id names a job of the source installation (jobs are skipped)
 )
 
 SKIPPED: dict[str, str] = {

@@ -123,6 +123,7 @@ export function openCitation(assistant, c) {
   }, err));
   dialog(`${t("passage")} [${c.n}]`, h("div.citation",
     h("p", h("strong", c.title || c.source), " ", h("small.muted", [c.source, c.location].filter(Boolean).join(" · "))),
+    /^https?:\/\//i.test(c.url || "") ? h("p", h("a", { href: c.url, target: "_blank", rel: "noopener noreferrer" }, c.url)) : null,
     h("blockquote.passage", markQuote(c.text, c.quote)), err, h("div.row", more), doc));
 }
 

@@ -9,6 +9,7 @@ const ROUTES = [
   [/^#\/kbs\/([^/]+)\/docs\/(\d+)$/, "./document.js", "documentPage"],
   [/^#\/kbs\/([^/]+)$/, "./kbs.js", "kbPage"],
   [/^#\/kbs$/, "./kbs.js", "kbListPage"],
+  [/^#\/sources$/, "./sources.js", "sourcesPage"],
   [/^#\/search$/, "./search.js", "searchPage"],
   [/^#\/assistants(?:\/([^/]+))?$/, "./assistants.js", "assistantsPage"],
   [/^#\/apps$/, "./apps.js", "appsPage"],
@@ -23,8 +24,8 @@ const ROUTES = [
   [/^#\/usage$/, "./usage.js", "usagePage"],
   [/^#\/admin$/, "./admin.js", "adminPage"],
 ];
-const NAV = [["#/kbs", "nav_kbs"], ["#/search", "nav_search"], ["#/assistants", "nav_assistants"],
-  ["#/apps", "nav_apps"],
+const NAV = [["#/kbs", "nav_kbs"], ["#/sources", "nav_sources"], ["#/search", "nav_search"],
+  ["#/assistants", "nav_assistants"], ["#/apps", "nav_apps"],
   ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/usage", "nav_usage"],
   ["#/admin", "nav_admin"]];
 
