@@ -17,6 +17,7 @@ ONLY: dict[str, frozenset[str]] = {
     "text": frozenset({"core"}),
     "store": frozenset({"core", "text"}),
     "models": frozenset({"core", "text"}),
+    "audit": frozenset({"core", "store"}),
 }
 """Rooms at the bottom, with the only other rooms they may import."""
 

@@ -68,6 +68,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("agents"),
     TableSpec("agent_versions"),
     TableSpec("tool_sources"),
+    TableSpec("audit_log"),  # append-only: inserts only, its triggers refuse the rest
 )
 
 SKIPPED: dict[str, str] = {
