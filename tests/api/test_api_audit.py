@@ -31,7 +31,8 @@ def test_every_change_is_recorded_once_with_actor_address_and_result(
     h = tenant_a.headers
     before = max(e["id"] for e in _entries(client, tenant_a))  # what `admin init` recorded
     assert client.post("/v1/kbs", headers=h, json={"name": "hr"}).status_code == 201
-    assert client.patch("/v1/kbs/hr", headers=h, json={"settings": {"chunk_tokens": 200}}).status_code == 200
+    r = client.patch("/v1/kbs/hr", headers=h, json={"settings": {"chunk_tokens": 200}})
+    assert r.status_code == 200
     r = client.post("/v1/kbs/hr/documents", headers=h,
                     files=[("files", ("handbook.md", HANDBOOK.encode(), "text/markdown"))])
     job = wait_job(client, h, r.json()["id"])

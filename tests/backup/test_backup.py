@@ -150,7 +150,7 @@ def test_a_damaged_file_is_refused_naming_it(
     with pytest.raises(InvalidInput, match=f"backup file {db_file} is missing"):
         restore(target, folder)
     assert not (target.home / "secret.key").exists()  # nothing written before the checks
-    with pytest.raises(InvalidInput, match="manifest.json is missing"):
+    with pytest.raises(InvalidInput, match=r"manifest\.json is missing"):
         restore(target, tmp_path / "docs")
 
 

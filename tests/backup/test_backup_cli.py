@@ -30,5 +30,6 @@ def test_backup_and_restore_commands(zhiku_home: Path, tmp_path: Path) -> None:
     other = {**env, "ZHIKU_HOME": str(tmp_path / "other")}
     result = runner.invoke(create_app(), ["restore", str(tmp_path / "b")], env=other)
     assert result.exit_code == 0 and "1 documents" in result.output, result.output
-    result = runner.invoke(create_app(), ["search", "annual leave", "--kb", "hb", "--json"], env=other)
+    result = runner.invoke(create_app(), ["search", "annual leave", "--kb", "hb", "--json"],
+                           env=other)
     assert result.exit_code == 0 and "Fifteen days" in result.output, result.output
