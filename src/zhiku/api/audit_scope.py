@@ -1,8 +1,8 @@
 """Open an audit context for each HTTP request: the client's address now, the caller once
 ``deps.get_principal`` has checked the credential (see ``zhiku.audit.context``).
 
-The address is the peer of the connection; behind a reverse proxy, run uvicorn with
-``--proxy-headers --forwarded-allow-ips`` so that it is the client's (docs/operations.md).
+The address is the peer of the connection as uvicorn reports it: behind a reverse proxy, the
+client's own once ``ZHIKU_API_FORWARDED_ALLOW_IPS`` names the proxies (docs/operations.md).
 """
 
 from __future__ import annotations
