@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from zhiku.audit.log import Query
     from zhiku.service import Zhiku
 
-app = typer.Typer(help="The audit log: who changed what, when, from where.", no_args_is_help=True)
+app = typer.Typer(help="The audit log: who changed what, when, from where; export as JSON lines.",
+                  no_args_is_help=True)
 
 WORKSPACE = typer.Option("default", "--workspace", "-w", help="The workspace's name.")
 SINCE = typer.Option(None, "--since", help="ISO date or time (inclusive; UTC unless zoned).")

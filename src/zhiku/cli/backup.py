@@ -15,8 +15,10 @@ def backup(
     dest: Path = typer.Argument(..., help="A new (or empty) folder to write the backup into."),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
 ) -> None:
-    """Back up the database (with the stored originals) and the secret key, consistent while
-    the server runs; the manifest lists each file's size and SHA-256."""
+    """Back up the database, stored originals and secret key to a folder.
+
+    Consistent while the server runs and ingestion writes; the manifest lists each file's size
+    and SHA-256."""
     from dataclasses import asdict
 
     from zhiku.backup.run import backup as run_backup
@@ -36,8 +38,10 @@ def backup(
 def restore(
     src: Path = typer.Argument(..., help="A folder written by `zhiku backup`."),
 ) -> None:
-    """Restore a backup into an empty home (SQLite) or an empty database (PostgreSQL): the
-    checksums are verified first, the schema version and integrity after."""
+    """Restore a backup into an empty home or database, checking it first.
+
+    The checksums are verified before anything is written, the schema version and the
+    database's integrity after."""
     from zhiku.backup.run import restore as run_restore
 
     settings = Settings()
