@@ -166,3 +166,36 @@ def test_filters_paging_and_json_lines_export(client: TestClient, tenant_a: Tena
     assert [e["target_name"] for e in lines] == ["kb0", "kb1", "kb2", "kb3", "kb4", "kb0"]
     assert [e["id"] for e in lines] == sorted(e["id"] for e in lines)  # oldest first
     assert client.get("/v1/audit.jsonl", headers=h, params={"until": "bad"}).status_code == 400
+
+
+FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "type": "string"}]},
+                  {"id": "end", "type": "end", "outputs": {"text": "start.q"}}],
+        "edges": [{"source": "start", "target": "end"}]}
+AGENT = {"model": "nowhere/model", "tools": ["calculator"]}
+
+
+def test_workflows_and_agents_are_recorded(client: TestClient, tenant_a: Tenant) -> None:
+    h = tenant_a.headers
+    client.app.state.api.runtime.workspace(tenant_a.workspace_id).add_provider(  # type: ignore[attr-defined]
+        "nowhere", base_url="http://127.0.0.1:9/v1", models=["model"], max_retries=0)
+    calls = [
+        client.post("/v1/workflows", headers=h,
+                    json={"name": "F", "slug": "f", "definition": FLOW}),
+        client.patch("/v1/workflows/f", headers=h, json={"name": "Flow"}),
+        client.post("/v1/workflows/f/publish", headers=h, json={}),
+        client.delete("/v1/workflows/f", headers=h),
+        client.post("/v1/agents", headers=h, json={"name": "A", "slug": "a", "config": AGENT}),
+        client.patch("/v1/agents/a", headers=h, json={"config": AGENT}),
+        client.post("/v1/agents/a/publish", headers=h, json={}),
+        client.post("/v1/agents/a/rollback", headers=h, json={"version": 1}),
+        client.delete("/v1/agents/a", headers=h),
+    ]
+    assert all(r.status_code < 300 for r in calls), [r.text for r in calls]
+    entries = _entries(client, tenant_a)
+    for action in ("workflow.create", "workflow.update", "workflow.publish", "workflow.delete",
+                   "agent.create", "agent.update", "agent.publish", "agent.rollback",
+                   "agent.delete"):
+        entry = _one(entries, action)
+        assert entry["actor_name"] == "admin" and entry["address"] == ADDRESS, entry
+        assert entry["target_name"] in ("f", "a"), entry
+    assert _one(entries, "provider.add")["actor_kind"] == "system"  # no request: the system
