@@ -66,21 +66,26 @@ def test_api_paths_and_schema_unchanged(client: TestClient) -> None:
     assert client.get("/v1/kbs").status_code == 401
 
 
+def _string_tables(text: str, start: str, end: str) -> tuple[set[str], set[str]]:
+    """The keys of the ``en`` and ``zh`` tables between ``start`` and ``end``."""
+    body = text[text.index(start):text.index(end, text.index(start))]
+    en, zh = body[body.index("en: {"):body.index("zh: {")], body[body.index("zh: {"):]
+    keys = re.compile(r"(\w+): [\"`]")
+    return set(keys.findall(en)), set(keys.findall(zh))
+
+
 def test_both_languages_have_every_string() -> None:
+    """The shell's table and every page module's own (``addStrings``) cover both languages,
+    and every ``t("key")`` used anywhere is defined somewhere."""
     text = (STATIC / "js" / "i18n.js").read_text(encoding="utf-8")
-    en = text[text.index("en: {"):text.index("zh: {")]
-    zh = text[text.index("zh: {"):text.index("const KEY")]
-    keys = re.compile(r"(\w+): \"")
-    assert set(keys.findall(en)) == set(keys.findall(zh))
-    known = set(keys.findall(en))
-    used = set()
+    en, zh = _string_tables(text, "const STRINGS", "const KEY")
+    assert en == zh, en ^ zh
+    defined, used = set(en), set()
     for path in (STATIC / "js").glob("*.js"):
-        source = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r"\bt\(\"(\w+)\"", source))
-        if path.name != "i18n.js" and "addStrings({" in source:  # a page module's own strings
-            own = source[source.index("addStrings({"):]
-            own = own[:own.index("\n});")]
-            mod_en, mod_zh = own[own.index("en: {"):own.index("zh: {")], own[own.index("zh: {"):]
-            assert set(keys.findall(mod_en)) == set(keys.findall(mod_zh)), path.name
-            known |= set(keys.findall(mod_en))
-    assert used <= known, used - known
+        module = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"\bt\(\"(\w+)\"", module))
+        if "addStrings({" in module and path.name != "i18n.js":
+            more_en, more_zh = _string_tables(module, "addStrings({", "\n});")
+            assert more_en == more_zh, (path.name, more_en ^ more_zh)
+            defined |= more_en
+    assert used <= defined, used - defined
