@@ -26,6 +26,11 @@ from zhiku.store.migrations import (
     m011_queue_kinds,
     m012_workflows,
     m013_agents,
+    m014_reserved,
+    m015_reserved,
+    m016_reserved,
+    m017_reserved,
+    m018_reserved,
     m019_audit,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
@@ -44,6 +49,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     m011_queue_kinds.MIGRATION,
     m012_workflows.MIGRATION,
     m013_agents.MIGRATION,
+    m014_reserved.MIGRATION,
+    m015_reserved.MIGRATION,
+    m016_reserved.MIGRATION,
+    m017_reserved.MIGRATION,
+    m018_reserved.MIGRATION,
     m019_audit.MIGRATION,
 )
 
