@@ -189,13 +189,21 @@ def test_workflows_and_agents_are_recorded(client: TestClient, tenant_a: Tenant)
         client.post("/v1/agents/a/publish", headers=h, json={}),
         client.post("/v1/agents/a/rollback", headers=h, json={"version": 1}),
         client.delete("/v1/agents/a", headers=h),
+        client.post("/v1/tool-sources", headers=h, json={
+            "name": "pets", "kind": "openapi", "base_url": "http://127.0.0.1:9",
+            "auth_headers": {"Authorization": "Bearer sk-tool"},
+            "spec": {"openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
+                     "paths": {"/pets": {"get": {"operationId": "listPets"}}}}}),
+        client.delete("/v1/tool-sources/pets", headers=h),
     ]
     assert all(r.status_code < 300 for r in calls), [r.text for r in calls]
     entries = _entries(client, tenant_a)
     for action in ("workflow.create", "workflow.update", "workflow.publish", "workflow.delete",
                    "agent.create", "agent.update", "agent.publish", "agent.rollback",
-                   "agent.delete"):
+                   "agent.delete", "tool_source.add", "tool_source.remove"):
         entry = _one(entries, action)
         assert entry["actor_name"] == "admin" and entry["address"] == ADDRESS, entry
-        assert entry["target_name"] in ("f", "a"), entry
+        assert entry["target_name"] in ("f", "a", "pets"), entry
+    assert _one(entries, "tool_source.add")["detail"]["sealed_fields"] == ["Authorization"]
+    assert "sk-tool" not in json.dumps(entries)
     assert _one(entries, "provider.add")["actor_kind"] == "system"  # no request: the system

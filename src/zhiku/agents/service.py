@@ -37,7 +37,7 @@ def tool_sources(zk: Zhiku) -> ToolSourceStore:
     """The store of ``zk``'s tool sources (secrets sealed with the installation's key)."""
     from zhiku.models.llm.secrets import SecretBox
 
-    return ToolSourceStore(_db(zk), zk.workspace_id, SecretBox(zk.settings.home))
+    return ToolSourceStore(_db(zk), zk.workspace_id, SecretBox(zk.settings.home), zk.audit)
 
 
 def _db(zk: Zhiku) -> Any:
