@@ -107,6 +107,9 @@ def test_sign_in_success_and_failure_are_recorded_with_the_address(
     assert client.post("/v1/kbs", headers=session, json={"name": "mine"}).status_code == 201
     made = _one(_entries(client, tenant_a, action="kb.create"), "kb.create")
     assert made["actor_kind"] == "user" and made["actor_name"] == tenant_a.email
+    assert client.post("/v1/auth/logout", headers=session).status_code == 200
+    out = _one(_entries(client, tenant_a, action="auth.logout"), "auth.logout")
+    assert out["actor_name"] == tenant_a.email and out["address"] == ADDRESS
 
 
 def test_a_refused_change_is_recorded_as_a_failure(

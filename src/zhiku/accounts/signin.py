@@ -7,6 +7,7 @@ from __future__ import annotations
 from contextlib import suppress
 
 from zhiku.accounts.errors import ChooseWorkspace
+from zhiku.accounts.principal import Principal
 from zhiku.accounts.store import AccountStore
 from zhiku.accounts.throttle import LoginGuard
 from zhiku.audit.context import Actor
@@ -67,6 +68,14 @@ def signup(
                detail={"new_account": new_account, "invitation": invitation.id,
                        "role": invitation.role})
     return session
+
+
+def logout(store: AccountStore, caller: Principal, token: str) -> None:
+    """End the caller's session (``token``); an API key has none to end."""
+    if caller.user_id is None:
+        return
+    store.logout(token)
+    store.audit(caller.workspace_id)("auth.logout", "user", caller.user_id)
 
 
 def _succeeded(store: AccountStore, action: str, token: str, email: str, address: str,
