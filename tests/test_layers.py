@@ -17,11 +17,12 @@ ONLY: dict[str, frozenset[str]] = {
     "text": frozenset({"core"}),
     "store": frozenset({"core", "text"}),
     "models": frozenset({"core", "text"}),
+    "audit": frozenset({"core", "store"}),
 }
 """Rooms at the bottom, with the only other rooms they may import."""
 
 CORE_ROOMS = ("retrieval", "ingest", "graph", "answer", "chat", "evals", "apps", "jobs",
-              "accounts", "releases")
+              "accounts", "releases", "backup")
 """Rooms above the bottom that still never import the facade or a face."""
 
 ALLOWED: dict[tuple[str, str], str] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
 from zhiku.core.errors import InvalidInput, NotFound
-from zhiku.core.settings import Settings
+from zhiku.core.settings import Settings, mask_url_password
 from zhiku.graph.modes import SearchMode, is_graph_mode
 from zhiku.ingest.chunking import ChunkingOptions
 from zhiku.ingest.events import IngestListener, IngestReport
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from zhiku.answer.grounded import GroundedAnswer
     from zhiku.apps.catalog import Apps
     from zhiku.apps.types import Assistant, AssistantConfig, RetrievalConfig
+    from zhiku.audit.log import Entry, Page, Query
+    from zhiku.audit.recorder import Audit
     from zhiku.chat.accounting import Bucket, UsageBy
     from zhiku.chat.engine import ChatStream, ChatTurn
     from zhiku.chat.store import Owner, StoredMessage
@@ -127,6 +129,7 @@ class Zhiku:
         )
         self._graph_searcher: GraphSearcher | None = None
         self._graph_ops: GraphOps | None = None
+        self._audit: Audit | None = None
 
     def close(self) -> None:
         """Close the runtime if the facade built its own (a lent one stays open)."""
@@ -138,6 +141,32 @@ class Zhiku:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def audit(self) -> Audit:
+        """This workspace's audit recorder: ``zk.audit("kb.delete", "kb", kb.id, kb.name)``
+        after a change (the actor and address come from ``zhiku.audit.context``)."""
+        if self._audit is None:
+            from zhiku.audit.log import AuditLog
+            from zhiku.audit.recorder import Audit
+
+            self._audit = Audit(AuditLog(self.db), self.workspace_id)
+        return self._audit
+
+    def audit_entries(self, query: Query | None = None, *, cursor: str | None = None,
+                      limit: int = 100) -> Page:
+        """A page of this workspace's audit log, newest first (``next_cursor``: the next)."""
+        from zhiku.audit.log import Query as AuditQuery
+
+        return self.audit.log.page(self.workspace_id, query or AuditQuery(), cursor=cursor,
+                                   limit=limit)
+
+    def audit_export(self, query: Query | None = None) -> Iterator[Entry]:
+        """Every matching entry of this workspace's audit log, oldest first (read in
+        batches: an export of any size keeps memory flat)."""
+        from zhiku.audit.log import Query as AuditQuery
+
+        return self.audit.log.iterate(self.workspace_id, query or AuditQuery())
 
     # -- models ---------------------------------------------------------------------------
     def embedder(self, name: str) -> Embedder:
@@ -170,7 +199,10 @@ class Zhiku:
         checked = check_kb_settings(settings)
         chosen = embedder or self.settings.embedder
         self.embedder(chosen)  # fail now, not at the first ingest, on an unknown model
-        return self.store.create_kb(self.workspace_id, name, chosen, checked)
+        kb = self.store.create_kb(self.workspace_id, name, chosen, checked)
+        self.audit("kb.create", "kb", kb.id, kb.name,
+                   detail={"embedder": chosen, "settings": checked})
+        return kb
 
     def update_kb_settings(self, name: str, **changes: Any) -> KnowledgeBase:
         """Merge ``changes`` into a knowledge base's settings (None unsets one, back to the
@@ -178,7 +210,9 @@ class Zhiku:
         kb = self.kb(name)
         merged = {**kb.settings, **check_kb_settings(changes, unset=True)}
         kept = {k: v for k, v in merged.items() if v is not None}
-        return self.store.update_kb(kb.id, settings=kept)
+        updated = self.store.update_kb(kb.id, settings=kept)
+        self.audit("kb.update", "kb", kb.id, kb.name, detail={"changes": changes})
+        return updated
 
     def kb(self, name: str) -> KnowledgeBase:
         """The knowledge base called ``name`` in this workspace."""
@@ -190,8 +224,10 @@ class Zhiku:
 
     def delete_kb(self, name: str) -> None:
         """Delete a knowledge base and everything in it."""
-        self.store.delete_kb(self.kb(name).id)
+        kb = self.kb(name)
+        self.store.delete_kb(kb.id)
         self.vectors.invalidate()
+        self.audit("kb.delete", "kb", kb.id, kb.name)
 
     def stats(self, name: str | None = None) -> dict[str, dict[str, int]]:
         """Document and chunk counts per knowledge base."""
@@ -238,7 +274,12 @@ class Zhiku:
         fetched = url_items(urls, self.settings, metadata) if urls else iter(())
         items = itertools.chain(
             (SourceItem(str(p), path=p, metadata=dict(metadata or {})) for p in files), fetched)
-        return self._pipeline(kb).run(kb, items, listener)
+        report = self._pipeline(kb).run(kb, items, listener)
+        if files or urls:
+            named = [str(p) for p in files] + urls
+            self.audit("document.upload", "kb", kb.id, kb.name,
+                       detail={"sources": named[:100], "count": len(named)})
+        return report
 
     def ingest_items(
         self,
@@ -272,14 +313,18 @@ class Zhiku:
             raise NotFound(f"document '{ref}' does not exist")
         return found
 
-    def delete_document(self, kb_name: str, ref: int | str) -> Document:
+    def delete_document(self, kb_name: str, ref: int | str, *, audit: bool = True) -> Document:
         """Delete a document with its chunks, vectors and full-text rows, and its stored
-        original file once nothing else refers to it."""
+        original file once nothing else refers to it. ``audit=False``: not recorded as a
+        deletion (a re-index replacing the document, recorded when it was asked for)."""
         from zhiku.ingest import originals
 
         doc = self.document(kb_name, ref)
         self.store.delete_document(doc.id)
         originals.collect(self.db, doc.content_hash)
+        if audit:
+            self.audit("document.delete", "document", doc.id, doc.source,
+                       detail={"kb": kb_name})
         return doc
 
     def original(self, kb_name: str, ref: int | str) -> Original:
@@ -313,6 +358,8 @@ class Zhiku:
         if tags is not None:
             meta["tags"] = list(tags)
         self.store.set_document_metadata(doc.id, meta)
+        self.audit("document.update", "document", doc.id, doc.source,
+                   detail={"kb": kb_name, "metadata": sorted(meta)})
         return self.store.get_document(doc.id)
 
     def chunk(self, kb_name: str, chunk_id: int) -> Chunk:
@@ -334,6 +381,8 @@ class Zhiku:
             terms = analyze(index_text(chunk.heading_path, text)) if chunk.searchable else []
             self.store.update_chunk_text(chunk.id, text, token_count=count_tokens(text),
                                          terms=terms)
+            self.audit("chunk.update", "chunk", chunk.id, None,
+                       detail={"kb": kb_name, "document_id": chunk.document_id})
         return self.chunk(kb_name, chunk_id)
 
     def set_chunk_enabled(self, kb_name: str, chunk_id: int, enabled: bool) -> Chunk:
@@ -341,6 +390,8 @@ class Zhiku:
         chunk = self.chunk(kb_name, chunk_id)
         if chunk.enabled != enabled:
             self.store.set_chunk_enabled(chunk.id, enabled)
+            self.audit("chunk.enable" if enabled else "chunk.disable", "chunk", chunk.id, None,
+                       detail={"kb": kb_name, "document_id": chunk.document_id})
         return self.chunk(kb_name, chunk_id)
 
     def embed_pending(
@@ -363,6 +414,8 @@ class Zhiku:
         )
         old_model = self.embedder(kb.embedder).model_id
         self.store.update_kb(kb.id, embedder=embedder)
+        self.audit("kb.update", "kb", kb.id, kb.name,
+                   detail={"changes": {"embedder": embedder}})
         if old_model != new.model_id:
             self.store.drop_vectors(kb.id, old_model)
         return report
@@ -520,7 +573,18 @@ class Zhiku:
         from zhiku.models.llm.config import ProviderConfig as Config
 
         cfg = from_preset(preset, name, **config) if preset else Config(name=name, **config)
-        return self.llm.providers.add(cfg, api_key, replace=replace)
+        existed = replace and name in {p.name for p in self.llm.providers.list()}
+        added = self.llm.providers.add(cfg, api_key, replace=replace)
+        self.audit("provider.update" if existed else "provider.add", "provider", None, name,
+                   detail={"preset": preset, "kind": added.kind,
+                           "base_url": mask_url_password(added.base_url),
+                           "models": list(added.models), "key_set": api_key is not None})
+        return added
+
+    def remove_provider(self, name: str) -> None:
+        """Remove a provider and its stored key."""
+        self.llm.providers.delete(name)
+        self.audit("provider.remove", "provider", None, name)
 
     def list_providers(self) -> list[ProviderConfig]:
         """Every configured provider (never their keys)."""
@@ -537,12 +601,18 @@ class Zhiku:
 
         checked = AssistantConfig.model_validate(config)
         self._check_assistant(checked)
-        return self.llm.assistants.create(name, checked, slug)
+        created = self.llm.assistants.create(name, checked, slug)
+        self.audit("assistant.create", "assistant", created.id, created.slug,
+                   detail={"name": name})
+        return created
 
     def update_assistant(self, app: str, **changes: Any) -> Assistant:
         """Edit an assistant's draft (``name`` renames it), checked like ``create_assistant``."""
         self._check_assistant(self.llm.assistants.draft_after(app, **changes))
-        return self.llm.assistants.update(app, **changes)
+        updated = self.llm.assistants.update(app, **changes)
+        self.audit("assistant.update", "assistant", updated.id, updated.slug,
+                   detail={"fields": sorted(changes)})
+        return updated
 
     def _check_assistant(self, config: AssistantConfig) -> None:
         """Its knowledge bases exist (``NotFound``), its models name configured chat providers
@@ -572,11 +642,20 @@ class Zhiku:
         """Freeze the draft as a new live version; returns its number. An assistant bound to
         an eval set publishes only if the draft is not worse than live (see ``releases``);
         ``force`` with a ``reason`` overrides that, recorded with ``actor``."""
-        return self.releases.publish(app, note, force=force, reason=reason, actor=actor)
+        version = self.releases.publish(app, note, force=force, reason=reason, actor=actor)
+        found = self.llm.assistants.get(app)
+        self.audit("assistant.publish", "assistant", found.id, found.slug,
+                   detail={"version": version, "note": note, "forced": force,
+                           "reason": reason})
+        return version
 
     def rollback_assistant(self, app: str, version: int | None = None) -> int:
         """Make an earlier version live again (default: the one before the live one)."""
-        return self.releases.rollback(app, version)
+        live = self.releases.rollback(app, version)
+        found = self.llm.assistants.get(app)
+        self.audit("assistant.rollback", "assistant", found.id, found.slug,
+                   detail={"version": live})
+        return live
 
     @property
     def releases(self) -> Releases:
@@ -599,7 +678,9 @@ class Zhiku:
 
     def delete_assistant(self, app: str) -> None:
         """Delete an assistant and its versions (its conversations stay, detached)."""
+        found = self.llm.assistants.get(app)
         self.llm.assistants.delete(app)
+        self.audit("assistant.delete", "assistant", found.id, found.slug)
 
     def get_assistant(self, app: str) -> Assistant:
         """An assistant by slug or name."""

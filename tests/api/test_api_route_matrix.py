@@ -236,6 +236,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/feedback"): "admin",
     ("GET", "/v1/usage"): "admin",
     ("GET", "/v1/usage/series"): "admin",
+    # the audit log names members, keys and every resource: workspace-wide admins only
+    ("GET", "/v1/audit"): "manage",
+    ("GET", "/v1/audit.jsonl"): "manage",
     # evaluation
     ("GET", "/v1/evals/sets"): "evals-read",
     ("POST", "/v1/evals/sets"): "evals-write",

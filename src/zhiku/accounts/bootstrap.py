@@ -42,4 +42,7 @@ def bootstrap(
         workspace_id, name=key_name, access="admin", kbs=None, assistants=None,
         created_by=user_id,
     )
+    audit = store.audit(workspace_id)
+    audit("user.create", "user", user_id, email, detail={"role": "owner"})
+    audit("key.create", "key", key.id, key_name, detail={"access": "admin"})
     return Bootstrapped(workspace_id, user_id, key.id, secret)

@@ -15,11 +15,16 @@ def invite(
 ) -> tuple[Invitation, str]:
     """A new invitation to the caller's workspace and its one-time token. The answer is the same
     whether or not the e-mail has an account; a present member is a ``Conflict``."""
-    check_unrestricted(caller)
-    check_role(caller, role)
-    if any(m.email.lower() == email.lower() for m in store.members(caller.workspace_id)):
-        raise Conflict("that e-mail is already a member of this workspace")
-    return store.invitations.create(caller.workspace_id, email, role, caller.user_id, hours)
+    with store.audit(caller.workspace_id).attempt("invitation.create", "invitation", None,
+                                                  email, detail={"role": role}) as audit:
+        check_unrestricted(caller)
+        check_role(caller, role)
+        if any(m.email.lower() == email.lower() for m in store.members(caller.workspace_id)):
+            raise Conflict("that e-mail is already a member of this workspace")
+        invitation, token = store.invitations.create(
+            caller.workspace_id, email, role, caller.user_id, hours)
+        audit.target_id = invitation.id
+    return invitation, token
 
 
 def pending(store: AccountStore, caller: Principal) -> list[Invitation]:
@@ -30,10 +35,13 @@ def pending(store: AccountStore, caller: Principal) -> list[Invitation]:
 
 def revoke(store: AccountStore, caller: Principal, invitation_id: int) -> None:
     """Revoke a pending invitation (its role must be one the caller may grant)."""
-    check_unrestricted(caller)
-    invitation = store.invitations.get(caller.workspace_id, invitation_id)
-    check_role(caller, invitation.role)
-    store.invitations.delete(invitation.id)
+    with store.audit(caller.workspace_id).attempt("invitation.revoke", "invitation",
+                                                  invitation_id) as audit:
+        check_unrestricted(caller)
+        invitation = store.invitations.get(caller.workspace_id, invitation_id)
+        audit.target_name, audit.detail["role"] = invitation.email, invitation.role
+        check_role(caller, invitation.role)
+        store.invitations.delete(invitation.id)
 
 
 def addressed_to(store: AccountStore, caller: Principal) -> list[Invitation]:
@@ -47,7 +55,10 @@ def accept(store: AccountStore, caller: Principal, invitation_id: int) -> tuple[
     user_id = caller.require_user()
     invitation = store.invitations.for_user(store.user_email(user_id), invitation_id)
     store.invitations.accept(invitation, user_id)
-    return invitation, str(store.role_of(invitation.workspace_id, user_id))
+    role = str(store.role_of(invitation.workspace_id, user_id))
+    store.audit(invitation.workspace_id)("invitation.accept", "invitation", invitation.id,
+                                         invitation.email, detail={"role": role})
+    return invitation, role
 
 
 def decline(store: AccountStore, caller: Principal, invitation_id: int) -> None:
@@ -55,3 +66,5 @@ def decline(store: AccountStore, caller: Principal, invitation_id: int) -> None:
     user_id = caller.require_user()
     invitation = store.invitations.for_user(store.user_email(user_id), invitation_id)
     store.invitations.delete(invitation.id)
+    store.audit(invitation.workspace_id)("invitation.decline", "invitation", invitation.id,
+                                         invitation.email)

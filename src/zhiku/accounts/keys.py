@@ -40,17 +40,25 @@ def create_key(
     assistants: list[str] | None,
 ) -> tuple[ApiKey, str]:
     """A new key no wider than the caller, and its secret (shown this once)."""
-    check_key_grant(caller, access, kbs, assistants)
-    return store.create_key(
-        caller.workspace_id, name=name, access=access, kbs=kbs, assistants=assistants,
-        created_by=caller.user_id,
-    )
+    scope = {"access": access, "knowledge_bases": kbs, "assistants": assistants}
+    with store.audit(caller.workspace_id).attempt("key.create", "key", None, name,
+                                                  detail=scope) as audit:
+        check_key_grant(caller, access, kbs, assistants)
+        key, secret = store.create_key(
+            caller.workspace_id, name=name, access=access, kbs=kbs, assistants=assistants,
+            created_by=caller.user_id,
+        )
+        audit.target_id, audit.detail["prefix"] = key.id, key.prefix
+    return key, secret
 
 
 def revoke_key(store: AccountStore, caller: Principal, key_id: int) -> ApiKey:
     """Revoke a key the caller may see; it stops working at once."""
-    key = get_key(store, caller, key_id)
-    by_owner = store.role_of(caller.workspace_id, key.created_by) == "owner"
-    if by_owner and key.id != caller.key_id and caller.level < Level.OWNER:
-        raise Forbidden("only an owner can revoke a key an owner created")
-    return store.revoke_key(caller.workspace_id, key_id)
+    with store.audit(caller.workspace_id).attempt("key.revoke", "key", key_id) as audit:
+        key = get_key(store, caller, key_id)
+        audit.target_name, audit.detail["prefix"] = key.name, key.prefix
+        by_owner = store.role_of(caller.workspace_id, key.created_by) == "owner"
+        if by_owner and key.id != caller.key_id and caller.level < Level.OWNER:
+            raise Forbidden("only an owner can revoke a key an owner created")
+        revoked = store.revoke_key(caller.workspace_id, key_id)
+    return revoked

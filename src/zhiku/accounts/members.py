@@ -26,25 +26,30 @@ def get_member(store: AccountStore, caller: Principal, user_id: int) -> Member:
 def change_role(store: AccountStore, caller: Principal, user_id: int, role: str) -> Member:
     """Give a member ``role``: the caller must be able to grant both the old and the new role,
     and the last owner stays an owner."""
-    check_unrestricted(caller)
-    current = store.member(caller.workspace_id, user_id)
-    check_role(caller, role)
-    check_role(caller, current.role)
-    if current.role == "owner" and role != "owner":
-        keep_an_owner(store, caller.workspace_id)
-    store.set_role(user_id, caller.workspace_id, role)
+    with store.audit(caller.workspace_id).attempt("member.role", "user", user_id,
+                                                  detail={"role": role}) as audit:
+        check_unrestricted(caller)
+        current = store.member(caller.workspace_id, user_id)
+        audit.target_name, audit.detail["previous"] = current.email, current.role
+        check_role(caller, role)
+        check_role(caller, current.role)
+        if current.role == "owner" and role != "owner":
+            keep_an_owner(store, caller.workspace_id)
+        store.set_role(user_id, caller.workspace_id, role)
     return store.member(caller.workspace_id, user_id)
 
 
 def remove_member(store: AccountStore, caller: Principal, user_id: int) -> None:
     """Take a member out (their sessions end, the keys they made are revoked): the caller must
     be able to grant their role, and the last owner cannot be removed."""
-    check_unrestricted(caller)
-    current = store.member(caller.workspace_id, user_id)
-    check_role(caller, current.role)
-    if current.role == "owner":
-        keep_an_owner(store, caller.workspace_id)
-    store.remove_member(caller.workspace_id, user_id)
+    with store.audit(caller.workspace_id).attempt("member.remove", "user", user_id) as audit:
+        check_unrestricted(caller)
+        current = store.member(caller.workspace_id, user_id)
+        audit.target_name, audit.detail["role"] = current.email, current.role
+        check_role(caller, current.role)
+        if current.role == "owner":
+            keep_an_owner(store, caller.workspace_id)
+        store.remove_member(caller.workspace_id, user_id)
 
 
 def keep_an_owner(store: AccountStore, workspace_id: int) -> None:

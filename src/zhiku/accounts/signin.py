@@ -1,11 +1,17 @@
 """Signing in, with a password or an invitation token: every password check goes through the
-sign-in throttle."""
+sign-in throttle, and every attempt, successful or not, goes to the audit log with the client
+address (a failure in each workspace of the account it named, so their admins see it)."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+
+from zhiku.accounts.errors import ChooseWorkspace
+from zhiku.accounts.principal import Principal
 from zhiku.accounts.store import AccountStore
 from zhiku.accounts.throttle import LoginGuard
-from zhiku.core.errors import NotFound, Unauthorized
+from zhiku.audit.context import Actor
+from zhiku.core.errors import NotFound, Unauthorized, ZhikuError
 
 
 def login(
@@ -20,8 +26,16 @@ def login(
 ) -> str:
     """A session token for the user in ``workspace`` (see ``AccountStore.login``); refused
     while the account or the client ``address`` is locked after repeated failures."""
-    with guard.attempt(email, address):
-        return store.login(email, password, workspace, hours)
+    try:
+        with guard.attempt(email, address):
+            token = store.login(email, password, workspace, hours)
+    except ChooseWorkspace:
+        raise  # the password was right: the client asks again with a workspace
+    except ZhikuError as exc:
+        _failed(store, "auth.login", email, workspace, address, exc)
+        raise
+    _succeeded(store, "auth.login", token, email, address)
+    return token
 
 
 def signup(
@@ -40,6 +54,52 @@ def signup(
     try:
         invitation = store.invitations.by_token(token)
     except NotFound:
-        raise Unauthorized("the invitation does not exist or has expired") from None
-    with guard.attempt(invitation.email, address):
-        return store.join(invitation, password, name, hours)
+        exc = Unauthorized("the invitation does not exist or has expired")
+        _failed(store, "auth.signup", "", None, address, exc)
+        raise exc from None
+    new_account = store.user_id(invitation.email) is None
+    try:
+        with guard.attempt(invitation.email, address):
+            session = store.join(invitation, password, name, hours)
+    except ZhikuError as exc:
+        _failed(store, "auth.signup", invitation.email, invitation.workspace, address, exc)
+        raise
+    _succeeded(store, "auth.signup", session, invitation.email, address,
+               detail={"new_account": new_account, "invitation": invitation.id,
+                       "role": invitation.role})
+    return session
+
+
+def logout(store: AccountStore, caller: Principal, token: str) -> None:
+    """End the caller's session (``token``); an API key has none to end."""
+    if caller.user_id is None:
+        return
+    store.logout(token)
+    store.audit(caller.workspace_id)("auth.logout", "user", caller.user_id)
+
+
+def _succeeded(store: AccountStore, action: str, token: str, email: str, address: str,
+               detail: dict[str, object] | None = None) -> None:
+    principal = store.authenticate(token)
+    user_id = principal.user_id or 0
+    store.audit(principal.workspace_id)(
+        action, "user", user_id, email, actor=Actor.user(user_id, email), address=address,
+        detail=detail)
+
+
+def _failed(store: AccountStore, action: str, email: str, workspace: str | None, address: str,
+            exc: ZhikuError) -> None:
+    """Record a refused sign-in in each workspace it concerns: the named one, else those of the
+    account it named; with none of them, as a server-wide entry (no workspace)."""
+    user_id = store.user_id(email) if email else None
+    spaces = [] if user_id is None else [w.id for w in store.user_workspaces(user_id)]
+    named = None
+    if workspace:
+        with suppress(ZhikuError):  # a name PostgreSQL cannot look up names no workspace
+            named = store.workspace_id(workspace)
+    targets: list[int | None] = [named] if named is not None else list(spaces) or [None]
+    actor = Actor("anonymous", None, email or "anonymous")
+    for workspace_id in targets:
+        store.audit(workspace_id)(
+            action, "user", user_id, email or None, actor=actor, result="failure",
+            address=address, detail={"workspace": workspace, "error": exc.message})

@@ -11,6 +11,8 @@ from zhiku.accounts.passwords import check_password
 from zhiku.accounts.principal import Principal
 from zhiku.accounts.records import Member, Workspace
 from zhiku.accounts.session_store import SessionSql
+from zhiku.audit.log import AuditLog
+from zhiku.audit.recorder import Audit
 from zhiku.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from zhiku.core.names import check_workspace_name
 from zhiku.store.db import Database
@@ -26,6 +28,11 @@ class AccountStore(KeySql, SessionSql):
     def __init__(self, db: Database) -> None:
         self.db = db
         self.invitations = Invitations(db)
+        self.audit_log = AuditLog(db)
+
+    def audit(self, workspace_id: int | None) -> Audit:
+        """The audit recorder of a workspace (see ``zhiku.audit``)."""
+        return Audit(self.audit_log, workspace_id)
 
     # -- workspaces -----------------------------------------------------------------------
     def workspace_name(self, workspace_id: int) -> str:

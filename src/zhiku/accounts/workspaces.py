@@ -27,4 +27,5 @@ def create(store: AccountStore, caller: Principal, name: str) -> Workspace:
     user_id = caller.require_user()
     workspace_id = store.create_workspace(name)
     store.set_role(user_id, workspace_id, "owner")
+    store.audit(workspace_id)("workspace.create", "workspace", workspace_id, name)
     return Workspace(workspace_id, name, "owner")

@@ -37,7 +37,7 @@ def tool_sources(zk: Zhiku) -> ToolSourceStore:
     """The store of ``zk``'s tool sources (secrets sealed with the installation's key)."""
     from zhiku.models.llm.secrets import SecretBox
 
-    return ToolSourceStore(_db(zk), zk.workspace_id, SecretBox(zk.settings.home))
+    return ToolSourceStore(_db(zk), zk.workspace_id, SecretBox(zk.settings.home), zk.audit)
 
 
 def _db(zk: Zhiku) -> Any:
@@ -58,13 +58,17 @@ class Agents:
         """Store a new agent (its tools must exist)."""
         cfg = self._config(config)
         self.check(cfg)
-        return self.store.create(cfg, slug)
+        made = self.store.create(cfg, slug)
+        self._zk.audit("agent.create", "agent", made.id, made.slug)
+        return made
 
     def update(self, slug: str, config: AgentConfig | Mapping[str, Any]) -> StoredAgent:
         """Replace a stored agent's settings."""
         cfg = self._config(config)
         self.check(cfg)
-        return self.store.update(slug, cfg)
+        updated = self.store.update(slug, cfg)
+        self._zk.audit("agent.update", "agent", updated.id, updated.slug)
+        return updated
 
     def get(self, slug: str) -> StoredAgent:
         """A stored agent by slug or name."""
@@ -73,11 +77,15 @@ class Agents:
     def publish(self, slug: str, note: str | None = None) -> int:
         """Freeze the draft (checked again: tools may have gone) as the next live version."""
         self.check(self.store.get(slug).draft)
-        return self.store.publish(slug, note)
+        version = self.store.publish(slug, note)
+        self._zk.audit("agent.publish", "agent", None, slug,
+                       detail={"version": version, "note": note})
+        return version
 
     def rollback(self, slug: str, version: int) -> None:
         """Make an earlier published version live again."""
         self.store.rollback(slug, version)
+        self._zk.audit("agent.rollback", "agent", None, slug, detail={"version": version})
 
     def versions(self, slug: str) -> builtins.list[dict[str, Any]]:
         """The published versions, newest first."""
@@ -90,6 +98,7 @@ class Agents:
     def delete(self, slug: str) -> None:
         """Delete a stored agent."""
         self.store.delete(slug)
+        self._zk.audit("agent.delete", "agent", None, slug)
 
     def check(self, config: AgentConfig) -> None:
         """Raise ``InvalidInput`` naming every tool, knowledge base or model that is unknown."""

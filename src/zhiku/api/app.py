@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from zhiku import __version__
+from zhiku.api.audit_scope import AuditScope
 from zhiku.api.auth_first import AuthBeforeBody
 from zhiku.api.docs import mount_docs
 from zhiku.api.errors import install_error_handlers
@@ -20,6 +21,7 @@ from zhiku.api.routers import (
     agents,
     apps,
     assistants,
+    audit,
     chunks,
     conversations,
     documents,
@@ -75,6 +77,7 @@ ROUTERS = (
     agents,
     tool_sources,
     apps,
+    audit,
     openai,
 )
 
@@ -117,6 +120,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     # the last added runs first: the request id, headers on every answer, body sizes, metrics,
     # then the caller's credential is checked before any body is read
     app.add_middleware(AuthBeforeBody)
+    app.add_middleware(AuditScope)  # who acts, and from where, for the audit log
     app.add_middleware(MetricsMiddleware, metrics=metrics_)
     app.add_middleware(
         BodySizeLimit,

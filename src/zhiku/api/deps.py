@@ -12,6 +12,7 @@ from zhiku.accounts.principal import Principal
 from zhiku.api.auth import cookies
 from zhiku.api.auth_first import early_principal
 from zhiku.api.state import ApiState
+from zhiku.audit.context import Actor, identify
 from zhiku.core.errors import Unauthorized
 from zhiku.service import Zhiku
 
@@ -33,7 +34,8 @@ def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """Authenticate the bearer token (or the console's session cookie, with its CSRF proof),
-    apply the caller's rate limit, record key use; a key limited to assistants is confined to
+    apply the caller's rate limit, record key use, name the caller in the request's audit
+    context; a key limited to assistants is confined to
     the knowledge bases they use now. (``credentials`` is read through ``cookies.credential``;
     the parameter puts the bearer scheme in the OpenAPI schema.)"""
     token, from_cookie = cookies.credential(request.headers, request.cookies)
@@ -42,6 +44,8 @@ def get_principal(
     if from_cookie:
         cookies.check_csrf(request.method, request.headers, token)
     principal = early_principal(request.scope, token) or state.auth.authenticate(token)
+    identify(Actor.key(principal.key_id) if principal.key_id is not None
+             else Actor.user(principal.user_id or 0))
     state.limiter.hit(principal.rate_key)
     if principal.key_id is not None:
         state.touch_key(principal.key_id)

@@ -70,6 +70,12 @@ COMMANDS: dict[str, LazyCommand] = {
         ("migrate", "zhiku.cli.migrate", "migrate",
          "Copy the embedded SQLite database into PostgreSQL."),
         ("admin", "zhiku.cli.admin", "app", "Administer the server: first-run set-up."),
+        ("audit", "zhiku.cli.audit", "app",
+         "The audit log: who changed what, when, from where; export as JSON lines."),
+        ("backup", "zhiku.cli.backup", "backup",
+         "Back up the database, stored originals and secret key to a folder."),
+        ("restore", "zhiku.cli.backup", "restore",
+         "Restore a backup into an empty home or database, checking it first."),
         ("mcp", "zhiku.cli.mcp", "app",
          "MCP: serve knowledge bases and assistants to MCP clients."),
     )
@@ -124,8 +130,11 @@ def create_app() -> typer.Typer:
     )
 
     @app.callback()
-    def main() -> None:
+    def main(ctx: typer.Context) -> None:
         """Zhiku (智库): grounded assistants over your own documents."""
+        from zhiku.audit.context import Actor, acting
+
+        ctx.with_resource(acting(Actor.cli()))  # what the command changes is audited as this
 
     return app
 

@@ -113,5 +113,5 @@ def test(
 def rm(name: str = typer.Argument(...)) -> None:
     """Remove a provider and its stored key."""
     with open_zhiku() as zk:
-        zk.llm.providers.delete(name)
+        zk.remove_provider(name)
     say(f"removed provider {name}")

@@ -115,9 +115,12 @@ class Sources:
         checked = self._config(spec, config or {}, secrets or {}, trusted)
         share = self._share(max_delete_share)
         due = next_run(schedule) if schedule else None
-        return self.store.add(target.id, name, kind, checked, dict(secrets or {}),
+        made = self.store.add(target.id, name, kind, checked, dict(secrets or {}),
                               schedule=schedule or None, next_run_at=due,
                               max_delete_share=share, enabled=enabled, created_by=created_by)
+        self._zk.audit("source.add", "source", made.id, made.name,
+                       detail={"kb": kb, "kind": kind, "secret_names": sorted(secrets or {})})
+        return made
 
     def update(self, ref: int | str, kb: str | None = None, *, config: Any = _UNSET,
                secrets: Any = _UNSET, schedule: Any = _UNSET, max_delete_share: Any = _UNSET,
@@ -140,7 +143,10 @@ class Sources:
             changes["max_delete_share"] = self._share(max_delete_share)
         if enabled is not _UNSET:
             changes["enabled"] = bool(enabled)
-        return self.store.update(source.id, **changes)
+        updated = self.store.update(source.id, **changes)
+        self._zk.audit("source.update", "source", source.id, source.name,
+                       detail={"changed": sorted(changes)})
+        return updated
 
     def _config(self, spec: ConnectorSpec, config: dict[str, Any], secrets: dict[str, str],
                 trusted: bool) -> dict[str, Any]:
@@ -223,6 +229,8 @@ class Sources:
                     with contextlib.suppress(NotFound):
                         self._zk.delete_document(source.kb, state.document_id)
         self.store.delete(source.id)
+        self._zk.audit("source.remove", "source", source.id, source.name,
+                       detail={"kept_documents": keep_documents})
         return source
 
     # -- running --------------------------------------------------------------------------

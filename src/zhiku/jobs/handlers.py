@@ -192,7 +192,7 @@ class JobHandler:
         for item in state.get("items", []):
             if job.kind == "reindex":
                 with contextlib.suppress(NotFound):
-                    zk.delete_document(state["kb"], item["source"])
+                    zk.delete_document(state["kb"], item["source"], audit=False)
             data = originals.get(self._db, item["sha256"]).data
             yield SourceItem(item["source"], data=data, metadata=dict(item.get("metadata") or {}))
 

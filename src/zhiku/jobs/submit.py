@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from zhiku.core.errors import Conflict, NotFound
+from zhiku.core.settings import mask_url_password
 from zhiku.ingest import originals
 from zhiku.ingest.fetch import UrlPolicy, check_url
 from zhiku.jobs.queue import Job, JobQueue, QueueOptions
@@ -87,6 +88,9 @@ class WorkspaceJobs:
             job_id = self._enqueue(
                 conn, "ingest", target, {"items": items, "files_total": len(items)}
             )
+        self._zk.audit("document.upload", "kb", target.id, target.name,
+                       detail={"files": [up.filename for up in uploads][:100],
+                               "count": len(uploads), "job": job_id})
         return self._queued(job_id)
 
     def submit_url(self, kb: str, url: str, metadata: dict[str, Any] | None = None) -> Job:
@@ -94,8 +98,11 @@ class WorkspaceJobs:
         allow-list permits it (and every hop is checked again when it is fetched)."""
         target = self._zk.kb(kb)
         check_url(url, UrlPolicy(self._zk.settings.api_url_allowlist))
-        return self._submit("url", target, {"url": url, "metadata": metadata or {},
-                                            "files_total": 1})
+        job = self._submit("url", target, {"url": url, "metadata": metadata or {},
+                                           "files_total": 1})
+        self._zk.audit("document.upload", "kb", target.id, target.name,
+                       detail={"url": mask_url_password(url), "job": job.id})
+        return job
 
     def submit_reindex(self, kb: str, ref: int | str) -> Job:
         """Queue parsing a document again from its stored original (``NotFound`` when none is
@@ -103,7 +110,10 @@ class WorkspaceJobs:
         doc = self._zk.document(kb, ref)
         originals.get(self._db, doc.content_hash)
         item = {"source": doc.source, "sha256": doc.content_hash, "metadata": doc.metadata}
-        return self._submit("reindex", self._zk.kb(kb), {"items": [item], "files_total": 1})
+        job = self._submit("reindex", self._zk.kb(kb), {"items": [item], "files_total": 1})
+        self._zk.audit("document.reindex", "document", doc.id, doc.source,
+                       detail={"kb": kb, "job": job.id})
+        return job
 
     def submit_embed(self, kb: str) -> Job:
         """Queue embedding the chunks of ``kb`` that lack vectors (after an edit)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,10 +41,13 @@ class ToolSource:
 class ToolSourceStore:
     """Add, read and remove the tool sources of one workspace."""
 
-    def __init__(self, db: Database, workspace_id: int, box: SecretBox) -> None:
+    def __init__(self, db: Database, workspace_id: int, box: SecretBox,
+                 audit: Callable[..., object] | None = None) -> None:
+        """``audit``: the workspace's recorder (``zk.audit``) additions and removals go to."""
         self._db = db
         self._ws = workspace_id
         self._box = box
+        self._audit = audit
 
     def add(self, source: ToolSource, *, replace: bool = False) -> ToolSource:
         """Store ``source`` (its secrets encrypted)."""
@@ -63,6 +67,10 @@ class ToolSourceStore:
                                    json.dumps(source.config, ensure_ascii=False), token))
         except self._db.IntegrityError as exc:
             raise Conflict(f"tool source '{source.name}' already exists") from exc
+        if self._audit is not None:  # the secrets' names only, never their values
+            self._audit("tool_source.add", "tool_source", None, source.name,
+                        detail={"kind": source.kind, "replace": replace,
+                                "sealed_fields": sorted(source.secrets)})
         return self.get(source.name)
 
     def get(self, name: str) -> ToolSource:
@@ -97,6 +105,8 @@ class ToolSourceStore:
         with self._db.write() as conn:
             conn.execute("DELETE FROM tool_sources WHERE workspace_id = ? AND name = ?",
                          (self._ws, name))
+        if self._audit is not None:
+            self._audit("tool_source.remove", "tool_source", None, name)
 
     def _load(self, row: Row) -> ToolSource:
         token = row["secrets_encrypted"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,10 @@ from zhiku.workflows.validate import problems, validate
 
 if TYPE_CHECKING:
     from zhiku.service import Zhiku
+
+def _unrecorded(*args: object, **kwargs: object) -> None:
+    """Without a recorder (a bare ``Workflows`` in tests), changes go unrecorded."""
+
 
 Definition = Workflow | Mapping[str, Any] | str | bytes
 """A definition as a model, a mapping, or JSON/YAML text."""
@@ -53,10 +57,13 @@ def read_definition(path: str | Path) -> Workflow:
 class Workflows:
     """The workflows of one workspace."""
 
-    def __init__(self, store: WorkflowStore, services: Services) -> None:
+    def __init__(self, store: WorkflowStore, services: Services,
+                 audit: Callable[..., object] | None = None) -> None:
+        """``audit``: the workspace's recorder (``zk.audit``) the changes go to."""
         self.store = store
         self.services = services
         self.engine = WorkflowEngine(services)
+        self.audit = audit or _unrecorded
 
     @classmethod
     def of(cls, zk: Zhiku, tools: ToolRegistry | None = None) -> Workflows:
@@ -65,7 +72,7 @@ class Workflows:
         from zhiku.agents.service import workspace_tools
 
         return cls(WorkflowStore(db, zk.workspace_id),
-                   ZhikuServices(zk, tools or workspace_tools(zk)))
+                   ZhikuServices(zk, tools or workspace_tools(zk)), zk.audit)
 
     # -- definitions ----------------------------------------------------------------------
     def parse(self, definition: Definition) -> Workflow:
@@ -89,18 +96,26 @@ class Workflows:
     def create(self, name: str, definition: Definition, slug: str | None = None
                ) -> StoredWorkflow:
         """A new workflow; its definition is validated first."""
-        return self.store.create(name, self.validate(definition), slug)
+        made = self.store.create(name, self.validate(definition), slug)
+        self.audit("workflow.create", "workflow", made.id, made.slug)
+        return made
 
     def update(self, slug: str, definition: Definition | None = None,
                name: str | None = None) -> StoredWorkflow:
         """Replace the draft (validated) and/or rename."""
         wf = None if definition is None else self.validate(definition)
-        return self.store.update(slug, wf, name)
+        updated = self.store.update(slug, wf, name)
+        self.audit("workflow.update", "workflow", updated.id, updated.slug,
+                   detail={"definition": definition is not None, "name": name})
+        return updated
 
     def publish(self, slug: str, note: str | None = None) -> int:
         """Freeze the draft as the next live version; returns its number."""
         self.validate(self.store.get(slug).draft)  # tools may have changed since the save
-        return self.store.publish(slug, note)
+        version = self.store.publish(slug, note)
+        self.audit("workflow.publish", "workflow", None, slug,
+                   detail={"version": version, "note": note})
+        return version
 
     def rollback(self, slug: str, version: int) -> None:
         """Make an earlier published version live again."""
@@ -117,6 +132,7 @@ class Workflows:
     def delete(self, slug: str) -> None:
         """Delete a workflow with its versions and runs."""
         self.store.delete(slug)
+        self.audit("workflow.delete", "workflow", None, slug)
 
     def versions(self, slug: str) -> builtins.list[dict[str, Any]]:
         """The published versions, newest first."""

@@ -144,8 +144,8 @@ def session_out(
 def logout(caller: Caller, state: State, request: HttpRequest, response: Response) -> Deleted:
     """End the current session and clear its cookies (API keys are revoked under /v1/keys)."""
     token, _ = cookies.credential(request.headers, request.cookies)
-    if caller.user_id is not None and token:
-        state.auth.logout(token)
+    if token:
+        signin.logout(state.auth, caller, token)
     for name in (cookies.SESSION_COOKIE, cookies.CSRF_COOKIE):
         response.delete_cookie(name, path="/", httponly=name == cookies.SESSION_COOKIE,
                                samesite="strict")

@@ -29,6 +29,7 @@ from zhiku.store.migrations import (
     m014_agent_runs,
     m015_releases,
     m016_sources,
+    m017_audit,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -49,6 +50,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m014_agent_runs.MIGRATION,
     m015_releases.MIGRATION,
     m016_sources.MIGRATION,
+    m017_audit.MIGRATION,
 )
 
 

@@ -23,11 +23,12 @@ const ROUTES = [
   [/^#\/evals$/, "./evals.js", "evalsPage"],
   [/^#\/usage$/, "./usage.js", "usagePage"],
   [/^#\/admin$/, "./admin.js", "adminPage"],
+  [/^#\/audit$/, "./audit.js", "auditPage"],
 ];
 const NAV = [["#/kbs", "nav_kbs"], ["#/sources", "nav_sources"], ["#/search", "nav_search"],
   ["#/assistants", "nav_assistants"], ["#/apps", "nav_apps"],
   ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/usage", "nav_usage"],
-  ["#/admin", "nav_admin"]];
+  ["#/admin", "nav_admin"], ["#/audit", "nav_audit"]];
 
 export const session = { me: null };
 
