@@ -26,6 +26,7 @@ from zhiku.store.migrations import (
     m011_queue_kinds,
     m012_workflows,
     m013_agents,
+    m018_share_links,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -43,6 +44,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     m011_queue_kinds.MIGRATION,
     m012_workflows.MIGRATION,
     m013_agents.MIGRATION,
+    # numbers 14-17 belong to migrations of parts built alongside this one; these stand-ins
+    # keep the numbering contiguous on this branch and are replaced by them when merged
+    *(Migration(n, f"reserved_{n}", common="SELECT 1;") for n in range(14, 18)),
+    m018_share_links.MIGRATION,
 )
 
 
