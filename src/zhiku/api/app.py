@@ -35,6 +35,8 @@ from zhiku.api.routers import (
     openai,
     pages,
     search,
+    share_links,
+    share_public,
     tool_sources,
     usage_series,
     users,
@@ -69,6 +71,8 @@ ROUTERS = (
     workflows,
     agents,
     tool_sources,
+    share_links,
+    share_public,
     openai,
 )
 

@@ -69,13 +69,18 @@ class ChatOut(BaseModel):
 
 class ConversationOut(BaseModel):
     """A stored conversation; ``user_id``/``key_id``: the user or API key that started it
-    (both null: started from the CLI or the Python API)."""
+    (both null: started from the CLI, the Python API or a share link). ``channel``: ``share``
+    (a share link's page) or ``widget`` (embedded), with ``share_link_id`` and the
+    ``external_user`` of a signed identity; null for the API and the console."""
 
     id: int
     assistant: str | None
     title: str | None
     user_id: int | None
     key_id: int | None
+    channel: str | None = None
+    share_link_id: int | None = None
+    external_user: str | None = None
     created_at: str
     updated_at: str
 
