@@ -124,6 +124,12 @@ def create_link(slug: str, body: ShareLinkIn, caller: Caller, zk: Service) -> Is
     return issued_out(zk.share.create(slug, created_by=caller.user_id, **body.model_dump()))
 
 
+@router.get("/v1/share-links/{link_id}", response_model=ShareLinkOut)
+def get_link(link_id: Id, caller: Caller, zk: Service) -> ShareLinkOut:
+    """One share link."""
+    return link_out(_writable_link(zk, caller, link_id))
+
+
 @router.patch("/v1/share-links/{link_id}", response_model=ShareLinkOut)
 def update_link(link_id: Id, body: ShareLinkPatch, caller: Caller, zk: Service) -> ShareLinkOut:
     """Enable or disable, set or clear the password or expiry, change limits and origins."""
