@@ -43,6 +43,8 @@ COMMANDS: dict[str, LazyCommand] = {
         ("chat", "zhiku.cli.chat", "chat",
          "Chat with an assistant; answers stream with citations. Empty line or Ctrl-D ends."),
         ("apps", "zhiku.cli.apps", "app", "Assistants: stored, versioned configurations."),
+        ("share", "zhiku.cli.share", "app",
+         "Share links: a public chat page and widget per published assistant."),
         ("workflows", "zhiku.cli.workflows", "app",
          "Workflows: graphs of retrieval, model, branch and tool nodes."),
         ("agents", "zhiku.cli.agents", "app",
