@@ -94,8 +94,10 @@ def test_visitor_chats_with_citations_streaming_and_memory(site: Site) -> None:
 
 def test_dead_links_answer_404_alike(site: Site) -> None:
     def gone(token: str) -> None:
-        for r in (httpx.get(f"{site.base}/s/{token}"),
-                  httpx.post(f"{site.base}/s/{token}/session", json={}),
+        page = httpx.get(f"{site.base}/s/{token}")  # the same page, which then says so
+        assert page.status_code == 404 and "sharepage.js" in page.text
+        assert "frame-ancestors 'self';" in page.headers["content-security-policy"]
+        for r in (httpx.post(f"{site.base}/s/{token}/session", json={}),
                   httpx.post(f"{site.base}/s/{token}/chat", json={"message": "x"})):
             assert r.status_code == 404, (token, r.status_code, r.text)
             assert r.json()["error"]["message"] == GONE

@@ -97,8 +97,13 @@ def cors(response: Response, link: ShareLink, origin: str) -> None:
 
 @router.get("/s/{token}", include_in_schema=False, response_model=None)
 def page(token: str, state: State) -> FileResponse:
-    """The public chat page; only the link's allowed origins may frame it."""
-    link = gate(state).resolve(token)
+    """The public chat page; only the link's allowed origins may frame it. A link that is
+    not live gets the same page with status 404 (its script then says the link is gone)."""
+    try:
+        link = gate(state).resolve(token)
+    except NotFound:
+        return FileResponse(PAGE, status_code=404, media_type="text/html",
+                            headers={**NO_STORE, "Content-Security-Policy": page_csp([])})
     return FileResponse(PAGE, media_type="text/html", headers={
         **NO_STORE, "Content-Security-Policy": page_csp(link.allowed_origins)})
 

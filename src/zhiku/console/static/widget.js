@@ -1,5 +1,5 @@
 // The Zhiku chat widget. On any page:
-//   <script src="https://zhiku.example/widget.js" data-share="TOKEN" data-mode="bubble"></script>
+//   <script src="<the Zhiku server>/widget.js" data-share="TOKEN" data-mode="bubble"></script>
 // data-mode: "bubble" (a floating button that opens the chat) or "inline" (the chat where the
 // script stands, or inside the element named by data-target). Optional: data-lang (zh|en),
 // data-height (inline), data-title, and a signed identity: data-user, data-exp, data-sig.
@@ -42,11 +42,21 @@
   button.setAttribute("data-zhiku-widget", "bubble");
   button.setAttribute("aria-expanded", "false");
   button.setAttribute("aria-label", title);
-  button.textContent = "💬";
+  var ns = "http://www.w3.org/2000/svg";  // a speech-bubble icon: no emoji font needed
+  var icon = document.createElementNS(ns, "svg");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  icon.setAttribute("width", "28");
+  icon.setAttribute("height", "28");
+  icon.setAttribute("aria-hidden", "true");
+  var path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+  path.setAttribute("fill", "currentColor");
+  icon.appendChild(path);
+  button.appendChild(icon);
   var s = button.style;
   s.position = "fixed"; s.right = "20px"; s.bottom = "20px"; s.width = "56px"; s.height = "56px";
   s.borderRadius = "50%"; s.border = "none"; s.background = "#1f5fbf"; s.color = "#fff";
-  s.fontSize = "26px"; s.cursor = "pointer"; s.boxShadow = "0 4px 14px rgba(0,0,0,.25)"; s.zIndex = "2147483000";
+  s.display = "flex"; s.alignItems = "center"; s.justifyContent = "center"; s.cursor = "pointer"; s.boxShadow = "0 4px 14px rgba(0,0,0,.25)"; s.zIndex = "2147483000";
   var panel = null;
   function mount() { document.body.appendChild(button); }
   button.addEventListener("click", function () {

@@ -92,15 +92,22 @@ function passwordForm(error) {
 function answerView(answer, citations) {
   const byN = new Map(citations.map((c) => [c.n, c]));
   const body = h("div.bubble");
+  let sources = null;
+  const show = (n) => {  // open the sources and bring the cited snippet into view
+    sources.open = true;
+    const item = sources.querySelector(`[data-cite="${n}"]`);
+    if (item) { item.scrollIntoView({ block: "nearest" }); item.classList.add("cited"); }
+  };
   let last = 0;
   for (const m of answer.matchAll(/\[(\d+)\]/g)) {
     const c = byN.get(Number(m[1]));
     if (!c) continue;
-    body.append(answer.slice(last, m.index), h("a.cite", { href: `#cite-${c.n}`, title: c.title || c.source }, `[${c.n}]`));
+    body.append(answer.slice(last, m.index), h("button.cite", { type: "button", title: c.title || c.source,
+      "aria-label": `${t("sp_sources")} ${c.n}`, onclick: () => show(c.n) }, `[${c.n}]`));
     last = m.index + m[0].length;
   }
   body.append(answer.slice(last));
-  const sources = citations.length ? h("details.sources", { open: true },
+  sources = citations.length ? h("details.sources", { open: true },
     h("summary", `${t("sp_sources")} (${citations.length})`),
     h("ol", citations.map((c) => h("li", { "data-cite": c.n },
       h("strong", `[${c.n}] ${c.title || c.source}`), c.location ? ` — ${c.location}` : "",
