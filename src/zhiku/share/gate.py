@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -39,14 +40,17 @@ class Identity:
 
 class ShareGate:
     """Public access through share links, for every workspace of one database. ``app`` finds
-    a link's app (None: deleted)."""
+    a link's app (None: deleted); ``hashing`` holds one of the process's password-hashing
+    slots (argon2 takes 64 MiB a check) while a link password is checked."""
 
     def __init__(self, store: ShareLinkStore, box: SecretBox,
-                 app: Callable[[ShareLink], AppRef | None], visitor_minutes: float) -> None:
+                 app: Callable[[ShareLink], AppRef | None], visitor_minutes: float,
+                 hashing: Callable[[], AbstractContextManager[None]] = nullcontext) -> None:
         self._store = store
         self._box = box
         self._app = app
         self._ttl = visitor_minutes * 60
+        self._hashing = hashing
 
     def resolve(self, token: str) -> ShareLink:
         """The live link of ``token`` (``NotFound`` otherwise, whatever the reason)."""
@@ -90,10 +94,13 @@ class ShareGate:
         if kept.password_hash is not None:
             if not password:
                 raise Unauthorized(PASSWORD, needs="password")
-            if not verify_password(kept.password_hash, password):
+            with self._hashing():
+                right = verify_password(kept.password_hash, password)
+            if not right:
                 raise Unauthorized("wrong password for this link", needs="password")
         elif password:
-            verify_password(dummy_hash(), password)  # the same time with or without one
+            with self._hashing():  # the same time with or without a password
+                verify_password(dummy_hash(), password)
         user = ""
         if identity is not None:
             secret = self._box.decrypt(kept.signing_secret)

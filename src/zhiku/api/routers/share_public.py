@@ -28,6 +28,7 @@ from zhiku.core.errors import Forbidden, NotFound, Unauthorized
 from zhiku.models.llm.secrets import SecretBox
 from zhiku.share.apps import app_by_id
 from zhiku.share.gate import Identity, ShareGate
+from zhiku.share.links import AppRef
 from zhiku.share.store import ShareLink, ShareLinkStore
 from zhiku.share.tokens import normalize_origin
 
@@ -63,12 +64,12 @@ def gate(state: ApiState) -> ShareGate:
     """The share-link gate over the state's database."""
     runtime = state.runtime
 
-    def app(link: ShareLink):  # type: ignore[no-untyped-def]
+    def app(link: ShareLink) -> AppRef | None:
         return app_by_id(runtime.workspace(link.workspace_id).llm.assistants,
                          link.app_kind, link.app_id)
 
     return ShareGate(ShareLinkStore(state.db), SecretBox(state.settings.home), app,
-                     state.settings.share_visitor_minutes)
+                     state.settings.share_visitor_minutes, state.guard.hashing)
 
 
 def page_origin(request: Request) -> str:
