@@ -17,7 +17,7 @@ from zhiku.api.app import create_app
 
 # no API key: share links' visitor routes are checked in test_api_share.py
 PUBLIC = {"/healthz", "/readyz", "/v1/auth/login", "/v1/auth/signup", "/s/{token}/session",
-          "/s/{token}/chat"}
+          "/s/{token}/chat", "/s/{token}/feedback"}
 FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "type": "string"}]},
                   {"id": "end", "type": "end", "outputs": {"text": "start.q"}}],
         "edges": [{"source": "start", "target": "end"}]}

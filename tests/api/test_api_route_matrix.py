@@ -278,6 +278,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("OPTIONS", "/s/{token}/session"): "public",
     ("OPTIONS", "/s/{token}/chat"): "public",
     ("POST", "/s/{token}/chat"): "visitor",
+    ("OPTIONS", "/s/{token}/feedback"): "public",
+    ("POST", "/s/{token}/feedback"): "visitor",
     ("GET", "/widget.js"): "public",
 }
 
@@ -650,6 +652,8 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("POST", "/v1/share-links/{link_id}/rotate"): {"signing_secret": False},
         ("POST", "/s/{token}/session"): {},
         ("POST", "/s/{token}/chat"): {"message": "annual leave?"},
+        ("POST", "/s/{token}/feedback"): {"message_id": world.ids["message_id"],
+                                          "rating": "up"},
     }
     if route == ("POST", "/v1/kbs/{kb}/documents"):
         text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()

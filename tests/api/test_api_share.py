@@ -88,8 +88,21 @@ def test_visitor_chats_with_citations_streaming_and_memory(site: Site) -> None:
     assert mine["user_id"] is None and mine["key_id"] is None
     msgs = site.api("GET", f"/v1/conversations/{done['conversation_id']}/messages")
     assert len(msgs) == 4
+    # the visitor rates its answer; another visitor session cannot; the owners see it
+    def rate(visitor_token: str, message_id: int, rating: str = "down") -> httpx.Response:
+        return httpx.post(f"{site.base}/s/{link['token']}/feedback", json={
+            "message_id": message_id, "rating": rating, "comment": "too short"},
+            headers={"Authorization": f"Bearer {visitor_token}"})
+
+    assert rate(visitor["token"], done["message_id"]).status_code == 201
+    assert rate(other["token"], done["message_id"], "up").status_code == 404
+    assert rate(visitor["token"], done["message_id"] - 1).status_code == 404  # the question
+    assert rate(visitor["token"], 987654).status_code == 404
+    rated = next(f for f in site.api("GET", "/v1/feedback")
+                 if f["message_id"] == done["message_id"])
+    assert rated["rating"] == -1 and rated["comment"] == "too short"
+    assert "channel:share" in rated["tags"]
     site.api("POST", f"/v1/messages/{done['message_id']}/feedback", 201, json={"rating": "up"})
-    assert any(f["message_id"] == done["message_id"] for f in site.api("GET", "/v1/feedback"))
 
 
 def test_dead_links_answer_404_alike(site: Site) -> None:

@@ -173,6 +173,8 @@ def _run(base: str, allowed: str, blocked: str, allowed_root: Path, blocked_root
         answer = visitor.locator(".msg.assistant .sources")
         expect(answer).to_contain_text("fifteen days", timeout=30_000)
         expect(visitor.locator(".msg.assistant button.cite").first).to_be_visible()
+        visitor.get_by_role("button", name="Helpful", exact=True).click()
+        expect(visitor.locator(".msg.assistant .feedback")).to_contain_text("Thanks")
         assert all(not k or k.startswith("Bearer zkv_") for k in keys_seen)
         assert not any(k.startswith("Bearer zk_") for k in keys_seen)
         _shot(visitor, "share-page-en")

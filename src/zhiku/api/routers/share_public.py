@@ -3,13 +3,14 @@
 ``GET /s/{token}`` serves the chat page (framable only by the link's allowed origins);
 ``POST /s/{token}/session`` gives a short-lived visitor token bound to the link, its app and
 the calling page's origin; ``POST /s/{token}/chat`` answers with it (streaming like the
-assistant chat) and nothing else. ``GET /widget.js`` is the embeddable script. Cross-origin
+assistant chat), and ``POST /s/{token}/feedback`` rates an answer of the visitor's own
+conversations; nothing else. ``GET /widget.js`` is the embeddable script. Cross-origin
 calls are answered with CORS headers for the link's allowed origins only.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
@@ -19,7 +20,7 @@ from zhiku.api.chat.mapper import events, finish
 from zhiku.api.deps import State
 from zhiku.api.headers import page_csp
 from zhiku.api.routers.conversations import ChatIn, ChatOut, _sse_chat, chat_out
-from zhiku.api.schemas import ERRORS
+from zhiku.api.schemas import ERRORS, MAX_ID
 from zhiku.api.schemas import Request as Body
 from zhiku.api.state import ApiState
 from zhiku.chat.store import Owner
@@ -48,6 +49,21 @@ class SessionIn(Body):
     exp: int | None = Field(default=None, ge=0, le=2**53 - 1)
     sig: str | None = Field(default=None, max_length=128)
     embedded: bool = False
+
+
+class VisitorFeedbackIn(Body):
+    """A visitor's verdict on one of the answers it was given."""
+
+    message_id: int = Field(ge=1, le=MAX_ID)
+    rating: Literal["up", "down"]
+    comment: str = Field(default="", max_length=2000)
+
+
+class VisitorFeedbackOut(BaseModel):
+    """The verdict as recorded."""
+
+    message_id: int
+    rating: int
 
 
 class SessionOut(BaseModel):
@@ -146,6 +162,12 @@ def chat_preflight(token: str, request: Request, state: State) -> Response:
     return _preflight(token, request, state)
 
 
+@router.options("/s/{token}/feedback", include_in_schema=False)
+def feedback_preflight(token: str, request: Request, state: State) -> Response:
+    """CORS preflight of feedback from an allowed origin."""
+    return _preflight(token, request, state)
+
+
 @router.post("/s/{token}/session", response_model=SessionOut)
 def open_session(token: str, body: SessionIn, request: Request, response: Response,
                  state: State) -> SessionOut:
@@ -201,3 +223,30 @@ def chat(token: str, body: ChatIn, request: Request, response: Response, state: 
         return streamed
     cors(response, link, origin)
     return chat_out(finish(answer))
+
+
+@router.post("/s/{token}/feedback", response_model=VisitorFeedbackOut, status_code=201)
+def feedback(token: str, body: VisitorFeedbackIn, request: Request, response: Response,
+             state: State, authorization: Annotated[str | None, Header()] = None
+             ) -> VisitorFeedbackOut:
+    """Thumbs up or down on an answer of this visitor session's conversations (404 for any
+    other message); the app's owners see it with the rest of the feedback."""
+    share = gate(state)
+    link = share.resolve(token)
+    origin = page_origin(request)
+    claims = share.visitor(link, (authorization or "").removeprefix("Bearer ").strip(), origin)
+    share.limit(link, address(request))
+    zk = state.runtime.workspace(link.workspace_id)
+    missing = NotFound(f"message {body.message_id} does not exist")
+    try:
+        reply = zk.message(body.message_id)
+        conv = zk.conversation_info(reply.conversation_id)
+    except NotFound:
+        raise missing from None
+    if (reply.role != "assistant" or conv["share_link_id"] != link.id
+            or conv["visitor"] != claims.visitor):
+        raise missing
+    rated = zk.rate_reply(body.message_id, body.rating, comment=body.comment,
+                          tags=[f"channel:{claims.channel}"])
+    cors(response, link, origin)
+    return VisitorFeedbackOut(message_id=body.message_id, rating=rated.rating or 0)

@@ -12,6 +12,7 @@ addStrings({
     sp_sources: "Sources", sp_as: "Signed in as {x}", sp_new: "New conversation",
     sp_gone: "This link does not exist or is no longer available.",
     sp_busy: "Too many questions right now; please wait a moment.", sp_failed: "Something went wrong",
+    sp_helpful: "Helpful", sp_not_helpful: "Not helpful", sp_thanks: "Thanks for the feedback",
   },
   zh: {
     sp_title: "提问", sp_send: "发送", sp_message: "请输入您的问题", sp_thinking: "正在回答…",
@@ -19,6 +20,7 @@ addStrings({
     sp_sources: "来源", sp_as: "当前用户：{x}", sp_new: "新对话",
     sp_gone: "此链接不存在或已失效。",
     sp_busy: "提问过于频繁，请稍后再试。", sp_failed: "出错了",
+    sp_helpful: "有帮助", sp_not_helpful: "没有帮助", sp_thanks: "感谢您的反馈",
   },
 });
 
@@ -89,7 +91,7 @@ function passwordForm(error) {
   input.focus();
 }
 
-function answerView(answer, citations) {
+function answerView(answer, citations, messageId) {
   const byN = new Map(citations.map((c) => [c.n, c]));
   const body = h("div.bubble");
   let sources = null;
@@ -112,7 +114,36 @@ function answerView(answer, citations) {
     h("ol", citations.map((c) => h("li", { "data-cite": c.n },
       h("strong", `[${c.n}] ${c.title || c.source}`), c.location ? ` — ${c.location}` : "",
       h("p.snippet", c.text))))) : null;
-  return h("div.msg.assistant", body, sources);
+  return h("div.msg.assistant", body, sources, messageId ? thumbs(messageId) : null);
+}
+
+// Thumb icons as inline SVG (no emoji font needed); a rating goes to the app's owners.
+function thumb(down) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  for (const [k, v] of Object.entries({ viewBox: "0 0 24 24", width: "16", height: "16", "aria-hidden": "true" })) svg.setAttribute(k, v);
+  if (down) svg.style.transform = "rotate(180deg)";
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6C6.2 8 6 8.5 6 9v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z");
+  path.setAttribute("fill", "currentColor");
+  svg.append(path);
+  return svg;
+}
+
+function thumbs(messageId) {
+  const note = h("small.muted", { role: "status" });
+  const buttons = ["up", "down"].map((rating) => h("button.thumb", {
+    type: "button", "aria-pressed": "false", "data-rating": rating,
+    "aria-label": t(rating === "up" ? "sp_helpful" : "sp_not_helpful"),
+    title: t(rating === "up" ? "sp_helpful" : "sp_not_helpful"),
+    onclick: async () => {
+      try {
+        await post("/feedback", { message_id: messageId, rating }, visitor.token);
+        for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.rating === rating));
+        note.textContent = t("sp_thanks");
+      } catch (f) { note.textContent = message(f); }
+    } }, thumb(rating === "down")));
+  return h("div.feedback", h("div.row", ...buttons, note));
 }
 
 async function ask(text, log, retried = false) {
@@ -145,7 +176,7 @@ async function ask(text, log, retried = false) {
         else if (event === "done") {
           conversationId = parsed.conversation_id;
           remember();
-          pending.replaceWith(answerView(parsed.answer || answer, citations));
+          pending.replaceWith(answerView(parsed.answer || answer, citations, parsed.message_id));
         }
       }
     }
