@@ -9,6 +9,7 @@ import functools
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from serving import admin_init, serve
 from waiting import wait_until
+from zhiku.share.tokens import identity_signature
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -219,6 +221,16 @@ def _run(base: str, allowed: str, blocked: str, allowed_root: Path, blocked_root
         host.goto(allowed + "/inline.html", wait_until="networkidle")
         expect(host.frame_locator("iframe[data-zhiku-widget=frame]")
                .get_by_label("Your question")).to_be_visible()
+        # an intranet page passes its signed-in user, signed with the link's secret
+        exp = int(time.time()) + 300
+        sig = identity_signature(secret, "e1024@corp", exp)
+        signed = inline.replace("<script ", f'<script data-user="e1024@corp" data-exp="{exp}" '
+                                f'data-sig="{sig}" ')
+        (allowed_root / "signed.html").write_text(
+            f"<!doctype html><html><body><h1>Portal</h1>{signed}</body></html>", "utf-8")
+        host.goto(allowed + "/signed.html", wait_until="networkidle")
+        expect(host.frame_locator("iframe[data-zhiku-widget=frame]").locator(".who")
+               ).to_contain_text("e1024@corp")
         assert not errors, errors
 
         # the same snippet on a page of an origin that is not allowed: the frame is refused

@@ -29,7 +29,8 @@ const base = `/s/${encodeURIComponent(token)}`;
 const params = new URLSearchParams(location.hash.slice(1));
 if (params.get("lang") === "zh" || params.get("lang") === "en") setLang(params.get("lang"));
 const main = document.getElementById("main");
-const saved = `zhiku-share:${token.slice(-12)}`;
+// a session is kept per tab for this link and the user an embedding page names
+const saved = `zhiku-share:${token.slice(-12)}:${params.get("user") || ""}`;
 let visitor = null;
 let conversationId = null;
 
