@@ -41,6 +41,7 @@ class Site:
 
     bases: list[str]
     tenant: Tenant
+    settings: Settings
     slug: str = "hr-bot"
 
     @property
@@ -73,7 +74,7 @@ class Site:
 
 def seed_site(settings: Settings, bases: list[str], name: str = "acme") -> Site:
     """A tenant with a knowledge base, the handbook and a published extractive assistant."""
-    site = Site(bases, make_tenant(settings, name))
+    site = Site(bases, make_tenant(settings, name), settings)
     site.api("POST", "/v1/kbs", 201, json={"name": "handbook"})
     job = site.api("POST", "/v1/kbs/handbook/documents", 202,
                    files=[("files", ("handbook.md", HANDBOOK.encode(), "text/markdown"))])

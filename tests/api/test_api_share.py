@@ -33,9 +33,7 @@ def site(tmp_path_factory: pytest.TempPathFactory,
         "embedder", "api_rate_limit_per_minute", "ocr")})
     with ExitStack() as stack:
         bases = [stack.enter_context(served(settings)) for _ in range(2)]
-        made = seed_site(settings, bases)
-        made.settings = settings  # type: ignore[attr-defined]
-        yield made
+        yield seed_site(settings, bases)
 
 
 def _events(text: str) -> list[tuple[str, Any]]:
@@ -255,8 +253,7 @@ def test_visitor_token_opens_nothing_else(site: Site) -> None:
 
 def seed_other(site: Site) -> str:
     """A link of a second workspace (same servers)."""
-    settings = site.settings  # type: ignore[attr-defined]
-    globex = make_tenant(settings, "globex")
+    globex = make_tenant(site.settings, "globex")
     h = globex.headers
     base = site.base
     assert httpx.post(f"{base}/v1/kbs", headers=h, json={"name": "g"}).status_code == 201

@@ -147,8 +147,8 @@ class ShareLinkStore:
         return LinkSecrets(bytes(row[0]), bytes(row[1]), row[2])
 
     def hit(self, link_id: int, window: str, subject: str) -> int:
-        """Count one request of ``subject`` in ``window``; the count including it. Windows
-        older than this one's kind (same prefix) are dropped as they pass."""
+        """Count one request of ``subject`` in ``window``; the count including it. The first
+        count of a window drops the link's older windows of the same kind (same prefix)."""
         kind = window.split(":", 1)[0] + ":"
         with self._db.write() as conn:
             row = conn.execute(
@@ -157,10 +157,11 @@ class ShareLinkStore:
                 "DO UPDATE SET hits = share_counters.hits + 1 RETURNING hits",
                 (link_id, window, subject),
             ).fetchone()
-            conn.execute(
-                "DELETE FROM share_counters WHERE link_id = ? AND window_start >= ? "
-                "AND window_start < ?", (link_id, kind, window),
-            )
+            if int(row[0]) == 1:
+                conn.execute(
+                    "DELETE FROM share_counters WHERE link_id = ? AND window_start >= ? "
+                    "AND window_start < ?", (link_id, kind, window),
+                )
         return int(row[0])
 
 

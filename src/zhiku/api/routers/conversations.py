@@ -119,7 +119,8 @@ def chat_out(result: ChatResult) -> ChatOut:
     )
 
 
-def _sse_chat(events: Iterator[ChatEvent]) -> Iterator[str]:
+def sse_chat(events: Iterator[ChatEvent]) -> Iterator[str]:
+    """A chat's events as server-sent events (the assistant chat and share links' chat)."""
     try:
         for event in events:
             if event.result is None:
@@ -169,7 +170,7 @@ def chat(slug: str, body: ChatIn, caller: Caller, zk: Service) -> ChatOut | Stre
     answer = events(stream)
     if body.stream:
         return StreamingResponse(
-            _sse_chat(answer), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+            sse_chat(answer), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
     return chat_out(finish(answer))
 

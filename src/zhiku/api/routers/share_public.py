@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from zhiku.api.chat.mapper import events, finish
 from zhiku.api.deps import State
 from zhiku.api.headers import page_csp
-from zhiku.api.routers.conversations import ChatIn, ChatOut, _sse_chat, chat_out
+from zhiku.api.routers.conversations import ChatIn, ChatOut, chat_out, sse_chat
 from zhiku.api.schemas import ERRORS, MAX_ID
 from zhiku.api.schemas import Request as Body
 from zhiku.api.state import ApiState
@@ -217,7 +217,7 @@ def chat(token: str, body: ChatIn, request: Request, response: Response, state: 
     answer = events(zk.chat(slug, body.message, body.conversation_id, stream=True, owner=owner,
                             endpoint=claims.channel))
     if body.stream:
-        streamed = StreamingResponse(_sse_chat(answer), media_type="text/event-stream",
+        streamed = StreamingResponse(sse_chat(answer), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})
         cors(streamed, link, origin)
         return streamed
