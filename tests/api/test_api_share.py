@@ -74,6 +74,8 @@ def test_visitor_chats_with_citations_streaming_and_memory(site: Site) -> None:
                       base=site.bases[1], conversation_id=done["conversation_id"])
     assert again.status_code == 200, again.text
     assert again.json()["conversation_id"] == done["conversation_id"]
+    assert again.json()["model"] == "" and again.json()["usage"]["cost"] == 0  # workspace's
+    assert dict(events)["usage"]["cost"] == 0
     # another visitor session cannot continue it
     other = site.session(link["token"]).json()
     stolen = site.chat(link["token"], other["token"], conversation_id=done["conversation_id"])
@@ -84,6 +86,10 @@ def test_visitor_chats_with_citations_streaming_and_memory(site: Site) -> None:
     mine = next(c for c in convs if c["id"] == done["conversation_id"])
     assert mine["channel"] == "share" and mine["share_link_id"] == link["id"]
     assert mine["user_id"] is None and mine["key_id"] is None
+    by_channel = {ch: {c["id"] for c in site.api("GET", f"/v1/conversations?channel={ch}")}
+                  for ch in ("api", "share", "widget")}
+    assert done["conversation_id"] in by_channel["share"]
+    assert not by_channel["share"] & (by_channel["api"] | by_channel["widget"])
     msgs = site.api("GET", f"/v1/conversations/{done['conversation_id']}/messages")
     assert len(msgs) == 4
     # the visitor rates its answer; another visitor session cannot; the owners see it

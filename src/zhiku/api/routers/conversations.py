@@ -177,16 +177,20 @@ def chat(slug: str, body: ChatIn, caller: Caller, zk: Service) -> ChatOut | Stre
 
 @router.get("/v1/conversations", response_model=list[ConversationOut])
 def list_conversations(
-    caller: Caller, zk: Service, assistant: str | None = None
+    caller: Caller, zk: Service, assistant: str | None = None,
+    channel: Literal["api", "share", "widget"] | None = None,
 ) -> list[ConversationOut]:
     """Conversations the caller may read, newest first: its own, and for admins every one
-    their scope reaches."""
+    their scope reaches. ``channel``: only those of the API and console (``api``), of share
+    links' pages (``share``) or of embedded widgets (``widget``)."""
     if assistant is not None:
         visible_assistant(zk, caller, assistant)
     by_id = slugs(zk)
     usable = {a.slug for a in usable_assistants(zk, caller)}
     out = []
     for row in zk.list_conversations(assistant):
+        if channel is not None and (row.get("channel") or "api") != channel:
+            continue
         conv = conversation_out(row, by_id)
         reason = refusal(caller, conv, conv["assistant"] in usable,
                          partial(zk.llm.conversations.cited_kbs, conv["id"]))

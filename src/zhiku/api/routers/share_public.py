@@ -10,13 +10,15 @@ calls are answered with CORS headers for the link's allowed origins only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from zhiku.api.chat.mapper import events, finish
+from zhiku.api.chat.mapper import ChatEvent, events, finish
 from zhiku.api.deps import State
 from zhiku.api.headers import page_csp
 from zhiku.api.routers.conversations import ChatIn, ChatOut, chat_out, sse_chat
@@ -192,6 +194,16 @@ def open_session(token: str, body: SessionIn, request: Request, response: Respon
                       title=title.name or title.slug, user=claims.user or None)
 
 
+def for_visitors(answer: Iterator[ChatEvent]) -> Iterator[ChatEvent]:
+    """A chat's events without what only the workspace should see: which provider and model
+    answered, and what the answer cost (token counts and time stay)."""
+    for event in answer:
+        if event.result is not None:
+            event.result.model = ""
+            event.result.usage = replace(event.result.usage, cost=0.0)
+        yield event
+
+
 @router.post("/s/{token}/chat", response_model=ChatOut,
              responses={200: {"content": {"text/event-stream": {}}}})
 def chat(token: str, body: ChatIn, request: Request, response: Response, state: State,
@@ -214,8 +226,8 @@ def chat(token: str, body: ChatIn, request: Request, response: Response, state: 
     owner = Owner(channel=claims.channel, share_link_id=link.id, visitor=claims.visitor,
                   external_user=claims.user or None)
     slug = zk.llm.assistants.get_by_id(link.app_id).slug
-    answer = events(zk.chat(slug, body.message, body.conversation_id, stream=True, owner=owner,
-                            endpoint=claims.channel))
+    answer = for_visitors(events(zk.chat(slug, body.message, body.conversation_id, stream=True,
+                                         owner=owner, endpoint=claims.channel)))
     if body.stream:
         streamed = StreamingResponse(sse_chat(answer), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})
