@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
     from zhiku.releases.service import Releases
+    from zhiku.share.links import ShareLinks
     from zhiku.workflows.service import Workflows
 
 
@@ -757,6 +758,19 @@ class Zhiku:
     def message(self, message_id: int) -> StoredMessage:
         """One stored message of this workspace."""
         return self.llm.conversations.message(message_id)
+
+    @property
+    def share(self) -> ShareLinks:
+        """Share links of this workspace's apps: a public chat page and widget per link."""
+        from zhiku.models.llm.secrets import SecretBox
+        from zhiku.share.apps import resolve_app
+        from zhiku.share.links import ShareLinks
+        from zhiku.share.store import ShareLinkStore
+
+        return ShareLinks(ShareLinkStore(self.db), self.workspace_id,
+                          SecretBox(self.settings.home),
+                          lambda kind, slug: resolve_app(self.llm.assistants, kind, slug),
+                          self.audit)
 
     @property
     def workflows(self) -> Workflows:

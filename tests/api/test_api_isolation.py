@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 from waiting import wait_until
 from zhiku.api.app import create_app
 
-PUBLIC = {"/healthz", "/readyz", "/v1/auth/login", "/v1/auth/signup"}
+# no API key: share links' visitor routes are checked in test_api_share.py
+PUBLIC = {"/healthz", "/readyz", "/v1/auth/login", "/v1/auth/signup", "/s/{token}/session",
+          "/s/{token}/chat", "/s/{token}/feedback"}
 FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "type": "string"}]},
                   {"id": "end", "type": "end", "outputs": {"text": "start.q"}}],
         "edges": [{"source": "start", "target": "end"}]}
@@ -77,6 +79,9 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("PATCH", "/v1/kbs/{kb}/sources/{kb_source}"): {"enabled": True},
         ("POST", "/v1/kbs/{kb}/sources/{kb_source}/sync"): {},
         ("POST", "/v1/sources/{source_id}/sync"): {},
+        ("POST", "/v1/assistants/{slug}/share-links"): {"name": "made-link"},
+        ("PATCH", "/v1/share-links/{link_id}"): {"enabled": False},
+        ("POST", "/v1/share-links/{link_id}/rotate"): {"signing_secret": True},
     }
     return bodies.get((method, path))
 
@@ -137,6 +142,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                                json={"name": tenant.ids["slug"], **KB_SOURCE})
             assert site.status_code == 201, site.text
             tenant.ids.update(kb_source=tenant.ids["slug"], source_id=site.json()["id"])
+            slug = tenant.ids["slug"]
+            client.post(f"/v1/assistants/{slug}/publish", headers=h, json={})
+            link = client.post(f"/v1/assistants/{slug}/share-links", headers=h, json={})
+            assert link.status_code == 201, link.text
+            tenant.ids["link_id"] = link.json()["id"]
             url = f"/v1/evals/runs/{run['id']}"
             wait_until(lambda url=url, h=h: client.get(url, headers=h).json()["status"]
                        != "running", 60, f"eval run {run['id']} to finish")
@@ -192,7 +202,7 @@ NOWHERE = {"kb": "no-such-kb", "slug": "no-such-bot", "doc_id": 987654, "chunk_i
            "user_id": 987654, "entity": "no-such-entity", "page": 1, "eval_set": "no-such-kb",
            "run_id": 987654, "invitation_id": 987654, "workflow_run_id": 987654,
            "source": "no-such-bot", "app_run_id": 987654, "kb_source": "no-such-bot",
-           "source_id": 987654}
+           "source_id": 987654, "link_id": 987654}
 
 
 def _normalized(r: Any, ids: dict[str, Any]) -> tuple[int, str]:
@@ -225,6 +235,7 @@ def test_other_workspace_learns_nothing(world: dict[str, Any], method: str, path
     assert chunk["enabled"] and chunk["text"] != "overwritten"
     assert client.get(f"/v1/assistants/{b.ids['slug']}", headers=hb).json()["name"] == "Bot"
     assert client.get(f"/v1/keys/{b.ids['key_id']}", headers=hb).json()["revoked_at"] is None
+    assert client.get(f"/v1/share-links/{b.ids['link_id']}", headers=hb).json()["enabled"]
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

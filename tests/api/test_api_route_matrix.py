@@ -142,6 +142,8 @@ RULES: dict[str, Callable[[Who], bool]] = {
     # workspace-wide things below manage: any level, but no name scope
     "unscoped-read": lambda w: w.level >= READ and w.unscoped,
     "unscoped-write": lambda w: w.level >= WRITE and w.unscoped,
+    # a share link's chat: only a visitor token of that link, which none of these callers holds
+    "visitor": lambda w: False,
 }
 
 ROUTES: dict[tuple[str, str], str] = {
@@ -302,6 +304,22 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/kbs/{kb}/sources/{kb_source}/runs"): "kb-read",
     ("POST", "/v1/sources/{source_id}/sync"): "kb-write",
     ("GET", "/v1/sources/{source_id}/runs"): "kb-read",
+    # share links of kb1-bot: whoever may change the assistant; the public page, visitor
+    # sessions (and their CORS preflights) and the widget script need no credentials
+    ("GET", "/v1/assistants/{slug}/share-links"): "assistant-write",
+    ("POST", "/v1/assistants/{slug}/share-links"): "assistant-write",
+    ("GET", "/v1/share-links/{link_id}"): "assistant-write",
+    ("PATCH", "/v1/share-links/{link_id}"): "assistant-write",
+    ("DELETE", "/v1/share-links/{link_id}"): "assistant-write",
+    ("POST", "/v1/share-links/{link_id}/rotate"): "assistant-write",
+    ("GET", "/s/{token}"): "public",
+    ("POST", "/s/{token}/session"): "public",
+    ("OPTIONS", "/s/{token}/session"): "public",
+    ("OPTIONS", "/s/{token}/chat"): "public",
+    ("POST", "/s/{token}/chat"): "visitor",
+    ("OPTIONS", "/s/{token}/feedback"): "public",
+    ("POST", "/s/{token}/feedback"): "visitor",
+    ("GET", "/widget.js"): "public",
 }
 
 # Routes whose body or query (rather than their path) names acme's resources.
@@ -462,6 +480,9 @@ class World:
     def _make_kb_source(self) -> str:
         self.call("POST", f"/v1/kbs/{KB}/sources", 201, json={"name": "victim-site", **KB_SOURCE})
         return "victim-site"
+    def _make_link(self) -> int:
+        made = self.call("POST", f"/v1/assistants/{BOT}/share-links", 201, json={})
+        return int(made["id"])
 
     def _make_key(self) -> int:
         return int(self.call("POST", "/v1/keys", 201, json={"name": "victim"})["id"])
@@ -503,6 +524,7 @@ VICTIM_CHECK: dict[str, Callable[[Any], str]] = {
     "source": lambda name: f"/v1/tool-sources/{name}",
     "kb_source": lambda name: f"/v1/kbs/{KB}/sources/{name}",
     "conversation": lambda cid: f"/v1/conversations/{cid}",
+    "link": lambda link: f"/v1/share-links/{link}",
     "key": lambda key: f"/v1/keys/{key}",  # a revoked key is still there, with revoked_at
     "user": lambda user: f"/v1/users/{user}",
 }
@@ -535,6 +557,11 @@ def _seed(client: TestClient, settings: Settings) -> World:
     world.ids.update(conversation_id=chat["conversation_id"], message_id=chat["message_id"],
                      app_run_id=chat["message_id"])
     world.call("POST", f"/v1/assistants/{BOT}/publish", 200, json={})  # a version to roll back to
+    world.ids.update(conversation_id=chat["conversation_id"], message_id=chat["message_id"])
+    world.call("POST", f"/v1/assistants/{BOT}/publish", 200, json={"note": "shared"})
+    link = world.call("POST", f"/v1/assistants/{BOT}/share-links", 201,
+                      json={"rate_per_minute": 10_000})
+    world.ids.update(link_id=link["id"], token=link["token"])
     world.call("POST", "/v1/workflows", 201,
                json={"name": "Flow", "slug": FLOW_SLUG, "definition": FLOW})
     flow_run = world.call("POST", f"/v1/workflows/{FLOW_SLUG}/run", 200,
@@ -623,6 +650,8 @@ VICTIMS = {
     ("DELETE", "/v1/tool-sources/{source}"): {"source": "source"},
     ("DELETE", "/v1/kbs/{kb}/sources/{kb_source}"): {"kb_source": "kb_source"},
     ("DELETE", "/v1/conversations/{conversation_id}"): {"conversation_id": "conversation"},
+    ("DELETE", "/v1/share-links/{link_id}"): {"link_id": "link"},
+    ("POST", "/v1/share-links/{link_id}/rotate"): {"link_id": "link"},
     ("DELETE", "/v1/keys/{key_id}"): {"key_id": "key"},
     ("DELETE", "/v1/invitations/{invitation_id}"): {"invitation_id": "invitation"},
     ("POST", "/v1/auth/invitations/{invitation_id}/accept"): {"invitation_id": "invitation"},
@@ -682,6 +711,13 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("PATCH", "/v1/kbs/{kb}/sources/{kb_source}"): {"schedule": None},
         ("POST", "/v1/kbs/{kb}/sources/{kb_source}/sync"): {},
         ("POST", "/v1/sources/{source_id}/sync"): {},
+        ("POST", "/v1/assistants/{slug}/share-links"): {"name": f"made-{n}"},
+        ("PATCH", "/v1/share-links/{link_id}"): {"name": "matrix"},
+        ("POST", "/v1/share-links/{link_id}/rotate"): {"signing_secret": False},
+        ("POST", "/s/{token}/session"): {},
+        ("POST", "/s/{token}/chat"): {"message": "annual leave?"},
+        ("POST", "/s/{token}/feedback"): {"message_id": world.ids["message_id"],
+                                          "rating": "up"},
     }
     if route == ("POST", "/v1/kbs/{kb}/documents"):
         text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()

@@ -97,3 +97,19 @@ def test_levels() -> None:
     assert "()" in logging_config("info", json=True)["formatters"]["zhiku"]
     with pytest.raises(InvalidInput, match="log level must be one of"):
         logging_config("loud")
+
+
+def test_share_link_tokens_are_masked_in_logged_paths() -> None:
+    from zhiku.core.logging import ShareTokenFilter
+
+    token = "zkl_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd"
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5", "POST",
+                                                          f"/s/{token}/chat", "1.1", 200), None)
+    assert ShareTokenFilter().filter(record)
+    line = record.getMessage()
+    assert token not in line and "/s/zkl_…abcd/chat" in line
+    other = logging.LogRecord("zhiku.x", logging.INFO, __file__, 1, f"GET /s/{token}", None, None)
+    ShareTokenFilter().filter(other)
+    assert other.getMessage() == "GET /s/zkl_…abcd"
+    assert "share_tokens" in logging_config()["handlers"]["stderr"]["filters"]

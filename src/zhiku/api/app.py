@@ -39,6 +39,8 @@ from zhiku.api.routers import (
     pages,
     releases,
     search,
+    share_links,
+    share_public,
     sources,
     tool_sources,
     usage_series,
@@ -78,6 +80,8 @@ ROUTERS = (
     tool_sources,
     apps,
     audit,
+    share_links,
+    share_public,
     openai,
 )
 

@@ -46,6 +46,8 @@ COMMANDS: dict[str, LazyCommand] = {
          "Chat with an assistant; answers stream with citations. Empty line or Ctrl-D ends."),
         ("apps", "zhiku.cli.apps", "app",
          "Apps of every kind (assistants, workflows, agents): list, run, publish, roll back."),
+        ("share", "zhiku.cli.share", "app",
+         "Share links: a public chat page and widget per published assistant."),
         ("workflows", "zhiku.cli.workflows", "app",
          "Workflows: graphs of retrieval, model, branch and tool nodes."),
         ("agents", "zhiku.cli.agents", "app",

@@ -4,7 +4,8 @@ Records go to stderr as text (time, level, logger, process and thread, request i
 with ``json=True``, as one JSON object a line. ``zhiku.*`` and ``uvicorn.*`` log at the chosen
 level; other libraries only from WARNING up (httpx and friends are chatty at INFO). The id of
 the HTTP request being served, if any, is taken from a context variable and put on each record
-by a filter, so every line a request causes can be found by its id.
+by a filter, so every line a request causes can be found by its id. Share-link tokens in logged
+paths (``/s/zkl_…``, a bearer secret in the URL) are cut to their last four characters.
 """
 
 from __future__ import annotations
@@ -47,6 +48,26 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+_SHARE_TOKEN = re.compile(r"/s/zkl_[A-Za-z0-9_-]+")
+
+
+def mask_share_tokens(text: str) -> str:
+    """``text`` with each share-link token in a path cut to its last four characters."""
+    return _SHARE_TOKEN.sub(lambda m: "/s/zkl_…" + m[0][-4:], text)
+
+
+class ShareTokenFilter(logging.Filter):
+    """Mask share-link tokens in a record's message and arguments (uvicorn's access lines)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "/s/zkl_" in record.msg:
+            record.msg = mask_share_tokens(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_share_tokens(a) if isinstance(a, str) and "/s/zkl_" in a
+                                else a for a in record.args)
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time (UTC), level, logger, message, request_id, process, thread,
     and the traceback as ``exc`` when there is one."""
@@ -83,14 +104,15 @@ def logging_config(level: str = "info", json: bool = False) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"}},
+        "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"},
+                    "share_tokens": {"()": f"{__name__}.ShareTokenFilter"}},
         "formatters": {"zhiku": formatter},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stderr",
                 "formatter": "zhiku",
-                "filters": ["request_id"],
+                "filters": ["request_id", "share_tokens"],
             }
         },
         "root": {"level": logging.getLevelName(others), "handlers": ["stderr"]},

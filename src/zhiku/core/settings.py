@@ -229,6 +229,13 @@ class Settings(BaseSettings):
         "names the client (the address sign-in failures are counted against); [\"*\"] when "
         "only the proxy can reach the servers. Empty: the connecting address (JSON list).",
     )
+    share_visitor_minutes: float = Field(
+        default=120.0,
+        gt=0,
+        le=10080,
+        description="Share links: lifetime of a visitor token (what a public chat page or widget "
+        "gets instead of a key); the page asks for a new one when it expires.",
+    )
     metrics_token: str | None = Field(
         default=None,
         description="Bearer token a Prometheus scraper sends to read /metrics. Unset: /metrics "

@@ -69,13 +69,18 @@ class ChatOut(BaseModel):
 
 class ConversationOut(BaseModel):
     """A stored conversation; ``user_id``/``key_id``: the user or API key that started it
-    (both null: started from the CLI or the Python API)."""
+    (both null: started from the CLI, the Python API or a share link). ``channel``: ``share``
+    (a share link's page) or ``widget`` (embedded), with ``share_link_id`` and the
+    ``external_user`` of a signed identity; null for the API and the console."""
 
     id: int
     assistant: str | None
     title: str | None
     user_id: int | None
     key_id: int | None
+    channel: str | None = None
+    share_link_id: int | None = None
+    external_user: str | None = None
     created_at: str
     updated_at: str
 
@@ -114,7 +119,8 @@ def chat_out(result: ChatResult) -> ChatOut:
     )
 
 
-def _sse_chat(events: Iterator[ChatEvent]) -> Iterator[str]:
+def sse_chat(events: Iterator[ChatEvent]) -> Iterator[str]:
+    """A chat's events as server-sent events (the assistant chat and share links' chat)."""
     try:
         for event in events:
             if event.result is None:
@@ -164,23 +170,27 @@ def chat(slug: str, body: ChatIn, caller: Caller, zk: Service) -> ChatOut | Stre
     answer = events(stream)
     if body.stream:
         return StreamingResponse(
-            _sse_chat(answer), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+            sse_chat(answer), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
     return chat_out(finish(answer))
 
 
 @router.get("/v1/conversations", response_model=list[ConversationOut])
 def list_conversations(
-    caller: Caller, zk: Service, assistant: str | None = None
+    caller: Caller, zk: Service, assistant: str | None = None,
+    channel: Literal["api", "share", "widget"] | None = None,
 ) -> list[ConversationOut]:
     """Conversations the caller may read, newest first: its own, and for admins every one
-    their scope reaches."""
+    their scope reaches. ``channel``: only those of the API and console (``api``), of share
+    links' pages (``share``) or of embedded widgets (``widget``)."""
     if assistant is not None:
         visible_assistant(zk, caller, assistant)
     by_id = slugs(zk)
     usable = {a.slug for a in usable_assistants(zk, caller)}
     out = []
     for row in zk.list_conversations(assistant):
+        if channel is not None and (row.get("channel") or "api") != channel:
+            continue
         conv = conversation_out(row, by_id)
         reason = refusal(caller, conv, conv["assistant"] in usable,
                          partial(zk.llm.conversations.cited_kbs, conv["id"]))

@@ -30,6 +30,7 @@ from zhiku.store.migrations import (
     m015_releases,
     m016_sources,
     m017_audit,
+    m018_share_links,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -51,6 +52,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m015_releases.MIGRATION,
     m016_sources.MIGRATION,
     m017_audit.MIGRATION,
+    m018_share_links.MIGRATION,
 )
 
 

@@ -41,6 +41,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("providers"),
     TableSpec("assistants"),
     TableSpec("assistant_versions"),
+    TableSpec("share_links"),  # before conversations, which point at their link
+    TableSpec("share_counters"),
     TableSpec("conversations"),
     TableSpec("messages"),
     TableSpec("model_calls"),

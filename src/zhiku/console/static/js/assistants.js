@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
 import { chatBox } from "./chat.js";
+import { shareSection } from "./share.js";
 
 export async function assistantsPage(view, slug) {
   const err = errorBox();
@@ -80,7 +81,8 @@ export async function assistantsPage(view, slug) {
   const preview = current ? h("section.card.preview", { "aria-labelledby": "preview-h" },
     h("h2", { id: "preview-h" }, t("preview")), chatBox(current)) : null;
   const versions = current ? h("section.card", { "aria-labelledby": "ver-h" }, h("h2", { id: "ver-h" }, t("versions"))) : null;
-  view.append(h("section.card", list), h("div.split", form, preview), versions);
+  view.append(h("section.card", list), h("div.split", form, preview), versions,
+    current ? shareSection(current) : null);
   if (current) {
     try {
       const rows = await api("GET", `/v1/assistants/${encodeURIComponent(current.slug)}/versions`);

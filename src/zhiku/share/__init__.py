@@ -1,0 +1,1 @@
+"""Share links: a public chat page and an embeddable widget per app, reached without an API key."""
