@@ -26,6 +26,7 @@ from zhiku.store.migrations import (
     m011_queue_kinds,
     m012_workflows,
     m013_agents,
+    m014_moderation,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -43,6 +44,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m011_queue_kinds.MIGRATION,
     m012_workflows.MIGRATION,
     m013_agents.MIGRATION,
+    m014_moderation.MIGRATION,
 )
 
 

@@ -68,6 +68,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("agents"),
     TableSpec("agent_versions"),
     TableSpec("tool_sources"),
+    TableSpec("moderation_policies"),
+    TableSpec("moderation_hits"),
 )
 
 SKIPPED: dict[str, str] = {
