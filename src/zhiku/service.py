@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from zhiku.jobs.submit import WorkspaceJobs
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
+    from zhiku.moderation.service import ModerationService
     from zhiku.workflows.service import Workflows
 
 
@@ -654,6 +655,12 @@ class Zhiku:
 
                 self._workflows = Workflows.of(self)
             return self._workflows
+
+    @property
+    def moderation(self) -> ModerationService:
+        """This workspace's moderation: policy, hits, and a dry run (``zk.moderation.test``).
+        Chat, the OpenAI-compatible endpoint and every assistant channel apply it."""
+        return self.llm.moderation
 
     @property
     def agents(self) -> Agents:
