@@ -66,6 +66,8 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("POST", "/v1/agents/{slug}/rollback"): {"version": 1},
         ("POST", "/v1/agents/{slug}/run"): {"message": "annual leave?"},
         ("POST", "/v1/tool-sources"): {"name": "made-source", **SOURCE},
+        ("PUT", "/v1/moderation"): {"words": [{"word": "isolation"}]},
+        ("POST", "/v1/moderation/test"): {"text": "isolation"},
     }
     return bodies.get((method, path))
 

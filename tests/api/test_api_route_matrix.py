@@ -263,6 +263,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/tool-sources/{source}"): "manage",
     ("DELETE", "/v1/tool-sources/{source}"): "manage",
     ("GET", "/v1/tool-sources/{source}/tools"): "manage",
+    # moderation: the workspace's policy and its log
+    ("GET", "/v1/moderation"): "manage",
+    ("PUT", "/v1/moderation"): "manage",
+    ("DELETE", "/v1/moderation"): "manage",
+    ("POST", "/v1/moderation/test"): "manage",
+    ("GET", "/v1/moderation/hits"): "manage",
 }
 
 # Routes whose body or query (rather than their path) names acme's resources.
@@ -618,6 +624,8 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("POST", "/v1/agents/{slug}/rollback"): {"version": 1},
         ("POST", "/v1/agents/{slug}/run"): {"message": "hi"},
         ("POST", "/v1/tool-sources"): {"name": f"made-{n}", **SOURCE},
+        ("PUT", "/v1/moderation"): {"enabled": False, "words": [{"word": "matrix"}]},
+        ("POST", "/v1/moderation/test"): {"text": "a matrix test"},
     }
     if route == ("POST", "/v1/kbs/{kb}/documents"):
         text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()

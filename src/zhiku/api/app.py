@@ -32,6 +32,7 @@ from zhiku.api.routers import (
     keys,
     knowledge_bases,
     metrics,
+    moderation,
     openai,
     pages,
     search,
@@ -69,6 +70,7 @@ ROUTERS = (
     workflows,
     agents,
     tool_sources,
+    moderation,
     openai,
 )
 
