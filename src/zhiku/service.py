@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from zhiku.jobs.submit import WorkspaceJobs
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
+    from zhiku.moderation.service import ModerationService
     from zhiku.releases.service import Releases
     from zhiku.share.links import ShareLinks
     from zhiku.workflows.service import Workflows
@@ -781,6 +782,15 @@ class Zhiku:
 
                 self._workflows = Workflows.of(self)
             return self._workflows
+
+    @property
+    def moderation(self) -> ModerationService:
+        """This workspace's moderation: policy, hits, and a dry run (``zk.moderation.test``).
+        Chat, the OpenAI-compatible endpoint and every assistant channel apply it."""
+        service = self.llm.moderation
+        service.on_change = lambda action, detail: self.audit(
+            action, "moderation", None, None, detail=detail)
+        return service
 
     @property
     def agents(self) -> Agents:

@@ -82,6 +82,8 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("POST", "/v1/assistants/{slug}/share-links"): {"name": "made-link"},
         ("PATCH", "/v1/share-links/{link_id}"): {"enabled": False},
         ("POST", "/v1/share-links/{link_id}/rotate"): {"signing_secret": True},
+        ("PUT", "/v1/moderation"): {"words": [{"word": "isolation"}]},
+        ("POST", "/v1/moderation/test"): {"text": "isolation"},
     }
     return bodies.get((method, path))
 

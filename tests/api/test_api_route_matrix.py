@@ -320,6 +320,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("OPTIONS", "/s/{token}/feedback"): "public",
     ("POST", "/s/{token}/feedback"): "visitor",
     ("GET", "/widget.js"): "public",
+    # moderation: the workspace's policy and its log
+    ("GET", "/v1/moderation"): "manage",
+    ("PUT", "/v1/moderation"): "manage",
+    ("DELETE", "/v1/moderation"): "manage",
+    ("POST", "/v1/moderation/test"): "manage",
+    ("GET", "/v1/moderation/hits"): "manage",
 }
 
 # Routes whose body or query (rather than their path) names acme's resources.
@@ -718,6 +724,8 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("POST", "/s/{token}/chat"): {"message": "annual leave?"},
         ("POST", "/s/{token}/feedback"): {"message_id": world.ids["message_id"],
                                           "rating": "up"},
+        ("PUT", "/v1/moderation"): {"enabled": False, "words": [{"word": "matrix"}]},
+        ("POST", "/v1/moderation/test"): {"text": "a matrix test"},
     }
     if route == ("POST", "/v1/kbs/{kb}/documents"):
         text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()

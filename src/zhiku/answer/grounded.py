@@ -21,6 +21,7 @@ class GroundedAnswer(Answer):
     usage: Usage = field(default_factory=Usage)
     context_tokens: int = 0
     dropped_hits: int = 0
+    moderated: bool = False  # replaced by the workspace moderation policy's reply
 
     def to_dict(self, with_hits: bool = False) -> dict[str, Any]:
         """JSON-ready form (the base fields plus the LLM ones)."""
@@ -33,6 +34,7 @@ class GroundedAnswer(Answer):
             model=self.model,
             usage={"input_tokens": self.usage.input_tokens,
                    "output_tokens": self.usage.output_tokens},
+            moderated=self.moderated,
         )
         return data
 

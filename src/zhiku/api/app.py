@@ -35,6 +35,7 @@ from zhiku.api.routers import (
     keys,
     knowledge_bases,
     metrics,
+    moderation,
     openai,
     pages,
     releases,
@@ -82,6 +83,7 @@ ROUTERS = (
     audit,
     share_links,
     share_public,
+    moderation,
     openai,
 )
 

@@ -29,6 +29,7 @@ from zhiku.models.llm.errors import Cancelled
 from zhiku.models.llm.fallback import FallbackChatModel
 from zhiku.models.llm.metered import MeteredChatModel
 from zhiku.models.llm.types import CallRecord, CancelToken, ChatModel, Message, Usage
+from zhiku.moderation.guard import Moderator
 from zhiku.retrieval.types import Hit
 from zhiku.text.tokens import count_tokens
 
@@ -37,6 +38,7 @@ EXTRACTIVE_PROVIDER = "zhiku"
 _PIECE_RE = re.compile(r".+?(?:[\]】]\s*|$)", re.DOTALL)
 
 SearchFn = Callable[[list[str], str, RetrievalConfig], list[Hit]]
+ModerationFn = Callable[[], Moderator | None]
 
 
 @dataclass(slots=True)
@@ -59,8 +61,10 @@ class ChatEngine:
         conversations: ConversationStore,
         calls: CallLog,
         requests: RequestLog | None = None,
+        moderation: ModerationFn | None = None,
     ) -> None:
         self._search = search
+        self._moderation = moderation
         self._providers = providers
         self._assistants = assistants
         self._conversations = conversations
@@ -160,6 +164,13 @@ class ChatEngine:
     # -- used by ChatStream ---------------------------------------------------------------
     def _run(self, s: ChatStream) -> Iterator[AnswerEvent]:
         config = s.assistant.live
+        s.moderator = self._moderation() if self._moderation is not None else None
+        if s.moderator is not None:
+            verdict = s.moderator.check_input(s.message, s.assistant.slug, s.endpoint)
+            if verdict.blocked:
+                yield from self._blocked(s, s.moderator)
+                return
+            s.message = verdict.text  # listed words masked, also in the stored turn
         if config.model is None:
             yield from self._run_extractive(s, config)
             return
@@ -181,8 +192,8 @@ class ChatEngine:
             _options(s.assistant, config),
         )
         final: GroundedAnswer | None = None
-        for event in answerer.stream(s.message, hits, history=history, query=query,
-                                     cancel=s.cancel):
+        events = answerer.stream(s.message, hits, history=history, query=query, cancel=s.cancel)
+        for event in self._moderated(s, events):
             if event.answer is not None:
                 final = event.answer
                 if s.store and s.conversation_id is not None:
@@ -214,6 +225,13 @@ class ChatEngine:
             answer = GroundedAnswer(text, found.citations, refused=False, hits=hits,
                                     query=s.message, model=EXTRACTIVE, usage=usage,
                                     context_tokens=context)
+            if s.moderator is not None:
+                verdict = s.moderator.check_output(answer.answer, s.assistant.slug, s.endpoint)
+                if verdict.blocked:
+                    answer = self._blocked_answer(s, s.moderator)
+                else:
+                    answer.answer = verdict.text
+                    _scrub_citations(answer, s.moderator)
             record = CallRecord(EXTRACTIVE_PROVIDER, EXTRACTIVE, usage, latency, latency, 0.0,
                                 ok=True, stream=True)
             self._calls.record(
@@ -227,12 +245,65 @@ class ChatEngine:
             _, s.message_id = self._save(s, answer)
         yield AnswerEvent("answer", answer=answer)
 
+    def _moderated(self, s: ChatStream, events: Iterator[AnswerEvent]) -> Iterator[AnswerEvent]:
+        """``events`` with the answer's text (and reasoning) checked as it streams: listed
+        words masked, and on a blocked word the model is stopped and the policy's reply
+        becomes the answer; nothing after the last safe character reaches the reader."""
+        moderator = s.moderator
+        if moderator is None:
+            yield from events
+            return
+        filters = {kind: moderator.output_filter(s.assistant.slug, s.endpoint)
+                   for kind in ("token", "reasoning")}
+        for event in events:
+            if event.answer is None:
+                released = filters[event.kind].feed(event.text)
+                if filters[event.kind].blocked:
+                    close = getattr(events, "close", None)
+                    if close is not None:  # stop the model's stream now
+                        close()
+                    blocked = self._blocked_answer(s, moderator)
+                    # readers that only concatenate tokens (OpenAI-style streams) see the
+                    # reply too; the final answer replaces the text for those that can
+                    sent = filters["token"].released
+                    yield AnswerEvent("token", ("\n\n" if sent else "") + blocked.answer)
+                    yield AnswerEvent("answer", answer=blocked)
+                    return
+                if released:
+                    yield AnswerEvent(event.kind, released)
+                continue
+            for kind, tail in ((k, f.finish()) for k, f in filters.items()):
+                if tail:
+                    yield AnswerEvent(kind, tail)  # type: ignore[arg-type]
+            answer = event.answer
+            checked = moderator.check_output(answer.answer, record=False)
+            if checked.blocked:
+                yield AnswerEvent("answer", answer=self._blocked_answer(s, moderator))
+                return
+            answer.answer = checked.text
+            answer.reasoning = moderator.scrub(answer.reasoning)
+            _scrub_citations(answer, moderator)
+            yield AnswerEvent("answer", answer=answer)
+
+    def _blocked_answer(self, s: ChatStream, moderator: Moderator) -> GroundedAnswer:
+        return GroundedAnswer(moderator.policy.block_reply, refused=True, query=s.message,
+                              moderated=True)
+
+    def _blocked(self, s: ChatStream, moderator: Moderator) -> Iterator[AnswerEvent]:
+        """A blocked question: the policy's reply, stored and streamed, no model called."""
+        answer = self._blocked_answer(s, moderator)
+        yield AnswerEvent("token", answer.answer)
+        if s.store and s.conversation_id is not None:
+            _, s.message_id = self._save(s, answer)
+        yield AnswerEvent("answer", answer=answer)
+
     def _save(self, s: ChatStream, answer: GroundedAnswer) -> tuple[int, int]:
         assert s.conversation_id is not None
         meta = {"query": answer.query, "refused": answer.refused, "flagged": answer.flagged,
                 "grounded": answer.grounded, "ungrounded_reason": answer.ungrounded_reason,
                 "ungrounded_action": answer.ungrounded_action,
-                "model": answer.model, "assistant_version": s.assistant.published_version}
+                "model": answer.model, "assistant_version": s.assistant.published_version,
+                "moderated": answer.moderated}
         return self._conversations.save_turn(
             s.conversation_id, s.message, answer.answer, reasoning=answer.reasoning,
             citations=[asdict(c) for c in answer.citations], metadata=meta,
@@ -274,6 +345,7 @@ class ChatStream:
         self.endpoint: str | None = None
         self.started = time.perf_counter()
         self.usage: TurnUsage | None = None  # the turn's summed usage, once it is answered
+        self.moderator: Moderator | None = None  # the workspace's policy, for this turn
         self._engine = engine
 
     def __iter__(self) -> Generator[AnswerEvent, None, None]:
@@ -284,6 +356,12 @@ class ChatStream:
                 yield event
         finally:  # failure, cancellation, or a reader that stopped early
             self._engine._abandon(self)
+
+
+def _scrub_citations(answer: GroundedAnswer, moderator: Moderator) -> None:
+    """Mask listed words in the passages and quotes shown with an answer."""
+    for c in answer.citations:
+        c.text, c.quote = moderator.scrub(c.text), moderator.scrub(c.quote)
 
 
 def answer_pieces(text: str) -> list[str]:

@@ -16,6 +16,8 @@ from zhiku.core.errors import ProviderError
 from zhiku.models.llm.metered import MeteredChatModel
 from zhiku.models.llm.secrets import SecretBox
 from zhiku.models.llm.types import GenerationOptions
+from zhiku.moderation.service import ModerationService
+from zhiku.moderation.store import ModerationStore
 from zhiku.repositories import (
     AssistantRepository,
     CallRepository,
@@ -33,6 +35,7 @@ class LLMServices:
     conversations: ConversationRepository
     calls: CallRepository
     engine: ChatEngine
+    moderation: ModerationService
 
     @classmethod
     def build(cls, db: Database, workspace_id: int, home: Path, search: SearchFn) -> LLMServices:
@@ -41,9 +44,10 @@ class LLMServices:
         assistants = AssistantStore(db, workspace_id)
         conversations = ConversationStore(db, workspace_id)
         calls = CallLog(db, workspace_id)
+        moderation = ModerationService(ModerationStore(db, workspace_id), providers)
         engine = ChatEngine(search, providers, assistants, conversations, calls,
-                            RequestLog(db, workspace_id))
-        return cls(providers, assistants, conversations, calls, engine)
+                            RequestLog(db, workspace_id), moderation.moderator)
+        return cls(providers, assistants, conversations, calls, engine, moderation)
 
     def test_provider(self, name: str, model: str | None = None) -> dict[str, object]:
         """One tiny real call: latency and reply, or the exact failure."""

@@ -60,6 +60,8 @@ COMMANDS: dict[str, LazyCommand] = {
          "Evaluate retrieval and answers; compare runs; gate CI."),
         ("feedback", "zhiku.cli.feedback", "app",
          "Feedback on answers: thumbs up/down, comments, corrections."),
+        ("moderation", "zhiku.cli.moderation", "app",
+         "Moderation of questions and answers: word lists, an endpoint, hits."),
         ("export", "zhiku.cli.export", "app",
          "Export curated data (personal data redacted by default)."),
         ("serve", "zhiku.cli.serve", "serve",

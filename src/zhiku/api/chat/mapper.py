@@ -30,6 +30,7 @@ class ChatResult:
     grounded: bool = True
     ungrounded_reason: UngroundedReason | None = None
     ungrounded_action: UngroundedPolicy | None = None
+    moderated: bool = False
 
 
 @dataclass(slots=True)
@@ -86,6 +87,7 @@ def _result(answer: GroundedAnswer, stream: ChatStream) -> ChatResult:
         grounded=answer.grounded,
         ungrounded_reason=answer.ungrounded_reason,
         ungrounded_action=answer.ungrounded_action,
+        moderated=answer.moderated,
     )
 
 

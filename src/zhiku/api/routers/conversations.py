@@ -63,6 +63,8 @@ class ChatOut(BaseModel):
     grounded: bool = True
     ungrounded_reason: Literal["no_citation", "invalid_citations"] | None = None
     ungrounded_action: Literal["warn", "extractive", "refuse"] | None = None
+    moderated: bool = Field(False, description="the workspace's moderation policy replaced "
+                            "the answer with its reply")
     citations: list[CitationOut]
     usage: UsageOut
 
@@ -109,6 +111,7 @@ def chat_out(result: ChatResult) -> ChatOut:
         grounded=result.grounded,
         ungrounded_reason=result.ungrounded_reason,
         ungrounded_action=result.ungrounded_action,
+        moderated=result.moderated,
         citations=[CitationOut(**c) for c in result.citations],
         usage=UsageOut(
             input_tokens=result.usage.input_tokens,

@@ -139,6 +139,7 @@ class CompletionOut(BaseModel):
     grounded: bool
     ungrounded_reason: Literal["no_citation", "invalid_citations"] | None
     ungrounded_action: Literal["warn", "extractive", "refuse"] | None
+    moderated: bool = False
 
 
 def _epoch(iso: str) -> int:
@@ -200,7 +201,7 @@ def _stream(
             yield _chunk(cid, created, model, {}, finish="stop", citations=cites,
                          refused=r.refused, grounded=r.grounded,
                          ungrounded_reason=r.ungrounded_reason,
-                         ungrounded_action=r.ungrounded_action)
+                         ungrounded_action=r.ungrounded_action, moderated=r.moderated)
             if include_usage:
                 usage = {
                     "prompt_tokens": r.usage.input_tokens,
@@ -263,6 +264,7 @@ def chat_completions(
         grounded=result.grounded,
         ungrounded_reason=result.ungrounded_reason,
         ungrounded_action=result.ungrounded_action,
+        moderated=result.moderated,
     )
 
 

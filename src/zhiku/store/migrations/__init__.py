@@ -31,6 +31,7 @@ from zhiku.store.migrations import (
     m016_sources,
     m017_audit,
     m018_share_links,
+    m019_moderation,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -53,6 +54,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m016_sources.MIGRATION,
     m017_audit.MIGRATION,
     m018_share_links.MIGRATION,
+    m019_moderation.MIGRATION,
 )
 
 

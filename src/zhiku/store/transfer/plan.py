@@ -78,6 +78,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("source_items"),
     TableSpec("sync_runs"),  # job_id names a job of the source installation (jobs are skipped)
     TableSpec("audit_log"),  # append-only: inserts only, its triggers refuse the rest
+    TableSpec("moderation_policies"),
+    TableSpec("moderation_hits"),
 )
 
 SKIPPED: dict[str, str] = {
