@@ -69,8 +69,7 @@ COMMANDS: dict[str, LazyCommand] = {
         ("jobs", "zhiku.cli.jobs", "app", "Background jobs: list, show, cancel, retry."),
         ("worker", "zhiku.cli.worker", "worker",
          "Run background jobs (ingestion, re-indexing, embedding, graph builds, eval runs, source "
-         "syncs and their schedules) until "
-         "stopped."),
+         "syncs and their schedules) until stopped."),
         ("migrate", "zhiku.cli.migrate", "migrate",
          "Copy the embedded SQLite database into PostgreSQL."),
         ("admin", "zhiku.cli.admin", "app", "Administer the server: first-run set-up."),

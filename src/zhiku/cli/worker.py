@@ -39,8 +39,8 @@ def worker(
         None, help="Log level: debug, info, warning, error (default ZHIKU_LOG_LEVEL, info)."
     ),
 ) -> None:
-    """Run background jobs (ingestion, re-indexing, embedding, graph builds, eval runs) until
-    stopped."""
+    """Run background jobs (ingestion, re-indexing, embedding, graph builds, eval runs, source
+    syncs and their schedules) until stopped."""
     settings = Settings()
     configure_logging(log_level or settings.log_level, json=settings.log_json)
     threads = concurrency or settings.worker_concurrency
