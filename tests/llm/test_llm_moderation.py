@@ -71,6 +71,9 @@ def test_masked_answer_words_are_masked_in_tokens_answer_and_citations(
     assert "annual" not in streamed and "****** *****" in streamed
     assert final.answer == streamed.strip() or "annual" not in final.answer
     assert final.citations and all("annual leave" not in c.text for c in final.citations)
+    [hit] = zk.moderation.hits()  # one entry for the answer, however it was split
+    assert (hit["direction"], hit["action"], hit["words"]) == ("output", "mask",
+                                                               ["annual leave"])
 
 
 def test_extractive_answers_are_moderated_too(zk: Zhiku) -> None:

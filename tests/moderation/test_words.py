@@ -74,8 +74,9 @@ def test_the_stream_filter_releases_nothing_of_a_blocked_word() -> None:
     assert hits[-1].app == "hr" and hits[-1].channel == "chat"
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.text(alphabet="机密张三 年假。ab", max_size=60), st.lists(st.integers(1, 7), max_size=30))
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="机密张三 年假。ab*", max_size=60),
+       st.lists(st.integers(1, 7), max_size=30))
 def test_no_split_of_an_answer_lets_a_listed_word_out(text: str, cuts: list[int]) -> None:
     mod = _moderator([], ("机密", "block", "output"), ("张三", "mask", "output"))
     stream = mod.output_filter()
@@ -89,4 +90,6 @@ def test_no_split_of_an_answer_lets_a_listed_word_out(text: str, cuts: list[int]
     assert stream.blocked == whole.blocked
     if not whole.blocked:
         assert sent == whole.text  # the same masking as checking the whole answer
-    assert not WordList([("机密", "block"), ("张三", "mask")]).find(sent)
+    # no listed word is left readable (a mask character counts as a letter here: masking 张三
+    # in 机张三密 shows 机**密, which reads as no word)
+    assert not WordList([("机密", "block"), ("张三", "mask")]).find(sent.replace("*", "■"))

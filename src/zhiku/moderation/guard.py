@@ -101,7 +101,9 @@ class OutputFilter:
     """Holds back the tail of a streamed answer until no listed word can still complete in it.
 
     ``feed`` returns the text that may be sent now (masked where needed); once a blocked word
-    appears, ``blocked`` is set and nothing more is released. ``finish`` releases the rest.
+    appears, ``blocked`` is set and nothing more is released. ``finish`` releases the rest and
+    logs the masked words once for the whole answer. Words are matched on the text as the
+    model wrote it (masking keeps lengths), so a masked span is never matched again.
     """
 
     def __init__(self, moderator: Moderator, app: str | None, channel: str | None) -> None:
@@ -110,8 +112,10 @@ class OutputFilter:
         # spacing and punctuation between a word's characters are skipped when matching, so a
         # listed word may span more characters than it has
         self._hold = 3 * moderator.longest("output") + 8
-        self._pending = ""
-        self._sent = ""
+        self._raw = ""  # the held-back tail as written
+        self._shown = ""  # the same tail, masked
+        self._raw_sent = ""  # the last characters already sent, as written
+        self._masked: set[str] = set()
         self.released = False  # some text went out already
         self.blocked = False
         self.active = moderator.longest("output") > 0
@@ -123,33 +127,40 @@ class OutputFilter:
         if not self.active:
             self.released = self.released or bool(piece)
             return piece
-        self._pending += piece
+        self._raw += piece
+        self._shown += piece
         return self._release(final=False)
 
     def finish(self) -> str:
         """What remains once the answer is complete."""
         if self.blocked or not self.active:
             return ""
-        return self._release(final=True)
+        out = self._release(final=True)
+        if self._masked:
+            self._moderator._record(Hit("output", "mask", "words", sorted(self._masked),
+                                        "", self._app, self._channel))
+        return out
 
     def _release(self, *, final: bool) -> str:
-        window = self._sent[-self._hold:] + self._pending
-        verdict = self._moderator._lists["output"].find(window)
-        fresh = [m for m in verdict if m.end > len(window) - len(self._pending)]
+        offset = len(self._raw_sent)
+        window = self._raw_sent + self._raw
+        fresh = [m for m in self._moderator._lists["output"].find(window) if m.end > offset]
+        char = self._moderator.policy.mask_char
         if any(m.action == "block" for m in fresh):
             self.blocked = True
             words = sorted({m.word for m in fresh})
             self._moderator._record(Hit("output", "block", "words", words,
-                                        _excerpt(window, fresh, self._moderator.policy.mask_char),
-                                        self._app, self._channel))
+                                        _excerpt(window, fresh, char), self._app,
+                                        self._channel))
             return ""
-        offset = len(window) - len(self._pending)
         if fresh:
-            masked = mask(window, fresh, self._moderator.policy.mask_char)
-            self._pending = masked[offset:]
-        cut = len(self._pending) if final else max(0, len(self._pending) - self._hold)
-        out, self._pending = self._pending[:cut], self._pending[cut:]
-        self._sent += out
+            self._masked.update(m.word for m in fresh)
+            # a span that began in text already sent masks only its unsent part
+            self._shown = mask(window, fresh, char)[offset:]
+        cut = len(self._raw) if final else max(0, len(self._raw) - self._hold)
+        out = self._shown[:cut]
+        self._raw_sent = (self._raw_sent + self._raw[:cut])[-self._hold:]
+        self._raw, self._shown = self._raw[cut:], self._shown[cut:]
         self.released = self.released or bool(out)
         return out
 
