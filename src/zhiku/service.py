@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from zhiku.apps.types import Assistant, AssistantConfig, RetrievalConfig
     from zhiku.chat.accounting import Bucket, UsageBy
     from zhiku.chat.engine import ChatStream, ChatTurn
+    from zhiku.chat.provider_admin import ModelProviders
     from zhiku.chat.store import Owner, StoredMessage
     from zhiku.chat.wiring import LLMServices
     from zhiku.evals.feedback import LoggedAnswer
@@ -508,16 +509,20 @@ class Zhiku:
                 )
             return self._llm
 
+    @property
+    def providers(self) -> ModelProviders:
+        """The workspace's model providers and its default chat model."""
+        from zhiku.chat.provider_admin import ModelProviders
+
+        return ModelProviders(self.llm.providers, self.llm.calls)
+
     def add_provider(
         self, name: str, *, preset: str | None = None, api_key: str | None = None,
         replace: bool = False, **config: Any,
     ) -> ProviderConfig:
         """Store a provider (from a preset or explicit base_url/models); the key is encrypted."""
-        from zhiku.chat.providers import from_preset
-        from zhiku.models.llm.config import ProviderConfig as Config
-
-        cfg = from_preset(preset, name, **config) if preset else Config(name=name, **config)
-        return self.llm.providers.add(cfg, api_key, replace=replace)
+        return self.providers.add(name, preset=preset, api_key=api_key, replace=replace,
+                                  **config)
 
     def list_providers(self) -> list[ProviderConfig]:
         """Every configured provider (never their keys)."""
@@ -529,9 +534,12 @@ class Zhiku:
 
     def create_assistant(self, name: str, *, slug: str | None = None, **config: Any) -> Assistant:
         """A new assistant; ``config`` holds AssistantConfig fields (knowledge_bases, model…).
-        Without a ``model`` it answers extractively (no LLM), through the same chat path."""
+        Without a ``model`` it takes the workspace's default chat model; with ``model`` None
+        (or "extractive") it answers extractively (no LLM), through the same chat path."""
         from zhiku.apps.types import AssistantConfig
 
+        if "model" not in config:
+            config = {**config, "model": self.llm.providers.default_model()}
         checked = AssistantConfig.model_validate(config)
         self._check_assistant(checked)
         return self.llm.assistants.create(name, checked, slug)
@@ -556,8 +564,8 @@ class Zhiku:
                 raise InvalidInput(f"{what} '{ref}': {exc.message}") from None
 
         for ref in [config.model, *config.fallback_models]:
-            if ref is not None and kind_of("model", ref) == "rerank":
-                raise InvalidInput(f"model '{ref}' is a reranker, not a chat model")
+            if ref is not None and (kind := kind_of("model", ref)) in ("rerank", "embedding"):
+                raise InvalidInput(f"model '{ref}' is of kind {kind}, not a chat model")
         reranker = config.retrieval.reranker
         if reranker is not None and kind_of("reranker", reranker) != "rerank":
             raise InvalidInput(f"reranker '{reranker}' is not a provider of kind rerank")

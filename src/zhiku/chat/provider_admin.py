@@ -1,0 +1,129 @@
+"""A workspace's model providers as one resource (``zk.providers``): what the CLI, the HTTP API
+and the console list, add, change, test and remove, and the workspace's default chat model.
+
+Keys are written once and never read back: a provider's public form holds ``has_key`` and a
+masked key only.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from typing import Any
+
+from zhiku.chat.providers import ProviderRegistry, from_preset
+from zhiku.core.errors import InvalidInput
+from zhiku.models.llm.config import ProviderConfig
+from zhiku.models.llm.presets import PRESETS, Preset
+from zhiku.repositories import CallRepository
+
+EXTRACTIVE = "extractive"
+"""The choice of no model: answers are the best cited sentences."""
+
+# What ``update`` never takes from a caller: the name (the row's identity) and the flags the
+# registry keeps (``has_stored_key``, ``default_model``: see ``set_default``).
+_FIXED = {"name", "has_stored_key", "default_model"}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """One model a picker offers: ``id`` is what an assistant's ``model`` holds."""
+
+    id: str
+    provider: str | None
+    model: str | None
+    kind: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Wire form."""
+        return {"id": self.id, "provider": self.provider, "model": self.model, "kind": self.kind}
+
+
+def preset_dict(p: Preset) -> dict[str, Any]:
+    """A preset's public form."""
+    return {"name": p.name, "title": p.title, "kind": p.kind, "base_url": p.base_url,
+            "models": list(p.models), "api_key_env": p.api_key_env, "needs_key": p.needs_key,
+            "rerank_protocol": p.rerank_protocol}
+
+
+class ModelProviders:
+    """The providers of one workspace, over its registry and call log."""
+
+    def __init__(self, registry: ProviderRegistry, calls: CallRepository) -> None:
+        self._registry = registry
+        self._calls = calls
+
+    def list(self) -> list[ProviderConfig]:
+        """Every provider, by name."""
+        return self._registry.list()
+
+    def get(self, name: str) -> ProviderConfig:
+        """One provider (``NotFound`` if missing)."""
+        return self._registry.get(name)
+
+    def add(self, name: str, *, preset: str | None = None, api_key: str | None = None,
+            replace: bool = False, **config: Any) -> ProviderConfig:
+        """Store a provider from a preset (base URL, models, kind) and/or explicit settings;
+        ``api_key`` is stored encrypted."""
+        cfg = (from_preset(preset, name, **config) if preset
+               else ProviderConfig.model_validate({"name": name, **config}))
+        return self._registry.add(cfg, _key(api_key), replace=replace)
+
+    def update(self, name: str, /, *, api_key: str | None = None, clear_key: bool = False,
+               **changes: Any) -> ProviderConfig:
+        """Change some settings; the stored key stays unless a new one is given or
+        ``clear_key``."""
+        fixed = _FIXED & set(changes)
+        if fixed:
+            raise InvalidInput(f"cannot change {', '.join(sorted(fixed))} here")
+        old = self._registry.get(name)
+        merged = old.model_dump() | {k: v for k, v in changes.items() if v is not None}
+        return self._registry.save(ProviderConfig.model_validate(merged), _key(api_key),
+                                   clear_key=clear_key)
+
+    def remove(self, name: str) -> None:
+        """Delete a provider and its stored key (a default model on it goes with it)."""
+        self._registry.delete(name)
+
+    def test(self, name: str, model: str | None = None) -> dict[str, Any]:
+        """One minimal real call: latency, or the exact error with the key masked."""
+        from zhiku.chat.provider_check import check_provider
+
+        return check_provider(self._registry, self._calls, name, model)
+
+    def public(self, config: ProviderConfig) -> dict[str, Any]:
+        """What may be shown of a provider: its settings, ``has_key`` and the masked key."""
+        data = config.model_dump(mode="json", exclude={"has_stored_key"})
+        data.update(has_key=config.has_stored_key, key_mask=self._registry.key_mask(config))
+        return data
+
+    def default_model(self) -> str | None:
+        """The workspace's default chat model (``provider/model``), or None (extractive)."""
+        return self._registry.default_model()
+
+    def set_default(self, ref: str | None) -> str | None:
+        """Set (``provider/model`` of a chat provider) or clear (None, ``"extractive"``) the
+        default chat model; returns the one now set."""
+        return self._registry.set_default_model(None if ref in (None, "", EXTRACTIVE) else ref)
+
+    def choices(self, kind: str | None = None) -> builtins.list[ModelChoice]:
+        """Every model a picker may offer, ``extractive`` first (for chat); ``kind``:
+        ``chat``, ``embedding`` or ``rerank`` (None: all)."""
+        found = [ModelChoice(EXTRACTIVE, None, None, "chat")] if kind in (None, "chat") else []
+        for config in self.list():
+            group = "chat" if config.is_chat else config.kind
+            if kind is None or group == kind:
+                found += [ModelChoice(f"{config.name}/{m}", config.name, m, group)
+                          for m in config.models]
+        return found
+
+
+def presets() -> list[dict[str, Any]]:
+    """Every known preset's public form."""
+    return [preset_dict(p) for p in PRESETS.values()]
+
+
+def _key(api_key: str | None) -> str | None:
+    """A pasted key without surrounding blanks; an empty one is no key."""
+    key = (api_key or "").strip()
+    return key or None
