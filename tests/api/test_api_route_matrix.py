@@ -43,6 +43,8 @@ AGENT = {"model": "nowhere/model", "instructions": "Be brief.", "tools": ["calcu
 SOURCE = {"kind": "openapi", "base_url": "http://127.0.0.1:9", "spec": {
     "openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
     "paths": {"/pets": {"get": {"operationId": "listPets"}}}}}
+PROVIDER = {"base_url": "http://127.0.0.1:9/v1", "models": ["model"], "max_retries": 0,
+            "api_key": "sk-matrix-0000000000000000"}
 BOT_KBS = {BOT: {KB}, BOT2: {KB2}}
 # Throw-away targets of destructive routes; the write key limited to KB may reach them too.
 pytestmark = pytest.mark.shared_server
@@ -263,6 +265,18 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/tool-sources/{source}"): "manage",
     ("DELETE", "/v1/tool-sources/{source}"): "manage",
     ("GET", "/v1/tool-sources/{source}/tools"): "manage",
+    # model providers: listed by any unscoped caller (never their keys); changed, tested (a
+    # call with the workspace's key) and made the default only by an unscoped admin
+    ("GET", "/v1/providers"): "unscoped-read",
+    ("POST", "/v1/providers"): "manage",
+    ("GET", "/v1/providers/{provider}"): "unscoped-read",
+    ("PATCH", "/v1/providers/{provider}"): "manage",
+    ("DELETE", "/v1/providers/{provider}"): "manage",
+    ("POST", "/v1/providers/{provider}/test"): "manage",
+    ("GET", "/v1/provider-presets"): "unscoped-read",
+    ("GET", "/v1/provider-models"): "unscoped-read",
+    ("GET", "/v1/workspace/default-model"): "unscoped-read",
+    ("PUT", "/v1/workspace/default-model"): "manage",
 }
 
 # Routes whose body or query (rather than their path) names acme's resources.
@@ -420,6 +434,10 @@ class World:
         self.call("POST", "/v1/tool-sources", 201, json={"name": "victim-source", **SOURCE})
         return "victim-source"
 
+    def _make_provider(self) -> str:
+        self.call("POST", "/v1/providers", 201, json={"name": "victim-provider", **PROVIDER})
+        return "victim-provider"
+
     def _make_key(self) -> int:
         return int(self.call("POST", "/v1/keys", 201, json={"name": "victim"})["id"])
 
@@ -458,6 +476,7 @@ VICTIM_CHECK: dict[str, Callable[[Any], str]] = {
     "workflow": lambda slug: f"/v1/workflows/{slug}",
     "agent": lambda slug: f"/v1/agents/{slug}",
     "source": lambda name: f"/v1/tool-sources/{name}",
+    "provider": lambda name: f"/v1/providers/{name}",
     "conversation": lambda cid: f"/v1/conversations/{cid}",
     "key": lambda key: f"/v1/keys/{key}",  # a revoked key is still there, with revoked_at
     "user": lambda user: f"/v1/users/{user}",
@@ -501,6 +520,9 @@ def _seed(client: TestClient, settings: Settings) -> World:
     world.call("POST", f"/v1/agents/{BOT}/publish", 200, json={})
     world.call("POST", "/v1/tool-sources", 201, json={"name": "pets", **SOURCE})
     world.ids["source"] = "pets"
+    # a provider only acme has (globex's callers must get 404 for it)
+    world.call("POST", "/v1/providers", 201, json={"name": "acme-llm", **PROVIDER})
+    world.ids["provider"] = "acme-llm"
     world.call("POST", "/v1/evals/sets", 201,
                json={"name": "set1", "questions": [{"question": "annual leave?"}]})
     run = world.call("POST", "/v1/evals/runs", 202,
@@ -567,6 +589,7 @@ VICTIMS = {
     ("DELETE", "/v1/workflows/{slug}"): {"slug": "workflow"},
     ("DELETE", "/v1/agents/{slug}"): {"slug": "agent"},
     ("DELETE", "/v1/tool-sources/{source}"): {"source": "source"},
+    ("DELETE", "/v1/providers/{provider}"): {"provider": "provider"},
     ("DELETE", "/v1/conversations/{conversation_id}"): {"conversation_id": "conversation"},
     ("DELETE", "/v1/keys/{key_id}"): {"key_id": "key"},
     ("DELETE", "/v1/invitations/{invitation_id}"): {"invitation_id": "invitation"},
@@ -618,6 +641,10 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("POST", "/v1/agents/{slug}/rollback"): {"version": 1},
         ("POST", "/v1/agents/{slug}/run"): {"message": "hi"},
         ("POST", "/v1/tool-sources"): {"name": f"made-{n}", **SOURCE},
+        ("POST", "/v1/providers"): {"name": f"made-{n}", **PROVIDER},
+        ("PATCH", "/v1/providers/{provider}"): {"timeout": 5},
+        ("POST", "/v1/providers/{provider}/test"): {},
+        ("PUT", "/v1/workspace/default-model"): {"model": None},
     }
     if route == ("POST", "/v1/kbs/{kb}/documents"):
         text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()

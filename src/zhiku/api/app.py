@@ -34,6 +34,7 @@ from zhiku.api.routers import (
     metrics,
     openai,
     pages,
+    providers,
     search,
     tool_sources,
     usage_series,
@@ -69,6 +70,7 @@ ROUTERS = (
     workflows,
     agents,
     tool_sources,
+    providers,
     openai,
 )
 
