@@ -68,6 +68,7 @@ def test_add_test_default_and_use_in_a_new_workspace(
     made = r.json()
     assert made["has_key"] is True and made["key_mask"] == "…CRET"
     assert made["models"] == ["deepseek-chat", "deepseek-reasoner"] and made["kind"] == "openai"
+    assert made["api_key_env"] is None
     seen = [client.get("/v1/providers", headers=h), client.get("/v1/providers/ds", headers=h),
             client.get("/v1/provider-models", headers=h)]
     assert all(s.status_code == 200 and KEY not in s.text and "api_key\"" not in s.text
@@ -143,6 +144,19 @@ def test_errors_and_what_http_refuses(client: TestClient, demo: Tenant) -> None:
     assert r.status_code == 400 and "not a chat model" in r.json()["error"]["message"]
     picks = client.get("/v1/provider-models?kind=rerank", headers=h).json()
     assert [p["id"] for p in picks] == ["rr/BAAI/bge-reranker-v2-m3"]
+
+
+def test_a_preset_over_http_never_uses_the_servers_key(
+    client: TestClient, demo: Tenant, scripted: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's DEEPSEEK_API_KEY (an operator's) is not lent to a workspace's provider."""
+    monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-operator-000000000000-SERVER")
+    r = client.post("/v1/providers", headers=demo.headers, json={
+        "name": "ds", "preset": "deepseek", "base_url": scripted.url})
+    assert r.status_code == 201 and r.json()["api_key_env"] is None and not r.json()["has_key"]
+    scripted.push(Script(text="pong"))
+    assert client.post("/v1/providers/ds/test", headers=demo.headers, json={}).json()["ok"]
+    assert "Authorization" not in scripted.headers[-1]
 
 
 def test_readers_list_admins_change(client: TestClient, demo: Tenant) -> None:

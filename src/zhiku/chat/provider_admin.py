@@ -62,12 +62,17 @@ class ModelProviders:
         return self._registry.get(name)
 
     def add(self, name: str, *, preset: str | None = None, api_key: str | None = None,
-            replace: bool = False, **config: Any) -> ProviderConfig:
+            replace: bool = False, preset_env: bool = True, **config: Any) -> ProviderConfig:
         """Store a provider from a preset (base URL, models, kind) and/or explicit settings;
-        ``api_key`` is stored encrypted."""
+        ``api_key`` is stored encrypted. The preset's key variable (read from the server's
+        environment) is kept only when no key is given and ``preset_env``: a pasted key is the
+        one meant, and a face serving many workspaces must not lend them the server's keys."""
+        key = _key(api_key)
         cfg = (from_preset(preset, name, **config) if preset
                else ProviderConfig.model_validate({"name": name, **config}))
-        return self._registry.add(cfg, _key(api_key), replace=replace)
+        if preset and (key is not None or not preset_env) and "api_key_env" not in config:
+            cfg = cfg.model_copy(update={"api_key_env": None})
+        return self._registry.add(cfg, key, replace=replace)
 
     def update(self, name: str, /, *, api_key: str | None = None, clear_key: bool = False,
                **changes: Any) -> ProviderConfig:
@@ -93,7 +98,7 @@ class ModelProviders:
 
     def public(self, config: ProviderConfig) -> dict[str, Any]:
         """What may be shown of a provider: its settings, ``has_key`` and the masked key."""
-        data = config.model_dump(mode="json", exclude={"has_stored_key"})
+        data = config.model_dump(mode="json")
         data.update(has_key=config.has_stored_key, key_mask=self._registry.key_mask(config))
         return data
 

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         description="Database URL. Unset means sqlite:///HOME/zhiku.db (the embedded default); "
         "postgresql://user:pass@host/db selects the PostgreSQL + pgvector server mode.",
     )
+    workspace: str = Field(
+        default="default",
+        description="The workspace CLI commands act in (`zhiku models --workspace` overrides it).",
+    )
     pg_pool_size: int = Field(
         default=16, ge=1, le=1000, description="Largest PostgreSQL connection pool per process."
     )

@@ -4,8 +4,8 @@ offers, and the workspace's default chat model.
 Reading takes any level without a name scope; changing, testing (a call to the provider with
 the workspace's key) and setting the default take an admin. A key is sent once (``api_key``)
 and never returned: answers carry ``has_key`` and ``key_mask``. Over HTTP a provider cannot
-name a server environment variable (``api_key_env``) nor a file (kind ``llama-cpp``): both
-would hand the caller the server's own secrets or files.
+name a server environment variable (``api_key_env``, not even a preset's) nor a file (kind
+``llama-cpp``): both would hand the caller the server's own keys or files.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def add_provider(body: ProviderIn, caller: Caller, zk: Service) -> dict[str, Any
     """Add a provider (``replace``: overwrite one of that name); the key is stored encrypted."""
     _admin(caller)
     made = zk.providers.add(body.name, preset=body.preset, api_key=body.api_key,
-                            replace=body.replace, **_settings(body))
+                            replace=body.replace, preset_env=False, **_settings(body))
     return zk.providers.public(made)
 
 
