@@ -1,6 +1,6 @@
 // The console shell: header, navigation, hash routes, sign-in state.
 import { api, auth } from "./api.js";
-import { LANGS, lang, setLang, t } from "./i18n.js";
+import { LANGS, addStrings, lang, setLang, t } from "./i18n.js";
 import { h, toast } from "./ui.js";
 import { loginPage } from "./login.js";
 
@@ -18,10 +18,12 @@ const ROUTES = [
   [/^#\/evals$/, "./evals.js", "evalsPage"],
   [/^#\/usage$/, "./usage.js", "usagePage"],
   [/^#\/admin$/, "./admin.js", "adminPage"],
+  [/^#\/models$/, "./models.js", "modelsPage"],
 ];
 const NAV = [["#/kbs", "nav_kbs"], ["#/search", "nav_search"], ["#/assistants", "nav_assistants"],
   ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/usage", "nav_usage"],
-  ["#/admin", "nav_admin"]];
+  ["#/models", "nav_models"], ["#/admin", "nav_admin"]];
+addStrings({ en: { nav_models: "Models" }, zh: { nav_models: "模型" } });
 
 export const session = { me: null };
 
