@@ -94,7 +94,7 @@ ROUTES = _routes()
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Two seeded tenants on one server."""
     home = tmp_path_factory.mktemp("isolation")
-    settings = api_settings(home)
+    settings = api_settings(home, api_url_allowlist=["127.0.0.1:9"])  # the providers' address
     with TestClient(create_app(settings)) as client:
         a = make_tenant(settings, "acme")
         b = make_tenant(settings, "globex")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import HANDBOOK, Tenant, make_tenant, wait_job
+from api_helpers import HANDBOOK, Tenant, api_settings, make_tenant, wait_job
 from fastapi.testclient import TestClient
 
 from zhiku.core.settings import Settings
@@ -43,6 +43,14 @@ def scripted() -> Iterator[Any]:
     server = scripted_server.ScriptedServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def settings(zhiku_home: Path, scripted: Any) -> Settings:
+    """The scripted server's address and 127.0.0.1:9 (nobody listens) are allowed; other
+    internal addresses are not."""
+    port = scripted.url.split(":")[2].split("/")[0]
+    return api_settings(zhiku_home, api_url_allowlist=[f"127.0.0.1:{port}", "127.0.0.1:9"])
 
 
 @pytest.fixture
@@ -139,7 +147,8 @@ def test_errors_and_what_http_refuses(client: TestClient, demo: Tenant) -> None:
     assert r.status_code == 400 and "unknown preset" in r.json()["error"]["message"]
     r = client.put("/v1/workspace/default-model", headers=h, json={"model": "missing/m"})
     assert r.status_code == 404
-    client.post("/v1/providers", headers=h, json={"name": "rr", "preset": "vllm-rerank"})
+    client.post("/v1/providers", headers=h, json={"name": "rr", "preset": "vllm-rerank",
+                                                  "base_url": "http://127.0.0.1:9/v1"})
     r = client.put("/v1/workspace/default-model", headers=h, json={"model": "rr"})
     assert r.status_code == 400 and "not a chat model" in r.json()["error"]["message"]
     picks = client.get("/v1/provider-models?kind=rerank", headers=h).json()
@@ -157,6 +166,27 @@ def test_a_preset_over_http_never_uses_the_servers_key(
     scripted.push(Script(text="pong"))
     assert client.post("/v1/providers/ds/test", headers=demo.headers, json={}).json()["ok"]
     assert "Authorization" not in scripted.headers[-1]
+
+
+def test_internal_base_urls_need_the_operators_allow_list(client: TestClient,
+                                                         demo: Tenant) -> None:
+    h = demo.headers
+    for url in ("http://127.0.0.1:8000/v1", "http://169.254.169.254/latest",
+                "http://10.0.0.7/v1", "http://[::1]:11434/v1"):
+        r = client.post("/v1/providers", headers=h, json={"name": "x", "base_url": url})
+        assert r.status_code == 400, (url, r.text)
+        assert "ZHIKU_API_URL_ALLOWLIST" in r.json()["error"]["message"]
+    # a preset's local default too (Ollama on 127.0.0.1:11434)
+    r = client.post("/v1/providers", headers=h, json={"name": "o", "preset": "ollama"})
+    assert r.status_code == 400 and "internal address" in r.json()["error"]["message"]
+    for url in ("ftp://example.com/v1", "http://user:pw@127.0.0.1:9/v1"):
+        r = client.post("/v1/providers", headers=h, json={"name": "x", "base_url": url})
+        assert r.status_code == 400, (url, r.text)
+    assert client.post("/v1/providers", headers=h, json={
+        "name": "ok", "base_url": "http://127.0.0.1:9/v1"}).status_code == 201
+    r = client.patch("/v1/providers/ok", headers=h, json={"base_url": "http://127.0.0.1:22/"})
+    assert r.status_code == 400 and client.get("/v1/providers/ok", headers=h).json()[
+        "base_url"] == "http://127.0.0.1:9/v1"
 
 
 def test_readers_list_admins_change(client: TestClient, demo: Tenant) -> None:

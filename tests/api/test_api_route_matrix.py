@@ -43,6 +43,7 @@ AGENT = {"model": "nowhere/model", "instructions": "Be brief.", "tools": ["calcu
 SOURCE = {"kind": "openapi", "base_url": "http://127.0.0.1:9", "spec": {
     "openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
     "paths": {"/pets": {"get": {"operationId": "listPets"}}}}}
+# (127.0.0.1:9 is on the seeded server's URL allow-list, as a local model server would be)
 PROVIDER = {"base_url": "http://127.0.0.1:9/v1", "models": ["model"], "max_retries": 0,
             "api_key": "sk-matrix-0000000000000000"}
 BOT_KBS = {BOT: {KB}, BOT2: {KB2}}
@@ -568,8 +569,8 @@ def world(tmp_path_factory: pytest.TempPathFactory,
           make_settings: Callable[..., Settings]) -> Iterator[World]:
     home = tmp_path_factory.mktemp("matrix")
     base = api_settings(home)
-    settings = make_settings(home, **{k: getattr(base, k) for k in (
-        "embedder", "api_rate_limit_per_minute", "ocr")})
+    settings = make_settings(home, api_url_allowlist=["127.0.0.1:9"], **{
+        k: getattr(base, k) for k in ("embedder", "api_rate_limit_per_minute", "ocr")})
     with TestClient(create_app(settings)) as client:
         yield _seed(client, settings)
 

@@ -63,7 +63,7 @@ def llm() -> Iterator[Any]:
 def site(zhiku_home: Path) -> Iterator[tuple[str, str]]:
     """``zhiku serve`` over a new workspace (not ``default``) with one knowledge base."""
     env = {**os.environ, "ZHIKU_HOME": str(zhiku_home), "ZHIKU_EMBEDDER": "hashing",
-           "ZHIKU_OCR": "false"}
+           "ZHIKU_OCR": "false", "ZHIKU_API_URL_ALLOWLIST": '["127.0.0.1"]'}
     key = admin_init(env, EMAIL, PASSWORD, WORKSPACE)
     with serve(env) as base:
         r = httpx.post(base + "/v1/kbs", json={"name": "hr"},

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from zhiku.chat.providers import ProviderRegistry, from_preset
 from zhiku.core.errors import InvalidInput
 from zhiku.models.llm.config import ProviderConfig
 from zhiku.models.llm.presets import PRESETS, Preset
 from zhiku.repositories import CallRepository
+
+if TYPE_CHECKING:
+    from zhiku.ingest.fetch import UrlPolicy
 
 EXTRACTIVE = "extractive"
 """The choice of no model: answers are the best cited sentences."""
@@ -62,26 +66,32 @@ class ModelProviders:
         return self._registry.get(name)
 
     def add(self, name: str, *, preset: str | None = None, api_key: str | None = None,
-            replace: bool = False, preset_env: bool = True, **config: Any) -> ProviderConfig:
+            replace: bool = False, preset_env: bool = True, url_policy: UrlPolicy | None = None,
+            **config: Any) -> ProviderConfig:
         """Store a provider from a preset (base URL, models, kind) and/or explicit settings;
         ``api_key`` is stored encrypted. The preset's key variable (read from the server's
         environment) is kept only when no key is given and ``preset_env``: a pasted key is the
-        one meant, and a face serving many workspaces must not lend them the server's keys."""
+        one meant, and a face serving many workspaces must not lend them the server's keys.
+        With ``url_policy`` the base URL may not be an internal address it does not allow."""
         key = _key(api_key)
         cfg = (from_preset(preset, name, **config) if preset
                else ProviderConfig.model_validate({"name": name, **config}))
         if preset and (key is not None or not preset_env) and "api_key_env" not in config:
             cfg = cfg.model_copy(update={"api_key_env": None})
+        if url_policy is not None:
+            check_base_url(cfg.base_url, url_policy)
         return self._registry.add(cfg, key, replace=replace)
 
     def update(self, name: str, /, *, api_key: str | None = None, clear_key: bool = False,
-               **changes: Any) -> ProviderConfig:
+               url_policy: UrlPolicy | None = None, **changes: Any) -> ProviderConfig:
         """Change some settings; the stored key stays unless a new one is given or
-        ``clear_key``."""
+        ``clear_key``. With ``url_policy`` a new base URL is checked as in ``add``."""
         fixed = _FIXED & set(changes)
         if fixed:
             raise InvalidInput(f"cannot change {', '.join(sorted(fixed))} here")
         old = self._registry.get(name)
+        if url_policy is not None and changes.get("base_url") is not None:
+            check_base_url(changes["base_url"], url_policy)
         merged = old.model_dump() | {k: v for k, v in changes.items() if v is not None}
         return self._registry.save(ProviderConfig.model_validate(merged), _key(api_key),
                                    clear_key=clear_key)
@@ -121,6 +131,30 @@ class ModelProviders:
                 found += [ModelChoice(f"{config.name}/{m}", config.name, m, group)
                           for m in config.models]
         return found
+
+
+def check_base_url(url: str, policy: UrlPolicy) -> None:
+    """Refuse a base URL that is not http(s), carries credentials, or names an internal address
+    ``policy`` does not allow (loopback, private, link-local, metadata). A host that does not
+    resolve now is accepted: nothing can be reached through it until it does."""
+    from zhiku.ingest.fetch import BlockedAddress
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"a provider's base URL is http(s)://host/…, got '{url}'")
+    if parts.username or parts.password:
+        raise InvalidInput("a provider's base URL carries no credentials (send api_key)")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        policy.resolve(parts.hostname, port)
+    except BlockedAddress:
+        raise InvalidInput(
+            f"base URL host '{parts.hostname}' is an internal address; the server's operator "
+            "can allow it with ZHIKU_API_URL_ALLOWLIST") from None
+    except ValueError:
+        raise InvalidInput("the base URL's port is not a valid port number") from None
+    except InvalidInput:
+        return  # not resolvable now
 
 
 def presets() -> list[dict[str, Any]]:

@@ -166,9 +166,10 @@ class Settings(BaseSettings):
     )
     api_url_allowlist: list[str] = Field(
         default_factory=list,
-        description="HTTP API URL ingestion: hosts, host:port pairs or CIDR ranges that may be "
-        "fetched even though they are loopback, private, link-local or metadata addresses "
-        "(JSON list).",
+        description="HTTP API URL ingestion and model providers' base URLs set over HTTP: "
+        "hosts, host:port pairs or CIDR ranges that may be reached even though they are "
+        "loopback, private, link-local or metadata addresses (JSON list), e.g. "
+        "[\"127.0.0.1:11434\"] for a local Ollama.",
     )
     api_url_max_redirects: int = Field(
         default=5, ge=0, le=20, description="HTTP API URL ingestion: redirects followed."

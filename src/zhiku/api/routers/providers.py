@@ -5,7 +5,9 @@ Reading takes any level without a name scope; changing, testing (a call to the p
 the workspace's key) and setting the default take an admin. A key is sent once (``api_key``)
 and never returned: answers carry ``has_key`` and ``key_mask``. Over HTTP a provider cannot
 name a server environment variable (``api_key_env``, not even a preset's) nor a file (kind
-``llama-cpp``): both would hand the caller the server's own keys or files.
+``llama-cpp``): both would hand the caller the server's own keys or files; and its base URL may
+not be an internal address unless ``api_url_allowlist`` allows it (a test call would otherwise
+let any workspace admin probe the server's network and read the answers).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from zhiku.accounts.scope import check_unrestricted
 from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Deleted, Request
 from zhiku.chat.provider_admin import presets
+from zhiku.ingest.fetch import UrlPolicy
+from zhiku.service import Zhiku
 
 router = APIRouter(tags=["providers"], responses=ERRORS)
 
@@ -137,6 +141,11 @@ def _admin(caller: Principal) -> None:
     check_unrestricted(caller, Level.ADMIN)
 
 
+def _policy(zk: Zhiku) -> UrlPolicy:
+    """Base URLs set over HTTP may not reach internal addresses the operator did not allow."""
+    return UrlPolicy(zk.settings.api_url_allowlist)
+
+
 def _settings(body: ProviderSettings) -> dict[str, Any]:
     return body.model_dump(exclude_unset=True, exclude={"api_key", "name", "preset", "replace",
                                                         "clear_key"})
@@ -154,7 +163,8 @@ def add_provider(body: ProviderIn, caller: Caller, zk: Service) -> dict[str, Any
     """Add a provider (``replace``: overwrite one of that name); the key is stored encrypted."""
     _admin(caller)
     made = zk.providers.add(body.name, preset=body.preset, api_key=body.api_key,
-                            replace=body.replace, preset_env=False, **_settings(body))
+                            replace=body.replace, preset_env=False, url_policy=_policy(zk),
+                            **_settings(body))
     return zk.providers.public(made)
 
 
@@ -171,7 +181,7 @@ def update_provider(provider: str, body: ProviderPatch, caller: Caller,
     """Change a provider's settings or key; what is not sent stays."""
     _admin(caller)
     changed = zk.providers.update(provider, api_key=body.api_key, clear_key=body.clear_key,
-                                  **_settings(body))
+                                  url_policy=_policy(zk), **_settings(body))
     return zk.providers.public(changed)
 
 
