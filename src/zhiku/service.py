@@ -564,8 +564,10 @@ class Zhiku:
                 raise InvalidInput(f"{what} '{ref}': {exc.message}") from None
 
         for ref in [config.model, *config.fallback_models]:
-            if ref is not None and (kind := kind_of("model", ref)) in ("rerank", "embedding"):
-                raise InvalidInput(f"model '{ref}' is of kind {kind}, not a chat model")
+            kind = None if ref is None else kind_of("model", ref)
+            if kind in ("rerank", "embedding"):
+                what = "a reranker" if kind == "rerank" else "an embedder"
+                raise InvalidInput(f"model '{ref}' is {what}, not a chat model")
         reranker = config.retrieval.reranker
         if reranker is not None and kind_of("reranker", reranker) != "rerank":
             raise InvalidInput(f"reranker '{reranker}' is not a provider of kind rerank")

@@ -50,6 +50,10 @@ def test_models_in_a_workspace_made_by_admin_init(
     scripted.push(Script(status=401, body=json.dumps({"error": {"message": f"bad key {KEY}"}})))
     bad = CliRunner().invoke(create_app(), ["models", "test", "ds", "-w", WS])
     assert bad.exit_code == 1 and "HTTP 401" in bad.output and KEY not in bad.output
+    updated = _run(["models", "update", "ds", "-m", "deepseek-chat", "-m", "deepseek-reasoner",
+                    "--timeout", "30", "-w", WS])
+    assert "updated provider ds" in updated
+    assert "stored …STED" in _run(["models", "list", "-w", WS])  # the key stays
     assert "ds/deepseek-reasoner" in _run(["models", "default", "ds/deepseek-reasoner",
                                            "-w", WS])
     assert "ds/deepseek-reasoner" in _run(["models", "default", "-w", WS])

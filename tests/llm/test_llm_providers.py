@@ -81,7 +81,7 @@ def test_embedding_and_rerank_providers_are_tested_with_their_own_call(
                                                       {"index": 1, "relevance_score": 0.9}]})))
     assert zk.providers.test("rr")["scores"] == [0.2, 0.9]
     # neither is a chat model
-    with pytest.raises(InvalidInput, match="kind embedding"):
+    with pytest.raises(InvalidInput, match="is an embedder, not a chat model"):
         zk.create_assistant("Bot", knowledge_bases=["hr"], model="emb/bge-m3")
     with pytest.raises(InvalidInput, match="not a chat model"):
         zk.providers.set_default("rr")

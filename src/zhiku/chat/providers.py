@@ -214,8 +214,8 @@ class ProviderRegistry:
         """The model ``provider/model`` (the provider's first model when none is named)."""
         config, chosen = self._resolve(ref)
         if not config.is_chat:
-            raise InvalidInput(f"provider '{config.name}' is of kind {config.kind}, "
-                               "not a chat model")
+            what = "a reranker" if config.kind == "rerank" else "an embedder"
+            raise InvalidInput(f"provider '{config.name}' is {what}, not a chat model")
         key = f"{config.name}/{chosen}"
         with self._lock:
             if key not in self._models:

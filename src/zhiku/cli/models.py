@@ -1,4 +1,4 @@
-"""``zhiku models list|presets|add|test|rm|default``: a workspace's model providers (the same
+"""``zhiku models list|presets|add|update|test|rm|default``: a workspace's model providers (the same
 rows as ``/v1/providers``)."""
 
 from __future__ import annotations
@@ -105,6 +105,36 @@ def add(
         added = zk.providers.add(name, preset=preset, api_key=api_key, replace=replace,
                                  **config)
     say(f"added provider {added.name}: {', '.join(added.models)}")
+
+
+@app.command("update")
+@handle_errors
+def update(
+    name: str = typer.Argument(...),
+    base_url: str = typer.Option(None, "--base-url"),
+    model: list[str] = typer.Option(None, "--model", "-m", help="Model name (repeat): the new "
+                                    "list."),
+    context_window: int = typer.Option(None, "--context-window"),
+    price_in: float = typer.Option(None, "--price-in", help="Per million input tokens."),
+    price_out: float = typer.Option(None, "--price-out", help="Per million output tokens."),
+    timeout: float = typer.Option(None, "--timeout", help="Seconds per call."),
+    store_key: bool = typer.Option(
+        False, "--store-key", help="Prompt for a new key and store it encrypted."
+    ),
+    clear_key: bool = typer.Option(False, "--clear-key", help="Remove the stored key."),
+    workspace: str = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
+) -> None:
+    """Change some of a provider's settings; the stored key stays unless --store-key or
+    --clear-key."""
+    api_key = typer.prompt("API key", hide_input=True) if store_key else None
+    changes: dict[str, Any] = {
+        "base_url": base_url, "models": model or None, "context_window": context_window,
+        "price_input": price_in, "price_output": price_out, "timeout": timeout,
+    }
+    with open_zhiku(workspace=workspace) as zk:
+        changed = zk.providers.update(name, api_key=api_key, clear_key=clear_key,
+                                      **{k: v for k, v in changes.items() if v is not None})
+    say(f"updated provider {changed.name}: {', '.join(changed.models)}")
 
 
 @app.command("test")
