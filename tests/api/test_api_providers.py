@@ -143,6 +143,11 @@ def test_errors_and_what_http_refuses(client: TestClient, demo: Tenant) -> None:
                 {"name": "l", "kind": "llama-cpp", "model_path": "/etc/passwd"},  # server files
                 {"name": "bad name", **base}):
         assert client.post("/v1/providers", headers=h, json=bad).status_code == 422, bad
+    # null is "not sent": the default (or the preset's value) stays
+    r = client.post("/v1/providers", headers=h, json={
+        **base, "name": "nul", "kind": None, "rerank_protocol": None, "models": None})
+    assert r.status_code == 201 and r.json()["kind"] == "openai", r.text
+    assert r.json()["models"] == [] and r.json()["rerank_protocol"] == "documents"
     r = client.post("/v1/providers", headers=h, json={"name": "q", "preset": "nope"})
     assert r.status_code == 400 and "unknown preset" in r.json()["error"]["message"]
     r = client.put("/v1/workspace/default-model", headers=h, json={"model": "missing/m"})

@@ -101,6 +101,10 @@ def test_update_keeps_the_key_unless_replaced_or_cleared(runtime: Runtime) -> No
         zk.providers.update("p", name="q")
     with pytest.raises(NotFound):
         zk.providers.update("nope", timeout=3.0)
+    with pytest.raises(InvalidInput, match="context_window"):
+        zk.providers.update("p", context_window=10)
+    with pytest.raises(InvalidInput, match="invalid provider settings: kind"):
+        zk.providers.add("q", base_url="http://127.0.0.1:9/v1", kind="nonsense")
 
 
 def test_each_workspace_has_its_own_providers_and_default(runtime: Runtime,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
+
 from zhiku.chat.providers import ProviderRegistry, from_preset
 from zhiku.core.errors import InvalidInput
 from zhiku.models.llm.config import ProviderConfig
@@ -74,8 +76,11 @@ class ModelProviders:
         one meant, and a face serving many workspaces must not lend them the server's keys.
         With ``url_policy`` the base URL may not be an internal address it does not allow."""
         key = _key(api_key)
-        cfg = (from_preset(preset, name, **config) if preset
-               else ProviderConfig.model_validate({"name": name, **config}))
+        try:
+            cfg = (from_preset(preset, name, **config) if preset
+                   else ProviderConfig.model_validate({"name": name, **config}))
+        except ValidationError as exc:
+            raise _invalid(exc) from None
         if preset and (key is not None or not preset_env) and "api_key_env" not in config:
             cfg = cfg.model_copy(update={"api_key_env": None})
         if url_policy is not None:
@@ -93,8 +98,11 @@ class ModelProviders:
         if url_policy is not None and changes.get("base_url") is not None:
             check_base_url(changes["base_url"], url_policy)
         merged = old.model_dump() | {k: v for k, v in changes.items() if v is not None}
-        return self._registry.save(ProviderConfig.model_validate(merged), _key(api_key),
-                                   clear_key=clear_key)
+        try:
+            config = ProviderConfig.model_validate(merged)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        return self._registry.save(config, _key(api_key), clear_key=clear_key)
 
     def remove(self, name: str) -> None:
         """Delete a provider and its stored key (a default model on it goes with it)."""
@@ -160,6 +168,13 @@ def check_base_url(url: str, policy: UrlPolicy) -> None:
 def presets() -> list[dict[str, Any]]:
     """Every known preset's public form."""
     return [preset_dict(p) for p in PRESETS.values()]
+
+
+def _invalid(exc: ValidationError) -> InvalidInput:
+    """A provider's settings that do not validate, said once per field."""
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                         for e in exc.errors())
+    return InvalidInput(f"invalid provider settings: {problems}")
 
 
 def _key(api_key: str | None) -> str | None:

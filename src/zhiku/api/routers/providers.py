@@ -147,8 +147,10 @@ def _policy(zk: Zhiku) -> UrlPolicy:
 
 
 def _settings(body: ProviderSettings) -> dict[str, Any]:
-    return body.model_dump(exclude_unset=True, exclude={"api_key", "name", "preset", "replace",
+    """The settings sent (null: not sent, so a preset's or the stored value stays)."""
+    sent = body.model_dump(exclude_unset=True, exclude={"api_key", "name", "preset", "replace",
                                                         "clear_key"})
+    return {k: v for k, v in sent.items() if v is not None}
 
 
 @router.get("/v1/providers", response_model=list[ProviderOut])
