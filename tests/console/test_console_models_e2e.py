@@ -145,16 +145,25 @@ def test_models_page_and_picker(site: tuple[str, str], llm: Any) -> None:
         expect(page.locator("tr[data-provider='deepseek']")).to_contain_text("extra")
         expect(page.locator("tr[data-provider='deepseek']")).to_contain_text("…ASTE")
 
-        # the assistant editor's picker: the workspace's models, the default preselected
+        # the assistant editor's pickers: the workspace's models, the default preselected
+        r = httpx.post(base + "/v1/providers", headers={"Authorization": f"Bearer {admin_key}"},
+                       json={"name": "rr", "kind": "rerank", "base_url": llm.url,
+                             "models": ["bge-reranker"]})
+        assert r.status_code == 201, r.text
         page.goto(base + "/#/assistants")
         picker = page.locator("select[name='model']")
         expect(picker).to_have_value("deepseek/deepseek-chat")
         options = picker.locator("option").all_inner_texts()
         assert options[0] == "extractive (no model)"
         assert "deepseek/deepseek-chat (default)" in options and "deepseek/extra" in options
+        reranker = page.locator("select[name='reranker']")
+        expect(reranker).to_have_value("")
+        assert reranker.locator("option").all_inner_texts() == [
+            "the knowledge base's reranker", "rr/bge-reranker"]
         page.get_by_label("Slug (id)").fill("helper")
         page.get_by_label("hr", exact=True).check()
         picker.select_option("deepseek/deepseek-reasoner")
+        reranker.select_option("rr/bge-reranker")
         page.get_by_role("button", name="Create").click()
         expect(page.get_by_role("heading", name="Edit: helper")).to_be_visible()
         expect(page.locator("select[name='model']")).to_have_value("deepseek/deepseek-reasoner")
@@ -162,6 +171,7 @@ def test_models_page_and_picker(site: tuple[str, str], llm: Any) -> None:
         made = httpx.get(base + "/v1/assistants/helper",
                          headers={"Authorization": f"Bearer {admin_key}"}).json()
         assert made["config"]["model"] == "deepseek/deepseek-reasoner"
+        assert made["config"]["retrieval"]["reranker"] == "rr/bge-reranker"
 
         # Chinese
         page.locator("#lang").select_option("zh")

@@ -35,7 +35,7 @@ export async function assistantsPage(view, slug) {
   const minRel = h("input", { type: "number", name: "min_relevance", min: 0, max: 1, step: 0.05, value: cfg.retrieval.min_relevance });
   const policy = h("select", { name: "on_ungrounded" }, ["warn", "extractive", "refuse"].map((v) =>
     h("option", { value: v, selected: (cfg.on_ungrounded || "warn") === v }, t(`ung_${v}`))));
-  const reranker = h("input", { type: "text", name: "reranker", maxLength: 200, value: cfg.retrieval.reranker || "", placeholder: "siliconflow-rerank/BAAI/bge-reranker-v2-m3" });
+  const { select: reranker } = await modelPicker({ name: "reranker", kind: "rerank", current: cfg.retrieval.reranker || null });
   const boxes = kbs.map((k) => h("input", { type: "checkbox", name: "kb", value: k.name, checked: cfg.knowledge_bases.includes(k.name) }));
   const kbSet = h("fieldset.kbs", h("legend", t("pick_kbs")),
     kbs.length ? boxes.map((b) => h("label.check", b, " ", b.value)) : h("p.muted", h("a", { href: "#/kbs" }, t("new_kb"))));
@@ -47,7 +47,7 @@ export async function assistantsPage(view, slug) {
     h("div.grid", field(t("slug"), slugIn), field(t("name"), name)),
     kbSet, field(t("mp_label"), model, modelHint), field(t("system_prompt"), prompt),
     h("div.grid", field(t("top_k"), topK), field(t("min_relevance"), minRel)),
-    h("div.grid", field(t("on_ungrounded"), policy), field(t("reranker_opt"), reranker)),
+    h("div.grid", field(t("on_ungrounded"), policy), field(t("mp_reranker"), reranker)),
     formErr, h("div.row", save, publish,
       current ? h("a.button.ghost", { href: "#/assistants" }, t("new_assistant")) : null));
   const config = () => {
