@@ -72,6 +72,10 @@ if TYPE_CHECKING:
 
 
 
+PROVIDER_EMBEDDER = "provider:"
+"""A knowledge base's embedder named ``provider:NAME/MODEL`` is the workspace's provider NAME."""
+
+
 def parse_options(settings: Settings) -> ParseOptions:
     """The parsers' knobs and limits, from settings."""
     return ParseOptions(
@@ -127,7 +131,10 @@ class Zhiku:
         self._graph_ops: GraphOps | None = None
 
     def close(self) -> None:
-        """Close the runtime if the facade built its own (a lent one stays open)."""
+        """Close the workspace's model clients, and the runtime if the facade built its own
+        (a lent one stays open)."""
+        if getattr(self, "_llm", None) is not None:
+            self._llm.providers.close()
         if self._owns_runtime:
             self.runtime.close()
 
@@ -139,7 +146,10 @@ class Zhiku:
 
     # -- models ---------------------------------------------------------------------------
     def embedder(self, name: str) -> Embedder:
-        """The embedder called ``name`` (loaded once per runtime, shared by its facades)."""
+        """The embedder called ``name`` (loaded once per runtime, shared by its facades), or,
+        for ``provider:PROVIDER/MODEL``, this workspace's embedding provider."""
+        if name.startswith(PROVIDER_EMBEDDER):
+            return self.llm.providers.embedder(name.removeprefix(PROVIDER_EMBEDDER))
         return self.runtime.embedders.get(name)
 
     @property

@@ -236,4 +236,6 @@ def test_another_workspace_never_sees_or_uses_them(
     r = client.post("/v1/assistants", headers=g, json={
         "slug": "thief", "config": {"knowledge_bases": ["kb"], "model": "secret-llm/m"}})
     assert r.status_code == 400 and "does not exist" in r.json()["error"]["message"]
+    r = client.post("/v1/kbs", headers=g, json={"name": "kb2", "embedder": "provider:secret-llm/m"})
+    assert r.status_code == 404 and "does not exist" in r.json()["error"]["message"]
     assert client.get("/v1/providers/secret-llm", headers=demo.headers).status_code == 200

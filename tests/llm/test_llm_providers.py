@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from llm_scripted_server import Script, ScriptedServer
@@ -165,3 +166,31 @@ def test_presets_cover_the_usual_providers() -> None:
     assert by_name["siliconflow-embedding"]["kind"] == "embedding"
     assert by_name["jina-rerank"]["kind"] == "rerank"
     assert by_name["ollama"]["needs_key"] is False and by_name["deepseek"]["needs_key"]
+
+
+def _embeddings(req: dict[str, Any]) -> Script:
+    """Embeddings from the scripted server: one small vector per text, by its words."""
+    words = ("leave", "expense", "laptop")
+    data = [{"index": i, "embedding": [float(w in text.lower()) + 0.01 for w in words]}
+            for i, text in enumerate(req["input"])]
+    return Script(body=json.dumps({"data": data}))
+
+
+def test_a_knowledge_base_embeds_with_the_workspaces_provider(
+    runtime: Runtime, scripted: ScriptedServer
+) -> None:
+    scripted.default = lambda req: _embeddings(req) if "input" in req else Script()
+    zk = runtime.workspace("acme")
+    zk.providers.add("emb", preset="siliconflow-embedding", base_url=scripted.url, api_key=KEY)
+    kb = zk.create_kb("hr", embedder="provider:emb/BAAI/bge-m3")
+    assert kb.embedder == "provider:emb/BAAI/bge-m3"
+    docs = {"leave.md": LEAVE, "laptops.md": "# Laptops\n\nEvery laptop is encrypted.\n"}
+    report = zk.ingest_items("hr", [SourceItem(n, data=t.encode()) for n, t in docs.items()])
+    assert not report.failed
+    hits = zk.search("hr", "annual leave", mode="vector", top_k=1)
+    assert hits[0].source == "leave.md"
+    assert {r["model"] for r in scripted.requests} == {"BAAI/bge-m3"}
+    assert scripted.headers[-1]["Authorization"] == f"Bearer {KEY}"
+    # another workspace has no such provider
+    with pytest.raises(NotFound, match="provider 'emb' does not exist"):
+        runtime.workspace("other").create_kb("hr", embedder="provider:emb/BAAI/bge-m3")

@@ -54,7 +54,7 @@ def _chat(providers: ProviderRegistry, calls: CallRepository, config: ProviderCo
 
 
 def _embed(providers: ProviderRegistry, ref: str) -> dict[str, Any]:
-    embedder = providers.embedder(ref)  # made with one call, which learns the dimension
+    embedder = providers.new_embedder(ref)  # made with one call, which learns the dimension
     embedder.close()
     return {"dim": embedder.dim}
 

@@ -60,6 +60,7 @@ class ProviderRegistry:
         self._ws = workspace_id
         self._secrets = secrets
         self._models: dict[str, ChatModel] = {}
+        self._embedders: dict[str, OpenAIEmbedder] = {}
         self._lock = threading.Lock()
 
     # -- storage --------------------------------------------------------------------------
@@ -232,8 +233,21 @@ class ProviderRegistry:
                             name=f"{config.name}/{chosen}")
 
     def embedder(self, ref: str) -> OpenAIEmbedder:
-        """An embedder on the provider ``provider/model`` (kind ``embedding``); making it
-        calls the server once to learn the dimension."""
+        """The embedder ``provider/model`` (kind ``embedding``), made once and kept until the
+        provider changes (what a knowledge base whose embedder is ``provider:REF`` uses)."""
+        config, chosen = self._resolve(ref)
+        key = f"{config.name}/{chosen}"
+        with self._lock:
+            made = self._embedders.get(key)
+        if made is None:
+            made = self.new_embedder(ref)  # outside the lock: it calls the server
+            with self._lock:
+                made = self._embedders.setdefault(key, made)
+        return made
+
+    def new_embedder(self, ref: str) -> OpenAIEmbedder:
+        """A new embedder on the provider ``provider/model`` (kind ``embedding``); making it
+        calls the server once to learn the dimension. The caller closes it."""
         from zhiku.models.embedders.openai_compat import OpenAIEmbedder
 
         config, chosen = self._resolve(ref)
@@ -276,6 +290,11 @@ class ProviderRegistry:
             tokenize_path=config.tokenize_path,
         )
 
+    def close(self) -> None:
+        """Close the models and embedders made so far (their HTTP connections)."""
+        for name in {key.split("/", 1)[0] for key in [*self._models, *self._embedders]}:
+            self._forget(name)
+
     def _forget(self, provider: str) -> None:
         with self._lock:
             for key in [k for k in self._models if k.startswith(provider + "/")]:
@@ -283,3 +302,5 @@ class ProviderRegistry:
                 close = getattr(model, "close", None)
                 if close is not None:
                     close()
+            for key in [k for k in self._embedders if k.startswith(provider + "/")]:
+                self._embedders.pop(key).close()
