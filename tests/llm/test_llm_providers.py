@@ -194,3 +194,24 @@ def test_a_knowledge_base_embeds_with_the_workspaces_provider(
     # another workspace has no such provider
     with pytest.raises(NotFound, match="provider 'emb' does not exist"):
         runtime.workspace("other").create_kb("hr", embedder="provider:emb/BAAI/bge-m3")
+
+
+def test_every_change_is_told_without_the_key(runtime: Runtime) -> None:
+    """The hook an audit log hangs on: each change once, never the key."""
+    from zhiku.chat.provider_admin import ModelProviders
+
+    zk = runtime.workspace("acme")
+    told: list[tuple[str, str, dict[str, Any]]] = []
+    providers = ModelProviders(zk.llm.providers, zk.llm.calls,
+                               on_change=lambda *change: told.append(change))
+    providers.add("p", base_url="http://127.0.0.1:9/v1", models=["a"], api_key=KEY)
+    providers.update("p", models=["a", "b"])
+    providers.set_default("p/b")
+    providers.add("p", base_url="http://127.0.0.1:9/v1", models=["b"], replace=True)
+    providers.remove("p")
+    assert [(action, name) for action, name, _ in told] == [
+        ("provider.add", "p"), ("provider.update", "p"), ("provider.default", "p"),
+        ("provider.update", "p"), ("provider.remove", "p")]
+    assert told[0][2]["key_set"] is True and told[0][2]["models"] == ["a"]
+    assert told[2][2] == {"default_model": "p/b"}
+    assert KEY not in repr(told)

@@ -8,6 +8,7 @@ masked key only.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 
 EXTRACTIVE = "extractive"
 """The choice of no model: answers are the best cited sentences."""
+
+ChangeHook = Callable[[str, str, dict[str, Any]], None]
+"""Told of every change: (action such as ``provider.add``, provider name, details without
+secrets), e.g. to record it in an audit log."""
 
 # What ``update`` never takes from a caller: the name (the row's identity) and the flags the
 # registry keeps (``has_stored_key``, ``default_model``: see ``set_default``).
@@ -55,9 +60,20 @@ def preset_dict(p: Preset) -> dict[str, Any]:
 class ModelProviders:
     """The providers of one workspace, over its registry and call log."""
 
-    def __init__(self, registry: ProviderRegistry, calls: CallRepository) -> None:
+    def __init__(self, registry: ProviderRegistry, calls: CallRepository,
+                 on_change: ChangeHook | None = None) -> None:
         self._registry = registry
         self._calls = calls
+        self._on_change = on_change
+
+    def _changed(self, action: str, name: str, config: ProviderConfig | None = None,
+                 **detail: Any) -> None:
+        if self._on_change is None:
+            return
+        if config is not None:
+            detail.update(kind=config.kind, base_url=_no_password(config.base_url),
+                          models=list(config.models))
+        self._on_change(action, name, detail)
 
     def list(self) -> list[ProviderConfig]:
         """Every provider, by name."""
@@ -85,7 +101,11 @@ class ModelProviders:
             cfg = cfg.model_copy(update={"api_key_env": None})
         if url_policy is not None:
             check_base_url(cfg.base_url, url_policy)
-        return self._registry.add(cfg, key, replace=replace)
+        existed = replace and cfg.name in {p.name for p in self._registry.list()}
+        added = self._registry.add(cfg, key, replace=replace)
+        self._changed("provider.update" if existed else "provider.add", added.name, added,
+                      preset=preset, key_set=key is not None)
+        return added
 
     def update(self, name: str, /, *, api_key: str | None = None, clear_key: bool = False,
                url_policy: UrlPolicy | None = None, **changes: Any) -> ProviderConfig:
@@ -102,11 +122,16 @@ class ModelProviders:
             config = ProviderConfig.model_validate(merged)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        return self._registry.save(config, _key(api_key), clear_key=clear_key)
+        key = _key(api_key)
+        saved = self._registry.save(config, key, clear_key=clear_key)
+        self._changed("provider.update", name, saved, key_set=key is not None,
+                      key_cleared=clear_key)
+        return saved
 
     def remove(self, name: str) -> None:
         """Delete a provider and its stored key (a default model on it goes with it)."""
         self._registry.delete(name)
+        self._changed("provider.remove", name)
 
     def test(self, name: str, model: str | None = None) -> dict[str, Any]:
         """One minimal real call: latency, or the exact error with the key masked."""
@@ -127,7 +152,10 @@ class ModelProviders:
     def set_default(self, ref: str | None) -> str | None:
         """Set (``provider/model`` of a chat provider) or clear (None, ``"extractive"``) the
         default chat model; returns the one now set."""
-        return self._registry.set_default_model(None if ref in (None, "", EXTRACTIVE) else ref)
+        chosen = self._registry.set_default_model(None if ref in (None, "", EXTRACTIVE) else ref)
+        self._changed("provider.default", (chosen or EXTRACTIVE).split("/", 1)[0],
+                      default_model=chosen)
+        return chosen
 
     def choices(self, kind: str | None = None) -> builtins.list[ModelChoice]:
         """Every model a picker may offer, ``extractive`` first (for chat); ``kind``:
@@ -175,6 +203,14 @@ def _invalid(exc: ValidationError) -> InvalidInput:
     problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                          for e in exc.errors())
     return InvalidInput(f"invalid provider settings: {problems}")
+
+
+def _no_password(url: str) -> str:
+    """A URL as it may be recorded: a password in it is replaced by ``***``."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
 def _key(api_key: str | None) -> str | None:
