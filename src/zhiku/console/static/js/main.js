@@ -23,7 +23,10 @@ const ROUTES = [
 const NAV = [["#/kbs", "nav_kbs"], ["#/search", "nav_search"], ["#/assistants", "nav_assistants"],
   ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/usage", "nav_usage"],
   ["#/models", "nav_models"], ["#/admin", "nav_admin"]];
-addStrings({ en: { nav_models: "Models" }, zh: { nav_models: "模型" } });
+addStrings({
+  en: { nav_models: "Models" },
+  zh: { nav_models: "模型" },
+});
 
 export const session = { me: null };
 
