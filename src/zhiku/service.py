@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
 from zhiku.core.errors import InvalidInput, NotFound
-from zhiku.core.settings import Settings, mask_url_password
+from zhiku.core.settings import Settings
 from zhiku.graph.modes import SearchMode, is_graph_mode
 from zhiku.ingest.chunking import ChunkingOptions
 from zhiku.ingest.events import IngestListener, IngestReport
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from zhiku.audit.recorder import Audit
     from zhiku.chat.accounting import Bucket, UsageBy
     from zhiku.chat.engine import ChatStream, ChatTurn
+    from zhiku.chat.provider_admin import ModelProviders
     from zhiku.chat.store import Owner, StoredMessage
     from zhiku.chat.wiring import LLMServices
     from zhiku.connectors.service import Sources
@@ -76,6 +77,10 @@ if TYPE_CHECKING:
     from zhiku.share.links import ShareLinks
     from zhiku.workflows.service import Workflows
 
+
+
+PROVIDER_EMBEDDER = "provider:"
+"""A knowledge base's embedder named ``provider:NAME/MODEL`` is the workspace's provider NAME."""
 
 
 def parse_options(settings: Settings) -> ParseOptions:
@@ -134,7 +139,10 @@ class Zhiku:
         self._audit: Audit | None = None
 
     def close(self) -> None:
-        """Close the runtime if the facade built its own (a lent one stays open)."""
+        """Close the workspace's model clients, and the runtime if the facade built its own
+        (a lent one stays open)."""
+        if getattr(self, "_llm", None) is not None:
+            self._llm.providers.close()
         if self._owns_runtime:
             self.runtime.close()
 
@@ -172,7 +180,10 @@ class Zhiku:
 
     # -- models ---------------------------------------------------------------------------
     def embedder(self, name: str) -> Embedder:
-        """The embedder called ``name`` (loaded once per runtime, shared by its facades)."""
+        """The embedder called ``name`` (loaded once per runtime, shared by its facades), or,
+        for ``provider:PROVIDER/MODEL``, this workspace's embedding provider."""
+        if name.startswith(PROVIDER_EMBEDDER):
+            return self.llm.providers.embedder(name.removeprefix(PROVIDER_EMBEDDER))
         return self.runtime.embedders.get(name)
 
     @property
@@ -566,27 +577,27 @@ class Zhiku:
                 )
             return self._llm
 
+    @property
+    def providers(self) -> ModelProviders:
+        """The workspace's model providers and its default chat model."""
+        from zhiku.chat.provider_admin import ModelProviders
+
+        def record(action: str, name: str, detail: dict[str, Any]) -> None:
+            self.audit(action, "provider", None, name, detail=detail)
+
+        return ModelProviders(self.llm.providers, self.llm.calls, on_change=record)
+
     def add_provider(
         self, name: str, *, preset: str | None = None, api_key: str | None = None,
         replace: bool = False, **config: Any,
     ) -> ProviderConfig:
         """Store a provider (from a preset or explicit base_url/models); the key is encrypted."""
-        from zhiku.chat.providers import from_preset
-        from zhiku.models.llm.config import ProviderConfig as Config
-
-        cfg = from_preset(preset, name, **config) if preset else Config(name=name, **config)
-        existed = replace and name in {p.name for p in self.llm.providers.list()}
-        added = self.llm.providers.add(cfg, api_key, replace=replace)
-        self.audit("provider.update" if existed else "provider.add", "provider", None, name,
-                   detail={"preset": preset, "kind": added.kind,
-                           "base_url": mask_url_password(added.base_url),
-                           "models": list(added.models), "key_set": api_key is not None})
-        return added
+        return self.providers.add(name, preset=preset, api_key=api_key, replace=replace,
+                                  **config)
 
     def remove_provider(self, name: str) -> None:
         """Remove a provider and its stored key."""
-        self.llm.providers.delete(name)
-        self.audit("provider.remove", "provider", None, name)
+        self.providers.remove(name)
 
     def list_providers(self) -> list[ProviderConfig]:
         """Every configured provider (never their keys)."""
@@ -598,9 +609,12 @@ class Zhiku:
 
     def create_assistant(self, name: str, *, slug: str | None = None, **config: Any) -> Assistant:
         """A new assistant; ``config`` holds AssistantConfig fields (knowledge_bases, model…).
-        Without a ``model`` it answers extractively (no LLM), through the same chat path."""
+        Without a ``model`` it takes the workspace's default chat model; with ``model`` None
+        (or "extractive") it answers extractively (no LLM), through the same chat path."""
         from zhiku.apps.types import AssistantConfig
 
+        if "model" not in config:
+            config = {**config, "model": self.llm.providers.default_model()}
         checked = AssistantConfig.model_validate(config)
         self._check_assistant(checked)
         created = self.llm.assistants.create(name, checked, slug)
@@ -631,8 +645,10 @@ class Zhiku:
                 raise InvalidInput(f"{what} '{ref}': {exc.message}") from None
 
         for ref in [config.model, *config.fallback_models]:
-            if ref is not None and kind_of("model", ref) == "rerank":
-                raise InvalidInput(f"model '{ref}' is a reranker, not a chat model")
+            kind = None if ref is None else kind_of("model", ref)
+            if kind in ("rerank", "embedding"):
+                what = "a reranker" if kind == "rerank" else "an embedder"
+                raise InvalidInput(f"model '{ref}' is {what}, not a chat model")
         reranker = config.retrieval.reranker
         if reranker is not None and kind_of("reranker", reranker) != "rerank":
             raise InvalidInput(f"reranker '{reranker}' is not a provider of kind rerank")

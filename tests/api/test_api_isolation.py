@@ -23,6 +23,7 @@ FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "typ
         "edges": [{"source": "start", "target": "end"}]}
 AGENT = {"model": "nowhere/model", "tools": ["calculator"]}
 KB_SOURCE = {"kind": "web", "config": {"start_urls": ["http://127.0.0.1:9/"], "delay_s": 0}}
+PROVIDER = {"base_url": "http://127.0.0.1:9/v1", "models": ["model"], "max_retries": 0}
 SOURCE = {"kind": "openapi", "base_url": "http://127.0.0.1:9", "spec": {
     "openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
     "paths": {"/pets": {"get": {"operationId": "listPets"}}}}}
@@ -84,6 +85,10 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("POST", "/v1/share-links/{link_id}/rotate"): {"signing_secret": True},
         ("PUT", "/v1/moderation"): {"words": [{"word": "isolation"}]},
         ("POST", "/v1/moderation/test"): {"text": "isolation"},
+        ("POST", "/v1/providers"): {"name": "made-provider", **PROVIDER},
+        ("PATCH", "/v1/providers/{provider}"): {"timeout": 5, "api_key": "sk-stolen-0000000000"},
+        ("POST", "/v1/providers/{provider}/test"): {},
+        ("PUT", "/v1/workspace/default-model"): {"model": f"{ids.get('provider')}/model"},
     }
     return bodies.get((method, path))
 
@@ -107,7 +112,7 @@ ROUTES = _routes()
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Two seeded tenants on one server."""
     home = tmp_path_factory.mktemp("isolation")
-    settings = api_settings(home)
+    settings = api_settings(home, api_url_allowlist=["127.0.0.1:9"])  # the providers' address
     with TestClient(create_app(settings)) as client:
         a = make_tenant(settings, "acme")
         b = make_tenant(settings, "globex")
@@ -149,6 +154,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             link = client.post(f"/v1/assistants/{slug}/share-links", headers=h, json={})
             assert link.status_code == 201, link.text
             tenant.ids["link_id"] = link.json()["id"]
+            # a provider named like the assistant too, with a key of its own
+            made_provider = client.post("/v1/providers", headers=h, json={
+                "name": tenant.ids["slug"], "api_key": f"sk-{tenant.name}-key-000000000000",
+                **PROVIDER})
+            assert made_provider.status_code == 201, made_provider.text
+            tenant.ids["provider"] = tenant.ids["slug"]
             url = f"/v1/evals/runs/{run['id']}"
             wait_until(lambda url=url, h=h: client.get(url, headers=h).json()["status"]
                        != "running", 60, f"eval run {run['id']} to finish")
@@ -171,7 +182,7 @@ def _url(path: str, ids: dict[str, Any]) -> str:
 
 def _leaks(text: str, other: Tenant) -> list[str]:
     secrets = [other.ids["kb"], other.ids["slug"], other.name, other.email, HANDBOOK[:40],
-               "beta-secret", "fifteen days"]
+               "beta-secret", "fifteen days", f"sk-{other.name}-key"]
     return [s for s in secrets if s and s in text]
 
 
@@ -204,7 +215,7 @@ NOWHERE = {"kb": "no-such-kb", "slug": "no-such-bot", "doc_id": 987654, "chunk_i
            "user_id": 987654, "entity": "no-such-entity", "page": 1, "eval_set": "no-such-kb",
            "run_id": 987654, "invitation_id": 987654, "workflow_run_id": 987654,
            "source": "no-such-bot", "app_run_id": 987654, "kb_source": "no-such-bot",
-           "source_id": 987654, "link_id": 987654}
+           "source_id": 987654, "link_id": 987654, "provider": "no-such-bot"}
 
 
 def _normalized(r: Any, ids: dict[str, Any]) -> tuple[int, str]:
@@ -238,6 +249,9 @@ def test_other_workspace_learns_nothing(world: dict[str, Any], method: str, path
     assert client.get(f"/v1/assistants/{b.ids['slug']}", headers=hb).json()["name"] == "Bot"
     assert client.get(f"/v1/keys/{b.ids['key_id']}", headers=hb).json()["revoked_at"] is None
     assert client.get(f"/v1/share-links/{b.ids['link_id']}", headers=hb).json()["enabled"]
+    provider = client.get(f"/v1/providers/{b.ids['provider']}", headers=hb).json()
+    assert provider["timeout"] == 60.0 and provider["key_mask"] == "…0000"
+    assert client.get("/v1/workspace/default-model", headers=hb).json()["model"] is None
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

@@ -47,6 +47,9 @@ KB_SOURCE = {"kind": "web", "config": {"start_urls": ["http://127.0.0.1:9/"], "d
 SOURCE = {"kind": "openapi", "base_url": "http://127.0.0.1:9", "spec": {
     "openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
     "paths": {"/pets": {"get": {"operationId": "listPets"}}}}}
+# (127.0.0.1:9 is on the seeded server's URL allow-list, as a local model server would be)
+PROVIDER = {"base_url": "http://127.0.0.1:9/v1", "models": ["model"], "max_retries": 0,
+            "api_key": "sk-matrix-0000000000000000"}
 BOT_KBS = {BOT: {KB}, BOT2: {KB2}}
 # Throw-away targets of destructive routes; the write key limited to KB may reach them too.
 pytestmark = pytest.mark.shared_server
@@ -326,6 +329,18 @@ ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", "/v1/moderation"): "manage",
     ("POST", "/v1/moderation/test"): "manage",
     ("GET", "/v1/moderation/hits"): "manage",
+    # model providers: listed by any unscoped caller (never their keys); changed, tested (a
+    # call with the workspace's key) and made the default only by an unscoped admin
+    ("GET", "/v1/providers"): "unscoped-read",
+    ("POST", "/v1/providers"): "manage",
+    ("GET", "/v1/providers/{provider}"): "unscoped-read",
+    ("PATCH", "/v1/providers/{provider}"): "manage",
+    ("DELETE", "/v1/providers/{provider}"): "manage",
+    ("POST", "/v1/providers/{provider}/test"): "manage",
+    ("GET", "/v1/provider-presets"): "unscoped-read",
+    ("GET", "/v1/provider-models"): "unscoped-read",
+    ("GET", "/v1/workspace/default-model"): "unscoped-read",
+    ("PUT", "/v1/workspace/default-model"): "manage",
 }
 
 # Routes whose body or query (rather than their path) names acme's resources.
@@ -489,6 +504,9 @@ class World:
     def _make_link(self) -> int:
         made = self.call("POST", f"/v1/assistants/{BOT}/share-links", 201, json={})
         return int(made["id"])
+    def _make_provider(self) -> str:
+        self.call("POST", "/v1/providers", 201, json={"name": "victim-provider", **PROVIDER})
+        return "victim-provider"
 
     def _make_key(self) -> int:
         return int(self.call("POST", "/v1/keys", 201, json={"name": "victim"})["id"])
@@ -529,6 +547,7 @@ VICTIM_CHECK: dict[str, Callable[[Any], str]] = {
     "agent": lambda slug: f"/v1/agents/{slug}",
     "source": lambda name: f"/v1/tool-sources/{name}",
     "kb_source": lambda name: f"/v1/kbs/{KB}/sources/{name}",
+    "provider": lambda name: f"/v1/providers/{name}",
     "conversation": lambda cid: f"/v1/conversations/{cid}",
     "link": lambda link: f"/v1/share-links/{link}",
     "key": lambda key: f"/v1/keys/{key}",  # a revoked key is still there, with revoked_at
@@ -584,6 +603,9 @@ def _seed(client: TestClient, settings: Settings) -> World:
     world.ids["source"] = "pets"
     made = world.call("POST", f"/v1/kbs/{KB}/sources", 201, json={"name": "site", **KB_SOURCE})
     world.ids.update(kb_source="site", source_id=made["id"])
+    # a provider only acme has (globex's callers must get 404 for it)
+    world.call("POST", "/v1/providers", 201, json={"name": "acme-llm", **PROVIDER})
+    world.ids["provider"] = "acme-llm"
     world.call("POST", "/v1/evals/sets", 201,
                json={"name": "set1", "questions": [{"question": "annual leave?"}]})
     run = world.call("POST", "/v1/evals/runs", 202,
@@ -632,8 +654,8 @@ def world(tmp_path_factory: pytest.TempPathFactory,
           make_settings: Callable[..., Settings]) -> Iterator[World]:
     home = tmp_path_factory.mktemp("matrix")
     base = api_settings(home)
-    settings = make_settings(home, **{k: getattr(base, k) for k in (
-        "embedder", "api_rate_limit_per_minute", "ocr")})
+    settings = make_settings(home, api_url_allowlist=["127.0.0.1:9"], **{
+        k: getattr(base, k) for k in ("embedder", "api_rate_limit_per_minute", "ocr")})
     with TestClient(create_app(settings)) as client:
         yield _seed(client, settings)
 
@@ -655,6 +677,7 @@ VICTIMS = {
     ("DELETE", "/v1/apps/{slug}"): {"slug": "bot"},
     ("DELETE", "/v1/tool-sources/{source}"): {"source": "source"},
     ("DELETE", "/v1/kbs/{kb}/sources/{kb_source}"): {"kb_source": "kb_source"},
+    ("DELETE", "/v1/providers/{provider}"): {"provider": "provider"},
     ("DELETE", "/v1/conversations/{conversation_id}"): {"conversation_id": "conversation"},
     ("DELETE", "/v1/share-links/{link_id}"): {"link_id": "link"},
     ("POST", "/v1/share-links/{link_id}/rotate"): {"link_id": "link"},
@@ -726,6 +749,10 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
                                           "rating": "up"},
         ("PUT", "/v1/moderation"): {"enabled": False, "words": [{"word": "matrix"}]},
         ("POST", "/v1/moderation/test"): {"text": "a matrix test"},
+        ("POST", "/v1/providers"): {"name": f"made-{n}", **PROVIDER},
+        ("PATCH", "/v1/providers/{provider}"): {"timeout": 5},
+        ("POST", "/v1/providers/{provider}/test"): {},
+        ("PUT", "/v1/workspace/default-model"): {"model": None},
     }
     if route == ("POST", "/v1/kbs/{kb}/documents"):
         text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()

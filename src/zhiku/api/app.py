@@ -38,6 +38,7 @@ from zhiku.api.routers import (
     moderation,
     openai,
     pages,
+    providers,
     releases,
     search,
     share_links,
@@ -84,6 +85,7 @@ ROUTERS = (
     share_links,
     share_public,
     moderation,
+    providers,
     openai,
 )
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from zhiku.apps.store import AssistantStore
 from zhiku.apps.types import RetrievalConfig
-from zhiku.chat.accounting import CallContext, CallLog, RequestLog
+from zhiku.chat.accounting import CallLog, RequestLog
 from zhiku.chat.engine import ChatEngine, SearchFn
 from zhiku.chat.providers import ProviderRegistry
 from zhiku.chat.store import ConversationStore
-from zhiku.core.errors import ProviderError
-from zhiku.models.llm.metered import MeteredChatModel
 from zhiku.models.llm.secrets import SecretBox
-from zhiku.models.llm.types import GenerationOptions
 from zhiku.moderation.service import ModerationService
 from zhiku.moderation.store import ModerationStore
 from zhiku.repositories import (
@@ -50,28 +46,10 @@ class LLMServices:
         return cls(providers, assistants, conversations, calls, engine, moderation)
 
     def test_provider(self, name: str, model: str | None = None) -> dict[str, object]:
-        """One tiny real call: latency and reply, or the exact failure."""
-        config = self.providers.get(name)
-        ref = f"{name}/{model}" if model else name
-        result: dict[str, object] = {"provider": name, "model": model or (config.models or [""])[0]}
-        start = time.perf_counter()
-        try:
-            chat = MeteredChatModel(
-                self.providers.model(ref), self.calls.observer(CallContext("test")),
-                config.price_input, config.price_output,
-            )
-            reply = chat.complete(
-                [{"role": "user", "content": "Reply with the single word: pong"}],
-                GenerationOptions(temperature=0.0, max_tokens=8),
-            )
-        except ProviderError as exc:
-            result.update(ok=False, error=exc.message, kind=exc.kind,
-                          latency_ms=round((time.perf_counter() - start) * 1000, 1))
-            return result
-        result.update(ok=True, latency_ms=round(reply.latency_ms, 1), reply=reply.text[:80],
-                      input_tokens=reply.usage.input_tokens,
-                      output_tokens=reply.usage.output_tokens)
-        return result
+        """One minimal real call: latency, or the exact failure (see ``provider_check``)."""
+        from zhiku.chat.provider_check import check_provider
+
+        return check_provider(self.providers, self.calls, name, model)
 
 
 def retrieval_kwargs(config: RetrievalConfig) -> dict[str, object]:

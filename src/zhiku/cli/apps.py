@@ -48,7 +48,8 @@ def create(
     name: str = typer.Argument(...),
     kb: list[str] = typer.Option(..., "--kb", help="Knowledge base (repeat)."),
     model: str = typer.Option(
-        None, "--model", "-m", help="provider/model (none: extractive answers, no LLM)."
+        None, "--model", "-m", help="provider/model (default: the workspace's default chat "
+        "model, see zhiku models default; 'extractive': no LLM)."
     ),
     fallback: list[str] = typer.Option(None, "--fallback", help="Fallback provider/model."),
     system_prompt: str = typer.Option(None, "--system-prompt"),

@@ -25,19 +25,23 @@ R = TypeVar("R")
 
 
 @contextmanager
-def open_zhiku(preload: Sequence[str] = ()) -> Iterator[Zhiku]:
-    """The default workspace's facade on the command's runtime (one database for the whole
-    command), closed afterwards. The embedders of the knowledge bases named in ``preload``
-    start loading before the service's own modules are imported, so a one-shot command pays
-    for the model and the imports side by side."""
+def open_zhiku(preload: Sequence[str] = (), workspace: str | None = None) -> Iterator[Zhiku]:
+    """A workspace's facade on the command's runtime (one database for the whole command),
+    closed afterwards: ``workspace``, or the settings' (``ZHIKU_WORKSPACE``, ``default``
+    unless set), which must exist unless it is ``default``. The embedders of the knowledge
+    bases named in ``preload`` start loading before the service's own modules are imported,
+    so a one-shot command pays for the model and the imports side by side."""
     from zhiku.runtime import Runtime
 
     with Runtime(Settings()) as runtime:
+        chosen = workspace or runtime.settings.workspace
+        # ``default`` is made on first use; another name must exist (a typo makes no workspace)
+        ws = runtime.store.workspace_id(chosen, create=chosen == "default")
         for name in preload:
             with suppress(ZhikuError):  # an unknown knowledge base is reported by the command
-                kb = runtime.store.get_kb(runtime.store.workspace_id(), name)
+                kb = runtime.store.get_kb(ws, name)
                 runtime.embedders.preload(kb.embedder)
-        yield runtime.workspace()
+        yield runtime.workspace(ws)
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         description="Database URL. Unset means sqlite:///HOME/zhiku.db (the embedded default); "
         "postgresql://user:pass@host/db selects the PostgreSQL + pgvector server mode.",
     )
+    workspace: str = Field(
+        default="default",
+        description="The workspace CLI commands act in (`zhiku models --workspace` overrides it).",
+    )
     pg_pool_size: int = Field(
         default=16, ge=1, le=1000, description="Largest PostgreSQL connection pool per process."
     )
@@ -162,9 +166,10 @@ class Settings(BaseSettings):
     )
     api_url_allowlist: list[str] = Field(
         default_factory=list,
-        description="HTTP API URL ingestion: hosts, host:port pairs or CIDR ranges that may be "
-        "fetched even though they are loopback, private, link-local or metadata addresses "
-        "(JSON list).",
+        description="HTTP API URL ingestion and model providers' base URLs set over HTTP: "
+        "hosts, host:port pairs or CIDR ranges that may be reached even though they are "
+        "loopback, private, link-local or metadata addresses (JSON list), e.g. "
+        "[\"127.0.0.1:11434\"] for a local Ollama.",
     )
     mcp_stdio_commands: list[str] = Field(
         default_factory=list,

@@ -112,11 +112,14 @@ def list_assistants(caller: Caller, zk: Service) -> list[AssistantOut]:
 @router.post("/v1/assistants", response_model=AssistantOut, status_code=201)
 def create_assistant(body: AssistantIn, caller: Caller, zk: Service) -> AssistantOut:
     """Create an assistant over knowledge bases of this workspace; its models must name
-    configured chat providers, its reranker a reranking provider."""
+    configured chat providers, its reranker a reranking provider. Without a ``model`` it takes
+    the workspace's default chat model (``model: null``: extractive answers)."""
     caller.check_assistant(body.slug, Level.WRITE)
     check_config(caller, body.config)
-    made = zk.create_assistant(body.name or body.slug, slug=body.slug,
-                               **body.config.model_dump(mode="json"))
+    config = body.config.model_dump(mode="json")
+    if "model" not in body.config.model_fields_set:
+        del config["model"]  # none chosen: the workspace's default chat model
+    made = zk.create_assistant(body.name or body.slug, slug=body.slug, **config)
     return assistant_out(made)
 
 

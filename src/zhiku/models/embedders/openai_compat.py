@@ -37,6 +37,10 @@ class OpenAIEmbedder:
             )
         return cls(settings.openai_embed_base_url, model, settings.openai_embed_api_key)
 
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._client.close()
+
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """Embed one batch of texts (retrying once on a transport error)."""
         payload = {"model": self._model, "input": list(texts)}

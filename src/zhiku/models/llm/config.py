@@ -8,9 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from zhiku.models.llm.types import cost_per_million
 
-Kind = Literal["openai", "llama-cpp", "rerank"]
+Kind = Literal["openai", "llama-cpp", "rerank", "embedding"]
 """``openai``: an OpenAI-compatible chat API; ``llama-cpp``: an in-process GGUF model;
-``rerank``: a reranker speaking ``POST /rerank`` (see ``zhiku.models.rerank``)."""
+``rerank``: a reranker speaking ``POST /rerank`` (see ``zhiku.models.rerank``);
+``embedding``: an OpenAI-compatible ``POST /embeddings`` server."""
+CHAT_KINDS: frozenset[str] = frozenset({"openai", "llama-cpp"})
 
 
 class ProviderConfig(BaseModel):
@@ -41,11 +43,21 @@ class ProviderConfig(BaseModel):
         description="Kind rerank: 'tei' ({query, texts}) or 'documents' ({model, query, "
         "documents, top_n}: Jina, SiliconFlow, vLLM, Cohere-style).",
     )
+    default_model: str | None = Field(
+        default=None,
+        description="Set on the one provider whose model is the workspace's default chat model "
+        "(used by new assistants that name none).",
+    )
     tokenize_path: str | None = Field(
         default=None,
         description="Tokenizer endpoint used once to calibrate token estimates, e.g. "
         "/extras/tokenize (llama-cpp-python server) or /tokenize (llama.cpp server).",
     )
+
+    @property
+    def is_chat(self) -> bool:
+        """Whether the provider answers chat calls (not a reranker or an embedder)."""
+        return self.kind in CHAT_KINDS
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         """Cost of a call from the per-million prices."""

@@ -289,7 +289,8 @@ class OpenAIChatModel:
         snippet = body[:300]
         if status in (401, 403):
             return e.AuthenticationFailed(
-                f"{self.name}: the provider refused the API key (HTTP {status})", http=status
+                f"{self.name}: the provider refused the API key (HTTP {status}): {snippet}",
+                http=status,
             )
         if status == 429:
             return e.ProviderRateLimited(

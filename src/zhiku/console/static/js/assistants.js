@@ -1,10 +1,12 @@
-// Assistants: list, create and edit (knowledge bases, model — none means extractive answers —,
-// prompt, retrieval settings), publish, and a live preview chat on the draft.
+// Assistants: list, create and edit (knowledge bases, model picked from the workspace's models —
+// none means extractive answers —, prompt, retrieval settings), publish, and a live preview chat
+// on the draft.
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
 import { chatBox } from "./chat.js";
 import { shareSection } from "./share.js";
+import { modelPicker } from "./modelpicker.js";
 
 export async function assistantsPage(view, slug) {
   const err = errorBox();
@@ -28,13 +30,13 @@ export async function assistantsPage(view, slug) {
   const slugIn = h("input", { type: "text", name: "slug", required: true, pattern: "[a-z0-9][a-z0-9._\\-]*", maxLength: 64,
     value: current ? current.slug : "", disabled: !!current });
   const name = h("input", { type: "text", name: "name", maxLength: 200, value: current ? current.name : "" });
-  const model = h("input", { type: "text", name: "model", value: cfg.model || "", placeholder: "deepseek/deepseek-chat" });
+  const { select: model, hint: modelHint } = await modelPicker({ current: current ? cfg.model : undefined });
   const prompt = h("textarea", { name: "system_prompt", rows: 3, value: cfg.system_prompt || "" });
   const topK = h("input", { type: "number", name: "top_k", min: 1, max: 200, value: cfg.retrieval.top_k });
   const minRel = h("input", { type: "number", name: "min_relevance", min: 0, max: 1, step: 0.05, value: cfg.retrieval.min_relevance });
   const policy = h("select", { name: "on_ungrounded" }, ["warn", "extractive", "refuse"].map((v) =>
     h("option", { value: v, selected: (cfg.on_ungrounded || "warn") === v }, t(`ung_${v}`))));
-  const reranker = h("input", { type: "text", name: "reranker", maxLength: 200, value: cfg.retrieval.reranker || "", placeholder: "siliconflow-rerank/BAAI/bge-reranker-v2-m3" });
+  const { select: reranker } = await modelPicker({ name: "reranker", kind: "rerank", current: cfg.retrieval.reranker || null });
   const boxes = kbs.map((k) => h("input", { type: "checkbox", name: "kb", value: k.name, checked: cfg.knowledge_bases.includes(k.name) }));
   const kbSet = h("fieldset.kbs", h("legend", t("pick_kbs")),
     kbs.length ? boxes.map((b) => h("label.check", b, " ", b.value)) : h("p.muted", h("a", { href: "#/kbs" }, t("new_kb"))));
@@ -44,9 +46,9 @@ export async function assistantsPage(view, slug) {
   const form = h("form.card",
     h("h2", current ? `${t("edit")}: ${current.name || current.slug}` : t("new_assistant")),
     h("div.grid", field(t("slug"), slugIn), field(t("name"), name)),
-    kbSet, field(t("model_opt"), model), field(t("system_prompt"), prompt),
+    kbSet, field(t("mp_label"), model, modelHint), field(t("system_prompt"), prompt),
     h("div.grid", field(t("top_k"), topK), field(t("min_relevance"), minRel)),
-    h("div.grid", field(t("on_ungrounded"), policy), field(t("reranker_opt"), reranker)),
+    h("div.grid", field(t("on_ungrounded"), policy), field(t("mp_reranker"), reranker)),
     formErr, h("div.row", save, publish,
       current ? h("a.button.ghost", { href: "#/assistants" }, t("new_assistant")) : null));
   const config = () => {

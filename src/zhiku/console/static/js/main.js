@@ -1,6 +1,6 @@
 // The console shell: header, navigation, hash routes, sign-in state.
 import { api, auth } from "./api.js";
-import { LANGS, lang, setLang, t } from "./i18n.js";
+import { LANGS, addStrings, lang, setLang, t } from "./i18n.js";
 import { h, toast } from "./ui.js";
 import { loginPage } from "./login.js";
 
@@ -24,11 +24,16 @@ const ROUTES = [
   [/^#\/usage$/, "./usage.js", "usagePage"],
   [/^#\/admin$/, "./admin.js", "adminPage"],
   [/^#\/audit$/, "./audit.js", "auditPage"],
+  [/^#\/models$/, "./models.js", "modelsPage"],
 ];
 const NAV = [["#/kbs", "nav_kbs"], ["#/sources", "nav_sources"], ["#/search", "nav_search"],
   ["#/assistants", "nav_assistants"], ["#/apps", "nav_apps"],
   ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/usage", "nav_usage"],
-  ["#/admin", "nav_admin"], ["#/audit", "nav_audit"]];
+  ["#/models", "nav_models"], ["#/admin", "nav_admin"], ["#/audit", "nav_audit"]];
+addStrings({
+  en: { nav_models: "Models" },
+  zh: { nav_models: "模型" },
+});
 
 export const session = { me: null };
 
