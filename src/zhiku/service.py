@@ -65,6 +65,7 @@ if TYPE_CHECKING:
         Original,  # models, assistants and chat (imported lazily at run time)
     )
     from zhiku.jobs.submit import WorkspaceJobs
+    from zhiku.kbdocs import KbDocuments
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
     from zhiku.workflows.service import Workflows
@@ -253,6 +254,13 @@ class Zhiku:
     def documents(self, kb_name: str, status: str | None = None) -> list[Document]:
         """Documents of a knowledge base."""
         return self.store.list_documents(self.kb(kb_name).id, status)
+
+    @property
+    def kbdocs(self) -> KbDocuments:
+        """Pages of a knowledge base's documents, and actions over many of them."""
+        from zhiku.kbdocs import KbDocuments
+
+        return KbDocuments(self)
 
     def document(self, kb_name: str, ref: int | str) -> Document:
         """A document by id or by source (path as ingested)."""

@@ -33,6 +33,8 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("PATCH", "/v1/kbs/{kb}"): {"settings": {"chunk_tokens": 64}},
         ("POST", "/v1/kbs/{kb}/documents/url"): {"url": "https://example.com/a.html"},
         ("PATCH", "/v1/kbs/{kb}/documents/{doc_id}"): {"tags": ["x"]},
+        ("POST", "/v1/kbs/{kb}/documents/batch"): {
+            "action": "delete", "ids": [ids.get("doc_id", 1)]},
         ("PATCH", "/v1/kbs/{kb}/chunks/{chunk_id}"): {"text": "overwritten", "enabled": False},
         ("POST", "/v1/search"): {"query": "annual leave", "knowledge_bases": [kb]},
         ("POST", "/v1/kbs/{kb}/graph/build"): {"communities": True},

@@ -9,6 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from zhiku.store.db import Database
+from zhiku.store.doc_query import DocumentQuery
 from zhiku.store.filters import SearchFilters
 from zhiku.store.records import Chunk, Document, KnowledgeBase, NewChunk
 
@@ -36,6 +37,9 @@ class DocumentStore(Protocol):
     def find_document(self, kb_id: int, source: str) -> Document | None: ...
     def get_document(self, doc_id: int) -> Document: ...
     def list_documents(self, kb_id: int, status: str | None = None) -> list[Document]: ...
+    def query_documents(
+        self, kb_id: int, query: DocumentQuery
+    ) -> tuple[list[Document], int]: ...
     def documents_by_id(self, ids: Iterable[int]) -> dict[int, Document]: ...
     def replace_document(
         self,
