@@ -601,7 +601,7 @@ class Zhiku:
         self, app: str, message: str, conversation_id: int | None = None, *,
         stream: Literal[False] = False, cancel: CancelToken | None = None,
         history: Sequence[Message] | None = None, store: bool = True,
-        owner: Owner | None = None, endpoint: str | None = None,
+        owner: Owner | None = None, endpoint: str | None = None, draft: bool = False,
     ) -> ChatTurn: ...
 
     @overload
@@ -609,14 +609,14 @@ class Zhiku:
         self, app: str, message: str, conversation_id: int | None = None, *,
         stream: Literal[True], cancel: CancelToken | None = None,
         history: Sequence[Message] | None = None, store: bool = True,
-        owner: Owner | None = None, endpoint: str | None = None,
+        owner: Owner | None = None, endpoint: str | None = None, draft: bool = False,
     ) -> ChatStream: ...
 
     def chat(
         self, app: str, message: str, conversation_id: int | None = None, *,
         stream: bool = False, cancel: CancelToken | None = None,
         history: Sequence[Message] | None = None, store: bool = True,
-        owner: Owner | None = None, endpoint: str | None = None,
+        owner: Owner | None = None, endpoint: str | None = None, draft: bool = False,
     ) -> ChatTurn | ChatStream:
         """One turn of a conversation; ``stream=True`` returns an iterable of events (its
         ``usage`` is set once answered).
@@ -624,11 +624,12 @@ class Zhiku:
         ``history``: earlier user/assistant turns kept by the caller instead of a stored
         conversation; ``store=False`` stores nothing but the call log. ``owner``: who a new
         conversation belongs to; ``endpoint``: a face's name for the request, which is then
-        written to the request log with the owner and the turn's usage."""
+        written to the request log with the owner and the turn's usage. ``draft``: answer
+        with the assistant's draft instead of its published version (a preview)."""
         engine = self.llm.engine
         call = engine.stream if stream else engine.turn
         return call(app, message, conversation_id, cancel, store=store, history=history,
-                    owner=owner, endpoint=endpoint)
+                    owner=owner, endpoint=endpoint, draft=draft)
 
     def list_conversations(self, app: str | None = None) -> list[dict[str, Any]]:
         """Stored conversations (of one assistant), most recent first."""

@@ -214,6 +214,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PATCH", "/v1/assistants/{slug}"): "assistant-write",
     ("DELETE", "/v1/assistants/{slug}"): "assistant-write",
     ("GET", "/v1/assistants/{slug}/versions"): "assistant-read",
+    ("GET", "/v1/assistants/{slug}/diff"): "assistant-read",
     ("POST", "/v1/assistants/{slug}/publish"): "assistant-write",
     ("POST", "/v1/assistants/{slug}/chat"): "assistant-read",
     ("GET", "/v1/models"): "authenticated",
