@@ -97,6 +97,23 @@ class KbDocuments:
         """Re-index every document of ``kb`` that has its original stored, as one job."""
         return self._reindex(kb, [d.id for d in self._zk.documents(kb)])
 
+    def switch_embedder(self, kb: str, embedder: str) -> Job | None:
+        """Give ``kb`` another embedder. Its documents are embedded again in the background
+        (the returned job; None when there is nothing to embed); until then they are
+        ``parsed`` and found by keywords, and the old model's vectors are gone."""
+        target = self._zk.kb(kb)
+        if embedder == target.embedder:
+            return None
+        old = self._zk.embedder(target.embedder).model_id
+        new = self._zk.embedder(embedder).model_id  # an unknown or missing model fails here
+        self._zk.store.switch_embedder(target.id, embedder)
+        if old != new:
+            self._zk.store.drop_vectors(target.id, old)
+        self._zk.vectors.invalidate()
+        if not self._zk.store.kb_stats(target.id).get("chunks"):
+            return None
+        return self._zk.jobs.submit_embed(kb)
+
     def _one(self, kb: str, action: BatchAction, doc_id: int,
              add_tags: Sequence[str], remove_tags: Sequence[str]) -> ItemResult:
         try:

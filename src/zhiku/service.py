@@ -33,6 +33,7 @@ from zhiku.ingest.parsers.sandbox import SUPPORTED as SANDBOX_SUPPORTED
 from zhiku.ingest.parsers.zipguard import ZipLimits
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
+from zhiku.kb_language import choose_embedder
 from zhiku.kb_settings import check_kb_settings
 from zhiku.models.embedders import Embedder
 from zhiku.retrieval.rerank import RerankingSearcher
@@ -162,11 +163,12 @@ class Zhiku:
         self, name: str, *, embedder: str | None = None, **settings: Any
     ) -> KnowledgeBase:
         """Create a knowledge base. Settings: chunk_tokens, chunk_overlap, parent_child, graph,
-        reranker (provider/model), rerank_top_n."""
+        reranker (provider/model), rerank_top_n, language (zh, en, auto: without ``embedder``,
+        Chinese and mixed content get the multilingual embedder when it is installed)."""
         if not name or len(name) > 128 or "/" in name:
             raise InvalidInput("a knowledge base name is 1-128 characters without '/'")
         checked = check_kb_settings(settings)
-        chosen = embedder or self.settings.embedder
+        chosen = embedder or choose_embedder(self.settings, checked.get("language"))
         self.embedder(chosen)  # fail now, not at the first ingest, on an unknown model
         return self.store.create_kb(self.workspace_id, name, chosen, checked)
 

@@ -187,6 +187,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/kbs/{kb}/documents/{doc_id}/reindex"): "kb-write",
     ("POST", "/v1/kbs/{kb}/documents/batch"): "kb-write",
     ("POST", "/v1/kbs/{kb}/reindex"): "kb-write",
+    ("POST", "/v1/kbs/{kb}/embedder"): "kb-write",
+    ("GET", "/v1/embedders"): "authenticated",
+    ("GET", "/v1/formats"): "authenticated",
     ("GET", "/v1/kbs/{kb}/documents/{doc_id}/original"): "kb-read",
     ("GET", "/v1/kbs/{kb}/documents/{doc_id}/pages"): "kb-read",
     ("GET", "/v1/kbs/{kb}/documents/{doc_id}/pages/{page}"): "kb-read",
@@ -597,6 +600,7 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("PATCH", "/v1/kbs/{kb}"): {"settings": {"graph": True}},
         ("POST", "/v1/kbs/{kb}/documents/url"): {"url": "http://127.0.0.1/blocked.html"},
         ("PATCH", "/v1/kbs/{kb}/documents/{doc_id}"): {"tags": ["hr", "policy"]},
+        ("POST", "/v1/kbs/{kb}/embedder"): {"embedder": "hashing"},
         ("POST", "/v1/kbs/{kb}/documents/batch"): {
             "action": "tag", "ids": [world.ids["doc_id"]], "tags": ["hr"]},
         ("PATCH", "/v1/kbs/{kb}/chunks/{chunk_id}"): {"enabled": True},

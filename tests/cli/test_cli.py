@@ -308,6 +308,14 @@ def test_docs_list_pages_searches_and_sorts(cli: Any, tmp_path: Path) -> None:
     assert "sort by one of" in cli("docs", "list", "--kb", KB, "--sort", "colour", code=2).output
 
 
+def test_kb_create_with_a_language_says_how_chinese_is_found(cli: Any) -> None:
+    made = cli("kb", "create", "zh-kb", "--embedder", "hashing", "--language", "zh")
+    assert "embedder hashing" in made.output and "keywords only" in made.output
+    listed = last_json(cli("kb", "list", "--json"))
+    assert listed[0]["settings"] == {"language": "zh"}
+    assert "zh, en or auto" in cli("kb", "create", "x", "--language", "fr", code=2).output
+
+
 def test_stats_names_the_database_kind_and_never_its_password(
     cli: Any, zhiku_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
