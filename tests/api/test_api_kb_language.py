@@ -63,3 +63,14 @@ def test_language_note_warning_and_switch(client: TestClient, tenant_a: Tenant) 
     key = client.post("/v1/keys", headers=h, json={"name": "r", "access": "read"}).json()["key"]
     assert client.post("/v1/kbs/zh/embedder", headers={"Authorization": f"Bearer {key}"},
                        json={"embedder": "hashing"}).status_code == 403
+
+
+def test_patch_sets_and_unsets_settings(client: TestClient, tenant_a: Tenant) -> None:
+    h = tenant_a.headers
+    client.post("/v1/kbs", headers=h, json={"name": "kb", "settings": {"chunk_tokens": 256}})
+    r = client.patch("/v1/kbs/kb", headers=h, json={"settings": {"graph": True,
+                                                                 "chunk_overlap": 32}})
+    assert r.json()["settings"] == {"chunk_tokens": 256, "graph": True, "chunk_overlap": 32}
+    r = client.patch("/v1/kbs/kb", headers=h, json={"settings": {"chunk_tokens": None,
+                                                                 "graph": False}})
+    assert r.json()["settings"] == {"graph": False, "chunk_overlap": 32}

@@ -107,9 +107,10 @@ def get_kb(kb: str, caller: Caller, zk: Service) -> KbOut:
 @router.patch("/v1/kbs/{kb}", response_model=KbOut)
 def update_kb(kb: str, body: KbPatch, caller: Caller, zk: Service) -> KbOut:
     """Change chunking and other settings; they apply to documents ingested (or re-indexed)
-    from now on."""
+    from now on. A setting sent as null goes back to the server's default."""
     caller.check_kb(kb, Level.WRITE)
-    return kb_out(zk, zk.update_kb_settings(kb, **body.settings.given()))
+    changes = body.settings.model_dump(exclude_unset=True)
+    return kb_out(zk, zk.update_kb_settings(kb, **changes))
 
 
 @router.delete("/v1/kbs/{kb}", response_model=Deleted)

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
 import { chatBox } from "./chat.js";
+import { diffCard, draftBadge, slugHelp } from "./assistantdraft.js";
 
 export async function assistantsPage(view, slug) {
   const err = errorBox();
@@ -18,7 +19,7 @@ export async function assistantsPage(view, slug) {
     assistants.map((a) => h("tr", { "data-assistant": a.slug },
       h("td", a.name || a.slug), h("td", h("code", a.slug)), h("td", a.config.knowledge_bases.join(", ")),
       h("td", a.config.model || t("extractive")),
-      h("td", a.published_version ? t("published", a.published_version) : t("draft")),
+      h("td", a.published_version ? t("published", a.published_version) : t("draft"), " ", draftBadge(a)),
       h("td.actions", h("a.button.ghost", { href: `#/assistants/${encodeURIComponent(a.slug)}` }, t("edit")),
         h("a.button.ghost", { href: `#/chat/${encodeURIComponent(a.slug)}` }, t("nav_chat"))))),
   t("assistants_title")) : h("p.muted", t("none_yet"));
@@ -41,8 +42,8 @@ export async function assistantsPage(view, slug) {
   const save = h("button.primary", { type: "submit" }, current ? t("save") : t("create"));
   const publish = current ? h("button", { type: "button" }, t("publish")) : null;
   const form = h("form.card",
-    h("h2", current ? `${t("edit")}: ${current.name || current.slug}` : t("new_assistant")),
-    h("div.grid", field(t("slug"), slugIn), field(t("name"), name)),
+    h("h2", current ? `${t("edit")}: ${current.name || current.slug}` : t("new_assistant"), " ", current ? draftBadge(current) : null),
+    h("div.grid", h("div", field(t("slug"), slugIn), slugHelp(name, slugIn)), field(t("name"), name)),
     kbSet, field(t("model_opt"), model), field(t("system_prompt"), prompt),
     h("div.grid", field(t("top_k"), topK), field(t("min_relevance"), minRel)),
     h("div.grid", field(t("on_ungrounded"), policy), field(t("reranker_opt"), reranker)),
@@ -78,7 +79,8 @@ export async function assistantsPage(view, slug) {
     }, formErr));
   }
   const preview = current ? h("section.card.preview", { "aria-labelledby": "preview-h" },
-    h("h2", { id: "preview-h" }, t("preview")), chatBox(current)) : null;
+    h("h2", { id: "preview-h" }, t("ad_preview_draft")), h("p.muted", t("ad_preview_note")),
+    chatBox(current, { draft: true })) : null;
   const versions = current ? h("section.card", { "aria-labelledby": "ver-h" }, h("h2", { id: "ver-h" }, t("versions"))) : null;
   view.append(h("section.card", list), h("div.split", form, preview), versions);
   if (current) {
@@ -88,6 +90,7 @@ export async function assistantsPage(view, slug) {
         h("td", `v${v.version}${v.version === current.published_version ? " ✓" : ""}`), h("td", v.config.model || t("extractive")),
         h("td", v.config.knowledge_bases.join(", ")), h("td", v.created_at.slice(0, 16).replace("T", " ")))), t("versions"))
         : h("p.muted", t("none_yet")));
+      versions.after(diffCard(current, rows));
     } catch (e) { showError(e, err); }
   }
 }
