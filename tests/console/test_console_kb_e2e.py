@@ -164,6 +164,12 @@ def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path
         expect(page.locator("tr[data-doc]")).to_have_count(1)  # the .zip never became a row
         _shot(page, "kb-upload-1280")
 
+        # a Chinese question over an embedder that does not read Chinese: said in search
+        page.goto(base + "/#/search")
+        page.get_by_label("Query").fill("年假有几天")
+        page.get_by_role("button", name="Search", exact=True).click()
+        expect(page.locator(".search-notes .note")).to_contain_text("keywords only")
+
         # the assistant: unpublished changes, the preview on the draft refuses, the diff
         page.goto(base + "/#/assistants/hr-bot")
         expect(page.locator("form [data-unpublished]")).to_have_text("Unpublished changes")

@@ -204,11 +204,11 @@ export async function kbPage(view, kbName) {
       h("details.url-form", h("summary", t("add_url")), urlForm), progress),
     err, h("section.card", docs.el));
 
-  async function loadKb() {
+  async function loadKb(status = "") {
     const [kb, embedders] = await Promise.all([api("GET", base), api("GET", "/v1/embedders")]);
     note.replaceChildren(retrievalNote(kb, embedders) || "");
     const open = settingsSlot.querySelector("details")?.open;
-    const panel = settingsPanel(kb, embedders, loadKb);
+    const panel = settingsPanel(kb, embedders, async (st) => { await loadKb(st); await docs.reload(); }, status);
     panel.open = !!open;
     settingsSlot.replaceChildren(panel);
   }

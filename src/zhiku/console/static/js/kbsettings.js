@@ -7,6 +7,8 @@ import { act, errorBox, field, h, toast } from "./ui.js";
 
 addStrings({
   en: {
+    "emb_use-multilingual": "Multilingual: Chinese, English and 14 more languages", emb_minilm: "English only (bundled)",
+    emb_hashing: "Word hashing: exact words, no meaning (for tests)",
     kbs_settings: "Knowledge base settings", kbs_embedder: "Embedding model",
     kbs_reads_zh: "reads Chinese", kbs_en_only: "no Chinese", kbs_not_installed: "not installed: {x}",
     kbs_auto: "Automatic (by the documents' language)", kbs_language: "Documents' language",
@@ -22,6 +24,8 @@ addStrings({
     kbs_note_install: "The multilingual embedder is not installed on this server ({x}); Chinese is found by keywords only.",
   },
   zh: {
+    "emb_use-multilingual": "多语言：中文、英文等 16 种语言", emb_minilm: "仅英文（内置）",
+    emb_hashing: "词哈希：只匹配原词，不理解语义（测试用）",
     kbs_settings: "知识库设置", kbs_embedder: "向量模型",
     kbs_reads_zh: "支持中文", kbs_en_only: "不支持中文", kbs_not_installed: "未安装：{x}",
     kbs_auto: "自动（按文档语言选择）", kbs_language: "文档语言",
@@ -42,7 +46,9 @@ addStrings({
 export function embedderText(e) {
   const bits = [e.chinese ? t("kbs_reads_zh") : t("kbs_en_only")];
   if (!e.installed) bits.push(t("kbs_not_installed", e.install || ""));
-  return `${e.label} — ${e.name} (${bits.join("; ")})`;
+  const key = `emb_${e.name}`;
+  const text = t(key) === key ? e.label : t(key);
+  return `${text} — ${e.name} (${bits.join("; ")})`;
 }
 
 // The plain note a knowledge base carries when Chinese is found by keywords only.
@@ -66,8 +72,9 @@ async function follow(job, bar, state) {
   return last;
 }
 
-// The settings panel (a <details>) of `kb`; `onChange()` after something was saved.
-export function settingsPanel(kb, embedders, onChange) {
+// The settings panel (a <details>) of `kb`; `onChange(status)` after something was saved,
+// with the last job's outcome (a new panel shows it as `status`).
+export function settingsPanel(kb, embedders, onChange, status = "") {
   const base = `/v1/kbs/${encodeURIComponent(kb.name)}`;
   const s = kb.settings || {};
   const embedder = h("select", { name: "embedder", id: "kb-embedder" },
@@ -82,7 +89,7 @@ export function settingsPanel(kb, embedders, onChange) {
   const err = errorBox();
   const save = h("button.primary", { type: "submit" }, t("save"));
   const bar = h("progress", { max: 100, value: 0, hidden: true, "aria-label": t("kbs_reembedding") });
-  const state = h("span.muted.job-state", { "aria-live": "polite" });
+  const state = h("span.muted.job-state", { "aria-live": "polite" }, status);
   const reindexAll = h("button", { type: "button", id: "kb-reindex-all" }, t("kbs_reindex_all"));
   const form = h("form.kb-settings",
     h("div.grid", field(t("kbs_embedder"), embedder), field(t("chunk_tokens"), tokens), field(t("chunk_overlap"), overlap),
@@ -103,7 +110,7 @@ export function settingsPanel(kb, embedders, onChange) {
         kb.embedder = out.embedder;
         if (out.job) { bar.setAttribute("aria-label", t("kbs_reembedding")); state.textContent = t("kbs_reembedding"); await follow(out.job, bar, state); }
       }
-      if (onChange) await onChange();
+      if (onChange) await onChange(state.textContent);
     }, err);
   });
   reindexAll.addEventListener("click", () => {
@@ -112,7 +119,7 @@ export function settingsPanel(kb, embedders, onChange) {
       const out = await api("POST", `${base}/reindex`);
       if (out.failed) toast(t("kbs_no_originals", out.failed), "error");
       if (out.job) { bar.setAttribute("aria-label", t("kbs_reindexing")); state.textContent = t("kbs_reindexing"); await follow(out.job, bar, state); }
-      if (onChange) await onChange();
+      if (onChange) await onChange(state.textContent);
     }, err);
   });
   return h("details.card.kb-settings-panel", { id: "kb-settings" }, h("summary", h("h2", t("kbs_settings"))), form);
