@@ -162,6 +162,7 @@ def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path
         expect(same).to_contain_text("skipped: unchanged", timeout=30_000)
         expect(same.locator("progress")).to_have_count(0)
         expect(page.locator("tr[data-doc]")).to_have_count(1)  # the .zip never became a row
+        page.locator("ul.uploads").scroll_into_view_if_needed()
         _shot(page, "kb-upload-1280")
 
         # a Chinese question over an embedder that does not read Chinese: said in search
@@ -195,6 +196,14 @@ def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path
         expect(page.locator(".slug-derived")).to_be_visible()
         expect(page.locator("#slug-help")).to_contain_text("Lower-case letters")
         _shot(page, "assistant-slug-1280")
+        made = slug.input_value()
+        page.get_by_label("hr", exact=True).check()
+        page.get_by_role("button", name="Create").click()
+        expect(page.get_by_role("heading", name="Edit: 人事助手")).to_be_visible()
+        expect(page.get_by_label("Slug (id)")).to_be_disabled()
+        page.locator(f"[data-delete-assistant='{made}']").click()  # (the dialog is accepted)
+        expect(page.locator("tr[data-assistant]")).to_have_count(1)
+        assert httpx.get(f"{base}/v1/assistants/{made}", headers=headers).status_code == 404
         assert not errors, errors
 
         # zh: the same pages, translated; and at phone width nothing overflows

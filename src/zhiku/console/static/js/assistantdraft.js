@@ -3,12 +3,13 @@
 // slug derived from the name (a Chinese name gets `assistant-xxxx`: no pinyin offline).
 import { api } from "./api.js";
 import { addStrings, t } from "./i18n.js";
-import { errorBox, h, showError } from "./ui.js";
+import { act, errorBox, h, showError, toast } from "./ui.js";
 
 addStrings({
   en: {
     ad_unpublished: "Unpublished changes", ad_never: "Not published yet: chats use the draft",
     ad_preview_draft: "Preview (draft)", ad_preview_note: "The preview answers with the saved draft, even before it is published.",
+    ad_delete: "Delete assistant", ad_confirm_delete: "Delete the assistant “{x}” and its versions? Its conversations are kept.",
     ad_diff: "Changes", ad_from: "From", ad_to: "To", ad_live: "live", ad_draft: "draft",
     ad_setting: "Setting", ad_before: "Before", ad_after: "After", ad_same: "No differences.", ad_compare: "Compare",
     ad_slug_help: "Lower-case letters, digits, “.”, “_” and “-”, starting with a letter or digit; used in URLs and the API. It cannot be changed later.",
@@ -17,6 +18,7 @@ addStrings({
   zh: {
     ad_unpublished: "有未发布的修改", ad_never: "尚未发布：对话使用草稿",
     ad_preview_draft: "预览（草稿）", ad_preview_note: "预览使用已保存但未发布的草稿配置回答。",
+    ad_delete: "删除助手", ad_confirm_delete: "删除助手“{x}”及其所有版本？对话记录会保留。",
     ad_diff: "修改对比", ad_from: "从", ad_to: "到", ad_live: "线上版本", ad_draft: "草稿",
     ad_setting: "设置项", ad_before: "之前", ad_after: "之后", ad_same: "没有差异。", ad_compare: "对比",
     ad_slug_help: "小写字母、数字、“.”、“_”和“-”，以字母或数字开头；用于网址和 API，创建后不能修改。",
@@ -87,4 +89,16 @@ export function diffCard(a, versions) {
   load();
   return h("section.card", { id: "assistant-diff", "aria-labelledby": "diff-h" }, h("h2", { id: "diff-h" }, t("ad_diff")),
     h("div.row", h("label", { htmlFor: "diff-from" }, t("ad_from")), from, h("label", { htmlFor: "diff-to" }, t("ad_to")), to), err, out);
+}
+
+// A button that deletes assistant `a` (after a confirmation) and returns to the list.
+export function deleteButton(a, err) {
+  return h("button.danger", { type: "button", "data-delete-assistant": a.slug, onclick: (e) => {
+    if (!confirm(t("ad_confirm_delete", a.name || a.slug))) return;
+    act(e.currentTarget, async () => {
+      await api("DELETE", `/v1/assistants/${encodeURIComponent(a.slug)}`);
+      toast(t("deleted"));
+      location.hash = "#/assistants";
+    }, err);
+  } }, t("ad_delete"));
 }

@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
 import { chatBox } from "./chat.js";
-import { diffCard, draftBadge, slugHelp } from "./assistantdraft.js";
+import { deleteButton, diffCard, draftBadge, slugHelp } from "./assistantdraft.js";
 
 export async function assistantsPage(view, slug) {
   const err = errorBox();
@@ -48,7 +48,8 @@ export async function assistantsPage(view, slug) {
     h("div.grid", field(t("top_k"), topK), field(t("min_relevance"), minRel)),
     h("div.grid", field(t("on_ungrounded"), policy), field(t("reranker_opt"), reranker)),
     formErr, h("div.row", save, publish,
-      current ? h("a.button.ghost", { href: "#/assistants" }, t("new_assistant")) : null));
+      current ? h("a.button.ghost", { href: "#/assistants" }, t("new_assistant")) : null,
+      current ? deleteButton(current, formErr) : null));
   const config = () => {
     const c = { ...cfg, knowledge_bases: boxes.filter((b) => b.checked).map((b) => b.value),
       model: model.value.trim() || null, system_prompt: prompt.value.trim() || null, on_ungrounded: policy.value,

@@ -7,7 +7,7 @@ import { act, bytes, errorBox, h, showError, toast } from "./ui.js";
 
 addStrings({
   en: {
-    docs_search: "Search by name", docs_count: "{x} documents",
+    docs_search: "Search by name", docs_count: "{x} documents", docs_count_one: "1 document",
     docs_prev: "Previous page", docs_next: "Next page", docs_per_page: "Per page",
     docs_tag_filter: "Tag", docs_created: "Added", docs_selected: "{x} selected",
     docs_select_all: "Select all on this page", docs_select_one: "Select {x}",
@@ -18,7 +18,7 @@ addStrings({
     docs_no_match: "No document matches.",
   },
   zh: {
-    docs_search: "按名称搜索", docs_count: "共 {x} 个文档",
+    docs_search: "按名称搜索", docs_count: "共 {x} 个文档", docs_count_one: "共 1 个文档",
     docs_prev: "上一页", docs_next: "下一页", docs_per_page: "每页",
     docs_tag_filter: "标签", docs_created: "添加时间", docs_selected: "已选 {x} 个",
     docs_select_all: "全选本页", docs_select_one: "选择 {x}",
@@ -86,7 +86,7 @@ export function documentsCard(kbName) {
   }
 
   function draw() {
-    count.textContent = t("docs_count", total);
+    count.textContent = total === 1 ? t("docs_count_one") : t("docs_count", total);
     const all = h("input", { type: "checkbox", "aria-label": t("docs_select_all"), checked: rows.length > 0 && rows.every((d) => selected.has(d.id)) });
     all.addEventListener("change", () => { rows.forEach((d) => (all.checked ? selected.add(d.id) : selected.delete(d.id))); draw(); });
     const head = [all, ...SORTS.map(([k, s]) => sortBtn(k, s)), t("tags"), t("error"), t("actions")];
