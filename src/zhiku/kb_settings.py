@@ -2,7 +2,8 @@
 
 A knowledge base stores only the settings it was given; what it lacks falls back to the
 server's settings (``chunk_tokens``, ``chunk_overlap``) or to off (``parent_child``,
-``graph``, no reranker).
+``graph``, no reranker). ``language`` (``zh``, ``en``, ``auto``) is the documents' language,
+which chooses the embedder of a new knowledge base (see ``zhiku.kb_language``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import Any
 from zhiku.core.errors import InvalidInput
 
 KB_SETTING_KEYS = frozenset(
-    {"chunk_tokens", "chunk_overlap", "parent_child", "graph", "reranker", "rerank_top_n"}
+    {"chunk_tokens", "chunk_overlap", "parent_child", "graph", "reranker", "rerank_top_n",
+     "language"}
 )
+LANGUAGES = ("zh", "en", "auto")
 
 
 def _whole(value: Any) -> bool:
@@ -30,6 +33,7 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
                  "reranker is a provider/model reference"),
     "rerank_top_n": (lambda v: _whole(v) and 1 <= v <= 200,
                      "rerank_top_n is a whole number from 1 to 200"),
+    "language": (lambda v: v in LANGUAGES, "language is zh, en or auto"),
 }
 
 
@@ -63,7 +67,7 @@ def parse_setting(key: str, text: str) -> Any:
         if lowered in ("false", "no", "off", "0"):
             return False
         raise InvalidInput(f"{key} is true or false")
-    if key == "reranker":
+    if key in ("reranker", "language"):
         return text
     try:
         return int(text)

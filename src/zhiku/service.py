@@ -33,6 +33,7 @@ from zhiku.ingest.parsers.sandbox import SUPPORTED as SANDBOX_SUPPORTED
 from zhiku.ingest.parsers.zipguard import ZipLimits
 from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
+from zhiku.kb_language import choose_embedder
 from zhiku.kb_settings import check_kb_settings
 from zhiku.models.embedders import Embedder
 from zhiku.retrieval.rerank import RerankingSearcher
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
         Original,  # models, assistants and chat (imported lazily at run time)
     )
     from zhiku.jobs.submit import WorkspaceJobs
+    from zhiku.kbdocs import KbDocuments
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
     from zhiku.moderation.service import ModerationService
@@ -206,11 +208,12 @@ class Zhiku:
         self, name: str, *, embedder: str | None = None, **settings: Any
     ) -> KnowledgeBase:
         """Create a knowledge base. Settings: chunk_tokens, chunk_overlap, parent_child, graph,
-        reranker (provider/model), rerank_top_n."""
+        reranker (provider/model), rerank_top_n, language (zh, en, auto: without ``embedder``,
+        Chinese and mixed content get the multilingual embedder when it is installed)."""
         if not name or len(name) > 128 or "/" in name:
             raise InvalidInput("a knowledge base name is 1-128 characters without '/'")
         checked = check_kb_settings(settings)
-        chosen = embedder or self.settings.embedder
+        chosen = embedder or choose_embedder(self.settings, checked.get("language"))
         self.embedder(chosen)  # fail now, not at the first ingest, on an unknown model
         kb = self.store.create_kb(self.workspace_id, name, chosen, checked)
         self.audit("kb.create", "kb", kb.id, kb.name,
@@ -310,6 +313,13 @@ class Zhiku:
     def documents(self, kb_name: str, status: str | None = None) -> list[Document]:
         """Documents of a knowledge base."""
         return self.store.list_documents(self.kb(kb_name).id, status)
+
+    @property
+    def kbdocs(self) -> KbDocuments:
+        """Pages of a knowledge base's documents, and actions over many of them."""
+        from zhiku.kbdocs import KbDocuments
+
+        return KbDocuments(self)
 
     def document(self, kb_name: str, ref: int | str) -> Document:
         """A document by id or by source (path as ingested)."""
@@ -724,7 +734,7 @@ class Zhiku:
         self, app: str, message: str, conversation_id: int | None = None, *,
         stream: Literal[False] = False, cancel: CancelToken | None = None,
         history: Sequence[Message] | None = None, store: bool = True,
-        owner: Owner | None = None, endpoint: str | None = None,
+        owner: Owner | None = None, endpoint: str | None = None, draft: bool = False,
     ) -> ChatTurn: ...
 
     @overload
@@ -732,14 +742,14 @@ class Zhiku:
         self, app: str, message: str, conversation_id: int | None = None, *,
         stream: Literal[True], cancel: CancelToken | None = None,
         history: Sequence[Message] | None = None, store: bool = True,
-        owner: Owner | None = None, endpoint: str | None = None,
+        owner: Owner | None = None, endpoint: str | None = None, draft: bool = False,
     ) -> ChatStream: ...
 
     def chat(
         self, app: str, message: str, conversation_id: int | None = None, *,
         stream: bool = False, cancel: CancelToken | None = None,
         history: Sequence[Message] | None = None, store: bool = True,
-        owner: Owner | None = None, endpoint: str | None = None,
+        owner: Owner | None = None, endpoint: str | None = None, draft: bool = False,
     ) -> ChatTurn | ChatStream:
         """One turn of a conversation; ``stream=True`` returns an iterable of events (its
         ``usage`` is set once answered).
@@ -747,11 +757,12 @@ class Zhiku:
         ``history``: earlier user/assistant turns kept by the caller instead of a stored
         conversation; ``store=False`` stores nothing but the call log. ``owner``: who a new
         conversation belongs to; ``endpoint``: a face's name for the request, which is then
-        written to the request log with the owner and the turn's usage."""
+        written to the request log with the owner and the turn's usage. ``draft``: answer
+        with the assistant's draft instead of its published version (a preview)."""
         engine = self.llm.engine
         call = engine.stream if stream else engine.turn
         return call(app, message, conversation_id, cancel, store=store, history=history,
-                    owner=owner, endpoint=endpoint)
+                    owner=owner, endpoint=endpoint, draft=draft)
 
     def list_conversations(self, app: str | None = None) -> list[dict[str, Any]]:
         """Stored conversations (of one assistant), most recent first."""

@@ -37,6 +37,9 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("PATCH", "/v1/kbs/{kb}"): {"settings": {"chunk_tokens": 64}},
         ("POST", "/v1/kbs/{kb}/documents/url"): {"url": "https://example.com/a.html"},
         ("PATCH", "/v1/kbs/{kb}/documents/{doc_id}"): {"tags": ["x"]},
+        ("POST", "/v1/kbs/{kb}/embedder"): {"embedder": "hashing-32"},
+        ("POST", "/v1/kbs/{kb}/documents/batch"): {
+            "action": "delete", "ids": [ids.get("doc_id", 1)]},
         ("PATCH", "/v1/kbs/{kb}/chunks/{chunk_id}"): {"text": "overwritten", "enabled": False},
         ("POST", "/v1/search"): {"query": "annual leave", "knowledge_bases": [kb]},
         ("POST", "/v1/kbs/{kb}/graph/build"): {"communities": True},
@@ -262,7 +265,7 @@ def test_key_without_scope_is_refused(world: dict[str, Any], method: str, path: 
     if path in ("/v1/auth/me", "/v1/workspace", "/v1/auth/logout") or (
         method == "GET" and path in ("/v1/kbs", "/v1/assistants", "/v1/conversations",
                                      "/v1/models", "/v1/workspaces", "/v1/apps",
-                                     "/v1/source-kinds")
+                                     "/v1/source-kinds", "/v1/embedders", "/v1/formats")
     ):
         assert r.status_code == 200
         assert a.ids["kb"] not in r.text and a.ids["slug"] not in r.text

@@ -292,6 +292,30 @@ def test_docs_list_rm_and_stats(cli: Any, tmp_path: Path, zhiku_home: Path) -> N
     assert all(not h["source"].endswith("handbook.md") for h in search["hits"])
 
 
+def test_docs_list_pages_searches_and_sorts(cli: Any, tmp_path: Path) -> None:
+    docs = write_docs(tmp_path)
+    cli("kb", "create", KB, "--embedder", "hashing")
+    cli("ingest", "--kb", KB, str(docs))
+    names = lambda *args: [Path(d["source"]).name  # noqa: E731
+                           for d in last_json(cli("docs", "list", "--kb", KB, "--json", *args))]
+    by_source = names("--sort", "name")
+    assert names("--sort", "-name") == by_source[::-1]
+    assert names("--sort", "name", "--limit", "1", "--offset", "1") == by_source[1:2]
+    assert names("--q", "HANDBOOK") == ["handbook.md"]
+    assert names("--q", "nothing-like-this") == []
+    paged = cli("docs", "list", "--kb", KB, "--limit", "2")
+    assert "1-2 of 3 documents" in paged.output
+    assert "sort by one of" in cli("docs", "list", "--kb", KB, "--sort", "colour", code=2).output
+
+
+def test_kb_create_with_a_language_says_how_chinese_is_found(cli: Any) -> None:
+    made = cli("kb", "create", "zh-kb", "--embedder", "hashing", "--language", "zh")
+    assert "embedder hashing" in made.output and "keywords only" in made.output
+    listed = last_json(cli("kb", "list", "--json"))
+    assert listed[0]["settings"] == {"language": "zh"}
+    assert "zh, en or auto" in cli("kb", "create", "x", "--language", "fr", code=2).output
+
+
 def test_stats_names_the_database_kind_and_never_its_password(
     cli: Any, zhiku_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,6 +16,7 @@ import pytest
 from pydantic import ValidationError
 
 from zhiku.core.errors import Conflict, NotFound
+from zhiku.store.doc_query import DocumentQuery
 from zhiku.store.filters import SearchFilters
 from zhiku.store.records import Document, NewChunk
 from zhiku.text.tokenize import analyze, query_terms
@@ -238,6 +239,31 @@ class StoreConformance:
         assert [d.source for d in store.list_documents(kb_id)] == ["/a.txt", "/b.txt"]
         assert [d.source for d in store.list_documents(kb_id, "ready")] == ["/b.txt"]
         assert [d.source for d in store.list_documents(kb_id, "parsed")] == ["/a.txt"]
+
+    def test_query_documents_pages_filters_sorts_and_counts(
+        self, store: Any, kb_id: int
+    ) -> None:
+        for i, name in enumerate(["/c_2.md", "/a%1.txt", "/B.txt", "/d.txt"]):
+            put(store, kb_id, name, ["x" * (i + 1)] * (i + 1),
+                metadata={"tags": ["odd" if i % 2 else "even"]})
+        store.switch_embedder(kb_id, "other-model")  # nothing is ready: stays parsed
+
+        def names(**kw: Any) -> tuple[list[str], int]:
+            docs, total = store.query_documents(kb_id, DocumentQuery(**kw))
+            return [d.source for d in docs], total
+
+        assert names() == (["/B.txt", "/a%1.txt", "/c_2.md", "/d.txt"], 4)
+        assert names(sort="size", descending=True, limit=2) == (["/d.txt", "/B.txt"], 4)
+        assert names(sort="chunks", limit=2, offset=1) == (["/a%1.txt", "/B.txt"], 4)
+        assert names(sort="format") == (["/c_2.md", "/a%1.txt", "/B.txt", "/d.txt"], 4)  # ties: id
+        assert names(text="b.TXT") == (["/B.txt"], 1)  # case-insensitive
+        assert names(text="%") == (["/a%1.txt"], 1)  # LIKE wildcards match themselves
+        assert names(text="_") == (["/c_2.md"], 1)
+        assert names(tag="odd") == (["/a%1.txt", "/d.txt"], 2)
+        assert names(tag="odd", status="ready") == ([], 0)
+        assert names(status="parsed", limit=1, offset=3) == (["/d.txt"], 4)
+        assert names(limit=5, offset=10) == ([], 4)
+        assert store.get_kb_by_id(kb_id).embedder == "other-model"
 
     # -- embeddings -----------------------------------------------------------------------
     def test_vectors_round_trip_and_mark_ready(self, store: Any, kb_id: int) -> None:

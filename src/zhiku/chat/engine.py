@@ -99,10 +99,11 @@ class ChatEngine:
         history: Sequence[Message] | None = None,
         owner: Owner | None = None,
         endpoint: str | None = None,
+        draft: bool = False,
     ) -> ChatTurn:
         """One whole turn."""
         stream = self.stream(app, message, conversation_id, cancel, store=store, history=history,
-                             owner=owner, endpoint=endpoint)
+                             owner=owner, endpoint=endpoint, draft=draft)
         for event in stream:
             if event.answer is not None:
                 return ChatTurn(stream.conversation_id, event.answer, stream.message_id)
@@ -120,8 +121,12 @@ class ChatEngine:
         owner: Owner | None = None,
         endpoint: str | None = None,
         config: AssistantConfig | None = None,
+        draft: bool = False,
     ) -> ChatStream:
         """One turn as a stream of events; ``conversation_id`` is known before iterating.
+
+        ``draft``: answer with the assistant's draft configuration instead of its published
+        version (a preview of unpublished changes).
 
         ``history``: earlier turns kept by the caller (OpenAI-style clients) instead of a stored
         conversation; they are used for rewriting and answering, not stored. ``owner``: who a
@@ -155,7 +160,7 @@ class ChatEngine:
                     "that conversation belongs to another assistant; start a new one"
                 )
         stream = ChatStream(self, assistant, message, conversation_id, created, cancel, store)
-        stream.owner, stream.endpoint = owner, endpoint
+        stream.owner, stream.endpoint, stream.draft = owner, endpoint, draft
         stream.history = None if history is None else [
             {"role": m["role"], "content": m["content"]} for m in history
         ]
@@ -163,7 +168,7 @@ class ChatEngine:
 
     # -- used by ChatStream ---------------------------------------------------------------
     def _run(self, s: ChatStream) -> Iterator[AnswerEvent]:
-        config = s.assistant.live
+        config = s.assistant.draft if s.draft else s.assistant.live
         s.moderator = self._moderation() if self._moderation is not None else None
         if s.moderator is not None:
             verdict = s.moderator.check_input(s.message, s.assistant.slug, s.endpoint)
@@ -302,8 +307,11 @@ class ChatEngine:
         meta = {"query": answer.query, "refused": answer.refused, "flagged": answer.flagged,
                 "grounded": answer.grounded, "ungrounded_reason": answer.ungrounded_reason,
                 "ungrounded_action": answer.ungrounded_action,
-                "model": answer.model, "assistant_version": s.assistant.published_version,
+                "model": answer.model,
+                "assistant_version": None if s.draft else s.assistant.published_version,
                 "moderated": answer.moderated}
+        if s.draft:
+            meta["draft"] = True
         return self._conversations.save_turn(
             s.conversation_id, s.message, answer.answer, reasoning=answer.reasoning,
             citations=[asdict(c) for c in answer.citations], metadata=meta,
@@ -343,6 +351,7 @@ class ChatStream:
         self.calls: list[CallRecord] = []  # every model call of this turn, as recorded
         self.owner: Owner | None = None
         self.endpoint: str | None = None
+        self.draft = False  # answer with the draft, not the published version
         self.started = time.perf_counter()
         self.usage: TurnUsage | None = None  # the turn's summed usage, once it is answered
         self.moderator: Moderator | None = None  # the workspace's policy, for this turn

@@ -12,6 +12,7 @@ from rich.table import Table
 from zhiku.cli.context import console, handle_errors, open_zhiku, print_json, say
 from zhiku.cli.output import safe
 from zhiku.core.errors import InvalidInput
+from zhiku.store.doc_query import SORT_COLUMNS, DocumentQuery
 from zhiku.store.records import Chunk
 
 app = typer.Typer(help="Manage the documents of a knowledge base.", no_args_is_help=True)
@@ -24,18 +25,33 @@ app.add_typer(chunk_app, name="chunk")
 def list_(
     kb: str = typer.Option(..., "--kb"),
     status: str = typer.Option(None, help="Only documents with this status: parsed, ready, error."),
+    tag: str = typer.Option(None, help="Only documents with this tag."),
+    q: str = typer.Option(None, "--q", help="Only documents whose source or title contains this."),
+    sort: str = typer.Option(
+        "name", help="Order by name, created, size, chunks, status or format; -KEY descends."
+    ),
+    limit: int = typer.Option(None, min=1, help="At most this many documents."),
+    offset: int = typer.Option(0, min=0, help="Skip this many first."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """List documents with their status and errors."""
+    """List documents with their status and errors (a page of them with --limit/--offset)."""
+    key = sort.removeprefix("-")
+    if key not in SORT_COLUMNS:
+        raise InvalidInput(f"sort by one of {', '.join(SORT_COLUMNS)}")
+    query = DocumentQuery(status=status, tag=tag, text=q, sort=key,  # type: ignore[arg-type]
+                          descending=sort.startswith("-"), limit=limit, offset=offset)
     with open_zhiku() as zk:
-        docs = zk.documents(kb, status)
+        page = zk.kbdocs.page(kb, query)
     if as_json:
-        print_json([asdict(d) for d in docs])
+        print_json([asdict(d) for d in page.documents])
         return
     table = Table("id", "source", "status", "chunks", "error")
-    for d in docs:
+    for d in page.documents:
         table.add_row(str(d.id), safe(d.source), d.status, str(d.chunk_count), safe(d.error or ""))
     console.print(table)
+    if len(page.documents) < page.total:
+        shown = f"{offset + 1}-{offset + len(page.documents)}" if page.documents else "none"
+        say(f"{shown} of {page.total} documents")
 
 
 @app.command("rm")

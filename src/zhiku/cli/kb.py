@@ -11,6 +11,7 @@ from rich.table import Table
 from zhiku.cli.context import console, handle_errors, open_zhiku, print_json, say
 from zhiku.cli.output import safe
 from zhiku.core.errors import InvalidInput
+from zhiku.kb_language import retrieval_note
 
 app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
 
@@ -29,6 +30,11 @@ def create(
     reranker: str = typer.Option(
         None, "--reranker", help="provider/model of a reranker (zhiku models add --rerank)."
     ),
+    language: str = typer.Option(
+        None, "--language",
+        help="The documents' language: zh, en or auto. Without --embedder, zh and auto get "
+        "the multilingual embedder when it is installed.",
+    ),
 ) -> None:
     """Create a knowledge base."""
     settings: dict[str, object] = {}
@@ -42,9 +48,14 @@ def create(
         settings["graph"] = True
     if reranker:
         settings["reranker"] = reranker
+    if language:
+        settings["language"] = language
     with open_zhiku() as zk:
         kb = zk.create_kb(name, embedder=embedder, **settings)
     say("created knowledge base ", (kb.name, "bold"), f" (embedder {kb.embedder})")
+    note = retrieval_note(kb.embedder)
+    if note:
+        say(note)
 
 
 @app.command("list")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from zhiku.core.errors import NotFound
@@ -42,6 +43,17 @@ def get(db: Database, sha: str) -> Original:
     if row is None:
         raise NotFound("the original file is not stored")
     return Original(row[0], row[1], bytes(row[2]))
+
+
+def stored(db: Database, shas: Sequence[str]) -> set[str]:
+    """Which of ``shas`` have their file stored."""
+    found: set[str] = set()
+    for start in range(0, len(shas), 500):
+        part = list(shas[start:start + 500])
+        marks = ",".join("?" * len(part))
+        found.update(r[0] for r in db.conn.execute(
+            f"SELECT sha256 FROM originals WHERE sha256 IN ({marks})", part))
+    return found
 
 
 def collect(db: Database, sha: str) -> None:

@@ -19,7 +19,7 @@ from zhiku.ingest import originals
 from zhiku.ingest.fetch import UrlPolicy, check_url
 from zhiku.jobs.queue import Job, JobQueue, QueueOptions
 from zhiku.store.db import Connection, Database
-from zhiku.store.records import KnowledgeBase
+from zhiku.store.records import Document, KnowledgeBase
 
 if TYPE_CHECKING:
     from zhiku.evals.runs import RunOptions
@@ -114,6 +114,17 @@ class WorkspaceJobs:
         self._zk.audit("document.reindex", "document", doc.id, doc.source,
                        detail={"kb": kb, "job": job.id})
         return job
+
+    def submit_reindex_documents(self, kb: str, docs: Sequence[Document]) -> Job:
+        """Queue parsing several documents again from their stored originals, as one job
+        (``NotFound`` when one has none stored)."""
+        have = originals.stored(self._db, [d.content_hash for d in docs])
+        if any(d.content_hash not in have for d in docs):
+            raise NotFound("a document's original file is not stored")
+        items = [{"source": d.source, "sha256": d.content_hash, "metadata": d.metadata}
+                 for d in docs]
+        return self._submit("reindex", self._zk.kb(kb), {"items": items,
+                                                         "files_total": len(items)})
 
     def submit_embed(self, kb: str) -> Job:
         """Queue embedding the chunks of ``kb`` that lack vectors (after an edit)."""

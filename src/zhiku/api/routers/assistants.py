@@ -6,9 +6,9 @@ extractive answers; retrieval settings nested), the same assistants ``zhiku apps
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from zhiku.accounts.principal import Level, Principal
@@ -16,6 +16,7 @@ from zhiku.api.access import usable_assistants, visible_assistant
 from zhiku.api.actor import actor_of
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.schemas import ERRORS, Deleted, Request
+from zhiku.apps.diff import config_at, config_diff
 from zhiku.apps.types import Assistant, AssistantConfig
 from zhiku.core.names import Name
 
@@ -56,6 +57,8 @@ class AssistantOut(BaseModel):
     config: AssistantConfig
     published_version: int | None
     published: AssistantConfig | None
+    unpublished_changes: bool = Field(
+        default=False, description="The draft differs from the published version.")
     created_at: str
     updated_at: str
 
@@ -93,6 +96,7 @@ def assistant_out(a: Assistant) -> AssistantOut:
         config=a.draft,
         published_version=a.published_version,
         published=a.published,
+        unpublished_changes=a.published is not None and a.published != a.draft,
         created_at=a.created_at,
         updated_at=a.updated_at,
     )
@@ -171,3 +175,40 @@ def publish(
     zk.publish_assistant(slug, body.note or None, force=body.force, reason=body.reason or None,
                          actor=actor_of(state, caller))
     return assistant_out(zk.get_assistant(slug))
+
+
+class ChangeOut(BaseModel):
+    """One setting that differs: its dotted path and its value on each side."""
+
+    path: str
+    before: Any
+    after: Any
+
+
+class DiffOut(BaseModel):
+    """The settings that differ between two configurations of an assistant."""
+
+    from_: str = Field(alias="from")
+    to: str
+    changes: list[ChangeOut]
+
+    model_config = {"populate_by_name": True}
+
+
+@router.get("/v1/assistants/{slug}/diff", response_model=DiffOut, response_model_by_alias=True)
+def diff(
+    slug: str,
+    caller: Caller,
+    zk: Service,
+    from_: Annotated[str, Query(alias="from", max_length=20,
+                                description="A version number, 'draft' or 'live'.")] = "live",
+    to: Annotated[str, Query(max_length=20)] = "draft",
+) -> DiffOut:
+    """What differs between two configurations: published versions (``3`` or ``v3``), the
+    ``draft`` and the ``live`` one (by default: live → draft, the unpublished changes)."""
+    found = visible_assistant(zk, caller, slug)
+    store = zk.llm.assistants
+    before, after = config_at(found, from_, store), config_at(found, to, store)
+    changes = [ChangeOut(path=c.path, before=c.before, after=c.after)
+               for c in config_diff(before, after)]
+    return DiffOut.model_validate({"from": from_, "to": to, "changes": changes})

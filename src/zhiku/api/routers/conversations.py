@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from zhiku.accounts.principal import Level
 from zhiku.api.access import (
     conversation_out,
     refusal,
@@ -36,6 +37,11 @@ class ChatIn(Request):
     message: str = Field(min_length=1, max_length=20_000)
     conversation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     stream: bool = False
+    draft: bool = Field(
+        default=False,
+        description="Answer with the draft configuration instead of the published version "
+        "(a preview of unpublished changes; needs write access to the assistant).",
+    )
 
 
 class UsageOut(BaseModel):
@@ -164,12 +170,14 @@ def chat(slug: str, body: ChatIn, caller: Caller, zk: Service) -> ChatOut | Stre
     """Ask an assistant. ``stream``: server-sent events ``token``… (and ``reasoning``… from
     reasoning models), ``citations``, ``usage``, ``done`` (or ``error``). A new conversation
     belongs to the caller; one continued must be the caller's (or an admin's to see), and
-    started with this assistant (400 otherwise: start a new one)."""
-    assistant = visible_assistant(zk, caller, slug)
+    started with this assistant (400 otherwise: start a new one). ``draft`` previews the
+    draft (editors only)."""
+    assistant = visible_assistant(zk, caller, slug, Level.WRITE if body.draft else Level.READ)
     if body.conversation_id is not None:
         visible_conversation(zk, caller, body.conversation_id)
     stream = zk.chat(assistant.slug, body.message, body.conversation_id, stream=True,
-                     owner=Owner(user_id=caller.user_id, key_id=caller.key_id), endpoint="chat")
+                     owner=Owner(user_id=caller.user_id, key_id=caller.key_id), endpoint="chat",
+                     draft=body.draft)
     answer = events(stream)
     if body.stream:
         return StreamingResponse(

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import json
 from pathlib import PurePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, HttpUrl, TypeAdapter, ValidationError
 
 from zhiku.accounts.principal import Level
 from zhiku.api.deps import Caller, Service, State
 from zhiku.api.media_types import served_type
-from zhiku.api.schemas import ERRORS, Deleted, Id, JobOut, Request, job_out
+from zhiku.api.schemas import ERRORS, MAX_ID, Deleted, Id, JobOut, Request, job_out
 from zhiku.core.errors import InvalidInput, PayloadTooLarge
 from zhiku.core.jsonbounds import BoundedJson, StoredJson
 from zhiku.jobs.submit import Upload
 from zhiku.service import Zhiku
+from zhiku.store.doc_query import DocumentQuery, DocumentSort
 from zhiku.store.records import Document
 
 router = APIRouter(tags=["documents"], responses=ERRORS)
@@ -116,11 +117,29 @@ def _filename(name: str | None, n: int) -> str:
 
 @router.get("/v1/kbs/{kb}/documents", response_model=list[DocumentOut])
 def list_documents(
-    kb: str, caller: Caller, zk: Service, status: str | None = None
+    kb: str,
+    caller: Caller,
+    zk: Service,
+    response: Response,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    tag: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200,
+                                   description="Text the source or title contains.")] = None,
+    sort: DocumentSort = "name",
+    order: Literal["asc", "desc"] = "asc",
+    limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[DocumentOut]:
-    """Documents of a knowledge base (optionally one status: parsed, ready, error)."""
+    """Documents of a knowledge base: optionally one ``status`` and ``tag``, those whose
+    source or title contains ``q``, ordered by ``sort`` (name = source) and ``order``, and a
+    window of ``limit`` rows after ``offset``. The body is a list (every matching document
+    when no ``limit`` is given); the ``X-Total-Count`` header counts all that match."""
     caller.check_kb(kb)
-    return [doc_out(kb, d) for d in zk.documents(kb, status)]
+    query = DocumentQuery(status=status, tag=tag or None, text=q or None, sort=sort,
+                          descending=order == "desc", limit=limit, offset=offset)
+    page = zk.kbdocs.page(kb, query)
+    response.headers["X-Total-Count"] = str(page.total)
+    return [doc_out(kb, d) for d in page.documents]
 
 
 @router.post("/v1/kbs/{kb}/documents", response_model=JobOut, status_code=202)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -11,6 +11,7 @@ from zhiku.accounts.principal import Level
 from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Deleted, Request
 from zhiku.core.names import Name
+from zhiku.kb_language import chinese_retrieval, retrieval_note
 from zhiku.store.records import KnowledgeBase
 
 router = APIRouter(tags=["knowledge bases"], responses=ERRORS)
@@ -25,6 +26,11 @@ class KbSettings(Request):
     graph: bool | None = None
     reranker: str | None = Field(default=None, max_length=200)
     rerank_top_n: int | None = Field(default=None, ge=1, le=200)
+    language: Literal["zh", "en", "auto"] | None = Field(
+        default=None,
+        description="The documents' language: without an embedder, zh and auto get the "
+        "multilingual embedder when it is installed.",
+    )
 
     def given(self) -> dict[str, Any]:
         """Only the settings that were set."""
@@ -54,6 +60,13 @@ class KbOut(BaseModel):
     settings: dict[str, Any]
     created_at: str
     stats: dict[str, int]
+    chinese_retrieval: Literal["semantic", "keyword"] = Field(
+        description="How Chinese text is found: by meaning, or by keywords only (the "
+        "embedder does not read Chinese)."
+    )
+    retrieval_note: str | None = Field(
+        default=None, description="A plain sentence when Chinese is found by keywords only."
+    )
 
 
 def kb_out(zk: Service, kb: KnowledgeBase) -> KbOut:
@@ -65,6 +78,8 @@ def kb_out(zk: Service, kb: KnowledgeBase) -> KbOut:
         settings=kb.settings,
         created_at=kb.created_at,
         stats=zk.store.kb_stats(kb.id),
+        chinese_retrieval=chinese_retrieval(kb.embedder),
+        retrieval_note=retrieval_note(kb.embedder),
     )
 
 
@@ -92,9 +107,10 @@ def get_kb(kb: str, caller: Caller, zk: Service) -> KbOut:
 @router.patch("/v1/kbs/{kb}", response_model=KbOut)
 def update_kb(kb: str, body: KbPatch, caller: Caller, zk: Service) -> KbOut:
     """Change chunking and other settings; they apply to documents ingested (or re-indexed)
-    from now on."""
+    from now on. A setting sent as null goes back to the server's default."""
     caller.check_kb(kb, Level.WRITE)
-    return kb_out(zk, zk.update_kb_settings(kb, **body.settings.given()))
+    changes = body.settings.model_dump(exclude_unset=True)
+    return kb_out(zk, zk.update_kb_settings(kb, **changes))
 
 
 @router.delete("/v1/kbs/{kb}", response_model=Deleted)

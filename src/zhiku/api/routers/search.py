@@ -12,6 +12,7 @@ from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Request
 from zhiku.core.errors import InvalidInput
 from zhiku.core.jsonbounds import StoredJson
+from zhiku.kb_language import query_warning
 from zhiku.store.filters import SearchFilters
 
 router = APIRouter(tags=["search"], responses=ERRORS)
@@ -59,9 +60,11 @@ class HitOut(BaseModel):
 
 
 class SearchOut(BaseModel):
-    """Hits, best first."""
+    """Hits, best first; ``warnings``: what made them less reliable (a Chinese question over
+    an embedder that does not read Chinese)."""
 
     hits: list[HitOut]
+    warnings: list[str] = Field(default_factory=list)
 
 
 @router.post("/v1/search", response_model=SearchOut)
@@ -75,7 +78,8 @@ def search(body: SearchIn, caller: Caller, zk: Service) -> SearchOut:
         names = body.knowledge_bases
     if not names:
         raise InvalidInput("no knowledge base to search")
-    kbs = {kb.id: kb.name for kb in (zk.kb(n) for n in names)}
+    found = [zk.kb(n) for n in names]
+    kbs = {kb.id: kb.name for kb in found}
     if not body.query.strip():
         raise InvalidInput("the query is empty")
     hits = zk.search(
@@ -88,7 +92,10 @@ def search(body: SearchIn, caller: Caller, zk: Service) -> SearchOut:
         min_relevance=body.min_relevance,
         vector_weight=body.vector_weight,
     )
+    warning = None if body.mode not in ("hybrid", "vector") else query_warning(
+        body.query, {kb.name: kb.embedder for kb in found})
     return SearchOut(
+        warnings=[warning] if warning else [],
         hits=[
             HitOut(
                 chunk_id=h.chunk_id,

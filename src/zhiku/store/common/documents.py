@@ -10,6 +10,8 @@ from zhiku.core.errors import NotFound
 from zhiku.store.common.base import SqlBackend
 from zhiku.store.common.rows import document_record
 from zhiku.store.db import Connection
+from zhiku.store.doc_query import SORT_COLUMNS, DocumentQuery, like_pattern
+from zhiku.store.filters import SearchFilters
 from zhiku.store.records import Document, NewChunk
 
 
@@ -38,6 +40,35 @@ class DocumentSql(SqlBackend):
             sql += " AND status = ?"
             params.append(status)
         return [document_record(r) for r in self.db.conn.execute(sql + " ORDER BY source", params)]
+
+    def query_documents(self, kb_id: int, query: DocumentQuery) -> tuple[list[Document], int]:
+        """One page of a knowledge base's documents and how many match ``query`` in all."""
+        where = ["d.kb_id = ?"]
+        params: list[Any] = [kb_id]
+        if query.status is not None:
+            where.append("d.status = ?")
+            params.append(query.status)
+        if query.text:
+            where.append("(LOWER(d.source) LIKE ? ESCAPE '\\' "
+                         "OR LOWER(COALESCE(d.title, '')) LIKE ? ESCAPE '\\')")
+            pattern = like_pattern(query.text)
+            params += [pattern, pattern]
+        if query.tag:
+            cond, tag_params = self._filter_sql(SearchFilters(tags=[query.tag]))
+            where.append(cond)
+            params += tag_params
+        condition = " AND ".join(where)
+        conn = self.db.conn
+        total = int(conn.execute(
+            f"SELECT COUNT(*) FROM documents d WHERE {condition}", params).fetchone()[0])
+        direction = "DESC" if query.descending else "ASC"
+        order = f"{SORT_COLUMNS[query.sort]} {direction}, d.id {direction}"
+        limit = query.limit if query.limit is not None else 2**62
+        rows = conn.execute(
+            f"SELECT d.* FROM documents d WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, query.offset],
+        )
+        return [document_record(r) for r in rows], total
 
     def documents_by_id(self, ids: Iterable[int]) -> dict[int, Document]:
         """Documents by id."""

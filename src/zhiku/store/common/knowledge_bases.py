@@ -91,6 +91,15 @@ class KnowledgeBaseSql(SqlBackend):
                 )
         return self.get_kb_by_id(kb_id)
 
+    def switch_embedder(self, kb_id: int, embedder: str) -> None:
+        """Give a knowledge base another embedder and send its ready documents back to
+        ``parsed``, in one transaction: they are ``ready`` again once embedded with it."""
+        with self.db.write() as conn:
+            conn.execute("UPDATE knowledge_bases SET embedder = ? WHERE id = ?", (embedder, kb_id))
+            conn.execute(
+                f"UPDATE documents SET status = 'parsed', updated_at = {self.db.now} "
+                "WHERE kb_id = ? AND status = 'ready'", (kb_id,))
+
     def delete_kb(self, kb_id: int) -> None:
         """Delete a knowledge base with all its documents, chunks, terms and vectors."""
         with self.db.write() as conn:

@@ -126,3 +126,17 @@ export function upload(path, form, onProgress) {
     xhr.send(form);
   });
 }
+
+// A GET of a list that the server pages: the items, and the X-Total-Count header's number.
+export async function apiPage(path) {
+  let resp;
+  try {
+    resp = await fetch(path, { method: "GET", headers: headers("GET") });
+  } catch (e) {
+    throw new ApiError(0, "network_error", String(e.message || e));
+  }
+  if (!resp.ok) throw await failure(resp);
+  const items = await resp.json();
+  const total = Number(resp.headers.get("X-Total-Count"));
+  return { items, total: Number.isFinite(total) && resp.headers.has("X-Total-Count") ? total : items.length };
+}

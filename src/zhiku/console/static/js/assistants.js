@@ -7,6 +7,7 @@ import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
 import { chatBox } from "./chat.js";
 import { shareSection } from "./share.js";
 import { modelPicker } from "./modelpicker.js";
+import { deleteButton, diffCard, draftBadge, slugHelp } from "./assistantdraft.js";
 
 export async function assistantsPage(view, slug) {
   const err = errorBox();
@@ -21,7 +22,7 @@ export async function assistantsPage(view, slug) {
     assistants.map((a) => h("tr", { "data-assistant": a.slug },
       h("td", a.name || a.slug), h("td", h("code", a.slug)), h("td", a.config.knowledge_bases.join(", ")),
       h("td", a.config.model || t("extractive")),
-      h("td", a.published_version ? t("published", a.published_version) : t("draft")),
+      h("td", a.published_version ? t("published", a.published_version) : t("draft"), " ", draftBadge(a)),
       h("td.actions", h("a.button.ghost", { href: `#/assistants/${encodeURIComponent(a.slug)}` }, t("edit")),
         h("a.button.ghost", { href: `#/chat/${encodeURIComponent(a.slug)}` }, t("nav_chat"))))),
   t("assistants_title")) : h("p.muted", t("none_yet"));
@@ -44,13 +45,14 @@ export async function assistantsPage(view, slug) {
   const save = h("button.primary", { type: "submit" }, current ? t("save") : t("create"));
   const publish = current ? h("button", { type: "button" }, t("publish")) : null;
   const form = h("form.card",
-    h("h2", current ? `${t("edit")}: ${current.name || current.slug}` : t("new_assistant")),
-    h("div.grid", field(t("slug"), slugIn), field(t("name"), name)),
+    h("h2", current ? `${t("edit")}: ${current.name || current.slug}` : t("new_assistant"), " ", current ? draftBadge(current) : null),
+    h("div.grid", h("div", field(t("slug"), slugIn), slugHelp(name, slugIn)), field(t("name"), name)),
     kbSet, field(t("mp_label"), model, modelHint), field(t("system_prompt"), prompt),
     h("div.grid", field(t("top_k"), topK), field(t("min_relevance"), minRel)),
     h("div.grid", field(t("on_ungrounded"), policy), field(t("mp_reranker"), reranker)),
     formErr, h("div.row", save, publish,
-      current ? h("a.button.ghost", { href: "#/assistants" }, t("new_assistant")) : null));
+      current ? h("a.button.ghost", { href: "#/assistants" }, t("new_assistant")) : null,
+      current ? deleteButton(current, formErr) : null));
   const config = () => {
     const c = { ...cfg, knowledge_bases: boxes.filter((b) => b.checked).map((b) => b.value),
       model: model.value.trim() || null, system_prompt: prompt.value.trim() || null, on_ungrounded: policy.value,
@@ -81,7 +83,8 @@ export async function assistantsPage(view, slug) {
     }, formErr));
   }
   const preview = current ? h("section.card.preview", { "aria-labelledby": "preview-h" },
-    h("h2", { id: "preview-h" }, t("preview")), chatBox(current)) : null;
+    h("h2", { id: "preview-h" }, t("ad_preview_draft")), h("p.muted", t("ad_preview_note")),
+    chatBox(current, { draft: true })) : null;
   const versions = current ? h("section.card", { "aria-labelledby": "ver-h" }, h("h2", { id: "ver-h" }, t("versions"))) : null;
   view.append(h("section.card", list), h("div.split", form, preview), versions,
     current ? shareSection(current) : null);
@@ -92,6 +95,7 @@ export async function assistantsPage(view, slug) {
         h("td", `v${v.version}${v.version === current.published_version ? " ✓" : ""}`), h("td", v.config.model || t("extractive")),
         h("td", v.config.knowledge_bases.join(", ")), h("td", v.created_at.slice(0, 16).replace("T", " ")))), t("versions"))
         : h("p.muted", t("none_yet")));
+      versions.after(diffCard(current, rows));
     } catch (e) { showError(e, err); }
   }
 }

@@ -4,7 +4,8 @@ import { api, stream } from "./api.js";
 import { t } from "./i18n.js";
 import { act, dialog, errorBox, h, showError, toast } from "./ui.js";
 
-// A chat panel on one assistant; `opts.conversationId` continues a stored conversation.
+// A chat panel on one assistant; `opts.conversationId` continues a stored conversation,
+// `opts.draft` answers with the draft configuration (the assistant page's preview).
 export function chatBox(assistant, opts = {}) {
   let conversationId = opts.conversationId || null;
   const log = h("div.log", { role: "log", "aria-live": "polite", "aria-label": t("chat_title") });
@@ -29,7 +30,7 @@ export function chatBox(assistant, opts = {}) {
       let answer = "", citations = [];
       try {
         await stream("POST", `/v1/assistants/${encodeURIComponent(assistant.slug)}/chat`,
-          { message: text, conversation_id: conversationId, stream: true }, (event, data) => {
+          { message: text, conversation_id: conversationId, stream: true, draft: !!opts.draft }, (event, data) => {
             if (event === "token") {
               answer += data.text;
               body.textContent = answer;

@@ -1,21 +1,39 @@
-// Knowledge bases: list with sizes, create; one base: upload with live per-file progress and
-// the documents table (status, errors, sort, filter, re-index, delete).
+// Knowledge bases: list with sizes, create (embedder by the documents' language); one base:
+// its settings, upload with live per-file progress (accepted formats listed, unsupported files
+// refused before sending, unchanged files shown as skipped) and the paged documents table.
 import { api, stream, upload } from "./api.js";
-import { label, t } from "./i18n.js";
+import { addStrings, lang, t } from "./i18n.js";
 import { act, bytes, errorBox, field, h, showError, table, toast } from "./ui.js";
+import { documentsCard } from "./kbdocs.js";
+import { embedderText, retrievalNote, settingsPanel } from "./kbsettings.js";
+
+addStrings({
+  en: {
+    up_formats: "Accepted: {x}", up_max: "up to {x} per file", up_unsupported: "not uploaded: .{x} files are not supported",
+    up_too_big: "not uploaded: larger than {x}", up_skipped: "skipped: unchanged", up_no_ext: "not uploaded: the file has no extension",
+  },
+  zh: {
+    up_formats: "支持的格式：{x}", up_max: "单个文件最大 {x}", up_unsupported: "未上传：不支持 .{x} 文件",
+    up_too_big: "未上传：超过 {x}", up_skipped: "已跳过：内容未变化", up_no_ext: "未上传：文件没有扩展名",
+  },
+});
 
 export async function kbListPage(view) {
   const list = h("div");
-  const name = h("input", { type: "text", name: "kb_name", required: true, maxLength: 128, pattern: "[^/]+" });
+  const name = h("input", { type: "text", name: "kb_name", required: true, maxLength: 128, pattern: "[^\\/]+" });
   const tokens = h("input", { type: "number", name: "chunk_tokens", min: 16, max: 4096, placeholder: "512" });
   const overlap = h("input", { type: "number", name: "chunk_overlap", min: 0, max: 1024, placeholder: "64" });
-  const embedder = h("input", { type: "text", name: "embedder" });
+  const embedder = h("select", { name: "embedder" }, h("option", { value: "" }, t("kbs_auto")));
+  const language = h("select", { name: "language" }, ["zh", "en", "auto"].map((v) =>
+    h("option", { value: v, selected: v === (lang() === "zh" ? "zh" : "auto") }, t(`lang_${v}`))));
+  api("GET", "/v1/embedders").then((list) => embedder.append(...list.map((e) =>
+    h("option", { value: e.name, disabled: !e.installed }, embedderText(e))))).catch(() => {});
   const graph = h("input", { type: "checkbox", name: "graph" });
   const err = errorBox();
   const btn = h("button.primary", { type: "submit" }, t("create"));
   const form = h("form.card",
     h("h2", t("new_kb")),
-    h("div.grid", field(t("name"), name), field(t("embedder_opt"), embedder),
+    h("div.grid", field(t("name"), name), field(t("kbs_language"), language), field(t("embedder_opt"), embedder),
       field(t("chunk_tokens"), tokens), field(t("chunk_overlap"), overlap)),
     h("label.check", graph, " ", t("graph")), err, h("div.row", btn));
   form.addEventListener("submit", (e) => {
@@ -25,8 +43,9 @@ export async function kbListPage(view) {
       if (tokens.value) settings.chunk_tokens = Number(tokens.value);
       if (overlap.value) settings.chunk_overlap = Number(overlap.value);
       if (graph.checked) settings.graph = true;
+      settings.language = language.value;
       const body = { name: name.value.trim(), settings };
-      if (embedder.value.trim()) body.embedder = embedder.value.trim();
+      if (embedder.value) body.embedder = embedder.value;
       const kb = await api("POST", "/v1/kbs", body);
       toast(t("kb_created"));
       location.hash = `#/kbs/${encodeURIComponent(kb.name)}`;
@@ -52,9 +71,9 @@ export async function kbListPage(view) {
 export async function kbPage(view, kbName) {
   const base = `/v1/kbs/${encodeURIComponent(kbName)}`;
   const progress = h("ul.uploads", { "aria-live": "polite" });
-  const docs = h("div");
   const err = errorBox();
-  let sortKey = "created_at", sortDir = -1, statusFilter = "", all = [];
+  const docs = documentsCard(kbName);
+  let formats = null, refreshTimer = null;
 
   const picker = h("input.visually-hidden", { type: "file", multiple: true, id: "file-input" });
   const folder = h("input.visually-hidden", { type: "file", multiple: true, webkitdirectory: true, id: "folder-input" });
@@ -62,7 +81,8 @@ export async function kbPage(view, kbName) {
   folder.addEventListener("change", () => { send([...folder.files]); folder.value = ""; });
   const pickBtn = h("button", { type: "button", onclick: () => picker.click() }, t("choose_files"));
   const folderBtn = h("button.ghost", { type: "button", onclick: () => folder.click() }, t("choose_folder"));
-  const zone = h("div.drop", h("p", t("drop_here")), h("div.row", pickBtn, folderBtn), picker, folder);
+  const accepted = h("p.muted.formats", { id: "upload-formats" });
+  const zone = h("div.drop", h("p", t("drop_here")), h("div.row", pickBtn, folderBtn), accepted, picker, folder);
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
   zone.addEventListener("drop", async (e) => {
@@ -72,14 +92,36 @@ export async function kbPage(view, kbName) {
     send(entries.length ? await walk(entries) : [...e.dataTransfer.files]);
   });
 
+  // Why a file cannot be uploaded (its type or size), or null.
+  function refusal(file) {
+    if (!formats) return null;
+    const m = /\.([^./\\]+)$/.exec(file.name);
+    if (!m) return t("up_no_ext");
+    if (!formats.extensions.includes(m[1].toLowerCase())) return t("up_unsupported", m[1].toLowerCase());
+    if (file.size > formats.max_file_bytes) return t("up_too_big", bytes(formats.max_file_bytes));
+    return null;
+  }
+
+  // The table refreshes as files finish, at most every 800 ms.
+  function refreshSoon() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => docs.reload(), 800);
+  }
+
   async function send(files) {
-    const queue = files.map((file) => ({ file, row: uploadRow(file) }));
-    queue.forEach((q) => progress.prepend(q.row.el));
+    const rows = files.map((file) => ({ file, row: uploadRow(file) }));
+    rows.forEach((q) => progress.prepend(q.row.el));
+    const queue = [];
+    for (const q of rows) {
+      const why = refusal(q.file);
+      if (why) q.row.fail(why); else queue.push(q);
+    }
     const workers = Array.from({ length: Math.min(3, queue.length) }, async () => {
       while (queue.length) await one(queue.shift());
     });
     await Promise.all(workers);
-    await loadDocs();
+    clearTimeout(refreshTimer);
+    await docs.reload();
   }
 
   async function one({ file, row }) {
@@ -92,6 +134,7 @@ export async function kbPage(view, kbName) {
     } catch (e2) {
       row.fail(`${e2.message}${e2.type ? ` (${e2.type})` : ""}`);
     }
+    refreshSoon();
   }
 
   // Follow a job's server-sent events until it ends; the row shows its progress and outcome.
@@ -103,8 +146,10 @@ export async function kbPage(view, kbName) {
       if (event === "progress") row.set(t("processing"), 0.3 + 0.7 * (data.progress || 0));
     });
     const f = (last.files || [])[0];
-    if (last.status === "failed" || last.status === "dead" || (f && f.status === "error") || (f && f.error)) {
+    if (last.status === "failed" || last.status === "dead" || (f && f.status === "failed") || (f && f.error)) {
       row.fail((f && f.error) || last.error || t("failed"));
+    } else if (f && f.status === "unchanged") {
+      row.skip(t("up_skipped"));
     } else {
       row.set(`${t("done")}${f ? ` · ${f.chunks} ${t("chunks").toLowerCase()}` : ""}`, 1, true);
     }
@@ -122,54 +167,9 @@ export async function kbPage(view, kbName) {
         state.textContent = text;
         if (ok) el.classList.add("ok");
       },
-      fail(msg) { el.classList.add("bad"); state.textContent = `${t("failed")}: ${msg}`; },
+      skip(text) { bar.remove(); el.classList.add("skipped"); state.textContent = text; },
+      fail(msg) { bar.remove(); el.classList.add("bad"); state.textContent = `${t("failed")}: ${msg}`; },
     };
-  }
-
-  async function loadDocs() {
-    try {
-      all = await api("GET", `${base}/documents`);
-      drawDocs();
-    } catch (e2) { showError(e2, err); }
-  }
-
-  function drawDocs() {
-    let rows = all.filter((d) => !statusFilter || d.status === statusFilter);
-    rows = rows.slice().sort((a, b) => (a[sortKey] > b[sortKey] ? 1 : a[sortKey] < b[sortKey] ? -1 : 0) * sortDir);
-    const sortBtn = (key, label) => h("button.sort", {
-      type: "button",
-      "aria-sort": sortKey === key ? (sortDir > 0 ? "ascending" : "descending") : null,
-      onclick: () => { sortDir = sortKey === key ? -sortDir : 1; sortKey = key; drawDocs(); },
-    }, label, sortKey === key ? (sortDir > 0 ? " ▲" : " ▼") : "");
-    const filter = h("select", { "aria-label": t("filter_status") },
-      ["", "parsed", "ready", "error"].map((s) => h("option", { value: s, selected: s === statusFilter }, s ? label("st", s) : t("all"))));
-    filter.addEventListener("change", () => { statusFilter = filter.value; drawDocs(); });
-    const tbl = rows.length ? table(
-      [sortBtn("source", t("source")), sortBtn("format", t("format")), sortBtn("size_bytes", t("size")),
-        sortBtn("chunk_count", t("chunks")), sortBtn("status", t("status")), t("tags"), t("error"), t("actions")],
-      rows.map((d) => h("tr", { "data-doc": d.source },
-        h("td", h("a", { href: `#/kbs/${encodeURIComponent(kbName)}/docs/${d.id}` }, d.source),
-          d.title && d.title !== d.source ? h("span", h("br"), h("small.muted", d.title)) : null),
-        h("td", d.format), h("td.n", bytes(d.size_bytes)), h("td.n", d.chunk_count),
-        h("td", h(`span.badge.${d.status}`, label("st", d.status))),
-        h("td", d.tags.map((x) => h("span.tag", x))), h("td.err", d.error || ""),
-        h("td.actions",
-          h("button.ghost", { type: "button", onclick: (e) => act(e.currentTarget, async () => {
-            await api("POST", `${base}/documents/${d.id}/reindex`);
-            toast(t("reindex_started"));
-            setTimeout(loadDocs, 1500);
-          }, err) }, t("reindex")),
-          h("button.danger", { type: "button", onclick: (e) => {
-            if (!confirm(t("confirm_delete", d.source))) return;
-            act(e.currentTarget, async () => {
-              await api("DELETE", `${base}/documents/${d.id}`);
-              toast(t("deleted"));
-              await loadDocs();
-            }, err);
-          } }, t("delete"))))),
-      t("documents")) : h("p.muted", t("none_yet"));
-    docs.replaceChildren(h("div.row.between", h("h2", t("documents")),
-      h("div.row", filter, h("button.ghost", { type: "button", onclick: loadDocs }, t("refresh")))), tbl);
   }
 
   const url = h("input", { type: "url", id: "doc-url", required: true, placeholder: "https://…" });
@@ -187,20 +187,39 @@ export async function kbPage(view, kbName) {
       progress.prepend(row.el);
       url.value = "";
       try { await track(job, row); } catch (e2) { row.fail(`${e2.message}${e2.type ? ` (${e2.type})` : ""}`); }
-      await loadDocs();
+      await docs.reload();
     }, urlErr);
   });
 
+  const note = h("div.kb-note");
+  const settingsSlot = h("div");
   view.replaceChildren(
     h("p.crumbs", h("a", { href: "#/kbs" }, t("kbs_title")), " / ", kbName),
     h("div.row.between", h("h1", kbName), h("button.danger", { type: "button", onclick: (e) => {
       if (!confirm(t("confirm_delete", kbName))) return;
       act(e.currentTarget, async () => { await api("DELETE", base); toast(t("deleted")); location.hash = "#/kbs"; }, err);
     } }, t("delete_kb"))),
+    note, settingsSlot,
     h("section.card", { "aria-labelledby": "up-h" }, h("h2", { id: "up-h" }, t("upload_title")), zone,
       h("details.url-form", h("summary", t("add_url")), urlForm), progress),
-    err, h("section.card", docs));
-  await loadDocs();
+    err, h("section.card", docs.el));
+
+  async function loadKb(status = "") {
+    const [kb, embedders] = await Promise.all([api("GET", base), api("GET", "/v1/embedders")]);
+    note.replaceChildren(retrievalNote(kb, embedders) || "");
+    const open = settingsSlot.querySelector("details")?.open;
+    const panel = settingsPanel(kb, embedders, async (st) => { await loadKb(st); await docs.reload(); }, status);
+    panel.open = !!open;
+    settingsSlot.replaceChildren(panel);
+  }
+  const loadFormats = api("GET", "/v1/formats").then((f) => {
+    formats = f;
+    picker.accept = f.extensions.map((x) => `.${x}`).join(",");
+    accepted.textContent = `${t("up_formats", f.extensions.join(" · "))} — ${t("up_max", bytes(f.max_file_bytes))}`;
+  });
+  try {
+    await Promise.all([loadKb(), loadFormats, docs.reload()]);
+  } catch (e) { showError(e, err); }
 }
 
 // Files of dropped folders (recursively), each with its relative path.

@@ -1,8 +1,13 @@
 // Search playground: a query over some knowledge bases; every hit with its full-text, vector
 // and fused scores side by side and the query's terms highlighted.
 import { api } from "./api.js";
-import { label, t } from "./i18n.js";
+import { addStrings, label, t } from "./i18n.js";
 import { act, errorBox, field, h, highlight, num, showError, terms } from "./ui.js";
+
+addStrings({
+  en: { search_zh_keyword: "Chinese question over an embedder that does not read Chinese: matched by keywords only." },
+  zh: { search_zh_keyword: "中文问题，但知识库的向量模型不支持中文：仅按关键词匹配。" },
+});
 
 export async function searchPage(view) {
   const query = h("input", { type: "search", name: "query", required: true, maxLength: 4000 });
@@ -12,6 +17,7 @@ export async function searchPage(view) {
   const err = errorBox();
   const btn = h("button.primary", { type: "submit" }, t("run_search"));
   const results = h("ol.hits", { "aria-live": "polite" });
+  const notes = h("div.search-notes", { "aria-live": "polite" });
   const form = h("form.card.search",
     h("div.grid", field(t("query"), query), field(t("kb"), kb), field(t("mode"), mode), field(t("top_k"), topK)),
     err, h("div.row", btn));
@@ -22,10 +28,11 @@ export async function searchPage(view) {
       if (kb.value) body.knowledge_bases = [kb.value];
       const out = await api("POST", "/v1/search", body);
       const words = terms(query.value);
+      notes.replaceChildren(...(out.warnings || []).map((w) => h("p.note.warn", { role: "note", title: w }, t("search_zh_keyword"))));
       results.replaceChildren(...(out.hits.length ? out.hits.map((hit) => hitCard(hit, words)) : [h("p.muted", t("no_hits"))]));
     }, err);
   });
-  view.replaceChildren(h("h1", t("search_title")), form, results);
+  view.replaceChildren(h("h1", t("search_title")), form, notes, results);
   query.focus();
   try {
     for (const k of await api("GET", "/v1/kbs")) kb.append(h("option", { value: k.name }, k.name));
