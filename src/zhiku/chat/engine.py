@@ -225,7 +225,8 @@ class ChatEngine:
         meta = {"query": answer.query, "refused": answer.refused, "flagged": answer.flagged,
                 "grounded": answer.grounded, "ungrounded_reason": answer.ungrounded_reason,
                 "ungrounded_action": answer.ungrounded_action,
-                "model": answer.model, "assistant_version": s.assistant.published_version}
+                "model": answer.model, "assistant_version": s.assistant.published_version,
+                "channel": s.endpoint or "local"}
         return self._conversations.save_turn(
             s.conversation_id, s.message, answer.answer, reasoning=answer.reasoning,
             citations=[asdict(c) for c in answer.citations], metadata=meta,
