@@ -711,6 +711,12 @@ class Zhiku:
 
         return list_log(self.db, self.workspace_id, flt, offset=offset, limit=limit)
 
+    def conversation_entry(self, conversation_id: int) -> LogEntry:
+        """One conversation as the log lists it (channel, turn counts)."""
+        from zhiku.logs.query import entry
+
+        return entry(self.db, self.llm.conversations.get(conversation_id))
+
     def conversation_turns(self, conversation_id: int) -> list[LogTurn]:
         """A conversation's turns: question, reply, citations, latest feedback."""
         from zhiku.logs.query import turns

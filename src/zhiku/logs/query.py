@@ -150,10 +150,11 @@ def list_log(
         "SELECT c.id, c.assistant_id, c.title, c.user_id, c.key_id, c.created_at, c.updated_at "
         f"FROM conversations c WHERE {where} ORDER BY c.updated_at DESC, c.id DESC "
         "LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-    return total, [_entry(db, dict(r)) for r in rows]
+    return total, [entry(db, dict(r)) for r in rows]
 
 
-def _entry(db: Database, conv: dict[str, Any]) -> LogEntry:
+def entry(db: Database, conv: dict[str, Any]) -> LogEntry:
+    """A conversation row (as ``ConversationStore.get`` gives it) with its turn counts."""
     rows = db.conn.execute(
         f"SELECT m.role, m.content, m.citations, m.metadata, {_RATING} AS rating "
         "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
