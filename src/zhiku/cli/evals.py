@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from zhiku.cli import evalsets
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 from zhiku.core.errors import InvalidInput
 from zhiku.evals import compare, gate, importers, runs, sets
@@ -20,6 +21,7 @@ from zhiku.retrieval.search import Mode
 
 app = typer.Typer(help="Evaluate retrieval and answers; compare runs; gate CI.",
                   no_args_is_help=True)
+app.add_typer(evalsets.app, name="sets")
 
 MODES = ("hybrid", "keyword", "vector")
 FAIL_UNDER = typer.Option(None, "--fail-under", help="METRIC=VALUE: exit 1 when below (repeat).")
