@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
 import { chatBox } from "./chat.js";
+import { extractiveNote } from "./firstrun.js";
 
 export async function assistantsPage(view, slug) {
   const err = errorBox();
@@ -43,7 +44,7 @@ export async function assistantsPage(view, slug) {
   const form = h("form.card",
     h("h2", current ? `${t("edit")}: ${current.name || current.slug}` : t("new_assistant")),
     h("div.grid", field(t("slug"), slugIn), field(t("name"), name)),
-    kbSet, field(t("model_opt"), model), field(t("system_prompt"), prompt),
+    kbSet, extractiveNote(cfg), field(t("model_opt"), model), field(t("system_prompt"), prompt),
     h("div.grid", field(t("top_k"), topK), field(t("min_relevance"), minRel)),
     h("div.grid", field(t("on_ungrounded"), policy), field(t("reranker_opt"), reranker)),
     formErr, h("div.row", save, publish,

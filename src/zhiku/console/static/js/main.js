@@ -17,10 +17,11 @@ const ROUTES = [
   [/^#\/evals\/compare\/(\d+)\/(\d+)$/, "./evalcompare.js", "evalComparePage"],
   [/^#\/evals$/, "./evals.js", "evalsPage"],
   [/^#\/usage$/, "./usage.js", "usagePage"],
+  [/^#\/logs(?:\/(\d+))?$/, "./logs.js", "logsPage"],
   [/^#\/admin$/, "./admin.js", "adminPage"],
 ];
 const NAV = [["#/kbs", "nav_kbs"], ["#/search", "nav_search"], ["#/assistants", "nav_assistants"],
-  ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/usage", "nav_usage"],
+  ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/logs", "nav_logs"], ["#/usage", "nav_usage"],
   ["#/admin", "nav_admin"]];
 
 export const session = { me: null };
@@ -81,6 +82,7 @@ export async function render() {
       if (main.firstChild !== view) return; // navigated away meanwhile
       await page(view, ...m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x))));
       view.removeAttribute("aria-busy");
+      if (location.hash === "#/kbs") (await import("./firstrun.js")).firstRun(view);
       return;
     }
   }
