@@ -96,7 +96,7 @@ def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
-def test_logs_corrections_checklist_and_reasons(site: tuple[str, str]) -> None:
+def test_logs_corrections_checklist_and_reasons(site: tuple[str, str], tmp_path: Path) -> None:
     base, key = site
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -181,6 +181,17 @@ def test_logs_corrections_checklist_and_reasons(site: tuple[str, str]) -> None:
         page.get_by_role("button", name="Create eval set from 1 selected answers").click()
         expect(page.locator("#toast")).to_contain_text("Eval set from-logs created")
 
+        # an eval set uploaded as a spreadsheet: Chinese headers, a bad row reported by number
+        table = tmp_path / "年假评测.csv"
+        table.write_text("问题,参考答案,预期来源\n新员工有几天年假？,5 天,leave.md\n,没有问题,\n",
+                         encoding="utf-8")
+        page.get_by_role("navigation").get_by_role("link", name="Evaluation").click()
+        page.locator("#set-table").set_input_files(str(table))
+        page.locator("form.table-set").get_by_role("button", name="Upload").click()
+        expect(page.locator("ul.skipped li[data-row='3']")).to_contain_text("the question is empty")
+        page.locator("form.table-set").scroll_into_view_if_needed()
+        _shot(page, "logs-eval-upload-1280")
+
         # the eval run says why each question failed, with readable metric names
         page.goto(base + f"/#/evals/runs/{run_id}")
         page.get_by_label("Only failing").uncheck()
@@ -203,5 +214,11 @@ def test_logs_corrections_checklist_and_reasons(site: tuple[str, str]) -> None:
         expect(page.get_by_role("heading", name="对话日志")).to_be_visible()
         expect(page.locator("tr.log-row")).to_have_count(3)
         _shot(page, "logs-zh-1280")
+        # a phone: the page fits 390 px without sideways scrolling
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.reload()
+        expect(page.locator("tr.log-row")).to_have_count(3)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        _shot(page, "logs-zh-390")
         assert not errors, errors
         browser.close()
