@@ -133,3 +133,12 @@ def test_eval_set_from_log(zk: Zhiku, ids: dict[str, int]) -> None:
     assert not refused.answerable and refused.reference_answers == []
     with pytest.raises(InvalidInput):
         zk.eval_set_from_log("empty", [])
+
+
+def test_near_duplicate_refusals_group_together(zk: Zhiku, ids: dict[str, int]) -> None:
+    zk.chat("hr", "公司有远程办公政策吗")
+    zk.chat("hr", "食堂几点开门？")
+    groups = zk.unanswered_questions()
+    assert [g.count for g in groups] == [3, 1]
+    assert groups[0].variants == ["公司有远程办公政策吗"]
+    assert groups[1].question == "食堂几点开门？" and groups[1].variants == []

@@ -105,9 +105,11 @@ class CorrectionOut(BaseModel):
 
 
 class UnansweredOut(BaseModel):
-    """A refused question, how often it was asked, and its latest reply's id."""
+    """A refused question, how often it (or a near-duplicate wording, in ``variants``) was
+    asked, and its latest reply's id."""
 
     question: str
+    variants: list[str]
     count: int
     last_asked: str
     message_id: int
@@ -220,8 +222,8 @@ def unanswered(
     reach = _reach(zk, caller)
     names = slugs(zk)
     return [
-        UnansweredOut(question=g.question, count=g.count, last_asked=g.last_asked,
-                      message_id=g.message_id,
+        UnansweredOut(question=g.question, variants=g.variants, count=g.count,
+                      last_asked=g.last_asked, message_id=g.message_id,
                       assistants=[names[i] for i in g.assistant_ids if i in names])
         for g in zk.unanswered_questions(assistant_ids=reach, since=since, limit=limit)
     ]

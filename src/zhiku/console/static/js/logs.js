@@ -233,7 +233,8 @@ async function unanswered(body, err) {
     const groups = await api("GET", "/v1/logs/unanswered");
     out.replaceChildren(groups.length ? table([t("lg_question"), t("lg_count"), t("lg_last"), t("lg_assistant"), ""],
       groups.map((g) => h("tr.unanswered-row", { "data-message": g.message_id },
-        h("td", g.question), h("td.n", g.count), h("td", localTime(g.last_asked)), h("td", g.assistants.join(", ") || "—"),
+        h("td", g.question, g.variants.length ? h("small.muted.variants", { style: "display:block" }, g.variants.join(" · ")) : null),
+        h("td.n", g.count), h("td", localTime(g.last_asked)), h("td", g.assistants.join(", ") || "—"),
         h("td", h("button", { type: "button", onclick: () => correctDialog(
           { message_id: g.message_id, question: g.question, answer: "", refused: true, citations: [], corrected_answer: null }, ctx) },
         t("lg_correct"))))), t("unanswered_tab")) : h("p.muted", t("lg_unanswered_none")));
