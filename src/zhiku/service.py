@@ -63,8 +63,10 @@ if TYPE_CHECKING:
     from zhiku.chat.wiring import LLMServices
     from zhiku.connectors.service import Sources
     from zhiku.evals.feedback import LoggedAnswer
+    from zhiku.evals.importers.table import TableImport
     from zhiku.evals.store import EvalStore
     from zhiku.evals.targets import EvalTarget
+    from zhiku.evals.types import EvalSet
     from zhiku.graph.ops import GraphOps
     from zhiku.graph.retrieve import GraphSearcher
     from zhiku.ingest.originals import (
@@ -72,6 +74,9 @@ if TYPE_CHECKING:
     )
     from zhiku.jobs.submit import WorkspaceJobs
     from zhiku.kbdocs import KbDocuments
+    from zhiku.logs.corrections import Correction
+    from zhiku.logs.query import LogEntry, LogFilter, LogTurn
+    from zhiku.logs.unanswered import Unanswered
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
     from zhiku.moderation.service import ModerationService
@@ -881,3 +886,73 @@ class Zhiku:
 
         return rate_reply(self, message_id, rating, comment=comment,
                           corrected_answer=corrected_answer, tags=tags)
+
+    # -- conversation log -----------------------------------------------------------------
+    def conversation_log(
+        self, flt: LogFilter | None = None, *, offset: int = 0, limit: int = 50
+    ) -> tuple[int, list[LogEntry]]:
+        """Every conversation of the workspace matching ``flt`` (any assistant and channel),
+        newest first: the total and one page (see ``zhiku.logs.query``)."""
+        from zhiku.logs.query import list_log
+
+        return list_log(self.db, self.workspace_id, flt, offset=offset, limit=limit)
+
+    def conversation_entry(self, conversation_id: int) -> LogEntry:
+        """One conversation as the log lists it (channel, turn counts)."""
+        from zhiku.logs.query import entry
+
+        return entry(self.db, self.llm.conversations.get(conversation_id))
+
+    def conversation_turns(self, conversation_id: int) -> list[LogTurn]:
+        """A conversation's turns: question, reply, citations, latest feedback."""
+        from zhiku.logs.query import turns
+
+        self.llm.conversations.get(conversation_id)
+        return turns(self.db, conversation_id)
+
+    def correct_reply(
+        self, message_id: int, answer: str, *, kb: str | None = None,
+        eval_set: str | None = None, expected_source: str | None = None,
+    ) -> Correction:
+        """Fix a logged reply: ``answer`` becomes an FAQ document in ``kb`` (searchable at
+        once) and/or a question of ``eval_set`` (see ``zhiku.logs.corrections``)."""
+        from zhiku.logs.corrections import correct
+
+        return correct(self, message_id, answer, kb=kb, eval_set=eval_set,
+                       expected_source=expected_source)
+
+    def unanswered_questions(
+        self, *, assistant_ids: list[int] | None = None, since: str | None = None,
+        limit: int = 100,
+    ) -> list[Unanswered]:
+        """Refused questions grouped by normalised text, most asked first."""
+        from zhiku.logs.unanswered import unanswered
+
+        return unanswered(self.db, self.workspace_id, assistant_ids=assistant_ids,
+                          since=since, limit=limit)
+
+    def eval_set_from_log(
+        self, name: str, message_ids: Sequence[int], *, replace: bool = False
+    ) -> EvalSet:
+        """A new eval set of the selected logged replies (see ``zhiku.logs.to_evals``)."""
+        from zhiku.logs.to_evals import set_from_log
+
+        return set_from_log(self, name, message_ids, replace=replace)
+
+    def import_eval_table(
+        self, name: str, data: bytes, filename: str, *, replace: bool = False,
+        origin: str = "",
+    ) -> tuple[EvalSet, TableImport]:
+        """An eval set from a CSV, TSV or XLSX table; bad rows are left out and reported
+        (``InvalidInput`` when no row is usable)."""
+        from zhiku.evals import sets
+        from zhiku.evals.importers.table import read_table
+
+        found = read_table(data, filename)
+        if not found.questions:
+            listed = "; ".join(f"row {e.row}: {e.error}" for e in found.errors[:20])
+            raise InvalidInput("no usable question in the table" + (f" ({listed})"
+                                                                      if listed else ""))
+        made = sets.create_set(self.evals, name, found.questions, origin=origin or filename,
+                               replace=replace)
+        return made, found

@@ -64,6 +64,9 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("POST", "/v1/evals/sets"): {"name": "made-by-the-caller",
                                      "questions": [{"question": "annual leave?"}]},
         ("POST", "/v1/evals/runs"): {"eval_set": kb, "kb": kb},
+        ("POST", "/v1/logs/messages/{message_id}/correct"): {"answer": "overwritten", "kb": kb},
+        ("POST", "/v1/logs/eval-sets"): {"name": "made-by-the-caller",
+                                         "message_ids": [ids.get("message_id", 1)]},
         ("POST", "/v1/workflows"): {"name": "made", "slug": "made-flow", "definition": FLOW},
         ("POST", "/v1/workflow-validation"): {"definition": FLOW},
         ("PATCH", "/v1/workflows/{slug}"): {"name": "renamed"},
@@ -189,10 +192,13 @@ def _leaks(text: str, other: Tenant) -> list[str]:
     return [s for s in secrets if s and s in text]
 
 
+UPLOADS = {"/v1/kbs/{kb}/documents", "/v1/evals/sets/upload"}
+
+
 def test_every_route_is_covered() -> None:
     bodyless = {"GET", "DELETE"}
     for method, path in ROUTES:
-        if method in bodyless or path == "/v1/kbs/{kb}/documents" or path.endswith("/reindex"):
+        if method in bodyless or path in UPLOADS or path.endswith("/reindex"):
             continue
         assert _body(method, path, {"kb": "k", "slug": "s"}) is not None, (method, path)
 
@@ -209,6 +215,9 @@ def _call(client: TestClient, method: str, path: str, key: str, ids: dict[str, A
     headers = {"Authorization": f"Bearer {key}"}
     if path == "/v1/kbs/{kb}/documents" and method == "POST":
         return client.post(url, headers=headers, files=[("files", ("x.md", b"# x", "text/md"))])
+    if path == "/v1/evals/sets/upload":
+        return client.post(url, headers=headers,
+                           files={"file": ("x.csv", b"question\nannual leave?\n", "text/csv")})
     body = _body(method, path, ids)
     return client.request(method, url, headers=headers, json=body)
 

@@ -211,8 +211,10 @@ def test_an_llm_assistant_answers_through_the_api(
         assert "And managers?" in rewrite
         with Zhiku(settings) as zk:
             calls = zk.model_calls()
+            # the OpenAI-style request is stored as a conversation of its own, for the log
             assert [(c["purpose"], c["conversation_id"] is None) for c in calls] == [
-                ("answer", False), ("rewrite", True), ("answer", True)]
+                ("answer", False), ("rewrite", False), ("answer", False)]
+            assert calls[1]["conversation_id"] != chat["conversation_id"]
             assert zk.conversation(chat["conversation_id"])[1].content == chat["answer"]
         by_key = client.get("/v1/usage", headers=h, params={"group_by": "key"}).json()
         assert [(r["requests"], r["calls"], r["input_tokens"]) for r in by_key] == [

@@ -133,6 +133,8 @@ RULES: dict[str, Callable[[Who], bool]] = {
     # evaluation sets and runs span the workspace: keys limited to some names are refused
     "evals-read": lambda w: w.level >= READ and w.unscoped,
     "evals-write": lambda w: w.level >= WRITE and w.unscoped,
+    # eval sets made from the conversation log: an admin's, over the whole workspace
+    "evals-admin": lambda w: w.level >= ADMIN and w.unscoped,
     # workspace figures (all jobs, feedback, usage), filtered to the caller's scope
     "admin": lambda w: w.level >= ADMIN,
     # members and keys: admins with a session or an unscoped admin key; a key limited to
@@ -245,6 +247,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", "/v1/conversations/{conversation_id}"): "conversation",
     ("POST", "/v1/messages/{message_id}/feedback"): "conversation",
     ("GET", "/v1/feedback"): "admin",
+    # the conversation log: admins, filtered to a scoped key's assistants
+    ("GET", "/v1/logs/conversations"): "admin",
+    ("GET", "/v1/logs/conversations/{conversation_id}"): "conversation",
+    ("POST", "/v1/logs/messages/{message_id}/correct"): "conversation",
+    ("GET", "/v1/logs/unanswered"): "admin",
+    ("POST", "/v1/logs/eval-sets"): "evals-admin",
     ("GET", "/v1/usage"): "admin",
     ("GET", "/v1/usage/series"): "admin",
     # the audit log names members, keys and every resource: workspace-wide admins only
@@ -253,6 +261,7 @@ ROUTES: dict[tuple[str, str], str] = {
     # evaluation
     ("GET", "/v1/evals/sets"): "evals-read",
     ("POST", "/v1/evals/sets"): "evals-write",
+    ("POST", "/v1/evals/sets/upload"): "evals-write",
     ("GET", "/v1/evals/sets/{eval_set}/questions"): "evals-read",
     ("GET", "/v1/evals/runs"): "evals-read",
     ("POST", "/v1/evals/runs"): "evals-write",
@@ -352,7 +361,7 @@ ROUTES: dict[tuple[str, str], str] = {
 # Routes whose body or query (rather than their path) names acme's resources.
 NAMES_IN_BODY = {
     ("POST", "/v1/search"), ("POST", "/v1/assistants"), ("POST", "/v1/chat/completions"),
-    ("POST", "/v1/evals/runs"), ("GET", "/v1/evals/compare"),
+    ("POST", "/v1/evals/runs"), ("GET", "/v1/evals/compare"), ("POST", "/v1/logs/eval-sets"),
 }
 
 # Where today's code is more open than the table: (route or rule name, caller or "*").
@@ -731,6 +740,10 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("POST", "/v1/evals/sets"): {"name": "made-set", "replace": True,
                                      "questions": [{"question": "annual leave?"}]},
         ("POST", "/v1/evals/runs"): {"eval_set": "set1", "kb": KB, "with_answer": False},
+        ("POST", "/v1/logs/messages/{message_id}/correct"): {"answer": "Fifteen days.",
+                                                             "kb": KB},
+        ("POST", "/v1/logs/eval-sets"): {"name": "from-log", "replace": True,
+                                         "message_ids": [world.ids["message_id"]]},
         ("POST", "/v1/workflows"): {"name": f"Made {n}", "slug": f"made-{n}", "definition": FLOW},
         ("POST", "/v1/workflow-validation"): {"definition": FLOW},
         ("PATCH", "/v1/workflows/{slug}"): {"name": "Flow"},
@@ -767,6 +780,10 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
     if route == ("POST", "/v1/kbs/{kb}/documents"):
         text = f"# Upload {n}\n\nUploaded by the route matrix.\n".encode()
         return {"files": [("files", (f"upload-{n}.md", text, "text/markdown"))]}
+    if route == ("POST", "/v1/evals/sets/upload"):
+        table = b"question,reference_answer\nannual leave?,fifteen days\n"
+        return {"files": {"file": ("uploaded.csv", table, "text/csv")},
+                "data": {"replace": "true"}}
     if route in bodies:
         return {"json": bodies[route]}
     return {}

@@ -309,7 +309,7 @@ class ChatEngine:
                 "ungrounded_action": answer.ungrounded_action,
                 "model": answer.model,
                 "assistant_version": None if s.draft else s.assistant.published_version,
-                "moderated": answer.moderated}
+                "moderated": answer.moderated, "channel": s.endpoint or "local"}
         if s.draft:
             meta["draft"] = True
         return self._conversations.save_turn(

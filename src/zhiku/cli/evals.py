@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from zhiku.cli import evalsets
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 from zhiku.cli.releases import add_eval_commands
 from zhiku.core.errors import InvalidInput
@@ -22,6 +23,7 @@ from zhiku.retrieval.search import Mode
 app = typer.Typer(help="Evaluate retrieval and answers; compare runs; gate CI.",
                   no_args_is_help=True)
 add_eval_commands(app)
+app.add_typer(evalsets.app, name="sets")
 
 MODES = ("hybrid", "keyword", "vector")
 FAIL_UNDER = typer.Option(None, "--fail-under", help="METRIC=VALUE: exit 1 when below (repeat).")

@@ -58,6 +58,8 @@ COMMANDS: dict[str, LazyCommand] = {
         ("graph", "zhiku.cli.graph", "app", "The knowledge graph of a knowledge base."),
         ("eval", "zhiku.cli.evals", "app",
          "Evaluate retrieval and answers; compare runs; gate CI."),
+        ("logs", "zhiku.cli.logs", "app",
+         "The conversation log: every assistant and channel; corrections."),
         ("feedback", "zhiku.cli.feedback", "app",
          "Feedback on answers: thumbs up/down, comments, corrections."),
         ("moderation", "zhiku.cli.moderation", "app",

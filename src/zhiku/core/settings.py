@@ -158,6 +158,11 @@ class Settings(BaseSettings):
         description="HTTP API: requests per minute per API key or user session (0: no limit); "
         "counted per server process.",
     )
+    store_openai_chats: bool = Field(
+        default=True,
+        description="HTTP API: store each OpenAI-compatible chat request as a one-turn "
+        "conversation, so the conversation log shows that channel (off: only usage is kept).",
+    )
     mcp_api_key: SecretStr | None = Field(
         default=None,
         description="`zhiku mcp serve` (stdio): the API key whose workspace and scope the MCP "

@@ -3,8 +3,9 @@
 Pure: takes what the target returned, gives ``{metric name: value}``. Metric names are
 ``hit@k``, ``recall@k``, ``ndcg@k``, ``mrr@K`` (K = the deepest cut-off), ``em``, ``f1``,
 ``citation_precision``, ``citation_recall``, ``refusal``; for mixed answerable/unanswerable
-sets ``false_refusal`` and ``correct_refusal``, and for answered questions ``contains_answer``
-and ``cites_expected`` (a cited source is an expected one).
+sets ``false_refusal`` and ``correct_refusal``, and for answered questions ``contains_answer``,
+``reference_recall`` (the share of a reference's tokens in the answer) and ``cites_expected``
+(a cited source is an expected one).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from zhiku.evals.metrics import (
     refusal_correct,
     refusal_rates,
     token_f1,
+    token_recall,
 )
 from zhiku.evals.types import EvalQuestion
 
@@ -74,6 +76,7 @@ def answer_metrics(
         out["f1"] = token_f1(text, q.reference_answers)
         if not refused:
             out["contains_answer"] = contains_answer(text, q.reference_answers)
+            out["reference_recall"] = token_recall(text, q.reference_answers)
     if q.answerable and q.expected_sources:
         cp = citation_precision(cited_sources, q.expected_sources)
         cr = citation_recall(cited_sources, q.expected_sources)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from zhiku.evals import why
 from zhiku.evals.metrics.aggregate import bootstrap_ci
 from zhiku.evals.report.build import is_failure
 from zhiku.evals.types import EvalQuestion, QuestionResult
@@ -35,6 +36,7 @@ def result_out(r: QuestionResult, top_k: int, expected: EvalQuestion | None) -> 
     """One question's result, with what was expected and whether it failed."""
     return clean({
         "ord": r.ord, "id": r.ext_id, "question": r.question, "failed": failed(r, top_k),
+        "reasons": ["error"] if r.error is not None else why.reasons(r.metrics, top_k),
         "metrics": r.metrics, "latency_ms": r.latency_ms, "answer": r.answer,
         "refused": r.refused, "citations": r.citations, "error": r.error,
         "retrieved": [asdict(x) for x in r.retrieved],
@@ -71,4 +73,16 @@ def distributions(results: Sequence[QuestionResult], top_k: int) -> dict[str, An
         "metrics": metrics,
         "latency": {"max_ms": top, "histogram": _histogram(latencies, 0.0, top)},
         "failing": sum(1 for r in results if failed(r, top_k)),
+        "reasons": reason_counts(results, top_k),
     })
+
+
+def reason_counts(results: Sequence[QuestionResult], top_k: int) -> dict[str, int]:
+    """How many questions failed for each root cause (a question counts once, for its
+    first reason)."""
+    counts: dict[str, int] = {}
+    for r in results:
+        found = ["error"] if r.error is not None else why.reasons(r.metrics, top_k)
+        if found:
+            counts[found[0]] = counts.get(found[0], 0) + 1
+    return counts

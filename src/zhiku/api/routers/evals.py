@@ -88,14 +88,16 @@ class RunDetailOut(RunOut):
 
 
 class ResultOut(BaseModel):
-    """One question's result: metrics, answer, retrieved chunks, what was expected, and
-    ``failed`` (an error, nothing relevant retrieved, a wrong refusal, F1 or faithfulness
-    under 0.5)."""
+    """One question's result: metrics, answer, retrieved chunks, what was expected,
+    ``failed`` and its ``reasons``, root cause first: ``error``, ``retrieval_miss``,
+    ``false_refusal``, ``answered_unanswerable``, ``answer_mismatch``, ``unfaithful`` (see
+    ``zhiku.evals.why``)."""
 
     ord: int
     id: str
     question: str
     failed: bool
+    reasons: list[str] = []
     metrics: dict[str, float | None]
     latency_ms: float | None
     answer: str | None

@@ -8,10 +8,13 @@ chunk) that plain OpenAI clients ignore, beside ``refused``, ``grounded``,
 that cites nothing: ``warn`` kept it; ``extractive``/``refuse`` replaced it before any of it was
 streamed). Conversation state is the client's: the last user
 message is the question, the earlier user/assistant turns are its history (follow-ups are
-rewritten from them), and nothing is stored but the accounting (model calls, usage). A workflow
-or an agent answers the last user message alone (its run is recorded like any other): a
-workflow's streamed chunks are its answer's tokens, its citations those its answer passes on.
-A reasoning model's thinking streams as ``reasoning_content`` deltas (the DeepSeek convention).
+rewritten from them). Each request to an assistant is stored as a conversation of one turn (the
+question and the answer, owned by the caller; the client's history is not stored) so that the
+workspace's conversation log covers this channel, beside the accounting (model calls, usage);
+with the ``store_openai_chats`` setting off only the accounting is kept. A workflow or an agent
+answers the last user message alone (its run is recorded like any other): a workflow's streamed
+chunks are its answer's tokens, its citations those its answer passes on. A reasoning model's
+thinking streams as ``reasoning_content`` deltas (the DeepSeek convention).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from zhiku.accounts.principal import Level, Principal
 from zhiku.accounts.scope import check_unrestricted
 from zhiku.api.access import usable_assistants, visible_assistant
 from zhiku.api.chat.mapper import ChatEvent, events, finish
-from zhiku.api.deps import Caller, Service
+from zhiku.api.deps import Caller, Service, State
 from zhiku.api.schemas import ERRORS, CitationOut
 from zhiku.apps.running import AppRun
 from zhiku.chat.store import Owner
@@ -222,7 +225,7 @@ def _stream(
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 def chat_completions(
-    body: CompletionIn, caller: Caller, zk: Service
+    body: CompletionIn, caller: Caller, zk: Service, state: State
 ) -> CompletionOut | StreamingResponse:
     """Answer the last user message with the assistant named by ``model``, or with the
     workflow or agent of that slug (a workflow must be chat-shaped: one text input)."""
@@ -234,7 +237,8 @@ def chat_completions(
         return _app_completion(zk, caller, body)
     assistant = visible_assistant(zk, caller, body.model)
     question, history = _question(body)
-    stream = zk.chat(assistant.slug, question, stream=True, history=history, store=False,
+    stream = zk.chat(assistant.slug, question, stream=True, history=history,
+                     store=state.settings.store_openai_chats,
                      owner=Owner(user_id=caller.user_id, key_id=caller.key_id),
                      endpoint="openai")
     answer = events(stream)

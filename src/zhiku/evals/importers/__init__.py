@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from zhiku.core.errors import InvalidInput
-from zhiku.evals.importers import beir, csvfile, jsonl, squad
+from zhiku.evals.importers import beir, csvfile, jsonl, squad, table
 from zhiku.evals.types import EvalQuestion
 
 Importer = Callable[[Path], list[EvalQuestion]]
@@ -16,6 +16,7 @@ IMPORTERS: dict[str, Importer] = {
     "csv": csvfile.load,
     "beir": beir.load,
     "squad": squad.load,
+    "xlsx": table.load,
 }
 
 
@@ -28,9 +29,11 @@ def detect_format(path: Path) -> str:
         return "jsonl"
     if suffix in (".csv", ".tsv"):
         return "csv"
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
     if suffix == ".json":
         return "squad"
-    raise InvalidInput(f"cannot tell the format of {path}; pass --format jsonl|csv|beir|squad")
+    raise InvalidInput(f"cannot tell the format of {path}; pass --format jsonl|csv|xlsx|beir|squad")
 
 
 def load(path: Path, fmt: str | None = None) -> list[EvalQuestion]:

@@ -5,6 +5,7 @@ from zhiku.evals.metrics.answers import (
     exact_match,
     normalize_answer,
     token_f1,
+    token_recall,
     tokens,
 )
 from zhiku.evals.metrics.citations import citation_precision, citation_recall
@@ -25,5 +26,6 @@ __all__ = [
     "refusal_correct",
     "refusal_rates",
     "token_f1",
+    "token_recall",
     "tokens",
 ]

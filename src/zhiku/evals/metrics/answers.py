@@ -70,3 +70,15 @@ def contains_answer(prediction: str, references: Sequence[str]) -> float:
     answer quotes whole sentences, so exact match says little)."""
     pred = normalize_answer(prediction)
     return 1.0 if any((ref := normalize_answer(r)) and ref in pred for r in references) else 0.0
+
+
+def token_recall(prediction: str, references: Sequence[str]) -> float:
+    """The best share of a reference's tokens found in the prediction (how much of a short
+    reference an extractive answer holds)."""
+    pred = Counter(tokens(prediction))
+    best = 0.0
+    for ref in references:
+        want = Counter(tokens(ref))
+        if want:
+            best = max(best, sum((pred & want).values()) / sum(want.values()))
+    return best

@@ -8,7 +8,7 @@ from html import escape
 from pathlib import Path
 from typing import Protocol
 
-from zhiku.evals import compare, runs
+from zhiku.evals import compare, runs, why
 from zhiku.evals.metrics.aggregate import bootstrap_ci
 from zhiku.evals.report import charts
 from zhiku.evals.report.html import Raw, figure, page, passages, table
@@ -32,11 +32,9 @@ ANSWER_METRICS = ("f1", "em", "citation_precision", "citation_recall", "faithful
 
 
 def is_failure(metrics: dict[str, float], top_k: int) -> bool:
-    """Nothing relevant retrieved, a wrong refusal, an answer with F1 below 0.5, or one the
-    judge found unfaithful (faithfulness below 0.5, i.e. under 3 of 5)."""
-    if metrics.get(f"hit@{top_k}", 1.0) == 0.0 or metrics.get("refusal", 1.0) == 0.0:
-        return True
-    return metrics.get("f1", 1.0) < 0.5 or metrics.get("faithfulness", 1.0) < 0.5
+    """Any reason to fail (see ``zhiku.evals.why``): nothing relevant retrieved, a wrong
+    refusal or answer, an answer matching no reference, or one the judge found unfaithful."""
+    return bool(why.reasons(metrics, top_k))
 
 
 def _metric_names(results: Sequence[QuestionResult]) -> list[str]:

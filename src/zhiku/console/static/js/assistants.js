@@ -8,6 +8,7 @@ import { chatBox } from "./chat.js";
 import { shareSection } from "./share.js";
 import { modelPicker } from "./modelpicker.js";
 import { deleteButton, diffCard, draftBadge, slugHelp } from "./assistantdraft.js";
+import { extractiveNote } from "./firstrun.js";
 
 export async function assistantsPage(view, slug) {
   const err = errorBox();
@@ -47,7 +48,7 @@ export async function assistantsPage(view, slug) {
   const form = h("form.card",
     h("h2", current ? `${t("edit")}: ${current.name || current.slug}` : t("new_assistant"), " ", current ? draftBadge(current) : null),
     h("div.grid", h("div", field(t("slug"), slugIn), slugHelp(name, slugIn)), field(t("name"), name)),
-    kbSet, field(t("mp_label"), model, modelHint), field(t("system_prompt"), prompt),
+    kbSet, extractiveNote(cfg), field(t("mp_label"), model, modelHint), field(t("system_prompt"), prompt),
     h("div.grid", field(t("top_k"), topK), field(t("min_relevance"), minRel)),
     h("div.grid", field(t("on_ungrounded"), policy), field(t("mp_reranker"), reranker)),
     formErr, h("div.row", save, publish,

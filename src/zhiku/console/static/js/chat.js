@@ -3,6 +3,7 @@
 import { api, stream } from "./api.js";
 import { t } from "./i18n.js";
 import { act, dialog, errorBox, h, showError, toast } from "./ui.js";
+import { extractiveNote } from "./firstrun.js";
 
 // A chat panel on one assistant; `opts.conversationId` continues a stored conversation,
 // `opts.draft` answers with the draft configuration (the assistant page's preview).
@@ -48,7 +49,7 @@ export function chatBox(assistant, opts = {}) {
       }
     }, err);
   });
-  const panel = h("div.chat", log, err, form);
+  const panel = h("div.chat", extractiveNote(assistant.published || assistant.config), log, err, form);
   if (conversationId) {
     api("GET", `/v1/conversations/${conversationId}/messages`).then((msgs) => {
       for (const m of msgs) {

@@ -5,6 +5,7 @@ import { t } from "./i18n.js";
 import { barChart, fmt, histogram } from "./charts.js";
 import { errorBox, field, h, showError, table } from "./ui.js";
 import { metricValue, poll, statusBadge, targetLabel, when } from "./evalparts.js";
+import { metricInfo, metricLabel, reasonBadges, reasonSummary } from "./evalwhy.js";
 
 const PAGE = 50;
 
@@ -36,8 +37,8 @@ export async function evalRunPage(view, runId) {
   const metrics = run.distributions.metrics;
   const names = Object.keys(metrics);
   if (names.length) {
-    const items = names.map((n) => ({ label: n, value: metrics[n].mean, low: metrics[n].low, high: metrics[n].high }));
-    const pick = h("select", { id: "dist-metric" }, names.map((n) => h("option", { value: n, selected: n === run.key_metric }, n)));
+    const items = names.map((n) => ({ label: metricInfo(n).label, value: metrics[n].mean, low: metrics[n].low, high: metrics[n].high }));
+    const pick = h("select", { id: "dist-metric" }, names.map((n) => h("option", { value: n, selected: n === run.key_metric }, metricInfo(n).label)));
     const dist = h("div");
     const drawDist = () => {
       const m = metrics[pick.value];
@@ -50,13 +51,13 @@ export async function evalRunPage(view, runId) {
       h("section.card", { "aria-labelledby": "m-h" }, h("h2", { id: "m-h" }, t("metrics_chart")),
         barChart({ items, top: 1, label: t("metrics_chart"), format: (v) => fmt(v, 2) }),
         h("details.data", h("summary", t("show_data")), table([t("metric"), t("mean"), t("interval"), "n"],
-          names.map((n) => h("tr", h("td", n), h("td.n", metricValue(metrics[n].mean)),
+          names.map((n) => h("tr", h("td", metricLabel(n)), h("td.n", metricValue(metrics[n].mean)),
             h("td.n", `${metricValue(metrics[n].low)} – ${metricValue(metrics[n].high)}`), h("td.n", metrics[n].n))), t("metrics_chart")))),
       h("div.split",
         h("section.card", h("h2", t("distribution")), field(t("metric"), pick), dist),
         h("section.card", h("h2", t("latency_chart")), latencyChart(run.distributions.latency))));
   }
-  view.append(await resultsCard(runId, run.key_metric, err));
+  view.append(reasonSummary(run.distributions.reasons), await resultsCard(runId, run.key_metric, err));
 }
 
 function latencyChart(lat) {
@@ -94,7 +95,8 @@ function resultItem(r, key) {
   return h("li", { "data-question": r.id, className: r.failed ? "result failed" : "result" },
     h("details",
       h("summary", h("span.badge", { className: r.failed ? "badge error" : "badge ready" }, r.failed ? "✗" : "✓"), " ",
-        h("strong", r.id), " ", r.question, h("small.muted", ` · ${key} ${metricValue(r.metrics[key])}`)),
+        h("strong", r.id), " ", r.question, " ", reasonBadges(r.reasons),
+        h("small.muted", ` · ${metricInfo(key).label} ${metricValue(r.metrics[key])}`)),
       r.error ? h("p.error", r.error) : null,
       h("dl.facts",
         h("dt", t("expected")), h("dd", sources.length ? sources.join(", ") : r.answerable === false ? "∅" : "—"),
@@ -103,5 +105,5 @@ function resultItem(r, key) {
         h("dt", t("retrieved")), h("dd", r.retrieved.slice(0, 5).map((x) => `${x.source} (${x.score.toFixed(3)})`).join(", ") || "—"),
         h("dt", t("latency")), h("dd", `${fmt(r.latency_ms, 0)} ms`),
         r.judge ? [h("dt", t("judge")), h("dd", r.judge.error || `${r.judge.faithfulness}/5, ${r.judge.relevance}/5 — ${r.judge.reasons}`)] : null),
-      h("p.metrics", Object.entries(r.metrics).map(([k, v]) => h("span.metric", `${k} ${metricValue(v)}`)))));
+      h("p.metrics", Object.entries(r.metrics).map(([k, v]) => h("span.metric", metricLabel(k), ` ${metricValue(v)}`)))));
 }

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { label, t } from "./i18n.js";
 import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
 import { metricValue, poll, statusBadge, targetLabel, when } from "./evalparts.js";
+import { tableUploadForm } from "./evalupload.js";
 
 export async function evalsPage(view) {
   const err = errorBox();
@@ -23,7 +24,7 @@ export async function evalsPage(view) {
   };
   runsBox.append(runs);
   startBox.append(startForm(sets, kbs, assistants, err, async () => { if (await refresh()) poll(runs, refresh); }));
-  setsBox.append(setList(sets), newSetForm(err, () => evalsPage(view)));
+  setsBox.append(setList(sets), newSetForm(err, () => evalsPage(view)), tableUploadForm(() => evalsPage(view)));
   try {
     if (await refresh()) poll(runs, refresh);
   } catch (e) { showError(e, err); }

@@ -3,7 +3,7 @@ const STRINGS = {
   en: {
     app: "Zhiku", skip: "Skip to content", language: "Language",
     nav_kbs: "Knowledge bases", nav_sources: "Sources", nav_search: "Search",
-    nav_assistants: "Assistants", nav_chat: "Chat", nav_usage: "Usage", nav_apps: "Apps",
+    nav_assistants: "Assistants", nav_chat: "Chat", nav_usage: "Usage", nav_apps: "Apps", nav_logs: "Logs",
     sign_out: "Sign out",
     signin_title: "Sign in to Zhiku", email: "E-mail", password: "Password",
     workspace_opt: "Workspace (optional)", sign_in: "Sign in", or_key: "Or use an API key",
@@ -115,7 +115,7 @@ const STRINGS = {
   zh: {
     app: "智库", skip: "跳到内容", language: "语言",
     nav_kbs: "知识库", nav_sources: "数据源", nav_search: "检索", nav_assistants: "助手",
-    nav_chat: "对话", nav_usage: "用量", nav_apps: "应用", sign_out: "退出",
+    nav_chat: "对话", nav_usage: "用量", nav_apps: "应用", nav_logs: "对话日志", sign_out: "退出",
     signin_title: "登录智库", email: "邮箱", password: "密码",
     workspace_opt: "工作区（可选）", sign_in: "登录", or_key: "或使用 API 密钥",
     api_key: "API 密钥", use_key: "使用密钥", signed_in_as: "工作区",

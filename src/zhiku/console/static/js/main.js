@@ -22,13 +22,15 @@ const ROUTES = [
   [/^#\/evals\/compare\/(\d+)\/(\d+)$/, "./evalcompare.js", "evalComparePage"],
   [/^#\/evals$/, "./evals.js", "evalsPage"],
   [/^#\/usage$/, "./usage.js", "usagePage"],
+  [/^#\/logs(?:\/(\d+))?$/, "./logs.js", "logsPage"],
   [/^#\/admin$/, "./admin.js", "adminPage"],
   [/^#\/audit$/, "./audit.js", "auditPage"],
   [/^#\/models$/, "./models.js", "modelsPage"],
 ];
 const NAV = [["#/kbs", "nav_kbs"], ["#/sources", "nav_sources"], ["#/search", "nav_search"],
   ["#/assistants", "nav_assistants"], ["#/apps", "nav_apps"],
-  ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/usage", "nav_usage"],
+  ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/logs", "nav_logs"],
+  ["#/usage", "nav_usage"],
   ["#/models", "nav_models"], ["#/admin", "nav_admin"], ["#/audit", "nav_audit"]];
 addStrings({
   en: { nav_models: "Models" },
@@ -98,6 +100,7 @@ export async function render() {
       if (main.firstChild !== view) return; // navigated away meanwhile
       await page(view, ...m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x))));
       view.removeAttribute("aria-busy");
+      if (location.hash === "#/kbs") (await import("./firstrun.js")).firstRun(view);
       return;
     }
   }
