@@ -49,9 +49,12 @@ from zhiku.text.tokenize import analyze
 from zhiku.text.tokens import count_tokens
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from zhiku.agents.service import Agents
     from zhiku.answer.grounded import GroundedAnswer
     from zhiku.apps.catalog import Apps
+    from zhiku.apps.running import AppKind
     from zhiku.apps.types import Assistant, AssistantConfig, RetrievalConfig
     from zhiku.chat.accounting import Bucket, UsageBy
     from zhiku.chat.engine import ChatStream, ChatTurn
@@ -69,6 +72,7 @@ if TYPE_CHECKING:
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
     from zhiku.releases.service import Releases
+    from zhiku.releases.subjects import Subject
     from zhiku.workflows.service import Workflows
 
 
@@ -579,22 +583,44 @@ class Zhiku:
 
     @property
     def releases(self) -> Releases:
-        """Provable releases of the assistants: eval-set bindings, scorecards, the gate."""
+        """Provable releases of every app (assistants, chat-shaped workflows, agents):
+        eval-set bindings, scorecards, the gate."""
         assistants = self.llm.assistants  # before taking the lock, which ``llm`` takes too
         with self._lock:
             if getattr(self, "_releases", None) is None:
-                from zhiku.evals.app_target import AppTarget
                 from zhiku.releases.fingerprint import corpus_hash
                 from zhiku.releases.service import Releases
-
-                def target(slug: str, config: AssistantConfig, label: str) -> EvalTarget:
-                    return AppTarget(self, slug, config=config, label=label)
+                from zhiku.releases.subjects import Subjects
 
                 self._releases = Releases(
-                    assistants, self.evals, target,
+                    Subjects(self._app_kind, assistants, lambda: self.workflows,
+                             lambda: self.agents),
+                    self.evals, self._release_target,
                     lambda names: corpus_hash(self.db, self.kb, names),
                 )
             return self._releases
+
+    def _app_kind(self, app: str) -> AppKind:
+        """The kind of app ``app`` names (an assistant's name counts too)."""
+        try:
+            return self.apps.kind(app)
+        except NotFound:
+            return "assistant"  # by name, or ``NotFound`` from the assistants
+
+    def _release_target(self, subject: Subject, config: BaseModel, label: str) -> EvalTarget:
+        """The eval target of one configuration of an app (see ``releases``)."""
+        if subject.kind == "assistant":
+            from zhiku.apps.types import AssistantConfig
+            from zhiku.evals.app_target import AppTarget
+
+            assert isinstance(config, AssistantConfig)
+            return AppTarget(self, subject.slug, config=config, label=label)
+        from zhiku.agents.config import AgentConfig
+        from zhiku.evals.app_run_target import AppRunTarget
+        from zhiku.workflows.schema import Workflow
+
+        assert isinstance(config, Workflow | AgentConfig)
+        return AppRunTarget(self, subject.kind, subject.slug, config, label)
 
     def delete_assistant(self, app: str) -> None:
         """Delete an assistant and its versions (its conversations stay, detached)."""

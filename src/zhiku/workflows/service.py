@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from zhiku.workflows.validate import problems, validate
 
 if TYPE_CHECKING:
     from zhiku.service import Zhiku
+    from zhiku.store.db import Connection
 
 Definition = Workflow | Mapping[str, Any] | str | bytes
 """A definition as a model, a mapping, or JSON/YAML text."""
@@ -97,10 +98,12 @@ class Workflows:
         wf = None if definition is None else self.validate(definition)
         return self.store.update(slug, wf, name)
 
-    def publish(self, slug: str, note: str | None = None) -> int:
-        """Freeze the draft as the next live version; returns its number."""
+    def publish(self, slug: str, note: str | None = None, *, expect: Workflow | None = None,
+                on_publish: Callable[[Connection, int, int], None] | None = None) -> int:
+        """Freeze the draft as the next live version; returns its number.
+        ``expect`` and ``on_publish``: see the store's ``publish``."""
         self.validate(self.store.get(slug).draft)  # tools may have changed since the save
-        return self.store.publish(slug, note)
+        return self.store.publish(slug, note, expect=expect, on_publish=on_publish)
 
     def rollback(self, slug: str, version: int) -> None:
         """Make an earlier published version live again."""

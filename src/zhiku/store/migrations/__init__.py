@@ -28,6 +28,7 @@ from zhiku.store.migrations import (
     m013_agents,
     m014_agent_runs,
     m015_releases,
+    m023_app_releases,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -47,6 +48,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m013_agents.MIGRATION,
     m014_agent_runs.MIGRATION,
     m015_releases.MIGRATION,
+    m023_app_releases.MIGRATION,
 )
 
 
