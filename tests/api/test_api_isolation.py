@@ -72,6 +72,8 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("POST", "/v1/apps/{slug}/publish"): {"note": "x"},
         ("POST", "/v1/apps/{slug}/rollback"): {"version": 1},
         ("POST", "/v1/apps/{slug}/run"): {"query": "annual leave?"},
+        ("PUT", "/v1/apps/{slug}/eval-set"): {"eval_set": kb},
+        ("POST", "/v1/apps/{slug}/gate"): {},
     }
     return bodies.get((method, path))
 
