@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -601,11 +601,22 @@ class Zhiku:
             return self._releases
 
     def _app_kind(self, app: str) -> AppKind:
-        """The kind of app ``app`` names (an assistant's name counts too)."""
+        """The kind of app ``app`` names: by slug, else by name (an assistant's first);
+        an unknown one is left to the assistants to refuse (``NotFound``)."""
         try:
             return self.apps.kind(app)
         except NotFound:
-            return "assistant"  # by name, or ``NotFound`` from the assistants
+            pass
+        getters: list[tuple[AppKind, Callable[[str], object]]] = [
+            ("assistant", self.llm.assistants.get), ("workflow", self.workflows.get),
+            ("agent", self.agents.get)]
+        for kind, get in getters:
+            try:
+                get(app)
+            except NotFound:
+                continue
+            return kind
+        return "assistant"
 
     def _release_target(self, subject: Subject, config: BaseModel, label: str) -> EvalTarget:
         """The eval target of one configuration of an app (see ``releases``)."""

@@ -1,5 +1,6 @@
 """Provable releases of a workflow over HTTP at ``/v1/apps/{slug}/...``: bind it to an eval set,
-read its scorecard, a worse draft's publish refused (409 naming the metric), a forced one
+read its scorecard, a worse draft's publish refused (409 naming the metric, at
+``/v1/apps`` and at ``/v1/workflows``), a forced one
 recorded with the calling key, the gate failing after a knowledge base change; an assistant's
 releases work at the same routes, and a key limited to some names is refused."""
 
@@ -34,6 +35,8 @@ def test_workflow_releases_over_http(client: TestClient, tenant_a: Tenant) -> No
     error = r.json()["error"]
     assert "draft is worse than v1 on 'hr'" in error["message"] and "f1: " in error["message"]
     assert "f1" in {d["metric"] for d in error["regressions"]}
+    r = client.post("/v1/workflows/hr-flow/publish", headers=h, json={})
+    assert r.status_code == 409 and "f1: " in r.json()["error"]["message"]  # the same gate
     r = client.post(f"{url}/publish", headers=h,
                     json={"note": "stricter", "force": True, "reason": "on purpose"})
     assert r.status_code == 200 and r.json()["live_version"] == 2

@@ -88,8 +88,8 @@ def agent(hr: Zhiku, scripted: Any) -> Zhiku:
 
 def test_a_workflow_scorecard_runs_draft_and_live_and_nothing_lands_in_its_history(
         hr: Zhiku) -> None:
-    binding = hr.releases.bind("hr-flow", "hr")
-    assert binding.set_name == "hr"
+    binding = hr.releases.bind("HR flow", "hr")  # a workflow by its name too
+    assert binding.set_name == "hr" and hr.releases.binding("hr-flow") == binding
     card = hr.releases.scorecard("hr-flow")
     assert card.passed and card.baseline is not None
     assert card.baseline.run.id == card.candidate.run.id  # the draft is the live version

@@ -33,6 +33,8 @@ def test_workflow_release_commands() -> None:
     refused = zhiku("apps", "publish", "hr-flow")
     assert refused.exit_code == 2, refused.output
     assert "draft is worse than v1 on 'hr'" in refused.output and "f1: " in refused.output
+    also_refused = zhiku("workflows", "publish", "hr-flow")
+    assert also_refused.exit_code == 2 and "f1: " in also_refused.output
     forced = zhiku("apps", "publish", "hr-flow", "--force", "--reason", "a stricter draft")
     assert forced.exit_code == 0 and "published hr-flow v2" in forced.output
     listed = json.loads(zhiku("apps", "versions", "hr-flow", "--json").output)
