@@ -5,6 +5,8 @@ eight with the default floor (0.3) and refuses all eight with a floor of 0.99.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from zhiku.evals import sets
 from zhiku.evals.types import EvalQuestion
 from zhiku.ingest.pipeline import SourceItem
@@ -55,3 +57,21 @@ def break_kb(zk: Zhiku) -> None:
     for name in NOTES:
         if name != KEPT:
             zk.delete_document("hr", name)
+
+
+def flow(*, top_k: int = 8, min_relevance: float = 0.3,
+         text: str = "{{ ans.answer }}") -> dict[str, Any]:
+    """A chat-shaped workflow over ``hr``: the question, the grounded answerer (extractive,
+    ``top_k`` passages above ``min_relevance``), an answer rendered from ``text`` with the
+    answerer's citations."""
+    return {
+        "description": "HR answers with citations.",
+        "nodes": [
+            {"id": "start", "type": "start", "inputs": [{"name": "question"}]},
+            {"id": "ans", "type": "answer_grounded", "knowledge_bases": ["hr"],
+             "question": "{{ start.question }}", "top_k": top_k,
+             "min_relevance": min_relevance},
+            {"id": "out", "type": "answer", "text": text, "citations": "ans.citations"},
+        ],
+        "edges": [{"source": "start", "target": "ans"}, {"source": "ans", "target": "out"}],
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -50,9 +50,12 @@ from zhiku.text.tokenize import analyze
 from zhiku.text.tokens import count_tokens
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from zhiku.agents.service import Agents
     from zhiku.answer.grounded import GroundedAnswer
     from zhiku.apps.catalog import Apps
+    from zhiku.apps.running import AppKind
     from zhiku.apps.types import Assistant, AssistantConfig, RetrievalConfig
     from zhiku.audit.log import Entry, Page, Query
     from zhiku.audit.recorder import Audit
@@ -81,6 +84,7 @@ if TYPE_CHECKING:
     from zhiku.models.llm.types import CancelToken, Message
     from zhiku.moderation.service import ModerationService
     from zhiku.releases.service import Releases
+    from zhiku.releases.subjects import Subject
     from zhiku.share.links import ShareLinks
     from zhiku.workflows.service import Workflows
 
@@ -692,22 +696,55 @@ class Zhiku:
 
     @property
     def releases(self) -> Releases:
-        """Provable releases of the assistants: eval-set bindings, scorecards, the gate."""
+        """Provable releases of every app (assistants, chat-shaped workflows, agents):
+        eval-set bindings, scorecards, the gate."""
         assistants = self.llm.assistants  # before taking the lock, which ``llm`` takes too
         with self._lock:
             if getattr(self, "_releases", None) is None:
-                from zhiku.evals.app_target import AppTarget
                 from zhiku.releases.fingerprint import corpus_hash
                 from zhiku.releases.service import Releases
-
-                def target(slug: str, config: AssistantConfig, label: str) -> EvalTarget:
-                    return AppTarget(self, slug, config=config, label=label)
+                from zhiku.releases.subjects import Subjects
 
                 self._releases = Releases(
-                    assistants, self.evals, target,
+                    Subjects(self._app_kind, assistants, lambda: self.workflows,
+                             lambda: self.agents),
+                    self.evals, self._release_target,
                     lambda names: corpus_hash(self.db, self.kb, names),
                 )
             return self._releases
+
+    def _app_kind(self, app: str) -> AppKind:
+        """The kind of app ``app`` names: by slug, else by name (an assistant's first);
+        an unknown one is left to the assistants to refuse (``NotFound``)."""
+        try:
+            return self.apps.kind(app)
+        except NotFound:
+            pass
+        getters: list[tuple[AppKind, Callable[[str], object]]] = [
+            ("assistant", self.llm.assistants.get), ("workflow", self.workflows.get),
+            ("agent", self.agents.get)]
+        for kind, get in getters:
+            try:
+                get(app)
+            except NotFound:
+                continue
+            return kind
+        return "assistant"
+
+    def _release_target(self, subject: Subject, config: BaseModel, label: str) -> EvalTarget:
+        """The eval target of one configuration of an app (see ``releases``)."""
+        if subject.kind == "assistant":
+            from zhiku.apps.types import AssistantConfig
+            from zhiku.evals.app_target import AppTarget
+
+            assert isinstance(config, AssistantConfig)
+            return AppTarget(self, subject.slug, config=config, label=label)
+        from zhiku.agents.config import AgentConfig
+        from zhiku.evals.app_run_target import AppRunTarget
+        from zhiku.workflows.schema import Workflow
+
+        assert isinstance(config, Workflow | AgentConfig)
+        return AppRunTarget(self, subject.kind, subject.slug, config, label)
 
     def delete_assistant(self, app: str) -> None:
         """Delete an assistant and its versions (its conversations stay, detached)."""

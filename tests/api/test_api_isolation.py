@@ -95,6 +95,8 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("PATCH", "/v1/providers/{provider}"): {"timeout": 5, "api_key": "sk-stolen-0000000000"},
         ("POST", "/v1/providers/{provider}/test"): {},
         ("PUT", "/v1/workspace/default-model"): {"model": f"{ids.get('provider')}/model"},
+        ("PUT", "/v1/apps/{slug}/eval-set"): {"eval_set": kb},
+        ("POST", "/v1/apps/{slug}/gate"): {},
     }
     return bodies.get((method, path))
 

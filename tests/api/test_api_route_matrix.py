@@ -238,6 +238,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/v1/assistants/{slug}/eval-set"): "evals-write",
     ("GET", "/v1/assistants/{slug}/scorecard"): "evals-read",
     ("POST", "/v1/assistants/{slug}/gate"): "evals-write",
+    ("PUT", "/v1/apps/{slug}/eval-set"): "evals-write",
+    ("GET", "/v1/apps/{slug}/scorecard"): "evals-read",
+    ("POST", "/v1/apps/{slug}/gate"): "evals-write",
     ("POST", "/v1/assistants/{slug}/chat"): "assistant-read",
     ("GET", "/v1/models"): "authenticated",
     ("POST", "/v1/chat/completions"): "assistant-read",
@@ -733,6 +736,7 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("POST", "/v1/assistants/{slug}/publish"): {"note": "matrix"},
         ("POST", "/v1/assistants/{slug}/rollback"): {"version": 1},
         ("PUT", "/v1/assistants/{slug}/eval-set"): {"eval_set": "set1"},
+        ("PUT", "/v1/apps/{slug}/eval-set"): {"eval_set": "set1"},
         ("POST", "/v1/assistants/{slug}/chat"): {"message": "annual leave?"},
         ("POST", "/v1/chat/completions"): {
             "model": BOT, "messages": [{"role": "user", "content": "annual leave?"}]},

@@ -17,15 +17,18 @@ from zhiku.store.sqlite.migrations import migrate as sqlite_migrate
 
 
 def _later_tables() -> list[str]:
-    """Tables the migrations after 11 create, newest first (dropped to go back to 10)."""
+    """Tables the migrations after 11 create, newest first, each once (a table a later
+    migration rebuilds is created twice; dropped to go back to 10)."""
     found = re.findall(r"CREATE TABLE (\w+)", "\n".join(scripts("sqlite")[11:]))
-    return list(reversed(found))
+    return list(dict.fromkeys(reversed(found)))
 
 
 def _back_to_10(db: Database) -> None:
-    """Undo migration 11 (its rows and its column), the later migrations' tables, and the
-    record of them."""
-    later = "".join(f"DROP TABLE {table}; " for table in _later_tables())
+    """Undo migration 11 (its rows and its column), the later migrations' tables (and SQLite
+    triggers), and the record of them."""
+    triggers = re.findall(r"CREATE TRIGGER (\w+)", "\n".join(scripts("sqlite")[11:]))
+    later = "".join(f"DROP TRIGGER IF EXISTS {name}; " for name in triggers)
+    later += "".join(f"DROP TABLE {table}; " for table in _later_tables())
     if isinstance(db, PgDatabase):
         with db.write() as conn:
             for table in _later_tables():

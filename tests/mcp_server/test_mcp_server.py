@@ -1,7 +1,10 @@
 """Zhiku as an MCP server, driven by the official SDK's client: over stdio (``zhiku mcp serve``)
 and over streamable HTTP at ``/mcp`` of a real ``zhiku serve``. Two workspaces each hold a
 knowledge base called ``handbook`` with different text; a key sees only its own workspace, a
-key limited to one knowledge base reaches no other, and no key gets nothing."""
+key limited to one knowledge base reaches no other, and no key gets nothing. Published apps
+are tools: an assistant, a chat-shaped workflow and an agent (on the scripted
+OpenAI-compatible server); an unpublished or not chat-shaped workflow is not, and neither
+are workflows and agents for a key limited to some names."""
 
 from __future__ import annotations
 
@@ -23,7 +26,47 @@ from zhiku.service import Zhiku
 from zhiku.store.db import open_database
 
 pytest.importorskip("mcp")
+
+
+def _scripted_module() -> Any:
+    """The scripted OpenAI-compatible server of the LLM tests (loaded once by its name)."""
+    import importlib.util
+    import sys
+
+    name = "llm_scripted_server"
+    if name not in sys.modules:
+        path = Path(__file__).parents[1] / "llm" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+scripted_server = _scripted_module()
 pytestmark = pytest.mark.slow
+
+FLOW = {
+    "description": "Answers HR questions from the handbook.",
+    "nodes": [
+        {"id": "start", "type": "start",
+         "inputs": [{"name": "q", "description": "the question"}]},
+        {"id": "ans", "type": "answer_grounded", "knowledge_bases": ["handbook"],
+         "question": "{{ start.q }}"},
+        {"id": "out", "type": "answer", "text": "{{ ans.answer }}",
+         "citations": "ans.citations"},
+    ],
+    "edges": [{"source": "start", "target": "ans"}, {"source": "ans", "target": "out"}],
+}
+TWO_INPUTS = {
+    "nodes": [
+        {"id": "start", "type": "start", "inputs": [{"name": "a"}, {"name": "b"}]},
+        {"id": "out", "type": "answer", "text": "{{ start.a }} {{ start.b }}"},
+    ],
+    "edges": [{"source": "start", "target": "out"}],
+}
+AGENT_SAYS = "The agent read the handbook."
 
 ACME = "Acme handbook: new employees get fifteen days of annual leave after probation."
 GLOBEX = "Globex handbook: the cafeteria serves dumplings every Thursday."
@@ -35,6 +78,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHIKU_")}
     env.update(ZHIKU_HOME=str(root / "home"), ZHIKU_EMBEDDER="hashing", ZHIKU_OCR="false")
     url = pgtest.fresh_database() if pgtest.BACKEND == "postgres" else None
+    scripted = scripted_server.ScriptedServer().start()
+    scripted.default = lambda _: scripted_server.Script(text=AGENT_SAYS)
     if url:
         env["ZHIKU_DATABASE_URL"] = url
     try:
@@ -55,6 +100,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 if workspace == "acme":
                     zk.create_assistant("HR bot", slug="hr-bot", knowledge_bases=["handbook"])
                     zk.publish_assistant("hr-bot")
+                    zk.workflows.create("FAQ flow", FLOW, slug="faq-flow")
+                    zk.workflows.publish("faq-flow")
+                    zk.workflows.create("Draft flow", FLOW, slug="draft-flow")
+                    zk.workflows.create("Two inputs", TWO_INPUTS, slug="two-inputs")
+                    zk.workflows.publish("two-inputs")
+                    zk.add_provider("scripted", base_url=scripted.url,
+                                    models=["scripted-model"], context_window=8192,
+                                    max_retries=0)
+                    zk.agents.create({"name": "Helper", "model": "scripted/scripted-model",
+                                      "instructions": "Help."}, slug="helper")
+                    zk.agents.publish("helper")
         db = open_database(settings)
         try:
             auth = AccountStore(db)
@@ -62,12 +118,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             assert ws is not None
             _, scoped_key = auth.create_key(ws, name="handbook only", access="read",
                                             kbs=["handbook"], assistants=None, created_by=None)
+            _, bot_key = auth.create_key(ws, name="hr-bot only", access="read", kbs=None,
+                                         assistants=["hr-bot"], created_by=None)
         finally:
             db.close()
         with serve(env) as base:
             yield {"base": base, "env": env, "acme": acme_key, "globex": globex_key,
-                   "scoped": scoped_key}
+                   "scoped": scoped_key, "bot": bot_key}
     finally:
+        scripted.stop()
         if url:
             pgtest.drop_database(url)
 
@@ -183,3 +242,76 @@ def test_stdio_refuses_a_bad_key_at_start(world: dict[str, Any], tmp_path: Path)
                           input="", timeout=60)
     assert done.returncode != 0
     assert "invalid API key" in done.stderr and "Traceback" not in done.stderr
+
+
+APPS = {"app_hr-bot", "app_faq-flow", "app_helper"}
+
+
+def test_http_published_apps_are_tools_with_their_inputs(world: dict[str, Any]) -> None:
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    async def listing() -> dict[str, Any]:
+        async with httpx2.AsyncClient(
+            headers={"Authorization": f"Bearer {world['acme']}"}, timeout=60
+        ) as http, Client(streamable_http_client(f"{world['base']}/mcp",
+                                                 http_client=http)) as client:
+            return {t.name: t for t in (await client.list_tools()).tools}
+
+    tools = anyio.run(listing)
+    assert set(tools) >= APPS
+    assert not {"app_draft-flow", "app_two-inputs"} & set(tools)  # unpublished, not chat
+    flow = tools["app_faq-flow"]
+    assert flow.description is not None and flow.description.startswith(
+        "Answers HR questions from the handbook")
+    assert flow.input_schema["properties"] == {"q": {"type": "string",
+                                                     "description": "the question"}}
+    assert flow.input_schema["required"] == ["q"]
+    assert tools["app_helper"].input_schema["required"] == ["query"]
+    flow_answer, agent_answer, bad = _run(_http(world["base"], world["acme"]), [
+        ("app_faq-flow", {"q": "How many days of annual leave do new employees get?"}),
+        ("app_helper", {"query": "What does the handbook say?"}),
+        ("app_faq-flow", {"question": "wrong argument"}),
+    ])
+    assert not flow_answer["error"], flow_answer
+    assert "fifteen days" in flow_answer["data"]["answer"]
+    citation = flow_answer["data"]["citations"][0]
+    assert citation["source"].endswith("acme.md") and citation["chunk_id"]
+    assert not agent_answer["error"] and agent_answer["data"]["answer"] == AGENT_SAYS
+    assert bad["error"] and bad["data"]["error"] == "invalid_request"
+    assert "question" in bad["data"]["message"]
+
+
+def test_http_apps_stay_in_their_workspace_and_scope(world: dict[str, Any]) -> None:
+    (globex_tools, stolen) = _run(_http(world["base"], world["globex"]), [
+        ("tools/list", None), ("app_faq-flow", {"q": "annual leave"})])
+    assert not APPS & set(globex_tools)
+    assert stolen["error"] and stolen["data"]["error"] == "not_found"
+    bot_tools, bot_flow, bot_answer = _run(_http(world["base"], world["bot"]), [
+        ("tools/list", None), ("app_faq-flow", {"q": "annual leave"}),
+        ("app_hr-bot", {"question": "How many days of annual leave do new employees get?"}),
+    ])
+    assert "app_hr-bot" in bot_tools and not {"app_faq-flow", "app_helper"} & set(bot_tools)
+    assert bot_flow["error"] and bot_flow["data"]["error"] == "not_found"
+    assert not bot_answer["error"]
+    (scoped_tools,) = _run(_http(world["base"], world["scoped"]), [("tools/list", None)])
+    assert not {"app_faq-flow", "app_helper"} & set(scoped_tools)
+
+
+def test_stdio_lists_and_runs_the_keys_apps(world: dict[str, Any]) -> None:
+    from mcp import StdioServerParameters
+
+    env = dict(world["env"], ZHIKU_MCP_API_KEY=world["acme"])
+    params = StdioServerParameters(command=ZHIKU, args=["mcp", "serve"], env=env)
+    tools, answer = _run(params, [
+        ("tools/list", None),
+        ("app_faq-flow", {"q": "How many days of annual leave do new employees get?"}),
+    ])
+    assert set(tools) >= APPS and "app_draft-flow" not in tools
+    assert not answer["error"] and "fifteen days" in answer["data"]["answer"]
+    assert answer["data"]["citations"]
+    env = dict(world["env"], ZHIKU_MCP_API_KEY=world["bot"])
+    (bot_tools,) = _run(StdioServerParameters(command=ZHIKU, args=["mcp", "serve"], env=env),
+                        [("tools/list", None)])
+    assert "app_hr-bot" in bot_tools and "app_faq-flow" not in bot_tools

@@ -21,6 +21,7 @@ from zhiku.workflows.tools import ToolRegistry
 
 if TYPE_CHECKING:
     from zhiku.service import Zhiku
+    from zhiku.store.db import Connection
 
 AgentSpec = AgentConfig | Mapping[str, Any] | str
 """An agent: its config, a mapping of one, or the slug of a stored agent."""
@@ -74,10 +75,12 @@ class Agents:
         """A stored agent by slug or name."""
         return self.store.get(slug)
 
-    def publish(self, slug: str, note: str | None = None) -> int:
-        """Freeze the draft (checked again: tools may have gone) as the next live version."""
+    def publish(self, slug: str, note: str | None = None, *, expect: AgentConfig | None = None,
+                on_publish: Callable[[Connection, int, int], None] | None = None) -> int:
+        """Freeze the draft (checked again: tools may have gone) as the next live version.
+        ``expect`` and ``on_publish``: see the store's ``publish``."""
         self.check(self.store.get(slug).draft)
-        version = self.store.publish(slug, note)
+        version = self.store.publish(slug, note, expect=expect, on_publish=on_publish)
         self._zk.audit("agent.publish", "agent", None, slug,
                        detail={"version": version, "note": note})
         return version

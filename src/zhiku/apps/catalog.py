@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from zhiku.chat.store import Owner
     from zhiku.chat.wiring import LLMServices
     from zhiku.models.llm.types import CancelToken
+    from zhiku.releases.service import Releases
     from zhiku.store.db import Database
     from zhiku.workflows.service import Workflows
 
@@ -65,13 +66,9 @@ class AppHost(Protocol):
         """Agents and their runs."""
         ...
 
-    def assistant_versions(self, app: str) -> builtins.list[dict[str, Any]]:
-        """An assistant's versions with their release records."""
-        ...
-
-    def publish_assistant(self, app: str, note: str | None = None, *, force: bool = False,
-                          reason: str | None = None, actor: str | None = None) -> int:
-        """Publish an assistant through the release gate."""
+    @property
+    def releases(self) -> Releases:
+        """Releases of every app: publishing through the gate, versions with their records."""
         ...
 
     def rollback_assistant(self, app: str, version: int | None = None) -> int:
@@ -149,31 +146,22 @@ class Apps:
         return self._agent(self._host.agents.get(slug), True)
 
     def versions(self, slug: str) -> builtins.list[dict[str, Any]]:
-        """The published versions, newest first: ``version``, ``note``, ``created_at`` and
-        ``live`` (the one runs use)."""
-        kind = self.kind(slug)
+        """The published versions, newest first: ``version``, ``note``, ``created_at``,
+        ``live`` (the one runs use) and ``release`` (None when published unbound)."""
+        self.kind(slug)
         live = self.get(slug).live_version
-        if kind == "assistant":  # with the release record of each (what it was checked on)
-            return [{"version": v["version"], "note": v["note"], "created_at": v["created_at"],
-                     "live": v["version"] == live, "release": v.get("release")}
-                    for v in self._host.assistant_versions(slug)]
-        found = (self._host.workflows.versions(slug) if kind == "workflow"
-                 else self._host.agents.versions(slug))
+        # with the release record of each (what its publish was checked on, who forced it)
         return [{"version": v["version"], "note": v["note"], "created_at": v["created_at"],
-                 "live": v["version"] == live} for v in found]
+                 "live": v["version"] == live, "release": v.get("release")}
+                for v in self._host.releases.versions(slug)]
 
     def publish(self, slug: str, note: str | None = None, *, force: bool = False,
                 reason: str | None = None, actor: str | None = None) -> int:
-        """Freeze the draft (checked again) as the next live version; its number. An
-        assistant bound to an eval set passes the release gate first (``force`` with a
+        """Freeze the draft (checked again) as the next live version; its number. An app
+        of any kind bound to an eval set passes the release gate first (``force`` with a
         ``reason`` overrides it, recorded with ``actor``; see ``zk.releases``)."""
-        kind = self.kind(slug)
-        if kind == "assistant":
-            return self._host.publish_assistant(slug, note, force=force, reason=reason,
-                                                actor=actor)
-        if kind == "workflow":
-            return self._host.workflows.publish(slug, note)
-        return self._host.agents.publish(slug, note)
+        self.kind(slug)
+        return self._host.releases.publish(slug, note, force=force, reason=reason, actor=actor)
 
     def rollback(self, slug: str, version: int | None = None) -> AppSummary:
         """Point live at the earlier published ``version`` (``NotFound`` if it has none such;

@@ -97,7 +97,7 @@ def publish(slug: str = typer.Argument(...),
             note: str = typer.Option(None, "--note")) -> None:
     """Freeze the draft as the next live version."""
     with open_zhiku() as zk:
-        version = zk.agents.publish(slug, note)
+        version = zk.releases.publish(slug, note)  # through the release gate
     say(f"published {slug} v{version}")
 
 

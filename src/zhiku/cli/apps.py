@@ -113,8 +113,8 @@ def publish(
                                help="Publish even if the eval gate finds the draft worse."),
     reason: str = typer.Option(None, "--reason", help="Why it is forced (recorded)."),
 ) -> None:
-    """Freeze an app's draft as a new version and make it live (any kind of app; an
-    assistant bound to an eval set is checked on it first)."""
+    """Freeze an app's draft as a new version and make it live (any kind of app; one bound
+    to an eval set is checked on it first)."""
     with open_zhiku() as zk:
         try:
             version = zk.apps.publish(slug, note, force=force, reason=reason,

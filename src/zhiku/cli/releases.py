@@ -73,14 +73,15 @@ def bind_evals(
         help="A primary metric (repeat; default: the deepest nDCG, refusal, f1, "
              "citation_recall)."),
 ) -> None:
-    """Bind an assistant to an eval set: publishing then refuses a draft worse than live."""
+    """Bind an app (an assistant, a chat-shaped workflow or an agent) to an eval set:
+    publishing then refuses a draft worse than live."""
     with open_zhiku() as zk:
         zk.releases.bind(slug, eval_set, top_k=top_k, metrics=metric or ())
     say(f"{slug}: releases are checked on '{eval_set}'")
 
 
 def unbind_evals(slug: str = typer.Argument(...)) -> None:
-    """Publish an assistant without checks again."""
+    """Publish an app without checks again."""
     with open_zhiku() as zk:
         zk.releases.unbind(slug)
     say(f"{slug}: releases are no longer checked")
@@ -100,7 +101,8 @@ def scorecard(
 
 
 def gate(
-    app: str = typer.Argument(..., help="A published assistant bound to an eval set."),
+    app: str = typer.Argument(..., help="A published app (assistant, workflow or agent) "
+                                        "bound to an eval set."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Run the bound set on the live version now against its stored scorecard; exit 1 when a

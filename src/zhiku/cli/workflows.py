@@ -86,7 +86,7 @@ def validate(
 def publish(slug: str = typer.Argument(...), note: str = typer.Option(None, "--note")) -> None:
     """Freeze a workflow's draft as its next live version."""
     with open_zhiku() as zk:
-        version = zk.workflows.publish(slug, note)
+        version = zk.releases.publish(slug, note)  # through the release gate
     say(f"published {slug} v{version}")
 
 

@@ -1,8 +1,10 @@
-"""What a workspace offers over MCP: its knowledge bases and its published assistants as tools.
+"""What a workspace offers over MCP: its knowledge bases and its published apps as tools.
 
 Every tool runs through the facade of the caller's workspace and checks the caller's scope
-exactly as the HTTP API does (a key limited to some knowledge bases or assistants sees and
-reaches only those). Tool results are JSON; text from documents stays data.
+exactly as the HTTP API does: a key limited to some knowledge bases or assistants sees and
+reaches only those (and no workflow or agent, as ``/v1/apps``). Published apps are tools when
+a chat can run them: every assistant and agent, and each chat-shaped workflow (one text
+input). Tool results are JSON; text from documents stays data.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from zhiku.accounts.principal import Principal
-from zhiku.core.errors import InvalidInput, NotFound
+from zhiku.core.errors import Forbidden, InvalidInput, NotFound, RunFailed
 
 if TYPE_CHECKING:
     from zhiku.answer.types import Answer
+    from zhiku.apps.running import AppResult
     from zhiku.retrieval.types import Hit
     from zhiku.service import Zhiku
+    from zhiku.workflows.schema import Workflow
 
 APP_PREFIX = "app_"
 
@@ -70,6 +74,19 @@ class AppArgs(_Args):
     question: str = Field(min_length=1, max_length=4000)
 
 
+class QueryArgs(_Args):
+    """Run a published agent on one message."""
+
+    query: str = Field(min_length=1, max_length=4000)
+
+
+class InputsArgs(_Args):
+    """A workflow's declared inputs, checked by the workflow itself (``input_schema`` of the
+    tool says which)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
 @dataclass(frozen=True, slots=True)
 class Tool:
     """One MCP tool: its name, what it does, its argument schema and its handler."""
@@ -79,10 +96,11 @@ class Tool:
     args: type[_Args]
     run: Callable[[Any], Any]
     read_only: bool = True
+    schema: dict[str, Any] | None = None
 
     def input_schema(self) -> dict[str, Any]:
-        """The JSON schema of the tool's arguments."""
-        return self.args.model_json_schema()
+        """The JSON schema of the tool's arguments (``schema`` when given)."""
+        return self.schema if self.schema is not None else self.args.model_json_schema()
 
     def call(self, arguments: dict[str, Any] | None) -> Any:
         """Validate ``arguments`` and run the tool; bad arguments are ``InvalidInput``."""
@@ -107,6 +125,49 @@ def _hit(hit: Hit, kbs: dict[int, str]) -> dict[str, Any]:
         "text": hit.text,
         "score": round(hit.score, 6),
         "relevance": round(hit.relevance, 4),
+    }
+
+
+_JSON_TYPES = {"string": "string", "number": "number", "integer": "integer",
+               "boolean": "boolean", "object": "object", "list": "array"}
+
+
+def workflow_schema(wf: Workflow) -> dict[str, Any]:
+    """The JSON schema of a workflow's declared inputs (required: those without a default)."""
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    for spec in wf.start.inputs if wf.start else []:
+        prop: dict[str, Any] = {}
+        if spec.type in _JSON_TYPES:
+            prop["type"] = _JSON_TYPES[spec.type]
+        if spec.description:
+            prop["description"] = spec.description
+        if spec.default is not None:
+            prop["default"] = spec.default
+        elif spec.required:
+            required.append(spec.name)
+        props[spec.name] = prop
+    return {"type": "object", "properties": props, "required": required,
+            "additionalProperties": False}
+
+
+def _app_result(result: AppResult) -> dict[str, Any]:
+    """A workflow's or an agent's run as the tool's result (``RunFailed`` unless it
+    succeeded)."""
+    if result.status != "succeeded":
+        raise RunFailed(f"app '{result.app}' {result.status}: {result.error or result.status}")
+    return {
+        "answer": result.output,
+        "refused": result.refused,
+        "grounded": result.grounded,
+        "citations": [
+            {"n": c.get("n"), "source": c.get("source"), "location": c.get("location"),
+             "chunk_id": c.get("chunk_id"), "document_id": c.get("document_id"),
+             "quote": c.get("quote") or str(c.get("text") or "")[:300]}
+            for c in result.citations
+        ],
+        "run_id": result.run_id,
+        "version": result.version,
     }
 
 
@@ -200,9 +261,53 @@ class WorkspaceTools:
 
         return run
 
+    def _unrestricted(self) -> bool:
+        return self._caller.kbs is None and self._caller.assistants is None
+
+    def run_app(self, slug: str, field: str | None) -> Callable[[_Args], dict[str, Any]]:
+        """The handler of workflow or agent ``slug``'s tool (``field``: an agent's message
+        argument; None: a workflow's declared inputs)."""
+
+        def run(args: _Args) -> dict[str, Any]:
+            if not self._unrestricted():  # as /v1/apps: workflows and agents need no name scope
+                raise Forbidden("this needs a key not limited to some names")
+            inputs = args.model_dump() if field is None else {"query": getattr(args, field)}
+            return _app_result(self._zk.apps.run(slug, inputs))
+
+        return run
+
+    def _app_tools(self) -> list[Tool]:
+        """One tool per published chat-shaped workflow and per published agent (none for a
+        caller limited to some names)."""
+        from zhiku.apps.running import chat_input
+
+        if not self._unrestricted():
+            return []
+        out = []
+        for wf in self._zk.workflows.list():
+            if wf.published is None:
+                continue
+            try:
+                chat_input(wf.published)
+            except InvalidInput:
+                continue
+            text = wf.published.description or f"Run the workflow '{wf.name}'"
+            out.append(Tool(f"{APP_PREFIX}{wf.slug}",
+                            f"{text.rstrip('. ')}; returns its answer with citations.",
+                            InputsArgs, self.run_app(wf.slug, None),
+                            schema=workflow_schema(wf.published)))
+        for agent in self._zk.agents.list():
+            if agent.published is None:
+                continue
+            out.append(Tool(f"{APP_PREFIX}{agent.slug}",
+                            f"Ask the agent '{agent.name}' (its instructions, tools and "
+                            "knowledge bases); returns its answer with citations.",
+                            QueryArgs, self.run_app(agent.slug, "query")))
+        return out
+
     def tools(self) -> list[Tool]:
         """Every tool this caller may use: the knowledge-base tools, then one per published
-        assistant in the caller's scope."""
+        app in the caller's scope (assistants, agents, chat-shaped workflows), by slug."""
         tools = [
             Tool("list_knowledge_bases", "List the knowledge bases you may search.", NoArgs,
                  self.list_knowledge_bases),
@@ -224,7 +329,8 @@ class WorkspaceTools:
                 "returns a cited answer or a refusal.",
                 AppArgs, self.ask_app(app.slug),
             ))
-        return tools
+        apps = self._app_tools()
+        return tools + sorted(apps, key=lambda t: t.name)
 
     def find(self, name: str) -> Tool:
         """The tool called ``name`` (``NotFound`` when the caller has no such tool)."""

@@ -12,8 +12,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pydantic import BaseModel
+
 from zhiku import __version__
-from zhiku.apps.types import AssistantConfig
 from zhiku.evals.runs import RunOptions
 from zhiku.evals.types import EvalQuestion
 from zhiku.store.db import Database
@@ -25,8 +26,9 @@ def _digest(data: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def config_hash(config: AssistantConfig) -> str:
-    """The configuration that answers."""
+def config_hash(config: BaseModel) -> str:
+    """The configuration that answers (an assistant's or agent's settings, a workflow's
+    definition)."""
     return _digest(config.model_dump(mode="json"))
 
 

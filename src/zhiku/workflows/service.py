@@ -21,6 +21,7 @@ from zhiku.workflows.validate import problems, validate
 
 if TYPE_CHECKING:
     from zhiku.service import Zhiku
+    from zhiku.store.db import Connection
 
 def _unrecorded(*args: object, **kwargs: object) -> None:
     """Without a recorder (a bare ``Workflows`` in tests), changes go unrecorded."""
@@ -109,10 +110,12 @@ class Workflows:
                    detail={"definition": definition is not None, "name": name})
         return updated
 
-    def publish(self, slug: str, note: str | None = None) -> int:
-        """Freeze the draft as the next live version; returns its number."""
+    def publish(self, slug: str, note: str | None = None, *, expect: Workflow | None = None,
+                on_publish: Callable[[Connection, int, int], None] | None = None) -> int:
+        """Freeze the draft as the next live version; returns its number.
+        ``expect`` and ``on_publish``: see the store's ``publish``."""
         self.validate(self.store.get(slug).draft)  # tools may have changed since the save
-        version = self.store.publish(slug, note)
+        version = self.store.publish(slug, note, expect=expect, on_publish=on_publish)
         self.audit("workflow.publish", "workflow", None, slug,
                    detail={"version": version, "note": note})
         return version

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,10 +87,16 @@ class WorkflowStore:
             )
         return self.get(current.slug)
 
-    def publish(self, slug: str, note: str | None = None) -> int:
-        """Freeze the draft as the next version and make it live; returns its number."""
+    def publish(self, slug: str, note: str | None = None, *, expect: Workflow | None = None,
+                on_publish: Callable[[Connection, int, int], None] | None = None) -> int:
+        """Freeze the draft as the next version and make it live; returns its number.
+        ``expect``: the draft the caller checked (a draft changed since is a ``Conflict``);
+        ``on_publish(conn, workflow_id, version)`` runs in the same transaction."""
         with self._db.write() as conn:
             row = self._row(conn, slug, lock=True)
+            if expect is not None and Workflow.model_validate_json(row["draft"]) != expect:
+                raise Conflict(f"the draft of '{row['slug']}' changed while it was checked; "
+                               "publish again")
             version = int(conn.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM workflow_versions "
                 "WHERE workflow_id = ?", (row["id"],),
@@ -102,6 +109,8 @@ class WorkflowStore:
                 f"UPDATE workflows SET published_version = ?, updated_at = {self._db.now} "
                 "WHERE id = ?", (version, row["id"]),
             )
+            if on_publish is not None:
+                on_publish(conn, int(row["id"]), version)
         return version
 
     def rollback(self, slug: str, version: int) -> None:

@@ -116,9 +116,11 @@ def delete_agent(slug: str, caller: Caller, zk: Service) -> Deleted:
 
 @router.post("/v1/agents/{slug}/publish")
 def publish_agent(slug: str, body: PublishIn, caller: Caller, zk: Service) -> dict[str, int]:
-    """Freeze the draft (checked again) as the next live version."""
+    """Freeze the draft (checked again) as the next live version (an agent bound to an eval
+    set passes the release gate first: 409 naming the worse metrics; ``POST
+    /v1/apps/{slug}/publish`` can force it with a reason)."""
     _caller(caller, Level.WRITE)
-    return {"version": zk.agents.publish(slug, body.note or None)}
+    return {"version": zk.releases.publish(slug, body.note or None)}
 
 
 @router.get("/v1/agents/{slug}/versions")

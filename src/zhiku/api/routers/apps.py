@@ -31,7 +31,7 @@ router = APIRouter(tags=["apps"], responses=ERRORS)
 
 
 class PublishIn(Request):
-    """A note for the new version. For an assistant bound to an eval set, ``force`` publishes a
+    """A note for the new version. For an app bound to an eval set, ``force`` publishes a
     draft the release gate finds worse than live; the ``reason`` and the caller are recorded."""
 
     note: str = Field(default="", max_length=2000)
@@ -116,9 +116,9 @@ def app_versions(slug: str, caller: Caller, zk: Service) -> list[dict[str, Any]]
 @router.post("/v1/apps/{slug}/publish")
 def publish_app(slug: str, body: PublishIn, caller: Caller, zk: Service,
                 state: State) -> dict[str, Any]:
-    """Freeze the draft (checked again) as the next live version; answers the app. An
-    assistant bound to an eval set passes the release gate first (409 naming the worse
-    metrics unless ``force`` with a ``reason``)."""
+    """Freeze the draft (checked again) as the next live version; answers the app. An app
+    bound to an eval set passes the release gate first (409 naming the worse metrics unless
+    ``force`` with a ``reason``)."""
     check_app(zk, caller, slug, Level.WRITE)
     zk.apps.publish(slug, body.note or None, force=body.force, reason=body.reason or None,
                     actor=actor_of(state, caller))

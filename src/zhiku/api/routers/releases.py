@@ -1,9 +1,11 @@
-"""Provable releases of an assistant over HTTP: bind it to an eval set, read the draft's
-scorecard beside the live version's, gate the live version on demand, roll back (thin over
-``Zhiku.releases``; publishing with ``force`` and a ``reason`` is ``POST .../publish``).
+"""Provable releases over HTTP: bind an app (``/v1/apps/{slug}/...``: an assistant, a
+chat-shaped workflow or an agent; ``/v1/assistants/{slug}/...``: an assistant) to an eval set,
+read the draft's scorecard beside the live version's, gate the live version on demand, roll
+back (thin over ``Zhiku.releases``; publishing with ``force`` and a ``reason`` is
+``POST .../publish``).
 
 Scorecards are eval runs over a whole eval set, so these routes need, beside access to the
-assistant, a session or a key that is not limited to some knowledge bases or assistants (as
+app, a session or a key that is not limited to some knowledge bases or assistants (as
 ``/v1/evals``); binding, gating and rolling back need write access.
 """
 
@@ -17,6 +19,7 @@ from pydantic import BaseModel, Field
 from zhiku.accounts.principal import Level, Principal
 from zhiku.api.access import visible_assistant
 from zhiku.api.deps import Caller, Service
+from zhiku.api.routers.apps import check_app
 from zhiku.api.routers.assistants import AssistantOut, assistant_out
 from zhiku.api.schemas import ERRORS, MAX_ID, Request
 from zhiku.core.errors import Forbidden
@@ -37,7 +40,7 @@ class EvalSetIn(Request):
 
 
 class EvalSetOut(BaseModel):
-    """An assistant's eval-set binding (``eval_set`` null: none)."""
+    """An app's eval-set binding (``eval_set`` null: none)."""
 
     eval_set: str | None
     top_k: int | None = None
@@ -94,20 +97,34 @@ class RollbackIn(Request):
 def _allowed(zk: Service, caller: Principal, slug: str, level: Level) -> None:
     """Access to the assistant at ``level``, with a session or an unscoped key."""
     visible_assistant(zk, caller, slug, level)
+    _unscoped(caller)
+
+
+def _app_allowed(zk: Service, caller: Principal, slug: str, level: Level) -> None:
+    """Access to the app of any kind at ``level``, with a session or an unscoped key."""
+    check_app(zk, caller, slug, level)
+    _unscoped(caller)
+
+
+def _unscoped(caller: Principal) -> None:
     if caller.kbs is not None or caller.assistants is not None:
         raise Forbidden("scorecards run a whole eval set: they need a key that is not limited "
                         "to some knowledge bases or assistants")
+
+
+def _bind(zk: Service, slug: str, body: EvalSetIn) -> EvalSetOut:
+    if body.eval_set is None:
+        zk.releases.unbind(slug)
+        return EvalSetOut(eval_set=None)
+    found = zk.releases.bind(slug, body.eval_set, top_k=body.top_k, metrics=body.metrics)
+    return EvalSetOut(**found.to_dict())
 
 
 @router.put("/v1/assistants/{slug}/eval-set", response_model=EvalSetOut)
 def bind_eval_set(slug: str, body: EvalSetIn, caller: Caller, zk: Service) -> EvalSetOut:
     """Check every publish of the assistant on an eval set (null: stop checking)."""
     _allowed(zk, caller, slug, Level.WRITE)
-    if body.eval_set is None:
-        zk.releases.unbind(slug)
-        return EvalSetOut(eval_set=None)
-    found = zk.releases.bind(slug, body.eval_set, top_k=body.top_k, metrics=body.metrics)
-    return EvalSetOut(**found.to_dict())
+    return _bind(zk, slug, body)
 
 
 @router.get("/v1/assistants/{slug}/scorecard", response_model=ScorecardOut)
@@ -123,6 +140,30 @@ def gate(slug: str, caller: Caller, zk: Service) -> ScorecardOut:
     """Run the bound set on the live version now and compare it with the live version's
     stored scorecard (``passed`` false: worse beyond the interval on a primary metric)."""
     _allowed(zk, caller, slug, Level.WRITE)
+    return ScorecardOut(**clean(zk.releases.gate(slug).to_dict()))
+
+
+@router.put("/v1/apps/{slug}/eval-set", response_model=EvalSetOut, tags=["apps"])
+def bind_app_eval_set(slug: str, body: EvalSetIn, caller: Caller, zk: Service) -> EvalSetOut:
+    """Check every publish of the app (an assistant, a chat-shaped workflow or an agent) on
+    an eval set (null: stop checking); each question runs the app as one chat message."""
+    _app_allowed(zk, caller, slug, Level.WRITE)
+    return _bind(zk, slug, body)
+
+
+@router.get("/v1/apps/{slug}/scorecard", response_model=ScorecardOut, tags=["apps"])
+def app_scorecard(slug: str, caller: Caller, zk: Service) -> ScorecardOut:
+    """The app's draft run on the bound set beside its live version's; runs are made now
+    unless stored ones of the same configuration, set and corpus exist."""
+    _app_allowed(zk, caller, slug, Level.READ)
+    return ScorecardOut(**clean(zk.releases.scorecard(slug).to_dict()))
+
+
+@router.post("/v1/apps/{slug}/gate", response_model=ScorecardOut, tags=["apps"])
+def app_gate(slug: str, caller: Caller, zk: Service) -> ScorecardOut:
+    """Run the bound set on the app's live version now and compare it with the live
+    version's stored scorecard (``passed`` false: worse beyond the interval)."""
+    _app_allowed(zk, caller, slug, Level.WRITE)
     return ScorecardOut(**clean(zk.releases.gate(slug).to_dict()))
 
 

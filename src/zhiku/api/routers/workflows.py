@@ -129,9 +129,11 @@ def delete_workflow(slug: str, caller: Caller, zk: Service) -> Deleted:
 
 @router.post("/v1/workflows/{slug}/publish")
 def publish_workflow(slug: str, body: PublishIn, caller: Caller, zk: Service) -> dict[str, int]:
-    """Freeze the draft as the next live version."""
+    """Freeze the draft as the next live version (a workflow bound to an eval set passes the
+    release gate first: 409 naming the worse metrics; ``POST /v1/apps/{slug}/publish`` can
+    force it with a reason)."""
     _caller(caller, Level.WRITE)
-    return {"version": zk.workflows.publish(slug, body.note or None)}
+    return {"version": zk.releases.publish(slug, body.note or None)}
 
 
 @router.get("/v1/workflows/{slug}/versions")

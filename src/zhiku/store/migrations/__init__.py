@@ -32,6 +32,7 @@ from zhiku.store.migrations import (
     m017_audit,
     m018_share_links,
     m019_moderation,
+    m020_app_releases,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -55,6 +56,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m017_audit.MIGRATION,
     m018_share_links.MIGRATION,
     m019_moderation.MIGRATION,
+    m020_app_releases.MIGRATION,
 )
 
 
