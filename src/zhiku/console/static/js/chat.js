@@ -2,7 +2,7 @@
 // thumbs up/down and corrections on every answer, conversation history.
 import { api, stream } from "./api.js";
 import { t } from "./i18n.js";
-import { act, dialog, errorBox, h, showError, toast } from "./ui.js";
+import { act, dialog, errorBox, fmtLocation, fmtTime, h, showError, toast } from "./ui.js";
 
 // A chat panel on one assistant; `opts.conversationId` continues a stored conversation.
 export function chatBox(assistant, opts = {}) {
@@ -20,7 +20,8 @@ export function chatBox(assistant, opts = {}) {
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    log.append(h("div.msg.user", h("div.bubble", text)));
+    const asked = h("div.msg.user", h("div.bubble", text));
+    log.append(asked);
     const body = h("div.bubble", h("span.muted", t("thinking")));
     const msg = h("div.msg.assistant", { "aria-busy": "true" }, body);
     log.append(msg);
@@ -38,12 +39,19 @@ export function chatBox(assistant, opts = {}) {
             } else if (event === "done") {
               conversationId = data.conversation_id;
               if (opts.onConversation) opts.onConversation(conversationId);
-              msg.replaceWith(answerView(assistant, data.answer || answer, citations, data.message_id, data));
+              const done = answerView(assistant, data.answer || answer, citations, data.message_id, data);
+              msg.replaceWith(done);
+              log.scrollTop = log.scrollHeight;
+              done.scrollIntoView({ block: "nearest" });
             }
           });
       } catch (e2) {
+        // the question goes back into the composer, to send again
         msg.remove();
-        throw e2;
+        asked.remove();
+        if (!input.value) input.value = text;
+        showError(e2, err, { prefix: t("send_failed"), retry: () => form.requestSubmit() });
+        input.focus();
       }
     }, err);
   });
@@ -54,6 +62,7 @@ export function chatBox(assistant, opts = {}) {
         log.append(m.role === "user" ? h("div.msg.user", h("div.bubble", m.content))
           : answerView(assistant, m.content, m.citations || [], m.id, m.metadata || {}));
       }
+      log.scrollTop = log.scrollHeight;
     }).catch((e2) => showError(e2, err));
   }
   return panel;
@@ -73,9 +82,9 @@ function answerView(assistant, answer, citations, messageId, flags) {
   const sources = citations.length ? h("details.sources", { open: true },
     h("summary", `${t("citations")} (${citations.length})`),
     h("ol", citations.map((c) => h("li", h("button.link", { type: "button", onclick: () => openCitation(assistant, c) },
-      `[${c.n}] ${c.title || c.source}`, c.location ? ` — ${c.location}` : ""))))) : null;
+      `[${c.n}] ${c.title || c.source}`, c.location ? ` — ${fmtLocation(c.location)}` : ""))))) : null;
   return h("div.msg.assistant", { "data-message": messageId || "" },
-    body, flags && flags.refused ? h("small.muted", "∅") : null, groundingNote(flags), sources,
+    body, flags && flags.refused ? h("span.refused", { "data-refused": "true" }, t("refused_note")) : null, groundingNote(flags), sources,
     messageId ? feedback(messageId) : null);
 }
 
@@ -122,7 +131,7 @@ export function openCitation(assistant, c) {
     if (cited) cited.scrollIntoView({ block: "center" });
   }, err));
   dialog(`${t("passage")} [${c.n}]`, h("div.citation",
-    h("p", h("strong", c.title || c.source), " ", h("small.muted", [c.source, c.location].filter(Boolean).join(" · "))),
+    h("p", h("strong", c.title || c.source), " ", h("small.muted", [c.source, fmtLocation(c.location)].filter(Boolean).join(" · "))),
     h("blockquote.passage", markQuote(c.text, c.quote)), err, h("div.row", more), doc));
 }
 
@@ -198,7 +207,7 @@ export async function chatPage(view, slug) {
     try {
       const convs = await api("GET", `/v1/conversations?assistant=${encodeURIComponent(current.slug)}`);
       history.replaceChildren(...convs.slice(0, 50).map((c) => h("li", h("button.link", { type: "button", onclick: () => open(c.id) },
-        c.title || `#${c.id}`, h("br"), h("small.muted", c.updated_at.slice(0, 16).replace("T", " "))))));
+        c.title || `#${c.id}`, h("br"), h("small.muted", fmtTime(c.updated_at))))));
     } catch (e) { showError(e, err); }
   }
   view.append(h("div.chat-layout",

@@ -130,8 +130,8 @@ function metadataForm(base, doc, err) {
 
 function chunkItem(kb, c, err, pager) {
   const text = h("p.chunk-text", c.text);
-  const meta = h("small.muted", [`#${c.ord + 1}`, c.heading_path.join(" › "), c.page ? `${t("page")} ${c.page}` : null,
-    `${c.token_count} tokens`, c.searchable ? null : t("parent_chunk")].filter(Boolean).join(" · "));
+  const meta = h("small.muted", [`#${c.ord + 1}`, c.heading_path.join(" › "), c.page ? t("page_n", c.page) : null,
+    t("n_tokens", c.token_count), c.searchable ? null : t("parent_chunk")].filter(Boolean).join(" · "));
   const li = h("li", { "data-chunk": c.id, className: c.enabled ? "" : "off" }, meta, text);
   const edit = h("button.ghost", { type: "button" }, t("edit"));
   const toggle = h("button.ghost", { type: "button", "aria-pressed": String(!c.enabled) }, c.enabled ? t("disable") : t("enable"));

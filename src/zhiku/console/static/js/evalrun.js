@@ -17,7 +17,7 @@ export async function evalRunPage(view, runId) {
   const s = run.summary, lat = s.latency_ms || {};
   const facts = [[t("eval_set"), run.set], [t("target"), targetLabel(run.target)], [t("top_k"), run.config.top_k],
     [t("questions"), s.questions ?? "—"], [t("failing_questions"), run.distributions.failing],
-    ["p50 / p95 (ms)", `${fmt(lat.p50, 0)} / ${fmt(lat.p95, 0)}`],
+    [t("latency_p50_p95"), `${fmt(lat.p50, 0)} / ${fmt(lat.p95, 0)}`],
     [t("tokens"), s.prompt_tokens === null || s.prompt_tokens === undefined ? "—" : s.prompt_tokens + (s.completion_tokens || 0)],
     [t("cost"), s.cost === null || s.cost === undefined ? "—" : fmt(s.cost, 4)], [t("created"), when(run.created_at)]];
   view.append(h("section.card.run-summary",

@@ -1,12 +1,13 @@
 // Knowledge bases: list with sizes, create; one base: upload with live per-file progress and
 // the documents table (status, errors, sort, filter, re-index, delete).
-import { api, stream, upload } from "./api.js";
+import { api, can, stream, upload } from "./api.js";
 import { label, t } from "./i18n.js";
-import { act, bytes, errorBox, field, h, showError, table, toast } from "./ui.js";
+import { act, bytes, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
 
 export async function kbListPage(view) {
   const list = h("div");
-  const name = h("input", { type: "text", name: "kb_name", required: true, maxLength: 128, pattern: "[^/]+" });
+  const name = h("input", { type: "text", name: "kb_name", required: true, maxLength: 128, pattern: "[^\\/]+", title: t("kb_name_invalid") });
+  name.addEventListener("input", () => name.setCustomValidity(name.value.includes("/") ? t("kb_name_invalid") : ""));
   const tokens = h("input", { type: "number", name: "chunk_tokens", min: 16, max: 4096, placeholder: "512" });
   const overlap = h("input", { type: "number", name: "chunk_overlap", min: 0, max: 1024, placeholder: "64" });
   const embedder = h("input", { type: "text", name: "embedder" });
@@ -32,7 +33,7 @@ export async function kbListPage(view) {
       location.hash = `#/kbs/${encodeURIComponent(kb.name)}`;
     }, err);
   });
-  view.replaceChildren(h("h1", t("kbs_title")), list, form);
+  view.replaceChildren(...[h("h1", t("kbs_title")), list, can("write") ? form : null].filter(Boolean));
   try {
     const kbs = await api("GET", "/v1/kbs");
     const stat = (kb, k) => (kb.stats && kb.stats[k] !== undefined ? kb.stats[k] : "—");
@@ -42,7 +43,7 @@ export async function kbListPage(view) {
         h("td", h("a", { href: `#/kbs/${encodeURIComponent(kb.name)}` }, kb.name)),
         h("td.n", stat(kb, "documents")), h("td.n", stat(kb, "ready")), h("td.n", stat(kb, "error")),
         h("td.n", stat(kb, "chunks")), h("td.n", stat(kb, "embedded")),
-        h("td", kb.created_at.slice(0, 16).replace("T", " ")))),
+        h("td", fmtTime(kb.created_at)))),
       t("kbs_title")) : h("p.muted", t("none_yet")));
   } catch (e) {
     showError(e, list.appendChild(errorBox()));
@@ -153,7 +154,7 @@ export async function kbPage(view, kbName) {
         h("td", d.format), h("td.n", bytes(d.size_bytes)), h("td.n", d.chunk_count),
         h("td", h(`span.badge.${d.status}`, label("st", d.status))),
         h("td", d.tags.map((x) => h("span.tag", x))), h("td.err", d.error || ""),
-        h("td.actions",
+        h("td.actions", !can("write") ? null : [
           h("button.ghost", { type: "button", onclick: (e) => act(e.currentTarget, async () => {
             await api("POST", `${base}/documents/${d.id}/reindex`);
             toast(t("reindex_started"));
@@ -166,7 +167,7 @@ export async function kbPage(view, kbName) {
               toast(t("deleted"));
               await loadDocs();
             }, err);
-          } }, t("delete"))))),
+          } }, t("delete"))]))),
       t("documents")) : h("p.muted", t("none_yet"));
     docs.replaceChildren(h("div.row.between", h("h2", t("documents")),
       h("div.row", filter, h("button.ghost", { type: "button", onclick: loadDocs }, t("refresh")))), tbl);
@@ -193,11 +194,11 @@ export async function kbPage(view, kbName) {
 
   view.replaceChildren(
     h("p.crumbs", h("a", { href: "#/kbs" }, t("kbs_title")), " / ", kbName),
-    h("div.row.between", h("h1", kbName), h("button.danger", { type: "button", onclick: (e) => {
+    h("div.row.between", h("h1", kbName), !can("write") ? "" : h("button.danger", { type: "button", onclick: (e) => {
       if (!confirm(t("confirm_delete", kbName))) return;
       act(e.currentTarget, async () => { await api("DELETE", base); toast(t("deleted")); location.hash = "#/kbs"; }, err);
     } }, t("delete_kb"))),
-    h("section.card", { "aria-labelledby": "up-h" }, h("h2", { id: "up-h" }, t("upload_title")), zone,
+    !can("write") ? "" : h("section.card", { "aria-labelledby": "up-h" }, h("h2", { id: "up-h" }, t("upload_title")), zone,
       h("details.url-form", h("summary", t("add_url")), urlForm), progress),
     err, h("section.card", docs));
   await loadDocs();

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { fmt, lineChart } from "./charts.js";
-import { errorBox, field, h, num, showError, table } from "./ui.js";
+import { errorBox, field, fmtTime, h, num, showError, table } from "./ui.js";
 
 const METRICS = [
   ["tokens", "tokens", (p) => p.input_tokens + p.output_tokens, (v) => fmt(v)],
@@ -43,7 +43,7 @@ export async function usagePage(view, groupBy = "assistant") {
     fb.replaceChildren(rows.length ? table([t("rating"), t("assistant"), t("question"), t("answer"), t("correction"), t("when")],
       rows.map((r) => h("tr.feedback-row", h("td", { "aria-label": String(r.rating) }, mark(r.rating)), h("td", r.assistant || "—"),
         h("td", r.question), h("td.clip", r.answer), h("td", r.corrected_answer || r.comment || ""),
-        h("td", r.created_at.slice(0, 16).replace("T", " ")))), t("feedback_title")) : h("p.muted", t("none_yet")));
+        h("td", fmtTime(r.created_at)))), t("feedback_title")) : h("p.muted", t("none_yet")));
   } catch (e) { showError(e, err); }
 }
 
