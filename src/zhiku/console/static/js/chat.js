@@ -60,7 +60,7 @@ export function chatBox(assistant, opts = {}) {
     api("GET", `/v1/conversations/${conversationId}/messages`).then((msgs) => {
       for (const m of msgs) {
         log.append(m.role === "user" ? h("div.msg.user", h("div.bubble", m.content))
-          : answerView(assistant, m.content, m.citations || [], m.id, m.metadata || {}));
+          : answerView(assistant, m.content, m.citations || [], m.id, m.metadata || {}, m.feedback));
       }
       log.scrollTop = log.scrollHeight;
     }).catch((e2) => showError(e2, err));
@@ -68,7 +68,7 @@ export function chatBox(assistant, opts = {}) {
   return panel;
 }
 
-function answerView(assistant, answer, citations, messageId, flags) {
+function answerView(assistant, answer, citations, messageId, flags, rated = null) {
   const byN = new Map(citations.map((c) => [c.n, c]));
   const body = h("div.bubble");
   let last = 0;
@@ -85,7 +85,7 @@ function answerView(assistant, answer, citations, messageId, flags) {
       `[${c.n}] ${c.title || c.source}`, c.location ? ` — ${fmtLocation(c.location)}` : ""))))) : null;
   return h("div.msg.assistant", { "data-message": messageId || "" },
     body, flags && flags.refused ? h("span.refused", { "data-refused": "true" }, t("refused_note")) : null, groundingNote(flags), sources,
-    messageId ? feedback(messageId) : null);
+    messageId ? feedback(messageId, rated) : null);
 }
 
 // Whether the answer is grounded: a warning when it is not, a note when the assistant's policy
@@ -150,7 +150,8 @@ function thumb(down) {
   return svg;
 }
 
-function feedback(messageId) {
+// `rated`: the rating already given (a reopened conversation shows it pressed).
+function feedback(messageId, rated = null) {
   const err = errorBox();
   const up = h("button.thumb", { type: "button", "aria-pressed": "false", "aria-label": t("helpful"), title: t("helpful") }, thumb(false));
   const down = h("button.thumb", { type: "button", "aria-pressed": "false", "aria-label": t("not_helpful"), title: t("not_helpful") }, thumb(true));
@@ -159,7 +160,9 @@ function feedback(messageId) {
   const comment = h("input", { type: "text", "aria-label": t("comment"), placeholder: t("comment") });
   const sendBtn = h("button", { type: "submit" }, t("send_feedback"));
   const form = h("form.correction", { hidden: true }, corrected, comment, sendBtn);
-  let rating = null;
+  let rating = rated;
+  up.setAttribute("aria-pressed", String(rating === "up"));
+  down.setAttribute("aria-pressed", String(rating === "down"));
   const post = (button, body) => act(button, async () => {
     await api("POST", `/v1/messages/${messageId}/feedback`, body);
     rating = body.rating;
