@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { barChart, fmt, histogram } from "./charts.js";
-import { errorBox, field, h, showError, table } from "./ui.js";
+import { errorBox, field, h, metricName, showError, table } from "./ui.js";
 import { metricValue, poll, statusBadge, targetLabel, when } from "./evalparts.js";
 
 const PAGE = 50;
@@ -36,8 +36,8 @@ export async function evalRunPage(view, runId) {
   const metrics = run.distributions.metrics;
   const names = Object.keys(metrics);
   if (names.length) {
-    const items = names.map((n) => ({ label: n, value: metrics[n].mean, low: metrics[n].low, high: metrics[n].high }));
-    const pick = h("select", { id: "dist-metric" }, names.map((n) => h("option", { value: n, selected: n === run.key_metric }, n)));
+    const items = names.map((n) => ({ label: metricName(n), value: metrics[n].mean, low: metrics[n].low, high: metrics[n].high }));
+    const pick = h("select", { id: "dist-metric" }, names.map((n) => h("option", { value: n, selected: n === run.key_metric }, metricName(n))));
     const dist = h("div");
     const drawDist = () => {
       const m = metrics[pick.value];
@@ -50,7 +50,7 @@ export async function evalRunPage(view, runId) {
       h("section.card", { "aria-labelledby": "m-h" }, h("h2", { id: "m-h" }, t("metrics_chart")),
         barChart({ items, top: 1, label: t("metrics_chart"), format: (v) => fmt(v, 2) }),
         h("details.data", h("summary", t("show_data")), table([t("metric"), t("mean"), t("interval"), "n"],
-          names.map((n) => h("tr", h("td", n), h("td.n", metricValue(metrics[n].mean)),
+          names.map((n) => h("tr", h("td", metricName(n)), h("td.n", metricValue(metrics[n].mean)),
             h("td.n", `${metricValue(metrics[n].low)} – ${metricValue(metrics[n].high)}`), h("td.n", metrics[n].n))), t("metrics_chart")))),
       h("div.split",
         h("section.card", h("h2", t("distribution")), field(t("metric"), pick), dist),
@@ -94,12 +94,12 @@ function resultItem(r, key) {
   return h("li", { "data-question": r.id, className: r.failed ? "result failed" : "result" },
     h("details",
       h("summary", h("span.badge", { className: r.failed ? "badge error" : "badge ready" }, r.failed ? "✗" : "✓"), " ",
-        h("strong", r.id), " ", r.question, h("small.muted", ` · ${key} ${metricValue(r.metrics[key])}`)),
+        h("strong", r.id), " ", r.question, h("small.muted", ` · ${metricName(key)} ${metricValue(r.metrics[key])}`)),
       r.error ? h("p.error", r.error) : null,
       h("dl.facts",
-        h("dt", t("expected")), h("dd", sources.length ? sources.join(", ") : r.answerable === false ? "∅" : "—"),
+        h("dt", t("expected")), h("dd", sources.length ? sources.join(", ") : r.answerable === false ? t("expect_refusal") : "—"),
         h("dt", t("reference")), h("dd", r.reference_answers.join(" | ") || "—"),
-        h("dt", t("answer")), h("dd", r.refused ? "∅" : r.answer || "—"),
+        h("dt", t("answer")), h("dd", r.refused ? t("refused_short") : r.answer || "—"),
         h("dt", t("retrieved")), h("dd", r.retrieved.slice(0, 5).map((x) => `${x.source} (${x.score.toFixed(3)})`).join(", ") || "—"),
         h("dt", t("latency")), h("dd", `${fmt(r.latency_ms, 0)} ms`),
         r.judge ? [h("dt", t("judge")), h("dd", r.judge.error || `${r.judge.faithfulness}/5, ${r.judge.relevance}/5 — ${r.judge.reasons}`)] : null),

@@ -2,7 +2,7 @@
 // knowledge base or an assistant, and eval sets (list, create from JSON Lines).
 import { api, can } from "./api.js";
 import { label, t } from "./i18n.js";
-import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
+import { act, errorBox, field, h, metricName, showError, table, toast } from "./ui.js";
 import { metricValue, poll, statusBadge, targetLabel, when } from "./evalparts.js";
 
 export async function evalsPage(view) {
@@ -38,7 +38,7 @@ function runTable(list) {
       return h("tr", { "data-run": r.id },
         h("td", h("a", { href: `#/evals/runs/${r.id}` }, `#${r.id}`)), h("td", r.set), h("td", targetLabel(r.target)),
         h("td", statusBadge(r.status), r.error ? h("small.muted", ` ${r.error}`) : null),
-        h("td.n", r.key_metric ? `${r.key_metric} ${metricValue(m)}` : "—"),
+        h("td.n", r.key_metric ? `${metricName(r.key_metric)} ${metricValue(m)}` : "—"),
         h("td.n", r.summary.questions ?? "—"), h("td.n", p50 === null || p50 === undefined ? "—" : Math.round(p50)),
         h("td", when(r.created_at)));
     }), t("runs"));

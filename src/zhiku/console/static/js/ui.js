@@ -68,6 +68,14 @@ export function fmtLocation(loc) {
   return loc ? String(loc).replace(/\bp\. (\d+)/g, (_, n) => t("page_short", n)) : "";
 }
 
+// An evaluation metric's name in the interface language ("recall@5" → "召回率@5").
+export function metricName(name) {
+  const [base, cut] = String(name).split("@");
+  const key = `metric_${base}`;
+  const text = t(key) === key ? base : t(key);
+  return cut === undefined ? text : `${text}@${cut}`;
+}
+
 // Friendly text for an API error, by its type (then by its HTTP status).
 export function errorText(err) {
   if (!err || typeof err !== "object") return String(err);
