@@ -301,3 +301,26 @@ def test_mobile_navigation_shows_every_entry(browser: Any, site: dict[str, Any],
     _go(page, "#/kbs")
     _shot(page, f"shell-mobile-{lang}")
     page.context.close()
+
+
+SWITCH = """h => new Promise((done) => {
+  const old = document.querySelector('#main').firstChild, t0 = performance.now();
+  const check = () => {
+    const main = document.querySelector('#main');
+    const ready = main.firstChild !== old && !main.querySelector('[aria-busy], .loading');
+    if (ready) done(performance.now() - t0); else requestAnimationFrame(check);
+  };
+  location.hash = h;
+  requestAnimationFrame(check);
+})"""
+
+
+def test_page_switch_is_fast(browser: Any, site: dict[str, Any]) -> None:
+    """Switching pages (modules already loaded) takes at most 200 ms (the median of the pages)."""
+    page = _open(browser, site)
+    for hash_ in PAGES:  # first visits load the modules
+        _go(page, hash_)
+    times = sorted(page.evaluate(SWITCH, hash_) for hash_ in PAGES)
+    print("page switch (ms):", [round(t) for t in times])
+    assert times[len(times) // 2] <= 200, times
+    page.context.close()
