@@ -2,7 +2,7 @@
 // the documents table (status, errors, sort, filter, re-index, delete).
 import { api, can, stream, upload } from "./api.js";
 import { label, t } from "./i18n.js";
-import { act, bytes, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
+import { act, bytes, errorBox, errorText, field, fmtTime, h, showError, table, toast } from "./ui.js";
 
 export async function kbListPage(view) {
   const list = h("div");
@@ -91,7 +91,7 @@ export async function kbPage(view, kbName) {
       const job = await upload(`${base}/documents`, form, (p) => row.set(t("uploading"), p * 0.3));
       await track(job, row);
     } catch (e2) {
-      row.fail(`${e2.message}${e2.type ? ` (${e2.type})` : ""}`);
+      row.fail(errorText(e2), e2);
     }
   }
 
@@ -123,7 +123,11 @@ export async function kbPage(view, kbName) {
         state.textContent = text;
         if (ok) el.classList.add("ok");
       },
-      fail(msg) { el.classList.add("bad"); state.textContent = `${t("failed")}: ${msg}`; },
+      fail(msg, err) {
+        el.classList.add("bad");
+        state.replaceChildren(`${t("failed")}: ${msg}`, err && err.message
+          ? h("details.error-detail", h("summary", t("details")), h("pre", [err.type, err.message].filter(Boolean).join(" · "))) : "");
+      },
     };
   }
 
@@ -187,7 +191,7 @@ export async function kbPage(view, kbName) {
       const row = uploadRow({ name: url.value.trim() });
       progress.prepend(row.el);
       url.value = "";
-      try { await track(job, row); } catch (e2) { row.fail(`${e2.message}${e2.type ? ` (${e2.type})` : ""}`); }
+      try { await track(job, row); } catch (e2) { row.fail(errorText(e2), e2); }
       await loadDocs();
     }, urlErr);
   });
