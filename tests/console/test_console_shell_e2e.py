@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from serving import admin_init, serve
+from waiting import wait_until
 
 try:
     from playwright.sync_api import sync_playwright
@@ -54,9 +55,25 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         kb = httpx.post(f"{base}/v1/kbs", json={"name": "hr"}, headers=auth).json()
         helper = {"slug": "helper", "name": "Helper", "config": {"knowledge_bases": ["hr"]}}
         httpx.post(f"{base}/v1/assistants", headers=auth, json=helper).raise_for_status()
+        doc_id = _one_document(base, auth)
         viewer = httpx.post(f"{base}/v1/keys", json={"name": "viewer", "access": "read"},
                             headers=auth).json()["key"]
-        yield {"base": base, "owner": owner, "viewer": viewer, "kb": kb}
+        yield {"base": base, "owner": owner, "viewer": viewer, "kb": kb, "doc": doc_id}
+
+
+def _one_document(base: str, auth: dict[str, str]) -> int:
+    """A second knowledge base ``docs`` with one document (for the document page)."""
+    leave = ("leave.md", b"# Leave\n\nFifteen days of paid leave.\n", "text/markdown")
+    with httpx.Client(base_url=base, headers=auth) as client:
+        client.post("/v1/kbs", json={"name": "docs"}).raise_for_status()
+        job = client.post("/v1/kbs/docs/documents", files=[("files", leave)]).json()
+
+        def finished() -> dict[str, Any] | None:
+            j = client.get(f"/v1/jobs/{job['id']}").json()
+            return dict(j) if j["status"] in ("done", "failed", "dead") else None
+
+        done = wait_until(finished, 60, "the upload job", interval=0.1)
+    return int(done["files"][0]["document_id"])
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +186,11 @@ def test_viewer_sees_no_write_controls(browser: Any, site: dict[str, Any]) -> No
     _go(page, "#/kbs/hr")
     assert not page.locator("#file-input").count()
     assert not page.get_by_role("button", name=re.compile("Delete|Re-index")).count()
+    _go(page, f"#/kbs/docs/docs/{site['doc']}")
+    assert page.locator(".chunks li").count() and not page.locator("form").count()
+    assert not page.get_by_role("button", name="Edit").count()
+    _go(page, "#/graph/docs")
+    assert not page.get_by_role("button", name="Build the graph").count()
     _go(page, "#/assistants")
     assert not page.locator("input[name=slug]").count()
     assert not page.get_by_role("link", name="Edit").count()
