@@ -320,6 +320,12 @@ def test_mobile_navigation_shows_every_entry(browser: Any, site: dict[str, Any],
         for badge in page.locator(".badge").all():
             b = badge.bounding_box()
             assert b and b["height"] < 30, hash_
+    # a wide table scrolls inside its card; its actions stay on screen
+    _go(page, "#/kbs/docs")
+    assert page.locator("td.actions button").count() == 2
+    for button in page.locator("td.actions button").all():
+        b = button.bounding_box()
+        assert b and b["x"] >= 0 and b["x"] + b["width"] <= 390
     _go(page, "#/kbs")
     _shot(page, f"shell-mobile-{lang}")
     page.context.close()
