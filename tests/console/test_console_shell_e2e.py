@@ -202,18 +202,24 @@ def test_viewer_sees_no_write_controls(browser: Any, site: dict[str, Any]) -> No
     page.context.close()
 
 
-def test_hung_server_loading_slow_error_retry(browser: Any, site: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("lang", "slow", "timeout"), [
+    ("zh", "加载时间比平时长", "服务器未及时响应"),
+    ("en", "taking longer than usual", "The server did not answer in time"),
+])
+def test_hung_server_loading_slow_error_retry(browser: Any, site: dict[str, Any], lang: str,
+                                              slow: str, timeout: str) -> None:
     """A request that never gets an answer: loading, then "slow", then an error with Retry."""
-    page = _open(browser, site)
+    page = _open(browser, site, lang=lang)
     stalled: list[Any] = []
     page.route("**/v1/kbs", lambda route: stalled.append(route))  # never answered
     page.evaluate("location.hash = '#/search'")
     page.wait_for_selector("#main .loading")
     page.wait_for_selector("#main .loading.slow")
-    assert "加载时间比平时长" in page.locator("#main .loading").inner_text()
-    _shot(page, "shell-slow-zh")
+    assert slow in page.locator("#main .loading").inner_text()
+    _shot(page, f"shell-slow-{lang}")
     page.wait_for_selector("#main .error button.retry", timeout=10_000)
-    assert "服务器未及时响应" in page.locator("#main .error").first.inner_text()
+    assert timeout in page.locator("#main .error").first.inner_text()
+    _shot(page, f"shell-timeout-{lang}")
     assert not page.locator("#main .loading").count()
     page.unroute("**/v1/kbs")
     page.locator("#main .error button.retry").first.click()
