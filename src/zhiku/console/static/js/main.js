@@ -128,12 +128,15 @@ window.addEventListener("zhiku:unauthorized", () => {
   location.hash = "#/login";
 });
 // After a navigation, focus moves to the new page's heading (screen readers announce it)
-// without a focus frame; a stale message from the previous page goes.
+// without a focus frame, unless the page focused a field of its own (the chat composer); a
+// stale message from the previous page goes.
 async function navigate() {
   clearToast();
   await render();
-  const heading = document.querySelector("#main h1");
-  if (heading) {
+  const main = document.getElementById("main");
+  const heading = main.querySelector("h1");
+  const own = main.contains(document.activeElement) && document.activeElement !== main;
+  if (heading && !own) {
     heading.tabIndex = -1;
     heading.focus({ preventScroll: true });
   }
