@@ -29,7 +29,7 @@ APP_TARGET = "app:"
 RatingName = Literal["up", "down", "neutral", "none"]
 """A verdict as every face spells it: ``none`` is another name of ``neutral``."""
 RATINGS: dict[str, int] = {"up": 1, "down": -1, "neutral": 0, "none": 0}
-RATING_NAMES = {1: "up", -1: "down", 0: "neutral"}
+RATING_NAMES: dict[int, RatingName] = {1: "up", -1: "down", 0: "neutral"}
 HITS_LOGGED = 8
 
 
@@ -182,6 +182,18 @@ def _answer_of(msg: StoredMessage) -> Answer:
         for c in citations
     ]
     return Answer(msg.content, citations, refused=bool(msg.metadata.get("refused")), hits=hits)
+
+
+def conversation_ratings(zk: Zhiku, conversation_id: int) -> dict[int, RatingName]:
+    """The latest rating (up/down/neutral) of each rated reply in a conversation, by message
+    id: a reopened conversation shows the feedback already given."""
+    rows = zk.db.conn.execute(
+        "SELECT a.message_id, f.rating FROM answer_log a JOIN messages m ON m.id = a.message_id "
+        "JOIN feedback f ON f.id = (SELECT max(id) FROM feedback WHERE answer_id = a.id) "
+        "WHERE a.workspace_id = ? AND m.conversation_id = ?",
+        (zk.workspace_id, conversation_id),
+    ).fetchall()
+    return {int(r["message_id"]): RATING_NAMES[int(r["rating"])] for r in rows}
 
 
 _SELECT = (

@@ -26,6 +26,7 @@ from zhiku.api.schemas import ERRORS, MAX_ID, CitationOut, Deleted, Id, Request
 from zhiku.api.sse import sse
 from zhiku.chat.store import Owner
 from zhiku.core.errors import ZhikuError
+from zhiku.evals.feedback import RatingName, conversation_ratings
 
 router = APIRouter(tags=["chat"], responses=ERRORS)
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class MessageOut(BaseModel):
     citations: list[dict[str, Any]]
     metadata: dict[str, Any]
     created_at: str
+    feedback: RatingName | None = None  # the latest rating of an answer
 
 
 def chat_out(result: ChatResult) -> ChatOut:
@@ -220,7 +222,9 @@ def get_conversation(conversation_id: Id, caller: Caller, zk: Service) -> Conver
 def list_messages(conversation_id: Id, caller: Caller, zk: Service) -> list[MessageOut]:
     """The messages of a conversation, oldest first, answers with their citations."""
     visible_conversation(zk, caller, conversation_id)
-    return [MessageOut(**m.to_dict()) for m in zk.conversation(conversation_id)]
+    ratings = conversation_ratings(zk, conversation_id)
+    return [MessageOut(**m.to_dict(), feedback=ratings.get(m.id))
+            for m in zk.conversation(conversation_id)]
 
 
 @router.delete("/v1/conversations/{conversation_id}", response_model=Deleted)

@@ -1,9 +1,9 @@
 // Workspace administration: switch and create workspaces, invitations (to accept, and sent),
 // members and roles, API keys (create with scope, the secret shown once with a copy button,
 // revoke).
-import { api } from "./api.js";
+import { api, can } from "./api.js";
 import { label, t } from "./i18n.js";
-import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
+import { act, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
 
 const ROLES = ["owner", "admin", "editor", "viewer"];
 
@@ -12,8 +12,10 @@ export async function adminPage(view) {
   const ws = h("section.card", { "aria-labelledby": "ws-h" }, h("h2", { id: "ws-h" }, t("workspaces")));
   const members = h("section.card", { "aria-labelledby": "mem-h" }, h("h2", { id: "mem-h" }, t("members")));
   const keys = h("section.card", { "aria-labelledby": "keys-h" }, h("h2", { id: "keys-h" }, t("api_keys")));
-  view.replaceChildren(h("h1", t("admin_title")), err, ws, members, keys);
-  await Promise.all([workspaces(ws), memberList(members), keyList(keys)]);
+  // members and keys are for admins; everyone may switch workspaces and answer invitations
+  const admin = can("admin");
+  view.replaceChildren(...[h("h1", t("admin_title")), err, ws, admin ? members : null, admin ? keys : null].filter(Boolean));
+  await Promise.all([workspaces(ws), admin ? memberList(members) : null, admin ? keyList(keys) : null]);
 }
 
 async function workspaces(box) {
@@ -86,7 +88,7 @@ async function memberList(box) {
           await api("PATCH", `/v1/users/${m.id}`, { role: sel.value });
           toast(t("saved"));
         }, err).then(load));
-        return h("tr", { "data-member": m.email }, h("td", m.email), h("td", sel), h("td", m.created_at.slice(0, 10)),
+        return h("tr", { "data-member": m.email }, h("td", m.email), h("td", sel), h("td", fmtTime(m.created_at, { date: true })),
           h("td", h("button.danger", { type: "button", onclick: (e) => {
             if (!confirm(t("confirm_delete", m.email))) return;
             act(e.currentTarget, async () => { await api("DELETE", `/v1/users/${m.id}`); await load(); }, err);
@@ -94,7 +96,7 @@ async function memberList(box) {
       }), t("members")));
       const waiting = await api("GET", "/v1/invitations");
       pending.replaceChildren(waiting.length ? table([t("email"), t("role"), t("expires"), t("actions")], waiting.map((i) =>
-        h("tr", { "data-invitation": i.email }, h("td", i.email), h("td", label("role", i.role)), h("td", i.expires_at.slice(0, 10)),
+        h("tr", { "data-invitation": i.email }, h("td", i.email), h("td", label("role", i.role)), h("td", fmtTime(i.expires_at)),
           h("td", h("button.danger", { type: "button", onclick: (e) => act(e.currentTarget, async () => {
             await api("DELETE", `/v1/invitations/${i.id}`); toast(t("revoked")); await load();
           }, err) }, t("revoke"))))), t("invitations")) : "");
@@ -134,7 +136,7 @@ async function keyList(box) {
           h("td", k.name || "—"), h("td", h("code", `${k.prefix}…`)), h("td", label("access", k.access)),
           h("td", [k.knowledge_bases ? `${t("kb")}: ${k.knowledge_bases.join(", ")}` : null,
             k.assistants ? `${t("assistant")}: ${k.assistants.join(", ")}` : null].filter(Boolean).join("; ") || t("all")),
-          h("td", k.last_used_at ? k.last_used_at.slice(0, 16).replace("T", " ") : "—"),
+          h("td", fmtTime(k.last_used_at)),
           h("td", k.revoked_at ? h("span.badge.error", t("revoked")) : h("span.badge.ready", t("active"))),
           h("td", k.revoked_at ? null : h("button.danger", { type: "button", onclick: (e) => {
             if (!confirm(t("confirm_revoke", k.name || k.prefix))) return;

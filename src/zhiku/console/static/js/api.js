@@ -5,6 +5,17 @@
 let apiKey = "";
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
+// How long a request may wait for the server's answer, and when a page calls a load slow;
+// a page may set window.zhikuLimits before the console loads to change them.
+export const limits = { timeoutMs: 30000, slowMs: 4000, ...(globalThis.zhikuLimits || {}) };
+
+// The signed-in principal's permission level decides which controls the pages show.
+const LEVELS = { read: 1, write: 2, admin: 3, owner: 4 };
+let level = 0;
+export function setPrincipal(me) { level = me ? LEVELS[me.level] || 1 : 0; }
+// can("write"): whether the caller may do what needs that level (read, write, admin, owner).
+export function can(need) { return level >= (LEVELS[need] || 99); }
+
 export class ApiError extends Error {
   constructor(status, type, message, details = {}) {
     super(message);
@@ -50,6 +61,24 @@ async function failure(resp) {
   return new ApiError(resp.status, type, message, details);
 }
 
+// fetch, aborted when the server has not answered within limits.timeoutMs (a hung server must
+// not leave a page waiting forever); the caller's own signal still cancels it.
+async function send(path, init, signal) {
+  const ctl = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; ctl.abort(); }, limits.timeoutMs);
+  if (signal) signal.addEventListener("abort", () => ctl.abort(), { once: true });
+  try {
+    return await fetch(path, { ...init, signal: ctl.signal });
+  } catch (e) {
+    if (timedOut) throw new ApiError(0, "timeout", `no answer from the server within ${limits.timeoutMs / 1000} s`);
+    if (signal && signal.aborted) throw e;
+    throw new ApiError(0, "network_error", String(e.message || e));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function api(method, path, body) {
   const init = { method, headers: headers(method) };
   if (body instanceof FormData) init.body = body;
@@ -57,12 +86,7 @@ export async function api(method, path, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  let resp;
-  try {
-    resp = await fetch(path, init);
-  } catch (e) {
-    throw new ApiError(0, "network_error", String(e.message || e));
-  }
+  const resp = await send(path, init);
   if (!resp.ok) throw await failure(resp);
   const type = resp.headers.get("content-type") || "";
   return type.includes("json") ? resp.json() : resp.text();
@@ -70,17 +94,12 @@ export async function api(method, path, body) {
 
 // Server-sent events over fetch (EventSource cannot send an Authorization or CSRF header).
 export async function stream(method, path, body, onEvent, signal) {
-  const init = { method, headers: headers(method, { Accept: "text/event-stream" }), signal };
+  const init = { method, headers: headers(method, { Accept: "text/event-stream" }) };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  let resp;
-  try {
-    resp = await fetch(path, init);
-  } catch (e) {
-    throw new ApiError(0, "network_error", String(e.message || e));
-  }
+  const resp = await send(path, init, signal);
   if (!resp.ok) throw await failure(resp);
   const reader = resp.body.getReader();
   const decoder = new TextDecoder();

@@ -1,9 +1,9 @@
 // Assistants: list, create and edit (knowledge bases, model picked from the workspace's models —
 // none means extractive answers —, prompt, retrieval settings), publish, and a live preview chat
 // on the draft.
-import { api } from "./api.js";
+import { api, can } from "./api.js";
 import { t } from "./i18n.js";
-import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
+import { act, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
 import { chatBox } from "./chat.js";
 import { shareSection } from "./share.js";
 import { modelPicker } from "./modelpicker.js";
@@ -19,12 +19,12 @@ export async function assistantsPage(view, slug) {
   } catch (e) { showError(e, err); return; }
   const current = assistants.find((a) => a.slug === slug) || null;
 
-  const list = assistants.length ? table([t("name"), t("slug"), t("pick_kbs"), "Model", t("status"), t("actions")],
+  const list = assistants.length ? table([t("name"), t("slug"), t("pick_kbs"), t("model"), t("status"), t("actions")],
     assistants.map((a) => h("tr", { "data-assistant": a.slug },
       h("td", a.name || a.slug), h("td", h("code", a.slug)), h("td", a.config.knowledge_bases.join(", ")),
       h("td", a.config.model || t("extractive")),
       h("td", a.published_version ? t("published", a.published_version) : t("draft"), " ", draftBadge(a)),
-      h("td.actions", h("a.button.ghost", { href: `#/assistants/${encodeURIComponent(a.slug)}` }, t("edit")),
+      h("td.actions", can("write") ? h("a.button.ghost", { href: `#/assistants/${encodeURIComponent(a.slug)}` }, t("edit")) : null,
         h("a.button.ghost", { href: `#/chat/${encodeURIComponent(a.slug)}` }, t("nav_chat"))))),
   t("assistants_title")) : h("p.muted", t("none_yet"));
 
@@ -87,14 +87,14 @@ export async function assistantsPage(view, slug) {
     h("h2", { id: "preview-h" }, t("ad_preview_draft")), h("p.muted", t("ad_preview_note")),
     chatBox(current, { draft: true })) : null;
   const versions = current ? h("section.card", { "aria-labelledby": "ver-h" }, h("h2", { id: "ver-h" }, t("versions"))) : null;
-  view.append(h("section.card", list), h("div.split", form, preview), versions,
-    current ? shareSection(current) : null);
+  view.append(...[h("section.card", list), can("write") ? h("div.split", form, preview) : null, versions,
+    current && can("write") ? shareSection(current) : null].filter(Boolean));
   if (current) {
     try {
       const rows = await api("GET", `/v1/assistants/${encodeURIComponent(current.slug)}/versions`);
-      versions.append(rows.length ? table([t("version"), "Model", t("pick_kbs"), t("created")], rows.map((v) => h("tr",
+      versions.append(rows.length ? table([t("version"), t("model"), t("pick_kbs"), t("created")], rows.map((v) => h("tr",
         h("td", `v${v.version}${v.version === current.published_version ? " ✓" : ""}`), h("td", v.config.model || t("extractive")),
-        h("td", v.config.knowledge_bases.join(", ")), h("td", v.created_at.slice(0, 16).replace("T", " ")))), t("versions"))
+        h("td", v.config.knowledge_bases.join(", ")), h("td", fmtTime(v.created_at)))), t("versions"))
         : h("p.muted", t("none_yet")));
       versions.after(diffCard(current, rows));
     } catch (e) { showError(e, err); }

@@ -2,7 +2,7 @@
 // thumbs up/down and corrections on every answer, conversation history.
 import { api, stream } from "./api.js";
 import { t } from "./i18n.js";
-import { act, dialog, errorBox, h, showError, toast } from "./ui.js";
+import { act, dialog, errorBox, fmtLocation, fmtTime, h, showError, toast } from "./ui.js";
 import { extractiveNote } from "./firstrun.js";
 
 // A chat panel on one assistant; `opts.conversationId` continues a stored conversation,
@@ -22,7 +22,8 @@ export function chatBox(assistant, opts = {}) {
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    log.append(h("div.msg.user", h("div.bubble", text)));
+    const asked = h("div.msg.user", h("div.bubble", text));
+    log.append(asked);
     const body = h("div.bubble", h("span.muted", t("thinking")));
     const msg = h("div.msg.assistant", { "aria-busy": "true" }, body);
     log.append(msg);
@@ -40,12 +41,19 @@ export function chatBox(assistant, opts = {}) {
             } else if (event === "done") {
               conversationId = data.conversation_id;
               if (opts.onConversation) opts.onConversation(conversationId);
-              msg.replaceWith(answerView(assistant, data.answer || answer, citations, data.message_id, data));
+              const done = answerView(assistant, data.answer || answer, citations, data.message_id, data);
+              msg.replaceWith(done);
+              log.scrollTop = log.scrollHeight;
+              done.scrollIntoView({ block: "nearest" });
             }
           });
       } catch (e2) {
+        // the question goes back into the composer, to send again
         msg.remove();
-        throw e2;
+        asked.remove();
+        if (!input.value) input.value = text;
+        showError(e2, err, { prefix: t("send_failed"), retry: () => form.requestSubmit() });
+        input.focus();
       }
     }, err);
   });
@@ -54,14 +62,15 @@ export function chatBox(assistant, opts = {}) {
     api("GET", `/v1/conversations/${conversationId}/messages`).then((msgs) => {
       for (const m of msgs) {
         log.append(m.role === "user" ? h("div.msg.user", h("div.bubble", m.content))
-          : answerView(assistant, m.content, m.citations || [], m.id, m.metadata || {}));
+          : answerView(assistant, m.content, m.citations || [], m.id, m.metadata || {}, m.feedback));
       }
+      log.scrollTop = log.scrollHeight;
     }).catch((e2) => showError(e2, err));
   }
   return panel;
 }
 
-function answerView(assistant, answer, citations, messageId, flags) {
+function answerView(assistant, answer, citations, messageId, flags, rated = null) {
   const byN = new Map(citations.map((c) => [c.n, c]));
   const body = h("div.bubble");
   let last = 0;
@@ -75,10 +84,10 @@ function answerView(assistant, answer, citations, messageId, flags) {
   const sources = citations.length ? h("details.sources", { open: true },
     h("summary", `${t("citations")} (${citations.length})`),
     h("ol", citations.map((c) => h("li", h("button.link", { type: "button", onclick: () => openCitation(assistant, c) },
-      `[${c.n}] ${c.title || c.source}`, c.location ? ` — ${c.location}` : ""))))) : null;
+      `[${c.n}] ${c.title || c.source}`, c.location ? ` — ${fmtLocation(c.location)}` : ""))))) : null;
   return h("div.msg.assistant", { "data-message": messageId || "" },
-    body, flags && flags.refused ? h("small.muted", "∅") : null, groundingNote(flags), sources,
-    messageId ? feedback(messageId) : null);
+    body, flags && flags.refused ? h("span.refused", { "data-refused": "true" }, t("refused_note")) : null, groundingNote(flags), sources,
+    messageId ? feedback(messageId, rated) : null);
 }
 
 // Whether the answer is grounded: a warning when it is not, a note when the assistant's policy
@@ -124,7 +133,7 @@ export function openCitation(assistant, c) {
     if (cited) cited.scrollIntoView({ block: "center" });
   }, err));
   dialog(`${t("passage")} [${c.n}]`, h("div.citation",
-    h("p", h("strong", c.title || c.source), " ", h("small.muted", [c.source, c.location].filter(Boolean).join(" · "))),
+    h("p", h("strong", c.title || c.source), " ", h("small.muted", [c.source, fmtLocation(c.location)].filter(Boolean).join(" · "))),
     /^https?:\/\//i.test(c.url || "") ? h("p", h("a", { href: c.url, target: "_blank", rel: "noopener noreferrer" }, c.url)) : null,
     h("blockquote.passage", markQuote(c.text, c.quote)), err, h("div.row", more), doc));
 }
@@ -144,7 +153,8 @@ function thumb(down) {
   return svg;
 }
 
-function feedback(messageId) {
+// `rated`: the rating already given (a reopened conversation shows it pressed).
+function feedback(messageId, rated = null) {
   const err = errorBox();
   const up = h("button.thumb", { type: "button", "aria-pressed": "false", "aria-label": t("helpful"), title: t("helpful") }, thumb(false));
   const down = h("button.thumb", { type: "button", "aria-pressed": "false", "aria-label": t("not_helpful"), title: t("not_helpful") }, thumb(true));
@@ -153,7 +163,9 @@ function feedback(messageId) {
   const comment = h("input", { type: "text", "aria-label": t("comment"), placeholder: t("comment") });
   const sendBtn = h("button", { type: "submit" }, t("send_feedback"));
   const form = h("form.correction", { hidden: true }, corrected, comment, sendBtn);
-  let rating = null;
+  let rating = rated;
+  up.setAttribute("aria-pressed", String(rating === "up"));
+  down.setAttribute("aria-pressed", String(rating === "down"));
   const post = (button, body) => act(button, async () => {
     await api("POST", `/v1/messages/${messageId}/feedback`, body);
     rating = body.rating;
@@ -201,7 +213,7 @@ export async function chatPage(view, slug) {
     try {
       const convs = await api("GET", `/v1/conversations?assistant=${encodeURIComponent(current.slug)}`);
       history.replaceChildren(...convs.slice(0, 50).map((c) => h("li", h("button.link", { type: "button", onclick: () => open(c.id) },
-        c.title || `#${c.id}`, h("br"), h("small.muted", c.updated_at.slice(0, 16).replace("T", " "))))));
+        c.title || `#${c.id}`, h("br"), h("small.muted", fmtTime(c.updated_at))))));
     } catch (e) { showError(e, err); }
   }
   view.append(h("div.chat-layout",

@@ -1,6 +1,6 @@
 // One document: its original next to its chunks — PDF pages rendered by the server, text
 // formats as text, any format downloadable —; metadata and tags; edit, disable or enable a chunk.
-import { api, headers } from "./api.js";
+import { api, can, headers } from "./api.js";
 import { label, t } from "./i18n.js";
 import { act, bytes, errorBox, field, h, showError, toast } from "./ui.js";
 
@@ -50,7 +50,7 @@ export async function documentPage(view, kb, docId) {
       doc.error ? h("p.error", doc.error) : null,
       h("div.row", download)),
     err,
-    metadataForm(base, doc, err),
+    can("write") ? metadataForm(base, doc, err) : "",
     h("div.doc-layout", original,
       h("section.card.chunks-card", { "aria-labelledby": "chunks-h" }, h("h2", { id: "chunks-h" }, `${t("chunks")} (${chunks.length})`), list)));
 }
@@ -130,8 +130,8 @@ function metadataForm(base, doc, err) {
 
 function chunkItem(kb, c, err, pager) {
   const text = h("p.chunk-text", c.text);
-  const meta = h("small.muted", [`#${c.ord + 1}`, c.heading_path.join(" › "), c.page ? `${t("page")} ${c.page}` : null,
-    `${c.token_count} tokens`, c.searchable ? null : t("parent_chunk")].filter(Boolean).join(" · "));
+  const meta = h("small.muted", [`#${c.ord + 1}`, c.heading_path.join(" › "), c.page ? t("page_n", c.page) : null,
+    t("n_tokens", c.token_count), c.searchable ? null : t("parent_chunk")].filter(Boolean).join(" · "));
   const li = h("li", { "data-chunk": c.id, className: c.enabled ? "" : "off" }, meta, text);
   const edit = h("button.ghost", { type: "button" }, t("edit"));
   const toggle = h("button.ghost", { type: "button", "aria-pressed": String(!c.enabled) }, c.enabled ? t("disable") : t("enable"));
@@ -151,6 +151,6 @@ function chunkItem(kb, c, err, pager) {
     area.focus();
   });
   const show = pager && c.page ? h("button.ghost", { type: "button", onclick: () => pager.go(c.page) }, t("show_page", c.page)) : null;
-  li.append(h("div.row", edit, toggle, show));
+  li.append(h("div.row", can("write") ? [edit, toggle] : null, show));
   return li;
 }

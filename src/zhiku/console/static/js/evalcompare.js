@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { forestPlot } from "./charts.js";
-import { errorBox, field, h, showError, table } from "./ui.js";
+import { errorBox, field, h, metricName, showError, table } from "./ui.js";
 import { metricValue, statusBadge, targetLabel } from "./evalparts.js";
 
 const SHOWN = 50;
@@ -20,13 +20,13 @@ export async function evalComparePage(view, a, b, metric) {
     h("p", h("a", { href: `#/evals/runs/${r.id}` }, `#${r.id}`), " · ", r.set, " · ", targetLabel(r.target), " ", statusBadge(r.status)));
   const pick = h("select", { id: "cmp-metric" }, cmp.deltas.map((d) => h("option", { value: d.metric, selected: d.metric === cmp.key_metric }, d.metric)));
   pick.addEventListener("change", () => evalComparePage(view, a, b, pick.value));
-  const rows = cmp.deltas.map((d) => ({ label: d.metric, delta: d.delta, low: d.low, high: d.high, significant: d.significant }));
+  const rows = cmp.deltas.map((d) => ({ label: metricName(d.metric), delta: d.delta, low: d.low, high: d.high, significant: d.significant }));
   view.append(
     h("div.split", side(t("run_a"), cmp.run_a), side(t("run_b"), cmp.run_b)),
     h("section.card", { "aria-labelledby": "d-h" }, h("h2", { id: "d-h" }, t("deltas_chart")),
       forestPlot({ rows, label: t("deltas_chart") }),
       table([t("metric"), "A", "B", "B − A", t("interval"), "", "n"], cmp.deltas.map((d) => h("tr", { "data-metric": d.metric },
-        h("td", d.metric), h("td.n", metricValue(d.a)), h("td.n", metricValue(d.b)),
+        h("td", metricName(d.metric)), h("td.n", metricValue(d.a)), h("td.n", metricValue(d.b)),
         h("td.n", d.delta === null ? "—" : `${d.delta > 0 ? "+" : ""}${metricValue(d.delta)}`),
         h("td.n", `${metricValue(d.low)} – ${metricValue(d.high)}`),
         h("td", d.significant ? h("span.badge.ready", t("significant")) : h("span.badge", t("not_significant"))),

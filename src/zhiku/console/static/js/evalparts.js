@@ -1,6 +1,6 @@
 // Pieces shared by the evaluation pages: target and status labels, metric formatting, polling.
 import { label, t } from "./i18n.js";
-import { h } from "./ui.js";
+import { fmtTime, h } from "./ui.js";
 
 export function targetLabel(target) {
   const [kind, rest = ""] = target.split(/:(.*)/s);
@@ -19,7 +19,7 @@ export function metricValue(v) {
 }
 
 export function when(iso) {
-  return iso ? iso.slice(0, 16).replace("T", " ") : "—";
+  return fmtTime(iso);
 }
 
 // Call `fn` every `ms` while `el` is on the page and `fn` returns true.

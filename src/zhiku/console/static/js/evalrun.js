@@ -18,7 +18,7 @@ export async function evalRunPage(view, runId) {
   const s = run.summary, lat = s.latency_ms || {};
   const facts = [[t("eval_set"), run.set], [t("target"), targetLabel(run.target)], [t("top_k"), run.config.top_k],
     [t("questions"), s.questions ?? "—"], [t("failing_questions"), run.distributions.failing],
-    ["p50 / p95 (ms)", `${fmt(lat.p50, 0)} / ${fmt(lat.p95, 0)}`],
+    [t("latency_p50_p95"), `${fmt(lat.p50, 0)} / ${fmt(lat.p95, 0)}`],
     [t("tokens"), s.prompt_tokens === null || s.prompt_tokens === undefined ? "—" : s.prompt_tokens + (s.completion_tokens || 0)],
     [t("cost"), s.cost === null || s.cost === undefined ? "—" : fmt(s.cost, 4)], [t("created"), when(run.created_at)]];
   view.append(h("section.card.run-summary",
@@ -99,9 +99,9 @@ function resultItem(r, key) {
         h("small.muted", ` · ${metricInfo(key).label} ${metricValue(r.metrics[key])}`)),
       r.error ? h("p.error", r.error) : null,
       h("dl.facts",
-        h("dt", t("expected")), h("dd", sources.length ? sources.join(", ") : r.answerable === false ? "∅" : "—"),
+        h("dt", t("expected")), h("dd", sources.length ? sources.join(", ") : r.answerable === false ? t("expect_refusal") : "—"),
         h("dt", t("reference")), h("dd", r.reference_answers.join(" | ") || "—"),
-        h("dt", t("answer")), h("dd", r.refused ? "∅" : r.answer || "—"),
+        h("dt", t("answer")), h("dd", r.refused ? t("refused_short") : r.answer || "—"),
         h("dt", t("retrieved")), h("dd", r.retrieved.slice(0, 5).map((x) => `${x.source} (${x.score.toFixed(3)})`).join(", ") || "—"),
         h("dt", t("latency")), h("dd", `${fmt(r.latency_ms, 0)} ms`),
         r.judge ? [h("dt", t("judge")), h("dd", r.judge.error || `${r.judge.faithfulness}/5, ${r.judge.relevance}/5 — ${r.judge.reasons}`)] : null),

@@ -1,8 +1,8 @@
 // Evaluation: runs (live status, key metric), comparing two runs, starting a run against a
 // knowledge base or an assistant, and eval sets (list, create from JSON Lines).
-import { api } from "./api.js";
+import { api, can } from "./api.js";
 import { label, t } from "./i18n.js";
-import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
+import { act, errorBox, field, h, metricName, showError, table, toast } from "./ui.js";
 import { metricValue, poll, statusBadge, targetLabel, when } from "./evalparts.js";
 import { tableUploadForm } from "./evalupload.js";
 
@@ -11,7 +11,7 @@ export async function evalsPage(view) {
   const runsBox = h("section.card", { "aria-labelledby": "runs-h" }, h("h2", { id: "runs-h" }, t("runs")));
   const startBox = h("section.card", { "aria-labelledby": "start-h" }, h("h2", { id: "start-h" }, t("start_run")));
   const setsBox = h("section.card", { "aria-labelledby": "sets-h" }, h("h2", { id: "sets-h" }, t("eval_sets")));
-  view.replaceChildren(h("h1", t("evals_title")), err, runsBox, startBox, setsBox);
+  view.replaceChildren(...[h("h1", t("evals_title")), err, runsBox, can("write") ? startBox : null, setsBox].filter(Boolean));
   let sets = [], kbs = [], assistants = [];
   try {
     [sets, kbs, assistants] = await Promise.all([api("GET", "/v1/evals/sets"), api("GET", "/v1/kbs"), api("GET", "/v1/assistants")]);
@@ -24,7 +24,8 @@ export async function evalsPage(view) {
   };
   runsBox.append(runs);
   startBox.append(startForm(sets, kbs, assistants, err, async () => { if (await refresh()) poll(runs, refresh); }));
-  setsBox.append(setList(sets), newSetForm(err, () => evalsPage(view)), tableUploadForm(() => evalsPage(view)));
+  setsBox.append(setList(sets), can("write") ? newSetForm(err, () => evalsPage(view)) : "",
+    can("write") ? tableUploadForm(() => evalsPage(view)) : "");
   try {
     if (await refresh()) poll(runs, refresh);
   } catch (e) { showError(e, err); }
@@ -32,14 +33,14 @@ export async function evalsPage(view) {
 
 function runTable(list) {
   if (!list.length) return h("p.muted", t("no_runs"));
-  return table([t("run"), t("eval_set"), t("target"), t("status"), t("key_metric"), t("questions"), "p50 (ms)", t("created")],
+  return table([t("run"), t("eval_set"), t("target"), t("status"), t("key_metric"), t("questions"), t("latency_p50"), t("created")],
     list.map((r) => {
       const m = (r.summary.metrics || {})[r.key_metric];
       const p50 = r.summary.latency_ms ? r.summary.latency_ms.p50 : null;
       return h("tr", { "data-run": r.id },
         h("td", h("a", { href: `#/evals/runs/${r.id}` }, `#${r.id}`)), h("td", r.set), h("td", targetLabel(r.target)),
         h("td", statusBadge(r.status), r.error ? h("small.muted", ` ${r.error}`) : null),
-        h("td.n", r.key_metric ? `${r.key_metric} ${metricValue(m)}` : "—"),
+        h("td.n", r.key_metric ? `${metricName(r.key_metric)} ${metricValue(m)}` : "—"),
         h("td.n", r.summary.questions ?? "—"), h("td.n", p50 === null || p50 === undefined ? "—" : Math.round(p50)),
         h("td", when(r.created_at)));
     }), t("runs"));
@@ -116,7 +117,7 @@ function newSetForm(err, created) {
       const questions = [];
       lines.value.split("\n").forEach((line, i) => {
         if (!line.trim()) return;
-        try { questions.push(JSON.parse(line)); } catch { throw new Error(`${t("set_jsonl")}: line ${i + 1}`); }
+        try { questions.push(JSON.parse(line)); } catch { throw new Error(`${t("set_jsonl")}: ${t("line_n", i + 1)}`); }
       });
       await api("POST", "/v1/evals/sets", { name: name.value.trim(), description: desc.value, questions });
       toast(t("set_created"));

@@ -1,6 +1,6 @@
 // Knowledge graph explorer: pick a knowledge base, start from an overview or a searched entity,
 // expand neighbours, and read the passages behind each relation of the selected entity.
-import { api, stream } from "./api.js";
+import { api, can, stream } from "./api.js";
 import { label, t } from "./i18n.js";
 import { act, errorBox, field, h, highlight, showError, toast } from "./ui.js";
 import { GraphView } from "./graphview.js";
@@ -146,5 +146,5 @@ function emptyGraph(view, kbName, base, err) {
     toast(t("graph_built"));
     await graphPage(view, kbName);
   }, err));
-  return h("section.card", h("p", t("graph_empty")), h("div.row", build));
+  return h("section.card", h("p", t("graph_empty")), can("write") ? h("div.row", build) : null);
 }

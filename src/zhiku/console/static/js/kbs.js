@@ -1,9 +1,9 @@
 // Knowledge bases: list with sizes, create (embedder by the documents' language); one base:
 // its settings, upload with live per-file progress (accepted formats listed, unsupported files
 // refused before sending, unchanged files shown as skipped) and the paged documents table.
-import { api, stream, upload } from "./api.js";
+import { api, can, stream, upload } from "./api.js";
 import { addStrings, lang, t } from "./i18n.js";
-import { act, bytes, errorBox, field, h, showError, table, toast } from "./ui.js";
+import { act, bytes, errorBox, errorText, field, fmtTime, h, showError, table, toast } from "./ui.js";
 import { documentsCard } from "./kbdocs.js";
 import { embedderText, retrievalNote, settingsPanel } from "./kbsettings.js";
 
@@ -20,7 +20,8 @@ addStrings({
 
 export async function kbListPage(view) {
   const list = h("div");
-  const name = h("input", { type: "text", name: "kb_name", required: true, maxLength: 128, pattern: "[^\\/]+" });
+  const name = h("input", { type: "text", name: "kb_name", required: true, maxLength: 128, pattern: "[^\\/]+", title: t("kb_name_invalid") });
+  name.addEventListener("input", () => name.setCustomValidity(name.value.includes("/") ? t("kb_name_invalid") : ""));
   const tokens = h("input", { type: "number", name: "chunk_tokens", min: 16, max: 4096, placeholder: "512" });
   const overlap = h("input", { type: "number", name: "chunk_overlap", min: 0, max: 1024, placeholder: "64" });
   const embedder = h("select", { name: "embedder" }, h("option", { value: "" }, t("kbs_auto")));
@@ -51,7 +52,7 @@ export async function kbListPage(view) {
       location.hash = `#/kbs/${encodeURIComponent(kb.name)}`;
     }, err);
   });
-  view.replaceChildren(h("h1", t("kbs_title")), list, form);
+  view.replaceChildren(...[h("h1", t("kbs_title")), list, can("write") ? form : null].filter(Boolean));
   try {
     const kbs = await api("GET", "/v1/kbs");
     const stat = (kb, k) => (kb.stats && kb.stats[k] !== undefined ? kb.stats[k] : "—");
@@ -61,7 +62,7 @@ export async function kbListPage(view) {
         h("td", h("a", { href: `#/kbs/${encodeURIComponent(kb.name)}` }, kb.name)),
         h("td.n", stat(kb, "documents")), h("td.n", stat(kb, "ready")), h("td.n", stat(kb, "error")),
         h("td.n", stat(kb, "chunks")), h("td.n", stat(kb, "embedded")),
-        h("td", kb.created_at.slice(0, 16).replace("T", " ")))),
+        h("td", fmtTime(kb.created_at)))),
       t("kbs_title")) : h("p.muted", t("none_yet")));
   } catch (e) {
     showError(e, list.appendChild(errorBox()));
@@ -132,7 +133,7 @@ export async function kbPage(view, kbName) {
       const job = await upload(`${base}/documents`, form, (p) => row.set(t("uploading"), p * 0.3));
       await track(job, row);
     } catch (e2) {
-      row.fail(`${e2.message}${e2.type ? ` (${e2.type})` : ""}`);
+      row.fail(errorText(e2), e2);
     }
     refreshSoon();
   }
@@ -168,7 +169,12 @@ export async function kbPage(view, kbName) {
         if (ok) el.classList.add("ok");
       },
       skip(text) { bar.remove(); el.classList.add("skipped"); state.textContent = text; },
-      fail(msg) { bar.remove(); el.classList.add("bad"); state.textContent = `${t("failed")}: ${msg}`; },
+      fail(msg, err) {
+        bar.remove();
+        el.classList.add("bad");
+        state.replaceChildren(`${t("failed")}: ${msg}`, err && err.message
+          ? h("details.error-detail", h("summary", t("details")), h("pre", [err.type, err.message].filter(Boolean).join(" · "))) : "");
+      },
     };
   }
 
@@ -186,7 +192,7 @@ export async function kbPage(view, kbName) {
       const row = uploadRow({ name: url.value.trim() });
       progress.prepend(row.el);
       url.value = "";
-      try { await track(job, row); } catch (e2) { row.fail(`${e2.message}${e2.type ? ` (${e2.type})` : ""}`); }
+      try { await track(job, row); } catch (e2) { row.fail(errorText(e2), e2); }
       await docs.reload();
     }, urlErr);
   });
@@ -195,12 +201,12 @@ export async function kbPage(view, kbName) {
   const settingsSlot = h("div");
   view.replaceChildren(
     h("p.crumbs", h("a", { href: "#/kbs" }, t("kbs_title")), " / ", kbName),
-    h("div.row.between", h("h1", kbName), h("button.danger", { type: "button", onclick: (e) => {
+    h("div.row.between", h("h1", kbName), !can("write") ? "" : h("button.danger", { type: "button", onclick: (e) => {
       if (!confirm(t("confirm_delete", kbName))) return;
       act(e.currentTarget, async () => { await api("DELETE", base); toast(t("deleted")); location.hash = "#/kbs"; }, err);
     } }, t("delete_kb"))),
     note, settingsSlot,
-    h("section.card", { "aria-labelledby": "up-h" }, h("h2", { id: "up-h" }, t("upload_title")), zone,
+    !can("write") ? "" : h("section.card", { "aria-labelledby": "up-h" }, h("h2", { id: "up-h" }, t("upload_title")), zone,
       h("details.url-form", h("summary", t("add_url")), urlForm), progress),
     err, h("section.card", docs.el));
 

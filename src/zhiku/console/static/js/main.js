@@ -1,7 +1,7 @@
 // The console shell: header, navigation, hash routes, sign-in state.
-import { api, auth } from "./api.js";
+import { api, auth, can, limits, setPrincipal } from "./api.js";
 import { LANGS, addStrings, lang, setLang, t } from "./i18n.js";
-import { h, toast } from "./ui.js";
+import { clearToast, errorContent, h, onRetry, toast } from "./ui.js";
 import { loginPage } from "./login.js";
 
 // Page modules load on first use: [route, module, exported page function].
@@ -37,6 +37,9 @@ addStrings({
   zh: { nav_models: "模型" },
 });
 
+// Navigation entries that need more than read access.
+const NAV_NEEDS = { "#/usage": "admin", "#/logs": "admin", "#/audit": "admin" };
+
 export const session = { me: null };
 
 // The nav entry of the page shown (workflow, agent and tool source pages belong to Apps).
@@ -49,11 +52,12 @@ function header() {
   const select = h("select", { id: "lang", "aria-label": t("language") },
     Object.entries(LANGS).map(([v, name]) => h("option", { value: v, selected: v === lang() }, name)));
   select.addEventListener("change", () => { setLang(select.value); render(); });
-  const nav = session.me ? h("nav", { "aria-label": "main" }, h("ul", NAV.map(([href, key]) =>
+  const entries = NAV.filter(([href]) => !NAV_NEEDS[href] || can(NAV_NEEDS[href]));
+  const nav = session.me ? h("nav", { "aria-label": t("nav_label") }, h("ul", entries.map(([href, key]) =>
     h("li", h("a", { href, "aria-current": current(href) ? "page" : null }, t(key)))))) : null;
   const who = session.me ? h("span.who", `${t("signed_in_as")}: ${session.me.workspace}`) : null;
   const out = session.me ? h("button.ghost", { type: "button", onclick: signOut }, t("sign_out")) : null;
-  top.replaceChildren(h("a.brand", { href: "#/kbs" }, "智库 Zhiku"), nav, h("div.tools", who, select, out));
+  top.replaceChildren(...[h("a.brand", { href: "#/kbs" }, "智库 Zhiku"), nav, h("div.tools", who, select, out)].filter(Boolean));
   document.querySelector(".skip").textContent = t("skip");
 }
 
@@ -61,7 +65,21 @@ async function signOut() {
   try { await api("POST", "/v1/auth/logout"); } catch { /* the token may be an API key or gone */ }
   auth.token = "";
   session.me = null;
+  setPrincipal(null);
   location.hash = "#/login";
+}
+
+// The page is loading: a note that appears at once, says "slow" after limits.slowMs and goes
+// when the page has loaded.
+function loadingNote() {
+  const note = h("p.loading.muted", { role: "status" }, h("span.spinner", { "aria-hidden": "true" }), t("loading"));
+  const timer = setTimeout(() => { note.classList.add("slow"); note.append(h("span.slow-note", ` ${t("slow")}`)); }, limits.slowMs);
+  return { note, done() { clearTimeout(timer); note.remove(); } };
+}
+
+async function me() {
+  session.me = await api("GET", "/v1/auth/me");
+  setPrincipal(session.me);
 }
 
 export async function render() {
@@ -69,7 +87,10 @@ export async function render() {
   document.title = t("app");
   const main = document.getElementById("main");
   if (!session.me && (auth.token || auth.cookieSession)) {
-    try { session.me = await api("GET", "/v1/auth/me"); } catch { auth.token = ""; }
+    try { await me(); } catch (e) {
+      if (e.status === 401 || e.status === 403) auth.token = "";
+      else { header(); main.replaceChildren(h("div.page", h("div.error.load-error", { role: "alert" }, errorContent(e, { prefix: t("load_failed"), retry: render })))); return; }
+    }
   }
   if (!session.me) {
     header();
@@ -77,7 +98,7 @@ export async function render() {
     // a second render (a hash change and a failed session check racing) keeps what was typed
     if (main.querySelector(".login")) return;
     main.replaceChildren(loginPage(async () => {
-      session.me = await api("GET", "/v1/auth/me");
+      await me();
       location.hash = "#/kbs";
     }));
     return;
@@ -88,19 +109,32 @@ export async function render() {
     const m = location.hash.match(re);
     if (m) {
       const view = h("div.page", { "aria-busy": "true" });
-      main.replaceChildren(view);
+      const loading = loadingNote();
+      main.replaceChildren(view, loading.note);
       let page;
       try {
         page = (await import(path))[name];
-      } catch (e) {
-        toast(`${t("failed_action")}: ${e.message}`, "error");
-        view.replaceChildren(h("p.error", `${t("failed_action")}: ${e.message}`));
+      } catch {
+        loading.done();
+        view.replaceChildren(h("div.error.load-error", { role: "alert" }, t("module_failed"), " ",
+          h("button", { type: "button", onclick: () => location.reload() }, t("reload"))));
+        view.removeAttribute("aria-busy");
         return;
       }
       if (main.firstChild !== view) return; // navigated away meanwhile
-      await page(view, ...m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x))));
-      view.removeAttribute("aria-busy");
-      if (location.hash === "#/kbs") (await import("./firstrun.js")).firstRun(view);
+      try {
+        await page(view, ...m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x))));
+      } catch (e) {
+        if (main.firstChild === view) {
+          view.append(h("div.error.load-error", { role: "alert" }, errorContent(e, { prefix: t("load_failed"), retry: render })));
+        }
+      } finally {
+        loading.done();
+        view.removeAttribute("aria-busy");
+      }
+      if (location.hash === "#/kbs" && main.firstChild === view) {
+        (await import("./firstrun.js")).firstRun(view);
+      }
       return;
     }
   }
@@ -110,9 +144,25 @@ export async function render() {
 window.addEventListener("zhiku:unauthorized", () => {
   if (!session.me) return; // a sign-in attempt shows its own error
   session.me = null;
+  setPrincipal(null);
   auth.token = "";
-  toast(t("session_expired"), "error");
+  toast(t("session_expired"), "error", { keep: true });
   location.hash = "#/login";
 });
-window.addEventListener("hashchange", () => { render(); document.getElementById("main").focus(); });
+// After a navigation, focus moves to the new page's heading (screen readers announce it)
+// without a focus frame, unless the page focused a field of its own (the chat composer); a
+// stale message from the previous page goes.
+async function navigate() {
+  clearToast();
+  await render();
+  const main = document.getElementById("main");
+  const heading = main.querySelector("h1");
+  const own = main.contains(document.activeElement) && document.activeElement !== main;
+  if (heading && !own) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+}
+onRetry(() => render());
+window.addEventListener("hashchange", navigate);
 render();

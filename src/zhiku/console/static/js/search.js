@@ -44,8 +44,8 @@ function hitCard(hit, words) {
   const score = (label, v) => h("div.score", h("span.muted", label), h("strong", num(v)));
   return h("li.hit.card",
     h("div.row.between",
-      h("div", h("strong", hit.title || hit.source), " ", h("small.muted", [hit.kb, hit.source, hit.page ? `p. ${hit.page}` : ""].filter(Boolean).join(" · "))),
-      h("div.scores", { "aria-label": "scores" },
+      h("div", h("strong", hit.title || hit.source), " ", h("small.muted", [hit.kb, hit.source, hit.page ? t("page_short", hit.page) : ""].filter(Boolean).join(" · "))),
+      h("div.scores", { "aria-label": t("scores") },
         score(t("keyword"), s.keyword), score(t("vector"), s.vector), score(t("fused"), s.fused ?? hit.score),
         score(t("relevance"), hit.relevance))),
     hit.heading_path && hit.heading_path.length ? h("p.muted.path", hit.heading_path.join(" › ")) : null,

@@ -1,5 +1,6 @@
 // Small DOM helpers shared by the pages.
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
+import "./shellstrings.js";
 
 // h("button.primary", {onclick}, "text", child…)
 export function h(tag, attrs, ...children) {
@@ -25,8 +26,11 @@ export function h(tag, attrs, ...children) {
 }
 
 let toastTimer;
-export function toast(message, kind = "ok") {
+// opts.keep: the message outlives the navigation it causes (e.g. "session ended" → sign-in).
+export function toast(message, kind = "ok", opts = {}) {
   const el = document.getElementById("toast");
+  if (opts.keep) el.dataset.keep = "1";
+  else delete el.dataset.keep;
   el.textContent = message;
   el.className = `toast ${kind}`;
   el.hidden = false;
@@ -34,22 +38,97 @@ export function toast(message, kind = "ok") {
   toastTimer = setTimeout(() => { el.hidden = true; }, kind === "error" ? 9000 : 3500);
 }
 
-export function showError(err, where) {
-  const type = err && err.type ? ` (${err.type})` : "";
-  const text = `${t("failed_action")}: ${(err && err.message) || err}${type}`;
-  toast(text, "error");
+// Hide the toast (all of them, or only an error one): a new page or a later success makes an
+// old message stale.
+export function clearToast(onlyErrors = false) {
+  const el = document.getElementById("toast");
+  if (!el || (onlyErrors && !el.classList.contains("error"))) return;
+  if (el.dataset.keep && !onlyErrors) { delete el.dataset.keep; return; }
+  el.hidden = true;
+  clearTimeout(toastTimer);
+}
+
+// A server timestamp in the viewer's local time with its zone, e.g. "2026-12-04 21:39 GMT+8".
+// Server times are UTC ISO strings; one without a zone designator is read as UTC.
+export function fmtTime(iso, opts = {}) {
+  if (!iso) return "—";
+  const s = String(iso);
+  const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(s) || !s.includes("T") && s.length <= 10 ? s : `${s}Z`);
+  if (Number.isNaN(d.getTime())) return s;
+  const parts = Object.fromEntries(new Intl.DateTimeFormat(lang() === "zh" ? "zh-CN" : "en-GB", {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    hourCycle: "h23", timeZoneName: "shortOffset",
+  }).formatToParts(d).map((p) => [p.type, p.value]));
+  const day = `${parts.year}-${parts.month}-${parts.day}`;
+  return opts.date ? day : `${day} ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
+}
+
+// A citation's location from the server ("p. 3 · Leave") with the page in the interface language.
+export function fmtLocation(loc) {
+  return loc ? String(loc).replace(/\bp\. (\d+)/g, (_, n) => t("page_short", n)) : "";
+}
+
+// An evaluation metric's name in the interface language ("recall@5" → "召回率@5").
+export function metricName(name) {
+  const [base, cut] = String(name).split("@");
+  const key = `metric_${base}`;
+  const text = t(key) === key ? base : t(key);
+  return cut === undefined ? text : `${text}@${cut}`;
+}
+
+// Friendly text for an API error, by its type (then by its HTTP status).
+export function errorText(err) {
+  if (!err || typeof err !== "object") return String(err);
+  const byType = err.type ? t(`err_${err.type}`) : "";
+  if (err.type && byType !== `err_${err.type}`) return byType;
+  if (err.status >= 500) return t("err_status_5");
+  if (err.status >= 400) return t("err_status_4");
+  return err.message || String(err);
+}
+
+// The server's own words, for a "details" toggle: type, status, message, field problems.
+function errorDetail(err) {
+  if (!err || typeof err !== "object") return "";
+  const head = [err.type, err.status ? `HTTP ${err.status}` : ""].filter(Boolean).join(" · ");
+  return [head, err.message].filter(Boolean).join("\n");
+}
+
+let retryPage = null;
+// The shell registers how to reload the current page; error boxes offer it as "Retry".
+export function onRetry(fn) { retryPage = fn; }
+const RETRYABLE = new Set(["network_error", "timeout", "busy", "rate_limited", "internal_error"]);
+
+// An error's message with its detail toggle and, where trying again may help, a Retry button
+// (opts.retry, or the page reload the shell registered).
+export function errorContent(err, opts = {}) {
+  const detail = errorDetail(err);
+  const retry = opts.retry || (err && (RETRYABLE.has(err.type) || err.status >= 500) ? retryPage : null);
+  return [
+    h("span.error-text", `${opts.prefix || t("failed_action")}: ${errorText(err)}`),
+    detail ? h("details.error-detail", h("summary", t("details")), h("pre", detail)) : null,
+    retry ? h("button.retry", { type: "button", onclick: () => retry() }, t("retry")) : null,
+  ];
+}
+
+export function showError(err, where, opts = {}) {
+  // a request that ended the session leaves the shell's "session ended" toast in place
+  const ended = err && err.status === 401 && location.hash === "#/login";
+  if (!ended) toast(`${opts.prefix || t("failed_action")}: ${errorText(err)}`, "error");
   if (where) {
-    where.textContent = text;
+    where.replaceChildren(...errorContent(err, opts).filter(Boolean));
     where.hidden = false;
   }
 }
 
-// Run an async action from a button: disable it meanwhile, show any API error.
+// Run an async action from a button: disable it meanwhile, show any API error; a success
+// clears the error a previous try left.
 export async function act(button, fn, errorBox) {
   if (button) button.disabled = true;
   if (errorBox) errorBox.hidden = true;
   try {
-    return await fn();
+    const out = await fn();
+    clearToast(true);
+    return out;
   } catch (e) {
     showError(e, errorBox);
     return undefined;

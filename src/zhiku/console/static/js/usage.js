@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { fmt, lineChart } from "./charts.js";
-import { errorBox, field, h, num, showError, table } from "./ui.js";
+import { errorBox, field, fmtTime, h, num, showError, table } from "./ui.js";
 
 const METRICS = [
   ["tokens", "tokens", (p) => p.input_tokens + p.output_tokens, (v) => fmt(v)],
@@ -43,7 +43,7 @@ export async function usagePage(view, groupBy = "assistant") {
     fb.replaceChildren(rows.length ? table([t("rating"), t("assistant"), t("question"), t("answer"), t("correction"), t("when")],
       rows.map((r) => h("tr.feedback-row", h("td", { "aria-label": String(r.rating) }, mark(r.rating)), h("td", r.assistant || "—"),
         h("td", r.question), h("td.clip", r.answer), h("td", r.corrected_answer || r.comment || ""),
-        h("td", r.created_at.slice(0, 16).replace("T", " ")))), t("feedback_title")) : h("p.muted", t("none_yet")));
+        h("td", fmtTime(r.created_at)))), t("feedback_title")) : h("p.muted", t("none_yet")));
   } catch (e) { showError(e, err); }
 }
 
@@ -103,9 +103,11 @@ function seriesChart(points, by, unit, metricKey) {
   const top = [...groups.values()].sort((a, b) => b.total - a.total).slice(0, MAX_SERIES);
   const gap = metricKey === "latency" ? null : 0; // no calls: zero tokens, but no latency
   const series = top.map((g) => ({ name: g.name, values: labels.map((b) => (g.by.has(b) ? value(g.by.get(b)) : gap)) }));
-  const short = labels.map((b) => (unit === "day" ? b.slice(5) : `${b.slice(5, 10)} ${b.slice(11)}h`));
+  // hours are shown in local time; days are the server's UTC days, and say so
+  const local = labels.map((b) => (unit === "day" ? `${b} UTC` : fmtTime(`${b}:00:00Z`)));
+  const short = labels.map((b, i) => (unit === "day" ? b.slice(5) : local[i].slice(5, 13) + "h"));
   const chart = lineChart({ labels: short, series, label: `${t(labelKey)} — ${t("usage_over_time")}`, format });
   const data = h("details.data", h("summary", t("show_data")), table([t(unit === "day" ? "by_day" : "by_hour"), ...series.map((s) => s.name)],
-    labels.map((b, i) => h("tr", h("td", b), series.map((s) => h("td.n", format(s.values[i]))))), t(labelKey)));
+    labels.map((b, i) => h("tr", h("td", local[i]), series.map((s) => h("td.n", format(s.values[i]))))), t(labelKey)));
   return h("div", chart, data);
 }
