@@ -23,14 +23,27 @@ def _later_tables() -> list[str]:
     return list(dict.fromkeys(reversed(found)))
 
 
+def _later_columns() -> list[tuple[str, str]]:
+    """(table, column) pairs the migrations after 11 add to older tables, newest first."""
+    found = re.findall(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", "\n".join(scripts("sqlite")[11:]))
+    return list(reversed(found))
+
+
 def _back_to_10(db: Database) -> None:
-    """Undo migration 11 (its rows and its column), the later migrations' tables (and SQLite
-    triggers), and the record of them."""
-    triggers = re.findall(r"CREATE TRIGGER (\w+)", "\n".join(scripts("sqlite")[11:]))
+    """Undo migration 11 (its rows and its column), the later migrations' tables, the columns
+    they added to older tables (with their indexes and SQLite triggers), and the record of
+    them."""
+    later_sql = "\n".join(scripts("sqlite")[11:])
+    triggers = re.findall(r"CREATE TRIGGER (\w+)", later_sql)
+    indexes = re.findall(r"CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?(\w+)", later_sql)
     later = "".join(f"DROP TRIGGER IF EXISTS {name}; " for name in triggers)
+    later += "".join(f"DROP INDEX IF EXISTS {name}; " for name in indexes)
+    later += "".join(f"ALTER TABLE {t} DROP COLUMN {c}; " for t, c in _later_columns())
     later += "".join(f"DROP TABLE {table}; " for table in _later_tables())
     if isinstance(db, PgDatabase):
         with db.write() as conn:
+            for table, column in _later_columns():
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
             for table in _later_tables():
                 conn.execute(f"DROP TABLE {table}")
             conn.execute("DROP INDEX jobs_workspace")

@@ -55,6 +55,10 @@ class LogFilter:
             raise InvalidInput("a channel is a lower-case name such as chat, openai or local")
 
 
+_ROW_FIELDS = ("id", "assistant_id", "title", "user_id", "key_id", "created_at", "updated_at")
+_LINK_CHANNELS = frozenset({"share", "widget"})
+
+
 @dataclass(slots=True)
 class LogEntry:
     """One conversation in the log with its turn counts."""
@@ -163,8 +167,11 @@ def entry(db: Database, conv: dict[str, Any]) -> LogEntry:
     metas = [json.loads(r["metadata"]) for r in replies]
     channels = list(dict.fromkeys(str(m.get("channel") or "local") for m in metas))
     first = next((str(r["content"]) for r in rows if r["role"] == "user"), "")
+    # a share link's or widget's conversation says so on its row; others by their replies
+    stored = conv.get("channel")
+    channel = stored if stored in _LINK_CHANNELS else channels[0] if channels else "local"
     return LogEntry(
-        **conv, channel=channels[0] if channels else "local", channels=channels,
+        **{k: conv[k] for k in _ROW_FIELDS}, channel=channel, channels=channels,
         turns=len(replies),
         refused=sum(1 for m in metas if m.get("refused")),
         thumbs_down=sum(1 for r in replies if r["rating"] == -1),
