@@ -18,6 +18,7 @@ from connector_checks import (
     context,
     diff,
     follows_the_source,
+    kb_texts,
     listing,
     zhiku,
 )
@@ -240,3 +241,18 @@ def test_a_synced_repository_follows_its_commits(repo: Repo, where: str, zhiku_h
         assert doc.metadata["sync_source"] == "repo"
         assert cited(zk, "word3x") == link("d.md")
 
+
+def test_a_changed_file_linked_by_commit_replaces_its_document(repo: Repo, zhiku_home: Path):
+    web = "https://git.example.com/docs/blob/{commit}/{path}"
+    with zhiku(zhiku_home) as zk:
+        zk.sources.add("kb", "repo", "git", {"url": str(repo.path), "paths": ["guide"],
+                                             "web_url": web})
+        assert zk.sources.sync("repo", "kb", wait=True).added == 2
+        repo.write({"guide/a.md": "alpha, changed"})
+        commit = repo.commit()
+        run = zk.sources.sync("repo", "kb", wait=True)
+        assert (run.updated, run.unchanged, run.removed) == (1, 1, 0), run
+        texts = kb_texts(zk)
+        assert len(texts) == 2  # the document under the old commit's link is gone
+        assert texts[f"https://git.example.com/docs/blob/{commit}/guide/a.md"].strip() == (
+            "alpha, changed")

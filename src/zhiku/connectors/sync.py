@@ -212,6 +212,11 @@ class SyncRun:
         else:
             self.counts.unchanged += 1  # a new version with the same content
         self._store.item_done(self._source.id, item.id, item.version, result.document_id)
+        if state is not None and state.document_id not in (None, result.document_id):
+            # The item's document name changed with its version (a link naming the commit):
+            # the document under the old name is the same item's and goes.
+            with contextlib.suppress(NotFound):
+                self._library.remove(state.document_id)
 
     # -- removing -------------------------------------------------------------------------
     def _remove_gone(self, known: dict[str, ItemState], listed: set[str]) -> Outcome:
