@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from connector_checks import zhiku
 
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
@@ -95,10 +96,7 @@ def build(site: Site, base: str) -> None:
 
 @pytest.fixture
 def zk(zhiku_home: Path) -> Iterator[Zhiku]:
-    settings = Settings(home=zhiku_home, embedder="hashing", parse_workers=0,
-                        sources_url_allowlist=["127.0.0.1"])
-    with Zhiku(settings) as service:
-        service.create_kb("kb")
+    with zhiku(zhiku_home) as service:
         yield service
 
 
