@@ -230,12 +230,9 @@ def test_pages_are_fetched_concurrently_over_kept_connections(
     seen, base = slow_site
     zk.sources.add("kb", "slow", "web", {"start_urls": [f"{base}/"], "delay_s": 0,
                                          "concurrency": 4, "main_content": False})
-    start = time.monotonic()
     run = zk.sources.sync("slow", wait=True)
-    took = time.monotonic() - start
     assert (run.status, run.added, run.failed) == ("done", 12, 0), run.error
     assert seen["most"] == 4  # four at once, never more
-    assert took < 12 * 0.2  # one at a time would take 2.4 s in fetches alone
     assert len(seen["ports"]) <= 5  # type: ignore[arg-type]  # kept: not one per page
 
 
