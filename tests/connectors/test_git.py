@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from connector_checks import contents, context, diff, listing
+from connector_checks import (
+    cited,
+    contents,
+    context,
+    diff,
+    follows_the_source,
+    kb_texts,
+    listing,
+    zhiku,
+)
 
 from zhiku.connectors.git import SPEC, GitConnector
 from zhiku.core.errors import PayloadTooLarge, SourceAuthFailed, SourceError, SourceUnreachable
@@ -191,3 +200,59 @@ def test_the_url_guard_checks_the_server_and_every_redirect(served: str):
         _open(served, ctx=context(allowed_hosts=()))
     with pytest.raises(BlockedAddress, match=r"169\.254\.169\.254"):
         _list(_open(served + "moved"))
+
+
+class _Place:
+    """The repository's ``notes`` folder as a source a test changes; each ``settle`` is a
+    commit."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+
+    def put(self, item: str, text: str) -> None:
+        self.repo.write({f"notes/{item}": text})
+
+    def delete(self, item: str) -> None:
+        self.repo.remove(f"notes/{item}")
+
+    def settle(self) -> None:
+        self.repo.commit()
+
+
+@pytest.mark.parametrize("where", ["local", "http"])
+def test_a_synced_repository_follows_its_commits(repo: Repo, where: str, zhiku_home: Path,
+                                                 request: pytest.FixtureRequest):
+    url = str(repo.path) if where == "local" else request.getfixturevalue("served")
+    web = "https://git.example.com/docs/src/{branch}/{path}"
+    with zhiku(zhiku_home) as zk:
+        zk.sources.add("kb", "repo", "git", {"url": url, "paths": ["notes"], "web_url": web},
+                       {"username": "alice", "password": "t0ken"})
+
+        def link(item: str) -> str:
+            return f"https://git.example.com/docs/src/main/notes/{item}"
+
+        follows_the_source(zk, _Place(repo), "repo", ["a.md", "sub/b.md", "c.txt", "d.md"],
+                           link)
+        doc = zk.document("kb", link("d.md"))
+        with porcelain.open_repo_closing(str(repo.path)) as opened:
+            head = opened.head().decode()
+        assert doc.metadata["path"] == "notes/d.md" and doc.metadata["branch"] == "main"
+        assert doc.metadata["commit"] == head
+        assert doc.metadata["sync_source"] == "repo"
+        assert cited(zk, "word3x") == link("d.md")
+
+
+def test_a_changed_file_linked_by_commit_replaces_its_document(repo: Repo, zhiku_home: Path):
+    web = "https://git.example.com/docs/blob/{commit}/{path}"
+    with zhiku(zhiku_home) as zk:
+        zk.sources.add("kb", "repo", "git", {"url": str(repo.path), "paths": ["guide"],
+                                             "web_url": web})
+        assert zk.sources.sync("repo", "kb", wait=True).added == 2
+        repo.write({"guide/a.md": "alpha, changed"})
+        commit = repo.commit()
+        run = zk.sources.sync("repo", "kb", wait=True)
+        assert (run.updated, run.unchanged, run.removed) == (1, 1, 0), run
+        texts = kb_texts(zk)
+        assert len(texts) == 2  # the document under the old commit's link is gone
+        assert texts[f"https://git.example.com/docs/blob/{commit}/guide/a.md"].strip() == (
+            "alpha, changed")

@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from connector_checks import contents, context, diff, listing
+from connector_checks import cited, contents, context, diff, follows_the_source, listing, zhiku
 
 from zhiku.connectors.s3 import SPEC, S3Connector, S3Options
 from zhiku.core.errors import InvalidInput, PayloadTooLarge, SourceAuthFailed, SourceUnreachable
@@ -140,3 +141,39 @@ def test_a_key_without_its_secret_is_refused(server: dict[str, str]):
 def test_options_are_strict():
     with pytest.raises(ValueError, match="buckett"):
         S3Options.model_validate({"bucket": "b", "buckett": "c"})
+
+
+class _Bucket:
+    """The bucket as a source a test changes."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client, self.name = client, name
+
+    def put(self, item: str, text: str) -> None:
+        self.client.put_object(Bucket=self.name, Key=f"docs/{item}", Body=text.encode())
+
+    def delete(self, item: str) -> None:
+        self.client.delete_object(Bucket=self.name, Key=f"docs/{item}")
+
+    def settle(self) -> None:
+        pass
+
+
+def test_a_synced_bucket_follows_its_objects(server: dict[str, str], bucket: tuple[Any, str],
+                                             zhiku_home: Path):
+    client, name = bucket
+    client.put_object(Bucket=name, Key="other/x.md", Body=b"# Outside the prefix\n")
+    secrets = {k: server[k] for k in ("access_key_id", "secret_access_key")}
+    with zhiku(zhiku_home) as zk:
+        zk.sources.add("kb", "objects", "s3", {"bucket": name, "prefix": "docs/",
+                                                "endpoint_url": server["endpoint"]}, secrets)
+
+        def url(item: str) -> str:
+            return f"{server['endpoint']}/{name}/docs/{item}"
+
+        follows_the_source(zk, _Bucket(client, name), "objects",
+                           ["a.md", "sub/b.md", "c.txt", "d.md"], url)
+        doc = zk.document("kb", url("d.md"))
+        assert doc.metadata["key"] == "docs/d.md" and doc.metadata["url"] == url("d.md")
+        assert doc.metadata["sync_source"] == "objects"
+        assert cited(zk, "word3x") == url("d.md")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from connector_checks import contents, context, diff, listing
+from connector_checks import cited, contents, context, diff, follows_the_source, listing, zhiku
 
 import pgtest
 from zhiku.connectors.sql import SPEC, SqlConnector, SqlOptions
@@ -205,3 +205,41 @@ def test_options_say_what_is_missing():
     with pytest.raises(ValueError, match="colour"):
         SqlOptions.model_validate({"table": "t", "id_column": "id", "text_columns": ["b"],
                                    "colour": "red"})
+
+
+class _Table:
+    """Table ``notes`` as a source a test changes; an item is a row's id."""
+
+    def __init__(self, run: Execute) -> None:
+        self.run = run
+        run("CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT, body TEXT)", ())
+
+    def put(self, item: str, text: str) -> None:
+        title, body = text.split("\n\n", 1)
+        self.run("DELETE FROM notes WHERE id = ?", (int(item),))
+        self.run("INSERT INTO notes VALUES (?, ?, ?)", (int(item), title.lstrip("# "), body))
+
+    def delete(self, item: str) -> None:
+        self.run("DELETE FROM notes WHERE id = ?", (int(item),))
+
+    def settle(self) -> None:
+        pass
+
+
+def test_a_synced_table_follows_its_rows(db: tuple[str, Execute], zhiku_home: Path):
+    url, run = db
+    with zhiku(zhiku_home) as zk:
+        place = _Table(run)
+        zk.sources.add("kb", "rows", "sql", {
+            "table": "notes", "id_column": "id", "title_column": "title",
+            "text_columns": ["body"], "url_template": "https://kb.example.com/n/{id}"},
+            {"url": url})
+
+        def link(item: str) -> str:
+            return f"https://kb.example.com/n/{item}"
+
+        follows_the_source(zk, place, "rows", ["1", "2", "3", "4"], link)
+        doc = zk.document("kb", link("4"))
+        assert doc.metadata["row_id"] == "4" and doc.metadata["table"] == "notes"
+        assert doc.metadata["url"] == link("4") and doc.metadata["sync_source"] == "rows"
+        assert cited(zk, "word3x") == link("4")

@@ -4,6 +4,7 @@ metadata address, changes and removals; the URL guard refuses the site unless al
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from connector_checks import zhiku
 
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
@@ -94,10 +96,7 @@ def build(site: Site, base: str) -> None:
 
 @pytest.fixture
 def zk(zhiku_home: Path) -> Iterator[Zhiku]:
-    settings = Settings(home=zhiku_home, embedder="hashing", parse_workers=0,
-                        sources_url_allowlist=["127.0.0.1"])
-    with Zhiku(settings) as service:
-        service.create_kb("kb")
+    with zhiku(zhiku_home) as service:
         yield service
 
 
@@ -180,3 +179,73 @@ def test_robots_crawl_delay_spaces_the_requests(zk: Zhiku, site: tuple[Site, str
     assert state.requested == ["/robots.txt", "/docs/a", "/docs/b"]
     gaps = [b - a for a, b in zip(state.times, state.times[1:], strict=False)]
     assert min(gaps) >= 0.99
+
+
+@pytest.fixture
+def slow_site() -> Iterator[tuple[dict[str, object], str]]:
+    """An HTTP/1.1 site of 12 linked pages, each answered after 0.2 s; it notes the most
+    requests it served at once and the client ports it was asked from."""
+    seen: dict[str, object] = {"busy": 0, "most": 0, "ports": set()}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            with lock:
+                seen["busy"] = busy = int(seen["busy"]) + 1  # type: ignore[call-overload]
+                seen["most"] = max(int(seen["most"]), busy)  # type: ignore[call-overload]
+                seen["ports"].add(self.client_address[1])  # type: ignore[attr-defined]
+            name = self.path.strip("/") or "0"
+            if not name.isdigit():
+                status, body = 404, "none"
+            else:
+                time.sleep(0.2)
+                n = int(name)
+                status, body = 200, page(f"Page {n}", f"Page number {n} of the slow site.",
+                                         [f"/{k}" for k in range(12)])
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            with lock:
+                seen["busy"] = int(seen["busy"]) - 1  # type: ignore[call-overload]
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield seen, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_pages_are_fetched_concurrently_over_kept_connections(
+        zk: Zhiku, slow_site: tuple[dict[str, object], str]) -> None:
+    seen, base = slow_site
+    zk.sources.add("kb", "slow", "web", {"start_urls": [f"{base}/"], "delay_s": 0,
+                                         "concurrency": 4, "main_content": False})
+    run = zk.sources.sync("slow", wait=True)
+    assert (run.status, run.added, run.failed) == ("done", 12, 0), run.error
+    assert seen["most"] == 4  # four at once, never more
+    assert len(seen["ports"]) <= 5  # type: ignore[arg-type]  # kept: not one per page
+
+
+def test_a_delay_makes_requests_to_a_host_go_one_at_a_time(zk: Zhiku,
+                                                           site: tuple[Site, str]) -> None:
+    state, base = site
+    build(state, base)
+    zk.sources.add("kb", "paced", "web", {"start_urls": [f"{base}/"], "delay_s": 0.3,
+                                          "concurrency": 8, "robots": False})
+    assert zk.sources.sync("paced", wait=True).status == "done"
+    # A redirect's next hop belongs to the same fetch and follows at once.
+    hops = {p for p, (status, _, _) in state.pages.items() if 300 <= status < 400}
+    fetches = [t for i, t in enumerate(state.times)
+               if i == 0 or state.requested[i - 1] not in hops]
+    gaps = [b - a for a, b in itertools.pairwise(fetches)]
+    assert len(gaps) >= 6 and min(gaps) >= 0.29

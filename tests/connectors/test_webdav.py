@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from connector_checks import contents, context, diff, listing
+from connector_checks import cited, contents, context, diff, follows_the_source, listing, zhiku
 
 from zhiku.connectors.webdav import SPEC, WebdavConnector
 from zhiku.core.errors import PayloadTooLarge, SourceAuthFailed, SourceError, SourceUnreachable
@@ -127,3 +127,38 @@ def test_the_url_guard_checks_the_server_and_every_redirect(share: tuple[str, Pa
         _open(share[0], "", ctx=context(allowed_hosts=()))
     with pytest.raises(BlockedAddress, match=r"169\.254\.169\.254"):
         listing(_open(share[0], "moved"))
+
+
+class _Share:
+    """A folder of the share as a source a test changes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def put(self, item: str, text: str) -> None:
+        path = self.folder / item
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def delete(self, item: str) -> None:
+        (self.folder / item).unlink()
+
+    def settle(self) -> None:
+        pass
+
+
+def test_a_synced_share_follows_its_files(share: tuple[str, Path], folder: Path,
+                                          zhiku_home: Path):
+    with zhiku(zhiku_home) as zk:
+        zk.sources.add("kb", "dav", "webdav", {"base_url": share[0], "root": folder.name},
+                       {"username": "alice", "password": "s3cret"})
+
+        def url(item: str) -> str:
+            return f"{share[0]}{folder.name}/{item}"
+
+        follows_the_source(zk, _Share(folder), "dav", ["a.md", "sub/b.md", "c.txt", "d.md"],
+                           url)
+        doc = zk.document("kb", url("d.md"))
+        assert doc.metadata["path"] == "d.md" and doc.metadata["url"] == url("d.md")
+        assert doc.metadata["modified"] and doc.metadata["sync_source"] == "dav"
+        assert cited(zk, "word3x") == url("d.md")

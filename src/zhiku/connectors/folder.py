@@ -10,16 +10,15 @@ Hidden files and folders (``.git``, ``.DS_Store``) are skipped unless a pattern 
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from zhiku.connectors.base import ConnectorContext, ConnectorSpec, SourceItem
+from zhiku.connectors.common import glob_match
 from zhiku.core.errors import InvalidInput, NotFound
 
 
@@ -35,33 +34,10 @@ class FolderConfig(BaseModel):
     hidden: bool = Field(default=False, description="take hidden files and folders too")
 
 
-@lru_cache(maxsize=256)
-def _glob(pattern: str) -> re.Pattern[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        else:
-            out.append({"*": "[^/]*", "?": "[^/]"}.get(pattern[i], re.escape(pattern[i])))
-            i += 1
-    return re.compile("".join(out), re.DOTALL)
-
-
 def matches(rel: str, patterns: list[str]) -> bool:
-    """Whether the relative path ``rel`` matches a glob: one without ``/`` matches the file
-    name at any depth, one with ``/`` the whole path; ``*`` stays within a folder, ``**``
-    crosses folders (the other connectors' rules)."""
-    for raw in patterns:
-        pattern = raw.strip("/")
-        target = rel if "/" in pattern else rel.rsplit("/", 1)[-1]
-        if _glob(pattern).fullmatch(target):
-            return True
-    return False
+    """Whether the relative path ``rel`` matches one of the globs (the other connectors'
+    rules: see ``common.Globs``)."""
+    return any(glob_match(pattern, rel) for pattern in patterns)
 
 
 def _owner(uid: int, cache: dict[int, str]) -> str:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from zhiku.connectors.base import Connector, SourceItem
 from zhiku.connectors.store import Counts, ItemState, Source, SourceStore
-from zhiku.core.errors import NotFound, ZhikuError
+from zhiku.core.errors import NotFound, SourceError, ZhikuError
 from zhiku.ingest.events import FileResult, IngestListener, IngestReport
 from zhiku.ingest.pipeline import SourceItem as IngestItem
 from zhiku.ingest.pipeline import Sweep
@@ -43,13 +43,6 @@ class Library(Protocol):
     def remove(self, document_id: int) -> None:
         """Delete a document (``NotFound`` when it is already gone)."""
         ...
-
-
-class ListingFailed(ZhikuError):
-    """The connector could not list the source."""
-
-    status = 502
-    kind = "source_unavailable"
 
 
 Checkpoint = Callable[[Counts], None]
@@ -148,7 +141,7 @@ class SyncRun:
 
     def _listing(self) -> Iterator[SourceItem]:
         """The connector's items; whatever its client raises fails the listing as a
-        ``ZhikuError`` (a connector's own ``ZhikuError`` passes as it is)."""
+        ``SourceError`` (a connector's own ``ZhikuError`` passes as it is)."""
         items = iter(self._connector.items())
         while True:
             try:
@@ -158,7 +151,7 @@ class SyncRun:
             except (ZhikuError, OSError):
                 raise
             except Exception as exc:  # a third-party client's error
-                raise ListingFailed(f"{type(exc).__name__}: {exc}") from exc
+                raise SourceError(f"{type(exc).__name__}: {exc}") from exc
             yield item
 
     def _fetch(self, item: SourceItem) -> bytes | None:
@@ -212,6 +205,11 @@ class SyncRun:
         else:
             self.counts.unchanged += 1  # a new version with the same content
         self._store.item_done(self._source.id, item.id, item.version, result.document_id)
+        if state is not None and state.document_id not in (None, result.document_id):
+            # The item's document name changed with its version (a link naming the commit):
+            # the document under the old name is the same item's and goes.
+            with contextlib.suppress(NotFound):
+                self._library.remove(state.document_id)
 
     # -- removing -------------------------------------------------------------------------
     def _remove_gone(self, known: dict[str, ItemState], listed: set[str]) -> Outcome:

@@ -2,10 +2,12 @@
 
 Listing crawls: breadth first from the start URLs and the sitemaps' URLs, following links that
 stay on the site (the hosts of the start URLs and sitemaps), up to ``max_depth`` links deep and
-``max_pages`` pages, obeying robots.txt (its Crawl-delay in whole seconds too) and waiting
-``delay_s`` between requests. Every request (robots.txt, sitemaps, pages, each redirect) goes
-through the ingestion SSRF guard, so a page that redirects to a private or metadata address is
-refused. A page's id is its canonical URL
+``max_pages`` pages, obeying robots.txt (its Crawl-delay in whole seconds too). Up to
+``concurrency`` pages are fetched at once from a host without a delay; a host with one
+(``delay_s`` or Crawl-delay) gets one request at a time, that long after the last. Each
+host has one HTTP client for the crawl, so connections are kept open. Every request
+(robots.txt, sitemaps, pages, each redirect) goes through the ingestion SSRF guard, so a page
+that redirects to a private or metadata address is refused. A page's id is its canonical URL
 (``<link rel=canonical>`` on the same site, else the final URL without its fragment); a page
 seen under another URL, or with the same content as one already listed, is listed once.
 
@@ -21,9 +23,12 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -31,11 +36,19 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 from xml.etree import ElementTree
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from zhiku.connectors.base import ConnectorContext, ConnectorSpec, SourceItem
-from zhiku.core.errors import InvalidInput, ZhikuError
-from zhiku.ingest.fetch import Fetched, HttpStatus, UrlPolicy, check_url, fetch
+from zhiku.core.errors import InvalidInput, SourceUnreachable, ZhikuError
+from zhiku.ingest.fetch import (
+    Fetched,
+    HttpStatus,
+    UrlPolicy,
+    check_url,
+    fetch,
+    guarded_client,
+)
 
 USER_AGENT = "zhiku-sync"
 GONE = (404, 410)
@@ -53,7 +66,9 @@ class WebConfig(BaseModel):
                                 description="sitemap.xml URLs (sitemap indexes are followed)")
     max_depth: int = Field(default=3, ge=0, le=50, description="links followed from a start")
     max_pages: int = Field(default=1000, ge=1, le=100_000)
-    delay_s: float = Field(default=0.5, ge=0, le=60, description="wait between requests")
+    delay_s: float = Field(default=0.5, ge=0, le=60, description="wait between requests to "
+                           "one host (with a wait, they go one at a time)")
+    concurrency: int = Field(default=4, ge=1, le=32, description="pages fetched at once")
     robots: bool = Field(default=True, description="obey robots.txt")
     main_content: bool = Field(default=True, description="keep only the main content")
     include: list[str] = Field(default_factory=list,
@@ -175,23 +190,30 @@ class WebConnector:
         self._context = context
         self._sites = {site_of(u) for u in [*config.start_urls, *config.sitemaps]}
         self._robots: dict[str, RobotFileParser | None] = {}
-        self._last = 0.0
-        self._delay = config.delay_s  # raised by a robots.txt Crawl-delay (at most a minute)
+        self._pace: dict[str, _Pace] = {}  # per host
+        self._clients: dict[str, httpx.Client] = {}  # per host, kept for the whole crawl
+        self._lock = threading.Lock()
         self._dir = tempfile.TemporaryDirectory(prefix="zhiku-web-")
         self._bodies: dict[str, tuple[Path, str, str]] = {}  # id → body, content type, url
         self._errors: dict[str, ZhikuError] = {}
 
     # -- fetching -------------------------------------------------------------------------
     def _get(self, url: str) -> Fetched:
-        wait = self._delay - (time.monotonic() - self._last)
-        if wait > 0:
-            time.sleep(wait)
-        try:
-            return fetch(url, self._policy, max_bytes=self._context.max_item_bytes,
-                         timeout=self._context.timeout_s,
-                         deadline=max(self._context.timeout_s * 3, 60.0))
-        finally:
-            self._last = time.monotonic()
+        """GET through the URL guard, once the host's pace allows, on the host's client."""
+        host = urlsplit(url).netloc
+        with self._lock:
+            pace = self._pace.setdefault(host, _Pace(self._config.delay_s))
+            client = self._clients.get(host)
+            if client is None:
+                client = self._clients[host] = guarded_client(self._context.timeout_s,
+                                                              self._config.concurrency)
+        with pace.turn():
+            try:
+                return fetch(url, self._policy, max_bytes=self._context.max_item_bytes,
+                             timeout=self._context.timeout_s,
+                             deadline=max(self._context.timeout_s * 3, 60.0), client=client)
+            except httpx.HTTPError as exc:  # a dropped connection: this page's error alone
+                raise SourceUnreachable(f"{url}: {type(exc).__name__}: {exc}") from exc
 
     def _allowed(self, url: str) -> bool:
         if not self._config.robots:
@@ -219,7 +241,7 @@ class WebConnector:
         parser.parse(got.data.decode("utf-8", "replace").splitlines())
         asked = parser.crawl_delay(USER_AGENT)
         if asked is not None:
-            self._delay = max(self._delay, min(float(asked), 60.0))
+            self._pace[urlsplit(origin).netloc].slow_to(min(float(asked), 60.0))
         return parser
 
     def _in_scope(self, url: str) -> bool:
@@ -247,47 +269,67 @@ class WebConnector:
 
     # -- the connector --------------------------------------------------------------------
     def items(self) -> Iterator[SourceItem]:
-        """The site's pages, crawled breadth first (see the module docstring)."""
+        """The site's pages, crawled breadth first (see the module docstring). Up to
+        ``concurrency`` pages are fetched at once, ahead of the one being read; pages are
+        read in the order they were queued, so the crawl lists what a one-at-a-time crawl
+        would."""
         queue: deque[tuple[str, int]] = deque((u, 0) for u in self._seeds())
         queued = {u for u, _ in queue}
         listed: set[str] = set()
         hashes: set[str] = set()
         pages = 0
-        while queue and pages < self._config.max_pages:
-            url, depth = queue.popleft()
-            if not self._in_scope(url) or not self._allowed(url):
-                continue
-            pages += 1
+        window: deque[tuple[str, int, Future[Fetched]]] = deque()
+        with ThreadPoolExecutor(self._config.concurrency, "zhiku-crawl") as pool:
             try:
-                got = self._get(url)
-            except HttpStatus as exc:
-                if exc.answered in GONE:
-                    continue
-                yield self._failed(url, exc)
-                continue
-            except ZhikuError as exc:
-                yield self._failed(url, exc)
-                continue
-            final = normalize(got.url)
-            if not self._in_scope(final):
-                continue  # redirected off the site
-            html = _TYPES.get(got.content_type) == "html"
-            page_id = final
-            if html:
-                links, canonical = page_links(got.data, final)
-                if canonical is not None and self._in_scope(canonical):
-                    page_id = canonical
-                if depth < self._config.max_depth:
-                    for link in links:
-                        if link not in queued and self._in_scope(link):
-                            queued.add(link)
-                            queue.append((link, depth + 1))
-            digest = hashlib.sha256(got.data).hexdigest()
-            if page_id in listed or digest in hashes or got.content_type not in _TYPES:
-                continue
-            listed.add(page_id)
-            hashes.add(digest)
-            yield self._item(page_id, got, digest)
+                while True:
+                    while (queue and pages < self._config.max_pages
+                           and len(window) < self._config.concurrency):
+                        url, depth = queue.popleft()
+                        if self._in_scope(url) and self._allowed(url):
+                            pages += 1
+                            window.append((url, depth, pool.submit(self._get, url)))
+                    if not window:
+                        return
+                    url, depth, pending = window.popleft()
+                    try:
+                        got = pending.result()
+                    except HttpStatus as exc:
+                        if exc.answered not in GONE:
+                            yield self._failed(url, exc)
+                        continue
+                    except ZhikuError as exc:
+                        yield self._failed(url, exc)
+                        continue
+                    item = self._read(got, depth, queue, queued, listed, hashes)
+                    if item is not None:
+                        yield item
+            finally:
+                for _, _, pending in window:
+                    pending.cancel()
+
+    def _read(self, got: Fetched, depth: int, queue: deque[tuple[str, int]], queued: set[str],
+              listed: set[str], hashes: set[str]) -> SourceItem | None:
+        """Queue a fetched page's links; its item, unless it is off the site, not a kind of
+        document, or a page already listed (by canonical URL or by content)."""
+        final = normalize(got.url)
+        if not self._in_scope(final):
+            return None  # redirected off the site
+        page_id = final
+        if _TYPES.get(got.content_type) == "html":
+            links, canonical = page_links(got.data, final)
+            if canonical is not None and self._in_scope(canonical):
+                page_id = canonical
+            if depth < self._config.max_depth:
+                for link in links:
+                    if link not in queued and self._in_scope(link):
+                        queued.add(link)
+                        queue.append((link, depth + 1))
+        digest = hashlib.sha256(got.data).hexdigest()
+        if page_id in listed or digest in hashes or got.content_type not in _TYPES:
+            return None
+        listed.add(page_id)
+        hashes.add(digest)
+        return self._item(page_id, got, digest)
 
     def _failed(self, url: str, exc: ZhikuError) -> SourceItem:
         """A page listed with the error its fetch raises."""
@@ -323,8 +365,43 @@ class WebConnector:
         return data
 
     def close(self) -> None:
-        """Delete the kept bodies."""
+        """Close the connections and delete the kept bodies."""
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
         self._dir.cleanup()
+
+
+class _Pace:
+    """One host's politeness: with a delay, requests go one at a time, each starting at
+    least ``delay`` seconds after the one before it ended; without one they run freely."""
+
+    def __init__(self, delay: float) -> None:
+        self._delay = delay
+        self._last_end = 0.0
+        self._turn = threading.Lock()
+
+    def slow_to(self, delay: float) -> None:
+        """Raise the delay to ``delay`` (a robots.txt Crawl-delay)."""
+        self._delay = max(self._delay, delay)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the host for one request (when it has a delay) and note when it ended."""
+        if self._delay <= 0:
+            try:
+                yield
+            finally:
+                self._last_end = time.monotonic()
+            return
+        with self._turn:
+            wait = self._last_end + self._delay - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                yield
+            finally:
+                self._last_end = time.monotonic()
 
 
 def _plain_text(html: bytes) -> bytes:

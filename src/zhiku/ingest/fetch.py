@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -263,31 +263,44 @@ def fetch(
     max_redirects: int = 5,
     timeout: float = 20.0,
     deadline: float = 60.0,
+    client: httpx.Client | None = None,
 ) -> Fetched:
     """GET ``url`` under ``policy``, following redirects hop by hop; the body is size-capped.
     ``timeout`` bounds connecting and each read, ``deadline`` the whole fetch; running out of
-    either raises ``FetchTimeout``."""
+    either raises ``FetchTimeout``. ``client`` (from ``guarded_client``): one to reuse for
+    the hops on ``url``'s own host, which keeps connections open between fetches; a pooled
+    connection is keyed by the checked address it was opened to, so one client serves one
+    host name (TLS was verified for it). Other hops, and every hop by default, use a client of
+    this fetch alone."""
     current = url
-    with _time_limits(timeout, deadline) as end, httpx.Client(
-        timeout=timeout, follow_redirects=False, trust_env=False
-    ) as client:
+    first_host = urlsplit(url).hostname
+    with _time_limits(timeout, deadline) as end, ExitStack() as stack:
+        own: httpx.Client | None = None
         for _hop in range(max_redirects + 1):
             parts = urlsplit(current)
             host, port, addr = _checked(parts, policy)
+            if client is not None and host == first_host:
+                http = client
+            else:
+                if own is None:
+                    own = stack.enter_context(guarded_client(timeout))
+                http = own
             left = end.left()
             netloc = f"[{addr}]:{port}" if addr.version == 6 else f"{addr}:{port}"
             pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
             name = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
             host_header = name if parts.port is None else f"{name}:{parts.port}"
-            request = client.build_request(
+            request = http.build_request(
                 "GET",
                 pinned,
                 headers={"Host": host_header, "User-Agent": "zhiku-ingest/1"},
                 timeout=min(timeout, left),
                 extensions={"sni_hostname": host, "trace": end.trace},
             )
-            response = client.send(request, stream=True)
+            response = http.send(request, stream=True)
             try:
+                if response.is_redirect or response.status_code >= 400:
+                    _drain(response, end)
                 if response.is_redirect:
                     location = response.headers.get("location", "")
                     if not location:
@@ -304,6 +317,24 @@ def fetch(
             finally:
                 response.close()
     raise InvalidInput(f"more than {max_redirects} redirects")
+
+
+def _drain(response: httpx.Response, end: _Deadline) -> None:
+    """Read a short body that is not wanted (a redirect's, an error page's), so a reused
+    client can send its next request on the same connection; a long one is left unread."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) <= 65536:
+        with suppress(httpx.HTTPError):
+            for _ in response.iter_bytes():
+                end.left()
+
+
+def guarded_client(timeout: float, connections: int = 10) -> httpx.Client:
+    """An HTTP client for ``fetch``: no redirects followed by itself, no proxy from the
+    environment, at most ``connections`` open at once."""
+    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
+                        limits=httpx.Limits(max_connections=connections,
+                                            max_keepalive_connections=connections))
 
 
 def _read_capped(response: httpx.Response, max_bytes: int, end: _Deadline) -> bytes:
