@@ -460,7 +460,7 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
                  ("#/workflows/greeter", "workflow", {"en": "Greeter", "zh": "Greeter"}),
                  ("#/agents/calc-agent", "agent", {"en": "Calc agent", "zh": "Calc agent"}),
                  ("#/tool-sources", "tool-sources", {"en": "Tool sources", "zh": "工具来源"}))
-        page.get_by_label("Language").select_option("zh")
+        page.get_by_label("Language", exact=True).select_option("zh")
         for route, name, heading in pages:
             page.goto(f"{site}/{route}")
             expect(page.get_by_role("heading", name=heading["zh"], exact=True,

@@ -254,10 +254,10 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         expect(chart.locator(".legend")).to_contain_text("signed-in users")
 
         # Chinese interface, switchable
-        page.get_by_label("Language").select_option("zh")
+        page.get_by_label("Language", exact=True).select_option("zh")
         expect(page.get_by_role("heading", name="用量")).to_be_visible()
         _shot(page, "usage-zh-1280")
-        page.get_by_label("语言").select_option("en")
+        page.get_by_label("语言", exact=True).select_option("en")
 
         # document view: the original and its chunks; disable a chunk and enable it again
         page.goto(server + "/#/kbs/hr")

@@ -113,12 +113,13 @@ def test_logs_corrections_checklist_and_reasons(site: tuple[str, str], tmp_path:
         card = page.locator("section.first-run")
         expect(card).to_be_visible()
         expect(card.locator("li[data-done='false']")).to_have_count(3)
-        expect(card).to_contain_text("zhiku models add")  # no providers API: the CLI step
+        # step 1 leads to the Models page, where a provider is added
+        expect(card.locator("li[data-step='1'] a")).to_have_attribute("href", "#/models")
         _shot(page, "logs-checklist-1280")
-        page.get_by_label("Language").select_option("zh")
+        page.get_by_label("Language", exact=True).select_option("zh")
         expect(page.locator("section.first-run")).to_contain_text("三步开始使用")
         _shot(page, "logs-checklist-zh-1280")
-        page.get_by_label("语言").select_option("en")
+        page.get_by_label("语言", exact=True).select_option("en")
 
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
                           timeout=60) as api:
@@ -203,7 +204,7 @@ def test_logs_corrections_checklist_and_reasons(site: tuple[str, str], tmp_path:
         expect(page.locator(".why-summary")).to_contain_text("False refusal")
         page.evaluate("window.scrollTo(0, document.querySelector('.why-summary').offsetTop)")
         _shot(page, "logs-eval-why-1280")
-        page.get_by_label("Language").select_option("zh")
+        page.get_by_label("Language", exact=True).select_option("zh")
         expect(page.locator(".why-summary")).to_contain_text("误拒答")
         hit = page.locator("abbr.metric-name[data-metric^='hit@']").first
         assert "命中率" in (hit.text_content() or "")

@@ -60,7 +60,7 @@ function step(n, done, title, hint, ...actions) {
 export async function checklist() {
   const s = await firstRunState();
   if (s.model && s.kb && s.app) return null;
-  const modelAction = s.providersApi ? h("a.button", { href: "#/providers" }, t("fr_model_go"))
+  const modelAction = s.providersApi ? h("a.button", { href: "#/models" }, t("fr_model_go"))
     : h("code.fr-cli", t("fr_model_cli"));
   return h("section.card.first-run", { "aria-labelledby": "fr-h" }, h("h2", { id: "fr-h" }, t("fr_title")),
     h("ol.fr-steps",
