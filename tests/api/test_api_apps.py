@@ -5,36 +5,19 @@ scripted OpenAI-compatible server."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from api_helpers import HANDBOOK, api_settings, make_tenant, wait_job
 from fastapi.testclient import TestClient
 
+from scripted_llm import Script, scripted_server
 from zhiku.api.app import create_app
 from zhiku.core.settings import Settings
 
-
-def _scripted_module() -> Any:
-    name = "llm_scripted_server"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "llm" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 pytestmark = pytest.mark.shared_server
-scripted_server = _scripted_module()
-Script = scripted_server.Script
 MODEL = "scripted/scripted-model"
 CHAT_FLOW: dict[str, Any] = {
     "nodes": [

@@ -8,7 +8,6 @@ Chinese at 1280×800 and 390×844."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from scripted_llm import scripted_server
 from serving import admin_init, serve
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
@@ -93,27 +93,16 @@ pytestmark = [
 ]
 
 
-def _scripted() -> Any:
-    path = Path(__file__).parents[1] / "llm" / "llm_scripted_server.py"
-    spec = importlib.util.spec_from_file_location("llm_scripted_server", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("llm_scripted_server", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def site(zhiku_home: Path) -> Iterator[str]:
     """A served workspace with a knowledge base and a provider on the scripted server, whose
     model calls the calculator first and answers once it has the tool's result."""
-    mod = _scripted()
-    llm = mod.ScriptedServer().start()
+    llm = scripted_server.ScriptedServer().start()
 
     def reply(req: dict[str, Any]) -> Any:
         if any(m.get("role") == "tool" for m in req.get("messages", [])):
-            return mod.Script(text=ANSWER)
-        return mod.Script(text="", tool_calls=[
+            return scripted_server.Script(text=ANSWER)
+        return scripted_server.Script(text="", tool_calls=[
             ("knowledge_search", '{"query": "paid annual leave"}'),
             ("calculator", '{"expression": "6*7"}')])
 

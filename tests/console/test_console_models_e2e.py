@@ -7,10 +7,8 @@ the assistant editor. Screenshots in English and Chinese: docs/screenshots/model
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from scripted_llm import scripted_server
 from serving import admin_init, serve
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,21 +39,9 @@ pytestmark = [
 ]
 
 
-def _scripted() -> Any:
-    name = "llm_scripted_server"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "llm" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture
 def llm() -> Iterator[Any]:
-    server = _scripted().ScriptedServer().start()
+    server = scripted_server.ScriptedServer().start()
     yield server
     server.stop()
 
@@ -81,7 +68,7 @@ def _shot(page: Page, name: str) -> None:
 
 def test_models_page_and_picker(site: tuple[str, str], llm: Any) -> None:
     base, admin_key = site
-    Script = _scripted().Script
+    Script = scripted_server.Script
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
