@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from api_helpers import HANDBOOK, api_settings, make_tenant, wait_job
+from api_helpers import HANDBOOK, api_settings, make_tenant, parse_sse, wait_job
 from fastapi.testclient import TestClient
 
 from scripted_llm import Script, scripted_server
@@ -94,15 +94,6 @@ def world(tmp_path_factory: pytest.TempPathFactory,
         scripted.stop()
 
 
-def _events(text: str) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for block in text.split("\n\n"):
-        if block.strip():
-            name, data = block.split("\n", 1)
-            out.append((name.removeprefix("event: "), json.loads(data.removeprefix("data: "))))
-    return out
-
-
 def _chunks(text: str) -> list[Any]:
     lines = [ln.removeprefix("data: ") for ln in text.split("\n\n") if ln.strip()]
     assert lines[-1] == "[DONE]"
@@ -177,7 +168,7 @@ def test_every_kind_runs_as_json_and_as_events(world: dict[str, Any], slug: str,
     streamed = client.post(f"/v1/apps/{slug}/run", headers=h,
                            json={"inputs": inputs, "stream": True})
     assert streamed.headers["content-type"].startswith("text/event-stream")
-    events = _events(streamed.text)
+    events = parse_sse(streamed.text)
     names = [n for n, _ in events]
     assert names[0] == "started" and names[-1] == "done" and "token" in names
     done = events[-1][1]
@@ -197,7 +188,7 @@ def test_run_errors(world: dict[str, Any]) -> None:
     assert client.post("/v1/apps/chatflow/run", headers=world["scoped"],
                        json={"inputs": {"question": "hi"}}).status_code == 403
     scripted.push(Script(status=500))
-    events = _events(client.post("/v1/apps/chatflow/run", headers=h, json={
+    events = parse_sse(client.post("/v1/apps/chatflow/run", headers=h, json={
         "inputs": {"question": "hi"}, "stream": True}).text)
     assert [n for n, _ in events][-2:] == ["error", "done"]
     assert events[-1][1]["status"] == "failed"

@@ -4,12 +4,11 @@ apply the assistant's ``on_ungrounded`` policy to a scripted model that cites no
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_helpers import HANDBOOK, Tenant, make_tenant, wait_job
+from api_helpers import HANDBOOK, Tenant, make_tenant, parse_sse, wait_job
 from fastapi.testclient import TestClient
 
 from scripted_llm import scripted_server
@@ -53,14 +52,6 @@ def _policy(client: TestClient, t: Tenant, policy: str) -> None:
     assert r.status_code == 200, r.text
 
 
-def _sse(text: str) -> list[tuple[str, Any]]:
-    out = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        out.append((lines.get("event", ""), json.loads(lines["data"])))
-    return out
-
-
 EXPECTED = {  # policy: (grounded, refused, answer check)
     "warn": (False, False, lambda a: a == UNCITED),
     "extractive": (True, False, lambda a: "fifteen days" in a and "[1]" in a),
@@ -88,7 +79,7 @@ def test_chat_api_json_and_sse(client: TestClient, bot: tuple[Tenant, Any], poli
 
     with client.stream("POST", "/v1/assistants/bot/chat", headers=t.headers,
                        json={"message": QUESTION, "stream": True}) as resp:
-        events = _sse("".join(resp.iter_text()))
+        events = parse_sse("".join(resp.iter_text()))
     done = events[-1][1]
     tokens = "".join(d["text"] for k, d in events if k == "token")
     assert tokens == done["answer"] and check(done["answer"])

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_helpers import HANDBOOK, Tenant, make_tenant, wait_job
+from api_helpers import HANDBOOK, Tenant, make_tenant, parse_sse, wait_job
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -43,14 +43,6 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunn
     monkeypatch.setenv("ZHIKU_HOME", str(settings.home))
     monkeypatch.setenv("ZHIKU_EMBEDDER", "hashing")
     yield CliRunner()
-
-
-def _sse(text: str) -> list[tuple[str, Any]]:
-    out = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        out.append((lines.get("event", ""), json.loads(lines["data"])))
-    return out
 
 
 def test_an_api_assistant_is_the_one_zhiku_and_the_cli_see(
@@ -101,7 +93,7 @@ def test_api_chats_are_zhiku_conversations_and_feedback_reaches_the_answer_log(
                 json={"slug": "hr-bot", "config": {"knowledge_bases": ["hr"]}})
     with client.stream("POST", "/v1/assistants/hr-bot/chat", headers=h,
                        json={"message": QUESTION, "stream": True}) as resp:
-        events = _sse("".join(resp.iter_text()))
+        events = parse_sse("".join(resp.iter_text()))
     kinds = [k for k, _ in events]
     assert kinds[0] == "token" and kinds[-3:] == ["citations", "usage", "done"]
     tokens = [d["text"] for k, d in events if k == "token"]
