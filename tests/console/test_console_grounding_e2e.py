@@ -13,31 +13,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from console_support import ARGS, BROWSER_MARKS, CHROMIUM, EMAIL, PASSWORD, expect, sync_playwright
 
 from scripted_llm import scripted_server
 from serving import admin_init, serve
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
 HANDBOOK = ("# Employee handbook\n\n## Leave\n\nNew employees get fifteen days of paid annual "
             "leave.\n\n## Expenses\n\nExpense claims need the original receipt.\n")
 QUESTION = "How many days of paid annual leave do new employees get?"
 UNCITED = "About two weeks, I believe."
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright package is not installed"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is absent"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture

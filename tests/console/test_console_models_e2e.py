@@ -15,28 +15,16 @@ from typing import Any
 
 import httpx
 import pytest
+from console_support import ARGS, BROWSER_MARKS, CHROMIUM, expect, shot, sync_playwright
 
 from scripted_llm import scripted_server
 from serving import admin_init, serve
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 EMAIL, PASSWORD = "owner@demo.example", "correct horse battery"
 WORKSPACE = "智库演示"
 KEY = "sk-console-0123456789abcdef-PASTE"
 
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright package is not installed"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is absent"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -57,13 +45,6 @@ def site(zhiku_home: Path) -> Iterator[tuple[str, str]]:
                        headers={"Authorization": f"Bearer {key}"})
         assert r.status_code == 201, r.text
         yield base, key
-
-
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("document.getElementById('toast').hidden = true")
-    page.wait_for_timeout(150)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_models_page_and_picker(site: tuple[str, str], llm: Any) -> None:
@@ -120,7 +101,7 @@ def test_models_page_and_picker(site: tuple[str, str], llm: Any) -> None:
         expect(result).to_contain_text("HTTP 401")
         expect(result).to_contain_text("Authentication Fails, your key ****")
         assert KEY not in page.content()
-        _shot(page, "models-en")
+        shot(page, "models-en", full_page=True)
 
         # editing never fills the key in: the stored one is kept unless replaced
         row.get_by_role("button", name="Edit").click()
@@ -154,7 +135,7 @@ def test_models_page_and_picker(site: tuple[str, str], llm: Any) -> None:
         page.get_by_role("button", name="Create").click()
         expect(page.get_by_role("heading", name="Edit: helper")).to_be_visible()
         expect(page.locator("select[name='model']")).to_have_value("deepseek/deepseek-reasoner")
-        _shot(page, "models-picker-en")
+        shot(page, "models-picker-en", full_page=True)
         made = httpx.get(base + "/v1/assistants/helper",
                          headers={"Authorization": f"Bearer {admin_key}"}).json()
         assert made["config"]["model"] == "deepseek/deepseek-reasoner"
@@ -163,10 +144,10 @@ def test_models_page_and_picker(site: tuple[str, str], llm: Any) -> None:
         # Chinese
         page.locator("#lang").select_option("zh")
         expect(page.locator("select[name='model'] option").first).to_have_text("抽取式（不用模型）")
-        _shot(page, "models-picker-zh")
+        shot(page, "models-picker-zh", full_page=True)
         page.get_by_role("navigation").get_by_role("link", name="模型").click()
         expect(page.get_by_role("heading", name="模型", exact=True)).to_be_visible()
         expect(page.locator("main")).to_contain_text("默认对话模型")
-        _shot(page, "models-zh")
+        shot(page, "models-zh", full_page=True)
         assert not errors, errors
         browser.close()
