@@ -293,3 +293,20 @@ def test_models_list_the_apps_a_chat_can_run(world: dict[str, Any]) -> None:
     assert models == ["helpdesk", "chatflow", "grounded", "helper"]  # form is not chat-shaped
     scoped = client.get("/v1/models", headers=world["scoped"]).json()["data"]
     assert [m["id"] for m in scoped] == ["helpdesk"]
+
+
+def test_openai_stream_of_an_app_ends_with_usage_or_an_error(world: dict[str, Any]) -> None:
+    client, h, scripted = world["client"], world["acme"], world["scripted"]
+    ask = {"model": "chatflow", "messages": [{"role": "user", "content": "Say hi"}],
+           "stream": True, "stream_options": {"include_usage": True}}
+    scripted.push(Script(text="Hi", usage=(5, 4)))
+    chunks = _chunks(client.post("/v1/chat/completions", headers=h, json=ask).text)
+    last = chunks[-1]
+    assert last["object"] == "chat.completion.chunk" and last["model"] == "chatflow"
+    assert last["id"] == chunks[0]["id"] and last["choices"] == []
+    assert last["usage"] == {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}
+
+    scripted.push(Script(status=500))
+    failed = _chunks(client.post("/v1/chat/completions", headers=h, json=ask).text)
+    assert set(failed[-1]) == {"error"} and failed[-1]["error"]["type"] == "run_failed"
+    assert failed[-1]["error"]["message"]
