@@ -182,6 +182,16 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def scripted() -> Iterator[Any]:
+    """The scripted OpenAI-compatible server of the LLM tests on 127.0.0.1
+    (tests/llm/llm_scripted_server.py): queue replies with ``push(Script(...))``."""
+    from scripted_llm import running_scripted
+
+    with running_scripted() as server:
+        yield server
+
+
+@pytest.fixture
 def settings(zhiku_home: Path) -> Settings:
     """Settings on the test's private home."""
     return Settings(home=zhiku_home)

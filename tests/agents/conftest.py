@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_support import DOCS, scripted_server
 
+from scripted_llm import DOCS
 from zhiku.core.settings import Settings
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
@@ -28,13 +28,6 @@ def hr(zk: Zhiku) -> Zhiku:
     report = zk.ingest_items("hr", [SourceItem(n, data=t.encode()) for n, t in DOCS.items()])
     assert not report.failed
     return zk
-
-
-@pytest.fixture
-def scripted() -> Iterator[Any]:
-    server = scripted_server.ScriptedServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

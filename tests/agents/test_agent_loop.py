@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from agent_support import Script
 
+from scripted_llm import Script
 from zhiku.agents.events import AgentEvent
 from zhiku.service import Zhiku
 from zhiku.workflows.tools import Calculator, CurrentTime, ToolRegistry

@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from agent_support import Script
 
+from scripted_llm import Script
 from zhiku.agents.service import workspace_tools
 from zhiku.core.errors import Forbidden, NotFound
 from zhiku.core.settings import Settings

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from agent_support import Script
 
+from scripted_llm import Script
 from zhiku.core.errors import InvalidInput, PayloadTooLarge
 from zhiku.ingest.fetch import BlockedAddress, UrlPolicy
 from zhiku.service import Zhiku

@@ -11,9 +11,9 @@ from threading import Thread
 from typing import Any
 
 import pytest
-from agent_support import Script
 from typer.testing import CliRunner
 
+from scripted_llm import Script
 from zhiku.agents.config import AgentConfig
 from zhiku.cli.main import create_app
 from zhiku.core.errors import Conflict, InvalidInput, NotFound

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,17 @@ def database_text(settings: Settings) -> str:
         )
     finally:
         db.close()
+
+
+def parse_sse(text: str) -> list[tuple[str, Any]]:
+    """A streamed body's server-sent events as (event name, decoded data); an event without a
+    name gets ``""``, one without data gets ``None``."""
+    out: list[tuple[str, Any]] = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if lines:
+            out.append((lines.get("event", ""), json.loads(lines.get("data", "null"))))
+    return out
 
 
 def wait_job(client: Any, headers: dict[str, str], job_id: int, timeout: float = 60) -> dict:

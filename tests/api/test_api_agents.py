@@ -5,42 +5,26 @@ back; MCP failures as 502; other workspaces get 404, keys limited to some names 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 from api_helpers import HANDBOOK, api_settings, make_tenant, wait_job
 from fastapi.testclient import TestClient
 
+from scripted_llm import Script, scripted_server
 from zhiku.agents.events import AgentEvent
 from zhiku.api.app import create_app
 from zhiku.api.sse import sse_events
 from zhiku.core.errors import ProviderError
 from zhiku.core.settings import Settings
 
-
-def _scripted_module() -> Any:
-    name = "llm_scripted_server"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "llm" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 pytestmark = pytest.mark.shared_server
-scripted_server = _scripted_module()
-Script = scripted_server.Script
 
 TOKEN = "Bearer tool-s3cret-0123456789"
 ENV_SECRET = "env-s3cret-value-42"

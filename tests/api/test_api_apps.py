@@ -5,36 +5,19 @@ scripted OpenAI-compatible server."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import HANDBOOK, api_settings, make_tenant, wait_job
+from api_helpers import HANDBOOK, api_settings, make_tenant, parse_sse, wait_job
 from fastapi.testclient import TestClient
 
+from scripted_llm import Script, scripted_server
 from zhiku.api.app import create_app
 from zhiku.core.settings import Settings
 
-
-def _scripted_module() -> Any:
-    name = "llm_scripted_server"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "llm" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 pytestmark = pytest.mark.shared_server
-scripted_server = _scripted_module()
-Script = scripted_server.Script
 MODEL = "scripted/scripted-model"
 CHAT_FLOW: dict[str, Any] = {
     "nodes": [
@@ -111,15 +94,6 @@ def world(tmp_path_factory: pytest.TempPathFactory,
         scripted.stop()
 
 
-def _events(text: str) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for block in text.split("\n\n"):
-        if block.strip():
-            name, data = block.split("\n", 1)
-            out.append((name.removeprefix("event: "), json.loads(data.removeprefix("data: "))))
-    return out
-
-
 def _chunks(text: str) -> list[Any]:
     lines = [ln.removeprefix("data: ") for ln in text.split("\n\n") if ln.strip()]
     assert lines[-1] == "[DONE]"
@@ -194,7 +168,7 @@ def test_every_kind_runs_as_json_and_as_events(world: dict[str, Any], slug: str,
     streamed = client.post(f"/v1/apps/{slug}/run", headers=h,
                            json={"inputs": inputs, "stream": True})
     assert streamed.headers["content-type"].startswith("text/event-stream")
-    events = _events(streamed.text)
+    events = parse_sse(streamed.text)
     names = [n for n, _ in events]
     assert names[0] == "started" and names[-1] == "done" and "token" in names
     done = events[-1][1]
@@ -214,7 +188,7 @@ def test_run_errors(world: dict[str, Any]) -> None:
     assert client.post("/v1/apps/chatflow/run", headers=world["scoped"],
                        json={"inputs": {"question": "hi"}}).status_code == 403
     scripted.push(Script(status=500))
-    events = _events(client.post("/v1/apps/chatflow/run", headers=h, json={
+    events = parse_sse(client.post("/v1/apps/chatflow/run", headers=h, json={
         "inputs": {"question": "hi"}, "stream": True}).text)
     assert [n for n, _ in events][-2:] == ["error", "done"]
     assert events[-1][1]["status"] == "failed"
@@ -319,3 +293,20 @@ def test_models_list_the_apps_a_chat_can_run(world: dict[str, Any]) -> None:
     assert models == ["helpdesk", "chatflow", "grounded", "helper"]  # form is not chat-shaped
     scoped = client.get("/v1/models", headers=world["scoped"]).json()["data"]
     assert [m["id"] for m in scoped] == ["helpdesk"]
+
+
+def test_openai_stream_of_an_app_ends_with_usage_or_an_error(world: dict[str, Any]) -> None:
+    client, h, scripted = world["client"], world["acme"], world["scripted"]
+    ask = {"model": "chatflow", "messages": [{"role": "user", "content": "Say hi"}],
+           "stream": True, "stream_options": {"include_usage": True}}
+    scripted.push(Script(text="Hi", usage=(5, 4)))
+    chunks = _chunks(client.post("/v1/chat/completions", headers=h, json=ask).text)
+    last = chunks[-1]
+    assert last["object"] == "chat.completion.chunk" and last["model"] == "chatflow"
+    assert last["id"] == chunks[0]["id"] and last["choices"] == []
+    assert last["usage"] == {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}
+
+    scripted.push(Script(status=500))
+    failed = _chunks(client.post("/v1/chat/completions", headers=h, json=ask).text)
+    assert set(failed[-1]) == {"error"} and failed[-1]["error"]["type"] == "run_failed"
+    assert failed[-1]["error"]["message"]

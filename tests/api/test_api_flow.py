@@ -5,16 +5,8 @@ from __future__ import annotations
 
 import json
 
-from api_helpers import HANDBOOK, ZH_POLICY, Tenant, wait_job
+from api_helpers import HANDBOOK, ZH_POLICY, Tenant, parse_sse, wait_job
 from fastapi.testclient import TestClient
-
-
-def _sse(text: str) -> list[tuple[str, object]]:
-    events = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        events.append((lines.get("event", ""), json.loads(lines["data"])))
-    return events
 
 
 def test_upload_search_chat_feedback_usage(client: TestClient, tenant_a: Tenant) -> None:
@@ -32,7 +24,7 @@ def test_upload_search_chat_feedback_usage(client: TestClient, tenant_a: Tenant)
     # progress by server-sent events, then by polling
     with client.stream("GET", f"/v1/jobs/{job['id']}/events", headers=h) as resp:
         body = "".join(resp.iter_text())
-    events = _sse(body)
+    events = parse_sse(body)
     assert events[-1][0] == "done"
     done = wait_job(client, h, job["id"])
     assert done["status"] == "done" and done["progress"] == 1.0
@@ -66,7 +58,7 @@ def test_upload_search_chat_feedback_usage(client: TestClient, tenant_a: Tenant)
         "message": "What do expense claims need?", "stream": True,
         "conversation_id": chat["conversation_id"]}) as resp:
         assert resp.headers["content-type"].startswith("text/event-stream")
-        events = _sse("".join(resp.iter_text()))
+        events = parse_sse("".join(resp.iter_text()))
     kinds = [e for e, _ in events]
     assert kinds[0] == "token" and kinds[-3:] == ["citations", "usage", "done"]
     streamed = "".join(d["text"] for e, d in events if e == "token")  # type: ignore[index]

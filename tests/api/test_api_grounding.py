@@ -4,17 +4,14 @@ apply the assistant's ``on_ungrounded`` policy to a scripted model that cites no
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import HANDBOOK, Tenant, make_tenant, wait_job
+from api_helpers import HANDBOOK, Tenant, make_tenant, parse_sse, wait_job
 from fastapi.testclient import TestClient
 
+from scripted_llm import scripted_server
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
 
@@ -23,22 +20,11 @@ UNCITED = "New employees get about two weeks, I believe."
 REFUSAL = "Ask HR."
 
 
-def _scripted_module() -> Any:
-    path = Path(__file__).parents[1] / "llm" / "llm_scripted_server.py"
-    spec = importlib.util.spec_from_file_location("llm_scripted_server", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("llm_scripted_server", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def bot(settings: Settings, client: TestClient) -> Iterator[tuple[Tenant, Any]]:
     """A tenant with the handbook and an assistant ``bot`` on a scripted server."""
-    mod = _scripted_module()
-    server = mod.ScriptedServer().start()
-    server.default = lambda req: mod.Script(text=UNCITED)
+    server = scripted_server.ScriptedServer().start()
+    server.default = lambda req: scripted_server.Script(text=UNCITED)
     t = make_tenant(settings, "default")
     h = t.headers
     assert client.post("/v1/kbs", headers=h, json={"name": "hr"}).status_code == 201
@@ -64,14 +50,6 @@ def _policy(client: TestClient, t: Tenant, policy: str) -> None:
         "knowledge_bases": ["hr"], "model": "scripted/scripted-model",
         "refusal_message": REFUSAL, "on_ungrounded": policy}})
     assert r.status_code == 200, r.text
-
-
-def _sse(text: str) -> list[tuple[str, Any]]:
-    out = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        out.append((lines.get("event", ""), json.loads(lines["data"])))
-    return out
 
 
 EXPECTED = {  # policy: (grounded, refused, answer check)
@@ -101,7 +79,7 @@ def test_chat_api_json_and_sse(client: TestClient, bot: tuple[Tenant, Any], poli
 
     with client.stream("POST", "/v1/assistants/bot/chat", headers=t.headers,
                        json={"message": QUESTION, "stream": True}) as resp:
-        events = _sse("".join(resp.iter_text()))
+        events = parse_sse("".join(resp.iter_text()))
     done = events[-1][1]
     tokens = "".join(d["text"] for k, d in events if k == "token")
     assert tokens == done["answer"] and check(done["answer"])
@@ -149,8 +127,7 @@ def test_a_cited_answer_is_grounded_on_every_face(
 
     t, server = bot
     _policy(client, t, "refuse")
-    mod = sys.modules["llm_scripted_server"]
-    server.default = lambda req: mod.Script(text="New employees get fifteen days [1].")
+    server.default = lambda req: scripted_server.Script(text="New employees get fifteen days [1].")
     out = client.post("/v1/assistants/bot/chat", headers=t.headers,
                       json={"message": QUESTION}).json()
     assert out["grounded"] is True and out["ungrounded_reason"] is None

@@ -3,9 +3,6 @@ chat API (JSON and SSE) and the OpenAI-compatible endpoint applying it."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from api_helpers import HANDBOOK, Tenant, wait_job
 from fastapi.testclient import TestClient
 
@@ -22,14 +19,6 @@ def _kb_and_bot(client: TestClient, t: Tenant) -> None:
     r = client.post("/v1/assistants", headers=h, json={"slug": "bot", "config": {
         "knowledge_bases": ["hr"], "retrieval": {"min_relevance": 0.1}}})
     assert r.status_code == 201, r.text
-
-
-def _sse(text: str) -> list[tuple[str, Any]]:
-    out = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        out.append((lines.get("event", ""), json.loads(lines["data"])))
-    return out
 
 
 def test_the_policy_is_an_admins_and_its_workspaces_own(

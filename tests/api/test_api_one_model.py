@@ -4,18 +4,16 @@ evaluation answer log (issue 7) keyed by the chat message."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import HANDBOOK, Tenant, make_tenant, wait_job
+from api_helpers import HANDBOOK, Tenant, make_tenant, parse_sse, wait_job
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from scripted_llm import Script, scripted_server
 from zhiku.apps.types import AssistantConfig
 from zhiku.chat.engine import ChatTurn
 from zhiku.chat.store import Owner
@@ -26,17 +24,6 @@ from zhiku.evals import feedback
 from zhiku.service import Zhiku
 
 QUESTION = "How many days of paid annual leave do new employees get?"
-
-
-def _scripted_module() -> Any:
-    """The scripted OpenAI-compatible server of the LLM tests."""
-    path = Path(__file__).parents[1] / "llm" / "llm_scripted_server.py"
-    spec = importlib.util.spec_from_file_location("llm_scripted_server", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("llm_scripted_server", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -56,14 +43,6 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunn
     monkeypatch.setenv("ZHIKU_HOME", str(settings.home))
     monkeypatch.setenv("ZHIKU_EMBEDDER", "hashing")
     yield CliRunner()
-
-
-def _sse(text: str) -> list[tuple[str, Any]]:
-    out = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        out.append((lines.get("event", ""), json.loads(lines["data"])))
-    return out
 
 
 def test_an_api_assistant_is_the_one_zhiku_and_the_cli_see(
@@ -114,7 +93,7 @@ def test_api_chats_are_zhiku_conversations_and_feedback_reaches_the_answer_log(
                 json={"slug": "hr-bot", "config": {"knowledge_bases": ["hr"]}})
     with client.stream("POST", "/v1/assistants/hr-bot/chat", headers=h,
                        json={"message": QUESTION, "stream": True}) as resp:
-        events = _sse("".join(resp.iter_text()))
+        events = parse_sse("".join(resp.iter_text()))
     kinds = [k for k, _ in events]
     assert kinds[0] == "token" and kinds[-3:] == ["citations", "usage", "done"]
     tokens = [d["text"] for k, d in events if k == "token"]
@@ -171,8 +150,7 @@ def test_api_chats_are_zhiku_conversations_and_feedback_reaches_the_answer_log(
 def test_an_llm_assistant_answers_through_the_api(
     client: TestClient, home_tenant: Tenant, settings: Settings
 ) -> None:
-    mod = _scripted_module()
-    server = mod.ScriptedServer().start()
+    server = scripted_server.ScriptedServer().start()
     try:
         with Zhiku(settings) as zk:
             zk.add_provider("scripted", base_url=server.url, models=["scripted-model"],
@@ -185,7 +163,7 @@ def test_an_llm_assistant_answers_through_the_api(
         r = client.post("/v1/assistants", headers=h, json={"slug": "llm-bot", "config": {
             "knowledge_bases": ["hr"], "model": "scripted/scripted-model"}})
         assert r.status_code == 201, r.text
-        server.push(mod.Script(text="New employees get fifteen days [1].", usage=(900, 12)))
+        server.push(Script(text="New employees get fifteen days [1].", usage=(900, 12)))
         chat = client.post("/v1/assistants/llm-bot/chat", headers=h,
                            json={"message": QUESTION}).json()
         assert chat["model"] not in ("", "extractive") and not chat["refused"]
@@ -193,9 +171,9 @@ def test_an_llm_assistant_answers_through_the_api(
         assert chat["usage"]["input_tokens"] == 900 and chat["usage"]["output_tokens"] == 12
         assert chat["usage"]["cost"] == pytest.approx((900 * 2.0 + 12 * 8.0) / 1e6)
         # OpenAI style: the client's history makes the follow-up a rewrite, then an answer
-        server.push(mod.Script(text="How many leave days do managers get?", usage=(100, 9)),
-                    mod.Script(text="It does not say [1].", reasoning="Look at doc 1.",
-                               usage=(800, 6)))
+        server.push(Script(text="How many leave days do managers get?", usage=(100, 9)),
+                    Script(text="It does not say [1].", reasoning="Look at doc 1.",
+                           usage=(800, 6)))
         with client.stream("POST", "/v1/chat/completions", headers=h, json={
             "model": "llm-bot", "stream": True, "stream_options": {"include_usage": True},
             "messages": [{"role": "user", "content": QUESTION},

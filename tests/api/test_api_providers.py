@@ -6,11 +6,8 @@ change; another workspace never sees or uses them."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,31 +15,10 @@ import pytest
 from api_helpers import HANDBOOK, Tenant, api_settings, make_tenant, wait_job
 from fastapi.testclient import TestClient
 
+from scripted_llm import Script
 from zhiku.core.settings import Settings
 
-
-def _scripted_module() -> Any:
-    name = "llm_scripted_server"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "llm" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-scripted_server = _scripted_module()
-Script = scripted_server.Script
 KEY = "sk-live-0123456789abcdef-TOPSECRET"
-
-
-@pytest.fixture
-def scripted() -> Iterator[Any]:
-    server = scripted_server.ScriptedServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

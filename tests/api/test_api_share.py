@@ -9,11 +9,10 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from typing import Any
 
 import httpx
 import pytest
-from api_helpers import api_settings, make_tenant
+from api_helpers import api_settings, make_tenant, parse_sse
 from share_helpers import Site, seed_site, served
 
 from zhiku.core.settings import Settings
@@ -36,14 +35,6 @@ def site(tmp_path_factory: pytest.TempPathFactory,
         yield seed_site(settings, bases)
 
 
-def _events(text: str) -> list[tuple[str, Any]]:
-    out = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        out.append((lines.get("event", ""), json.loads(lines.get("data", "null"))))
-    return out
-
-
 def test_visitor_chats_with_citations_streaming_and_memory(site: Site) -> None:
     link = site.link(name="intranet")
     assert link["token"].startswith("zkl_") and link["path"] == f"/s/{link['token']}"
@@ -62,7 +53,7 @@ def test_visitor_chats_with_citations_streaming_and_memory(site: Site) -> None:
 
     r = site.chat(link["token"], visitor["token"], stream=True)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
-    events = _events(r.text)
+    events = parse_sse(r.text)
     kinds = [k for k, _ in events]
     assert kinds[0] == "token" and kinds[-3:] == ["citations", "usage", "done"]
     citations = dict(events)["citations"]

@@ -1,32 +1,14 @@
-"""Shared by the app tests (a module of its own, imported by a unique name): the scripted
-OpenAI-compatible server, the HR documents, and one app of each kind on them."""
+"""Shared by the app tests (a module of its own, imported by a unique name): the HR knowledge
+base, a provider on the scripted model server, and one app of each kind on them."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
+from scripted_llm import DOCS
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
 
-
-def _llm_module(name: str) -> Any:
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).parents[1] / "llm" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-scripted_server = _llm_module("llm_scripted_server")
-Script = scripted_server.Script
-DOCS: dict[str, str] = _llm_module("llm_support").DOCS
 MODEL = "scripted/scripted-model"
 
 CHAT_FLOW: dict[str, Any] = {

@@ -8,17 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apps_support import hr, one_of_each, provider, scripted_server
+from apps_support import hr, one_of_each, provider
 
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
-
-
-@pytest.fixture
-def scripted() -> Iterator[Any]:
-    server = scripted_server.ScriptedServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

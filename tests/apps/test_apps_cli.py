@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from apps_support import Script
 from typer.testing import CliRunner
 
+from scripted_llm import Script
 from zhiku.cli.main import create_app
 from zhiku.service import Zhiku
 

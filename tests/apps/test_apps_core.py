@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from apps_support import CHAT_FLOW, MODEL, Script
+from apps_support import CHAT_FLOW, MODEL
 
+from scripted_llm import Script
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
 from zhiku.service import Zhiku
 

@@ -111,3 +111,17 @@ def test_the_cli_records_its_user_and_lists_and_exports(zk: Zhiku) -> None:
     assert result.exit_code == 2 and "does not exist" in result.output
     with pytest.raises(NotFound):
         zk.runtime.store.workspace_id("nowhere")
+
+
+def test_the_os_user_names_cli_actors_and_forced_cli_publishes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from zhiku.cli import releases
+
+    monkeypatch.setattr("getpass.getuser", lambda: "ops")
+    assert Actor.cli() == Actor("cli", "ops", "ops (cli)") and releases.actor() == "cli:ops"
+
+    def nameless() -> str:
+        raise KeyError("uid 1234 has no name")
+
+    monkeypatch.setattr("getpass.getuser", nameless)
+    assert Actor.cli() == Actor("cli", "unknown", "unknown (cli)") and releases.actor() == "cli"

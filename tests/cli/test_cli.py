@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from typer.testing import CliRunner, Result
+from cli_support import last_json
+from typer.testing import CliRunner
 
 import pgtest
 from zhiku.cli.main import create_app
@@ -210,25 +211,6 @@ def test_search_errors_exit_non_zero(
 
 
 # -- CliRunner: management commands -----------------------------------------------------------
-@pytest.fixture
-def cli(zhiku_home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("NO_COLOR", "1")
-    runner = CliRunner()
-    app = create_app()
-
-    def invoke(*args: str, code: int = 0, input: str | None = None) -> Result:
-        result = runner.invoke(app, list(args), input=input)
-        assert result.exit_code == code, (args, result.output)
-        return result
-
-    return invoke
-
-
-def last_json(result: Result) -> Any:
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def test_kb_create_list_delete(cli: Any) -> None:
     assert "created knowledge base hr" in cli("kb", "create", "hr", "--embedder", "hashing").output
     cli("kb", "create", "finance", "--embedder", "hashing", "--chunk-tokens", "64")

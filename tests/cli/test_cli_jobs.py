@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from cli_support import last_json
 
-from zhiku.cli.main import create_app
 from zhiku.core.settings import Settings
 from zhiku.jobs.process import Jobs
 from zhiku.runtime import Runtime
@@ -47,23 +46,11 @@ def site() -> Iterator[int]:
 
 
 @pytest.fixture
-def cli(zhiku_home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("NO_COLOR", "1")
-    runner = CliRunner()
-    app = create_app()
-
-    def invoke(*args: str, code: int = 0) -> Result:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (args, result.output)
-        return result
-
-    invoke("kb", "create", KB, "--embedder", "hashing")
-    return invoke
-
-
-def last_json(result: Result) -> Any:
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def cli(cli: Any, zhiku_home: Path) -> Any:
+    """The ``cli`` runner with the knowledge base ``KB`` created (in ``zhiku_home``'s
+    database, named so the suite runs these tests on each backend)."""
+    cli("kb", "create", KB, "--embedder", "hashing")
+    return cli
 
 
 def test_ingest_a_url_through_the_guard(cli: Any, site: int,

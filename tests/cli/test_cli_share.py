@@ -6,28 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-from typer.testing import CliRunner, Result
-
-from zhiku.cli.main import create_app
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
 from zhiku.share.tokens import token_hash
-
-
-@pytest.fixture
-def cli(zhiku_home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("NO_COLOR", "1")
-    runner = CliRunner()
-    app = create_app()
-
-    def invoke(*args: str, code: int = 0, input: str | None = None) -> Result:
-        result = runner.invoke(app, list(args), input=input)
-        assert result.exit_code == code, (args, result.output)
-        return result
-
-    return invoke
 
 
 def test_share_commands(cli: Any, tmp_path: Path) -> None:

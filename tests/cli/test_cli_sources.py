@@ -8,32 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from cli_support import last_json
 
-from zhiku.cli.main import create_app
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
 
 
-@pytest.fixture
-def cli(zhiku_home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("NO_COLOR", "1")
+@pytest.fixture(autouse=True)
+def _hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hashing embedder and parsing in-process: quick and offline."""
     monkeypatch.setenv("ZHIKU_EMBEDDER", "hashing")
     monkeypatch.setenv("ZHIKU_PARSE_WORKERS", "0")
-    runner = CliRunner()
-    app = create_app()
-
-    def invoke(*args: str, code: int = 0, input: str | None = None) -> Result:
-        result = runner.invoke(app, list(args), input=input)
-        assert result.exit_code == code, (args, result.output)
-        return result
-
-    return invoke
-
-
-def last_json(result: Result) -> Any:
-    return json.loads(result.output.strip().splitlines()[-1])
 
 
 def test_sources_round_trip(cli: Any, tmp_path: Path, zhiku_home: Path) -> None:

@@ -8,11 +8,9 @@ Chinese at 1280×800 and 390×844."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -21,16 +19,25 @@ from typing import Any
 
 import httpx
 import pytest
+from console_support import (
+    ARGS,
+    BROWSER_MARKS,
+    CHROMIUM,
+    EMAIL,
+    PASSWORD,
+    Page,
+    csp_violation,
+    expect,
+    shot,
+    sign_in,
+    sync_playwright,
+)
 
+from scripted_llm import scripted_server
 from serving import admin_init, serve
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
 HANDBOOK = ("# Employee handbook\n\n## Leave\n\nNew employees get fifteen days of paid annual "
             "leave.\n")
 SECRET = "Bearer pets-s3cret-token"
@@ -80,40 +87,19 @@ FETCHER = {  # an HTTP node to an internal address: the address guard refuses it
     "edges": [{"source": "start", "target": "fetch"}, {"source": "fetch", "target": "answer"}],
 }
 
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright package is not installed"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
-                       reason=f"{CHROMIUM} is absent"),
-]
-
-
-def _scripted() -> Any:
-    path = Path(__file__).parents[1] / "llm" / "llm_scripted_server.py"
-    spec = importlib.util.spec_from_file_location("llm_scripted_server", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("llm_scripted_server", module)
-    spec.loader.exec_module(module)
-    return module
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def site(zhiku_home: Path) -> Iterator[str]:
     """A served workspace with a knowledge base and a provider on the scripted server, whose
     model calls the calculator first and answers once it has the tool's result."""
-    mod = _scripted()
-    llm = mod.ScriptedServer().start()
+    llm = scripted_server.ScriptedServer().start()
 
     def reply(req: dict[str, Any]) -> Any:
         if any(m.get("role") == "tool" for m in req.get("messages", [])):
-            return mod.Script(text=ANSWER)
-        return mod.Script(text="", tool_calls=[
+            return scripted_server.Script(text=ANSWER)
+        return scripted_server.Script(text="", tool_calls=[
             ("knowledge_search", '{"query": "paid annual leave"}'),
             ("calculator", '{"expression": "6*7"}')])
 
@@ -144,27 +130,6 @@ def site(zhiku_home: Path) -> Iterator[str]:
             yield base
     finally:
         llm.stop()
-
-
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("document.getElementById('toast').hidden = true")
-    page.wait_for_timeout(200)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
-
-
-def _csp(message: Any, errors: list[str]) -> None:
-    """Record the browser's reports of anything the Content-Security-Policy blocked."""
-    if "Content Security Policy" in message.text:
-        errors.append(message.text)
-
-
-def _sign_in(page: Page, base: str) -> None:
-    page.goto(base + "/")
-    page.get_by_label("E-mail").fill(EMAIL)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Knowledge bases")).to_be_visible()
 
 
 def _drag(page: Page, source: str, target: str | None, dy: float = 0) -> None:
@@ -218,7 +183,7 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         page = ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: _csp(m, errors))
+        page.on("console", lambda m: csp_violation(m, errors))
         asked: list[str] = []
 
         def answer(dialog: Any) -> None:
@@ -226,7 +191,7 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
             dialog.accept()
 
         page.on("dialog", answer)
-        _sign_in(page, site)
+        sign_in(page, site)
 
         # the apps page: empty, a workflow created from it
         page.get_by_role("navigation").get_by_role("link", name="Apps").click()
@@ -247,7 +212,7 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         page.locator(".wf-problems button.link", has_text="template").first.click()
         error = _form(page, "template").locator("[data-field='template'] .field-error")
         expect(error).to_contain_text("nam")
-        _shot(page, "apps-workflow-invalid-1280")
+        shot(page, "apps-workflow-invalid-1280", settle_ms=200)
         _form(page, "template").locator("[data-field='template'] textarea").fill(
             "Hello {{ start.question }}!")
         page.get_by_role("button", name="Save draft").click()
@@ -298,7 +263,7 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
             re.compile(r"st-succeeded"))
         expect(panel.locator("tr[data-run]")).to_have_count(1)
         page.locator(".run-panel").scroll_into_view_if_needed()
-        _shot(page, "apps-workflow-run-1280")
+        shot(page, "apps-workflow-run-1280", settle_ms=200)
         panel.locator("tr[data-run]").first.get_by_role("button", name="Replay").click()
         expect(panel.locator("tr[data-run]")).to_have_count(2)
         expect(panel.locator(".answer-box")).to_have_text("Hello Ada!")
@@ -341,7 +306,7 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         page.get_by_role("button", name="Save draft").click()
         expect(page.locator(".dirty")).to_have_text("")
         page.locator("svg.flow g.node[data-node='greet'] .box").click()
-        _shot(page, "apps-workflow-1280")
+        shot(page, "apps-workflow-1280", settle_ms=200)
 
         # a grounded answer node: the answer streams, its citations show
         page.goto(site + "/#/workflows/hr-qa")
@@ -357,7 +322,7 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
             "fifteen")
         expect(panel.locator(".run-cites")).to_contain_text("handbook.md")
         page.locator(".run-panel").scroll_into_view_if_needed()
-        _shot(page, "apps-workflow-citations-1280")
+        shot(page, "apps-workflow-citations-1280", settle_ms=200)
         # a failing node: its error in the panel and on the canvas, the run failed
         page.goto(site + "/#/workflows/fetcher")
         expect(page.get_by_role("heading", name="Fetcher", level=1)).to_be_visible()
@@ -410,7 +375,7 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         expect(page.locator("tr[data-tools='calc']")).to_contain_text("calc__add",
                                                                       timeout=30_000)
         assert "mcp-s3cret" not in page.content()
-        _shot(page, "apps-tool-sources-1280")
+        shot(page, "apps-tool-sources-1280", settle_ms=200)
 
         # an agent: the calculator and the source's tool offered; tried once, streaming
         page.goto(site + "/#/apps")
@@ -441,7 +406,7 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         expect(reply.locator(".bubble")).to_have_text(ANSWER)
         expect(reply.locator(".sources")).to_contain_text("handbook.md")
         expect(reply).to_contain_text("Answered · 2 steps")
-        _shot(page, "apps-agent-1280")
+        shot(page, "apps-agent-1280", settle_ms=200)
         page.get_by_role("button", name="Publish").click()
         expect(page.locator("tr[data-version='1']")).to_contain_text("live")
 
@@ -452,7 +417,7 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
         page.locator("#apps-kind").select_option("agent")
         expect(page.locator("tr[data-app]")).to_have_count(1)
         page.locator("#apps-kind").select_option("all")
-        _shot(page, "apps-list-1280")
+        shot(page, "apps-list-1280", settle_ms=200)
         assert not errors, errors
 
         # every page in Chinese, and at phone width in both languages
@@ -468,14 +433,14 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
             if name == "workflow":
                 expect(page.locator(".palette")).to_contain_text("知识检索")
                 page.wait_for_timeout(300)
-            _shot(page, f"apps-{name}-zh-1280")
+            shot(page, f"apps-{name}-zh-1280", settle_ms=200)
         for lang, locale in (("zh", "zh-CN"), ("en", "en-US")):
             phone = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale,
                                         is_mobile=True, has_touch=True)
             phone.add_cookies(ctx.cookies())
             p2 = phone.new_page()
             p2.on("pageerror", lambda e: errors.append(str(e)))
-            p2.on("console", lambda m: _csp(m, errors))
+            p2.on("console", lambda m: csp_violation(m, errors))
             p2.goto(site + "/")
             p2.evaluate(f"localStorage.setItem('zhiku.lang', '{lang}')")
             for route, name, heading in pages:
@@ -486,7 +451,7 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
                 p2.wait_for_timeout(300)
                 width = p2.evaluate("document.documentElement.scrollWidth")
                 assert width <= 390, f"{name} ({lang}) overflows at phone width: {width}px"
-                _shot(p2, f"apps-{name}-{lang}-390")
+                shot(p2, f"apps-{name}-{lang}-390", settle_ms=200)
             phone.close()
         assert not errors, errors
         browser.close()

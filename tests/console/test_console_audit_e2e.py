@@ -12,11 +12,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_console_e2e import ARGS, CHROMIUM, _csp_violation, _shot, pytestmark  # noqa: F401
+from console_support import (
+    ARGS,
+    BROWSER_MARKS,
+    CHROMIUM,
+    EMAIL,
+    PASSWORD,
+    csp_violation,
+    shot,
+)
 
 from serving import admin_init, serve
 
-EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -49,7 +57,7 @@ def test_audit_page(server: tuple[str, str], tmp_path: Path) -> None:
         page = ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: _csp_violation(m, errors))
+        page.on("console", lambda m: csp_violation(m, errors))
         page.goto(base + "/")
         page.get_by_label("E-mail").fill(EMAIL)
         page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -90,14 +98,14 @@ def test_audit_page(server: tuple[str, str], tmp_path: Path) -> None:
         page.get_by_label("Action").fill("kb")
         page.get_by_role("button", name="Apply").click()
         expect(rows).to_have_count(4)
-        _shot(page, "audit-en-1280")
+        shot(page, "audit-en-1280")
         page.locator("#lang").select_option("zh")
         expect(page.get_by_role("heading", name="审计日志", level=1)).to_be_visible()
         page.get_by_label("操作", exact=True).fill("kb")
         page.get_by_role("button", name="应用").click()
         expect(rows).to_have_count(4)
         expect(page.locator("tr.audit-row .badge").first).to_have_text("成功")
-        _shot(page, "audit-zh-1280")
+        shot(page, "audit-zh-1280")
 
         phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
                                     is_mobile=True, has_touch=True)

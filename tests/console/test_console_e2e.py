@@ -10,34 +10,28 @@ import io
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from console_support import (
+    ARGS,
+    BROWSER_MARKS,
+    CHROMIUM,
+    EMAIL,
+    PASSWORD,
+    csp_violation,
+    expect,
+    shot,
+    sync_playwright,
+)
 
 from serving import admin_init, serve
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 MAX_FIRST_LOAD = 500 * 1024
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
 
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None,
-                       reason="the playwright package is not installed (pip install playwright)"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
-                       reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
 HANDBOOK = (
     "# Employee handbook\n\n## Leave\n\nNew employees get fifteen days of paid annual leave. "
@@ -98,19 +92,6 @@ def server(zhiku_home: Path) -> Iterator[str]:
         yield base
 
 
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("document.getElementById('toast').hidden = true")
-    page.wait_for_timeout(150)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
-
-
-def _csp_violation(message: Any, errors: list[str]) -> None:
-    """Record the browser's reports of anything the Content-Security-Policy blocked."""
-    if "Content Security Policy" in message.text:
-        errors.append(message.text)
-
-
 def test_console_end_to_end(server: str, tmp_path: Path) -> None:
     files = {"handbook.md": HANDBOOK.encode(), "offices.csv": OFFICES.encode(),
              "security.docx": _docx(), "policy.pdf": _pdf()}
@@ -123,7 +104,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         page = ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: _csp_violation(m, errors))
+        page.on("console", lambda m: csp_violation(m, errors))
         page.on("dialog", lambda d: d.accept())
 
         # first load: every response's body, summed
@@ -145,7 +126,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
 
         # sign in (a wrong password first: the API's error is shown)
         expect(page.get_by_role("heading", name="Sign in to Zhiku")).to_be_visible()
-        _shot(page, "signin-1280")
+        shot(page, "signin-1280")
         page.keyboard.press("Tab")  # focus moves to the content on navigation: the e-mail field
         assert page.evaluate("document.activeElement.name") == "email"
         page.get_by_label("E-mail").fill(EMAIL)
@@ -175,7 +156,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         for name in files:
             expect(page.locator(f"tr[data-doc='{name}']")).to_be_visible()
         expect(page.locator("tr[data-doc] .badge.ready")).to_have_count(4, timeout=30_000)
-        _shot(page, "documents-1280")
+        shot(page, "documents-1280")
         # URL ingestion: an internal address is refused with a clear message
         page.locator(".url-form summary").click()
         page.get_by_label("URL", exact=True).fill("http://127.0.0.1:9/secret")
@@ -183,7 +164,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         expect(page.locator(".url-form .error")).to_contain_text("internal address")
         page.goto(server + "/#/kbs")
         expect(page.locator("table")).to_contain_text("hr")
-        _shot(page, "kbs-1280")
+        shot(page, "kbs-1280")
 
         # search: scores per retriever, highlighted terms
         page.get_by_role("navigation").get_by_role("link", name="Search").click()
@@ -195,7 +176,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         expect(first.locator(".scores")).to_contain_text("Vector")
         expect(first.locator(".scores")).to_contain_text("Fused")
         expect(first.locator("mark").first).to_be_visible()
-        _shot(page, "search-1280")
+        shot(page, "search-1280")
 
         # an assistant over the knowledge base, no model: extractive answers
         page.get_by_role("navigation").get_by_role("link", name="Assistants").click()
@@ -205,7 +186,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         page.get_by_role("button", name="Create").click()
         expect(page.get_by_role("heading", name="Edit: HR bot")).to_be_visible()
         expect(page.locator("tr[data-assistant='hr-bot']")).to_contain_text("extractive")
-        _shot(page, "assistants-1280")
+        shot(page, "assistants-1280")
 
         # chat: a streamed answer with citations; open one; feedback
         page.get_by_role("navigation").get_by_role("link", name="Chat").click()
@@ -225,7 +206,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         expect(modal.locator(".passage")).to_contain_text("fifteen days")
         modal.get_by_role("button", name="Show the whole document").click()
         expect(modal.locator(".chunk.cited")).to_be_visible()
-        _shot(page, "citation-1280")
+        shot(page, "citation-1280")
         page.keyboard.press("Escape")
         expect(modal).to_have_count(0)
         answer.get_by_role("button", name="Helpful", exact=True).click()
@@ -236,7 +217,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         answer.get_by_role("button", name="Send feedback").click()
         expect(page.locator("#toast")).to_contain_text("feedback saved")
         expect(page.locator(".history li")).to_have_count(1)
-        _shot(page, "chat-1280")
+        shot(page, "chat-1280")
 
         # usage: the request per assistant, and the feedback
         page.get_by_role("navigation").get_by_role("link", name="Usage").click()
@@ -248,7 +229,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         chart = page.locator("#usage-chart")
         expect(chart.locator("svg.chart path.series")).to_have_count(1)
         expect(chart.locator(".legend")).to_contain_text("hr-bot")
-        _shot(page, "usage-1280")
+        shot(page, "usage-1280")
         page.locator("#series-metric").select_option("latency")
         page.locator("#series-by").select_option("key")
         expect(chart.locator(".legend")).to_contain_text("signed-in users")
@@ -256,7 +237,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         # Chinese interface, switchable
         page.get_by_label("Language", exact=True).select_option("zh")
         expect(page.get_by_role("heading", name="用量")).to_be_visible()
-        _shot(page, "usage-zh-1280")
+        shot(page, "usage-zh-1280")
         page.get_by_label("语言", exact=True).select_option("en")
 
         # document view: the original and its chunks; disable a chunk and enable it again
@@ -278,7 +259,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         expect(page.locator("ol.chunks li").first).to_have_class("off")
         page.locator("ol.chunks li").first.get_by_role("button", name="Enable").click()
         expect(page.locator("ol.chunks li").first).not_to_have_class("off")
-        _shot(page, "document-1280")
+        shot(page, "document-1280")
         page.goto(server + "/#/kbs/hr")
         expect(page.locator("tr[data-doc='handbook.md'] .tag")).to_have_text(["hr", "policy"])
         page.get_by_role("link", name="policy.pdf").click()
@@ -288,7 +269,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         expect(pdf_page).to_have_attribute("data-page", "2")
         expect(page.locator(".page-of")).to_have_text("Page 2 / 2")
         assert pdf_page.evaluate("img => img.naturalWidth") > 100
-        _shot(page, "document-pdf-1280")
+        shot(page, "document-pdf-1280")
 
         # knowledge graph: a base that extracts while ingesting; search, expand, passages
         page.goto(server + "/#/kbs")
@@ -324,7 +305,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         expect(panel.locator("h2")).not_to_have_text("")
         page.wait_for_timeout(800)  # let the layout settle for the screenshot
         page.evaluate("window.scrollTo(0, 0)")
-        _shot(page, "graph-1280")
+        shot(page, "graph-1280")
 
         # evaluation: a set from JSON Lines, two runs, their comparison, a run's failures
         page.get_by_role("navigation").get_by_role("link", name="Evaluation").click()
@@ -341,11 +322,11 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         runs = page.locator("tr[data-run]")
         expect(runs).to_have_count(2)
         expect(runs.locator(".badge.ready")).to_have_count(2, timeout=30_000)
-        _shot(page, "evals-1280")
+        shot(page, "evals-1280")
         page.get_by_role("button", name="Compare", exact=True).click()
         expect(page.locator("svg.chart")).to_be_visible()
         expect(page.locator("tr[data-metric='hit@10']")).to_be_visible()
-        _shot(page, "eval-compare-1280")
+        shot(page, "eval-compare-1280")
         page.locator(".crumbs").get_by_role("link", name="Evaluation").click()
         runs.last.get_by_role("link").click()
         expect(page.locator("svg.chart").first).to_be_visible()
@@ -355,7 +336,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         page.locator("li[data-question='leave'] summary").click()
         expect(page.locator("li[data-question='leave']")).to_contain_text("fifteen days")
         page.evaluate("window.scrollTo(0, 0)")
-        _shot(page, "eval-run-1280")
+        shot(page, "eval-run-1280")
         run_path = page.evaluate("location.hash")
 
         # publish the assistant: a version appears
@@ -380,7 +361,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
         members.get_by_role("button", name="Invite").click()
         expect(members.get_by_label("Invitation code")).to_have_value(re.compile(r"^zki_.{20,}"))
         expect(members.locator("tr[data-invitation='support@acme.example']")).to_be_visible()
-        _shot(page, "admin-1280")
+        shot(page, "admin-1280")
         row.get_by_role("button", name="Revoke").click()
         expect(row).to_contain_text("Revoked")
 
@@ -412,10 +393,10 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
                                     is_mobile=True, has_touch=True)
         p2 = phone.new_page()
         p2.on("pageerror", lambda e: errors.append(str(e)))
-        p2.on("console", lambda m: _csp_violation(m, errors))
+        p2.on("console", lambda m: csp_violation(m, errors))
         p2.goto(server + "/")
         expect(p2.get_by_role("heading", name="登录智库")).to_be_visible()
-        _shot(p2, "signin-390")
+        shot(p2, "signin-390")
         phone.add_cookies(ctx.cookies())  # the same session
         pages = (("#/kbs/hr", "documents", "hr"), ("#/search", "search", "检索试验场"),
                  ("#/assistants/hr-bot", "assistants", "助手"), ("#/chat/hr-bot", "chat", "对话"),
@@ -436,7 +417,7 @@ def test_console_end_to_end(server: str, tmp_path: Path) -> None:
                 expect(p2.locator("tr[data-doc] .badge.ready").first).to_have_text("就绪")
             width = p2.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{name} overflows at phone width: {width}px"
-            _shot(p2, f"{name}-390")
+            shot(p2, f"{name}-390")
         assert not errors, errors
 
         # the API docs render from the server's own files under their policy

@@ -5,59 +5,34 @@ preview chat then shows the replacement, cited, with a note."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from console_support import ARGS, BROWSER_MARKS, CHROMIUM, EMAIL, PASSWORD, expect, sync_playwright
 
+from scripted_llm import scripted_server
 from serving import admin_init, serve
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
 HANDBOOK = ("# Employee handbook\n\n## Leave\n\nNew employees get fifteen days of paid annual "
             "leave.\n\n## Expenses\n\nExpense claims need the original receipt.\n")
 QUESTION = "How many days of paid annual leave do new employees get?"
 UNCITED = "About two weeks, I believe."
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright package is not installed"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is absent"),
-]
-
-
-def _scripted() -> Any:
-    path = Path(__file__).parents[1] / "llm" / "llm_scripted_server.py"
-    spec = importlib.util.spec_from_file_location("llm_scripted_server", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("llm_scripted_server", module)
-    spec.loader.exec_module(module)
-    return module
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def site(zhiku_home: Path) -> Iterator[str]:
     """A served workspace with the handbook and an LLM assistant ``bot`` (policy ``warn``)."""
-    mod = _scripted()
-    llm = mod.ScriptedServer().start()
-    llm.default = lambda req: mod.Script(text=UNCITED)
+    llm = scripted_server.ScriptedServer().start()
+    llm.default = lambda req: scripted_server.Script(text=UNCITED)
     env = {**os.environ, "ZHIKU_HOME": str(zhiku_home), "ZHIKU_EMBEDDER": "hashing",
            "ZHIKU_OCR": "false"}
     key = admin_init(env, EMAIL, PASSWORD)

@@ -16,22 +16,25 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_console_e2e import ARGS, CHROMIUM, EMAIL, HANDBOOK, PASSWORD, _csp_violation, _shot
+from console_support import (
+    ARGS,
+    BROWSER_MARKS,
+    CHROMIUM,
+    EMAIL,
+    PASSWORD,
+    csp_violation,
+    expect,
+    shot,
+    sign_in,
+    sync_playwright,
+)
+from test_console_e2e import HANDBOOK
 
 from serving import admin_init, serve
 from zhiku.core.settings import Settings
 from zhiku.service import Zhiku
 
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright package is not installed"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is absent"),
-]
+pytestmark = BROWSER_MARKS
 DOCS = 1500
 QUESTION = "When do leave requests for interns go to the line manager?"
 
@@ -75,14 +78,6 @@ def _wait(http: httpx.Client, job_id: int) -> None:
     raise AssertionError(f"job {job_id} did not finish")
 
 
-def _sign_in(page: Page, base: str) -> None:
-    page.goto(base + "/")
-    page.get_by_label("E-mail").fill(EMAIL)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Knowledge bases")).to_be_visible()
-
-
 def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path) -> None:
     base, headers = site
     (tmp_path / "handbook.md").write_bytes(HANDBOOK.encode())
@@ -93,9 +88,9 @@ def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path
         page = ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: _csp_violation(m, errors))
+        page.on("console", lambda m: csp_violation(m, errors))
         page.on("dialog", lambda d: d.accept())
-        _sign_in(page, base)
+        sign_in(page, base)
 
         # 1,500 documents: one page of 50, a count, quick page switches
         page.goto(base + "/#/kbs/big")
@@ -124,7 +119,7 @@ def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path
         page.locator("#batch-tag").fill("archived")
         page.locator("button[data-batch='tag']").click()
         expect(page.locator("tr[data-doc] .tag", has_text="archived")).to_have_count(10)
-        _shot(page, "kb-documents-1280")
+        shot(page, "kb-documents-1280")
         page.locator("button[data-batch='delete']").click()
         expect(page.locator(".docs-count")).to_have_text("0 documents")
         page.locator("#docs-q").fill("")
@@ -142,7 +137,7 @@ def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path
         expect(page.locator("#toast")).to_contain_text("Saved")
         kb = httpx.get(base + "/v1/kbs/big", headers=headers).json()
         assert kb["settings"] == {"chunk_tokens": 256, "graph": True}
-        _shot(page, "kb-settings-1280")
+        shot(page, "kb-settings-1280")
 
         # re-index all with progress; the upload lists formats, refuses .zip, skips unchanged
         page.goto(base + "/#/kbs/hr")
@@ -163,7 +158,7 @@ def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path
         expect(same.locator("progress")).to_have_count(0)
         expect(page.locator("tr[data-doc]")).to_have_count(1)  # the .zip never became a row
         page.locator("ul.uploads").scroll_into_view_if_needed()
-        _shot(page, "kb-upload-1280")
+        shot(page, "kb-upload-1280")
 
         # a Chinese question over an embedder that does not read Chinese: said in search
         page.goto(base + "/#/search")
@@ -182,7 +177,7 @@ def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path
         expect(answer.locator("button.cite")).to_have_count(0)
         expect(page.locator("#assistant-diff tr[data-path='retrieval.min_relevance']")
                ).to_contain_text("0.99")
-        _shot(page, "assistant-draft-1280")
+        shot(page, "assistant-draft-1280")
         # the same question in the chat page uses the published version: it answers
         live = httpx.post(base + "/v1/assistants/hr-bot/chat", headers=headers,
                           json={"message": QUESTION}).json()
@@ -195,7 +190,7 @@ def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path
         expect(slug).to_have_value(re.compile(r"^assistant-[0-9a-f]{4}$"))
         expect(page.locator(".slug-derived")).to_be_visible()
         expect(page.locator("#slug-help")).to_contain_text("Lower-case letters")
-        _shot(page, "assistant-slug-1280")
+        shot(page, "assistant-slug-1280")
         made = slug.input_value()
         page.get_by_label("hr", exact=True).check()
         page.get_by_role("button", name="Create").click()
@@ -214,14 +209,14 @@ def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path
         p2.goto(base + "/#/kbs/big")
         expect(p2.locator(".docs-count")).to_have_text(f"共 {DOCS - 10} 个文档")
         expect(p2.locator("[data-note='keyword']")).to_contain_text("仅按关键词检索")
-        _shot(p2, "kb-documents-zh")
+        shot(p2, "kb-documents-zh")
         p2.locator("#kb-settings summary").click()
         expect(p2.locator("#kb-embedder option").first).to_contain_text("支持中文")
-        _shot(p2, "kb-settings-zh")
+        shot(p2, "kb-settings-zh")
         p2.goto(base + "/#/assistants/hr-bot")
         expect(p2.locator("form [data-unpublished]")).to_have_text("有未发布的修改")
         expect(p2.get_by_role("heading", name="预览（草稿）")).to_be_visible()
-        _shot(p2, "assistant-draft-zh")
+        shot(p2, "assistant-draft-zh")
 
         phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
                                     is_mobile=True, has_touch=True)
@@ -234,6 +229,6 @@ def test_kb_and_assistant_pages(site: tuple[str, dict[str, str]], tmp_path: Path
             expect(p3.locator(ready)).to_be_visible()
             width = p3.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{route} overflows at phone width: {width}px"
-        _shot(p3, "kb-documents-390")
+        shot(p3, "kb-documents-390")
         assert not errors, errors
         browser.close()

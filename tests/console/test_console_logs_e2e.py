@@ -8,7 +8,6 @@ in English and Chinese."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,30 +15,25 @@ from typing import Any
 
 import httpx
 import pytest
+from console_support import (
+    ARGS,
+    BROWSER_MARKS,
+    CHROMIUM,
+    EMAIL,
+    PASSWORD,
+    expect,
+    shot,
+    sync_playwright,
+)
 
 from serving import admin_init, serve
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
 LEAVE = "# 年假\n\n新员工入职第一年享有 5 天带薪年假。年假需提前两周向主管申请。\n"
 ANSWERED = "新员工有几天年假？"
 REFUSED = "公司有没有远程办公政策？"
 FIX = "公司支持每周两天远程办公，需主管批准。"
 
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright package is not installed"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
-                       reason=f"{CHROMIUM} is absent"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -89,13 +83,6 @@ def _seed(api: httpx.Client) -> int:
     return int(run["id"])
 
 
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("document.getElementById('toast').hidden = true")
-    page.wait_for_timeout(150)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
-
-
 def test_logs_corrections_checklist_and_reasons(site: tuple[str, str], tmp_path: Path) -> None:
     base, key = site
     with sync_playwright() as pw:
@@ -115,10 +102,10 @@ def test_logs_corrections_checklist_and_reasons(site: tuple[str, str], tmp_path:
         expect(card.locator("li[data-done='false']")).to_have_count(3)
         # step 1 leads to the Models page, where a provider is added
         expect(card.locator("li[data-step='1'] a")).to_have_attribute("href", "#/models")
-        _shot(page, "logs-checklist-1280")
+        shot(page, "logs-checklist-1280")
         page.get_by_label("Language", exact=True).select_option("zh")
         expect(page.locator("section.first-run")).to_contain_text("三步开始使用")
-        _shot(page, "logs-checklist-zh-1280")
+        shot(page, "logs-checklist-zh-1280")
         page.get_by_label("语言", exact=True).select_option("en")
 
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
@@ -150,7 +137,7 @@ def test_logs_corrections_checklist_and_reasons(site: tuple[str, str], tmp_path:
         rows.first.get_by_role("button", name="Open").click()
         turn = page.locator("li.turn").first
         expect(turn).to_contain_text(REFUSED)
-        _shot(page, "logs-1280")
+        shot(page, "logs-1280")
 
         # correct it: an FAQ entry in hr and an eval question, then a search hit at once
         turn.get_by_role("button", name="Correct").click()
@@ -158,7 +145,7 @@ def test_logs_corrections_checklist_and_reasons(site: tuple[str, str], tmp_path:
         dlg.get_by_label("The right answer").fill(FIX)
         dlg.get_by_label("Add as FAQ to knowledge base").select_option("hr")
         dlg.get_by_label("Add to eval set (created if missing)").fill("fixes")
-        _shot(page, "logs-correct-1280")
+        shot(page, "logs-correct-1280")
         dlg.get_by_role("button", name="Save correction").click()
         expect(page.locator("#toast")).to_contain_text("searchable now")
         page.get_by_role("navigation").get_by_role("link", name="Search").click()
@@ -172,7 +159,7 @@ def test_logs_corrections_checklist_and_reasons(site: tuple[str, str], tmp_path:
         group = page.locator("tr.unanswered-row").first
         expect(group).to_contain_text(REFUSED)
         expect(group.locator("td").nth(1)).to_have_text("2")
-        _shot(page, "logs-unanswered-1280")
+        shot(page, "logs-unanswered-1280")
 
         # an eval set from selected answers
         page.get_by_role("tab", name="Conversations").click()
@@ -191,7 +178,7 @@ def test_logs_corrections_checklist_and_reasons(site: tuple[str, str], tmp_path:
         page.locator("form.table-set").get_by_role("button", name="Upload").click()
         expect(page.locator("ul.skipped li[data-row='3']")).to_contain_text("the question is empty")
         page.locator("form.table-set").scroll_into_view_if_needed()
-        _shot(page, "logs-eval-upload-1280")
+        shot(page, "logs-eval-upload-1280")
 
         # the eval run says why each question failed, with readable metric names
         page.goto(base + f"/#/evals/runs/{run_id}")
@@ -203,23 +190,23 @@ def test_logs_corrections_checklist_and_reasons(site: tuple[str, str], tmp_path:
         expect(page.locator("li[data-question='moon'] [data-reason]")).to_have_count(1)
         expect(page.locator(".why-summary")).to_contain_text("False refusal")
         page.evaluate("window.scrollTo(0, document.querySelector('.why-summary').offsetTop)")
-        _shot(page, "logs-eval-why-1280")
+        shot(page, "logs-eval-why-1280")
         page.get_by_label("Language", exact=True).select_option("zh")
         expect(page.locator(".why-summary")).to_contain_text("误拒答")
         hit = page.locator("abbr.metric-name[data-metric^='hit@']").first
         assert "命中率" in (hit.text_content() or "")
         assert "预期来源" in (hit.get_attribute("title") or "")
         page.locator(".why-summary").scroll_into_view_if_needed()
-        _shot(page, "logs-eval-why-zh-1280")
+        shot(page, "logs-eval-why-zh-1280")
         page.goto(base + "/#/logs")
         expect(page.get_by_role("heading", name="对话日志")).to_be_visible()
         expect(page.locator("tr.log-row")).to_have_count(3)
-        _shot(page, "logs-zh-1280")
+        shot(page, "logs-zh-1280")
         # a phone: the page fits 390 px without sideways scrolling
         page.set_viewport_size({"width": 390, "height": 844})
         page.reload()
         expect(page.locator("tr.log-row")).to_have_count(3)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        _shot(page, "logs-zh-390")
+        shot(page, "logs-zh-390")
         assert not errors, errors
         browser.close()

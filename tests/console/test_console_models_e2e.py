@@ -7,54 +7,29 @@ the assistant editor. Screenshots in English and Chinese: docs/screenshots/model
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from console_support import ARGS, BROWSER_MARKS, CHROMIUM, expect, shot, sync_playwright
 
+from scripted_llm import scripted_server
 from serving import admin_init, serve
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 EMAIL, PASSWORD = "owner@demo.example", "correct horse battery"
 WORKSPACE = "智库演示"
 KEY = "sk-console-0123456789abcdef-PASTE"
 
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright package is not installed"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is absent"),
-]
-
-
-def _scripted() -> Any:
-    name = "llm_scripted_server"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "llm" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def llm() -> Iterator[Any]:
-    server = _scripted().ScriptedServer().start()
+    server = scripted_server.ScriptedServer().start()
     yield server
     server.stop()
 
@@ -72,16 +47,9 @@ def site(zhiku_home: Path) -> Iterator[tuple[str, str]]:
         yield base, key
 
 
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("document.getElementById('toast').hidden = true")
-    page.wait_for_timeout(150)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def test_models_page_and_picker(site: tuple[str, str], llm: Any) -> None:
     base, admin_key = site
-    Script = _scripted().Script
+    Script = scripted_server.Script
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
@@ -133,7 +101,7 @@ def test_models_page_and_picker(site: tuple[str, str], llm: Any) -> None:
         expect(result).to_contain_text("HTTP 401")
         expect(result).to_contain_text("Authentication Fails, your key ****")
         assert KEY not in page.content()
-        _shot(page, "models-en")
+        shot(page, "models-en", full_page=True)
 
         # editing never fills the key in: the stored one is kept unless replaced
         row.get_by_role("button", name="Edit").click()
@@ -167,7 +135,7 @@ def test_models_page_and_picker(site: tuple[str, str], llm: Any) -> None:
         page.get_by_role("button", name="Create").click()
         expect(page.get_by_role("heading", name="Edit: helper")).to_be_visible()
         expect(page.locator("select[name='model']")).to_have_value("deepseek/deepseek-reasoner")
-        _shot(page, "models-picker-en")
+        shot(page, "models-picker-en", full_page=True)
         made = httpx.get(base + "/v1/assistants/helper",
                          headers={"Authorization": f"Bearer {admin_key}"}).json()
         assert made["config"]["model"] == "deepseek/deepseek-reasoner"
@@ -176,10 +144,10 @@ def test_models_page_and_picker(site: tuple[str, str], llm: Any) -> None:
         # Chinese
         page.locator("#lang").select_option("zh")
         expect(page.locator("select[name='model'] option").first).to_have_text("抽取式（不用模型）")
-        _shot(page, "models-picker-zh")
+        shot(page, "models-picker-zh", full_page=True)
         page.get_by_role("navigation").get_by_role("link", name="模型").click()
         expect(page.get_by_role("heading", name="模型", exact=True)).to_be_visible()
         expect(page.locator("main")).to_contain_text("默认对话模型")
-        _shot(page, "models-zh")
+        shot(page, "models-zh", full_page=True)
         assert not errors, errors
         browser.close()

@@ -6,32 +6,24 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from console_support import (
+    ARGS,
+    BROWSER_MARKS,
+    CHROMIUM,
+    EMAIL,
+    PASSWORD,
+    expect,
+    shot,
+    sync_playwright,
+)
 
 from serving import admin_init, serve
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
-
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None,
-                       reason="the playwright package is not installed (pip install playwright)"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
-                       reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -50,13 +42,6 @@ def server(zhiku_home: Path, share: Path) -> Iterator[str]:
     admin_init(env, EMAIL, PASSWORD)
     with serve(env) as base:
         yield base
-
-
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("document.getElementById('toast').hidden = true")
-    page.wait_for_timeout(150)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
 def test_sources_page(server: str, share: Path) -> None:
@@ -91,10 +76,10 @@ def test_sources_page(server: str, share: Path) -> None:
         row.get_by_role("button", name="Sync now").click()
         expect(row.locator(".last-run")).to_contain_text("1 updated, 0 unchanged, 1 removed",
                                                          timeout=60_000)
-        _shot(page, "sources-1280")
+        shot(page, "sources-1280")
         row.get_by_role("button", name="Runs").click()
         dialog = page.get_by_role("dialog")
         expect(dialog.locator("tr[data-run]")).to_have_count(2)
-        _shot(page, "sources-runs-1280")
+        shot(page, "sources-runs-1280")
         browser.close()
     assert errors == []

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -17,34 +16,29 @@ from typing import Any
 
 import httpx
 import pytest
+from console_support import (
+    ARGS,
+    BROWSER_MARKS,
+    CHROMIUM,
+    EMAIL,
+    PASSWORD,
+    Page,
+    expect,
+    shot,
+    sync_playwright,
+)
 
 from serving import admin_init, serve
 from waiting import wait_until
 from zhiku.share.tokens import identity_signature
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
 HANDBOOK = (
     "# Employee handbook\n\n## Leave\n\nNew employees get fifteen days of paid annual leave. "
     "Leave requests go to the line manager two weeks in advance.\n"
 )
 POLICY = "# 报销制度\n\n报销需要提供原始发票和项目编号。报销款每月发放一次。\n"
 
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sync_playwright is None,
-                       reason="the playwright package is not installed (pip install playwright)"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
-                       reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -86,12 +80,6 @@ def server(zhiku_home: Path) -> Iterator[tuple[str, str]]:
         assert httpx.post(f"{base}/v1/assistants/hr-bot/publish", headers=h,
                           json={}).status_code == 200
         yield base, key
-
-
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(200)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
 def _page(ctx: Any, errors: list[str], lang: str = "en") -> Page:
@@ -146,7 +134,7 @@ def _run(base: str, allowed: str, blocked: str, allowed_root: Path, blocked_root
         expect(section.locator("tr[data-link]")).to_have_count(1)
         expect(section.locator("tr[data-link]")).to_contain_text(allowed)
         section.scroll_into_view_if_needed()
-        _shot(page, "share-console-en")
+        shot(page, "share-console-en", hide_toast=False, settle_ms=200)
         # the token is not shown again once the page is left
         page.reload()
         expect(page.locator("section.share-links tr[data-link]")).to_have_count(1)
@@ -159,7 +147,7 @@ def _run(base: str, allowed: str, blocked: str, allowed_root: Path, blocked_root
         expect(zh_section.get_by_role("heading", name="分享", exact=True)).to_be_visible()
         expect(zh.locator("section.share-links tr[data-link]")).to_contain_text("已启用")
         zh.locator("section.share-links").scroll_into_view_if_needed()
-        _shot(zh, "share-console-zh")
+        shot(zh, "share-console-zh", hide_toast=False, settle_ms=200)
         zh.close()
 
         # a visitor (a fresh browser context: no session, no key) chats on the public page
@@ -179,7 +167,7 @@ def _run(base: str, allowed: str, blocked: str, allowed_root: Path, blocked_root
         expect(visitor.locator(".msg.assistant .feedback")).to_contain_text("Thanks")
         assert all(not k or k.startswith("Bearer zkv_") for k in keys_seen)
         assert not any(k.startswith("Bearer zk_") for k in keys_seen)
-        _shot(visitor, "share-page-en")
+        shot(visitor, "share-page-en", hide_toast=False, settle_ms=200)
 
         zh_visitor = _page(visitor_ctx, errors, "zh")
         zh_visitor.goto(url + "#lang=zh", wait_until="networkidle")
@@ -187,7 +175,7 @@ def _run(base: str, allowed: str, blocked: str, allowed_root: Path, blocked_root
         zh_visitor.get_by_role("button", name="发送").click()
         expect(zh_visitor.locator(".msg.assistant .sources")).to_contain_text("原始发票",
                                                                               timeout=30_000)
-        _shot(zh_visitor, "share-page-zh")
+        shot(zh_visitor, "share-page-zh", hide_toast=False, settle_ms=200)
         visitor_ctx.close()
 
         # the widget on a page of the allowed origin: bubble and inline
@@ -205,7 +193,7 @@ def _run(base: str, allowed: str, blocked: str, allowed_root: Path, blocked_root
         frame.get_by_label("Your question").press("Enter")
         expect(frame.locator(".msg.assistant .sources")).to_contain_text("fifteen days",
                                                                          timeout=30_000)
-        _shot(host, "share-widget-en")
+        shot(host, "share-widget-en", hide_toast=False, settle_ms=200)
         (allowed_root / "bubble-zh.html").write_text(
             '<!doctype html><html><head><meta charset="utf-8"></head>'
             "<body><h1>内网首页</h1><p>欢迎。</p>"
@@ -217,7 +205,7 @@ def _run(base: str, allowed: str, blocked: str, allowed_root: Path, blocked_root
         frame.get_by_label("请输入您的问题").press("Enter")
         expect(frame.locator(".msg.assistant .sources")).to_contain_text("原始发票",
                                                                          timeout=30_000)
-        _shot(host, "share-widget-zh")
+        shot(host, "share-widget-zh", hide_toast=False, settle_ms=200)
         host.goto(allowed + "/inline.html", wait_until="networkidle")
         expect(host.frame_locator("iframe[data-zhiku-widget=frame]")
                .get_by_label("Your question")).to_be_visible()

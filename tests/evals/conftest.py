@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evalsdata import make_beir_slice, scripted_module
+from evalsdata import make_beir_slice
 from typer.testing import CliRunner
+
+from scripted_llm import running_scripted
 
 
 @pytest.fixture
@@ -27,6 +29,5 @@ def runner() -> CliRunner:
 @pytest.fixture
 def server() -> Iterator[Any]:
     """A scripted OpenAI-compatible server on 127.0.0.1 (tests/llm/llm_scripted_server.py)."""
-    srv = scripted_module().ScriptedServer().start()
-    yield srv
-    srv.stop()
+    with running_scripted() as srv:
+        yield srv

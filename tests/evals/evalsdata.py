@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 SCIFACT = SHARED / "scifact"
 CMRC_TRIAL = SHARED / "cmrc2018" / "cmrc2018_trial.json"
-SCRIPTED = Path(__file__).resolve().parents[1] / "llm" / "llm_scripted_server.py"
-
-
-def scripted_module() -> Any:
-    """The LLM tests' scripted OpenAI-compatible server module (``ScriptedServer``, ``Script``),
-    loaded once."""
-    name = "evals_scripted_server"
-    if name in sys.modules:
-        return sys.modules[name]
-    if not SCRIPTED.exists():
-        pytest.skip("the scripted LLM server of the LLM tests is not there")
-    spec = importlib.util.spec_from_file_location(name, SCRIPTED)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses resolve their module
-    spec.loader.exec_module(module)
-    return module
 
 
 def need(path: Path) -> None:

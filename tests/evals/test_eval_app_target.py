@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evalsdata import scripted_module
 
+from scripted_llm import Script
 from zhiku.evals import runs, sets
 from zhiku.evals.types import EvalQuestion
 from zhiku.ingest.pipeline import SourceItem
@@ -24,7 +24,7 @@ def test_eval_run_on_an_assistant(zk: Zhiku, server: Any) -> None:
                     max_retries=0)
     zk.create_assistant("HR Bot", knowledge_bases=["hr"], model="scripted/m",
                         retrieval={"top_k": 5, "min_relevance": 0.1})
-    server.default = lambda req: scripted_module().Script(text="10 days. [1]",
+    server.default = lambda req: Script(text="10 days. [1]",
                                                            usage=(40, 5))
     sets.create_set(zk.evals, "hr", [EvalQuestion(
         "How many days of paid annual leave do new employees get?", ext_id="leave",
@@ -51,7 +51,7 @@ def test_cost_per_question_from_the_turns_model_calls(zk: Zhiku, server: Any) ->
                     max_retries=0, price_input=2.0, price_output=8.0)
     zk.create_assistant("HR Bot", knowledge_bases=["hr"], model="scripted/m",
                         retrieval={"top_k": 5, "min_relevance": 0.1})
-    server.default = lambda req: scripted_module().Script(text="10 days. [1]",
+    server.default = lambda req: Script(text="10 days. [1]",
                                                           usage=(1000, 250))
     sets.create_set(zk.evals, "hr", [
         EvalQuestion("How many days of paid annual leave do new employees get?", ext_id="a"),
@@ -80,7 +80,7 @@ def test_generate_with_a_configured_model(zk: Zhiku, server: Any, tmp_path: Path
     zk.ingest_items("hr", [SourceItem("leave.md", data=text.encode()), *planets])
     zk.add_provider("scripted", base_url=server.url, models=["m"], context_window=4096,
                     max_retries=0)
-    script = scripted_module().Script
+    script = Script
     server.default = lambda req: script(
         text="1. How many days of paid annual leave do new employees get?\n"
              "2. how many days of paid annual leave do new employees get\n"

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evalsdata import scripted_module
 from typer.testing import CliRunner
 
+from scripted_llm import Script
 from zhiku.answer.types import Answer, Citation
 from zhiku.core.errors import InvalidInput
 from zhiku.evals import compare, runs, sets
@@ -64,7 +64,7 @@ def _judge_model(zk: Zhiku, server: Any, price_input: float = 0.0,
 
 
 def _script(text: str, usage: tuple[int, int] = (300, 40)) -> Any:
-    return scripted_module().Script(text=text, usage=usage)
+    return Script(text=text, usage=usage)
 
 
 # -- parsing and prompts ----------------------------------------------------------------------
@@ -188,7 +188,7 @@ def test_malformed_reply_repaired_or_retried_once(zk: Zhiku, server: Any) -> Non
     assert res.judge.error is not None and "from 1 to 5" in res.judge.error
     assert third.summary["judge"]["errors"] == 1 and third.summary["judge"]["judged"] == 0
     # Provider failure: recorded as the verdict's error, not the run's.
-    server.push(scripted_module().Script(status=500), scripted_module().Script(status=500))
+    server.push(Script(status=500), Script(status=500))
     fourth = runs.run_eval(zk.evals, StubTarget(), "qs", judge=judge)
     (res,) = runs.results(zk.evals, fourth.id)
     assert fourth.status == "done" and res.judge is not None and res.judge.error

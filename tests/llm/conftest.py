@@ -23,13 +23,6 @@ from zhiku.service import Zhiku
 
 
 @pytest.fixture
-def scripted() -> Iterator[ScriptedServer]:
-    server = ScriptedServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def zk(tmp_path: Path) -> Iterator[Zhiku]:
     with Zhiku(Settings(home=tmp_path / "home", embedder="hashing")) as z:
         z.create_kb("hr")

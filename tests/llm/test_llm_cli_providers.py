@@ -5,7 +5,6 @@ stored encrypted and never printed; an unknown workspace is an error, not a new 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,6 @@ from zhiku.runtime import Runtime
 
 KEY = "sk-cli-0123456789abcdef-PASTED"
 WS = "智库演示"
-
-
-@pytest.fixture
-def scripted() -> Iterator[ScriptedServer]:
-    server = ScriptedServer().start()
-    yield server
-    server.stop()
 
 
 def _run(args: list[str], stdin: str | None = None) -> str:

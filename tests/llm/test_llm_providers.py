@@ -28,13 +28,6 @@ def runtime(zhiku_home: Path) -> Iterator[Runtime]:
         yield rt
 
 
-@pytest.fixture
-def scripted() -> Iterator[ScriptedServer]:
-    server = ScriptedServer().start()
-    yield server
-    server.stop()
-
-
 def test_key_is_stored_encrypted_and_never_shown(runtime: Runtime, scripted: ScriptedServer,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)

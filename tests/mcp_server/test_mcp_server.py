@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 import pgtest
+from scripted_llm import scripted_server
 from serving import ZHIKU, admin_init, serve
 from zhiku.accounts.store import AccountStore
 from zhiku.core.settings import Settings
@@ -28,23 +29,6 @@ from zhiku.store.db import open_database
 pytest.importorskip("mcp")
 
 
-def _scripted_module() -> Any:
-    """The scripted OpenAI-compatible server of the LLM tests (loaded once by its name)."""
-    import importlib.util
-    import sys
-
-    name = "llm_scripted_server"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "llm" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-scripted_server = _scripted_module()
 pytestmark = pytest.mark.slow
 
 FLOW = {

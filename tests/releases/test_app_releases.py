@@ -14,29 +14,11 @@ from typing import Any
 import pytest
 
 from releasedata import NOTES, break_kb, flow, seed
+from scripted_llm import scripted_server
 from zhiku.core.errors import Conflict, InvalidInput
 from zhiku.evals import runs
 from zhiku.service import Zhiku
 
-
-def _scripted_module() -> Any:
-    """The scripted OpenAI-compatible server of the LLM tests (loaded once by its name)."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    name = "llm_scripted_server"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "llm" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-scripted_server = _scripted_module()
 ANSWERS = {question: text for text, question, _ in NOTES.values()}
 BROKEN = "Answer from memory."
 """An agent draft whose instructions say this gets no knowledge search from the scripted

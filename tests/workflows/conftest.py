@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wf_support import DOCS, Site, scripted_server
+from wf_support import Site
 
+from scripted_llm import DOCS
 from zhiku.core.settings import Settings
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.service import Zhiku
@@ -42,13 +43,6 @@ def engine(zk: Zhiku) -> WorkflowEngine:
 @pytest.fixture
 def site() -> Iterator[Site]:
     server = Site()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def scripted() -> Iterator[Any]:
-    server = scripted_server.ScriptedServer().start()
     yield server
     server.stop()
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from wf_support import flow, scripted_server
+from wf_support import flow
 
+from scripted_llm import scripted_server
 from zhiku.service import Zhiku
 from zhiku.workflows.engine import WorkflowEngine
 from zhiku.workflows.events import WorkflowEvent

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from wf_support import scripted_server
 
+from scripted_llm import scripted_server
 from zhiku.core.errors import Conflict, NotFound
 from zhiku.service import Zhiku
 from zhiku.workflows.events import WorkflowEvent

@@ -3,31 +3,14 @@ definitions, and a small HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from zhiku.workflows.schema import Workflow, load
 from zhiku.workflows.validate import validate
-
-
-def _llm_module(name: str) -> Any:
-    path = Path(__file__).parents[1] / "llm" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
-scripted_server = _llm_module("llm_scripted_server")
-DOCS: dict[str, str] = _llm_module("llm_support").DOCS
 
 
 def flow(nodes: list[dict[str, Any]], edges: list[tuple[str, ...]],

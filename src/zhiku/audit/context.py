@@ -20,6 +20,15 @@ from dataclasses import dataclass
 ActorKind = str  # "user" | "key" | "cli" | "system" | "anonymous"
 
 
+def os_user() -> str | None:
+    """The name of the operating-system user running Zhiku, or None where the uid has none
+    (a container)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who did it: a user, an API key, a CLI user, or the system. ``display`` may be left
@@ -37,10 +46,7 @@ class Actor:
     @classmethod
     def cli(cls) -> Actor:
         """The operating-system user running a ``zhiku`` command."""
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):  # no name for this uid (a container)
-            user = "unknown"
+        user = os_user() or "unknown"
         return cls("cli", user, f"{user} (cli)")
 
     @classmethod

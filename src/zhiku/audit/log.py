@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from zhiku.core.errors import InvalidInput
+from zhiku.core.timestamps import stamp
 from zhiku.store.db import Database
 
 Result = Literal["success", "failure"]
@@ -91,9 +92,7 @@ def utc_bound(text: str) -> str:
             moment = datetime.fromisoformat(text.replace(" ", "T"))
     except ValueError:
         raise InvalidInput(f"'{text}' is not an ISO date or time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return stamp(moment)
 
 
 def _escape(text: str) -> str:

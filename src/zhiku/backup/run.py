@@ -16,7 +16,6 @@ import os
 import shutil
 import sqlite3
 from contextlib import closing
-from datetime import UTC, datetime
 from pathlib import Path
 
 from zhiku import __version__
@@ -25,16 +24,13 @@ from zhiku.backup.checks import check, counts
 from zhiku.backup.manifest import Manifest, describe, verify
 from zhiku.core.errors import Conflict, InvalidInput, ZhikuError
 from zhiku.core.settings import Settings
+from zhiku.core.timestamps import now_stamp
 from zhiku.models.llm.secrets import KEY_FILE
 from zhiku.store.db import open_database
 from zhiku.store.migrations import MIGRATIONS
 
 SQLITE_FILE = "zhiku.db"
 PG_FILE = "database.pgdump"
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _empty_folder(dest: Path) -> None:
@@ -68,7 +64,7 @@ def backup(settings: Settings, dest: Path) -> Manifest:
         files.append(KEY_FILE)
     manifest = Manifest(
         zhiku_version=__version__, schema_version=version, backend=settings.database_kind,
-        created_at=_now(), files=[describe(dest, f) for f in files], counts=counted,
+        created_at=now_stamp(), files=[describe(dest, f) for f in files], counts=counted,
     )
     manifest.write(dest)
     return manifest

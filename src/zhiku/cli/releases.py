@@ -3,11 +3,11 @@ versions|rollback`` and ``zhiku eval gate`` (thin over ``Zhiku.releases``)."""
 
 from __future__ import annotations
 
-import getpass
 from typing import TYPE_CHECKING
 
 import typer
 
+from zhiku.audit.context import os_user
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 
 if TYPE_CHECKING:  # the release and evaluation modules load numpy: only when a command runs
@@ -22,10 +22,8 @@ def _json(card: Scorecard) -> None:
 
 def actor() -> str:
     """Who runs the command, as a publish forced from here records it."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name in this environment
-        return "cli"
+    user = os_user()
+    return f"cli:{user}" if user else "cli"
 
 
 def _cost(side: Side) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from zhiku.answer.types import Answer, Citation
 from zhiku.core.errors import InvalidInput, NotFound
+from zhiku.core.timestamps import until_bound
 from zhiku.evals.scoring import strip_markers
 from zhiku.evals.types import EvalQuestion
 from zhiku.retrieval.types import Hit
@@ -222,10 +223,6 @@ def get_answer(zk: Zhiku, answer_id: int) -> LoggedAnswer:
     return _logged(row)
 
 
-def _until(value: str) -> str:
-    return value + "T23:59:59.999Z" if len(value) == 10 else value
-
-
 def list_answers(zk: Zhiku, flt: FeedbackFilter | None = None) -> list[LoggedAnswer]:
     """Logged answers matching the filter, oldest first."""
     f = flt or FeedbackFilter()
@@ -241,7 +238,7 @@ def list_answers(zk: Zhiku, flt: FeedbackFilter | None = None) -> list[LoggedAns
         args.append(f.since)
     if f.until:
         sql += " AND a.created_at <= ?"
-        args.append(_until(f.until))
+        args.append(until_bound(f.until))
     if f.rating is not None:
         sql += " AND f.rating = ?"
         args.append(f.rating)

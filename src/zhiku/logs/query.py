@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from zhiku.core.errors import InvalidInput
+from zhiku.core.timestamps import until_bound
 from zhiku.store.db import Database
 
 CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -83,11 +84,6 @@ class LogEntry:
         return asdict(self)
 
 
-def until_value(value: str) -> str:
-    """An inclusive upper bound: a bare date covers its whole day."""
-    return value + "T23:59:59.999Z" if len(value) == 10 else value
-
-
 def _reply_conditions(f: LogFilter) -> tuple[list[str], list[Any]]:
     conds: list[str] = []
     args: list[Any] = []
@@ -125,7 +121,7 @@ def _where(ws: int, f: LogFilter) -> tuple[str, list[Any]]:
         args.append(f.since)
     if f.until:
         sql += " AND c.created_at <= ?"
-        args.append(until_value(f.until))
+        args.append(until_bound(f.until))
     conds, cargs = _reply_conditions(f)
     if conds:
         sql += (" AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id "

@@ -14,6 +14,7 @@ from typing import Any
 
 from zhiku.accounts.secrets import hash_password
 from zhiku.core.errors import Conflict, InvalidInput
+from zhiku.core.timestamps import stamp
 from zhiku.models.llm.secrets import SecretBox
 from zhiku.share import tokens
 from zhiku.share.store import ShareLink, ShareLinkStore
@@ -68,9 +69,7 @@ def check_expiry(value: str | None) -> str | None:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise InvalidInput("expires_at is an ISO-8601 time, e.g. 2027-01-31T18:00:00Z") from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return stamp(when.replace(microsecond=0))
 
 
 def expired(link: ShareLink, now: datetime | None = None) -> bool:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from zhiku.accounts.principal import Level
 from zhiku.api.deps import Caller, Service, State
+from zhiku.api.routers.evals import EvalSetOut
 from zhiku.api.schemas import ERRORS
 from zhiku.core.errors import Forbidden, InvalidInput, PayloadTooLarge
 
@@ -25,15 +26,9 @@ class RowErrorOut(BaseModel):
     error: str
 
 
-class TableImportOut(BaseModel):
+class TableImportOut(EvalSetOut):
     """The set made and the rows left out."""
 
-    id: int
-    name: str
-    description: str
-    origin: str
-    created_at: str
-    size: int
     skipped: list[RowErrorOut]
 
 

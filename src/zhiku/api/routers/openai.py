@@ -127,6 +127,12 @@ class CompletionUsage(BaseModel):
     completion_tokens: int
     total_tokens: int
 
+    @classmethod
+    def of(cls, input_tokens: int, output_tokens: int) -> CompletionUsage:
+        """The counts in OpenAI's names, with their total."""
+        return cls(prompt_tokens=input_tokens, completion_tokens=output_tokens,
+                   total_tokens=input_tokens + output_tokens)
+
 
 class CompletionOut(BaseModel):
     """An OpenAI chat completion, plus ``citations``."""
@@ -187,6 +193,18 @@ def _chunk(cid: str, created: int, model: str, delta: dict[str, Any], **extra: A
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
+def _usage_chunk(cid: str, created: int, model: str, usage: CompletionUsage) -> str:
+    """The last chunk when the client asked for usage: no choices, the token counts."""
+    body = {"id": cid, "object": "chat.completion.chunk", "created": created,
+            "model": model, "choices": [], "usage": usage.model_dump()}
+    return f"data: {json.dumps(body)}\n\n"
+
+
+def _error_chunk(exc: ZhikuError) -> str:
+    """A failure after the stream started, in OpenAI's error shape."""
+    return f"data: {json.dumps({'error': {'type': exc.kind, 'message': exc.message}})}\n\n"
+
+
 def _stream(
     events: Iterator[ChatEvent], cid: str, created: int, model: str, include_usage: bool
 ) -> Iterator[str]:
@@ -206,16 +224,10 @@ def _stream(
                          ungrounded_reason=r.ungrounded_reason,
                          ungrounded_action=r.ungrounded_action, moderated=r.moderated)
             if include_usage:
-                usage = {
-                    "prompt_tokens": r.usage.input_tokens,
-                    "completion_tokens": r.usage.output_tokens,
-                    "total_tokens": r.usage.input_tokens + r.usage.output_tokens,
-                }
-                body = {"id": cid, "object": "chat.completion.chunk", "created": created,
-                        "model": model, "choices": [], "usage": usage}
-                yield f"data: {json.dumps(body)}\n\n"
+                yield _usage_chunk(cid, created, model, CompletionUsage.of(
+                    r.usage.input_tokens, r.usage.output_tokens))
     except ZhikuError as exc:
-        yield f"data: {json.dumps({'error': {'type': exc.kind, 'message': exc.message}})}\n\n"
+        yield _error_chunk(exc)
     yield "data: [DONE]\n\n"
 
 
@@ -258,11 +270,7 @@ def chat_completions(
         created=created,
         model=body.model,
         choices=[Choice(message=AssistantMessage(content=result.answer))],
-        usage=CompletionUsage(
-            prompt_tokens=u.input_tokens,
-            completion_tokens=u.output_tokens,
-            total_tokens=u.input_tokens + u.output_tokens,
-        ),
+        usage=CompletionUsage.of(u.input_tokens, u.output_tokens),
         citations=[CitationOut(**c) for c in result.citations],
         refused=result.refused,
         grounded=result.grounded,
@@ -306,14 +314,10 @@ def _app_stream(run: AppRun, cid: str, created: int, model: str, include_usage: 
                              grounded=r.grounded, ungrounded_reason=None,
                              ungrounded_action=None)
                 if include_usage:
-                    usage = {"prompt_tokens": r.input_tokens,
-                             "completion_tokens": r.output_tokens,
-                             "total_tokens": r.input_tokens + r.output_tokens}
-                    body = {"id": cid, "object": "chat.completion.chunk", "created": created,
-                            "model": model, "choices": [], "usage": usage}
-                    yield f"data: {json.dumps(body)}\n\n"
+                    yield _usage_chunk(cid, created, model,
+                                       CompletionUsage.of(r.input_tokens, r.output_tokens))
     except ZhikuError as exc:
-        yield f"data: {json.dumps({'error': {'type': exc.kind, 'message': exc.message}})}\n\n"
+        yield _error_chunk(exc)
     yield "data: [DONE]\n\n"
 
 
@@ -341,8 +345,7 @@ def _app_completion(zk: Zhiku, caller: Principal, body: CompletionIn
     return CompletionOut(
         id=cid, created=created, model=body.model,
         choices=[Choice(message=AssistantMessage(content=r.output))],
-        usage=CompletionUsage(prompt_tokens=r.input_tokens, completion_tokens=r.output_tokens,
-                              total_tokens=r.input_tokens + r.output_tokens),
+        usage=CompletionUsage.of(r.input_tokens, r.output_tokens),
         citations=[CitationOut(**c) for c in _app_cites(r.citations)],
         refused=r.refused, grounded=r.grounded, ungrounded_reason=None,
         ungrounded_action=None,
