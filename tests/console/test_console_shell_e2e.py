@@ -38,7 +38,8 @@ pytestmark = [
 EMAIL, PASSWORD = "owner@shell.example", "correct horse battery"
 # Short limits so that a stalled request turns "slow" and then fails within the test.
 LIMITS = "window.zhikuLimits = { slowMs: 400, timeoutMs: 2500 };"
-NAV_ZH = ["知识库", "检索", "助手", "对话", "图谱", "评测", "用量", "工作区"]
+NAV_ZH = ["知识库", "数据源", "检索", "助手", "应用", "对话", "图谱", "评测", "对话日志", "用量",
+          "模型", "工作区", "审计"]
 PAGES = ["#/kbs", "#/kbs/hr", "#/search", "#/assistants", "#/assistants/helper", "#/chat/helper",
          "#/graph", "#/evals", "#/usage", "#/admin"]
 
@@ -318,7 +319,7 @@ def test_kb_name_is_checked_in_the_browser(browser: Any, site: dict[str, Any]) -
 def test_mobile_navigation_shows_every_entry(browser: Any, site: dict[str, Any], lang: str) -> None:
     page = _open(browser, site, lang=lang, width=390)
     links = page.locator("nav a")
-    assert links.count() == 8
+    assert links.count() == len(NAV_ZH)
     if lang == "zh":
         assert links.all_inner_texts() == NAV_ZH
     for i in range(links.count()):

@@ -44,9 +44,11 @@ def test_timestamps_use_the_one_formatter() -> None:
 
 def test_no_untranslated_aria_labels_or_page_markers() -> None:
     for path in JS.glob("*.js"):
-        if path.name in ("i18n.js", "shellstrings.js"):
+        if path.name == "i18n.js" or path.name.endswith("strings.js"):
             continue  # the string tables themselves
-        text = path.read_text(encoding="utf-8")
+        # a page module's own string table (addStrings) holds English on purpose
+        text = re.sub(r"addStrings\(\{.*?\n\}\);", "", path.read_text(encoding="utf-8"),
+                      flags=re.S)
         assert not re.search(r'"aria-label": "[^"]', text), path.name
         assert "`p. ${" not in text and '"Model"' not in text and " tokens`" not in text, path.name
         assert '"∅"' not in text, path.name

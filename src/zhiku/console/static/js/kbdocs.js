@@ -3,7 +3,7 @@
 // re-index and tag.
 import { api, apiPage, stream } from "./api.js";
 import { addStrings, label, t } from "./i18n.js";
-import { act, bytes, errorBox, h, showError, toast } from "./ui.js";
+import { act, bytes, errorBox, fmtTime, h, showError, toast } from "./ui.js";
 
 addStrings({
   en: {
@@ -114,7 +114,7 @@ export function documentsCard(kbName) {
         d.title && d.title !== d.source ? h("span", h("br"), h("small.muted", d.title)) : null),
       h("td", d.format), h("td.n", bytes(d.size_bytes)), h("td.n", String(d.chunk_count)),
       h("td", h(`span.badge.${d.status}`, label("st", d.status))),
-      h("td", h("small.muted", d.created_at.slice(0, 16).replace("T", " "))),
+      h("td", h("small.muted", fmtTime(d.created_at))),
       h("td", d.tags.map((x) => h("span.tag", x))), h("td.err", d.error || ""),
       h("td.actions",
         h("button.ghost", { type: "button", onclick: (e) => act(e.currentTarget, () => batch("reindex", [d.id]), err) }, t("reindex")),

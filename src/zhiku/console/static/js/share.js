@@ -2,7 +2,7 @@
 // The token and the identity-signing secret are shown once, right after create or rotate.
 import { api } from "./api.js";
 import { addStrings, t } from "./i18n.js";
-import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
+import { act, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
 
 addStrings({
   en: {
@@ -127,7 +127,7 @@ export function shareSection(assistant) {
         h("td", l.name || `#${l.id}`, l.has_password ? h("small.muted", ` · ${t("sh_has_password")}`) : null),
         h("td", h("code", `/s/…${l.token_hint}`)),
         h("td", l.enabled ? t("sh_on") : t("sh_off")),
-        h("td", l.expires_at ? l.expires_at.slice(0, 16).replace("T", " ") : t("sh_never")),
+        h("td", l.expires_at ? fmtTime(l.expires_at) : t("sh_never")),
         h("td", l.allowed_origins.length ? l.allowed_origins.join(" ") : h("span.muted", t("sh_any_origin"))),
         h("td.actions",
           h("button.ghost", { type: "button", onclick: () => edit(l) }, t("sh_edit")),

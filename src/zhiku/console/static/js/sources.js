@@ -2,7 +2,7 @@
 // while one is running), sync now, the run history, add a source, remove one.
 import { api } from "./api.js";
 import { addStrings, label, t } from "./i18n.js";
-import { act, dialog, errorBox, field, h, showError, table, toast } from "./ui.js";
+import { act, dialog, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
 
 addStrings({
   en: {
@@ -46,7 +46,7 @@ function runsDialog(kb, source, where) {
     const runs = await api("GET", `/v1/kbs/${encodeURIComponent(kb)}/sources/${source.id}/runs`);
     const rows = runs.map((r) => h("tr", { "data-run": r.id },
       h("td.n", String(r.id)), h("td", label("st", r.status)), h("td", r.origin),
-      ...[r.added, r.updated, r.unchanged, r.removed, r.failed].map((n) => h("td.n", String(n))), h("td", (r.started_at || r.created_at).slice(0, 19).replace("T", " ")),
+      ...[r.added, r.updated, r.unchanged, r.removed, r.failed].map((n) => h("td.n", String(n))), h("td", fmtTime(r.started_at || r.created_at)),
       h("td", r.error || (r.errors || []).slice(0, 3).map((e) => `${e.item}: ${e.error}`).join("; "))));
     const body = table(["#", t("status"), t("origin"), t("added"), t("updated"), t("unchanged"),
       t("removed"), t("failed_items"), t("started"), t("error")], rows, t("runs"));
@@ -101,7 +101,7 @@ export async function sourcesPage(view) {
   }
 
   const kbSelect = h("select", { name: "kb", required: true });
-  const name = h("input", { type: "text", name: "source_name", required: true, maxLength: 64, pattern: "[A-Za-z0-9][A-Za-z0-9._-]*" });
+  const name = h("input", { type: "text", name: "source_name", required: true, maxLength: 64, pattern: "[A-Za-z0-9][A-Za-z0-9._\\-]*" });
   const kind = h("select", { name: "kind" }, ["folder", "web", "s3", "webdav", "git", "sql"].map((k) => h("option", { value: k }, k)));
   const config = h("textarea", { name: "config", rows: 4, placeholder: t("folder_hint") });
   kind.addEventListener("change", () => { config.placeholder = kind.value === "web" ? t("web_hint") : kind.value === "folder" ? t("folder_hint") : "{}"; });
