@@ -72,12 +72,13 @@ CONFIG = SchemathesisConfig.from_dict({
             "expected-statuses": ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]},
     },
     "operations": [
-        # GET/PATCH/DELETE on .../documents/url reach the routes of one document (whose id
-        # "url" is then refused as not a number, 422), so they are neither a 405 nor missing
-        # from Allow.
-        {"include-path": "/v1/kbs/{kb}/documents/url",
-         "checks": {"unsupported_method": {"enabled": False},
-                    "allow_header_conformance": {"enabled": False}}},
+        # GET/PATCH/DELETE on .../documents/url and .../documents/batch reach the routes of one
+        # document (whose id "url" or "batch" is then refused as not a number, 422), so they are
+        # neither a 405 nor missing from Allow.
+        *({"include-path": path,
+           "checks": {"unsupported_method": {"enabled": False},
+                      "allow_header_conformance": {"enabled": False}}}
+          for path in ("/v1/kbs/{kb}/documents/url", "/v1/kbs/{kb}/documents/batch")),
         # Names refuse control characters; the schema states it as a pattern, which the
         # generator does not apply to every phase, so a valid-looking name can be refused.
         *({"include-path": path, "include-method": method,

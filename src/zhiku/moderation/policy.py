@@ -14,7 +14,8 @@ MAX_WORDS = 50_000
 class WordRule(BaseModel):
     """One listed word (or phrase)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: a policy comes from JSON or YAML as written (0 is not false), like API bodies
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     word: str = Field(min_length=1, max_length=100)
     action: Literal["block", "mask"] = "block"
@@ -32,7 +33,7 @@ class WordRule(BaseModel):
 class ModerationPolicy(BaseModel):
     """What is checked, and what happens on a hit."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     enabled: bool = True
     words: list[WordRule] = Field(default_factory=list, max_length=MAX_WORDS)
