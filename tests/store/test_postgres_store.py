@@ -22,6 +22,7 @@ from shared_data import SCIFACT_CORPUS, SCIFACT_QUERIES
 from zhiku.core.settings import Settings
 from zhiku.models.embedders import make_embedder
 from zhiku.store.db import open_postgres, open_sqlite
+from zhiku.store.postgres import fts
 from zhiku.store.postgres.migrations import MIGRATIONS, migrate
 from zhiku.store.postgres.store import PostgresStore
 from zhiku.store.postgres.vector_index import PgVectorIndex
@@ -268,3 +269,26 @@ def test_filtered_hnsw_search_keeps_its_limit(corpus: Corpus) -> None:
         corpus.pg.set_chunk_enabled(top[0][0], True)
     assert always.search(corpus.kb_id, "no-such-model", corpus.qvecs[0], 10) == []
     assert always.search(corpus.kb_id, corpus.model, corpus.qvecs[0][:8], 10) == []
+
+
+PLANS = ["", "SET LOCAL enable_hashjoin = off", "SET LOCAL enable_hashagg = off",
+         "SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off",
+         "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off"]
+
+
+def test_bm25_scores_do_not_depend_on_the_plan(corpus: Corpus) -> None:
+    """Two server processes may plan the same search differently (statistics refreshed by
+    autovacuum in between, a prepared generic plan): scores are summed in one order, so they
+    agree to the bit and so do the rankings."""
+    for query in corpus.queries[:20]:
+        words = fts.query_lexemes(query_terms(query))
+        kbs = [corpus.kb_id]
+        params = [words, fts.tsquery_literal(words), kbs, kbs, words, kbs, 50]
+        seen = []
+        for plan in PLANS:
+            with corpus.pg.db.raw() as conn, conn.transaction():
+                for setting in filter(None, plan.split("; ")):
+                    conn.execute(setting)
+                rows = conn.execute(fts.bm25_sql(None).replace("?", "%s"), params).fetchall()
+            seen.append([(int(r[0]), float(r[1]).hex()) for r in rows])
+        assert all(s == seen[0] for s in seen), query

@@ -64,9 +64,10 @@ def tsquery_literal(words: Sequence[str]) -> str:
 # The candidates (enabled chunks holding any query term, kept by the filter when there is one)
 # with their query terms' positions; document frequencies from ``term_df`` (per knowledge base,
 # every indexed chunk: filters never change a chunk's score); N and the average length from
-# ``chunk_stats``. Parameters: the lexemes (text[]), the tsquery, the knowledge base ids
-# (bigint[]), the filter's, the knowledge base ids and lexemes again (df), the ids (corpus), the
-# limit.
+# ``chunk_stats``. Each score sums its terms in lexeme order, so the same data gives the same
+# bits whatever join order the planner picks (processes with different plans agree).
+# Parameters: the lexemes (text[]), the tsquery, the knowledge base ids (bigint[]), the
+# filter's, the knowledge base ids and lexemes again (df), the ids (corpus), the limit.
 _BM25 = f"""
 WITH cand AS MATERIALIZED (
     SELECT c.id, c.term_count AS dl, ts_filter(setweight(c.tsv, 'A', ?::text[]), '{{a}}') AS hits
@@ -86,6 +87,7 @@ SELECT cand.id, sum(
     greatest(ln((corpus.n - df.n + 0.5) / (df.n + 0.5)), 1e-6)
     * cardinality(u.positions) * {K1 + 1}
     / (cardinality(u.positions) + {K1} * ({1 - B} + {B} * cand.dl / corpus.avgdl))
+    ORDER BY u.lexeme
 ) AS score
 FROM cand CROSS JOIN LATERAL unnest(cand.hits) u JOIN df ON df.lexeme = u.lexeme
 CROSS JOIN corpus
