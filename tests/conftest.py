@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 import pgtest
+from hashing import CHEAP_SETTINGS
 from shared_data import (
     CMRC_DEV,
     SCIFACT_CORPUS,
@@ -43,6 +44,7 @@ from zhiku.service import Zhiku
 
 
 def _clean_settings(home: Path, **overrides: Any) -> Settings:
+    overrides = {**CHEAP_SETTINGS, **overrides}
     if pgtest.BACKEND == "postgres" and "database_url" not in overrides:
         overrides["database_url"] = pgtest.fresh_database()
     with pytest.MonkeyPatch.context() as mp:
@@ -160,6 +162,8 @@ def zhiku_home(
             monkeypatch.delenv(key)
     home = tmp_path / "zhiku-home"
     monkeypatch.setenv("ZHIKU_HOME", str(home))
+    for name, value in CHEAP_SETTINGS.items():
+        monkeypatch.setenv(f"ZHIKU_{name.upper()}", str(value))
     if request.node.get_closest_marker("db_free") is not None:
         monkeypatch.setenv("ZHIKU_DATABASE_URL", NO_DATABASE_URL)
         yield home

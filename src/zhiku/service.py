@@ -832,6 +832,7 @@ class Zhiku:
     @property
     def share(self) -> ShareLinks:
         """Share links of this workspace's apps: a public chat page and widget per link."""
+        from zhiku.accounts.secrets import HashCost
         from zhiku.models.llm.secrets import SecretBox
         from zhiku.share.apps import resolve_app
         from zhiku.share.links import ShareLinks
@@ -840,7 +841,7 @@ class Zhiku:
         return ShareLinks(ShareLinkStore(self.db), self.workspace_id,
                           SecretBox(self.settings.home),
                           lambda kind, slug: resolve_app(self.llm.assistants, kind, slug),
-                          self.audit)
+                          self.audit, HashCost.of(self.settings))
 
     @property
     def workflows(self) -> Workflows:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from zhiku.accounts.secrets import HashCost
 from zhiku.accounts.store import AccountStore
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
@@ -17,6 +18,6 @@ def accounts(settings: Settings) -> Iterator[AccountStore]:
     """The account store over a fresh, migrated database."""
     db = open_database(settings)
     try:
-        yield AccountStore(db)
+        yield AccountStore(db, HashCost.of(settings))
     finally:
         db.close()

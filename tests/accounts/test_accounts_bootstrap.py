@@ -28,7 +28,7 @@ def _counts(accounts: AccountStore) -> tuple[int, ...]:
 
 
 def test_bootstrap_makes_an_owner_with_an_admin_key(accounts: AccountStore) -> None:
-    made = bootstrap(accounts.db, "Ada@Acme.example", PASSWORD, "研发部")
+    made = bootstrap(accounts.db, "Ada@Acme.example", PASSWORD, "研发部", cost=accounts.cost)
     assert accounts.workspace_name(made.workspace_id) == "研发部"
     assert accounts.member(made.workspace_id, made.user_id).role == "owner"
     assert accounts.member(made.workspace_id, made.user_id).name == "Ada"
@@ -43,8 +43,9 @@ def test_bootstrap_makes_an_owner_with_an_admin_key(accounts: AccountStore) -> N
 
 
 def test_bootstrap_joins_an_existing_workspace(accounts: AccountStore) -> None:
-    first = bootstrap(accounts.db, "ada@acme.example", PASSWORD, "acme")
-    second = bootstrap(accounts.db, "bob@acme.example", PASSWORD, "acme", key_name="ops")
+    first = bootstrap(accounts.db, "ada@acme.example", PASSWORD, "acme", cost=accounts.cost)
+    second = bootstrap(accounts.db, "bob@acme.example", PASSWORD, "acme", key_name="ops",
+                       cost=accounts.cost)
     assert second.workspace_id == first.workspace_id
     assert {m.email for m in accounts.members(first.workspace_id)} == {
         "ada@acme.example", "bob@acme.example"}
@@ -52,16 +53,16 @@ def test_bootstrap_joins_an_existing_workspace(accounts: AccountStore) -> None:
 
 
 def test_bootstrap_changes_nothing_when_it_refuses(accounts: AccountStore) -> None:
-    bootstrap(accounts.db, "ada@acme.example", PASSWORD, "acme")
+    bootstrap(accounts.db, "ada@acme.example", PASSWORD, "acme", cost=accounts.cost)
     before = _counts(accounts)
     with pytest.raises(Conflict, match="already exists"):
-        bootstrap(accounts.db, "ADA@acme.example", PASSWORD, "globex")
+        bootstrap(accounts.db, "ADA@acme.example", PASSWORD, "globex", cost=accounts.cost)
     with pytest.raises(InvalidInput, match="password"):
-        bootstrap(accounts.db, "bob@acme.example", "short", "globex")
+        bootstrap(accounts.db, "bob@acme.example", "short", "globex", cost=accounts.cost)
     with pytest.raises(InvalidName, match="control characters"):
-        bootstrap(accounts.db, "bob@acme.example", PASSWORD, "glo\nbex")
+        bootstrap(accounts.db, "bob@acme.example", PASSWORD, "glo\nbex", cost=accounts.cost)
     with pytest.raises(InvalidName, match="1-128"):
-        bootstrap(accounts.db, "bob@acme.example", PASSWORD, "g" * 200)
+        bootstrap(accounts.db, "bob@acme.example", PASSWORD, "g" * 200, cost=accounts.cost)
     assert _counts(accounts) == before
 
 

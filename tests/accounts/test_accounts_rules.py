@@ -33,7 +33,7 @@ class Team:
 
 @pytest.fixture
 def team(accounts: AccountStore) -> Team:
-    made = bootstrap(accounts.db, "owner@acme.example", PASSWORD, "acme")
+    made = bootstrap(accounts.db, "owner@acme.example", PASSWORD, "acme", cost=accounts.cost)
     ids = {"owner": made.user_id}
     for role in ("admin", "editor", "viewer"):
         ids[role] = accounts.create_user(f"{role}@acme.example", PASSWORD)

@@ -9,6 +9,7 @@ from typing import Any
 
 from waiting import wait_until
 from zhiku.accounts.bootstrap import bootstrap
+from zhiku.accounts.secrets import HashCost
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
 
@@ -51,7 +52,8 @@ def make_tenant(settings: Settings, name: str) -> Tenant:
     password = f"pw-{name}-secret"
     db = open_database(settings)
     try:
-        made = bootstrap(db, email, password, name, key_name="admin")
+        made = bootstrap(db, email, password, name, key_name="admin",
+                         cost=HashCost.of(settings))
     finally:
         db.close()
     return Tenant(name, made.workspace_id, email, password, made.key)

@@ -20,6 +20,7 @@ from api_helpers import (
 )
 from fastapi.testclient import TestClient
 
+from hashing import CHEAP
 from zhiku.accounts.store import AccountStore
 from zhiku.api.app import create_app
 from zhiku.core.errors import Conflict
@@ -64,7 +65,7 @@ def test_login_roles_and_members(client: TestClient, tenant_a: Tenant) -> None:
 def test_emails_are_unique_and_matched_without_regard_to_case(settings: Settings) -> None:
     db = open_database(settings)
     try:
-        auth = AccountStore(db)
+        auth = AccountStore(db, CHEAP)
         user = auth.create_user("Mixed.Case@Example.org", "long-enough-pw")
         assert auth.user_id("mixed.case@example.ORG") == user
         with pytest.raises(Conflict):

@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
+from hashing import CHEAP
 from waiting import wait_until
 from zhiku.accounts.store import AccountStore
 from zhiku.api.app import create_app
@@ -459,7 +460,7 @@ class World:
     def login(self, email: str) -> str:
         db = open_database(self.settings)
         try:
-            return AccountStore(db).login(email, self.passwords[email], "acme", 1.0)
+            return AccountStore(db, CHEAP).login(email, self.passwords[email], "acme", 1.0)
         finally:
             db.close()
 
@@ -547,7 +548,7 @@ class World:
     def add_member(self, email: str, role: str) -> int:
         db = open_database(self.settings)
         try:
-            auth = AccountStore(db)
+            auth = AccountStore(db, CHEAP)
             password = f"pw-{email}-long"
             user = auth.create_user(email, password)
             auth.set_role(user, self.ids["acme"], role)

@@ -17,6 +17,7 @@ import pytest
 from api_helpers import Tenant, api_settings, invite, make_tenant
 from fastapi.testclient import TestClient
 
+from hashing import CHEAP
 from serving import ZHIKU
 from zhiku.accounts import secrets as sec
 from zhiku.accounts.passwords import check_password
@@ -151,7 +152,7 @@ def test_policy_applies_to_every_new_account(client: TestClient, tenant_a: Tenan
     db = open_database(client.app.state.api.settings)  # type: ignore[attr-defined]
     try:
         with pytest.raises(InvalidInput, match="most common"):
-            AccountStore(db).create_user("zed@acme.example", "letmein123456")
+            AccountStore(db, CHEAP).create_user("zed@acme.example", "letmein123456")
     finally:
         db.close()
     token = invite(client, tenant_a, "zed@acme.example", "viewer")["token"]

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 import pgtest
+from hashing import CHEAP
 from scripted_llm import scripted_server
 from serving import ZHIKU, admin_init, serve
 from zhiku.accounts.store import AccountStore
@@ -97,7 +98,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     zk.agents.publish("helper")
         db = open_database(settings)
         try:
-            auth = AccountStore(db)
+            auth = AccountStore(db, CHEAP)
             ws = auth.workspace_id("acme")
             assert ws is not None
             _, scoped_key = auth.create_key(ws, name="handbook only", access="read",

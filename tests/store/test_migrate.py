@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from hashing import CHEAP
 from shared_data import Passage
 from zhiku.accounts.store import AccountStore
 from zhiku.cli.main import create_app
@@ -64,7 +65,7 @@ def built(
         zk.publish_assistant("plain", note="v1")
         turn = zk.chat("plain", cmrc[0].question)
     db = open_database(settings)
-    auth = AccountStore(db)
+    auth = AccountStore(db, CHEAP)
     user = auth.create_user("Ada@Example.com", PASSWORD, "Ada")
     auth.set_role(user, 1, "owner")
     session = auth.login("ada@example.com", PASSWORD, None, 24)
@@ -183,7 +184,7 @@ def test_round_trip_copies_everything_verifiably_and_searches_alike(
     db = pg.store.db  # type: ignore[attr-defined]
     assert db.conn.execute("SELECT to_regclass(?) IS NOT NULL",
                            (index_name("hashing-256", 256),)).fetchone()[0]
-    auth = AccountStore(db)  # people keep their sessions, keys and passwords
+    auth = AccountStore(db, CHEAP)  # people keep their sessions, keys and passwords
     assert auth.authenticate(built["session"]).user_id is not None
     assert auth.authenticate(built["api_key"]).key_id is not None
     assert originals.get(db, built["sha"]).data == ORIGINAL

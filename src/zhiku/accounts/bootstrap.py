@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zhiku.accounts.passwords import check_password
+from zhiku.accounts.secrets import DEFAULT_COST, HashCost
 from zhiku.accounts.store import AccountStore
 from zhiku.core.errors import Conflict
 from zhiku.store.db import Database
@@ -27,12 +28,14 @@ def bootstrap(
     workspace: str,
     *,
     key_name: str = "admin (zhiku admin init)",
+    cost: HashCost = DEFAULT_COST,
 ) -> Bootstrapped:
     """Create the user ``email`` as an owner of ``workspace`` (created when missing) with an
     admin API key named ``key_name``. ``InvalidInput`` for a weak password or a bad name,
-    ``Conflict`` (and nothing changed) when the user exists."""
+    ``Conflict`` (and nothing changed) when the user exists; ``cost``: argon2id's parameters
+    for the password."""
     check_password(password, email)
-    store = AccountStore(db)
+    store = AccountStore(db, cost)
     if store.user_id(email) is not None:
         raise Conflict(f"user '{email}' already exists; nothing was changed")
     workspace_id = store.ensure_workspace(workspace)

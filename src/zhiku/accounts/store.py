@@ -25,8 +25,10 @@ class AccountStore(KeySql, SessionSql):
     backends).
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cost: sec.HashCost = sec.DEFAULT_COST) -> None:
+        """``cost``: argon2id's parameters for the passwords it hashes."""
         self.db = db
+        self.cost = cost
         self.invitations = Invitations(db)
         self.audit_log = AuditLog(db)
 
@@ -88,7 +90,7 @@ class AccountStore(KeySql, SessionSql):
             with self.db.write() as conn:
                 row = conn.execute(
                     "INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?) RETURNING id",
-                    (email, name, sec.hash_password(password)),
+                    (email, name, sec.hash_password(password, self.cost)),
                 ).fetchone()
                 return int(row[0])
         except self.db.IntegrityError as exc:
@@ -204,7 +206,7 @@ class AccountStore(KeySql, SessionSql):
         row = self.db.conn.execute(
             "SELECT id, password_hash FROM users WHERE lower(email) = lower(?)", (email,)
         ).fetchone()
-        stored = sec.dummy_hash() if row is None else str(row["password_hash"])
+        stored = sec.dummy_hash(self.cost) if row is None else str(row["password_hash"])
         if not sec.verify_password(stored, password) or row is None:
             raise BadCredentials("wrong e-mail or password")
         return int(row["id"])

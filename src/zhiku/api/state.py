@@ -36,12 +36,13 @@ class ApiState:
         """Build the runtime (opening and migrating the database) and wire the parts to it."""
         runtime = Runtime(settings)
         db = runtime.db
-        sec.dummy_hash()  # computed now, so the first sign-in of an unknown e-mail is not slower
+        cost = sec.HashCost.of(settings)
+        sec.dummy_hash(cost)  # computed now: the first sign-in of an unknown e-mail is not slower
         return cls(
             settings=settings,
             runtime=runtime,
             db=db,
-            auth=AccountStore(db),
+            auth=AccountStore(db, cost),
             jobs=Jobs.of(settings, db, runtime, threads=settings.api_job_threads),
             limiter=RateLimiter(settings.api_rate_limit_per_minute),
             metrics=metrics or Metrics(),

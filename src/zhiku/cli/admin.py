@@ -8,6 +8,7 @@ import typer
 
 from zhiku.accounts.bootstrap import bootstrap
 from zhiku.accounts.passwords import check_password
+from zhiku.accounts.secrets import HashCost
 from zhiku.cli.context import handle_errors, print_json, say
 from zhiku.core.settings import Settings
 from zhiku.store.db import open_database
@@ -31,9 +32,10 @@ def init(
     else:
         password = typer.prompt("Owner password", hide_input=True, confirmation_prompt=True)
     check_password(password, email)  # before the database is opened (and so created)
-    db = open_database(Settings())
+    settings = Settings()
+    db = open_database(settings)
     try:
-        made = bootstrap(db, email, password, workspace)
+        made = bootstrap(db, email, password, workspace, cost=HashCost.of(settings))
     finally:
         db.close()
     if as_json:

@@ -227,6 +227,26 @@ class Settings(BaseSettings):
         description="HTTP API: password hashes computed at once per process (each takes 64 MiB); "
         "further sign-ins wait for a slot.",
     )
+    password_hash_time_cost: int = Field(
+        default=3,
+        ge=1,
+        le=64,
+        description="Passwords: argon2id passes over memory for each new hash (RFC 9106's "
+        "second recommendation: 3 passes over 64 MiB with 4 lanes). A stored hash keeps the "
+        "parameters it was made with, so changing them never locks anyone out.",
+    )
+    password_hash_memory_kib: int = Field(
+        default=65536,
+        ge=1024,
+        le=4 * 1024 * 1024,
+        description="Passwords: argon2id memory per hash, in KiB (see password_hash_time_cost).",
+    )
+    password_hash_parallelism: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Passwords: argon2id lanes per hash (see password_hash_time_cost).",
+    )
     api_password_hash_wait_seconds: float = Field(
         default=2.0,
         ge=0,

@@ -20,13 +20,14 @@ def serve(settings: Settings, key: str) -> None:
 
     from zhiku import __version__
     from zhiku.accounts.assistant_scope import confine
+    from zhiku.accounts.secrets import HashCost
     from zhiku.accounts.store import AccountStore
     from zhiku.mcp.server import build_server, serve_stdio
     from zhiku.mcp.tools import WorkspaceTools
     from zhiku.runtime import Runtime
 
     with Runtime(settings) as runtime:
-        auth = AccountStore(runtime.db)
+        auth = AccountStore(runtime.db, HashCost.of(runtime.settings))
         zk = runtime.workspace(auth.authenticate(key).workspace_id)
 
         def resolve(ctx: ServerRequestContext[Any]) -> WorkspaceTools:

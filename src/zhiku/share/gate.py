@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from zhiku.accounts.secrets import dummy_hash, verify_password
+from zhiku.accounts.secrets import DEFAULT_COST, HashCost, dummy_hash, verify_password
 from zhiku.core.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from zhiku.models.llm.secrets import SecretBox
 from zhiku.share import tokens
@@ -45,8 +45,11 @@ class ShareGate:
 
     def __init__(self, store: ShareLinkStore, box: SecretBox,
                  app: Callable[[ShareLink], AppRef | None], visitor_minutes: float,
-                 hashing: Callable[[], AbstractContextManager[None]] = nullcontext) -> None:
+                 hashing: Callable[[], AbstractContextManager[None]] = nullcontext,
+                 cost: HashCost = DEFAULT_COST) -> None:
+        """``cost``: argon2id's parameters of link passwords (the dummy check's)."""
         self._store = store
+        self._cost = cost
         self._box = box
         self._app = app
         self._ttl = visitor_minutes * 60
@@ -100,7 +103,7 @@ class ShareGate:
                 raise Unauthorized("wrong password for this link", needs="password")
         elif password:
             with self._hashing():  # the same time with or without a password
-                verify_password(dummy_hash(), password)
+                verify_password(dummy_hash(self._cost), password)
         user = ""
         if identity is not None:
             secret = self._box.decrypt(kept.signing_secret)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from zhiku.accounts.secrets import hash_password
+from zhiku.accounts.secrets import DEFAULT_COST, HashCost, hash_password
 from zhiku.core.errors import Conflict, InvalidInput
 from zhiku.core.timestamps import stamp
 from zhiku.models.llm.secrets import SecretBox
@@ -86,8 +86,11 @@ class ShareLinks:
 
     def __init__(self, store: ShareLinkStore, workspace_id: int, box: SecretBox,
                  app: Callable[[str, str], AppRef],
-                 audit: Callable[..., object] | None = None) -> None:
+                 audit: Callable[..., object] | None = None,
+                 cost: HashCost = DEFAULT_COST) -> None:
+        """``cost``: argon2id's parameters for link passwords."""
         self._store = store
+        self._cost = cost
         self._ws = workspace_id
         self._box = box
         self._app = app
@@ -152,14 +155,13 @@ class ShareLinks:
         self._store.delete(self._ws, link_id)
         self._audit("share.delete", "share_link", link_id, None)
 
-    @staticmethod
-    def _settings(**given: Any) -> dict[str, Any]:
+    def _settings(self, **given: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in given.items():
             if key == "password":
                 if value is not None and len(value) > MAX_PASSWORD:
                     raise InvalidInput(f"a link password has at most {MAX_PASSWORD} characters")
-                out["password_hash"] = hash_password(value) if value else None
+                out["password_hash"] = hash_password(value, self._cost) if value else None
             elif key == "expires_at":
                 out["expires_at"] = check_expiry(value)
             elif key == "allowed_origins":

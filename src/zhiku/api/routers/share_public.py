@@ -87,7 +87,8 @@ def gate(state: ApiState) -> ShareGate:
                          link.app_kind, link.app_id)
 
     return ShareGate(ShareLinkStore(state.db), SecretBox(state.settings.home), app,
-                     state.settings.share_visitor_minutes, state.guard.hashing)
+                     state.settings.share_visitor_minutes, state.guard.hashing,
+                     state.auth.cost)
 
 
 def page_origin(request: Request) -> str:
