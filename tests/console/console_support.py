@@ -24,6 +24,9 @@ EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
 
 BROWSER_MARKS = [
     pytest.mark.slow,
+    # The console is the same pages over the same HTTP API on either backend, and the API's
+    # own tests run on both: the browser runs once, in the SQLite pass.
+    pytest.mark.backend("sqlite"),
     pytest.mark.skipif(sync_playwright is None,
                        reason="the playwright package is not installed (pip install playwright)"),
     pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,

@@ -31,6 +31,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.backend("sqlite"),  # the browser runs once (see console_support.BROWSER_MARKS)
     pytest.mark.skipif(sync_playwright is None, reason="the playwright package is not installed"),
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is absent"),
 ]
