@@ -29,11 +29,11 @@ rm -f "$log"
 # subprocesses, so together they take little longer than the PostgreSQL pass alone. The
 # PostgreSQL pass's report follows the SQLite pass's.
 pglog=$(mktemp)
-ZHIKU_TEST_BACKEND=postgres .venv/bin/python -m pytest -p no:cacheprovider "$@" >"$pglog" 2>&1 &
+ZHIKU_TEST_BACKEND=postgres .venv/bin/python -m pytest -p no:cacheprovider --durations=15 "$@" >"$pglog" 2>&1 &
 pg=$!
 trap 'kill $pg 2>/dev/null; rm -f "$pglog"' EXIT
 lite=0
-.venv/bin/python -m pytest "$@" || lite=$?
+.venv/bin/python -m pytest --durations=15 "$@" || lite=$?
 post=0
 wait $pg || post=$?
 echo "=== the same suite on PostgreSQL ==="
