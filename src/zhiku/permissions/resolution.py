@@ -1,0 +1,38 @@
+"""The one place a caller's reader scope is resolved.
+
+``reader_groups`` says which groups' restricted documents a caller reads, or None for every
+document. Group sources other than the stored memberships (a directory's groups mapped at
+sign-in) join here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from zhiku.accounts.principal import Level, Principal
+from zhiku.store.db import Database
+from zhiku.store.reader import Reader
+
+
+def reader_groups(db: Database, workspace_id: int, principal: Principal) -> frozenset[int] | None:
+    """The groups whose restricted documents ``principal`` reads in the workspace; None: every
+    document (workspace owners and administrators, and keys with admin access, who may set
+    any document's groups anyway). Members, viewers and other keys read the unrestricted
+    documents plus those restricted to one of their groups."""
+    if principal.level >= Level.ADMIN:
+        return None
+    if principal.key_id is not None:
+        column, member = "key_id", principal.key_id
+    elif principal.user_id is not None:
+        column, member = "user_id", principal.user_id
+    else:
+        return frozenset()
+    rows = db.conn.execute(
+        f"SELECT m.group_id FROM access_group_members m JOIN access_groups g "
+        f"ON g.id = m.group_id WHERE m.{column} = ? AND g.workspace_id = ?",
+        (member, workspace_id),
+    )
+    return frozenset(int(r[0]) for r in rows)
+
+
+def reader_for(db: Database, principal: Principal) -> Reader:
+    """The reader scope of ``principal`` in its own workspace."""
+    return Reader.of(reader_groups(db, principal.workspace_id, principal))
