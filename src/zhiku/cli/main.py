@@ -138,8 +138,11 @@ def create_app() -> typer.Typer:
     def main(ctx: typer.Context) -> None:
         """Zhiku (智库): grounded assistants over your own documents."""
         from zhiku.audit.context import Actor, acting
+        from zhiku.permissions.context import reading_as
+        from zhiku.store.reader import EVERYTHING
 
         ctx.with_resource(acting(Actor.cli()))  # what the command changes is audited as this
+        ctx.with_resource(reading_as(EVERYTHING))  # the operator reads every document
 
     return app
 
