@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
-from zhiku.core.errors import InvalidInput, NotFound
+from zhiku.core.errors import Forbidden, InvalidInput, NotFound
 from zhiku.core.settings import Settings
 from zhiku.graph.modes import SearchMode, is_graph_mode
 from zhiku.ingest.chunking import ChunkingOptions
@@ -349,6 +349,13 @@ class Zhiku:
         return Permissions(self.store, GroupStore(self.db, self.workspace_id), self.audit,
                            self.document)
 
+    def _check_whole_kb(self, kb: KnowledgeBase) -> None:
+        """``Forbidden`` unless the current reader reads every document of ``kb`` (what the
+        graph browser shows is drawn from all of them)."""
+        if self.store.hides_any([kb.id], current_reader()):
+            raise Forbidden(f"knowledge base '{kb.name}' has restricted documents: its graph "
+                            "is shown to administrators only (graph search modes still work)")
+
     def _check_readable(self, doc: Document, ref: int | str) -> Document:
         """``doc``, or ``NotFound`` (as for a missing one) when the current reader may not
         read it."""
@@ -503,6 +510,7 @@ class Zhiku:
                     self.kb,
                     lambda kb_id, settings: self.store.update_kb(kb_id, settings=settings),
                     self.embedder,
+                    self._check_whole_kb,
                 )
             return self._graph_ops
 
