@@ -36,3 +36,18 @@ def reader_groups(db: Database, workspace_id: int, principal: Principal) -> froz
 def reader_for(db: Database, principal: Principal) -> Reader:
     """The reader scope of ``principal`` in its own workspace."""
     return Reader.of(reader_groups(db, principal.workspace_id, principal))
+
+
+def reader_for_identity(db: Database, workspace_id: int, user: str) -> Reader:
+    """The reader scope of a signed end-user identity a share link's page passes: the groups
+    of the workspace member with that e-mail address, resolved as for that member with read
+    access (an identity never reads everything); public-only for anyone else."""
+    row = db.conn.execute(
+        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id "
+        "WHERE LOWER(u.email) = LOWER(?) AND m.workspace_id = ?",
+        (user.strip(), workspace_id),
+    ).fetchone() if user.strip() else None
+    if row is None:
+        return Reader.public()
+    member = Principal(workspace_id, Level.READ, user_id=int(row[0]))
+    return Reader.of(reader_groups(db, workspace_id, member))
