@@ -97,17 +97,14 @@ class GroupStore:
 
     def remove_member(self, group_id: int, *, user_id: int | None = None,
                       key_id: int | None = None) -> Group:
-        """Remove a user or an API key from a group; ``NotFound`` when it is not a member."""
+        """Remove a user or an API key from a group (one that is not in it: nothing to do)."""
         group = self.get(group_id)
         column, member = _member(user_id, key_id)
         with self.db.write() as conn:
-            row = conn.execute(
-                f"DELETE FROM access_group_members WHERE group_id = ? AND {column} = ? "
-                "RETURNING group_id",
+            conn.execute(
+                f"DELETE FROM access_group_members WHERE group_id = ? AND {column} = ?",
                 (group.id, member),
-            ).fetchone()
-        if row is None:
-            raise NotFound(f"{column[:-3]} {member} is not in group '{group.name}'")
+            )
         return self.get(group.id)
 
     def _check_member(self, conn: Connection, column: str, member: int) -> None:
