@@ -37,6 +37,8 @@ COMMANDS: dict[str, LazyCommand] = {
         ("ask", "zhiku.cli.search", "ask",
          "Answer a question from the knowledge base, citing every sentence."),
         ("docs", "zhiku.cli.docs", "app", "Manage the documents of a knowledge base."),
+        ("groups", "zhiku.cli.groups", "app",
+         "Groups of readers and the documents and sources restricted to them."),
         ("sources", "zhiku.cli.sources", "app",
          "Sources: keep knowledge bases in step with folders, sites and stores."),
         ("stats", "zhiku.cli.stats", "stats", "Documents and chunks per knowledge base."),

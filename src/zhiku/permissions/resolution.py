@@ -7,7 +7,7 @@ sign-in) join here and nowhere else.
 
 from __future__ import annotations
 
-from zhiku.accounts.principal import Level, Principal
+from zhiku.accounts.principal import ROLE_LEVEL, Level, Principal
 from zhiku.store.db import Database
 from zhiku.store.reader import Reader
 
@@ -38,16 +38,26 @@ def reader_for(db: Database, principal: Principal) -> Reader:
     return Reader.of(reader_groups(db, principal.workspace_id, principal))
 
 
+def reader_for_member(db: Database, workspace_id: int, email: str, *,
+                      as_viewer: bool = False) -> Reader | None:
+    """The reader scope of the workspace member with this e-mail address (None: no such
+    member), resolved as for that member signing in; ``as_viewer``: as that member with read
+    access only, so an administrator's address still reads just their groups' documents."""
+    row = db.conn.execute(
+        "SELECT u.id, m.role FROM users u JOIN memberships m ON m.user_id = u.id "
+        "WHERE LOWER(u.email) = LOWER(?) AND m.workspace_id = ?",
+        (email.strip(), workspace_id),
+    ).fetchone() if email.strip() else None
+    if row is None:
+        return None
+    level = Level.READ if as_viewer else ROLE_LEVEL.get(str(row[1]), Level.READ)
+    member = Principal(workspace_id, level, user_id=int(row[0]))
+    return Reader.of(reader_groups(db, workspace_id, member))
+
+
 def reader_for_identity(db: Database, workspace_id: int, user: str) -> Reader:
     """The reader scope of a signed end-user identity a share link's page passes: the groups
-    of the workspace member with that e-mail address, resolved as for that member with read
-    access (an identity never reads everything); public-only for anyone else."""
-    row = db.conn.execute(
-        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id "
-        "WHERE LOWER(u.email) = LOWER(?) AND m.workspace_id = ?",
-        (user.strip(), workspace_id),
-    ).fetchone() if user.strip() else None
-    if row is None:
-        return Reader.public()
-    member = Principal(workspace_id, Level.READ, user_id=int(row[0]))
-    return Reader.of(reader_groups(db, workspace_id, member))
+    of the workspace member with that e-mail address (an identity never reads everything);
+    public-only for anyone else."""
+    found = reader_for_member(db, workspace_id, user, as_viewer=True)
+    return found if found is not None else Reader.public()
