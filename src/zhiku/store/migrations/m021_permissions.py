@@ -22,6 +22,7 @@ CREATE TABLE access_groups (
 );
 
 CREATE TABLE access_group_members (
+    id {ID},
     group_id {BIGINT} NOT NULL REFERENCES access_groups(id) ON DELETE CASCADE,
     user_id {BIGINT} REFERENCES users(id) ON DELETE CASCADE,
     key_id {BIGINT} REFERENCES api_keys(id) ON DELETE CASCADE,
