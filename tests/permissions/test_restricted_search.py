@@ -113,3 +113,22 @@ def test_opening_a_document_to_everyone(zk: Zhiku, corpus: dict[str, int]) -> No
     assert zk.document("kb", secret.id).restricted is False
     entries = zk.audit_entries()
     assert "document.groups" in {e.action for e in entries.entries}
+
+
+def test_vector_searcher_masks_before_top_k(zk: Zhiku, corpus: dict[str, int]) -> None:
+    """The vector searcher itself (SQLite's matrix, PostgreSQL's HNSW walk with the reader in
+    its WHERE) returns ``limit`` readable chunks when the nearest ones are restricted."""
+    kb = zk.kb("kb")
+    embedder = zk.embedder(kb.embedder)
+    query = embedder.embed_batch([SECRET])[0]
+    searcher = zk.vectors
+    if hasattr(searcher, "exact_below"):
+        searcher.exact_below = 0  # through the HNSW index, not the exact scan
+    with reading_as(EVERYTHING):
+        closed = {c.id for d in zk.documents("kb") if d.restricted for c in zk.chunks("kb", d.id)}
+    found = searcher.search(kb.id, embedder.model_id, query, 4, None, PUBLIC)
+    assert len(found) == 4 and not {cid for cid, _ in found} & closed
+    everyone = searcher.search(kb.id, embedder.model_id, query, 4, None, EVERYTHING)
+    assert {cid for cid, _ in everyone} <= closed
+    member = searcher.search(kb.id, embedder.model_id, query, 4, None, Reader.of([corpus["hr"]]))
+    assert {cid for cid, _ in member} <= closed

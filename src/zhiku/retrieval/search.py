@@ -199,12 +199,10 @@ class HybridSearcher:
             if embedder.model_id not in qvecs:
                 qvecs[embedder.model_id] = embedder.embed_batch([query])[0]
             allowed = None
-            if (filters is not None and not filters.is_empty()) or self._store.hides_any(
-                [kb.id], reader
-            ):
+            if filters is not None and not filters.is_empty():
                 allowed = self._store.allowed_chunk_ids([kb.id], filters, reader)
             found += self._vectors.search(
-                kb.id, embedder.model_id, qvecs[embedder.model_id], pool, allowed
+                kb.id, embedder.model_id, qvecs[embedder.model_id], pool, allowed, reader
             )
         found.sort(key=lambda kv: -kv[1])
         return found[:pool], qvecs

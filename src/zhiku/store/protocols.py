@@ -113,7 +113,8 @@ class VectorStore(Protocol):
 
 
 class VectorSearcher(Protocol):
-    """Nearest neighbours of a query vector among one knowledge base's enabled chunks."""
+    """Nearest neighbours of a query vector among one knowledge base's enabled chunks (among
+    ``allowed`` ids when given) that ``reader`` may read, applied before the top ``limit``."""
 
     def search(
         self,
@@ -122,6 +123,7 @@ class VectorSearcher(Protocol):
         query: np.ndarray,
         limit: int,
         allowed: np.ndarray | None = None,
+        reader: Reader = ...,
     ) -> list[tuple[int, float]]: ...
     def invalidate(self) -> None: ...
 
