@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from zhiku.core.errors import InvalidInput, NotFound, ZhikuError
 from zhiku.ingest import originals
+from zhiku.permissions.context import current_reader
 from zhiku.store.doc_query import DocumentQuery
 from zhiku.store.records import Document
 
@@ -58,12 +59,14 @@ class KbDocuments:
         self._zk = zk
 
     def page(self, kb: str, query: DocumentQuery) -> DocumentPage:
-        """Documents of ``kb`` matching ``query``, in its order and window."""
+        """Documents of ``kb`` matching ``query`` that the current reader may read, in its
+        order and window."""
         if query.limit is not None and query.limit < 1:
             raise InvalidInput("limit is at least 1")
         if query.offset < 0:
             raise InvalidInput("offset is at least 0")
-        docs, total = self._zk.store.query_documents(self._zk.kb(kb).id, query)
+        docs, total = self._zk.store.query_documents(self._zk.kb(kb).id, query,
+                                                     current_reader())
         return DocumentPage(docs, total)
 
     def batch(

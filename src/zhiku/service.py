@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from zhiku.answer.extractive import ExtractiveAnswerer
 from zhiku.answer.types import Answer, Answerer
-from zhiku.core.errors import InvalidInput, NotFound
+from zhiku.core.errors import Forbidden, InvalidInput, NotFound
 from zhiku.core.settings import Settings
 from zhiku.graph.modes import SearchMode, is_graph_mode
 from zhiku.ingest.chunking import ChunkingOptions
@@ -36,6 +36,7 @@ from zhiku.ingest.sources import expand_paths
 from zhiku.kb_language import choose_embedder
 from zhiku.kb_settings import check_kb_settings
 from zhiku.models.embedders import Embedder
+from zhiku.permissions.context import current_reader
 from zhiku.retrieval.rerank import RerankingSearcher
 from zhiku.retrieval.search import HybridSearcher, Mode, SearchParams
 from zhiku.retrieval.types import Hit
@@ -44,6 +45,7 @@ from zhiku.runtime import Runtime
 from zhiku.store.db import Database
 from zhiku.store.filters import SearchFilters
 from zhiku.store.protocols import NativeVectorSearch, Store, VectorSearcher
+from zhiku.store.reader import Reader
 from zhiku.store.records import Chunk, Document, KnowledgeBase
 from zhiku.text.indexing import index_text
 from zhiku.text.tokenize import analyze
@@ -83,6 +85,7 @@ if TYPE_CHECKING:
     from zhiku.models.llm.config import ProviderConfig
     from zhiku.models.llm.types import CancelToken, Message
     from zhiku.moderation.service import ModerationService
+    from zhiku.permissions.service import GroupRefs, Permissions
     from zhiku.releases.service import Releases
     from zhiku.releases.subjects import Subject
     from zhiku.share.links import ShareLinks
@@ -286,19 +289,27 @@ class Zhiku:
         *,
         metadata: dict[str, Any] | None = None,
         listener: IngestListener | None = None,
+        groups: GroupRefs = None,
     ) -> IngestReport:
         """Ingest files, folders (recursively), globs and http(s) URLs; ``source`` is the
         absolute path, or the URL fetched. URLs go through the SSRF guard: an internal address
-        is refused unless the ``api_url_allowlist`` setting permits it."""
+        is refused unless the ``api_url_allowlist`` setting permits it. ``groups`` (ids or
+        names): restrict the documents to these groups from their first write (None: a new
+        document is unrestricted, a replaced one keeps its restriction)."""
         from zhiku.ingest.fetch import is_url, url_items
 
         kb = self.kb(kb_name)
+        restrict = self.permissions.resolve(groups)
         sources = list(paths)
         urls = [str(s) for s in sources if is_url(s)]
         files = expand_paths([s for s in sources if not is_url(s)])
         fetched = url_items(urls, self.settings, metadata) if urls else iter(())
+        if restrict is not None:
+            fetched = (replace(item, groups=tuple(restrict)) for item in fetched)
         items = itertools.chain(
-            (SourceItem(str(p), path=p, metadata=dict(metadata or {})) for p in files), fetched)
+            (SourceItem(str(p), path=p, metadata=dict(metadata or {}),
+                        groups=None if restrict is None else tuple(restrict)) for p in files),
+            fetched)
         report = self._pipeline(kb).run(kb, items, listener)
         if files or urls:
             named = [str(p) for p in files] + urls
@@ -320,8 +331,37 @@ class Zhiku:
         return self._pipeline(kb).run(kb, items, listener, sweep=sweep)
 
     def documents(self, kb_name: str, status: str | None = None) -> list[Document]:
-        """Documents of a knowledge base."""
-        return self.store.list_documents(self.kb(kb_name).id, status)
+        """Documents of a knowledge base that the current reader may read."""
+        docs = self.store.list_documents(self.kb(kb_name).id, status)
+        reader = current_reader()
+        if reader.unlimited or not any(d.restricted for d in docs):
+            return docs
+        readable = self.store.readable_documents([d.id for d in docs], reader)
+        return [d for d in docs if d.id in readable]
+
+    @property
+    def permissions(self) -> Permissions:
+        """Groups of readers and which groups may read each document and source
+        (docs/permissions.md)."""
+        from zhiku.permissions.service import Permissions
+        from zhiku.permissions.store import GroupStore
+
+        return Permissions(self.store, GroupStore(self.db, self.workspace_id), self.audit,
+                           self.document)
+
+    def _check_whole_kb(self, kb: KnowledgeBase) -> None:
+        """``Forbidden`` unless the current reader reads every document of ``kb`` (what the
+        graph browser shows is drawn from all of them)."""
+        if self.store.hides_any([kb.id], current_reader()):
+            raise Forbidden(f"knowledge base '{kb.name}' has restricted documents: its graph "
+                            "is shown to administrators only (graph search modes still work)")
+
+    def _check_readable(self, doc: Document, ref: int | str) -> Document:
+        """``doc``, or ``NotFound`` (as for a missing one) when the current reader may not
+        read it."""
+        if doc.restricted and not self.store.readable_documents([doc.id], current_reader()):
+            raise NotFound(f"document {ref} does not exist")
+        return doc
 
     @property
     def kbdocs(self) -> KbDocuments:
@@ -331,19 +371,20 @@ class Zhiku:
         return KbDocuments(self)
 
     def document(self, kb_name: str, ref: int | str) -> Document:
-        """A document by id or by source (path as ingested)."""
+        """A document by id or by source (path as ingested), if the current reader may read
+        it (otherwise ``NotFound``, as for a missing one)."""
         kb = self.kb(kb_name)
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
             doc = self.store.get_document(int(ref))
             if doc.kb_id != kb.id:
                 raise NotFound(f"document {ref} does not exist")
-            return doc
+            return self._check_readable(doc, ref)
         found = self.store.find_document(kb.id, ref) or self.store.find_document(
             kb.id, str(Path(ref).expanduser().resolve())
         )
         if found is None:
             raise NotFound(f"document '{ref}' does not exist")
-        return found
+        return self._check_readable(found, f"'{ref}'")
 
     def delete_document(self, kb_name: str, ref: int | str, *, audit: bool = True) -> Document:
         """Delete a document with its chunks, vectors and full-text rows, and its stored
@@ -398,7 +439,9 @@ class Zhiku:
         """One chunk of a knowledge base, by id."""
         kb = self.kb(kb_name)
         found = self.store.get_chunks([chunk_id]).get(chunk_id)
-        if found is None or found.kb_id != kb.id:
+        if found is None or found.kb_id != kb.id or not self.store.readable_documents(
+            [found.document_id], current_reader()
+        ):
             raise NotFound(f"chunk {chunk_id} does not exist")
         return found
 
@@ -467,6 +510,7 @@ class Zhiku:
                     self.kb,
                     lambda kb_id, settings: self.store.update_kb(kb_id, settings=settings),
                     self.embedder,
+                    self._check_whole_kb,
                 )
             return self._graph_ops
 
@@ -507,8 +551,11 @@ class Zhiku:
         vector_weight: float | None = None,
         reranker: str | None = None,
         rerank_top_n: int | None = None,
+        reader: Reader | None = None,
     ) -> list[Hit]:
-        """Hybrid (or keyword / vector) search over one or more knowledge bases.
+        """Hybrid (or keyword / vector) search over one or more knowledge bases, among the
+        documents ``reader`` may read (default: the current reader, see
+        ``zhiku.permissions.context``; nobody named reads the unrestricted documents only).
 
         ``reranker`` (provider/model of a provider of kind rerank; default: the first
         knowledge base's ``reranker`` setting) reorders the top ``rerank_top_n`` fused
@@ -517,10 +564,11 @@ class Zhiku:
             raise InvalidInput("the query is empty")
         names = [kbs] if isinstance(kbs, str) else list(kbs)
         flt = SearchFilters.model_validate(filters) if isinstance(filters, dict) else filters
+        who = reader if reader is not None else current_reader()
         if is_graph_mode(mode):  # local | global | mix
             return self._graph_search().search([self.kb(n) for n in names], query, mode,
                                                top_k=top_k, filters=flt,
-                                               min_relevance=min_relevance)
+                                               min_relevance=min_relevance, reader=who)
         s = self.settings
         params = replace(
             self._search_defaults(),
@@ -531,6 +579,7 @@ class Zhiku:
             candidates=candidates or s.candidates,
             min_relevance=min_relevance,
             filters=flt,
+            reader=who,
         )
         if params.fusion not in ("rrf", "weighted"):
             raise InvalidInput("fusion is 'rrf' or 'weighted'")

@@ -97,6 +97,11 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("PUT", "/v1/workspace/default-model"): {"model": f"{ids.get('provider')}/model"},
         ("PUT", "/v1/apps/{slug}/eval-set"): {"eval_set": kb},
         ("POST", "/v1/apps/{slug}/gate"): {},
+        ("POST", "/v1/groups"): {"name": "made-group"},
+        ("PATCH", "/v1/groups/{group_id}"): {"name": "renamed"},
+        ("POST", "/v1/groups/{group_id}/members"): {"user_id": ids.get("user_id", 1)},
+        ("PUT", "/v1/kbs/{kb}/documents/{doc_id}/groups"): {"groups": None},
+        ("PUT", "/v1/sources/{source_id}/groups"): {"groups": None},
     }
     return bodies.get((method, path))
 
@@ -168,6 +173,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 **PROVIDER})
             assert made_provider.status_code == 201, made_provider.text
             tenant.ids["provider"] = tenant.ids["slug"]
+            group = client.post("/v1/groups", headers=h, json={"name": tenant.ids["slug"]})
+            assert group.status_code == 201, group.text
+            tenant.ids["group_id"] = group.json()["id"]
             url = f"/v1/evals/runs/{run['id']}"
             wait_until(lambda url=url, h=h: client.get(url, headers=h).json()["status"]
                        != "running", 60, f"eval run {run['id']} to finish")
@@ -229,7 +237,8 @@ NOWHERE = {"kb": "no-such-kb", "slug": "no-such-bot", "doc_id": 987654, "chunk_i
            "user_id": 987654, "entity": "no-such-entity", "page": 1, "eval_set": "no-such-kb",
            "run_id": 987654, "invitation_id": 987654, "workflow_run_id": 987654,
            "source": "no-such-bot", "app_run_id": 987654, "kb_source": "no-such-bot",
-           "source_id": 987654, "link_id": 987654, "provider": "no-such-bot"}
+           "source_id": 987654, "link_id": 987654, "provider": "no-such-bot",
+           "group_id": 987654}
 
 
 def _normalized(r: Any, ids: dict[str, Any]) -> tuple[int, str]:
@@ -266,6 +275,8 @@ def test_other_workspace_learns_nothing(world: dict[str, Any], method: str, path
     provider = client.get(f"/v1/providers/{b.ids['provider']}", headers=hb).json()
     assert provider["timeout"] == 60.0 and provider["key_mask"] == "…0000"
     assert client.get("/v1/workspace/default-model", headers=hb).json()["model"] is None
+    group = client.get(f"/v1/groups/{b.ids['group_id']}", headers=hb).json()
+    assert group["name"] == b.ids["slug"] and group["users"] == []
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

@@ -326,6 +326,18 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/kbs/{kb}/sources/{kb_source}/runs"): "kb-read",
     ("POST", "/v1/sources/{source_id}/sync"): "kb-write",
     ("GET", "/v1/sources/{source_id}/runs"): "kb-read",
+    # groups of readers span the workspace; who may read a document or a source is an admin's
+    ("GET", "/v1/groups"): "manage",
+    ("POST", "/v1/groups"): "manage",
+    ("GET", "/v1/groups/{group_id}"): "manage",
+    ("PATCH", "/v1/groups/{group_id}"): "manage",
+    ("DELETE", "/v1/groups/{group_id}"): "manage",
+    ("POST", "/v1/groups/{group_id}/members"): "manage",
+    ("DELETE", "/v1/groups/{group_id}/members/users/{user_id}"): "manage",
+    ("DELETE", "/v1/groups/{group_id}/members/keys/{key_id}"): "manage",
+    ("PUT", "/v1/kbs/{kb}/documents/{doc_id}/groups"): "kb-admin",
+    ("GET", "/v1/sources/{source_id}/groups"): "kb-admin",
+    ("PUT", "/v1/sources/{source_id}/groups"): "kb-admin",
     # share links of kb1-bot: whoever may change the assistant; the public page, visitor
     # sessions (and their CORS preflights) and the widget script need no credentials
     ("GET", "/v1/assistants/{slug}/share-links"): "assistant-write",
@@ -523,6 +535,10 @@ class World:
     def _make_link(self) -> int:
         made = self.call("POST", f"/v1/assistants/{BOT}/share-links", 201, json={})
         return int(made["id"])
+    def _make_group(self) -> int:
+        made = self.call("POST", "/v1/groups", 201, json={"name": f"victim-{next(self.counter)}"})
+        return int(made["id"])
+
     def _make_provider(self) -> str:
         self.call("POST", "/v1/providers", 201, json={"name": "victim-provider", **PROVIDER})
         return "victim-provider"
@@ -569,6 +585,7 @@ VICTIM_CHECK: dict[str, Callable[[Any], str]] = {
     "provider": lambda name: f"/v1/providers/{name}",
     "conversation": lambda cid: f"/v1/conversations/{cid}",
     "link": lambda link: f"/v1/share-links/{link}",
+    "group": lambda group: f"/v1/groups/{group}",
     "key": lambda key: f"/v1/keys/{key}",  # a revoked key is still there, with revoked_at
     "user": lambda user: f"/v1/users/{user}",
 }
@@ -622,6 +639,7 @@ def _seed(client: TestClient, settings: Settings) -> World:
     world.ids["source"] = "pets"
     made = world.call("POST", f"/v1/kbs/{KB}/sources", 201, json={"name": "site", **KB_SOURCE})
     world.ids.update(kb_source="site", source_id=made["id"])
+    world.ids["group_id"] = world.call("POST", "/v1/groups", 201, json={"name": "matrix"})["id"]
     # a provider only acme has (globex's callers must get 404 for it)
     world.call("POST", "/v1/providers", 201, json={"name": "acme-llm", **PROVIDER})
     world.ids["provider"] = "acme-llm"
@@ -700,6 +718,7 @@ VICTIMS = {
     ("DELETE", "/v1/providers/{provider}"): {"provider": "provider"},
     ("DELETE", "/v1/conversations/{conversation_id}"): {"conversation_id": "conversation"},
     ("DELETE", "/v1/share-links/{link_id}"): {"link_id": "link"},
+    ("DELETE", "/v1/groups/{group_id}"): {"group_id": "group"},
     ("POST", "/v1/share-links/{link_id}/rotate"): {"link_id": "link"},
     ("DELETE", "/v1/keys/{key_id}"): {"key_id": "key"},
     ("DELETE", "/v1/invitations/{invitation_id}"): {"invitation_id": "invitation"},
@@ -726,6 +745,11 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("PATCH", "/v1/kbs/{kb}"): {"settings": {"graph": True}},
         ("POST", "/v1/kbs/{kb}/documents/url"): {"url": "http://127.0.0.1/blocked.html"},
         ("PATCH", "/v1/kbs/{kb}/documents/{doc_id}"): {"tags": ["hr", "policy"]},
+        ("PUT", "/v1/kbs/{kb}/documents/{doc_id}/groups"): {"groups": None},
+        ("PUT", "/v1/sources/{source_id}/groups"): {"groups": None},
+        ("POST", "/v1/groups"): {"name": f"made-{n}"},
+        ("PATCH", "/v1/groups/{group_id}"): {"description": f"edited {n}"},
+        ("POST", "/v1/groups/{group_id}/members"): {"user_id": world.ids["viewer_user_id"]},
         ("POST", "/v1/kbs/{kb}/embedder"): {"embedder": "hashing"},
         ("POST", "/v1/kbs/{kb}/documents/batch"): {
             "action": "tag", "ids": [world.ids["doc_id"]], "tags": ["hr"]},

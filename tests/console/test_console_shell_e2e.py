@@ -40,7 +40,7 @@ EMAIL, PASSWORD = "owner@shell.example", "correct horse battery"
 # Short limits so that a stalled request turns "slow" and then fails within the test.
 LIMITS = "window.zhikuLimits = { slowMs: 400, timeoutMs: 2500 };"
 NAV_ZH = ["知识库", "数据源", "检索", "助手", "应用", "对话", "图谱", "评测", "对话日志", "用量",
-          "模型", "工作区", "审计"]
+          "模型", "工作区", "权限组", "审计"]
 PAGES = ["#/kbs", "#/kbs/hr", "#/search", "#/assistants", "#/assistants/helper", "#/chat/helper",
          "#/graph", "#/evals", "#/usage", "#/admin"]
 

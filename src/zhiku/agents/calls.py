@@ -6,6 +6,7 @@ keeps the process alive) and reported as a time-out.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -52,7 +53,8 @@ def run_calls(registry: ToolRegistry, calls: Sequence[ToolCall], allowed: set[st
         def work(i: int = i, call: ToolCall = call) -> None:
             slots[i] = _run_one(registry, call, allowed, timeout)
 
-        thread = threading.Thread(target=work, name="zhiku-agent-tools", daemon=True)
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(work,),
+                                  name="zhiku-agent-tools", daemon=True)
         thread.start()
         threads.append(thread)
     for thread in threads:
@@ -72,7 +74,8 @@ def _run_one(registry: ToolRegistry, call: ToolCall, allowed: set[str],
             log.exception("tool %s failed", call.name)
             box.append((False, f"the tool '{call.name}' failed: {type(exc).__name__}"))
 
-    thread = threading.Thread(target=work, name=f"zhiku-tool-{call.name}"[:60], daemon=True)
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(work,),
+                              name=f"zhiku-tool-{call.name}"[:60], daemon=True)
     thread.start()
     thread.join(timeout)
     latency = (time.perf_counter() - start) * 1000

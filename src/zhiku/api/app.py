@@ -16,6 +16,7 @@ from zhiku.api.errors import install_error_handlers
 from zhiku.api.headers import SecurityHeaders
 from zhiku.api.limits import BodySizeLimit
 from zhiku.api.metrics import Metrics, MetricsMiddleware
+from zhiku.api.reader_scope import ReaderScope
 from zhiku.api.request_id import RequestId
 from zhiku.api.routers import (
     agents,
@@ -31,6 +32,7 @@ from zhiku.api.routers import (
     feedback,
     graph,
     graph_view,
+    groups,
     health,
     invitations,
     jobs,
@@ -70,6 +72,7 @@ ROUTERS = (
     kb_catalog,
     document_batch,
     documents,
+    groups,
     pages,
     jobs,
     sources,
@@ -137,6 +140,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     # then the caller's credential is checked before any body is read
     app.add_middleware(AuthBeforeBody)
     app.add_middleware(AuditScope)  # who acts, and from where, for the audit log
+    app.add_middleware(ReaderScope)  # which documents the caller reads
     app.add_middleware(MetricsMiddleware, metrics=metrics_)
     app.add_middleware(
         BodySizeLimit,

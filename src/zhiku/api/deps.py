@@ -14,6 +14,8 @@ from zhiku.api.auth_first import early_principal
 from zhiku.api.state import ApiState
 from zhiku.audit.context import Actor, identify
 from zhiku.core.errors import Unauthorized
+from zhiku.permissions.context import identify_reader
+from zhiku.permissions.resolution import reader_for
 from zhiku.service import Zhiku
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (zk_…) or a session token (zks_…)")
@@ -52,6 +54,7 @@ def get_principal(
     if principal.assistants is not None:
         assistants = state.runtime.workspace(principal.workspace_id).list_assistants()
         principal = confine(principal, assistants)
+    identify_reader(reader_for(state.runtime.db, principal))
     return principal
 
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from zhiku.cli.context import console, err_console, handle_errors, open_zhiku, print_json, say
+from zhiku.cli.groups import group_refs
 from zhiku.core.errors import InvalidInput, PayloadTooLarge
 from zhiku.ingest.events import FileResult
 from zhiku.ingest.fetch import UrlPolicy, check_url, is_url
@@ -51,6 +52,11 @@ def ingest(
         False, "--background",
         help="Queue the work for 'zhiku worker' or 'zhiku serve' and print the job ids.",
     ),
+    groups: str = typer.Option(
+        None, "--groups",
+        help="Comma-separated groups (names or ids) that may read these documents; unset: "
+        "everyone in the workspace (a re-ingested document keeps its groups).",
+    ),
 ) -> None:
     """Ingest documents; unchanged files are skipped, changed ones replaced.
 
@@ -60,8 +66,9 @@ def ingest(
     metadata = _metadata(meta)
     urls = [p for p in paths if is_url(p)]
     files = expand_paths([p for p in paths if not is_url(p)])
+    refs = group_refs(groups)
     if background:
-        _queue(kb, files, urls, metadata, as_json)
+        _queue(kb, files, urls, metadata, as_json, refs)
         return
     sources: list[str | Path] = [*(Path(f) for f in files), *urls]
     with open_zhiku() as zk:
@@ -73,7 +80,8 @@ def ingest(
         )
         with Progress(*columns, console=err_console, transient=as_json) as progress:
             report = zk.ingest(
-                kb, sources, metadata=metadata, listener=_Bar(progress, len(sources))
+                kb, sources, metadata=metadata, listener=_Bar(progress, len(sources)),
+                groups=refs,
             )
     if as_json:
         print_json(
@@ -96,9 +104,12 @@ def ingest(
 
 
 def _queue(kb: str, files: list[Path], urls: list[str], metadata: dict[str, object] | None,
-           as_json: bool) -> None:
+           as_json: bool, groups: list[int | str] | None) -> None:
     """Store the files and queue one job for them, and one job per URL."""
     with open_zhiku() as zk:
+        restrict = zk.permissions.resolve(groups)
+        if urls and restrict is not None:
+            raise InvalidInput("--groups with --background takes files only, not URLs")
         limit = zk.settings.max_file_bytes
         uploads = []
         for path in files:
@@ -108,7 +119,7 @@ def _queue(kb: str, files: list[Path], urls: list[str], metadata: dict[str, obje
         zk.kb(kb)
         for url in urls:  # refuse any internal address before queuing anything
             check_url(url, UrlPolicy(zk.settings.api_url_allowlist))
-        jobs = [zk.jobs.submit_uploads(kb, uploads, metadata)] if uploads else []
+        jobs = [zk.jobs.submit_uploads(kb, uploads, metadata, restrict)] if uploads else []
         jobs += [zk.jobs.submit_url(kb, url, metadata) for url in urls]
     if as_json:
         print_json({"jobs": [{"id": j.id, "kind": j.kind, "status": j.status} for j in jobs]})

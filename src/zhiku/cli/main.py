@@ -37,6 +37,8 @@ COMMANDS: dict[str, LazyCommand] = {
         ("ask", "zhiku.cli.search", "ask",
          "Answer a question from the knowledge base, citing every sentence."),
         ("docs", "zhiku.cli.docs", "app", "Manage the documents of a knowledge base."),
+        ("groups", "zhiku.cli.groups", "app",
+         "Groups of readers and the documents and sources restricted to them."),
         ("sources", "zhiku.cli.sources", "app",
          "Sources: keep knowledge bases in step with folders, sites and stores."),
         ("stats", "zhiku.cli.stats", "stats", "Documents and chunks per knowledge base."),
@@ -138,8 +140,11 @@ def create_app() -> typer.Typer:
     def main(ctx: typer.Context) -> None:
         """Zhiku (智库): grounded assistants over your own documents."""
         from zhiku.audit.context import Actor, acting
+        from zhiku.permissions.context import reading_as
+        from zhiku.store.reader import EVERYTHING
 
         ctx.with_resource(acting(Actor.cli()))  # what the command changes is audited as this
+        ctx.with_resource(reading_as(EVERYTHING))  # the operator reads every document
 
     return app
 

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
-from zhiku.core.errors import InvalidInput
+from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.graph.modes import MODES, SearchMode
+from zhiku.permissions.context import reading_as
+from zhiku.store.reader import Reader
 
 if TYPE_CHECKING:  # the service loads while the knowledge base's model does (open_zhiku)
     from zhiku.retrieval.types import Hit
@@ -52,6 +54,26 @@ def _batch_line(
     return {"id": qid, "hits": [_hit_json(h) for h in hits]}
 
 
+AS_USER = "Read as this workspace member (e-mail): their role and groups decide."
+AS_GROUP = "Read as a member of this group (name or id; repeat): its documents and the public."
+
+
+def _reader(zk: Zhiku, as_user: str | None, groups: list[str] | None) -> Reader:
+    """Whose view a command takes: the operator's (every document) unless told otherwise."""
+    if as_user and groups:
+        raise InvalidInput("give --as-user or --group, not both")
+    if as_user:
+        from zhiku.permissions.resolution import reader_for_member
+
+        found = reader_for_member(zk.db, zk.workspace_id, as_user)
+        if found is None:
+            raise NotFound(f"'{as_user}' is not a member of this workspace")
+        return found
+    if groups:
+        return Reader.of(zk.permissions.resolve([int(g) if g.isdigit() else g for g in groups]))
+    return Reader.everything()
+
+
 @handle_errors
 def search(
     query: str = typer.Argument(None, help="The query (omit with --queries)."),
@@ -65,13 +87,16 @@ def search(
     min_relevance: float = typer.Option(
         0.0, "--min-relevance", min=0.0, max=1.0, help="Drop hits less relevant than this."
     ),
+    as_user: str = typer.Option(None, "--as-user", help=AS_USER),
+    group: list[str] = typer.Option(None, "--group", help=AS_GROUP),
 ) -> None:
-    """Search a knowledge base; batch mode prints one JSON line per query."""
+    """Search a knowledge base; batch mode prints one JSON line per query. Reads every
+    document (the operator's view) unless --as-user or --group says whose view to take."""
     if mode not in MODES:
         raise InvalidInput("mode is " + ", ".join(MODES[:-1]) + " or " + MODES[-1])
     chosen: SearchMode = mode  # type: ignore[assignment]
     filters = _filters(filter_)
-    with open_zhiku(preload=kb) as zk:
+    with open_zhiku(preload=kb) as zk, reading_as(_reader(zk, as_user, group)):
         if queries is not None:
             with queries.open(encoding="utf-8") as lines:
                 for line_no, line in enumerate(lines, 1):
@@ -120,11 +145,14 @@ def ask(
     top_k: int = typer.Option(5, "--top-k", "-k", min=1, max=100),
     as_json: bool = typer.Option(False, "--json"),
     app: str = typer.Option(None, "--app", help="Answer with this assistant (its model and KBs)."),
+    as_user: str = typer.Option(None, "--as-user", help=AS_USER),
+    group: list[str] = typer.Option(None, "--group", help=AS_GROUP),
 ) -> None:
-    """Answer a question from the knowledge base, citing every sentence."""
+    """Answer a question from the knowledge base, citing every sentence (from every document
+    unless --as-user or --group says whose view to take)."""
     if not kb and not app:
         raise InvalidInput("give --kb KB or --app ASSISTANT")
-    with open_zhiku(preload=kb or ()) as zk:
+    with open_zhiku(preload=kb or ()) as zk, reading_as(_reader(zk, as_user, group)):
         answer = zk.ask_app(app, question) if app else zk.ask(kb, question, top_k=top_k)
     if as_json:
         print_json(answer.to_dict())

@@ -12,6 +12,7 @@ import contextlib
 import re
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,14 +59,19 @@ def _checked_config(spec: ConnectorSpec, config: dict[str, Any]) -> dict[str, An
 
 
 class _Library:
-    """The knowledge base a run writes to, through the facade."""
+    """The knowledge base a run writes to, through the facade. Documents of a restricted
+    source are written restricted to its groups (``groups``; None: unrestricted)."""
 
-    def __init__(self, zk: Zhiku, kb: KnowledgeBase) -> None:
+    def __init__(self, zk: Zhiku, kb: KnowledgeBase,
+                 groups: list[int] | None = None) -> None:
         self._zk = zk
         self._kb = kb
+        self._groups = None if groups is None else tuple(groups)
 
     def ingest(self, items: Iterable[SourceItem], listener: IngestListener,
                sweep: Sweep) -> IngestReport:
+        if self._groups is not None:
+            items = (replace(item, groups=self._groups) for item in items)
         return self._zk.ingest_items(self._kb.name, items, listener, sweep=sweep)
 
     def find(self, source: str) -> int | None:
@@ -296,7 +302,9 @@ class Sources:
         try:
             share = (source.max_delete_share if source.max_delete_share is not None
                      else self._zk.settings.sources_max_delete_share)
-            sync = Run(self.store, _Library(self._zk, self._zk.kb(source.kb)), source,
+            groups = self._zk.permissions.source_groups(source.id)
+            library = _Library(self._zk, self._zk.kb(source.kb), groups)
+            sync = Run(self.store, library, source,
                        connector, max_item_bytes=self._zk.settings.max_file_bytes,
                        max_delete_share=share, allow_deletes=run.allow_deletes,
                        checkpoint=checkpoint)

@@ -3,6 +3,7 @@ to a queue, and the reader iterates until an event the end predicate accepts."""
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -47,7 +48,9 @@ class EventStream(Generic[E, R, C]):
             except BaseException as exc:  # handed to the reader, who re-raises it
                 events.put(exc)
 
-        thread = threading.Thread(target=work, name=self._name, daemon=True)
+        # the caller's context (its reader and audit actor) goes with the work
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(work,),
+                                  name=self._name, daemon=True)
         thread.start()
         try:
             while True:

@@ -54,14 +54,24 @@ class GraphOps:
         kb: KbResolver,
         save_settings: Callable[[int, dict[str, Any]], KnowledgeBase],
         embedder_for: Callable[[str], Embedder],
+        browse: Callable[[KnowledgeBase], None] | None = None,
     ) -> None:
         """``kb(name)``: the workspace's knowledge base; ``save_settings(kb_id, settings)``
         stores a knowledge base's settings; ``embedder_for(name)``: an embedder (name
-        embeddings when resolving aliases)."""
+        embeddings when resolving aliases); ``browse(kb)`` raises when the current reader may
+        not see the whole graph of ``kb`` (entities and passages come from every document)."""
         self._graph = graph
         self._kb = kb
         self._save_settings = save_settings
         self._embedder_for = embedder_for
+        self._browse = browse
+
+    def _shown(self, kb_name: str) -> KnowledgeBase:
+        """The knowledge base whose graph is about to be shown, if the reader may see it."""
+        kb = self._kb(kb_name)
+        if self._browse is not None:
+            self._browse(kb)
+        return kb
 
     def set_graph(self, kb_name: str, enabled: bool) -> KnowledgeBase:
         """Turn extraction during ingestion on or off (``zhiku kb set-graph``)."""
@@ -145,7 +155,7 @@ class GraphOps:
     def entities(self, kb_name: str, query: str = "", limit: int = 20) -> list[dict[str, Any]]:
         """Entities whose name or an alias contains ``query`` (normalised): exact matches first,
         then prefixes, then the most mentioned; an empty query lists the most mentioned."""
-        kb = self._kb(kb_name)
+        kb = self._shown(kb_name)
         return [{"id": n.id, "name": n.name, "type": n.type, "mentions": n.mention_count,
                  "aliases": n.aliases} for n in self._graph.find_nodes(kb.id, query, limit)]
 
@@ -154,7 +164,7 @@ class GraphOps:
         """An entity with its aliases, strongest relations and where it is mentioned; with
         ``passages`` > 0 each relation carries up to that many of the passages behind it (chunk,
         document, text)."""
-        kb = self._kb(kb_name)
+        kb = self._shown(kb_name)
         graph = self._graph
         node = graph.node(kb.id, entity)
         edges = sorted(graph.edges(kb.id, [node.id]), key=lambda e: -e.weight)[:limit]
@@ -175,7 +185,7 @@ class GraphOps:
 
     def path(self, kb_name: str, source: str, target: str) -> list[str]:
         """The names along a shortest path between two entities (strongest edges preferred)."""
-        kb = self._kb(kb_name)
+        kb = self._shown(kb_name)
         graph = self._graph
         a, b = graph.node(kb.id, source), graph.node(kb.id, target)
         g = comm.to_networkx(graph.all_nodes(kb.id), graph.edges(kb.id))
@@ -221,11 +231,11 @@ class GraphOps:
 
     def merges(self, kb_name: str) -> list[dict[str, Any]]:
         """Every merge, with its reason."""
-        return self._graph.merges(self._kb(kb_name).id)
+        return self._graph.merges(self._shown(kb_name).id)
 
     def export(self, kb_name: str, fmt: str, out: Path) -> list[Path]:
         """Write the graph as GraphML, JSON or CSV."""
-        kb = self._kb(kb_name)
+        kb = self._shown(kb_name)
         graph = self._graph
         return exporter.write(graph.all_nodes(kb.id), graph.edges(kb.id), fmt, out)
 
@@ -252,7 +262,7 @@ class GraphOps:
                  ) -> dict[str, Any]:
         """What to draw: the most mentioned entities, or one entity's neighbourhood (see
         ``overview.subgraph``)."""
-        return subgraph(self._graph, self._kb(kb_name), limit, around)
+        return subgraph(self._graph, self._shown(kb_name), limit, around)
 
 
 def _llm_page(

@@ -29,6 +29,7 @@ from zhiku.retrieval.search import ChunkSearcher, SearchParams
 from zhiku.retrieval.types import Hit
 from zhiku.store.filters import SearchFilters
 from zhiku.store.protocols import Store
+from zhiku.store.reader import PUBLIC, Reader
 from zhiku.store.records import Chunk, KnowledgeBase
 from zhiku.text.indexing import index_text
 from zhiku.text.lang import CJK_RE
@@ -223,8 +224,10 @@ class GraphSearcher:
         top_k: int | None = None,
         filters: SearchFilters | None = None,
         min_relevance: float = 0.0,
+        reader: Reader = PUBLIC,
     ) -> list[Hit]:
-        """Ranked hits for ``query`` across ``kbs`` in graph mode ``mode``."""
+        """Ranked hits for ``query`` across ``kbs`` in graph mode ``mode``: only chunks
+        ``reader`` may read, so entities reached through hidden chunks lead nowhere."""
         p = self._params
         k = top_k or self._base.top_k
         pool = max(self._base.candidates, k)
@@ -233,7 +236,7 @@ class GraphSearcher:
         hits: dict[int, Hit] = {}
         if mode == "mix":
             wanted = replace(self._base, top_k=pool, mode="hybrid", filters=filters,
-                             min_relevance=min_relevance)
+                             min_relevance=min_relevance, reader=reader)
             base = self._hybrid.search(kbs, query, wanted)
             hits = {h.chunk_id: h for h in base}
             lists.append([(h.chunk_id, h.score) for h in base])
@@ -252,7 +255,8 @@ class GraphSearcher:
                 weights.append(p.weights[2])
         fused = fuse(lists, weights, "rrf", self._base.rrf_k)
         graph_score = {cid: s for lst in lists[1 if mode == "mix" else 0:] for cid, s in lst}
-        return self._hydrate(kbs, query, fused, hits, graph_score, filters, min_relevance, k)
+        return self._hydrate(kbs, query, fused, hits, graph_score, filters, min_relevance, k,
+                             reader)
 
     def _hydrate(
         self,
@@ -264,13 +268,18 @@ class GraphSearcher:
         filters: SearchFilters | None,
         min_relevance: float,
         top_k: int,
+        reader: Reader,
     ) -> list[Hit]:
         """Hits of the fused list: the hybrid part's own hits keep their scores (with the graph
-        and fused scores added); graph-only chunks are scored by keyword coverage."""
+        and fused scores added); graph-only chunks are scored by keyword coverage. Chunks that
+        fail the filters or that ``reader`` may not read are skipped."""
         kb_ids = {kb.id for kb in kbs}
         allowed: set[int] | None = None
-        if filters is not None and not filters.is_empty():
-            allowed = {int(i) for i in self._store.allowed_chunk_ids(list(kb_ids), filters)}
+        if (filters is not None and not filters.is_empty()) or self._store.hides_any(
+            list(kb_ids), reader
+        ):
+            allowed = {int(i) for i in self._store.allowed_chunk_ids(list(kb_ids), filters,
+                                                                     reader)}
         terms = query_terms(query)
         freqs, total = self._store.term_stats(terms)
         weights = idf_weights(terms, freqs, total)
@@ -299,4 +308,4 @@ class GraphSearcher:
 
             return make
 
-        return hydrate(self._store, fused, top_k, maker)
+        return hydrate(self._store, fused, top_k, maker, reader=reader)

@@ -21,6 +21,7 @@ from zhiku.ingest.events import FileResult, IngestListener, IngestReport, NullLi
 from zhiku.ingest.parsers.registry import DocumentParser, ParseOptions
 from zhiku.models.embedders import Embedder
 from zhiku.store.protocols import Store
+from zhiku.store.reader import KEEP
 from zhiku.store.records import KnowledgeBase, NewChunk
 from zhiku.text.indexing import index_text
 from zhiku.text.tokenize import analyze
@@ -38,6 +39,9 @@ class SourceItem:
     data: bytes | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     filename: str | None = None
+    # the groups the document is restricted to from its first write; None keeps a replaced
+    # document's restriction (a new one is unrestricted)
+    groups: tuple[int, ...] | None = None
 
     def read(self, limit: int) -> bytes:
         """The content, refusing anything over ``limit`` bytes before reading it."""
@@ -190,6 +194,8 @@ class Pipeline:
             ):
                 if heal and existing.status == "parsed":  # an earlier run stopped before embedding
                     self._embed_missing(kb, existing.id, stage)
+                if item.groups is not None:  # same text, new readers
+                    self._store.set_document_groups([existing.id], list(item.groups))
                 return FileResult(item.source, "unchanged", existing.chunk_count, existing.id)
             parsed = self._registry.parse(data, filename=name, options=self._options.parse)
             drafts = chunk_document(parsed, self._options.chunking)
@@ -218,6 +224,7 @@ class Pipeline:
                 size_bytes=len(data),
                 metadata=metadata,
                 chunks=chunks,
+                groups=KEEP if item.groups is None else list(item.groups),
             )
         except (ZhikuError, OSError) as exc:
             message = exc.message if isinstance(exc, ZhikuError) else f"cannot read file: {exc}"

@@ -194,7 +194,9 @@ class JobHandler:
                 with contextlib.suppress(NotFound):
                     zk.delete_document(state["kb"], item["source"], audit=False)
             data = originals.get(self._db, item["sha256"]).data
-            yield SourceItem(item["source"], data=data, metadata=dict(item.get("metadata") or {}))
+            groups = item.get("groups")  # None: unrestricted (or a job queued without them)
+            yield SourceItem(item["source"], data=data, metadata=dict(item.get("metadata") or {}),
+                             groups=None if groups is None else tuple(int(g) for g in groups))
 
     def _fetch_item(self, job: Job) -> SourceItem:
         state = job.payload

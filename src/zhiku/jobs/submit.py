@@ -73,8 +73,10 @@ class WorkspaceJobs:
         return self.get(job_id)
 
     def submit_uploads(self, kb: str, uploads: Sequence[Upload],
-                       metadata: dict[str, Any] | None = None) -> Job:
-        """Store the files and queue their ingestion into ``kb``, in one transaction."""
+                       metadata: dict[str, Any] | None = None,
+                       groups: Sequence[int] | None = None) -> Job:
+        """Store the files and queue their ingestion into ``kb``, in one transaction;
+        ``groups``: restrict the documents to these group ids from their first write."""
         target = self._zk.kb(kb)
         with self._db.write() as conn:
             items = [
@@ -82,6 +84,7 @@ class WorkspaceJobs:
                     "source": up.filename,
                     "sha256": originals.put(conn, up.data, up.content_type),
                     "metadata": metadata or {},
+                    "groups": None if groups is None else list(groups),
                 }
                 for up in uploads
             ]
@@ -109,7 +112,7 @@ class WorkspaceJobs:
         stored)."""
         doc = self._zk.document(kb, ref)
         originals.get(self._db, doc.content_hash)
-        item = {"source": doc.source, "sha256": doc.content_hash, "metadata": doc.metadata}
+        item = self._reindex_item(doc)
         job = self._submit("reindex", self._zk.kb(kb), {"items": [item], "files_total": 1})
         self._zk.audit("document.reindex", "document", doc.id, doc.source,
                        detail={"kb": kb, "job": job.id})
@@ -121,10 +124,17 @@ class WorkspaceJobs:
         have = originals.stored(self._db, [d.content_hash for d in docs])
         if any(d.content_hash not in have for d in docs):
             raise NotFound("a document's original file is not stored")
-        items = [{"source": d.source, "sha256": d.content_hash, "metadata": d.metadata}
-                 for d in docs]
+        items = [self._reindex_item(d) for d in docs]
         return self._submit("reindex", self._zk.kb(kb), {"items": items,
                                                          "files_total": len(items)})
+
+    def _reindex_item(self, doc: Document) -> dict[str, Any]:
+        """What re-parsing ``doc`` needs, its restriction included: the document is written
+        anew, and must not be readable by others for a moment."""
+        groups = self._zk.store.document_groups([doc.id]).get(doc.id, []) \
+            if doc.restricted else None
+        return {"source": doc.source, "sha256": doc.content_hash, "metadata": doc.metadata,
+                "groups": groups}
 
     def submit_embed(self, kb: str) -> Job:
         """Queue embedding the chunks of ``kb`` that lack vectors (after an edit)."""

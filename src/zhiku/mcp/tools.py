@@ -10,13 +10,15 @@ input). Tool results are JSON; text from documents stays data.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from zhiku.accounts.principal import Principal
 from zhiku.core.errors import Forbidden, InvalidInput, NotFound, RunFailed
+from zhiku.permissions.context import reading_as
+from zhiku.permissions.resolution import reader_for
 
 if TYPE_CHECKING:
     from zhiku.answer.types import Answer
@@ -190,6 +192,17 @@ class WorkspaceTools:
     def __init__(self, zk: Zhiku, caller: Principal) -> None:
         self._zk = zk
         self._caller = caller
+        self._reader = reader_for(zk.db, caller)  # which documents the key reads
+
+    def _as_caller(self, run: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``run`` reading as the caller: every search, listing and app run inside sees only
+        the documents the key may read."""
+
+        def reading(args: Any) -> Any:
+            with reading_as(self._reader):
+                return run(args)
+
+        return reading
 
     def _readable(self, names: list[str] | None) -> list[str]:
         if names is None:
@@ -240,9 +253,10 @@ class WorkspaceTools:
         """The chunk's text and where it sits in its document."""
         self._caller.check_kb(args.knowledge_base)
         kb = self._zk.kb(args.knowledge_base)
-        chunk = self._zk.store.get_chunks([args.chunk_id]).get(args.chunk_id)
-        if chunk is None or chunk.kb_id != kb.id:
-            raise NotFound(f"no chunk {args.chunk_id} in knowledge base '{kb.name}'")
+        try:
+            chunk = self._zk.chunk(kb.name, args.chunk_id)  # only one the key may read
+        except NotFound:
+            raise NotFound(f"no chunk {args.chunk_id} in knowledge base '{kb.name}'") from None
         return {
             "chunk_id": chunk.id,
             "document_id": chunk.document_id,
@@ -330,7 +344,8 @@ class WorkspaceTools:
                 AppArgs, self.ask_app(app.slug),
             ))
         apps = self._app_tools()
-        return tools + sorted(apps, key=lambda t: t.name)
+        return [replace(t, run=self._as_caller(t.run))
+                for t in tools + sorted(apps, key=lambda t: t.name)]
 
     def find(self, name: str) -> Tool:
         """The tool called ``name`` (``NotFound`` when the caller has no such tool)."""

@@ -3,7 +3,9 @@
 Chunks are read window by window (a small first window, larger ones only when chunks were
 dropped), with the parent sections and documents they need. Disabled chunks are skipped, and so
 is a chunk whose context (its parent section, or itself) an earlier hit already shows: a reader
-sees each passage once. What a hit scores is up to the caller.
+sees each passage once. Chunks of documents the reader may not read are skipped too (the
+candidates were already searched among readable chunks; this holds for any list a caller
+brings). What a hit scores is up to the caller.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from zhiku.retrieval.types import Hit
 from zhiku.store.protocols import Store
+from zhiku.store.reader import Reader
 from zhiku.store.records import Chunk, Document
 
 
@@ -39,11 +42,18 @@ def context_id(chunk: Chunk) -> int:
     return chunk.parent_id if chunk.parent_id is not None else chunk.id
 
 
-def load_window(store: Store, ids: Sequence[int]) -> Window:
-    """Read ``ids`` with their parent sections and documents (three queries)."""
+def load_window(store: Store, ids: Sequence[int], reader: Reader) -> Window:
+    """Read ``ids`` with their parent sections and documents (three queries), leaving out
+    chunks of documents ``reader`` may not read."""
     chunks = store.get_chunks(list(ids))
-    parents = store.get_chunks([c.parent_id for c in chunks.values() if c.parent_id is not None])
     docs = store.documents_by_id(c.document_id for c in chunks.values())
+    closed = [d.id for d in docs.values() if d.restricted]
+    if closed and not reader.unlimited:
+        groups = store.document_groups(closed)
+        hidden = {d for d in closed if not reader.may_read(True, groups.get(d, ()))}
+        chunks = {cid: c for cid, c in chunks.items() if c.document_id not in hidden}
+        docs = {d: doc for d, doc in docs.items() if d not in hidden}
+    parents = store.get_chunks([c.parent_id for c in chunks.values() if c.parent_id is not None])
     return Window(list(ids), chunks, parents, docs)
 
 
@@ -53,6 +63,8 @@ def hydrate(
     top_k: int,
     maker: Callable[[Window], HitMaker],
     min_relevance: float = 0.0,
+    *,
+    reader: Reader,
 ) -> list[Hit]:
     """Hits for ``fused`` in its order, until ``top_k`` reach ``min_relevance``.
 
@@ -67,7 +79,7 @@ def hydrate(
     while start < len(fused) and counted < top_k:
         window = fused[start : start + size]
         start, size = start + size, top_k * 3
-        loaded = load_window(store, [cid for cid, _ in window])
+        loaded = load_window(store, [cid for cid, _ in window], reader)
         make = maker(loaded)
         for cid, score in window:
             chunk = loaded.chunks.get(cid)

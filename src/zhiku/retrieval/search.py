@@ -26,6 +26,7 @@ from zhiku.retrieval.relevance import (
 from zhiku.retrieval.types import Hit, Mode
 from zhiku.store.filters import SearchFilters
 from zhiku.store.protocols import Store, VectorSearcher
+from zhiku.store.reader import PUBLIC, Reader
 from zhiku.store.records import Chunk, KnowledgeBase
 from zhiku.text.indexing import index_text
 from zhiku.text.tokenize import analyze, has_cjk, query_terms
@@ -84,6 +85,7 @@ class SearchParams:
     candidates: int = 50
     min_relevance: float = 0.0
     filters: SearchFilters | None = None
+    reader: Reader = PUBLIC  # who reads: restricted documents outside its groups never show
 
 
 class _DocFreqCache:
@@ -148,10 +150,12 @@ class HybridSearcher:
         pending: Future[tuple[list[tuple[int, float]], dict[str, np.ndarray]]] | None = None
         if params.mode == "vector" or (params.mode == "hybrid" and w > 0):
             # The query embedding (onnxruntime) and BM25 (SQLite) both release the GIL: overlap.
-            pending = self._pool.submit(self._vector, kbs, query, pool, params.filters)
+            pending = self._pool.submit(
+                self._vector, kbs, query, pool, params.filters, params.reader
+            )
         if params.mode in ("hybrid", "keyword"):
             keyword = self._store.keyword_search(
-                kb_ids, specific_terms(terms, stats[0]), pool, params.filters
+                kb_ids, specific_terms(terms, stats[0]), pool, params.filters, params.reader
             )
         if pending is not None:
             vector, qvecs = pending.result()
@@ -183,8 +187,11 @@ class HybridSearcher:
         return [cid for cid in head if rare.intersection(held.get(cid, ()))]
 
     def _vector(
-        self, kbs: Sequence[KnowledgeBase], query: str, pool: int, filters: SearchFilters | None
+        self, kbs: Sequence[KnowledgeBase], query: str, pool: int, filters: SearchFilters | None,
+        reader: Reader,
     ) -> tuple[list[tuple[int, float]], dict[str, np.ndarray]]:
+        """Nearest chunks per knowledge base; filters and the reader's restrictions mask the
+        candidates before the top ``pool`` are taken."""
         qvecs: dict[str, np.ndarray] = {}
         found: list[tuple[int, float]] = []
         for kb in kbs:
@@ -193,9 +200,9 @@ class HybridSearcher:
                 qvecs[embedder.model_id] = embedder.embed_batch([query])[0]
             allowed = None
             if filters is not None and not filters.is_empty():
-                allowed = self._store.allowed_chunk_ids([kb.id], filters)
+                allowed = self._store.allowed_chunk_ids([kb.id], filters, reader)
             found += self._vectors.search(
-                kb.id, embedder.model_id, qvecs[embedder.model_id], pool, allowed
+                kb.id, embedder.model_id, qvecs[embedder.model_id], pool, allowed, reader
             )
         found.sort(key=lambda kv: -kv[1])
         return found[:pool], qvecs
@@ -254,7 +261,8 @@ class HybridSearcher:
 
             return make
 
-        hits = hydrate(self._store, fused, params.top_k, maker, params.min_relevance)
+        hits = hydrate(self._store, fused, params.top_k, maker, params.min_relevance,
+                       reader=params.reader)
         considered = [(h, matched[h.chunk_id]) for h in hits]
         return self._with_pairs(considered, weights, params)
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from zhiku.store.protocols import Store
+from zhiku.store.reader import PUBLIC, Reader
 
 
 @dataclass(slots=True)
@@ -68,11 +69,16 @@ class VectorIndex:
         query: np.ndarray,
         limit: int,
         allowed: np.ndarray | None = None,
+        reader: Reader = PUBLIC,
     ) -> list[tuple[int, float]]:
-        """``(chunk_id, cosine)`` of the ``limit`` nearest chunks, best first."""
+        """``(chunk_id, cosine)`` of the ``limit`` nearest chunks, best first, among ``allowed``
+        and the chunks ``reader`` may read: the mask applies before the top ``limit``."""
         entry = self._entry(kb_id, model)
         if entry.ids.size == 0 or entry.matrix.shape[1] != query.shape[0]:
             return []
+        if self._store.hides_any([kb_id], reader):
+            readable = self._store.allowed_chunk_ids([kb_id], None, reader)
+            allowed = readable if allowed is None else np.intersect1d(allowed, readable)
         with self._blas_limit():
             scores = entry.matrix @ query.astype(np.float32)
         if allowed is not None:

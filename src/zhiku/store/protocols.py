@@ -11,6 +11,7 @@ import numpy as np
 from zhiku.store.db import Database
 from zhiku.store.doc_query import DocumentQuery
 from zhiku.store.filters import SearchFilters
+from zhiku.store.reader import Reader
 from zhiku.store.records import Chunk, Document, KnowledgeBase, NewChunk
 
 
@@ -39,7 +40,7 @@ class DocumentStore(Protocol):
     def get_document(self, doc_id: int) -> Document: ...
     def list_documents(self, kb_id: int, status: str | None = None) -> list[Document]: ...
     def query_documents(
-        self, kb_id: int, query: DocumentQuery
+        self, kb_id: int, query: DocumentQuery, reader: Reader = ...
     ) -> tuple[list[Document], int]: ...
     def documents_by_id(self, ids: Iterable[int]) -> dict[int, Document]: ...
     def replace_document(
@@ -53,6 +54,7 @@ class DocumentStore(Protocol):
         size_bytes: int,
         metadata: dict[str, Any],
         chunks: Sequence[NewChunk],
+        groups: Sequence[int] | str | None = ...,
     ) -> tuple[Document, list[int]]: ...
     def record_failure(
         self, kb_id: int, *, source: str, content_hash: str, fmt: str, size_bytes: int, error: str
@@ -68,15 +70,30 @@ class DocumentStore(Protocol):
     ) -> None: ...
 
 
+class ReaderScope(Protocol):
+    """Who may read which document (``store/reader.py``)."""
+
+    def hides_any(self, kb_ids: Sequence[int], reader: Reader) -> bool: ...
+    def readable_documents(self, doc_ids: Iterable[int], reader: Reader) -> set[int]: ...
+    def document_groups(self, doc_ids: Iterable[int]) -> dict[int, list[int]]: ...
+    def set_document_groups(
+        self, doc_ids: Sequence[int], groups: Sequence[int] | None
+    ) -> None: ...
+
+
 class KeywordIndex(Protocol):
-    """BM25 over pre-tokenized terms (the same analyzer on every backend)."""
+    """BM25 over pre-tokenized terms (the same analyzer on every backend), among the chunks
+    a reader may read."""
 
     def keyword_search(
-        self, kb_ids: Sequence[int], terms: Sequence[str], limit: int, filters: SearchFilters | None
+        self, kb_ids: Sequence[int], terms: Sequence[str], limit: int,
+        filters: SearchFilters | None, reader: Reader = ...,
     ) -> list[tuple[int, float]]: ...
     def term_stats(self, terms: Sequence[str]) -> tuple[dict[str, int], int]: ...
     def chunk_terms(self, ids: Sequence[int]) -> dict[int, list[str]]: ...
-    def allowed_chunk_ids(self, kb_ids: Sequence[int], filters: SearchFilters) -> np.ndarray: ...
+    def allowed_chunk_ids(
+        self, kb_ids: Sequence[int], filters: SearchFilters | None, reader: Reader = ...
+    ) -> np.ndarray: ...
 
 
 class VectorStore(Protocol):
@@ -96,7 +113,8 @@ class VectorStore(Protocol):
 
 
 class VectorSearcher(Protocol):
-    """Nearest neighbours of a query vector among one knowledge base's enabled chunks."""
+    """Nearest neighbours of a query vector among one knowledge base's enabled chunks (among
+    ``allowed`` ids when given) that ``reader`` may read, applied before the top ``limit``."""
 
     def search(
         self,
@@ -105,6 +123,7 @@ class VectorSearcher(Protocol):
         query: np.ndarray,
         limit: int,
         allowed: np.ndarray | None = None,
+        reader: Reader = ...,
     ) -> list[tuple[int, float]]: ...
     def invalidate(self) -> None: ...
 
@@ -117,7 +136,7 @@ class NativeVectorSearch(Protocol):
     def vector_index(self) -> VectorSearcher: ...
 
 
-class Store(KnowledgeBaseStore, DocumentStore, KeywordIndex, VectorStore, Protocol):
+class Store(KnowledgeBaseStore, DocumentStore, ReaderScope, KeywordIndex, VectorStore, Protocol):
     """Everything the core needs from a backend, on one database that the composition root
     (``zhiku.runtime``) opens and closes."""
 

@@ -40,6 +40,7 @@ class Document:
     metadata: dict[str, Any] = field(default_factory=dict)
     created_at: str = ""
     updated_at: str = ""
+    restricted: bool = False  # read only by administrators and its groups' members
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ run; a timed-out node is cancelled (its model call stopped) and fails.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections import defaultdict, deque
@@ -242,7 +243,9 @@ class _Run:
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(self.wf.max_workers,
                                                thread_name_prefix="zhiku-workflow")
-            self.running[self.pool.submit(_attempt, node, ctx, self)] = r
+            # the caller's context (its reader and audit actor) goes with the node
+            run = contextvars.copy_context().run
+            self.running[self.pool.submit(run, _attempt, node, ctx, self)] = r
 
     def complete(self, r: _Running, result: NodeResult, attempts: int,
                  status: NodeStatus = "succeeded", error: str | None = None) -> None:

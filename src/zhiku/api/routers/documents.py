@@ -44,6 +44,9 @@ class DocumentOut(BaseModel):
     tags: list[str]
     created_at: str
     updated_at: str
+    groups: list[int] | None = Field(
+        default=None, description="The groups that may read it; null: everyone in the "
+        "workspace (an empty list: administrators only).")
 
 
 class UrlIn(Request):
@@ -61,8 +64,8 @@ class DocumentPatch(Request):
     tags: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=200)
 
 
-def doc_out(kb: str, doc: Document) -> DocumentOut:
-    """Wire form of a document."""
+def doc_out(kb: str, doc: Document, groups: list[int] | None = None) -> DocumentOut:
+    """Wire form of a document; ``groups``: its restriction (read only when restricted)."""
     tags = doc.metadata.get("tags")
     return DocumentOut(
         id=doc.id,
@@ -79,6 +82,7 @@ def doc_out(kb: str, doc: Document) -> DocumentOut:
         tags=[str(t) for t in tags] if isinstance(tags, list) else [],
         created_at=doc.created_at,
         updated_at=doc.updated_at,
+        groups=(groups or []) if doc.restricted else None,
     )
 
 
@@ -139,7 +143,8 @@ def list_documents(
                           descending=order == "desc", limit=limit, offset=offset)
     page = zk.kbdocs.page(kb, query)
     response.headers["X-Total-Count"] = str(page.total)
-    return [doc_out(kb, d) for d in page.documents]
+    groups = zk.permissions.document_groups([d.id for d in page.documents if d.restricted])
+    return [doc_out(kb, d, groups.get(d.id)) for d in page.documents]
 
 
 @router.post("/v1/kbs/{kb}/documents", response_model=JobOut, status_code=202)
@@ -151,10 +156,18 @@ def upload(
     files: Annotated[list[UploadFile], File(min_length=1, description="One or many files.")],
     metadata: Annotated[str | None, Form(description="JSON object for every file.")] = None,
     tags: Annotated[str | None, Form(description="Comma-separated tags.")] = None,
+    groups: Annotated[str | None, Form(
+        description="Comma-separated groups (names or ids) that may read the files "
+        "(admin); unset: everyone in the workspace.")] = None,
 ) -> JobOut:
     """Upload files; they are stored, then ingested in the background (poll the job)."""
     caller.check_kb(kb, Level.WRITE)
     zk.kb(kb)
+    restrict: list[int] | None = None
+    if groups is not None:
+        caller.check_kb(kb, Level.ADMIN)
+        refs = [g.strip() for g in groups.split(",") if g.strip()]
+        restrict = zk.permissions.resolve([int(r) if r.isdigit() else r for r in refs])
     if not files:
         raise InvalidInput("send at least one file")
     if len(files) > MAX_FILES:
@@ -169,7 +182,7 @@ def upload(
         uploads.append(
             Upload(_filename(up.filename, n), data, up.content_type or "application/octet-stream")
         )
-    return job_out(zk.jobs.submit_uploads(kb, uploads, meta))
+    return job_out(zk.jobs.submit_uploads(kb, uploads, meta, restrict))
 
 
 @router.post("/v1/kbs/{kb}/documents/url", response_model=JobOut, status_code=202)
@@ -183,7 +196,8 @@ def ingest_url(kb: str, body: UrlIn, caller: Caller, zk: Service) -> JobOut:
 def get_document(kb: str, doc_id: Id, caller: Caller, zk: Service) -> DocumentOut:
     """One document: status, error, counts, metadata."""
     caller.check_kb(kb)
-    return doc_out(kb, _document(zk, kb, doc_id))
+    doc = _document(zk, kb, doc_id)
+    return doc_out(kb, doc, zk.permissions.groups_of(doc))
 
 
 @router.patch("/v1/kbs/{kb}/documents/{doc_id}", response_model=DocumentOut)
@@ -192,8 +206,9 @@ def update_document(
 ) -> DocumentOut:
     """Replace metadata and/or tags (filters see them at once)."""
     caller.check_kb(kb, Level.WRITE)
-    doc = _document(zk, kb, doc_id)
-    return doc_out(kb, zk.set_document_metadata(kb, doc.id, body.metadata, tags=body.tags))
+    doc = zk.set_document_metadata(kb, _document(zk, kb, doc_id).id, body.metadata,
+                                   tags=body.tags)
+    return doc_out(kb, doc, zk.permissions.groups_of(doc))
 
 
 @router.delete("/v1/kbs/{kb}/documents/{doc_id}", response_model=Deleted)

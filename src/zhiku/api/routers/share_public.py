@@ -29,6 +29,8 @@ from zhiku.chat.store import Owner
 from zhiku.console import STATIC
 from zhiku.core.errors import Forbidden, NotFound, Unauthorized
 from zhiku.models.llm.secrets import SecretBox
+from zhiku.permissions.context import identify_reader
+from zhiku.permissions.resolution import reader_for_identity
 from zhiku.share.apps import app_by_id
 from zhiku.share.gate import Identity, ShareGate
 from zhiku.share.links import AppRef
@@ -219,6 +221,8 @@ def chat(token: str, body: ChatIn, request: Request, response: Response, state: 
     claims = share.visitor(link, bearer, origin)
     share.limit(link, address(request))
     zk = state.runtime.workspace(link.workspace_id)
+    if claims.user:  # a signed end user reads what that member of the workspace reads
+        identify_reader(reader_for_identity(state.runtime.db, link.workspace_id, claims.user))
     if body.conversation_id is not None:
         conv = zk.conversation_info(body.conversation_id)
         if conv["share_link_id"] != link.id or conv["visitor"] != claims.visitor:

@@ -10,7 +10,8 @@ from zhiku.store.common.vectors import VectorSql
 
 
 class SqlStore(KnowledgeBaseSql, DocumentSql, ChunkSql, VectorSql):
-    """Workspaces, knowledge bases, documents, chunks, vector bookkeeping and jobs."""
+    """Workspaces, knowledge bases, documents, chunks, vector bookkeeping, jobs and who may
+    read each document."""
 
 
 __all__ = ["SqlStore"]

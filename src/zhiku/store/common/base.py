@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from zhiku.store.db import Connection, Database, Row
 from zhiku.store.filters import SearchFilters
@@ -15,6 +15,7 @@ class SqlBackend(ABC):
     """The backend-specific half of a store, beneath the portable SQL of ``store/common``."""
 
     db: Database
+    _DIALECT: Literal["sqlite", "postgres"] = "sqlite"
     _IDS_PER_QUERY = 500  # ids looked up by one query
     # The vector version of the knowledge base ``k`` (what ``_bump_vector_version`` raises)
     _VECTOR_VERSION = "k.vector_version"

@@ -10,6 +10,7 @@ from zhiku.core.errors import NotFound
 from zhiku.store.common.base import SqlBackend
 from zhiku.store.common.rows import CHUNK_COLUMNS, chunk_record
 from zhiku.store.filters import SearchFilters
+from zhiku.store.reader import PUBLIC, Reader, reader_sql
 from zhiku.store.records import Chunk
 
 
@@ -65,13 +66,17 @@ class ChunkSql(SqlBackend):
                 )
             self._bump_vector_version(conn, row["kb_id"])
 
-    def allowed_chunk_ids(self, kb_ids: Sequence[int], filters: SearchFilters) -> np.ndarray:
-        """Ids of chunks that pass ``filters`` (to mask vector search)."""
+    def allowed_chunk_ids(
+        self, kb_ids: Sequence[int], filters: SearchFilters | None, reader: Reader = PUBLIC
+    ) -> np.ndarray:
+        """Ids of chunks that pass ``filters`` and that ``reader`` may read (to mask vector
+        search)."""
         where, params = self._filter_sql(filters)
+        readable, reader_params = reader_sql(reader, self._DIALECT)
         kbs, kb_params = self._ids_in("c.kb_id", kb_ids)
         rows = self.db.conn.execute(
             "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
-            f"WHERE {kbs} AND {where}",
-            [*kb_params, *params],
+            f"WHERE {kbs} AND {where} AND {readable}",
+            [*kb_params, *params, *reader_params],
         ).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))

@@ -7,16 +7,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from zhiku.core.errors import NotFound
-from zhiku.store.common.base import SqlBackend
+from zhiku.store.common.readers import ReaderSql
 from zhiku.store.common.rows import document_record
 from zhiku.store.db import Connection
 from zhiku.store.doc_query import SORT_COLUMNS, DocumentQuery, like_pattern
 from zhiku.store.filters import SearchFilters
+from zhiku.store.reader import KEEP, PUBLIC, Reader, reader_sql
 from zhiku.store.records import Document, NewChunk
 
 
-class DocumentSql(SqlBackend):
-    """The document half of ``DocumentStore`` over ``self.db``."""
+class DocumentSql(ReaderSql):
+    """The document half of ``DocumentStore`` over ``self.db`` (with who may read each)."""
 
     def find_document(self, kb_id: int, source: str) -> Document | None:
         """The document ingested from ``source``, if any."""
@@ -41,10 +42,14 @@ class DocumentSql(SqlBackend):
             params.append(status)
         return [document_record(r) for r in self.db.conn.execute(sql + " ORDER BY source", params)]
 
-    def query_documents(self, kb_id: int, query: DocumentQuery) -> tuple[list[Document], int]:
-        """One page of a knowledge base's documents and how many match ``query`` in all."""
-        where = ["d.kb_id = ?"]
-        params: list[Any] = [kb_id]
+    def query_documents(
+        self, kb_id: int, query: DocumentQuery, reader: Reader = PUBLIC
+    ) -> tuple[list[Document], int]:
+        """One page of the knowledge base's documents ``reader`` may read, and how many match
+        ``query`` in all."""
+        readable, params = reader_sql(reader, self._DIALECT)
+        where = ["d.kb_id = ?", readable]
+        params = [kb_id, *params]
         if query.status is not None:
             where.append("d.status = ?")
             params.append(query.status)
@@ -86,8 +91,13 @@ class DocumentSql(SqlBackend):
         size_bytes: int,
         metadata: dict[str, Any],
         chunks: Sequence[NewChunk],
+        groups: Sequence[int] | str | None = KEEP,
     ) -> tuple[Document, list[int]]:
         """Write a document and its chunks (and their terms) in one transaction.
+
+        ``groups``: the groups the document is restricted to (None: unrestricted); ``KEEP``
+        keeps a replaced document's restriction (a new one is unrestricted). The restriction is
+        written in the same transaction, so restricted text is never readable by others.
 
         An earlier version from the same source is replaced atomically: its chunks, terms and
         vectors go in the same transaction the new ones arrive in. Concurrent writers of the
@@ -99,7 +109,9 @@ class DocumentSql(SqlBackend):
             old = conn.execute(
                 "SELECT id FROM documents WHERE kb_id = ? AND source = ?", (kb_id, source)
             ).fetchone()
+            keep: Sequence[int] | None = None
             if old is not None:
+                keep = self._groups_of(conn, int(old["id"]))
                 self._delete_document_rows(conn, int(old["id"]))
             row = conn.execute(
                 "INSERT INTO documents (kb_id, source, title, content_hash, format, size_bytes, "
@@ -117,6 +129,9 @@ class DocumentSql(SqlBackend):
                 ),
             ).fetchone()
             doc_id = int(row[0])
+            restriction = keep if isinstance(groups, str) else groups
+            if restriction is not None:
+                self._write_groups(conn, doc_id, restriction)
             ids = self._insert_chunks(conn, kb_id, doc_id, chunks)
             searchable = [ids[i] for i, c in enumerate(chunks) if c.searchable]
             document = self.get_document(doc_id)

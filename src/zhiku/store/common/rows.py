@@ -53,6 +53,7 @@ def document_record(row: Row) -> Document:
         metadata=json_value(row["metadata"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        restricted=bool(row["restricted"]),
     )
 
 

@@ -24,6 +24,7 @@ from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.filtersql import filter_sql
 from zhiku.store.postgres.vector_index import PgVectorIndex
 from zhiku.store.postgres.vectors import HnswIndexes, binary_cursor, encode
+from zhiku.store.reader import PUBLIC, Reader
 from zhiku.store.records import NewChunk
 
 _COPY_CHUNKS = f"COPY chunks (id, {NEW_CHUNK_COLUMNS}, tsv, term_count) FROM STDIN"
@@ -33,6 +34,7 @@ class PostgresStore(SqlStore):
     """Workspaces, knowledge bases, documents, chunks, terms and vectors in PostgreSQL."""
 
     db: PgDatabase
+    _DIALECT = "postgres"
     _IDS_PER_QUERY = 100_000  # one array parameter
     # the row's counter (raised by the API's edits) plus the shards' (raised by writers)
     _VECTOR_VERSION = (
@@ -199,16 +201,24 @@ class PostgresStore(SqlStore):
 
     # -- search -----------------------------------------------------------------------------
     def keyword_search(
-        self, kb_ids: Sequence[int], terms: Sequence[str], limit: int, filters: SearchFilters | None
+        self, kb_ids: Sequence[int], terms: Sequence[str], limit: int,
+        filters: SearchFilters | None, reader: Reader = PUBLIC,
     ) -> list[tuple[int, float]]:
-        """BM25 over the pre-tokenized terms: ``(chunk_id, score)``, best first."""
+        """BM25 over the pre-tokenized terms among the chunks ``reader`` may read:
+        ``(chunk_id, score)``, best first (the reader's condition is part of the ranking
+        query's WHERE, so ``limit`` readable chunks come back)."""
         words = fts.query_lexemes(terms)
         if not words or not kb_ids or limit <= 0:
             return []
         where, params = filter_sql(filters)
+        condition: str | None = None if filters is None or filters.is_empty() else where
+        if self.hides_any(kb_ids, reader):
+            readable, reader_params = self._reader_sql(reader)
+            condition = readable if condition is None else f"{condition} AND {readable}"
+            params = [*params, *reader_params]
         kbs = list(kb_ids)
         rows = self.db.conn.execute(
-            fts.bm25_sql(None if filters is None or filters.is_empty() else where),
+            fts.bm25_sql(condition),
             [words, fts.tsquery_literal(words), kbs, *params, kbs, words, kbs, limit],
         )
         return [(int(r[0]), float(r[1])) for r in rows]

@@ -16,6 +16,7 @@ from psycopg import sql
 
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.vectors import HnswIndexes, cast, indexable, model_condition, text
+from zhiku.store.reader import PUBLIC, Reader, reader_sql
 
 MAX_EF_SEARCH = 1000  # pgvector's limit
 
@@ -45,31 +46,43 @@ class PgVectorIndex:
         query: np.ndarray,
         limit: int,
         allowed: np.ndarray | None = None,
+        reader: Reader = PUBLIC,
     ) -> list[tuple[int, float]]:
         """``(chunk_id, cosine)`` of the ``limit`` nearest enabled chunks of the knowledge base
-        (among ``allowed`` ids when given), best first."""
+        (among ``allowed`` ids when given) that ``reader`` may read, best first: the reader's
+        condition is part of the query's WHERE."""
         if limit <= 0 or query.ndim != 1 or query.shape[0] == 0:
             return []
         size = int(allowed.size) if allowed is not None else self._indexed_chunks(kb_id)
         if size == 0:
             return []
+        who = reader if self._hides_any(kb_id, reader) else None
         if indexable(query.shape[0]) and size > self.exact_below:
-            found = self.approximate(kb_id, model, query, limit, allowed)
+            found = self.approximate(kb_id, model, query, limit, allowed, who)
             if len(found) >= limit:
                 return found
-        return self.exact(kb_id, model, query, limit, allowed)
+        return self.exact(kb_id, model, query, limit, allowed, who)
+
+    def _hides_any(self, kb_id: int, reader: Reader) -> bool:
+        """Whether the knowledge base holds documents ``reader`` might not read."""
+        if reader.unlimited:
+            return False
+        row = self._db.conn.execute(
+            "SELECT 1 FROM documents WHERE kb_id = ? AND restricted = 1 LIMIT 1", (kb_id,)
+        ).fetchone()
+        return row is not None
 
     def invalidate(self) -> None:
         """Nothing is cached outside the database."""
 
     def approximate(
         self, kb_id: int, model: str, query: np.ndarray, limit: int,
-        allowed: np.ndarray | None = None,
+        allowed: np.ndarray | None = None, reader: Reader | None = None,
     ) -> list[tuple[int, float]]:
-        """The search through the HNSW index."""
+        """The search through the HNSW index (``reader``: only chunks it may read)."""
         dim = int(query.shape[0])
         self._indexes.ensure(model, dim)
-        statement, params = self.approximate_sql(kb_id, model, query, limit, allowed)
+        statement, params = self.approximate_sql(kb_id, model, query, limit, allowed, reader)
         ef = min(max(self.ef_search, limit), MAX_EF_SEARCH)
         with self._db.raw() as conn, conn.transaction():
             conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(ef)))
@@ -79,11 +92,11 @@ class PgVectorIndex:
 
     def approximate_sql(
         self, kb_id: int, model: str, query: np.ndarray, limit: int,
-        allowed: np.ndarray | None = None,
+        allowed: np.ndarray | None = None, reader: Reader | None = None,
     ) -> tuple[sql.Composed, list[Any]]:
         """The HNSW query and its parameters (relaxed order: re-sorted at the end)."""
         dim = int(query.shape[0])
-        only, params = _search_params(query, kb_id, limit, allowed, "e.chunk_id")
+        only, params = _search_params(query, kb_id, limit, allowed, "e.chunk_id", reader)
         statement = sql.SQL(
             "WITH nearest AS MATERIALIZED ("
             " SELECT e.chunk_id, (e.vector::{t}) <=> %s::{t} AS distance"
@@ -96,11 +109,12 @@ class PgVectorIndex:
 
     def exact(
         self, kb_id: int, model: str, query: np.ndarray, limit: int,
-        allowed: np.ndarray | None = None,
+        allowed: np.ndarray | None = None, reader: Reader | None = None,
     ) -> list[tuple[int, float]]:
-        """The exact search: every candidate's cosine, computed in the database."""
+        """The exact search: every candidate's cosine, computed in the database (``reader``:
+        only chunks it may read)."""
         dim = int(query.shape[0])
-        only, params = _search_params(query, kb_id, limit, allowed, "c.id")
+        only, params = _search_params(query, kb_id, limit, allowed, "c.id", reader)
         statement = sql.SQL(
             "SELECT e.chunk_id, 1 - (e.vector <=> %s::vector) AS score"
             " FROM chunks c JOIN embeddings e ON e.chunk_id = c.id AND {model}"
@@ -119,16 +133,25 @@ class PgVectorIndex:
 
 
 def _search_params(
-    query: np.ndarray, kb_id: int, limit: int, allowed: np.ndarray | None, column: str
+    query: np.ndarray, kb_id: int, limit: int, allowed: np.ndarray | None, column: str,
+    reader: Reader | None = None,
 ) -> tuple[sql.Composable, list[Any]]:
-    """The condition restricting a search to ``allowed`` chunk ids (on ``column``; empty when
-    None) and the parameters of both searches: query vector, knowledge base, [ids], limit."""
+    """The condition restricting a search to ``allowed`` chunk ids (on ``column``) and to the
+    chunks of documents ``reader`` may read (empty when both are None), and the parameters of
+    both searches: query vector, knowledge base, [ids], [groups], limit."""
     params: list[Any] = [text(query), kb_id]
-    only: sql.Composable = sql.SQL("")
+    parts: list[sql.Composable] = []
     if allowed is not None:
-        only = sql.SQL("AND {} = ANY(%s::bigint[])").format(
+        parts.append(sql.SQL("AND {} = ANY(%s::bigint[])").format(
             sql.SQL(column)  # a fixed column name of this module, never user input
-        )
+        ))
         params.append(allowed.tolist())
+    if reader is not None:
+        readable, reader_params = reader_sql(reader, "postgres")
+        # the condition is built by store/reader.py from fixed text; only group ids are params
+        parts.append(sql.SQL(
+            "AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id AND "
+            + readable.replace("?", "%s") + ")"))
+        params += reader_params
     params.append(limit)
-    return only, params
+    return sql.SQL(" ").join(parts), params

@@ -12,6 +12,7 @@ from zhiku.store.common import SqlStore
 from zhiku.store.common.rows import NEW_CHUNK_COLUMNS, new_chunk_row
 from zhiku.store.db import Connection
 from zhiku.store.filters import SearchFilters
+from zhiku.store.reader import PUBLIC, Reader
 from zhiku.store.records import NewChunk
 from zhiku.store.sqlite.db import Database
 from zhiku.store.sqlite.filtersql import filter_sql
@@ -154,13 +155,20 @@ class SqliteStore(SqlStore):
 
     # -- search -----------------------------------------------------------------------------
     def keyword_search(
-        self, kb_ids: Sequence[int], terms: Sequence[str], limit: int, filters: SearchFilters | None
+        self, kb_ids: Sequence[int], terms: Sequence[str], limit: int,
+        filters: SearchFilters | None, reader: Reader = PUBLIC,
     ) -> list[tuple[int, float]]:
-        """BM25 over the pre-tokenized terms: ``(chunk_id, score)``, best first."""
+        """BM25 over the pre-tokenized terms among the chunks ``reader`` may read:
+        ``(chunk_id, score)``, best first. Where restricted documents could be hidden, the
+        reader's condition joins the ranking query (the unfiltered fast paths are skipped), so
+        ``limit`` readable chunks come back."""
         if not terms or not kb_ids:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         where, params = filter_sql(filters)
+        if self.hides_any(kb_ids, reader):
+            readable, reader_params = self._reader_sql(reader)
+            where, params = f"{where} AND {readable}", [*params, *reader_params]
         kb_marks = ",".join("?" * len(kb_ids))
         if where == "1":
             found = self._memory.search(kb_ids, terms, limit)

@@ -80,6 +80,10 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("audit_log"),  # append-only: inserts only, its triggers refuse the rest
     TableSpec("moderation_policies"),
     TableSpec("moderation_hits"),
+    TableSpec("access_groups"),
+    TableSpec("access_group_members"),
+    TableSpec("document_groups"),
+    TableSpec("source_groups"),
 )
 
 SKIPPED: dict[str, str] = {

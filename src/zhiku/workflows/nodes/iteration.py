@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,7 +28,8 @@ def run_iteration(node: IterationNode, ctx: NodeContext) -> NodeResult:
     if node.parallel and len(items) > 1:
         with ThreadPoolExecutor(min(node.max_parallel, len(items)),
                                 thread_name_prefix="zhiku-iter") as pool:
-            results = list(pool.map(one, range(len(items))))
+            caller = contextvars.copy_context()  # its reader and audit actor go along
+            results = list(pool.map(lambda i: caller.copy().run(one, i), range(len(items))))
     else:
         results = [one(i) for i in range(len(items))]
     return NodeResult({"results": results, "count": len(results)})

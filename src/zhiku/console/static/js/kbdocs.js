@@ -1,9 +1,9 @@
 // A knowledge base's documents at any scale: one page at a time from the server (search by
 // name, status and tag filters, sort, a total count), with selection and batch delete,
 // re-index and tag.
-import { api, apiPage, stream } from "./api.js";
+import { api, apiPage, can, stream } from "./api.js";
 import { addStrings, label, t } from "./i18n.js";
-import { act, bytes, errorBox, fmtTime, h, showError, toast } from "./ui.js";
+import { act, bytes, dialog, errorBox, fmtTime, h, showError, toast } from "./ui.js";
 
 addStrings({
   en: {
@@ -16,6 +16,10 @@ addStrings({
     docs_clear: "Clear selection", docs_confirm_batch: "Delete {x} documents?",
     docs_batch_done: "Done: {x}", docs_batch_failed: "{x} failed", docs_reindex_running: "Re-indexing {x}…",
     docs_no_match: "No document matches.",
+    docs_readers: "Readers", docs_everyone: "Everyone", docs_admins_only: "Administrators",
+    docs_batch_groups: "Set readers", docs_groups_title: "Who may read {x} documents",
+    docs_groups_everyone: "Everyone in the workspace",
+    docs_groups_some: "Only administrators and these groups:", docs_groups_save: "Save",
   },
   zh: {
     docs_search: "按名称搜索", docs_count: "共 {x} 个文档", docs_count_one: "共 1 个文档",
@@ -27,6 +31,10 @@ addStrings({
     docs_clear: "取消选择", docs_confirm_batch: "删除 {x} 个文档？",
     docs_batch_done: "已完成 {x} 个", docs_batch_failed: "{x} 个失败", docs_reindex_running: "正在重建索引 {x}…",
     docs_no_match: "没有匹配的文档。",
+    docs_readers: "可读者", docs_everyone: "所有人", docs_admins_only: "仅管理员",
+    docs_batch_groups: "设置可读者", docs_groups_title: "谁能读这 {x} 个文档",
+    docs_groups_everyone: "工作区内所有人",
+    docs_groups_some: "只有管理员和这些权限组：", docs_groups_save: "保存",
   },
 });
 
@@ -39,6 +47,7 @@ export function documentsCard(kbName) {
   const state = { q: "", status: "", tag: "", sort: "created", order: "desc", offset: 0, limit: 50 };
   const selected = new Set();
   let rows = [], total = 0, timer = null;
+  let groups = [];  // the workspace's groups (admins only: they set who reads a document)
   const err = errorBox();
   const q = h("input", { type: "search", id: "docs-q", "aria-label": t("docs_search"), placeholder: t("docs_search"), maxLength: 200 });
   q.addEventListener("input", () => {
@@ -65,6 +74,7 @@ export function documentsCard(kbName) {
     if (state.status) p.set("status", state.status);
     if (state.tag) p.set("tag", state.tag);
     try {
+      if (can("admin") && !groups.length) groups = await api("GET", "/v1/groups").catch(() => []);
       ({ items: rows, total } = await apiPage(`${base}/documents?${p}`));
       if (!rows.length && state.offset > 0 && total > 0) {
         state.offset = Math.max(0, Math.floor((total - 1) / state.limit) * state.limit);
@@ -89,7 +99,7 @@ export function documentsCard(kbName) {
     count.textContent = total === 1 ? t("docs_count_one") : t("docs_count", total);
     const all = h("input", { type: "checkbox", "aria-label": t("docs_select_all"), checked: rows.length > 0 && rows.every((d) => selected.has(d.id)) });
     all.addEventListener("change", () => { rows.forEach((d) => (all.checked ? selected.add(d.id) : selected.delete(d.id))); draw(); });
-    const head = [all, ...SORTS.map(([k, s]) => sortBtn(k, s)), t("tags"), t("error"), t("actions")];
+    const head = [all, ...SORTS.map(([k, s]) => sortBtn(k, s)), t("tags"), t("docs_readers"), t("error"), t("actions")];
     const tbl = h("table", h("caption.sr", t("documents")),
       h("thead", h("tr", head.map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", rows.map(docRow)));
@@ -115,7 +125,8 @@ export function documentsCard(kbName) {
       h("td", d.format), h("td.n", bytes(d.size_bytes)), h("td.n", String(d.chunk_count)),
       h("td", h(`span.badge.${d.status}`, label("st", d.status))),
       h("td", h("small.muted", fmtTime(d.created_at))),
-      h("td", d.tags.map((x) => h("span.tag", x))), h("td.err", d.error || ""),
+      h("td", d.tags.map((x) => h("span.tag", x))), h("td.readers", readers(d.groups)),
+      h("td.err", d.error || ""),
       h("td.actions",
         h("button.ghost", { type: "button", onclick: (e) => act(e.currentTarget, () => batch("reindex", [d.id]), err) }, t("reindex")),
         h("button.danger", { type: "button", onclick: (e) => {
@@ -124,12 +135,41 @@ export function documentsCard(kbName) {
         } }, t("delete"))));
   }
 
+  // Who reads a document: everyone, or administrators and the named groups.
+  function readers(ids) {
+    if (ids === null || ids === undefined) return h("small.muted", t("docs_everyone"));
+    if (!ids.length) return h("span.badge", t("docs_admins_only"));
+    const names = new Map(groups.map((g) => [g.id, g.name]));
+    return ids.map((id) => h("span.tag.group", names.get(id) || `#${id}`));
+  }
+
+  // The readers dialog of the selected documents: everyone, or some groups.
+  function groupsDialog(ids) {
+    const dErr = errorBox();
+    const everyone = h("input", { type: "radio", name: "readers", value: "all", checked: true, id: "readers-all" });
+    const some = h("input", { type: "radio", name: "readers", value: "some", id: "readers-some" });
+    const boxes = groups.map((g) => h("label.check", h("input", { type: "checkbox", value: g.id, "data-group": g.name }), " ", g.name));
+    const save = h("button.primary", { type: "button", id: "readers-save" }, t("docs_groups_save"));
+    const dlg = dialog(t("docs_groups_title", ids.length), h("div.readers",
+      h("label.check", everyone, " ", t("docs_groups_everyone")),
+      h("label.check", some, " ", t("docs_groups_some")),
+      h("div.row", boxes), dErr, h("div.row", save)));
+    save.addEventListener("click", () => act(save, async () => {
+      const chosen = some.checked
+        ? boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => Number(i.value))
+        : null;
+      for (const id of ids) await api("PUT", `${base}/documents/${id}/groups`, { groups: chosen });
+      dlg.close();
+      await load();
+    }, dErr));
+  }
+
   function drawBatch() {
     batchBar.hidden = selected.size === 0;
     if (!selected.size) { batchBar.replaceChildren(); return; }
     const tagIn = h("input", { type: "text", id: "batch-tag", maxLength: 200, size: 12, "aria-label": t("docs_tag_input"), placeholder: t("docs_tag_input") });
     const ids = () => [...selected];
-    batchBar.replaceChildren(
+    batchBar.replaceChildren(...[
       h("strong", t("docs_selected", selected.size)),
       h("button.danger", { type: "button", "data-batch": "delete", onclick: (e) => {
         if (!confirm(t("docs_confirm_batch", selected.size))) return;
@@ -139,7 +179,8 @@ export function documentsCard(kbName) {
       tagIn,
       h("button", { type: "button", "data-batch": "tag", onclick: (e) => tagIn.value.trim() && act(e.currentTarget, () => batch("tag", ids(), { tags: [tagIn.value.trim()] }), err) }, t("docs_batch_tag")),
       h("button.ghost", { type: "button", "data-batch": "untag", onclick: (e) => tagIn.value.trim() && act(e.currentTarget, () => batch("tag", ids(), { remove_tags: [tagIn.value.trim()] }), err) }, t("docs_batch_untag")),
-      h("button.ghost", { type: "button", onclick: () => { selected.clear(); draw(); } }, t("docs_clear")));
+      can("admin") ? h("button", { type: "button", "data-batch": "groups", onclick: () => groupsDialog(ids()) }, t("docs_batch_groups")) : null,
+      h("button.ghost", { type: "button", onclick: () => { selected.clear(); draw(); } }, t("docs_clear"))].filter(Boolean));
   }
 
   async function batch(action, ids, extra = {}) {

@@ -25,20 +25,22 @@ const ROUTES = [
   [/^#\/logs(?:\/(\d+))?$/, "./logs.js", "logsPage"],
   [/^#\/admin$/, "./admin.js", "adminPage"],
   [/^#\/audit$/, "./audit.js", "auditPage"],
+  [/^#\/groups$/, "./groups.js", "groupsPage"],
   [/^#\/models$/, "./models.js", "modelsPage"],
 ];
 const NAV = [["#/kbs", "nav_kbs"], ["#/sources", "nav_sources"], ["#/search", "nav_search"],
   ["#/assistants", "nav_assistants"], ["#/apps", "nav_apps"],
   ["#/chat", "nav_chat"], ["#/graph", "nav_graph"], ["#/evals", "nav_evals"], ["#/logs", "nav_logs"],
   ["#/usage", "nav_usage"],
-  ["#/models", "nav_models"], ["#/admin", "nav_admin"], ["#/audit", "nav_audit"]];
+  ["#/models", "nav_models"], ["#/admin", "nav_admin"], ["#/groups", "nav_groups"],
+  ["#/audit", "nav_audit"]];
 addStrings({
-  en: { nav_models: "Models" },
-  zh: { nav_models: "模型" },
+  en: { nav_models: "Models", nav_groups: "Groups" },
+  zh: { nav_models: "模型", nav_groups: "权限组" },
 });
 
 // Navigation entries that need more than read access.
-const NAV_NEEDS = { "#/usage": "admin", "#/logs": "admin", "#/audit": "admin" };
+const NAV_NEEDS = { "#/usage": "admin", "#/logs": "admin", "#/audit": "admin", "#/groups": "admin" };
 
 export const session = { me: null };
 

@@ -1,0 +1,210 @@
+"""Every retrieval path × {allowed, not allowed}: a read key in group ``hr`` reads the
+restricted document, a read key outside it never sees a word of it (search in every mode,
+documents, chunks, chat, the OpenAI-compatible endpoint, apps, workflows, the graph browser,
+MCP tools, share links); the admin key reads everything. Runs on both backends."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from api_helpers import api_settings, join, make_tenant, wait_job
+from fastapi.testclient import TestClient
+
+from zhiku.accounts.store import AccountStore
+from zhiku.api.app import create_app
+from zhiku.core.settings import Settings
+from zhiku.mcp.tools import WorkspaceTools
+from zhiku.runtime import Runtime
+from zhiku.share.tokens import identity_signature
+
+pytestmark = pytest.mark.shared_server
+
+SECRET = "# Zebracorn bonus pool\n\nThe zebracorn bonus pool code is QX7731 and it holds " \
+         "4.2 million yuan for the executives.\n"
+PUBLIC = "# Annual leave\n\nNew employees get fifteen days of paid annual leave. The bonus " \
+         "pool rules are published each spring.\n"
+LEAKS = ("QX7731", "bonus-secret")  # the restricted text and its file name
+QUERY = "zebracorn bonus pool code"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory,
+          make_settings: Callable[..., Settings]) -> Iterator[dict[str, Any]]:
+    """One workspace: a knowledge base with a document restricted to ``hr`` and a public one,
+    an extractive assistant, a workflow with a knowledge node, read keys in and out of
+    ``hr``, a viewer in ``hr``, and the graph built."""
+    home = tmp_path_factory.mktemp("perms")
+    base = api_settings(home)
+    settings = make_settings(home, **{k: getattr(base, k) for k in (
+        "embedder", "api_rate_limit_per_minute", "ocr")})
+    with TestClient(create_app(settings)) as client:
+        t = make_tenant(settings, "acme")
+        h = t.headers
+        assert client.post("/v1/kbs", headers=h, json={"name": "kb"}).status_code == 201
+        hr = client.post("/v1/groups", headers=h, json={"name": "hr"}).json()
+        r = client.post("/v1/kbs/kb/documents", headers=h, data={"groups": "hr"},
+                        files=[("files", ("bonus-secret.md", SECRET.encode(), "text/markdown"))])
+        assert r.status_code == 202, r.text
+        secret = wait_job(client, h, r.json()["id"])["files"][0]["document_id"]
+        r = client.post("/v1/kbs/kb/documents", headers=h,
+                        files=[("files", ("leave.md", PUBLIC.encode(), "text/markdown"))])
+        wait_job(client, h, r.json()["id"])
+        graph = client.post("/v1/kbs/kb/graph/build", headers=h, json={}).json()
+        wait_job(client, h, graph["id"])
+        keys = {name: client.post("/v1/keys", headers=h, json={"name": name, "access": "read"})
+                .json() for name in ("inside", "outside")}
+        member = client.post(f"/v1/groups/{hr['id']}/members", headers=h,
+                             json={"key_id": keys["inside"]["id"]})
+        assert member.status_code == 200, member.text
+        viewer = join(client, t, "viewer@acme.example", "viewer-password", "viewer")
+        client.post(f"/v1/groups/{hr['id']}/members", headers=h,
+                    json={"user_id": viewer["user_id"]})
+        assert client.post("/v1/assistants", headers=h, json={
+            "slug": "bot", "name": "Bot", "config": {"knowledge_bases": ["kb"]}}
+        ).status_code == 201
+        client.post("/v1/assistants/bot/publish", headers=h, json={"note": "v1"})
+        finder = {"nodes": [
+            {"id": "start", "type": "start", "inputs": [{"name": "q"}]},
+            {"id": "kb", "type": "knowledge", "knowledge_bases": ["kb"], "query": "{{ start.q }}"},
+            {"id": "end", "type": "end", "outputs": {"text": "kb.text"}}],
+            "edges": [{"source": "start", "target": "kb"}, {"source": "kb", "target": "end"}]}
+        r = client.post("/v1/workflows", headers=h,
+                        json={"name": "Finder", "slug": "finder", "definition": finder})
+        assert r.status_code == 201, r.text
+        client.post("/v1/workflows/finder/publish", headers=h, json={"note": "v1"})
+        chunk = client.get(f"/v1/kbs/kb/documents/{secret}/chunks", headers=h).json()[0]["id"]
+        yield {"client": client, "tenant": t, "settings": settings, "secret": secret,
+               "chunk": chunk, "hr": hr["id"], "viewer": viewer,
+               "as": {"admin": h,
+                      "inside": {"Authorization": f"Bearer {keys['inside']['key']}"},
+                      "outside": {"Authorization": f"Bearer {keys['outside']['key']}"}}}
+
+
+def _leaks(text: str) -> bool:
+    return any(word in text for word in LEAKS)
+
+
+def _check(who: str, text: str) -> None:
+    if who == "outside":
+        assert not _leaks(text), text[:500]
+    else:
+        assert "QX7731" in text, text[:500]
+
+
+WHO = ["inside", "outside", "admin"]
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("mode", ["hybrid", "keyword", "vector", "mix"])
+def test_search(world: dict[str, Any], who: str, mode: str) -> None:
+    r = world["client"].post("/v1/search", headers=world["as"][who],
+                             json={"query": QUERY, "knowledge_bases": ["kb"], "mode": mode})
+    assert r.status_code == 200, r.text
+    _check(who, r.text)
+    assert r.json()["hits"], "the public document still answers"
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("mode", ["local", "global"])
+def test_graph_search_modes_never_leak(world: dict[str, Any], who: str, mode: str) -> None:
+    r = world["client"].post("/v1/search", headers=world["as"][who],
+                             json={"query": "Zebracorn", "knowledge_bases": ["kb"], "mode": mode})
+    assert r.status_code == 200, r.text
+    if who == "outside":
+        assert not _leaks(r.text)
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_documents_and_chunks(world: dict[str, Any], who: str) -> None:
+    client, h, doc, chunk = world["client"], world["as"][who], world["secret"], world["chunk"]
+    listing = client.get("/v1/kbs/kb/documents", headers=h)
+    got = client.get(f"/v1/kbs/kb/documents/{doc}", headers=h)
+    chunks = client.get(f"/v1/kbs/kb/documents/{doc}/chunks", headers=h)
+    one = client.get(f"/v1/kbs/kb/chunks/{chunk}", headers=h)
+    if who == "outside":
+        assert [d["source"] for d in listing.json()] == ["leave.md"]
+        assert listing.headers["X-Total-Count"] == "1"
+        assert (got.status_code, chunks.status_code, one.status_code) == (404, 404, 404)
+        assert not any(_leaks(r.text) for r in (listing, got, chunks, one))
+    else:
+        shown = {d["source"]: d["groups"] for d in listing.json()}
+        assert shown == {"bonus-secret.md": [world["hr"]], "leave.md": None}
+        assert got.json()["groups"] == [world["hr"]]
+        _check(who, chunks.text)
+        _check(who, one.text)
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_chat_openai_and_apps(world: dict[str, Any], who: str) -> None:
+    client, h = world["client"], world["as"][who]
+    chat = client.post("/v1/assistants/bot/chat", headers=h, json={"message": QUERY})
+    openai = client.post("/v1/chat/completions", headers=h, json={
+        "model": "bot", "messages": [{"role": "user", "content": QUERY}]})
+    app = client.post("/v1/apps/bot/run", headers=h, json={"query": QUERY})
+    flow = client.post("/v1/apps/finder/run", headers=h, json={"inputs": {"q": QUERY}})
+    streamed = client.post("/v1/apps/finder/run", headers=h,
+                           json={"inputs": {"q": QUERY}, "stream": True})
+    for r in (chat, openai, app, flow, streamed):
+        assert r.status_code == 200, r.text
+    if who == "outside":
+        for r in (chat, openai, app, flow, streamed):
+            assert not _leaks(r.text), r.text[:500]
+    else:
+        for r in (chat, openai, app, flow, streamed):
+            _check(who, r.text)
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_graph_browser(world: dict[str, Any], who: str) -> None:
+    client, h = world["client"], world["as"][who]
+    for path in ("/v1/kbs/kb/graph/entities", "/v1/kbs/kb/graph/export?format=json",
+                 "/v1/kbs/kb/graph/subgraph"):
+        r = client.get(path, headers=h)
+        assert r.status_code == (200 if who == "admin" else 403), (path, r.text)
+        if who != "admin":
+            assert not _leaks(r.text)
+
+
+@pytest.mark.parametrize("who", ["inside", "outside"])
+def test_mcp_tools(world: dict[str, Any], who: str) -> None:
+    key = world["as"][who]["Authorization"].removeprefix("Bearer ")
+    with Runtime(world["settings"]) as runtime:
+        principal = AccountStore(runtime.db).authenticate(key)
+        tools = WorkspaceTools(runtime.workspace(principal.workspace_id), principal)
+        found = json.dumps(tools.find("search").call({"query": QUERY}), ensure_ascii=False)
+        docs = json.dumps(tools.find("list_documents").call({"knowledge_base": "kb"}))
+        asked = json.dumps(tools.find("ask").call({"question": QUERY}), ensure_ascii=False)
+        app = json.dumps(tools.find("app_bot").call({"question": QUERY}), ensure_ascii=False) \
+            if any(t.name == "app_bot" for t in tools.tools()) else ""
+        if who == "outside":
+            assert not any(_leaks(x) for x in (found, docs, asked, app))
+            with pytest.raises(Exception, match="no chunk"):
+                tools.find("get_chunk").call({"knowledge_base": "kb",
+                                              "chunk_id": world["chunk"]})
+        else:
+            _check(who, found)
+            _check(who, asked)
+            assert "bonus-secret" in docs
+            _check(who, json.dumps(tools.find("get_chunk").call(
+                {"knowledge_base": "kb", "chunk_id": world["chunk"]})))
+
+
+@pytest.mark.parametrize("who", ["visitor", "member"])
+def test_share_link(world: dict[str, Any], who: str) -> None:
+    client, h = world["client"], world["as"]["admin"]
+    link = client.post("/v1/assistants/bot/share-links", headers=h, json={}).json()
+    body: dict[str, Any] = {}
+    if who == "member":
+        exp = int(time.time()) + 600
+        body = {"user": "viewer@acme.example", "exp": exp,
+                "sig": identity_signature(link["signing_secret"], "viewer@acme.example", exp)}
+    session = client.post(f"/s/{link['token']}/session", json=body)
+    assert session.status_code == 200, session.text
+    r = client.post(f"/s/{link['token']}/chat", json={"message": QUERY},
+                    headers={"Authorization": f"Bearer {session.json()['token']}"})
+    assert r.status_code == 200, r.text
+    _check("outside" if who == "visitor" else "inside", r.text)
