@@ -12,6 +12,8 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from zhiku.accounts import password_signin
+from zhiku.accounts.principal import Level
+from zhiku.accounts.scope import check_unrestricted
 from zhiku.accounts.secrets import same
 from zhiku.api.deps import Caller, State
 from zhiku.api.routers.users import SessionOut, client_address, session_out
@@ -171,7 +173,8 @@ def ldap_login(body: LdapLoginIn, state: State, request: HttpRequest,
 
 @router.get("/v1/workspace/signin", response_model=SigninPolicy)
 def signin_policy(caller: Caller, state: State) -> SigninPolicy:
-    """Whether password sign-in to this workspace is on."""
+    """Whether password sign-in to this workspace is on (callers not limited to some names)."""
+    check_unrestricted(caller, Level.READ)
     return SigninPolicy(password_signin=password_signin.allowed(state.db, caller.workspace_id))
 
 
