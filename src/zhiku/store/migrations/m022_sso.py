@@ -25,7 +25,7 @@ CREATE TABLE directory_identities (
 );
 CREATE INDEX directory_identities_user ON directory_identities (user_id);
 CREATE TABLE sso_states (
-    state_hash {TEXT_C} PRIMARY KEY,
+    state_hash {TEXT_C} NOT NULL PRIMARY KEY,
     nonce TEXT NOT NULL,
     code_verifier TEXT NOT NULL,
     redirect_uri TEXT NOT NULL,
