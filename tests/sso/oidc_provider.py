@@ -61,20 +61,23 @@ def install_folder() -> Path:
     return folder
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
 @contextmanager
-def running_provider(tmp: Path) -> Iterator[Provider]:
-    """Start the provider with the test clients (redirecting to Zhiku's callback on the test
-    client's host) and accounts; stop it afterwards."""
+def running_provider(tmp: Path, *, port: int | None = None,
+                     callback: str = CALLBACK) -> Iterator[Provider]:
+    """Start the provider on ``port`` (a free one by default) with the test clients
+    (redirecting to Zhiku's ``callback``: the test client's host by default) and accounts;
+    stop it afterwards."""
     assert NODE is not None
     folder = install_folder()
-    port = _free_port()
-    clients = [{**c, "redirect_uris": [CALLBACK], "grant_types": ["authorization_code"],
+    port = port or free_port()
+    clients = [{**c, "redirect_uris": [callback], "grant_types": ["authorization_code"],
                 "response_types": ["code"]} for c in CLIENTS]
     config = tmp / "oidc.json"
     config.write_text(json.dumps({"port": port, "clients": clients, "accounts": ACCOUNTS}))
