@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 
 from zhiku.accounts import secrets as sec
 from zhiku.accounts.records import iso
-from zhiku.core.errors import Unauthorized
+from zhiku.core.errors import RateLimited, Unauthorized
 from zhiku.store.db import Database
 
 LIFETIME_SECONDS = 600
+MAX_PENDING = 10_000  # sign-ins started and not finished: a bound on what anonymous calls store
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +38,14 @@ class Pending:
 
 def start(db: Database, redirect_uri: str, workspace: str | None) -> Pending:
     """A new pending sign-in with fresh state, nonce and verifier, stored (expired ones are
-    cleared on the way)."""
+    cleared on the way); ``RateLimited`` while ``MAX_PENDING`` are under way."""
     pending = Pending(secrets.token_urlsafe(32), secrets.token_urlsafe(32),
                       secrets.token_urlsafe(48), redirect_uri, workspace)
     with db.write() as conn:
         conn.execute(f"DELETE FROM sso_states WHERE expires_at < {db.now}")
+        if conn.execute("SELECT count(*) FROM sso_states").fetchone()[0] >= MAX_PENDING:
+            raise RateLimited("too many sign-ins are under way; try again in a few minutes",
+                              retry_after=60)
         conn.execute(
             "INSERT INTO sso_states (state_hash, nonce, code_verifier, redirect_uri, workspace, "
             f"expires_at) VALUES (?, ?, ?, ?, ?, {db.later})",
