@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from ldap_server import PEOPLE_PASSWORDS, Slapd
-from sso_helpers import OWNER, ldap_settings, make_owner
+from sso_helpers import ldap_settings, make_owner
 
 from zhiku.accounts.bootstrap import Bootstrapped
 from zhiku.api.app import create_app
@@ -127,4 +127,3 @@ def test_not_configured_is_404(zhiku_home: Path) -> None:
         assert client.get("/v1/auth/oidc/login", follow_redirects=False).status_code == 404
         assert client.get("/v1/auth/methods").json() == {"password": True, "oidc": None,
                                                           "ldap": False}
-    assert OWNER

@@ -104,6 +104,35 @@ def authenticate(config: LdapConfig, login: str, password: str) -> DirectoryAcco
     )
 
 
+def look_up(config: LdapConfig, login: str | None) -> DirectoryAccount | None:
+    """Bind as the service account and, given ``login``, find that person's entry and groups
+    (no password: for checking a configuration). None when no single entry matches."""
+    ldap3 = _ldap3()
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.utils.conv import escape_filter_chars
+
+    server = ldap3.Server(config.url, connect_timeout=config.timeout)
+    try:
+        service = _bind(ldap3, server, config, config.bind_dn, config.bind_password)
+        try:
+            if login is None:
+                return None
+            entry = _find_user(ldap3, service, config, escape_filter_chars(login))
+            if entry is None:
+                return None
+            groups = _groups(ldap3, service, config, entry, escape_filter_chars(entry["dn"]))
+        finally:
+            service.unbind()
+    except LDAPException as exc:
+        raise ProviderError(f"the directory server failed: {exc}") from exc
+    attributes = entry["attributes"]
+    return DirectoryAccount(
+        provider=config.provider, subject=str(entry["dn"]),
+        email=_first(attributes.get(config.email_attribute)),
+        name=_first(attributes.get(config.name_attribute)), groups=groups,
+    )
+
+
 def _bind(ldap3: Any, server: Any, config: LdapConfig, dn: str | None, password: str | None,
           *, refused_email: str | None = None) -> Any:
     """A bound connection; a user's refused bind (``refused_email`` set) is ``WrongPassword``,

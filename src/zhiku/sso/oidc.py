@@ -96,7 +96,8 @@ class OidcClient:
                 self._metadata, self._fetched, self._jwks = doc, time.monotonic(), None
             return self._metadata
 
-    def _keys(self, refresh: bool = False) -> dict[str, Any]:
+    def signing_keys(self, refresh: bool = False) -> dict[str, Any]:
+        """The provider's JWKS (fetched again with ``refresh``)."""
         if self._jwks is None or refresh:
             self._jwks = self._get_json(str(self.metadata()["jwks_uri"]))
         return self._jwks
@@ -172,7 +173,7 @@ class OidcClient:
         token = None
         for refresh in (False, True):
             try:
-                keys = KeySet.import_key_set(self._keys(refresh))  # type: ignore[arg-type]
+                keys = KeySet.import_key_set(self.signing_keys(refresh))  # type: ignore[arg-type]
                 token = jwt.decode(id_token, keys, algorithms=list(ALGORITHMS))
                 break
             except JoseError as exc:
