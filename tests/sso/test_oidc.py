@@ -202,3 +202,15 @@ def test_an_issuer_mismatch_is_refused(oidc_provider: Provider, verifier: OidcCl
         "http://127.0.0.1:1/other", CLIENTS[0]["client_id"]))
     with pytest.raises(Unauthorized, match="iss"):
         verifier.verify_id_token(token, "n-5")
+
+
+def test_an_unreachable_provider_is_explained(zhiku_home: Path) -> None:
+    from sso_helpers import sso_settings
+
+    settings = sso_settings(zhiku_home, oidc_issuer="http://127.0.0.1:9",
+                            oidc_client_id="zhiku")
+    with TestClient(create_app(settings, worker=False)) as client:
+        answer = client.get("/v1/auth/oidc/login", follow_redirects=False)
+        assert "did not answer" in _sso_error(answer)
+        api = client.get("/v1/auth/oidc/login", headers={"accept": "application/json"})
+        assert api.status_code == 502

@@ -73,9 +73,12 @@ def _user_for(db: Database, account: DirectoryAccount) -> tuple[int, bool]:
             )
         return int(row[0]), False
     unusable = sec.hash_password(secrets.token_urlsafe(32))
-    with db.write() as conn:
-        new = conn.execute(
-            "INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?) RETURNING id",
-            (account.email, account.name[:200], unusable),
-        ).fetchone()
+    try:
+        with db.write() as conn:
+            new = conn.execute(
+                "INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?) RETURNING id",
+                (account.email, account.name[:200], unusable),
+            ).fetchone()
+    except db.IntegrityError:  # a sign-in of the same person at the same moment made it
+        return _user_for(db, account)
     return int(new[0]), True

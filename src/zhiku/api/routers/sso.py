@@ -92,8 +92,13 @@ def oidc_login(
     S256, a fresh state and nonce). ``workspace`` picks one of the user's workspaces."""
     client = _oidc(state)
     redirect_uri = client.config.redirect_url or str(request.url_for("oidc_callback"))
-    started = pending.start(state.db, redirect_uri, workspace)
-    answer = RedirectResponse(client.authorize_url(started), status_code=302)
+    try:
+        started = pending.start(state.db, redirect_uri, workspace)
+        answer = RedirectResponse(client.authorize_url(started), status_code=302)
+    except ZhikuError as exc:  # the provider is unreachable or misconfigured
+        if _wants_json(request):
+            raise
+        return _back_to_signin(exc)
     # the state also lives in the browser that started, so a callback carried to another
     # browser (login CSRF) fails; Lax, as the provider's redirect back is a cross-site GET
     answer.set_cookie(STATE_COOKIE, started.state, max_age=pending.LIFETIME_SECONDS,
@@ -120,15 +125,24 @@ def oidc_callback(
     try:
         token = _finish(state, client, request, code, state_, error, error_description, hours)
     except ZhikuError as exc:
-        answer = RedirectResponse("/?" + urlencode({"sso_error": exc.message}) + "#/login",
-                                  status_code=303)
-        answer.delete_cookie(STATE_COOKIE, path=STATE_PATH)
-        if request.headers.get("accept", "").startswith("application/json"):
+        if _wants_json(request):
             raise
-        return answer
+        return _back_to_signin(exc)
     answer = RedirectResponse("/#/kbs", status_code=303)
     answer.delete_cookie(STATE_COOKIE, path=STATE_PATH)
     session_out(token, hours, cookie=True, request=request, response=answer)
+    return answer
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("accept", "").startswith("application/json")
+
+
+def _back_to_signin(exc: ZhikuError) -> RedirectResponse:
+    """The browser back on the console's sign-in page, which shows the reason."""
+    answer = RedirectResponse("/?" + urlencode({"sso_error": exc.message}) + "#/login",
+                              status_code=303)
+    answer.delete_cookie(STATE_COOKIE, path=STATE_PATH)
     return answer
 
 
