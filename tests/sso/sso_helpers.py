@@ -52,3 +52,14 @@ def make_owner(settings: Settings) -> Bootstrapped:
         return bootstrap(db, OWNER[0], OWNER[1], "acme", key_name="admin")
     finally:
         db.close()
+
+
+def add_workspace(settings: Settings, name: str) -> None:
+    """Another workspace, for people the mapping puts in several."""
+    from zhiku.accounts.store import AccountStore
+
+    db = open_database(settings)
+    try:
+        AccountStore(db).create_workspace(name)
+    finally:
+        db.close()

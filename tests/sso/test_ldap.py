@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from ldap_server import PEOPLE_PASSWORDS, Slapd
-from sso_helpers import ldap_settings, make_owner
+from sso_helpers import add_workspace, ldap_settings, make_owner
 
 from zhiku.accounts.bootstrap import Bootstrapped
 from zhiku.api.app import create_app
@@ -127,3 +127,20 @@ def test_not_configured_is_404(zhiku_home: Path) -> None:
         assert client.get("/v1/auth/oidc/login", follow_redirects=False).status_code == 404
         assert client.get("/v1/auth/methods").json() == {"password": True, "oidc": None,
                                                           "ldap": False}
+
+
+def test_people_in_several_workspaces_choose_one(zhiku_home: Path, slapd: Slapd) -> None:
+    mapping = {"staff": ["acme:viewer", "beta:editor"]}
+    settings = ldap_settings(zhiku_home, slapd, sso_role_mapping=mapping)
+    with TestClient(create_app(settings, worker=False)) as client:
+        make_owner(settings)
+        add_workspace(settings, "beta")
+        answer = _login(client, "wangfang", PEOPLE_PASSWORDS["wangfang"])
+        assert answer.status_code == 409
+        assert answer.json()["error"]["workspaces"] == ["acme", "beta"]
+        chosen = _login(client, "wangfang", PEOPLE_PASSWORDS["wangfang"], workspace="beta")
+        me = client.get("/v1/auth/me",
+                        headers={"Authorization": f"Bearer {chosen.json()['token']}"}).json()
+        assert me["workspace"] == "beta" and me["level"] == "write"
+        elsewhere = _login(client, "wangfang", PEOPLE_PASSWORDS["wangfang"], workspace="gamma")
+        assert elsewhere.status_code == 403

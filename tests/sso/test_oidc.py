@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from oidc_provider import CALLBACK, CLIENTS, Provider, sign_in_at_provider
-from sso_helpers import make_owner, oidc_settings
+from sso_helpers import add_workspace, make_owner, oidc_settings
 
 from zhiku.api.app import create_app
 from zhiku.core.errors import Unauthorized
@@ -214,3 +214,15 @@ def test_an_unreachable_provider_is_explained(zhiku_home: Path) -> None:
         assert "did not answer" in _sso_error(answer)
         api = client.get("/v1/auth/oidc/login", headers={"accept": "application/json"})
         assert api.status_code == 502
+
+
+def test_the_workspace_asked_for_is_the_one_signed_in_to(zhiku_home: Path,
+                                                         oidc_provider: Provider) -> None:
+    mapping = {"staff": ["acme:viewer", "beta:editor"]}
+    settings = oidc_settings(zhiku_home, oidc_provider, sso_role_mapping=mapping)
+    with TestClient(create_app(settings, worker=False)) as client:
+        make_owner(settings)
+        add_workspace(settings, "beta")
+        _callback(client, sign_in_at_provider(_start(client, workspace="beta"), "wangfang"))
+        me = client.get("/v1/auth/me").json()
+        assert me["workspace"] == "beta" and me["level"] == "write"
