@@ -9,6 +9,7 @@ key rotation), then its issuer, audience, expiry and nonce. Claims the ID token 
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -156,8 +157,9 @@ class OidcClient:
         except (httpx.HTTPError, ValueError) as exc:
             raise ProviderError(f"the identity provider's token endpoint failed: {exc}") from exc
         if answer.status_code != 200 or not isinstance(body, dict):
-            error = body.get("error_description") or body.get("error") if isinstance(
-                body, dict) else answer.status_code
+            error: object = answer.status_code
+            if isinstance(body, dict):
+                error = body.get("error_description") or body.get("error") or error
             raise Unauthorized(f"the identity provider refused the sign-in code: {error}")
         return body
 
@@ -170,18 +172,16 @@ class OidcClient:
             from joserfc.jwk import KeySet
         except ImportError as exc:
             raise MissingDependency("OIDC sign-in needs pip install 'zhiku[sso]'") from exc
-        token = None
-        for refresh in (False, True):
-            try:
-                keys = KeySet.import_key_set(self.signing_keys(refresh))  # type: ignore[arg-type]
-                token = jwt.decode(id_token, keys, algorithms=list(ALGORITHMS))
-                break
-            except JoseError as exc:
-                if refresh:
-                    raise Unauthorized(f"the ID token's signature does not verify: {exc}") from exc
-            except ValueError as exc:
-                raise Unauthorized(f"the ID token is malformed: {exc}") from exc
-        assert token is not None
+        keys = self.signing_keys()
+        if _key_id(id_token) not in {k.get("kid") for k in keys.get("keys", [])}:
+            keys = self.signing_keys(refresh=True)  # a rotation: fetched again, once a token
+        try:
+            key_set = KeySet.import_key_set(keys)  # type: ignore[arg-type]
+            token = jwt.decode(id_token, key_set, algorithms=list(ALGORITHMS))
+        except JoseError as exc:
+            raise Unauthorized(f"the ID token's signature does not verify: {exc}") from exc
+        except ValueError as exc:
+            raise Unauthorized(f"the ID token is malformed: {exc}") from exc
         claims = token.claims
         options: dict[str, Any] = {
             "iss": {"essential": True, "value": self.config.issuer},
@@ -199,6 +199,16 @@ class OidcClient:
         if len(audiences) > 1 and claims.get("azp") != self.config.client_id:
             raise Unauthorized("the ID token was refused: it was issued to another client (azp)")
         return claims
+
+
+def _key_id(token: str) -> object:
+    """The ``kid`` of a JWS's header, or None when it has none or cannot be read."""
+    try:
+        header = token.split(".", 1)[0]
+        data = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data.get("kid") if isinstance(data, dict) else None
 
 
 def basic_auth(client_id: str, secret: str) -> str:
