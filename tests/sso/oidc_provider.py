@@ -5,6 +5,7 @@ itself."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -52,12 +53,17 @@ def install_folder() -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     folder = cache / "zhiku-tests" / f"oidc-provider-{hashlib.sha256(lock).hexdigest()[:16]}"
     folder.mkdir(parents=True, exist_ok=True)
-    for name in FILES:
-        shutil.copyfile(HERE / name, folder / name)
-    if not (folder / "node_modules" / "oidc-provider" / "package.json").exists():
-        assert NPM is not None, "npm is needed to install oidc-provider (it comes with node)"
-        subprocess.run([NPM, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder,
-                       check=True, timeout=600)
+    # The SQLite and PostgreSQL passes run side by side: one installs, the other waits.
+    with (folder.parent / f"{folder.name}.lock").open("w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        for name in FILES:
+            if not (folder / name).exists() or (folder / name).read_bytes() != (
+                    HERE / name).read_bytes():
+                shutil.copyfile(HERE / name, folder / name)
+        if not (folder / "node_modules" / "oidc-provider" / "package.json").exists():
+            assert NPM is not None, "npm is needed to install oidc-provider (it comes with node)"
+            subprocess.run([NPM, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                           cwd=folder, check=True, timeout=600)
     return folder
 
 
