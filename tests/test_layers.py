@@ -22,7 +22,7 @@ ONLY: dict[str, frozenset[str]] = {
 """Rooms at the bottom, with the only other rooms they may import."""
 
 CORE_ROOMS = ("retrieval", "ingest", "graph", "answer", "chat", "evals", "apps", "jobs",
-              "accounts", "releases", "backup", "share", "permissions")
+              "accounts", "releases", "backup", "share", "permissions", "sso")
 """Rooms above the bottom that still never import the facade or a face."""
 
 ALLOWED: dict[tuple[str, str], str] = {

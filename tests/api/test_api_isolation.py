@@ -17,7 +17,8 @@ from zhiku.api.app import create_app
 
 # no API key: share links' visitor routes are checked in test_api_share.py
 PUBLIC = {"/healthz", "/readyz", "/v1/auth/login", "/v1/auth/signup", "/s/{token}/session",
-          "/s/{token}/chat", "/s/{token}/feedback"}
+          "/s/{token}/chat", "/s/{token}/feedback", "/v1/auth/methods", "/v1/auth/oidc/login",
+          "/v1/auth/oidc/callback", "/v1/auth/ldap/login"}
 FLOW = {"nodes": [{"id": "start", "type": "start", "inputs": [{"name": "q", "type": "string"}]},
                   {"id": "end", "type": "end", "outputs": {"text": "start.q"}}],
         "edges": [{"source": "start", "target": "end"}]}
@@ -95,6 +96,7 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("PATCH", "/v1/providers/{provider}"): {"timeout": 5, "api_key": "sk-stolen-0000000000"},
         ("POST", "/v1/providers/{provider}/test"): {},
         ("PUT", "/v1/workspace/default-model"): {"model": f"{ids.get('provider')}/model"},
+        ("PATCH", "/v1/workspace/signin"): {"password_signin": True},
         ("PUT", "/v1/apps/{slug}/eval-set"): {"eval_set": kb},
         ("POST", "/v1/apps/{slug}/gate"): {},
         ("POST", "/v1/groups"): {"name": "made-group"},
@@ -277,6 +279,7 @@ def test_other_workspace_learns_nothing(world: dict[str, Any], method: str, path
     assert client.get("/v1/workspace/default-model", headers=hb).json()["model"] is None
     group = client.get(f"/v1/groups/{b.ids['group_id']}", headers=hb).json()
     assert group["name"] == b.ids["slug"] and group["users"] == []
+    assert client.get("/v1/workspace/signin", headers=hb).json()["password_signin"]
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

@@ -150,6 +150,9 @@ RULES: dict[str, Callable[[Who], bool]] = {
     "unscoped-write": lambda w: w.level >= WRITE and w.unscoped,
     # a share link's chat: only a visitor token of that link, which none of these callers holds
     "visitor": lambda w: False,
+    # single sign-on: public, but this world configures no provider or directory, so every
+    # caller gets 404 (tests/sso drives them against real servers)
+    "sso-unconfigured": lambda w: False,
 }
 
 ROUTES: dict[tuple[str, str], str] = {
@@ -168,6 +171,12 @@ ROUTES: dict[tuple[str, str], str] = {
     # sessions, members, workspaces, keys
     ("POST", "/v1/auth/login"): "public",
     ("POST", "/v1/auth/signup"): "public",
+    ("GET", "/v1/auth/methods"): "public",
+    ("GET", "/v1/auth/oidc/login"): "sso-unconfigured",
+    ("GET", "/v1/auth/oidc/callback"): "sso-unconfigured",
+    ("POST", "/v1/auth/ldap/login"): "sso-unconfigured",
+    ("GET", "/v1/workspace/signin"): "unscoped-read",
+    ("PATCH", "/v1/workspace/signin"): "manage",
     ("GET", "/v1/auth/invitations"): "session",
     ("POST", "/v1/auth/invitations/{invitation_id}/accept"): "invitee",
     ("POST", "/v1/auth/invitations/{invitation_id}/decline"): "invitee",
@@ -740,6 +749,8 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
                                       "password": f"Signup-password-{n}"},
         ("PATCH", "/v1/users/{user_id}"): {"role": "viewer"},
         ("POST", "/v1/workspaces"): {"name": f"made-{n}"},
+        ("POST", "/v1/auth/ldap/login"): {"login": "viewer", "password": "a-password"},
+        ("PATCH", "/v1/workspace/signin"): {"password_signin": True},
         ("POST", "/v1/keys"): {"name": "made", "access": "read"},
         ("POST", "/v1/kbs"): {"name": "made-kb"},
         ("PATCH", "/v1/kbs/{kb}"): {"settings": {"graph": True}},

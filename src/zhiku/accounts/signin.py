@@ -32,9 +32,9 @@ def login(
     except ChooseWorkspace:
         raise  # the password was right: the client asks again with a workspace
     except ZhikuError as exc:
-        _failed(store, "auth.login", email, workspace, address, exc)
+        record_failure(store, "auth.login", email, workspace, address, exc)
         raise
-    _succeeded(store, "auth.login", token, email, address)
+    record_success(store, "auth.login", token, email, address)
     return token
 
 
@@ -55,18 +55,18 @@ def signup(
         invitation = store.invitations.by_token(token)
     except NotFound:
         exc = Unauthorized("the invitation does not exist or has expired")
-        _failed(store, "auth.signup", "", None, address, exc)
+        record_failure(store, "auth.signup", "", None, address, exc)
         raise exc from None
     new_account = store.user_id(invitation.email) is None
     try:
         with guard.attempt(invitation.email, address):
             session = store.join(invitation, password, name, hours)
     except ZhikuError as exc:
-        _failed(store, "auth.signup", invitation.email, invitation.workspace, address, exc)
+        record_failure(store, "auth.signup", invitation.email, invitation.workspace, address, exc)
         raise
-    _succeeded(store, "auth.signup", session, invitation.email, address,
-               detail={"new_account": new_account, "invitation": invitation.id,
-                       "role": invitation.role})
+    record_success(store, "auth.signup", session, invitation.email, address,
+                   detail={"new_account": new_account, "invitation": invitation.id,
+                           "role": invitation.role})
     return session
 
 
@@ -78,8 +78,9 @@ def logout(store: AccountStore, caller: Principal, token: str) -> None:
     store.audit(caller.workspace_id)("auth.logout", "user", caller.user_id)
 
 
-def _succeeded(store: AccountStore, action: str, token: str, email: str, address: str,
-               detail: dict[str, object] | None = None) -> None:
+def record_success(store: AccountStore, action: str, token: str, email: str, address: str,
+                   detail: dict[str, object] | None = None) -> None:
+    """Record a sign-in that opened the session ``token``."""
     principal = store.authenticate(token)
     user_id = principal.user_id or 0
     store.audit(principal.workspace_id)(
@@ -87,8 +88,9 @@ def _succeeded(store: AccountStore, action: str, token: str, email: str, address
         detail=detail)
 
 
-def _failed(store: AccountStore, action: str, email: str, workspace: str | None, address: str,
-            exc: ZhikuError) -> None:
+def record_failure(store: AccountStore, action: str, email: str, workspace: str | None,
+                   address: str, exc: ZhikuError,
+                   detail: dict[str, object] | None = None) -> None:
     """Record a refused sign-in in each workspace it concerns: the named one, else those of the
     account it named; with none of them, as a server-wide entry (no workspace)."""
     user_id = store.user_id(email) if email else None
@@ -102,4 +104,5 @@ def _failed(store: AccountStore, action: str, email: str, workspace: str | None,
     for workspace_id in targets:
         store.audit(workspace_id)(
             action, "user", user_id, email or None, actor=actor, result="failure",
-            address=address, detail={"workspace": workspace, "error": exc.message})
+            address=address,
+            detail={"workspace": workspace, "error": exc.message, **(detail or {})})

@@ -3,6 +3,7 @@ sessions, API keys and invitations, in the shared database (migration M005)."""
 
 from __future__ import annotations
 
+from zhiku.accounts import password_signin
 from zhiku.accounts import secrets as sec
 from zhiku.accounts.errors import BadCredentials, ChooseWorkspace
 from zhiku.accounts.invitations import Invitation, Invitations
@@ -195,6 +196,7 @@ class AccountStore(KeySql, SessionSql):
                 "the user is not a member of that workspace" if spaces else
                 "this account belongs to no workspace; join one with an invitation"
             )
+        password_signin.check(self.db, user_id, chosen[0].id, chosen[0].name)
         return self.new_session(user_id, chosen[0].id, hours)
 
     def verify(self, email: str, password: str) -> int:
@@ -215,6 +217,7 @@ class AccountStore(KeySql, SessionSql):
         """Use an invitation's token: create the account for its e-mail (or, when one exists,
         check its password), accept the invitation, and open a session in that workspace."""
         user_id = self.user_id(invitation.email)
+        password_signin.check(self.db, user_id, invitation.workspace_id, invitation.workspace)
         if user_id is None:
             user_id = self.create_user(invitation.email, password, name)
         else:

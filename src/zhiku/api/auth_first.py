@@ -21,7 +21,7 @@ from zhiku.api.auth import cookies
 from zhiku.api.errors import send_error
 from zhiku.core.errors import Forbidden, Unauthorized
 
-PUBLIC_PATHS = frozenset({"/v1/auth/login", "/v1/auth/signup"})
+PUBLIC_PATHS = frozenset({"/v1/auth/login", "/v1/auth/signup", "/v1/auth/ldap/login"})
 _SCOPE_KEY = "zhiku.principal"
 
 

@@ -14,6 +14,7 @@ from zhiku.api.metrics import Metrics
 from zhiku.core.settings import Settings
 from zhiku.jobs.process import Jobs
 from zhiku.runtime import Runtime
+from zhiku.sso.oidc import OidcClient
 from zhiku.store.db import Database
 
 
@@ -29,6 +30,7 @@ class ApiState:
     limiter: RateLimiter
     metrics: Metrics
     guard: LoginGuard
+    oidc: OidcClient | None = None  # set when OIDC sign-in is configured
     key_touched: dict[int, float] = field(default_factory=dict)
 
     @classmethod
@@ -47,6 +49,7 @@ class ApiState:
             limiter=RateLimiter(settings.api_rate_limit_per_minute),
             metrics=metrics or Metrics(),
             guard=LoginGuard.of(settings),
+            oidc=OidcClient.of(settings),
         )
 
     def touch_key(self, key_id: int) -> None:
@@ -59,4 +62,6 @@ class ApiState:
     def close(self) -> None:
         """Stop the worker and close the runtime (facades, store and database)."""
         self.jobs.stop()
+        if self.oidc is not None:
+            self.oidc.close()
         self.runtime.close()

@@ -1,4 +1,5 @@
-"""``zhiku admin init``: the first workspace, its owner and an admin API key (printed once)."""
+"""``zhiku admin``: the first workspace, its owner and an admin API key (printed once); a
+workspace's password sign-in switch; a check of the single sign-on configuration."""
 
 from __future__ import annotations
 
@@ -45,3 +46,56 @@ def init(
     say("workspace ", (workspace, "bold"), ", owner ", (email, "bold"))
     say("admin API key (shown once — store it now):")
     print(made.key)
+
+
+@app.command("password-signin")
+@handle_errors
+def password_signin_switch(
+    state: str = typer.Argument(..., help="on or off", metavar="on|off"),
+    workspace: str = typer.Option(..., help="The workspace."),
+) -> None:
+    """Turn e-mail-and-password sign-in to a workspace on or off (off: members sign in with
+    single sign-on or the directory; the instance owner keeps password sign-in)."""
+    from zhiku.accounts import password_signin
+    from zhiku.accounts.store import AccountStore
+    from zhiku.core.errors import InvalidInput, NotFound
+
+    if state not in ("on", "off"):
+        raise InvalidInput("say on or off")
+    db = open_database(Settings())
+    try:
+        store = AccountStore(db)
+        workspace_id = store.workspace_id(workspace)
+        if workspace_id is None:
+            raise NotFound(f"workspace '{workspace}' does not exist")
+        password_signin.set_allowed(db, workspace_id, state == "on")
+        store.audit(workspace_id)("workspace.signin", "workspace", workspace_id, workspace,
+                                  detail={"password_signin": state == "on"})
+    finally:
+        db.close()
+    say("password sign-in to ", (workspace, "bold"), f" is {state}")
+
+
+@app.command("sso-check")
+@handle_errors
+def sso_check(
+    login: str | None = typer.Option(
+        None, help="Look this directory user up (no password): their groups and roles."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Check the single sign-on configuration: the OIDC provider's discovery document and
+    keys, the LDAP service account, the group mapping. Exit 1 when something fails."""
+    from zhiku.sso.check import check
+
+    findings = check(Settings(), login)
+    if as_json:
+        print_json([{"what": f.what, "ok": f.ok, "detail": f.detail, **f.extra}
+                    for f in findings])
+    else:
+        for f in findings:
+            say((f.what, "bold"), ": ", ("ok" if f.ok else "FAILED", "green" if f.ok else "red"),
+                " ", f.detail)
+            for key, value in f.extra.items():
+                say(f"  {key}: {value}")
+    if not all(f.ok for f in findings):
+        raise typer.Exit(1)

@@ -266,6 +266,93 @@ class Settings(BaseSettings):
         description="Share links: lifetime of a visitor token (what a public chat page or widget "
         "gets instead of a key); the page asks for a new one when it expires.",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Single sign-on: the OpenID Connect provider's issuer URL (its discovery "
+        "document is ISSUER/.well-known/openid-configuration). Unset: no OIDC sign-in.",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="Single sign-on: the client id registered with the provider."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Single sign-on: the client secret (never logged); unset for a public "
+        "client, which relies on PKCE alone.",
+    )
+    oidc_scopes: str = Field(
+        default="openid email profile",
+        description="Single sign-on: scopes asked of the provider (space-separated; openid is "
+        "added when missing). Add the scope that releases the groups claim, if the provider "
+        "has one.",
+    )
+    oidc_provider_name: str = Field(
+        default="SSO",
+        description="Single sign-on: the provider's name on the console's sign-in button "
+        "(\"Sign in with NAME\").",
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="Single sign-on: the callback URL registered with the provider. Unset: "
+        "this server's /v1/auth/oidc/callback as the request reached it (set it behind a "
+        "reverse proxy).",
+    )
+    oidc_groups_claim: str = Field(
+        default="groups",
+        description="Single sign-on: the claim (of the ID token or userinfo) that lists the "
+        "user's directory groups (Keycloak: groups; Azure AD: groups or roles).",
+    )
+    ldap_url: str | None = Field(
+        default=None,
+        description="Directory sign-in: LDAP or Active Directory server, ldap://host:389 or "
+        "ldaps://host:636. Unset: no directory sign-in.",
+    )
+    ldap_bind_dn: str | None = Field(
+        default=None,
+        description="Directory sign-in: the service account that searches for users (unset: "
+        "an anonymous search).",
+    )
+    ldap_bind_password: SecretStr | None = Field(
+        default=None, description="Directory sign-in: the service account's password."
+    )
+    ldap_user_base: str = Field(
+        default="", description="Directory sign-in: where users are searched (a base DN)."
+    )
+    ldap_user_filter: str = Field(
+        default="(|(uid={login})(mail={login}))",
+        description="Directory sign-in: the filter that finds the user; {login} is what they "
+        "typed, escaped (Active Directory: (|(sAMAccountName={login})(userPrincipalName="
+        "{login}))).",
+    )
+    ldap_email_attribute: str = Field(
+        default="mail", description="Directory sign-in: the attribute holding the e-mail."
+    )
+    ldap_name_attribute: str = Field(
+        default="cn", description="Directory sign-in: the attribute holding the display name."
+    )
+    ldap_group_base: str | None = Field(
+        default=None,
+        description="Directory sign-in: where groups are searched with ZHIKU_LDAP_GROUP_FILTER. "
+        "Unset: the user's memberOf attribute names the groups (Active Directory).",
+    )
+    ldap_group_filter: str = Field(
+        default="(|(&(objectClass=groupOfNames)(member={dn}))"
+        "(&(objectClass=groupOfUniqueNames)(uniqueMember={dn})))",
+        description="Directory sign-in: the filter that finds the user's groups; {dn} is the "
+        "user's DN, escaped.",
+    )
+    ldap_start_tls: bool = Field(
+        default=False, description="Directory sign-in: upgrade ldap:// connections with StartTLS."
+    )
+    ldap_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Directory sign-in: seconds to connect and per request."
+    )
+    sso_role_mapping: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="Single sign-on and directory sign-in: directory group -> "
+        "\"workspace:role\" (or a list of them), as JSON; the group \"*\" matches every "
+        "user. A user gets the highest role any of their groups maps to in each existing "
+        "workspace, at every sign-in. Groups are matched as sent (OIDC) or by DN or CN (LDAP).",
+    )
     metrics_token: str | None = Field(
         default=None,
         description="Bearer token a Prometheus scraper sends to read /metrics. Unset: /metrics "

@@ -34,6 +34,7 @@ from zhiku.store.migrations import (
     m019_moderation,
     m020_app_releases,
     m021_permissions,
+    m022_sso,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -59,6 +60,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m019_moderation.MIGRATION,
     m020_app_releases.MIGRATION,
     m021_permissions.MIGRATION,
+    m022_sso.MIGRATION,
 )
 
 

@@ -84,12 +84,14 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("access_group_members"),
     TableSpec("document_groups"),
     TableSpec("source_groups"),
+    TableSpec("directory_identities"),
 )
 
 SKIPPED: dict[str, str] = {
     "chunks_fts": "re-expressed as chunks.tsv and chunks.term_count",
     "chunks_fts_vocab": "a view over chunks_fts (PostgreSQL counts from chunks.tsv)",
     "keyword_generation": "SQLite's in-memory keyword index counter; PostgreSQL ranks in SQL",
+    "sso_states": "OIDC sign-ins in progress (minutes long); the user signs in again",
     "jobs": "transient work of this installation (queued jobs may name local files); "
     "re-run `zhiku ingest` or re-embed on the server for documents left 'parsed'",
 }

@@ -3,6 +3,7 @@
 // revoke).
 import { api, can } from "./api.js";
 import { label, t } from "./i18n.js";
+import { signinPolicy } from "./signinpolicy.js";
 import { act, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
 
 const ROLES = ["owner", "admin", "editor", "viewer"];
@@ -12,10 +13,12 @@ export async function adminPage(view) {
   const ws = h("section.card", { "aria-labelledby": "ws-h" }, h("h2", { id: "ws-h" }, t("workspaces")));
   const members = h("section.card", { "aria-labelledby": "mem-h" }, h("h2", { id: "mem-h" }, t("members")));
   const keys = h("section.card", { "aria-labelledby": "keys-h" }, h("h2", { id: "keys-h" }, t("api_keys")));
-  // members and keys are for admins; everyone may switch workspaces and answer invitations
+  const signin = h("section.card", { "aria-labelledby": "signin-policy-h" }, h("h2", { id: "signin-policy-h" }, t("signin_policy")));
+  // members, keys and the sign-in policy are for admins; everyone may switch workspaces and
+  // answer invitations
   const admin = can("admin");
-  view.replaceChildren(...[h("h1", t("admin_title")), err, ws, admin ? members : null, admin ? keys : null].filter(Boolean));
-  await Promise.all([workspaces(ws), admin ? memberList(members) : null, admin ? keyList(keys) : null]);
+  view.replaceChildren(...[h("h1", t("admin_title")), err, ws, admin ? members : null, admin ? signin : null, admin ? keys : null].filter(Boolean));
+  await Promise.all([workspaces(ws), admin ? memberList(members) : null, admin ? signinPolicy(signin) : null, admin ? keyList(keys) : null]);
 }
 
 async function workspaces(box) {

@@ -1,8 +1,83 @@
 // Sign-in: e-mail and password for a session cookie (then a workspace, for people in several),
-// an invitation code to join a workspace, or an API key pasted in (kept in memory).
+// single sign-on with the server's OIDC provider, a directory (LDAP / Active Directory)
+// account, an invitation code to join a workspace, or an API key pasted in (kept in memory).
 import { api, auth } from "./api.js";
-import { t } from "./i18n.js";
+import { addStrings, t } from "./i18n.js";
 import { act, errorBox, field, h } from "./ui.js";
+
+addStrings({
+  en: {
+    sso_with: "Sign in with {x}", sso_or: "Or with e-mail and password",
+    directory_title: "Directory account", directory_login: "Directory user name", directory_password: "Directory password",
+    directory_sign_in: "Use directory account", sso_failed: "Single sign-on failed: {x}",
+  },
+  zh: {
+    sso_with: "使用 {x} 登录", sso_or: "或使用邮箱和密码",
+    directory_title: "目录账号（LDAP / AD）", directory_login: "目录用户名", directory_password: "目录密码",
+    directory_sign_in: "使用目录账号登录", sso_failed: "单点登录失败：{x}",
+  },
+});
+
+// The error a failed OIDC callback sent back in the address (?sso_error=…), taken out of the
+// address so a reload does not show it again.
+function ssoError() {
+  const params = new URLSearchParams(location.search);
+  const message = params.get("sso_error");
+  if (message === null) return null;
+  params.delete("sso_error");
+  const query = params.toString();
+  history.replaceState(null, "", location.pathname + (query ? `?${query}` : "") + location.hash);
+  return message;
+}
+
+// Sign-in methods the server offers besides passwords: a button that starts OIDC sign-in
+// (a full-page navigation to the provider) and a form for a directory account.
+async function otherMethods(form, workspaceOf, onDone) {
+  let methods;
+  try { methods = await api("GET", "/v1/auth/methods"); } catch { return; }
+  if (methods.oidc) {
+    const sso = h("a.button.primary.sso", { href: methods.oidc.login_url, id: "sso-login" }, t("sso_with", methods.oidc.name));
+    sso.addEventListener("click", () => {
+      const chosen = workspaceOf();
+      sso.href = methods.oidc.login_url + (chosen ? `?workspace=${encodeURIComponent(chosen)}` : "");
+    });
+    form.before(h("div.card.sso-card", h("div.row", sso), h("p.muted", t("sso_or"))));
+  }
+  if (methods.ldap) form.after(directoryForm(workspaceOf, onDone));
+}
+
+function directoryForm(workspaceOf, onDone) {
+  const login = h("input", { type: "text", name: "directory_login", autocomplete: "username", required: true });
+  const password = h("input", { type: "password", name: "directory_password", autocomplete: "current-password", required: true });
+  const pick = h("select", { name: "directory_workspace" });
+  const pickField = field(t("choose_workspace"), pick);  // added when the user has several
+  const err = errorBox();
+  const btn = h("button", { type: "submit" }, t("directory_sign_in"));
+  const form = h("form.card.directory", { "aria-labelledby": "dir-h" }, h("h2", { id: "dir-h" }, t("directory_title")),
+    field(t("directory_login"), login), field(t("directory_password"), password), err, h("div.row", btn));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(btn, async () => {
+      const body = { login: login.value.trim(), password: password.value, cookie: true };
+      const chosen = pickField.isConnected ? pick.value : workspaceOf();
+      if (chosen) body.workspace = chosen;
+      try {
+        await api("POST", "/v1/auth/ldap/login", body);
+      } catch (e2) {
+        if (e2.type !== "choose_workspace" || !Array.isArray(e2.details.workspaces)) throw e2;
+        pick.replaceChildren(...e2.details.workspaces.map((n) => h("option", { value: n }, n)));
+        if (!pickField.isConnected) err.before(pickField);
+        pick.focus();
+        return;
+      }
+      auth.token = "";
+      const me = await api("GET", "/v1/auth/me");
+      localStorage.setItem("zhiku.email", (await api("GET", `/v1/users/${me.user_id}`)).email);
+      await onDone();
+    }, err);
+  });
+  return form;
+}
 
 export function loginPage(onDone) {
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
@@ -67,5 +142,11 @@ export function loginPage(onDone) {
       await onDone();
     }, joinErr);
   });
+  const failed = ssoError();
+  if (failed !== null) {  // shown as text: it comes from the address bar
+    err.textContent = t("sso_failed", failed);
+    err.hidden = false;
+  }
+  otherMethods(form, () => (pickField.isConnected ? pick.value : workspace.value.trim()), onDone);
   return h("div.login", form, joinForm, keyForm);
 }
