@@ -15,8 +15,11 @@ from sso_helpers import add_workspace, ldap_settings, make_owner
 
 from zhiku.accounts.bootstrap import Bootstrapped
 from zhiku.api.app import create_app
+from zhiku.permissions.context import reading_as
+from zhiku.service import Zhiku
 from zhiku.sso.identities import directory_groups
 from zhiku.store.db import open_database
+from zhiku.store.reader import EVERYTHING
 
 
 @pytest.fixture
@@ -144,3 +147,32 @@ def test_people_in_several_workspaces_choose_one(zhiku_home: Path, slapd: Slapd)
         assert me["workspace"] == "beta" and me["level"] == "write"
         elsewhere = _login(client, "wangfang", PEOPLE_PASSWORDS["wangfang"], workspace="gamma")
         assert elsewhere.status_code == 403
+
+
+def test_directory_groups_are_permission_groups_of_the_same_name(
+        app: tuple[TestClient, Bootstrapped], zhiku_home: Path, tmp_path: Path) -> None:
+    """A document restricted to the workspace's group ``staff`` is read by a person the
+    directory puts in ``cn=staff,…``, and one restricted to ``finance`` is not."""
+    client, owner = app
+    with Zhiku(ldap_settings(zhiku_home, Slapd("ldap://unused")), workspace="acme") as zk, \
+            reading_as(EVERYTHING):
+        zk.create_kb("kb", embedder="hashing")
+        for name in ("staff", "finance"):
+            zk.permissions.create_group(name)
+            folder = tmp_path / name
+            folder.mkdir()
+            (folder / f"{name}.md").write_text(
+                f"# {name}\n\nThe {name} handbook code is HB-{name.upper()}-77.\n")
+            zk.ingest("kb", [folder], groups=[name])
+    answer = _login(client, "wangfang", PEOPLE_PASSWORDS["wangfang"])
+    assert answer.status_code == 200, answer.text
+
+    def search(key: str) -> str:
+        r = client.post("/v1/search", headers={"Authorization": f"Bearer {key}"},
+                        json={"query": "handbook code", "knowledge_bases": ["kb"]})
+        assert r.status_code == 200, r.text
+        return r.text
+
+    assert "HB-STAFF-77" in search(owner.key) and "HB-FINANCE-77" in search(owner.key)
+    seen = search(answer.json()["token"])
+    assert "HB-STAFF-77" in seen and "HB-FINANCE-77" not in seen

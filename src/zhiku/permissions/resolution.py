@@ -1,13 +1,14 @@
 """The one place a caller's reader scope is resolved.
 
 ``reader_groups`` says which groups' restricted documents a caller reads, or None for every
-document. Group sources other than the stored memberships (a directory's groups mapped at
-sign-in) join here and nowhere else.
+document: the groups the user or key is a member of, and for a user the workspace's groups
+named like one of the directory groups (OIDC or LDAP) recorded at their last single sign-on.
 """
 
 from __future__ import annotations
 
 from zhiku.accounts.principal import ROLE_LEVEL, Level, Principal
+from zhiku.sso.identities import directory_groups
 from zhiku.store.db import Database
 from zhiku.store.reader import Reader
 
@@ -30,7 +31,27 @@ def reader_groups(db: Database, workspace_id: int, principal: Principal) -> froz
         f"ON g.id = m.group_id WHERE m.{column} = ? AND g.workspace_id = ?",
         (member, workspace_id),
     )
-    return frozenset(int(r[0]) for r in rows)
+    groups = {int(r[0]) for r in rows}
+    if principal.key_id is None and principal.user_id is not None:
+        groups |= _directory_group_ids(db, workspace_id, principal.user_id)
+    return frozenset(groups)
+
+
+def _directory_group_ids(db: Database, workspace_id: int, user_id: int) -> set[int]:
+    """The workspace's groups named like one of the user's directory groups (OIDC claim or
+    LDAP group, as recorded at their last sign-in): the whole name, or for a distinguished
+    name its first value (``staff`` of ``cn=staff,ou=groups,dc=acme``); without regard to
+    case."""
+    names = sorted({n.lower() for name in directory_groups(db.conn, user_id)
+                    for n in _names_of(name)})
+    if not names:
+        return set()
+    marks = ", ".join("?" * len(names))
+    rows = db.conn.execute(
+        f"SELECT id FROM access_groups WHERE workspace_id = ? AND lower(name) IN ({marks})",
+        (workspace_id, *names),
+    )
+    return {int(r[0]) for r in rows}
 
 
 def reader_for(db: Database, principal: Principal) -> Reader:
@@ -61,3 +82,12 @@ def reader_for_identity(db: Database, workspace_id: int, user: str) -> Reader:
     public-only for anyone else."""
     found = reader_for_member(db, workspace_id, user, as_viewer=True)
     return found if found is not None else Reader.public()
+
+
+def _names_of(group: str) -> list[str]:
+    """A directory group's name, and the first value of a distinguished name."""
+    first, _, rest = group.partition(",")
+    key, eq, value = first.partition("=")
+    if eq and rest and key.strip().isalpha() and value.strip():
+        return [group, value.strip()]
+    return [group]
