@@ -3,10 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-# The console's end-to-end tests drive Debian's Chromium (no browser download).
-if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+# The console's end-to-end tests drive Debian's Chromium (no browser download); the directory
+# sign-in tests start Debian's OpenLDAP slapd (the OIDC tests run oidc-provider on Node.js).
+missing=""
+[ -x /usr/bin/chromium ] || missing="chromium fonts-wqy-microhei"
+command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || missing="$missing slapd ldap-utils"
+if [ -n "$missing" ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   apt-get update -qq >/dev/null && \
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
@@ -15,7 +19,7 @@ fi
 # the native build crashes in an AMX kernel on these machines, hence GGML_NATIVE=OFF.
 log=$(mktemp)
 if ! CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/python -m pip install --disable-pip-version-check \
-    -e '.[dev,ocr,multilingual,local,postgres,server,mcp,connectors]' >"$log" 2>&1; then
+    -e '.[dev,ocr,multilingual,local,postgres,server,mcp,connectors,sso]' >"$log" 2>&1; then
   grep -v "^WARNING: Location" "$log" | tail -40
   echo "installing the test dependencies failed" >&2
   exit 1
