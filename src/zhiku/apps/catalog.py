@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from zhiku.apps.history import RunHistory
+from zhiku.apps.moderated import blocked_run, moderate_inputs, moderate_run
 from zhiku.apps.running import (
     KINDS,
     AppKind,
@@ -202,14 +203,23 @@ class Apps:
                endpoint: str | None = None, cancel: CancelToken | None = None) -> AppRun:
         """Run the live version; an iterator of ``AppEvent``s ending with ``done``.
         Inputs: an assistant's or agent's ``query`` (or ``messages``), a workflow's declared
-        inputs. An assistant's turn is stored as a conversation owned by ``owner``."""
+        inputs. An assistant's turn is stored as a conversation owned by ``owner``. The
+        workspace's moderation applies to every kind (see ``zhiku.apps.moderated``)."""
         kind = self.kind(slug)
         if kind == "assistant":
             return start_assistant(self._host.llm.engine, slug, inputs, owner=owner,
                                    endpoint=endpoint, cancel=cancel)
+        moderator = self._host.llm.moderation.moderator()
+        if moderator is not None:
+            checked = moderate_inputs(moderator, kind, inputs, slug, endpoint)
+            if checked is None:
+                return blocked_run(moderator, kind, slug, self.get(slug).live_version)
+            inputs = checked
         if kind == "workflow":
-            return start_workflow(self._host.workflows, slug, inputs, cancel=cancel)
-        return start_agent(self._host.agents, slug, inputs, cancel=cancel)
+            run = start_workflow(self._host.workflows, slug, inputs, cancel=cancel)
+        else:
+            run = start_agent(self._host.agents, slug, inputs, cancel=cancel)
+        return run if moderator is None else moderate_run(moderator, run, slug, endpoint)
 
     def run(self, slug: str, inputs: Mapping[str, Any], *, owner: Owner | None = None,
             endpoint: str | None = None, cancel: CancelToken | None = None) -> AppResult:
