@@ -29,7 +29,7 @@ from zhiku.apps.running import (
 )
 from zhiku.apps.slugs import APP_TABLES
 from zhiku.apps.usage import app_usage
-from zhiku.core.errors import Conflict, NotFound
+from zhiku.core.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from zhiku.agents.service import Agents
@@ -200,15 +200,20 @@ class Apps:
 
     # -- runs -----------------------------------------------------------------------------
     def stream(self, slug: str, inputs: Mapping[str, Any], *, owner: Owner | None = None,
-               endpoint: str | None = None, cancel: CancelToken | None = None) -> AppRun:
+               endpoint: str | None = None, cancel: CancelToken | None = None,
+               conversation_id: int | None = None) -> AppRun:
         """Run the live version; an iterator of ``AppEvent``s ending with ``done``.
         Inputs: an assistant's or agent's ``query`` (or ``messages``), a workflow's declared
-        inputs. An assistant's turn is stored as a conversation owned by ``owner``. The
+        inputs. An assistant's turn is stored as a conversation owned by ``owner`` (or as the
+        next turn of ``conversation_id``; other kinds keep no conversation). The
         workspace's moderation applies to every kind (see ``zhiku.apps.moderated``)."""
         kind = self.kind(slug)
         if kind == "assistant":
             return start_assistant(self._host.llm.engine, slug, inputs, owner=owner,
-                                   endpoint=endpoint, cancel=cancel)
+                                   endpoint=endpoint, cancel=cancel,
+                                   conversation_id=conversation_id)
+        if conversation_id is not None:
+            raise InvalidInput(f"{kind} '{slug}' keeps no conversation to continue")
         moderator = self._host.llm.moderation.moderator()
         if moderator is not None:
             checked = moderate_inputs(moderator, kind, inputs, slug, endpoint)
@@ -238,8 +243,6 @@ class Apps:
     def chat_apps(self) -> builtins.list[AppSummary]:
         """The workflows and agents a chat message can run: every agent, each chat-shaped
         workflow (assistants are listed by their own store)."""
-        from zhiku.core.errors import InvalidInput
-
         found = []
         for w in self._host.workflows.list():
             try:

@@ -189,12 +189,14 @@ def chat_input(wf: Workflow) -> str:
 # -- assistants ----------------------------------------------------------------------------
 def start_assistant(engine: ChatEngine, slug: str, inputs: Mapping[str, Any], *,
                     owner: Owner | None = None, endpoint: str | None = None,
-                    cancel: CancelToken | None = None, store: bool = True) -> AppRun:
-    """One turn of the assistant ``slug`` (stored as a new conversation unless ``store`` is
-    false; ``messages``' earlier turns are its history)."""
+                    cancel: CancelToken | None = None, store: bool = True,
+                    conversation_id: int | None = None) -> AppRun:
+    """One turn of the assistant ``slug`` (stored as a new conversation, or as the next turn
+    of ``conversation_id``, unless ``store`` is false; ``messages``' earlier turns are its
+    history)."""
     question, history = chat_inputs(inputs)
-    stream = engine.stream(slug, question, None, cancel, store=store, history=history,
-                           owner=owner, endpoint=endpoint)
+    stream = engine.stream(slug, question, conversation_id, cancel, store=store,
+                           history=history, owner=owner, endpoint=endpoint)
     version = stream.assistant.published_version
 
     def events() -> Iterator[AppEvent]:
@@ -222,7 +224,10 @@ def start_assistant(engine: ChatEngine, slug: str, inputs: Mapping[str, Any], *,
                         cost=usage.cost if usage else 0.0,
                         latency_ms=usage.latency_ms if usage else 0.0,
                         detail={"conversation_id": stream.conversation_id,
-                                "model": answer.model})
+                                "model": answer.model, "flagged": answer.flagged,
+                                "moderated": answer.moderated,
+                                "ungrounded_reason": answer.ungrounded_reason,
+                                "ungrounded_action": answer.ungrounded_action})
                     yield from _done(result)
         finally:
             inner.close()
