@@ -5,6 +5,7 @@ moderation on the link's channel; a workflow that is not chat-shaped cannot be s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -16,6 +17,7 @@ from share_helpers import Site, seed_site, served
 
 from scripted_llm import Script, scripted_server
 from zhiku.core.settings import Settings
+from zhiku.share.tokens import identity_signature
 
 pytestmark = pytest.mark.shared_server
 MODEL = "scripted/scripted-model"
@@ -135,3 +137,35 @@ def test_moderation_applies_on_shared_workflows_and_agents(world: tuple[Site, An
             (slug, "share") for slug in KINDS}
     finally:
         site.api("DELETE", "/v1/moderation")
+
+
+def test_a_signed_identity_follows_the_user_into_runs_and_conversations(
+        world: tuple[Site, Any]) -> None:
+    site, scripted = world
+    exp = int(time.time()) + 600
+    for slug in ("helper", site.slug):
+        link = site.api("POST", f"/v1/apps/{slug}/share-links", 201, json={})
+        secret, token = link["signing_secret"], link["token"]
+        sig = identity_signature(secret, "e1024@corp", exp, "王小明")
+        session = site.session(token, user="e1024@corp", exp=exp, name="王小明", sig=sig).json()
+        assert (session["user"], session["name"]) == ("e1024@corp", "王小明")
+        # the name is part of what is signed: another name, or none, is refused
+        forged = site.session(token, 401, user="e1024@corp", exp=exp, name="CEO", sig=sig)
+        assert "signature" in forged.json()["error"]["message"]
+        site.session(token, 401, user="e1024@corp", exp=exp, sig=sig)
+        old = int(time.time()) - 5
+        site.session(token, 401, user="e1024@corp", exp=old, name="王小明",
+                     sig=identity_signature(secret, "e1024@corp", old, "王小明"))
+        scripted.push(Script(text="Hello, colleague."))
+        answer = site.chat(token, session["token"], "Hi?").json()
+        if slug == "helper":
+            run = site.api("GET", "/v1/apps/helper/runs")[0]
+            assert (run["channel"], run["share_link_id"], run["external_user"],
+                    run["external_name"]) == ("share", link["id"], "e1024@corp", "王小明")
+        else:
+            conv = site.api("GET", f"/v1/conversations/{answer['conversation_id']}")
+            assert (conv["external_user"], conv["external_name"]) == ("e1024@corp", "王小明")
+    # runs from the API record no visitor
+    scripted.push(Script(text="Direct."))
+    site.api("POST", "/v1/apps/helper/run", json={"inputs": {"query": "hi"}})
+    assert site.api("GET", "/v1/apps/helper/runs")[0]["channel"] is None

@@ -11,7 +11,7 @@ slug names one app.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -19,10 +19,12 @@ from zhiku.apps.history import RunHistory
 from zhiku.apps.moderated import blocked_run, moderate_inputs, moderate_run
 from zhiku.apps.running import (
     KINDS,
+    AppEvent,
     AppKind,
     AppResult,
     AppRun,
     chat_input,
+    close_events,
     start_agent,
     start_assistant,
     start_workflow,
@@ -224,7 +226,24 @@ class Apps:
             run = start_workflow(self._host.workflows, slug, inputs, cancel=cancel)
         else:
             run = start_agent(self._host.agents, slug, inputs, cancel=cancel)
+        if owner is not None and owner.share_link_id is not None:
+            run = self._claimed(run, kind, owner)
         return run if moderator is None else moderate_run(moderator, run, slug, endpoint)
+
+    def _claimed(self, run: AppRun, kind: AppKind, owner: Owner) -> AppRun:
+        """``run``, recording a share link's visitor on the run once it is recorded."""
+
+        def events() -> Iterator[AppEvent]:
+            inner = iter(run)
+            try:
+                for event in inner:
+                    if event.result is not None and event.result.run_id is not None:
+                        self.history.claim(kind, event.result.run_id, owner)
+                    yield event
+            finally:
+                close_events(inner)
+
+        return AppRun(events())
 
     def run(self, slug: str, inputs: Mapping[str, Any], *, owner: Owner | None = None,
             endpoint: str | None = None, cancel: CancelToken | None = None) -> AppResult:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from zhiku.apps.running import AppEvent, AppKind, AppResult, AppRun, _close
+from zhiku.apps.running import AppEvent, AppKind, AppResult, AppRun, close_events
 from zhiku.moderation.guard import Moderator, OutputFilter
 
 
@@ -80,7 +80,7 @@ def _moderated(moderator: Moderator, run: AppRun, app: str,
             if event.type in answer:
                 text = answer[event.type].feed(str(event.data.get("text", "")))
                 if answer[event.type].blocked:
-                    _close(inner)
+                    close_events(inner)
                     yield from _blocked_tail(moderator, started, answer["token"].released)
                     return
                 if text:
@@ -105,7 +105,7 @@ def _moderated(moderator: Moderator, run: AppRun, app: str,
             else:
                 yield AppEvent(event.type, _scrub(moderator, event.data))
     finally:
-        _close(inner)
+        close_events(inner)
 
 
 def _blocked_tail(moderator: Moderator, started: Mapping[str, Any],

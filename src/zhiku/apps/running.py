@@ -122,7 +122,7 @@ def _done(result: AppResult) -> Iterator[AppEvent]:
     yield AppEvent("done", result.to_dict(), result)
 
 
-def _close(events: Iterator[Any]) -> None:
+def close_events(events: Iterator[Any]) -> None:
     """Stop a run's event generator (a reader that left early cancels the run)."""
     close = getattr(events, "close", None)
     if close is not None:
@@ -257,7 +257,7 @@ def start_workflow(workflows: Workflows, slug: str, inputs: Mapping[str, Any], *
                 elif event.type in _NODE_EVENTS or event.type == "citations":
                     yield AppEvent(event.type, {"node_id": event.node_id, **event.data})
         finally:
-            _close(outer)
+            close_events(outer)
         run = stream.run
         if run is None:  # the stream re-raises a failed run's exception before this
             raise RuntimeError("the workflow run ended without a result")
@@ -333,7 +333,7 @@ def start_agent(agents: Agents, slug: str, inputs: Mapping[str, Any], *,
                 elif event.type in _AGENT_EVENTS or event.type in ("token", "citations"):
                     yield AppEvent(event.type, dict(event.data))
         finally:
-            _close(inner)
+            close_events(inner)
         r = stream.result
         if r is None:
             raise RuntimeError("the agent run ended without a result")

@@ -46,10 +46,12 @@ NO_STORE = {"Cache-Control": "no-store"}
 class SessionIn(Body):
     """Opening a visitor session: the link's ``password`` when it has one; a signed identity
     (``user``, ``exp``: Unix time, ``sig``: hex HMAC-SHA256 of ``"<user>.<exp>"`` under the
-    link's signing secret); ``embedded``: the page runs inside the widget."""
+    link's signing secret; with the user's display ``name``, of ``"<user>\n<exp>\n<name>"``);
+    ``embedded``: the page runs inside the widget."""
 
     password: str | None = Field(default=None, max_length=200)
     user: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
     exp: int | None = Field(default=None, ge=0, le=2**53 - 1)
     sig: str | None = Field(default=None, max_length=128)
     embedded: bool = False
@@ -78,6 +80,7 @@ class SessionOut(BaseModel):
     channel: str
     title: str
     user: str | None
+    name: str | None = None
 
 
 def gate(state: ApiState) -> ShareGate:
@@ -182,10 +185,10 @@ def open_session(token: str, body: SessionIn, request: Request, response: Respon
     origin = page_origin(request)
     share.limit(link, address(request))
     identity = None
-    if body.user is not None or body.sig is not None or body.exp is not None:
+    if any(v is not None for v in (body.user, body.sig, body.exp, body.name)):
         if body.user is None or body.sig is None or body.exp is None:
             raise Unauthorized("a signed identity needs user, exp and sig")
-        identity = Identity(body.user, body.exp, body.sig)
+        identity = Identity(body.user, body.exp, body.sig, body.name)
     visitor, claims = share.open_session(link, origin=origin, password=body.password,
                                          identity=identity, embedded=body.embedded)
     zk = state.runtime.workspace(link.workspace_id)
@@ -193,7 +196,8 @@ def open_session(token: str, body: SessionIn, request: Request, response: Respon
     cors(response, link, origin)
     response.headers.update(NO_STORE)
     return SessionOut(token=visitor, expires_at=claims.exp, channel=claims.channel,
-                      title=app.name or app.slug, user=claims.user or None)
+                      title=app.name or app.slug, user=claims.user or None,
+                      name=claims.name or None)
 
 
 def _slug(zk: Zhiku, link: ShareLink) -> str:
@@ -241,7 +245,7 @@ def chat(token: str, body: ChatIn, request: Request, response: Response, state: 
     field = zk.apps.chat_input(slug)
     share.quota(link)
     owner = Owner(channel=claims.channel, share_link_id=link.id, visitor=claims.visitor,
-                  external_user=claims.user or None)
+                  external_user=claims.user or None, external_name=claims.name or None)
     run = zk.apps.stream(slug, {field or "query": body.message}, owner=owner,
                          endpoint=claims.channel, conversation_id=body.conversation_id)
     answer = for_visitors(app_events(run))

@@ -33,6 +33,7 @@ from zhiku.store.migrations import (
     m018_share_links,
     m019_moderation,
     m020_app_releases,
+    m023_run_visitors,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -57,6 +58,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m018_share_links.MIGRATION,
     m019_moderation.MIGRATION,
     m020_app_releases.MIGRATION,
+    m023_run_visitors.MIGRATION,
 )
 
 

@@ -58,6 +58,7 @@ async function openSession(password) {
   const body = { embedded: params.has("embed") };
   if (password) body.password = password;
   if (params.get("user")) Object.assign(body, { user: params.get("user"), exp: Number(params.get("exp")), sig: params.get("sig") || "" });
+  if (params.get("user") && params.get("name")) body.name = params.get("name");
   const resp = await post("/session", body);
   visitor = await resp.json();
   conversationId = null;
@@ -211,7 +212,7 @@ function chatView() {
   });
   const fresh = h("button.ghost", { type: "button", onclick: () => { conversationId = null; remember(); log.replaceChildren(); input.focus(); } }, t("sp_new"));
   main.replaceChildren(
-    h("header", h("h1", visitor.title), visitor.user ? h("span.who.muted", t("sp_as", visitor.user)) : null, fresh),
+    h("header", h("h1", visitor.title), visitor.user ? h("span.who.muted", t("sp_as", visitor.name || visitor.user)) : null, fresh),
     h("div.chat", log, form));
   input.focus();
 }
