@@ -4,6 +4,7 @@
 // reachable from here.
 import { addStrings, lang, setLang, t } from "./i18n.js";
 import { h } from "./ui.js";
+import { richText } from "./richtext.js";
 
 addStrings({
   en: {
@@ -102,15 +103,11 @@ function answerView(answer, citations, messageId) {
     const item = sources.querySelector(`[data-cite="${n}"]`);
     if (item) { item.scrollIntoView({ block: "nearest" }); item.classList.add("cited"); }
   };
-  let last = 0;
-  for (const m of answer.matchAll(/\[(\d+)\]/g)) {
-    const c = byN.get(Number(m[1]));
-    if (!c) continue;
-    body.append(answer.slice(last, m.index), h("button.cite", { type: "button", title: c.title || c.source,
-      "aria-label": `${t("sp_sources")} ${c.n}`, onclick: () => show(c.n) }, `[${c.n}]`));
-    last = m.index + m[0].length;
-  }
-  body.append(answer.slice(last));
+  body.append(...richText(answer, (n) => {
+    const c = byN.get(n);
+    return c ? h("button.cite", { type: "button", title: c.title || c.source,
+      "aria-label": `${t("sp_sources")} ${c.n}`, onclick: () => show(c.n) }, `[${c.n}]`) : null;
+  }));
   sources = citations.length ? h("details.sources", { open: true },
     h("summary", `${t("sp_sources")} (${citations.length})`),
     h("ol", citations.map((c) => h("li", { "data-cite": c.n },
