@@ -169,3 +169,16 @@ def test_a_signed_identity_follows_the_user_into_runs_and_conversations(
     scripted.push(Script(text="Direct."))
     site.api("POST", "/v1/apps/helper/run", json={"inputs": {"query": "hi"}})
     assert site.api("GET", "/v1/apps/helper/runs")[0]["channel"] is None
+
+
+def test_a_run_stopped_by_moderation_still_names_its_visitor(world: tuple[Site, Any]) -> None:
+    site, scripted = world
+    site.api("PUT", "/v1/moderation", json={"words": [{"word": "secret", "scope": "output"}]})
+    try:
+        token, session = _visitor(site, "chatflow")
+        scripted.push(Script(text="The se" + "cret is out, with a long tail of more words."))
+        assert "secret" not in site.chat(token, session["token"], "Tell me", stream=True).text
+        run = site.api("GET", "/v1/apps/chatflow/runs")[0]
+        assert run["channel"] == "share" and run["share_link_id"] is not None
+    finally:
+        site.api("DELETE", "/v1/moderation")

@@ -231,14 +231,19 @@ class Apps:
         return run if moderator is None else moderate_run(moderator, run, slug, endpoint)
 
     def _claimed(self, run: AppRun, kind: AppKind, owner: Owner) -> AppRun:
-        """``run``, recording a share link's visitor on the run once it is recorded."""
+        """``run``, recording a share link's visitor on the run as soon as it has an id (a
+        workflow's at its start, an agent's at its end)."""
 
         def events() -> Iterator[AppEvent]:
             inner = iter(run)
+            claimed = False
             try:
                 for event in inner:
-                    if event.result is not None and event.result.run_id is not None:
-                        self.history.claim(kind, event.result.run_id, owner)
+                    run_id = event.result.run_id if event.result is not None else \
+                        event.data.get("run_id") if event.type == "started" else None
+                    if isinstance(run_id, int) and not claimed:
+                        self.history.claim(kind, run_id, owner)
+                        claimed = True
                     yield event
             finally:
                 close_events(inner)
