@@ -889,7 +889,7 @@ class Zhiku:
 
         return ShareLinks(ShareLinkStore(self.db), self.workspace_id,
                           SecretBox(self.settings.home),
-                          lambda kind, slug: resolve_app(self.llm.assistants, kind, slug),
+                          lambda kind, slug: resolve_app(self, kind, slug),
                           self.audit, HashCost.of(self.settings))
 
     @property

@@ -191,3 +191,37 @@ def test_only_sentences_near_the_best_are_quoted() -> None:
                                             [hit(1, text, 0.9)])
     assert cited_sentences(answer) == [
         ("New employees get fifteen days of paid annual leave.", 1)]
+
+
+FAQ = ("Q: Who approves business travel?\nA: Your line manager approves business travel "
+       "before booking.\n\nHow many days of annual leave do new employees get? New employees "
+       "get **30 days** of paid annual leave per year.")
+TRAVEL = ("The company travel policy applies to all employees. Hotel costs are reimbursed up to "
+          "150 euros a night. The company policy requires receipts for every expense.")
+
+
+def test_an_faq_question_is_not_quoted_and_its_answer_loses_its_label() -> None:
+    answer = ExtractiveAnswerer().answer("Who approves business travel?", [hit(1, FAQ, 1.0)])
+    assert answer.answer == "Your line manager approves business travel before booking. [1]"
+    leave = ExtractiveAnswerer().answer("How many days of annual leave do new employees get?",
+                                        [hit(1, FAQ, 1.0)])
+    assert "?" not in leave.answer and "30 days" in leave.answer
+
+
+def test_the_same_fact_from_two_passages_is_quoted_once() -> None:
+    same = "New employees get 30 days of paid annual leave per year."
+    answer = ExtractiveAnswerer().answer("How many days of annual leave do new employees get?",
+                                         [hit(1, FAQ, 1.0), hit(2, same, 1.0)])
+    assert answer.answer.count("30 days") == 1 and len(answer.citations) == 1
+
+
+def test_borderline_evidence_holding_only_generic_words_is_refused() -> None:
+    question = "What is the company policy on remote work?"
+    off_topic = ExtractiveAnswerer().answer(question, [hit(1, TRAVEL, 0.3)])
+    assert off_topic.refused and off_topic.answer == REFUSAL["en"]
+    # the same sentences answer when retrieval is sure of them
+    assert not ExtractiveAnswerer().answer(question, [hit(1, TRAVEL, 0.8)]).refused
+    # and borderline evidence that holds most of the question still answers
+    on_topic = ExtractiveAnswerer().answer("Who may work from home two days a week?",
+                                           [hit(1, REMOTE, 0.32)])
+    assert not on_topic.refused and "two days a week" in on_topic.answer

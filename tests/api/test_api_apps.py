@@ -310,3 +310,48 @@ def test_openai_stream_of_an_app_ends_with_usage_or_an_error(world: dict[str, An
     failed = _chunks(client.post("/v1/chat/completions", headers=h, json=ask).text)
     assert set(failed[-1]) == {"error"} and failed[-1]["error"]["type"] == "run_failed"
     assert failed[-1]["error"]["message"]
+
+
+def test_moderation_applies_to_workflow_and_agent_runs(world: dict[str, Any]) -> None:
+    client, h, scripted = world["client"], world["acme"], world["scripted"]
+    reply = "That cannot be answered here."
+    assert client.put("/v1/moderation", headers=h, json={"block_reply": reply, "words": [
+        {"word": "salary", "action": "block", "scope": "input"},
+        {"word": "secret", "action": "block", "scope": "output"},
+        {"word": "fifteen", "action": "mask", "scope": "output"}]}).status_code == 200
+    leaky = "Here it is: the se" + "cret code is 42, and that is all there is to say."
+    try:
+        for slug, field in (("chatflow", "question"), ("helper", "query")):
+            blocked = client.post(f"/v1/apps/{slug}/run", headers=h,
+                                  json={"inputs": {field: "the CEO's salary?"}}).json()
+            assert (blocked["output"], blocked["refused"]) == (reply, True)
+            scripted.push(Script(text="New hires get fifteen days."))
+            masked = client.post(f"/v1/apps/{slug}/run", headers=h,
+                                 json={"inputs": {field: "leave?"}})
+            assert "fifteen" not in masked.text
+            assert masked.json()["output"] == "New hires get ******* days."
+            scripted.push(Script(text=leaky))
+            streamed = client.post(f"/v1/apps/{slug}/run", headers=h,
+                                   json={"inputs": {field: "code?"}, "stream": True})
+            assert "secret" not in streamed.text
+            done = parse_sse(streamed.text)[-1][1]
+            assert (done["output"], done["refused"]) == (reply, True)
+            completion = client.post("/v1/chat/completions", headers=h, json={
+                "model": slug, "messages": [{"role": "user", "content": "salary?"}]}).json()
+            assert completion["choices"][0]["message"]["content"] == reply
+            assert completion["refused"] is True
+            scripted.push(Script(text=leaky))
+            chunks = client.post("/v1/chat/completions", headers=h, json={
+                "model": slug, "stream": True,
+                "messages": [{"role": "user", "content": "code?"}]}).text
+            assert "secret" not in chunks and reply in chunks
+        hits = client.get("/v1/moderation/hits", headers=h).json()
+        seen = {(x["direction"], x["action"], x["app"], x["channel"]) for x in hits}
+        assert seen >= {(d, a, app, ch) for app in ("chatflow", "helper")
+                        for d, a, ch in (("input", "block", "apps"),
+                                         ("output", "mask", "apps"),
+                                         ("output", "block", "apps"),
+                                         ("input", "block", "openai"),
+                                         ("output", "block", "openai"))}
+    finally:
+        client.delete("/v1/moderation", headers=h)

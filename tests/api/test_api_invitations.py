@@ -149,3 +149,21 @@ def test_invitations_expire(zhiku_home: Path) -> None:
         assert client.get("/v1/invitations", headers=t.headers).json() == []
         r = client.post("/v1/auth/signup", json={"token": token, "password": "late-long-secret"})
         assert r.status_code == 401
+
+
+
+def test_a_removed_member_can_be_invited_back(client: TestClient, tenant_a: Tenant) -> None:
+    erin = join(client, tenant_a, "erin@acme.example", "erin-long-secret", "viewer")
+    assert client.delete(f"/v1/users/{erin['user_id']}",
+                         headers=tenant_a.headers).status_code == 200
+    token = invite(client, tenant_a, "erin@acme.example", "editor")["token"]
+    # an account in no workspace cannot sign in; the invitation code with its own password
+    # (the sign-in page's "join" form) brings it back, with the role of the new invitation
+    login = client.post("/v1/auth/login", json={"email": "erin@acme.example",
+                                                "password": "erin-long-secret"})
+    assert login.status_code == 403 and "invitation" in login.json()["error"]["message"]
+    back = client.post("/v1/auth/signup", json={"token": token, "password": "erin-long-secret"})
+    assert back.status_code == 201, back.text
+    members = {m["email"]: m["role"] for m in
+               client.get("/v1/users", headers=tenant_a.headers).json()}
+    assert members["erin@acme.example"] == "editor"

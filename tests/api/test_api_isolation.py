@@ -88,6 +88,7 @@ def _body(method: str, path: str, ids: dict[str, Any]) -> dict[str, Any] | None:
         ("POST", "/v1/kbs/{kb}/sources/{kb_source}/sync"): {},
         ("POST", "/v1/sources/{source_id}/sync"): {},
         ("POST", "/v1/assistants/{slug}/share-links"): {"name": "made-link"},
+        ("POST", "/v1/apps/{slug}/share-links"): {"name": "made-app-link"},
         ("PATCH", "/v1/share-links/{link_id}"): {"enabled": False},
         ("POST", "/v1/share-links/{link_id}/rotate"): {"signing_secret": True},
         ("PUT", "/v1/moderation"): {"words": [{"word": "isolation"}]},

@@ -351,6 +351,8 @@ ROUTES: dict[tuple[str, str], str] = {
     # sessions (and their CORS preflights) and the widget script need no credentials
     ("GET", "/v1/assistants/{slug}/share-links"): "assistant-write",
     ("POST", "/v1/assistants/{slug}/share-links"): "assistant-write",
+    ("GET", "/v1/apps/{slug}/share-links"): "assistant-write",
+    ("POST", "/v1/apps/{slug}/share-links"): "assistant-write",
     ("GET", "/v1/share-links/{link_id}"): "assistant-write",
     ("PATCH", "/v1/share-links/{link_id}"): "assistant-write",
     ("DELETE", "/v1/share-links/{link_id}"): "assistant-write",
@@ -804,6 +806,7 @@ def _body(route: tuple[str, str], world: World) -> dict[str, Any]:
         ("POST", "/v1/kbs/{kb}/sources/{kb_source}/sync"): {},
         ("POST", "/v1/sources/{source_id}/sync"): {},
         ("POST", "/v1/assistants/{slug}/share-links"): {"name": f"made-{n}"},
+        ("POST", "/v1/apps/{slug}/share-links"): {"name": f"app-{n}"},
         ("PATCH", "/v1/share-links/{link_id}"): {"name": "matrix"},
         ("POST", "/v1/share-links/{link_id}/rotate"): {"signing_secret": False},
         ("POST", "/s/{token}/session"): {},

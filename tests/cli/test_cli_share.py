@@ -38,3 +38,21 @@ def test_share_commands(cli: Any, tmp_path: Path) -> None:
     cli("share", "delete", str(made["id"]))
     assert json.loads(cli("share", "list", "hr-bot", "--json").stdout) == []
     assert "does not exist" in cli("share", "delete", str(made["id"]), code=2).output
+
+
+def test_share_an_agent_or_a_workflow(cli: Any, tmp_path: Path) -> None:
+    with Zhiku(Settings()) as zk:
+        zk.add_provider("local", base_url="http://127.0.0.1:9/v1", models=["m"], max_retries=0)
+        zk.agents.create({"name": "Helper", "model": "local/m"}, slug="helper")
+        zk.apps.publish("helper")
+        zk.workflows.create("Form", {
+            "nodes": [{"id": "start", "type": "start",
+                       "inputs": [{"name": "a"}, {"name": "b"}]},
+                      {"id": "end", "type": "end", "outputs": {"a": "start.a"}}],
+            "edges": [{"source": "start", "target": "end"}]}, slug="form")
+        zk.apps.publish("form")
+    made = json.loads(cli("share", "create", "helper", "--json").stdout)
+    assert (made["app_kind"], made["app_slug"]) == ("agent", "helper")
+    listed = json.loads(cli("share", "list", "helper", "--json").stdout)
+    assert [x["id"] for x in listed] == [made["id"]]
+    assert "not chat-shaped" in cli("share", "create", "form", code=2).output

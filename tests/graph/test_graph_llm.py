@@ -112,6 +112,7 @@ def test_malformed_reply_is_repaired_and_stored(zk: Zhiku, server: tuple[str, Sc
     assert shown["relations"][0]["type"] == "worked_in"
     assert shown["provenance"][0]["start"] == 0 and shown["provenance"][0]["origin"] == "llm"
     assert zk.graph.show("kb", "居里夫人")["mentions"] == 1
+    assert zk.graph.stats("kb")["llm_chunks"] == 2  # what the console's hint goes by
 
 
 def test_unusable_reply_is_retried_once_with_the_error(

@@ -300,3 +300,31 @@ def test_stdio_lists_and_runs_the_keys_apps(world: dict[str, Any]) -> None:
     (bot_tools,) = _run(StdioServerParameters(command=ZHIKU, args=["mcp", "serve"], env=env),
                         [("tools/list", None)])
     assert "app_hr-bot" in bot_tools and "app_faq-flow" not in bot_tools
+
+
+def test_http_app_tools_apply_the_workspaces_moderation(world: dict[str, Any]) -> None:
+    from zhiku.moderation.policy import ModerationPolicy, WordRule
+
+    settings = Settings(home=Path(world["env"]["ZHIKU_HOME"]), embedder="hashing", ocr=False,
+                        database_url=world["env"].get("ZHIKU_DATABASE_URL"))
+    reply = "Not through this tool."
+    with Zhiku(settings, workspace="acme") as zk:
+        zk.moderation.set_policy(ModerationPolicy(block_reply=reply, words=[
+            WordRule(word="salary", scope="input"),
+            WordRule(word="fifteen", action="mask", scope="output")]))
+    try:
+        flow, agent = _run(_http(world["base"], world["acme"]), [
+            ("app_faq-flow", {"q": "How many days of annual leave do new employees get?"}),
+            ("app_helper", {"query": "What is the CEO's salary?"}),
+        ])
+        assert not flow["error"] and "fifteen" not in json.dumps(flow["data"])
+        assert "******* days" in flow["data"]["answer"]
+        assert agent["data"]["answer"] == reply
+        with Zhiku(settings, workspace="acme") as zk:
+            hits = {(h["direction"], h["action"], h["app"], h["channel"])
+                    for h in zk.moderation.hits()}
+        assert hits >= {("output", "mask", "faq-flow", "mcp"),
+                        ("input", "block", "helper", "mcp")}
+    finally:
+        with Zhiku(settings, workspace="acme") as zk:
+            zk.moderation.clear()

@@ -25,7 +25,7 @@ def shared(zk: Zhiku) -> Zhiku:
 
 def _gate(zk: Zhiku) -> ShareGate:
     def app(link: ShareLink) -> AppRef | None:
-        return app_by_id(zk.llm.assistants, link.app_kind, link.app_id)
+        return app_by_id(zk, link.app_kind, link.app_id)
 
     return ShareGate(ShareLinkStore(zk.db), SecretBox(zk.settings.home), app, 10)
 
@@ -42,6 +42,8 @@ def test_links_need_a_published_assistant_and_show_secrets_once(shared: Zhiku) -
     with pytest.raises(NotFound):
         shared.share.create("no-such-bot")
     with pytest.raises(InvalidInput):
+        shared.share.create("hr-bot", kind="dataset")
+    with pytest.raises(NotFound):  # an assistant's slug does not name a workflow
         shared.share.create("hr-bot", kind="workflow")
     with pytest.raises(InvalidInput):
         shared.share.update(made.link.id, allowed_origins=["*"])

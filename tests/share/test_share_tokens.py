@@ -73,3 +73,24 @@ def test_signed_identity() -> None:
 ])
 def test_origins_are_normalized(given: str, want: str | None) -> None:
     assert tokens.normalize_origin(given) == want
+
+
+def test_signed_identity_with_a_display_name() -> None:
+    secret, now = tokens.new_signing_secret(), time.time()
+    exp = int(now) + 300
+    sig = tokens.identity_signature(secret, "e1024@corp", exp, "王小明")
+    assert tokens.check_identity(secret, "e1024@corp", exp, sig, now, "王小明") is None
+    assert "does not match" in str(tokens.check_identity(secret, "e1024@corp", exp, sig, now,
+                                                         "王大明"))
+    # a signature without the name does not vouch for one, nor the other way round
+    plain = tokens.identity_signature(secret, "e1024@corp", exp)
+    assert tokens.check_identity(secret, "e1024@corp", exp, plain, now, "王小明") is not None
+    assert tokens.check_identity(secret, "e1024@corp", exp, sig, now) is not None
+    # fields cannot slide into one another: ("a", 5, "9") and ("a.5", 9) sign apart
+    assert tokens.identity_signature(secret, "a", 5, "9") != \
+        tokens.identity_signature(secret, "a.5", 9)
+    assert "name" in str(tokens.check_identity(secret, "u", exp, sig, now, "bad\nname"))
+    claims = VisitorClaims(link=1, app=2, origin="", channel="share", visitor="v", user="u",
+                           exp=exp, name="王小明")
+    key = tokens.new_visitor_key()
+    assert tokens.verify_visitor(key, tokens.sign_visitor(key, claims), now) == claims

@@ -4,7 +4,11 @@ A sentence is scored by the share of the question's content units (question word
 it holds; the best one is quoted, then only sentences nearly as good or adding units it
 lacks, so a sentence that shares a word with the question does not ride along, and pieces
 that are not whole sentences (a split inside parentheses or code, a lower-case continuation)
-are never quoted.
+are never quoted. Neither are questions (an FAQ's question echoes the one asked; its answer
+is quoted without its "A:" label), nor a sentence saying what a quoted one already says.
+When the evidence only just reaches ``min_relevance``, the quoted sentences must hold more
+than half of the question's content units, or the answerer refuses: two generic words of the
+question ("company policy") do not answer it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ from zhiku.text.tokenize import analyze
 # of the question's content units the sentences before it lack.
 NEAR_BEST = 0.6
 MIN_GAIN = 0.15
+# Evidence within this of ``min_relevance`` is borderline: the quoted sentences must hold more
+# than BORDERLINE_COVER of the question's content units.
+BORDERLINE = 0.1
+BORDERLINE_COVER = 0.5
+_QUESTION_LABEL = re.compile(r"^\s*(?:Q|Question|问|问题)\s*[:：]", re.IGNORECASE)
+_ANSWER_LABEL = re.compile(r"^\s*(?:A|Answer|答|回答)\s*[:：]\s*", re.IGNORECASE)
+_QUESTION_END = re.compile(r"[?？][\s\"'”’）)*_]*$")
+_NOT_WORD = re.compile(r"[\W_]+")
 _FRAGMENT_START = re.compile(r"^[a-z)\]}>,;:.!?，。；：、）」』》]")
 
 
@@ -55,8 +67,11 @@ class ExtractiveAnswerer:
         units = content_units(question)
         candidates: list[_Candidate] = []
         for rank, hit in enumerate(evidence):
-            for pos, sentence in enumerate(split_sentences(hit.text)):
-                if not units or is_fragment(sentence):
+            for pos, raw in enumerate(split_sentences(hit.text)):
+                if not units or is_question(raw):
+                    continue
+                sentence = _ANSWER_LABEL.sub("", raw)
+                if not sentence or is_fragment(sentence):
                     continue
                 present = folded(analyze(sentence))
                 matches = tuple(u.match(present) for u in units)
@@ -65,6 +80,11 @@ class ExtractiveAnswerer:
                     candidates.append(_Candidate(score, rank, pos, sentence, matches))
         if candidates:
             chosen = self._cover(candidates, len(units))
+            best = max(h.relevance for h in evidence)
+            held = [max(c.matches[i] for c in chosen) for i in range(len(units))]
+            if best < self.min_relevance + BORDERLINE and \
+                    sum(held) / len(units) <= BORDERLINE_COVER:
+                return Answer(REFUSAL[lang], refused=True, hits=hits)
         else:  # relevant by meaning only: quote the start of the best passage
             first = split_sentences(evidence[0].text)[:1] or [evidence[0].text[:300]]
             chosen = [_Candidate(0.0, 0, 0, first[0])]
@@ -90,14 +110,29 @@ class ExtractiveAnswerer:
         pool = sorted(candidates, key=lambda c: -c.score)
         chosen = [pool[0]]
         covered = list(pool[0].matches)
+        said = [_said(pool[0].sentence)]
         for cand in pool[1:]:
             if len(chosen) >= self.max_sentences:
                 break
+            key = _said(cand.sentence)
+            if any(key in s or s in key for s in said):  # the same fact again
+                continue
             gain = sum(max(0.0, m - c) for m, c in zip(cand.matches, covered, strict=True))
             if cand.score >= NEAR_BEST * pool[0].score or gain / n_units >= MIN_GAIN:
                 chosen.append(cand)
+                said.append(key)
                 covered = [max(m, c) for m, c in zip(cand.matches, covered, strict=True)]
         return chosen
+
+
+def _said(sentence: str) -> str:
+    """What a sentence says, for spotting repeats: its letters and digits, lower case."""
+    return _NOT_WORD.sub("", sentence.lower())
+
+
+def is_question(sentence: str) -> bool:
+    """A question (an FAQ's, most often): it ends with a question mark or has a "Q:" label."""
+    return bool(_QUESTION_END.search(sentence) or _QUESTION_LABEL.match(sentence))
 
 
 def is_fragment(sentence: str) -> bool:

@@ -11,24 +11,27 @@ slug names one app.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from zhiku.apps.history import RunHistory
+from zhiku.apps.moderated import blocked_run, moderate_inputs, moderate_run
 from zhiku.apps.running import (
     KINDS,
+    AppEvent,
     AppKind,
     AppResult,
     AppRun,
     chat_input,
+    close_events,
     start_agent,
     start_assistant,
     start_workflow,
 )
 from zhiku.apps.slugs import APP_TABLES
 from zhiku.apps.usage import app_usage
-from zhiku.core.errors import Conflict, NotFound
+from zhiku.core.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from zhiku.agents.service import Agents
@@ -199,17 +202,53 @@ class Apps:
 
     # -- runs -----------------------------------------------------------------------------
     def stream(self, slug: str, inputs: Mapping[str, Any], *, owner: Owner | None = None,
-               endpoint: str | None = None, cancel: CancelToken | None = None) -> AppRun:
+               endpoint: str | None = None, cancel: CancelToken | None = None,
+               conversation_id: int | None = None) -> AppRun:
         """Run the live version; an iterator of ``AppEvent``s ending with ``done``.
         Inputs: an assistant's or agent's ``query`` (or ``messages``), a workflow's declared
-        inputs. An assistant's turn is stored as a conversation owned by ``owner``."""
+        inputs. An assistant's turn is stored as a conversation owned by ``owner`` (or as the
+        next turn of ``conversation_id``; other kinds keep no conversation). The
+        workspace's moderation applies to every kind (see ``zhiku.apps.moderated``)."""
         kind = self.kind(slug)
         if kind == "assistant":
             return start_assistant(self._host.llm.engine, slug, inputs, owner=owner,
-                                   endpoint=endpoint, cancel=cancel)
+                                   endpoint=endpoint, cancel=cancel,
+                                   conversation_id=conversation_id)
+        if conversation_id is not None:
+            raise InvalidInput(f"{kind} '{slug}' keeps no conversation to continue")
+        moderator = self._host.llm.moderation.moderator()
+        if moderator is not None:
+            checked = moderate_inputs(moderator, kind, inputs, slug, endpoint)
+            if checked is None:
+                return blocked_run(moderator, kind, slug, self.get(slug).live_version)
+            inputs = checked
         if kind == "workflow":
-            return start_workflow(self._host.workflows, slug, inputs, cancel=cancel)
-        return start_agent(self._host.agents, slug, inputs, cancel=cancel)
+            run = start_workflow(self._host.workflows, slug, inputs, cancel=cancel)
+        else:
+            run = start_agent(self._host.agents, slug, inputs, cancel=cancel)
+        if owner is not None and owner.share_link_id is not None:
+            run = self._claimed(run, kind, owner)
+        return run if moderator is None else moderate_run(moderator, run, slug, endpoint)
+
+    def _claimed(self, run: AppRun, kind: AppKind, owner: Owner) -> AppRun:
+        """``run``, recording a share link's visitor on the run as soon as it has an id (a
+        workflow's at its start, an agent's at its end)."""
+
+        def events() -> Iterator[AppEvent]:
+            inner = iter(run)
+            claimed = False
+            try:
+                for event in inner:
+                    run_id = event.result.run_id if event.result is not None else \
+                        event.data.get("run_id") if event.type == "started" else None
+                    if isinstance(run_id, int) and not claimed:
+                        self.history.claim(kind, run_id, owner)
+                        claimed = True
+                    yield event
+            finally:
+                close_events(inner)
+
+        return AppRun(events())
 
     def run(self, slug: str, inputs: Mapping[str, Any], *, owner: Owner | None = None,
             endpoint: str | None = None, cancel: CancelToken | None = None) -> AppResult:
@@ -228,8 +267,6 @@ class Apps:
     def chat_apps(self) -> builtins.list[AppSummary]:
         """The workflows and agents a chat message can run: every agent, each chat-shaped
         workflow (assistants are listed by their own store)."""
-        from zhiku.core.errors import InvalidInput
-
         found = []
         for w in self._host.workflows.list():
             try:

@@ -5,7 +5,9 @@ Each run: ``id`` (a workflow or agent run id, an assistant reply's message id), 
 ``app``, ``version`` (None: the draft), ``status``, ``input`` (a workflow's inputs, the
 question or message otherwise), ``output`` (the answer text), ``error``, ``input_tokens``,
 ``output_tokens``, ``cost``, ``latency_ms`` (None where the kind does not record them per run:
-an assistant's turns) and ``started_at``.
+an assistant's turns) and ``started_at``. A workflow's or agent's run made through a share link
+also has its ``channel``, ``share_link_id`` and the ``external_user`` and ``external_name`` of
+a signed identity (None otherwise).
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ from zhiku.store.db import Database, Row
 
 _WORKFLOW = (
     "SELECT r.id, r.version, r.status, r.inputs, r.outputs, r.error, r.input_tokens, "
-    "r.output_tokens, r.cost, r.latency_ms, r.started_at FROM workflow_runs r "
+    "r.output_tokens, r.cost, r.latency_ms, r.started_at, r.channel, r.share_link_id, "
+    "r.external_user, r.external_name FROM workflow_runs r "
     "JOIN workflows w ON w.id = r.workflow_id WHERE w.workspace_id = ? AND w.slug = ?"
 )
 _AGENT = (
     "SELECT r.id, r.version, r.stop_reason, r.message, r.answer, r.error, r.input_tokens, "
-    "r.output_tokens, r.cost, r.latency_ms, r.started_at FROM agent_runs r "
+    "r.output_tokens, r.cost, r.latency_ms, r.started_at, r.channel, r.share_link_id, "
+    "r.external_user, r.external_name FROM agent_runs r "
     "JOIN agents a ON a.id = r.agent_id WHERE a.workspace_id = ? AND a.slug = ?"
 )
+_RUN_TABLES = {"workflow": "workflow_runs", "agent": "agent_runs"}
 _ASSISTANT = (
     "SELECT m.id, m.content, m.metadata, m.created_at, c.id AS conversation_id, "
     "(SELECT q.content FROM messages q WHERE q.conversation_id = m.conversation_id "
@@ -66,6 +71,15 @@ class RunHistory:
             raise NotFound(f"app '{slug}' has no run {run_id}")
         return shape(row, kind, slug)
 
+    def claim(self, kind: AppKind, run_id: int, owner: Owner) -> None:
+        """Record a share link's visitor as who made a workflow's or agent's run."""
+        with self._db.write() as conn:
+            conn.execute(
+                f"UPDATE {_RUN_TABLES[kind]} SET channel = ?, share_link_id = ?, visitor = ?, "
+                "external_user = ?, external_name = ? WHERE id = ? AND workspace_id = ?",
+                (owner.channel, owner.share_link_id, owner.visitor, owner.external_user,
+                 owner.external_name, run_id, self._ws))
+
     def _query(self, kind: AppKind, slug: str, owner: Owner | None
                ) -> tuple[str, list[Any], Any]:
         args: list[Any] = [self._ws, slug]
@@ -90,6 +104,10 @@ def _base(kind: AppKind, slug: str, row: Row) -> dict[str, Any]:
     return {"id": row["id"], "kind": kind, "app": slug}
 
 
+def _visitor(row: Row) -> dict[str, Any]:
+    return {k: row[k] for k in ("channel", "share_link_id", "external_user", "external_name")}
+
+
 def _workflow_run(row: Row, kind: AppKind, slug: str) -> dict[str, Any]:
     outputs = json.loads(row["outputs"])
     answer = outputs.get("answer") if isinstance(outputs, dict) else None
@@ -98,7 +116,7 @@ def _workflow_run(row: Row, kind: AppKind, slug: str) -> dict[str, Any]:
             "output": answer if isinstance(answer, str) else "", "outputs": outputs,
             "error": row["error"], "input_tokens": row["input_tokens"],
             "output_tokens": row["output_tokens"], "cost": row["cost"],
-            "latency_ms": row["latency_ms"], "started_at": row["started_at"]}
+            "latency_ms": row["latency_ms"], "started_at": row["started_at"], **_visitor(row)}
 
 
 def _agent_run(row: Row, kind: AppKind, slug: str) -> dict[str, Any]:
@@ -109,7 +127,7 @@ def _agent_run(row: Row, kind: AppKind, slug: str) -> dict[str, Any]:
             "stop_reason": reason, "input": row["message"], "output": row["answer"],
             "error": row["error"], "input_tokens": row["input_tokens"],
             "output_tokens": row["output_tokens"], "cost": row["cost"],
-            "latency_ms": row["latency_ms"], "started_at": row["started_at"]}
+            "latency_ms": row["latency_ms"], "started_at": row["started_at"], **_visitor(row)}
 
 
 def _assistant_run(row: Row, kind: AppKind, slug: str) -> dict[str, Any]:

@@ -122,7 +122,7 @@ def _done(result: AppResult) -> Iterator[AppEvent]:
     yield AppEvent("done", result.to_dict(), result)
 
 
-def _close(events: Iterator[Any]) -> None:
+def close_events(events: Iterator[Any]) -> None:
     """Stop a run's event generator (a reader that left early cancels the run)."""
     close = getattr(events, "close", None)
     if close is not None:
@@ -189,12 +189,14 @@ def chat_input(wf: Workflow) -> str:
 # -- assistants ----------------------------------------------------------------------------
 def start_assistant(engine: ChatEngine, slug: str, inputs: Mapping[str, Any], *,
                     owner: Owner | None = None, endpoint: str | None = None,
-                    cancel: CancelToken | None = None, store: bool = True) -> AppRun:
-    """One turn of the assistant ``slug`` (stored as a new conversation unless ``store`` is
-    false; ``messages``' earlier turns are its history)."""
+                    cancel: CancelToken | None = None, store: bool = True,
+                    conversation_id: int | None = None) -> AppRun:
+    """One turn of the assistant ``slug`` (stored as a new conversation, or as the next turn
+    of ``conversation_id``, unless ``store`` is false; ``messages``' earlier turns are its
+    history)."""
     question, history = chat_inputs(inputs)
-    stream = engine.stream(slug, question, None, cancel, store=store, history=history,
-                           owner=owner, endpoint=endpoint)
+    stream = engine.stream(slug, question, conversation_id, cancel, store=store,
+                           history=history, owner=owner, endpoint=endpoint)
     version = stream.assistant.published_version
 
     def events() -> Iterator[AppEvent]:
@@ -222,7 +224,10 @@ def start_assistant(engine: ChatEngine, slug: str, inputs: Mapping[str, Any], *,
                         cost=usage.cost if usage else 0.0,
                         latency_ms=usage.latency_ms if usage else 0.0,
                         detail={"conversation_id": stream.conversation_id,
-                                "model": answer.model})
+                                "model": answer.model, "flagged": answer.flagged,
+                                "moderated": answer.moderated,
+                                "ungrounded_reason": answer.ungrounded_reason,
+                                "ungrounded_action": answer.ungrounded_action})
                     yield from _done(result)
         finally:
             inner.close()
@@ -252,7 +257,7 @@ def start_workflow(workflows: Workflows, slug: str, inputs: Mapping[str, Any], *
                 elif event.type in _NODE_EVENTS or event.type == "citations":
                     yield AppEvent(event.type, {"node_id": event.node_id, **event.data})
         finally:
-            _close(outer)
+            close_events(outer)
         run = stream.run
         if run is None:  # the stream re-raises a failed run's exception before this
             raise RuntimeError("the workflow run ended without a result")
@@ -328,7 +333,7 @@ def start_agent(agents: Agents, slug: str, inputs: Mapping[str, Any], *,
                 elif event.type in _AGENT_EVENTS or event.type in ("token", "citations"):
                     yield AppEvent(event.type, dict(event.data))
         finally:
-            _close(inner)
+            close_events(inner)
         r = stream.result
         if r is None:
             raise RuntimeError("the agent run ended without a result")

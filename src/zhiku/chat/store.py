@@ -15,14 +15,14 @@ from zhiku.models.llm.types import Message
 from zhiku.store.db import Database, Row
 
 _COLUMNS = ("id, assistant_id, title, user_id, key_id, channel, share_link_id, external_user, "
-            "visitor, created_at, updated_at")
+            "external_name, visitor, created_at, updated_at")
 
 
 @dataclass(frozen=True, slots=True)
 class Owner:
     """Who started a conversation: a user or an API key (both None: the CLI or Python API),
     or a visitor of a share link: its ``channel`` (``share`` or ``widget``), the link, the
-    visitor session and the external user id of a signed identity."""
+    visitor session and the external user id (and display name) of a signed identity."""
 
     user_id: int | None = None
     key_id: int | None = None
@@ -30,6 +30,7 @@ class Owner:
     share_link_id: int | None = None
     visitor: str | None = None
     external_user: str | None = None
+    external_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -65,10 +66,11 @@ class ConversationStore:
         with self._db.write() as conn:
             row = conn.execute(
                 "INSERT INTO conversations (workspace_id, assistant_id, title, user_id, key_id, "
-                "channel, share_link_id, visitor, external_user) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "channel, share_link_id, visitor, external_user, external_name) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (self._ws, assistant_id, (title or "")[:200] or None, who.user_id, who.key_id,
-                 who.channel, who.share_link_id, who.visitor, who.external_user),
+                 who.channel, who.share_link_id, who.visitor, who.external_user,
+                 who.external_name),
             ).fetchone()
             return int(row[0])
 
@@ -92,8 +94,8 @@ class ConversationStore:
 
     def get(self, conversation_id: int) -> dict[str, Any]:
         """One conversation: id, assistant_id, title, its owner's user_id and key_id, the
-        channel, share_link_id, external_user and visitor of a share link's, created_at,
-        updated_at (or NotFound)."""
+        channel, share_link_id, external_user, external_name and visitor of a share link's,
+        created_at, updated_at (or NotFound)."""
         row = self._db.conn.execute(
             f"SELECT {_COLUMNS} FROM conversations WHERE id = ? AND workspace_id = ?",
             (conversation_id, self._ws),

@@ -1,5 +1,6 @@
-"""``zhiku share create|list|rotate|enable|disable|delete``: share links of an assistant (the
-public chat page at ``/s/<token>`` and the widget)."""
+"""``zhiku share create|list|rotate|enable|disable|delete``: share links of an app (an
+assistant, an agent or a chat-shaped workflow): the public chat page at ``/s/<token>`` and the
+widget."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
 
-app = typer.Typer(help="Share links: a public chat page and widget per published assistant.",
+app = typer.Typer(help="Share links: a public chat page and widget per published app.",
                   no_args_is_help=True)
 
 
@@ -26,7 +27,8 @@ def _show_issued(data: dict[str, object], as_json: bool) -> None:
 @app.command("create")
 @handle_errors
 def create(
-    assistant: str = typer.Argument(..., help="The assistant's slug (published)."),
+    assistant: str = typer.Argument(
+        ..., help="The app's slug (a published assistant, agent or chat-shaped workflow)."),
     name: str = typer.Option("", "--name", help="A label for the link."),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read a password for the link from standard input."),
@@ -40,7 +42,8 @@ def create(
     """Create a share link; its token and signing secret are printed this once."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     with open_zhiku() as zk:
-        issued = zk.share.create(assistant, name=name, password=password, expires_at=expires,
+        issued = zk.share.create(assistant, kind=zk.apps.kind(assistant), name=name,
+                                 password=password, expires_at=expires,
                                  rate_per_minute=rate, daily_quota=quota,
                                  allowed_origins=origin or [])
     _show_issued(issued.to_dict(), as_json)
@@ -49,12 +52,12 @@ def create(
 @app.command("list")
 @handle_errors
 def list_links(
-    assistant: str = typer.Argument(..., help="The assistant's slug."),
+    assistant: str = typer.Argument(..., help="The app's slug."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """The share links of an assistant (tokens are never shown again)."""
+    """The share links of an app (tokens are never shown again)."""
     with open_zhiku() as zk:
-        links = [link.to_dict() for link in zk.share.list(assistant)]
+        links = [link.to_dict() for link in zk.share.list(assistant, zk.apps.kind(assistant))]
     if as_json:
         print_json(links)
         return

@@ -364,7 +364,8 @@ class GraphStore:
         return [{**dict(r), "weight": round(float(r["weight"]), 4)} for r in rows]
 
     def stats(self, kb_id: int) -> dict[str, int]:
-        """Counts of live nodes, edges, mentions, merges, communities and processed chunks."""
+        """Counts of live nodes, edges, mentions, merges, communities, processed chunks and
+        the chunks of those a language model extracted (``llm_chunks``)."""
         conn = self.db.conn
 
         def one(sql: str) -> int:
@@ -379,6 +380,8 @@ class GraphStore:
                           "AND undone_at IS NULL"),
             "communities": one("SELECT count(*) FROM graph_communities WHERE kb_id = ?"),
             "chunks_done": one("SELECT count(*) FROM graph_chunk_state WHERE kb_id = ?"),
+            "llm_chunks": one("SELECT count(*) FROM graph_chunk_state WHERE kb_id = ? "
+                              "AND extractor LIKE 'llm:%'"),
         }
 
     def name_records(self, kb_id: int) -> list[tuple[int, str, str, int]]:

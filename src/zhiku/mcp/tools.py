@@ -286,7 +286,7 @@ class WorkspaceTools:
             if not self._unrestricted():  # as /v1/apps: workflows and agents need no name scope
                 raise Forbidden("this needs a key not limited to some names")
             inputs = args.model_dump() if field is None else {"query": getattr(args, field)}
-            return _app_result(self._zk.apps.run(slug, inputs))
+            return _app_result(self._zk.apps.run(slug, inputs, endpoint="mcp"))
 
         return run
 

@@ -74,9 +74,11 @@ class Moderator:
         """What the word list does to ``text``, logging nothing (a dry run)."""
         return self._words(text, direction, None, None, record=False)
 
-    def output_filter(self, app: str | None = None, channel: str | None = None) -> OutputFilter:
-        """A filter for an answer arriving in pieces."""
-        return OutputFilter(self, app, channel)
+    def output_filter(self, app: str | None = None, channel: str | None = None, *,
+                      log_masks: bool = True) -> OutputFilter:
+        """A filter for an answer arriving in pieces (``log_masks=False``: only blocks are
+        logged, for text that is logged as part of another answer)."""
+        return OutputFilter(self, app, channel, log_masks=log_masks)
 
     def _words(self, text: str, direction: Direction, app: str | None,
                channel: str | None, *, record: bool = True) -> Verdict:
@@ -106,8 +108,10 @@ class OutputFilter:
     model wrote it (masking keeps lengths), so a masked span is never matched again.
     """
 
-    def __init__(self, moderator: Moderator, app: str | None, channel: str | None) -> None:
+    def __init__(self, moderator: Moderator, app: str | None, channel: str | None, *,
+                 log_masks: bool = True) -> None:
         self._moderator = moderator
+        self._log_masks = log_masks
         self._app, self._channel = app, channel
         # spacing and punctuation between a word's characters are skipped when matching, so a
         # listed word may span more characters than it has
@@ -136,7 +140,7 @@ class OutputFilter:
         if self.blocked or not self.active:
             return ""
         out = self._release(final=True)
-        if self._masked:
+        if self._masked and self._log_masks:
             self._moderator._record(Hit("output", "mask", "words", sorted(self._masked),
                                         "", self._app, self._channel))
         return out

@@ -1,35 +1,47 @@
-"""Which apps share links reach, by kind: assistants today. Workflows and agents join by
-adding a resolver here (their slug to an ``AppRef``) and a runner for their public chat."""
+"""Which apps share links reach: published assistants, agents and chat-shaped workflows (a
+workflow whose one text input takes the visitor's message), found through ``zk.apps``."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from zhiku.apps.slugs import APP_TABLES
 from zhiku.core.errors import InvalidInput, NotFound
-from zhiku.share.links import AppRef, assistant_ref
+from zhiku.share.links import AppRef
 
 if TYPE_CHECKING:
-    from zhiku.repositories import AssistantRepository as AssistantStore
+    from zhiku.service import Zhiku
 
-KINDS = ("assistant",)
+KINDS = ("assistant", "workflow", "agent")
 
 
-def resolve_app(assistants: AssistantStore, kind: str, slug: str) -> AppRef:
-    """The app ``kind``/``slug`` of a workspace (``NotFound``; ``InvalidInput`` for a kind
-    that cannot be shared yet)."""
+def resolve_app(zk: Zhiku, kind: str, slug: str) -> AppRef:
+    """The app ``kind``/``slug`` of a workspace (``NotFound``; ``InvalidInput`` for another
+    kind, or a workflow that is not chat-shaped)."""
     if kind not in KINDS:
         raise InvalidInput(f"share links reach {', '.join(KINDS)}s only, not {kind}s")
-    found = assistants.get(slug)
-    if found.slug != slug:
-        raise NotFound(f"assistant '{slug}' does not exist")
-    return assistant_ref(found)
+    if zk.apps.kind(slug) != kind:
+        raise NotFound(f"{kind} '{slug}' does not exist")
+    zk.apps.chat_input(slug)  # a workflow must take the visitor's message
+    row = zk.db.conn.execute(
+        f"SELECT id FROM {APP_TABLES[kind]} WHERE workspace_id = ? AND slug = ?",
+        (zk.workspace_id, slug)).fetchone()
+    if row is None:  # deleted meanwhile
+        raise NotFound(f"{kind} '{slug}' does not exist")
+    return AppRef(kind, int(row["id"]), slug, zk.apps.get(slug).live_version is not None)
 
 
-def app_by_id(assistants: AssistantStore, kind: str, app_id: int) -> AppRef | None:
+def app_by_id(zk: Zhiku, kind: str, app_id: int) -> AppRef | None:
     """The app a link points at by id (None: deleted, or a kind not served)."""
     if kind not in KINDS:
         return None
+    row = zk.db.conn.execute(
+        f"SELECT slug FROM {APP_TABLES[kind]} WHERE workspace_id = ? AND id = ?",
+        (zk.workspace_id, app_id)).fetchone()
+    if row is None:
+        return None
     try:
-        return assistant_ref(assistants.get_by_id(app_id))
+        app = zk.apps.get(str(row["slug"]))
     except NotFound:
         return None
+    return AppRef(kind, app_id, app.slug, app.live_version is not None)

@@ -36,6 +36,7 @@ class Identity:
     user: str
     exp: int
     sig: str
+    name: str | None = None
 
 
 class ShareGate:
@@ -104,18 +105,19 @@ class ShareGate:
         elif password:
             with self._hashing():  # the same time with or without a password
                 verify_password(dummy_hash(self._cost), password)
-        user = ""
+        user = name = ""
         if identity is not None:
             secret = self._box.decrypt(kept.signing_secret)
             why = tokens.check_identity(secret, identity.user, identity.exp, identity.sig,
-                                        time.time())
+                                        time.time(), identity.name)
             if why is not None:
                 raise Unauthorized(why)
-            user = identity.user
+            user, name = identity.user, identity.name or ""
         claims = VisitorClaims(
             link=link.id, app=link.app_id, origin=origin,
             channel="widget" if embedded or origin else "share",
             visitor=secrets.token_urlsafe(12), user=user, exp=int(time.time() + self._ttl),
+            name=name,
         )
         return tokens.sign_visitor(self._box.decrypt(kept.visitor_key), claims), claims
 

@@ -178,8 +178,3 @@ class ShareLinks:
                 raise InvalidInput(f"unknown share link setting '{key}'")
         return out
 
-
-def assistant_ref(assistant: Any) -> AppRef:
-    """An assistant as a share link's app."""
-    return AppRef("assistant", assistant.id, assistant.slug,
-                  assistant.published_version is not None)

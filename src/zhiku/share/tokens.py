@@ -6,7 +6,9 @@
   origin, channel, visitor id, external user, expiry) signed with HMAC-SHA256 under the link's
   own visitor key. Rotating the link changes that key, so every visitor token dies with it.
 - A signed identity lets an intranet page name its signed-in user: ``sig`` is the hex
-  HMAC-SHA256 of ``"<user>.<exp>"`` under the link's signing secret; ``exp`` is a Unix time.
+  HMAC-SHA256 of ``"<user>.<exp>"`` under the link's signing secret (``exp`` is a Unix time),
+  or of ``"<user>\n<exp>\n<name>"`` when it also gives the user's display name (neither
+  field may hold a control character, so no two identities sign the same text).
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ LINK_PREFIX = "zkl_"
 VISITOR_PREFIX = "zkv_"
 SIGNING_PREFIX = "zkss_"
 MAX_USER = 200
+MAX_NAME = 200
 
 
 @dataclass(frozen=True, slots=True)
 class VisitorClaims:
     """What a visitor token vouches for. ``origin``: the web origin the session was made from
     ("" for the server's own pages); ``visitor``: a random id of this visitor session;
-    ``user``: the external user id of a signed identity ("" without one); ``exp``: Unix time."""
+    ``user``: the external user id of a signed identity ("" without one), ``name``: its display
+    name ("" without one); ``exp``: Unix time."""
 
     link: int
     app: int
@@ -38,6 +42,7 @@ class VisitorClaims:
     visitor: str
     user: str
     exp: int
+    name: str = ""
 
 
 def new_link_token() -> str:
@@ -109,18 +114,27 @@ def _claims(token: str) -> VisitorClaims | None:
         return None
 
 
-def identity_signature(secret: str, user: str, exp: int) -> str:
-    """The hex signature an intranet page sends with ``user`` and ``exp``."""
-    return hmac.new(secret.encode(), f"{user}.{exp}".encode(), hashlib.sha256).hexdigest()
+def identity_signature(secret: str, user: str, exp: int, name: str | None = None) -> str:
+    """The hex signature an intranet page sends with ``user``, ``exp`` and (optionally) the
+    user's display ``name``."""
+    text = f"{user}.{exp}" if name is None else f"{user}\n{exp}\n{name}"
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
-def check_identity(secret: str, user: str, exp: int, sig: str, now: float) -> str | None:
+def _printable(text: str) -> bool:
+    return not any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def check_identity(secret: str, user: str, exp: int, sig: str, now: float,
+                   name: str | None = None) -> str | None:
     """Why a signed identity is refused (None: accepted)."""
-    if not user or len(user) > MAX_USER or any(ord(c) < 32 for c in user):
+    if not user or len(user) > MAX_USER or not _printable(user):
         return f"the user id is 1-{MAX_USER} printable characters"
+    if name is not None and (not name or len(name) > MAX_NAME or not _printable(name)):
+        return f"the user's name is 1-{MAX_NAME} printable characters"
     if exp <= now:
         return "the signed identity has expired"
-    if not hmac.compare_digest(sig.lower(), identity_signature(secret, user, exp)):
+    if not hmac.compare_digest(sig.lower(), identity_signature(secret, user, exp, name)):
         return "the identity signature does not match"
     return None
 

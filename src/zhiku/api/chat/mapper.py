@@ -10,8 +10,10 @@ from typing import Any
 
 from zhiku.answer.grounded import GroundedAnswer
 from zhiku.answer.types import UngroundedPolicy, UngroundedReason
+from zhiku.apps.running import AppResult, AppRun
 from zhiku.chat.accounting import TurnUsage
 from zhiku.chat.engine import ChatStream
+from zhiku.core.errors import RunFailed
 from zhiku.evals.feedback import LoggedAnswer
 
 
@@ -64,6 +66,47 @@ def _mapped(stream: ChatStream) -> Iterator[ChatEvent]:
                 yield ChatEvent(result=_result(event.answer, stream))
     finally:  # a client gone mid-stream: the engine removes what it began
         events.close()
+
+
+def app_events(run: AppRun) -> Iterator[ChatEvent]:
+    """A run of an app of any kind as a chat's events (answer pieces, reasoning, the result),
+    run up to the first one like ``events``; a run that fails ends in ``RunFailed``."""
+    mapped = _app_mapped(run)
+    first = next(mapped)
+    return itertools.chain([first], mapped)
+
+
+def _app_mapped(run: AppRun) -> Iterator[ChatEvent]:
+    inner = iter(run)
+    try:
+        for event in inner:
+            if event.type == "token" and event.data.get("text"):
+                yield ChatEvent(token=str(event.data["text"]))
+            elif event.type == "reasoning" and event.data.get("text"):
+                yield ChatEvent(reasoning=str(event.data["text"]))
+            elif event.result is not None:
+                yield ChatEvent(result=_app_result(event.result))
+    finally:  # a client gone mid-stream: the run is cancelled
+        close = getattr(inner, "close", None)
+        if close is not None:
+            close()
+
+
+def _app_result(r: AppResult) -> ChatResult:
+    if r.status != "succeeded":
+        raise RunFailed(r.error or f"the run ended {r.status}")
+    conversation = r.detail.get("conversation_id")
+    return ChatResult(
+        answer=r.output, refused=r.refused, citations=r.citations,
+        usage=TurnUsage(r.input_tokens, r.output_tokens, round(r.cost, 8),
+                        round(r.latency_ms, 3)),
+        conversation_id=conversation if isinstance(conversation, int) else None,
+        message_id=r.run_id if r.kind == "assistant" else None,
+        flagged=r.detail.get("flagged") is True, model=str(r.detail.get("model") or ""),
+        grounded=r.grounded, ungrounded_reason=r.detail.get("ungrounded_reason"),
+        ungrounded_action=r.detail.get("ungrounded_action"),
+        moderated=r.detail.get("moderated") is True,
+    )
 
 
 def finish(events: Iterator[ChatEvent]) -> ChatResult:

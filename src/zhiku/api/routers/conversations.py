@@ -80,7 +80,8 @@ class ConversationOut(BaseModel):
     """A stored conversation; ``user_id``/``key_id``: the user or API key that started it
     (both null: started from the CLI, the Python API or a share link). ``channel``: ``share``
     (a share link's page) or ``widget`` (embedded), with ``share_link_id`` and the
-    ``external_user`` of a signed identity; null for the API and the console."""
+    ``external_user`` (and ``external_name``) of a signed identity; null for the API and the
+    console."""
 
     id: int
     assistant: str | None
@@ -90,6 +91,7 @@ class ConversationOut(BaseModel):
     channel: str | None = None
     share_link_id: int | None = None
     external_user: str | None = None
+    external_name: str | None = None
     created_at: str
     updated_at: str
 

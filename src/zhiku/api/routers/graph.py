@@ -24,7 +24,9 @@ Name = Annotated[str, Query(min_length=1, max_length=200, description="An entity
 
 
 class GraphStatsOut(BaseModel):
-    """Counts of the graph, and whether ingestion extracts (the ``graph`` setting)."""
+    """Counts of the graph, and whether ingestion extracts (the ``graph`` setting).
+    ``llm_chunks``: chunks extracted by a language model (0: the fast rules extractor only,
+    whose relations are mostly co-occurrences)."""
 
     kb: str
     graph_on_ingest: bool
@@ -34,6 +36,7 @@ class GraphStatsOut(BaseModel):
     merges: int
     communities: int
     chunks_done: int
+    llm_chunks: int = 0
 
 
 class EntityOut(BaseModel):

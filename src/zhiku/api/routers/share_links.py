@@ -1,6 +1,7 @@
-"""Share links of an assistant, for the people who may change it: create, list, change,
-rotate, delete. The token (and the identity-signing secret) is in the answer of create and
-rotate only; afterwards a link shows the token's last four characters."""
+"""Share links of an app (an assistant, an agent or a chat-shaped workflow), for the people
+who may change it: create, list, change, rotate, delete. The token (and the identity-signing
+secret) is in the answer of create and rotate only; afterwards a link shows the token's last
+four characters."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 from zhiku.accounts.principal import Level, Principal
 from zhiku.api.access import visible_assistant
 from zhiku.api.deps import Caller, Service
+from zhiku.api.routers.apps import check_app
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
 from zhiku.core.errors import NotFound
 from zhiku.service import Zhiku
@@ -101,7 +103,7 @@ def _writable_link(zk: Zhiku, caller: Principal, link_id: int) -> ShareLink:
     scope is the whole workspace."""
     link = zk.share.get(link_id)
     try:
-        visible_assistant(zk, caller, link.app_slug, Level.WRITE)
+        check_app(zk, caller, link.app_slug, Level.WRITE)
     except NotFound:
         caller.require(Level.ADMIN)
         if caller.kbs is not None or caller.assistants is not None:
@@ -122,6 +124,23 @@ def create_link(slug: str, body: ShareLinkIn, caller: Caller, zk: Service) -> Is
     """A new share link to a published assistant (409 before its first publish)."""
     visible_assistant(zk, caller, slug, Level.WRITE)
     return issued_out(zk.share.create(slug, created_by=caller.user_id, **body.model_dump()))
+
+
+@router.get("/v1/apps/{slug}/share-links", response_model=list[ShareLinkOut])
+def list_app_links(slug: str, caller: Caller, zk: Service) -> list[ShareLinkOut]:
+    """The share links of an app of any kind."""
+    kind = check_app(zk, caller, slug, Level.WRITE)
+    return [link_out(link) for link in zk.share.list(slug, kind)]
+
+
+@router.post("/v1/apps/{slug}/share-links", response_model=IssuedLinkOut, status_code=201)
+def create_app_link(slug: str, body: ShareLinkIn, caller: Caller, zk: Service
+                    ) -> IssuedLinkOut:
+    """A new share link to a published app: an assistant, an agent, or a chat-shaped
+    workflow (400 for another workflow, 409 before the app's first publish)."""
+    kind = check_app(zk, caller, slug, Level.WRITE)
+    return issued_out(zk.share.create(slug, kind=kind, created_by=caller.user_id,
+                                      **body.model_dump()))
 
 
 @router.get("/v1/share-links/{link_id}", response_model=ShareLinkOut)

@@ -2,10 +2,11 @@
 
 ``GET /s/{token}`` serves the chat page (framable only by the link's allowed origins);
 ``POST /s/{token}/session`` gives a short-lived visitor token bound to the link, its app and
-the calling page's origin; ``POST /s/{token}/chat`` answers with it (streaming like the
-assistant chat), and ``POST /s/{token}/feedback`` rates an answer of the visitor's own
-conversations; nothing else. ``GET /widget.js`` is the embeddable script. Cross-origin
-calls are answered with CORS headers for the link's allowed origins only.
+the calling page's origin; ``POST /s/{token}/chat`` runs the app with it (an assistant, an
+agent or a chat-shaped workflow; streaming like the assistant chat), and
+``POST /s/{token}/feedback`` rates an answer of the visitor's own conversations; nothing else.
+``GET /widget.js`` is the embeddable script. Cross-origin calls are answered with CORS headers
+for the link's allowed origins only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from zhiku.api.chat.mapper import ChatEvent, events, finish
+from zhiku.api.chat.mapper import ChatEvent, app_events, finish
 from zhiku.api.deps import State
 from zhiku.api.headers import page_csp
 from zhiku.api.routers.conversations import ChatIn, ChatOut, chat_out, sse_chat
@@ -31,8 +32,9 @@ from zhiku.core.errors import Forbidden, NotFound, Unauthorized
 from zhiku.models.llm.secrets import SecretBox
 from zhiku.permissions.context import identify_reader
 from zhiku.permissions.resolution import reader_for_identity
+from zhiku.service import Zhiku
 from zhiku.share.apps import app_by_id
-from zhiku.share.gate import Identity, ShareGate
+from zhiku.share.gate import GONE, Identity, ShareGate
 from zhiku.share.links import AppRef
 from zhiku.share.store import ShareLink, ShareLinkStore
 from zhiku.share.tokens import normalize_origin
@@ -46,10 +48,12 @@ NO_STORE = {"Cache-Control": "no-store"}
 class SessionIn(Body):
     """Opening a visitor session: the link's ``password`` when it has one; a signed identity
     (``user``, ``exp``: Unix time, ``sig``: hex HMAC-SHA256 of ``"<user>.<exp>"`` under the
-    link's signing secret); ``embedded``: the page runs inside the widget."""
+    link's signing secret; with the user's display ``name``, of ``"<user>\n<exp>\n<name>"``);
+    ``embedded``: the page runs inside the widget."""
 
     password: str | None = Field(default=None, max_length=200)
     user: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
     exp: int | None = Field(default=None, ge=0, le=2**53 - 1)
     sig: str | None = Field(default=None, max_length=128)
     embedded: bool = False
@@ -78,6 +82,7 @@ class SessionOut(BaseModel):
     channel: str
     title: str
     user: str | None
+    name: str | None = None
 
 
 def gate(state: ApiState) -> ShareGate:
@@ -85,8 +90,7 @@ def gate(state: ApiState) -> ShareGate:
     runtime = state.runtime
 
     def app(link: ShareLink) -> AppRef | None:
-        return app_by_id(runtime.workspace(link.workspace_id).llm.assistants,
-                         link.app_kind, link.app_id)
+        return app_by_id(runtime.workspace(link.workspace_id), link.app_kind, link.app_id)
 
     return ShareGate(ShareLinkStore(state.db), SecretBox(state.settings.home), app,
                      state.settings.share_visitor_minutes, state.guard.hashing,
@@ -184,17 +188,27 @@ def open_session(token: str, body: SessionIn, request: Request, response: Respon
     origin = page_origin(request)
     share.limit(link, address(request))
     identity = None
-    if body.user is not None or body.sig is not None or body.exp is not None:
+    if any(v is not None for v in (body.user, body.sig, body.exp, body.name)):
         if body.user is None or body.sig is None or body.exp is None:
             raise Unauthorized("a signed identity needs user, exp and sig")
-        identity = Identity(body.user, body.exp, body.sig)
+        identity = Identity(body.user, body.exp, body.sig, body.name)
     visitor, claims = share.open_session(link, origin=origin, password=body.password,
                                          identity=identity, embedded=body.embedded)
-    title = state.runtime.workspace(link.workspace_id).llm.assistants.get_by_id(link.app_id)
+    zk = state.runtime.workspace(link.workspace_id)
+    app = zk.apps.get(_slug(zk, link))
     cors(response, link, origin)
     response.headers.update(NO_STORE)
     return SessionOut(token=visitor, expires_at=claims.exp, channel=claims.channel,
-                      title=title.name or title.slug, user=claims.user or None)
+                      title=app.name or app.slug, user=claims.user or None,
+                      name=claims.name or None)
+
+
+def _slug(zk: Zhiku, link: ShareLink) -> str:
+    """The slug of the link's app (``NotFound`` when it went away meanwhile)."""
+    app = app_by_id(zk, link.app_kind, link.app_id)
+    if app is None:
+        raise NotFound(GONE)
+    return app.slug
 
 
 def for_visitors(answer: Iterator[ChatEvent]) -> Iterator[ChatEvent]:
@@ -211,9 +225,11 @@ def for_visitors(answer: Iterator[ChatEvent]) -> Iterator[ChatEvent]:
              responses={200: {"content": {"text/event-stream": {}}}})
 def chat(token: str, body: ChatIn, request: Request, response: Response, state: State,
          authorization: Annotated[str | None, Header()] = None) -> ChatOut | StreamingResponse:
-    """Ask the link's assistant with a visitor token (``Authorization: Bearer zkv_…``); a
-    conversation continues only within the visitor session that started it. Counts against
-    the link's rate (per address) and daily quota."""
+    """Ask the link's app with a visitor token (``Authorization: Bearer zkv_…``): an
+    assistant, an agent, or a chat-shaped workflow (the message is its one text input), run
+    through ``zk.apps``. An assistant's conversation continues only within the visitor
+    session that started it (agents and workflows keep none). Counts against the link's rate
+    (per address) and daily quota."""
     share = gate(state)
     link = share.resolve(token)
     origin = page_origin(request)
@@ -224,15 +240,20 @@ def chat(token: str, body: ChatIn, request: Request, response: Response, state: 
     if claims.user:  # a signed end user reads what that member of the workspace reads
         identify_reader(reader_for_identity(state.runtime.db, link.workspace_id, claims.user))
     if body.conversation_id is not None:
+        missing = NotFound(f"conversation {body.conversation_id} does not exist")
+        if link.app_kind != "assistant":
+            raise missing
         conv = zk.conversation_info(body.conversation_id)
         if conv["share_link_id"] != link.id or conv["visitor"] != claims.visitor:
-            raise NotFound(f"conversation {body.conversation_id} does not exist")
+            raise missing
+    slug = _slug(zk, link)
+    field = zk.apps.chat_input(slug)
     share.quota(link)
     owner = Owner(channel=claims.channel, share_link_id=link.id, visitor=claims.visitor,
-                  external_user=claims.user or None)
-    slug = zk.llm.assistants.get_by_id(link.app_id).slug
-    answer = for_visitors(events(zk.chat(slug, body.message, body.conversation_id, stream=True,
-                                         owner=owner, endpoint=claims.channel)))
+                  external_user=claims.user or None, external_name=claims.name or None)
+    run = zk.apps.stream(slug, {field or "query": body.message}, owner=owner,
+                         endpoint=claims.channel, conversation_id=body.conversation_id)
+    answer = for_visitors(app_events(run))
     if body.stream:
         streamed = StreamingResponse(sse_chat(answer), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})

@@ -6,15 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from zhiku.accounts.principal import Level
 from zhiku.api.deps import Caller, Service
 from zhiku.api.schemas import ERRORS, Day
+from zhiku.chat.local_days import bounds, by_local_day, zone
 from zhiku.core.errors import InvalidInput
 
 router = APIRouter(tags=["feedback"], responses=ERRORS)
+TZ = Query(None, max_length=64, description="an IANA time zone (Asia/Shanghai): days are its "
+           "calendar days, and since/until its days; none: UTC")
 
 
 class UsageRow(BaseModel):
@@ -64,15 +67,24 @@ def usage_over_time(
     bucket: Literal["day", "hour"] = "day",
     since: Day | None = None,
     until: Day | None = None,
+    tz: str | None = TZ,
 ) -> SeriesOut:
     """Requests, model calls, tokens, cost, mean and max latency per day (or hour) and per
     assistant (from every model call) or per API key (from the API's requests); ``since`` and
-    ``until`` are inclusive days (admins)."""
+    ``until`` are inclusive days (admins). Hours are UTC hours; days are UTC days, or the
+    calendar days of ``tz``."""
     caller.require(Level.ADMIN)
     if since and until and until < since:
         raise InvalidInput("'until' is before 'since'")
-    rows = zk.usage(by, bucket=bucket, since=since.isoformat() if since else None,
-                    until=(until + timedelta(days=1)).isoformat() if until else None)
+    if tz is None:
+        rows = zk.usage(by, bucket=bucket, since=since.isoformat() if since else None,
+                        until=(until + timedelta(days=1)).isoformat() if until else None)
+    else:
+        local = zone(tz)
+        start, end = bounds(since, until, local)
+        rows = zk.usage(by, bucket="hour", since=start, until=end)
+        if bucket == "day":
+            rows = by_local_day(rows, local, weight="requests" if by == "key" else "calls")
     return SeriesOut(by=by, bucket=bucket, points=[SeriesPoint(**r) for r in rows])
 
 
@@ -82,8 +94,18 @@ def usage(
     zk: Service,
     group_by: Literal["assistant", "key", "day"] = "assistant",
     since: Day | None = None,
+    tz: str | None = TZ,
 ) -> list[UsageRow]:
-    """Tokens, cost and latency per assistant, key or day (admins)."""
+    """Tokens, cost and latency per assistant, key or day (admins); days and ``since`` are UTC
+    days, or the calendar days of ``tz``."""
     caller.require(Level.ADMIN)
-    rows = zk.usage(group_by, since=since.isoformat() if since else None)
-    return [UsageRow(**r) for r in rows]
+    if tz is None:
+        rows = zk.usage(group_by, since=since.isoformat() if since else None)
+        return [UsageRow(**r) for r in rows]
+    local = zone(tz)
+    start, _ = bounds(since, None, local)
+    if group_by != "day":
+        return [UsageRow(**r) for r in zk.usage(group_by, since=start)]
+    hourly = zk.usage("day", bucket="hour", since=start)
+    return [UsageRow(**r) for r in by_local_day(hourly, local, weight="calls",
+                                                 day_is_group=True)]

@@ -2,7 +2,8 @@
 //   <script src="<the Zhiku server>/widget.js" data-share="TOKEN" data-mode="bubble"></script>
 // data-mode: "bubble" (a floating button that opens the chat) or "inline" (the chat where the
 // script stands, or inside the element named by data-target). Optional: data-lang (zh|en),
-// data-height (inline), data-title, and a signed identity: data-user, data-exp, data-sig.
+// data-height (inline), data-title, and a signed identity: data-user, data-exp, data-sig and
+// optionally data-name (the user's display name, when the signature covers it).
 // The chat runs in a frame from the Zhiku server; no key is ever part of this page.
 (function () {
   "use strict";
@@ -12,7 +13,7 @@
   var base = new URL(script.src, location.href).origin;
   var params = new URLSearchParams();
   params.set("embed", data.mode === "inline" ? "inline" : "bubble");
-  ["user", "exp", "sig", "lang"].forEach(function (k) { if (data[k]) params.set(k, data[k]); });
+  ["user", "name", "exp", "sig", "lang"].forEach(function (k) { if (data[k]) params.set(k, data[k]); });
   var src = base + "/s/" + encodeURIComponent(data.share) + "#" + params.toString();
   var title = data.title || (String(data.lang || navigator.language).indexOf("zh") === 0 ? "智能问答" : "Chat");
 

@@ -35,6 +35,7 @@ from zhiku.store.migrations import (
     m020_app_releases,
     m021_permissions,
     m022_sso,
+    m023_run_visitors,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -61,6 +62,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m020_app_releases.MIGRATION,
     m021_permissions.MIGRATION,
     m022_sso.MIGRATION,
+    m023_run_visitors.MIGRATION,
 )
 
 

@@ -2,11 +2,16 @@
 // members and roles, API keys (create with scope, the secret shown once with a copy button,
 // revoke).
 import { api, can } from "./api.js";
-import { label, t } from "./i18n.js";
+import { addStrings, label, t } from "./i18n.js";
 import { signinPolicy } from "./signinpolicy.js";
 import { act, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
 
 const ROLES = ["owner", "admin", "editor", "viewer"];
+
+addStrings({
+  en: { already_member: "{x} is already a member of this workspace. To change what they may do, pick another role in their row above." },
+  zh: { already_member: "{x} 已经是本工作区的成员。如需调整权限，请在上方其所在行选择新的角色。" },
+});
 
 export async function adminPage(view) {
   const err = errorBox();
@@ -82,9 +87,22 @@ async function memberList(box) {
   const pending = h("div");
   const add = h("button", { type: "submit" }, t("invite"));
   const form = h("form.grid", field(t("email"), email), field(t("role"), role), h("div.field.end", add));
+  let present = [];
+  // an e-mail that is already a member: say so, and point at the role to change instead
+  function alreadyMember(member) {
+    invited.replaceChildren();
+    err.replaceChildren(h("p", t("already_member", member.email)));
+    err.hidden = false;
+    const row = [...body.querySelectorAll("tr[data-member]")].find((r) => r.dataset.member === member.email);
+    if (row) {
+      row.classList.add("flash");
+      row.querySelector("select").focus();
+    }
+  }
   async function load() {
     try {
       const rows = await api("GET", "/v1/users");
+      present = rows;
       body.replaceChildren(table([t("email"), t("role"), t("created"), t("actions")], rows.map((m) => {
         const sel = h("select", { "aria-label": `${t("role")} ${m.email}` }, ROLES.map((r) => h("option", { value: r, selected: r === m.role }, label("role", r))));
         sel.addEventListener("change", () => act(sel, async () => {
@@ -107,8 +125,20 @@ async function memberList(box) {
   }
   form.addEventListener("submit", (e) => {
     e.preventDefault();
+    const member = present.find((m) => m.email.toLowerCase() === email.value.trim().toLowerCase());
+    if (member) { alreadyMember(member); return; }
     act(add, async () => {
-      const made = await api("POST", "/v1/users", { email: email.value.trim(), role: role.value });
+      let made;
+      try {
+        made = await api("POST", "/v1/users", { email: email.value.trim(), role: role.value });
+      } catch (e2) {
+        if (e2.status !== 409) throw e2;
+        await load();  // someone else added them meanwhile
+        const now = present.find((m) => m.email.toLowerCase() === email.value.trim().toLowerCase());
+        if (!now) throw e2;
+        alreadyMember(now);
+        return;
+      }
       const out = h("input.secret", { type: "text", readOnly: true, value: made.token, "aria-label": t("invitation_code") });
       invited.replaceChildren(h("div.card.once", { role: "status" }, h("strong", t("invite_once")), h("div.row", out)));
       email.value = "";

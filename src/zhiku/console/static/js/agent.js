@@ -4,6 +4,7 @@
 import { api, stream } from "./api.js";
 import { t } from "./i18n.js";
 import { act, errorBox, field, h, num, showError, table, toast } from "./ui.js";
+import { shareSection } from "./share.js";
 import { BUILTIN_TOOLS, citationList, guardUnsaved, jsonBlock, statusBadge, useStyles, when } from "./appkit.js";
 
 const DEFAULTS = { instructions: "", model: "", knowledge_bases: [], tools: [], http_hosts: [], step_limit: 8,
@@ -129,7 +130,7 @@ export async function agentPage(view, slug) {
   view.append(h("div.split.agent-split", form, tryIt));
   if (agent) {
     const versions = h("section.card", { "aria-labelledby": "ag-ver-h" }, h("h2", { id: "ag-ver-h" }, t("versions")));
-    view.append(versions);
+    view.append(versions, shareSection(agent));
     try {
       const rows = await api("GET", `${path}/versions`);
       versions.append(rows.length ? table([t("version"), t("agent_model"), t("tools"), t("created"), t("actions")], rows.map((v) =>

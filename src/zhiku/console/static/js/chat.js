@@ -4,6 +4,7 @@ import { api, stream } from "./api.js";
 import { t } from "./i18n.js";
 import { act, dialog, errorBox, fmtLocation, fmtTime, h, showError, toast } from "./ui.js";
 import { extractiveNote } from "./firstrun.js";
+import { richText } from "./richtext.js";
 
 // A chat panel on one assistant; `opts.conversationId` continues a stored conversation,
 // `opts.draft` answers with the draft configuration (the assistant page's preview).
@@ -72,15 +73,7 @@ export function chatBox(assistant, opts = {}) {
 
 function answerView(assistant, answer, citations, messageId, flags, rated = null) {
   const byN = new Map(citations.map((c) => [c.n, c]));
-  const body = h("div.bubble");
-  let last = 0;
-  for (const m of answer.matchAll(/\[(\d+)\]/g)) {
-    const c = byN.get(Number(m[1]));
-    if (!c) continue;
-    body.append(answer.slice(last, m.index), citeButton(assistant, c));
-    last = m.index + m[0].length;
-  }
-  body.append(answer.slice(last));
+  const body = h("div.bubble", ...richText(answer, (n) => (byN.has(n) ? citeButton(assistant, byN.get(n)) : null)));
   const sources = citations.length ? h("details.sources", { open: true },
     h("summary", `${t("citations")} (${citations.length})`),
     h("ol", citations.map((c) => h("li", h("button.link", { type: "button", onclick: () => openCitation(assistant, c) },

@@ -1,11 +1,16 @@
 // Knowledge graph explorer: pick a knowledge base, start from an overview or a searched entity,
 // expand neighbours, and read the passages behind each relation of the selected entity.
 import { api, can, stream } from "./api.js";
-import { label, t } from "./i18n.js";
+import { addStrings, label, t } from "./i18n.js";
 import { act, errorBox, field, h, highlight, showError, toast } from "./ui.js";
 import { GraphView } from "./graphview.js";
 
 const LIMITS = [100, 300, 1000, 2000];
+
+addStrings({
+  en: { graph_llm_hint: "This graph was extracted without a language model: most relations only say that two entities appear in the same passage, and some entities are noise. For named relations (founded by, part of, …) and cleaner entities, extract with a model on the server: zhiku graph build --kb {x} --llm-url <OpenAI-compatible URL> --llm-model <model>." },
+  zh: { graph_llm_hint: "此图谱是在不使用大语言模型的情况下抽取的：大多数关系只表示两个实体出现在同一段落（共现），也有一些噪声实体。如需具名关系（创立者、属于等）和更干净的实体，请在服务器上用模型抽取：zhiku graph build --kb {x} --llm-url <OpenAI 兼容地址> --llm-model <模型>。" },
+});
 const NEIGHBOURS = 40;
 let current = null; // the page's GraphView (its animation stops when the page is left)
 
@@ -32,9 +37,12 @@ export async function graphPage(view, kbName) {
   const gv = new GraphView({ describedBy: "graph-help", onSelect: (n) => showEntity(n), onExpand: (n) => expand(n) });
   current = gv;
   const legend = h("div");
+  const llmHint = h("p.note.warn.graph-llm-hint", { hidden: true }, t("graph_llm_hint", kb.name));
   const count = () => {
     stats.textContent = `${gv.nodes.length} ${t("entities_shown")} (${t("of_total")} ${info.nodes}) · ${gv.edges.length} ${t("relations")}`;
     legend.replaceChildren(gv.legend());
+    // a graph the fast extractor made alone: say what a model would add
+    llmHint.hidden = !(gv.edges.length && !info.llm_chunks);
   };
 
   async function load(path, near) {
@@ -113,7 +121,7 @@ export async function graphPage(view, kbName) {
     h("button.ghost", { type: "button", onclick: () => { gv.clear(); count(); showEntity(null); } }, t("clear")));
 
   view.append(h("div.graph-layout",
-    h("section.card.graph-main", searchForm, tools, gv.el, legend, help),
+    h("section.card.graph-main", searchForm, tools, gv.el, legend, llmHint, help),
     panel));
   try {
     await load("limit=300");

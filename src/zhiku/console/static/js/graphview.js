@@ -244,10 +244,24 @@ export class GraphView {
     ctx.font = `${12 / s}px system-ui, sans-serif`;
     ctx.fillStyle = "#1d2430";
     ctx.textAlign = "center";
-    const few = this.nodes.length <= 120;
-    for (const n of this.nodes) {
-      if (n === sel || near.has(n) || few || n.r * s >= 9) ctx.fillText(n.name, n.x, n.y - n.r - 3 / s);
+    // labels: the selection and its neighbours always; then the most connected and most
+    // mentioned entities first, each where it overlaps no label already drawn (so an
+    // overview of hundreds reads as its main entities, and zooming in shows more)
+    const placed = [];
+    const free = (b) => placed.every((p) => b.x1 < p.x0 || b.x0 > p.x1 || b.y1 < p.y0 || b.y0 > p.y1);
+    const forced = this.nodes.filter((n) => n === sel || near.has(n));
+    const rest = this.nodes.filter((n) => n !== sel && !near.has(n)).sort((a, b) => (b.deg - a.deg) || (b.r - a.r)).slice(0, 400);
+    let drawn = 0;
+    for (const n of [...forced, ...rest]) {
+      const w = ctx.measureText(n.name).width, y = n.y - n.r - 3 / s;
+      const box = { x0: n.x - w / 2 - 2 / s, x1: n.x + w / 2 + 2 / s, y0: y - 12 / s, y1: y + 2 / s };
+      const own = n === sel || near.has(n);
+      if (!own && !free(box)) continue;
+      ctx.fillText(n.name, n.x, y);
+      placed.push(box);
+      drawn += 1;
     }
+    this.el.dataset.labels = String(drawn);
   }
 
   // -- input ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// Share links of a published assistant: a public chat page and an embeddable widget per link.
+// Share links of a published app (an assistant, an agent or a chat-shaped workflow): a public
+// chat page and an embeddable widget per link.
 // The token and the identity-signing secret are shown once, right after create or rotate.
 import { api } from "./api.js";
 import { addStrings, t } from "./i18n.js";
@@ -6,8 +7,8 @@ import { act, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.
 
 addStrings({
   en: {
-    sh_title: "Share", sh_intro: "A public chat page and a widget for other sites; visitors need no account and see nothing but this assistant's answers.",
-    sh_publish_first: "Publish the assistant to share it.", sh_new: "New share link", sh_name: "Label",
+    sh_title: "Share", sh_intro: "A public chat page and a widget for other sites; visitors need no account and see nothing but this app's answers.",
+    sh_publish_first: "Publish the app to share it.", sh_new: "New share link", sh_name: "Label",
     sh_password: "Password (optional)", sh_password_keep: "Password (empty: unchanged)", sh_clear_password: "Remove the password",
     sh_expires: "Expires (optional)", sh_rate: "Requests per visitor a minute", sh_quota: "Answers a day",
     sh_origins: "Sites that may embed it (one origin a line, e.g. https://intranet.example)",
@@ -20,8 +21,8 @@ addStrings({
     sh_edit: "Edit", sh_editing: "Edit link {x}", sh_expiry_col: "Expires", sh_origins_col: "Embedding sites",
   },
   zh: {
-    sh_title: "分享", sh_intro: "公开的聊天页面和可嵌入其他网站的小部件；访客无需账号，只能看到本助手的回答。",
-    sh_publish_first: "发布助手后才能分享。", sh_new: "新建分享链接", sh_name: "名称",
+    sh_title: "分享", sh_intro: "公开的聊天页面和可嵌入其他网站的小部件；访客无需账号，只能看到本应用的回答。",
+    sh_publish_first: "发布应用后才能分享。", sh_new: "新建分享链接", sh_name: "名称",
     sh_password: "访问密码（可选）", sh_password_keep: "访问密码（留空则不变）", sh_clear_password: "取消密码",
     sh_expires: "过期时间（可选）", sh_rate: "每位访客每分钟请求数", sh_quota: "每日回答数上限",
     sh_origins: "允许嵌入的网站（每行一个来源，如 https://intranet.example）",
@@ -64,14 +65,14 @@ function localInput(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-// The "Share" card of an assistant's page.
+// The "Share" card of an app's page (an assistant, an agent or a workflow).
 export function shareSection(assistant) {
   const box = h("section.card.share-links", { "aria-labelledby": "share-h" }, h("h2", { id: "share-h" }, t("sh_title")));
   if (!assistant.published_version) {
     box.append(h("p.muted", t("sh_publish_first")));
     return box;
   }
-  const base = `/v1/assistants/${encodeURIComponent(assistant.slug)}/share-links`;
+  const base = `/v1/apps/${encodeURIComponent(assistant.slug)}/share-links`;
   const err = errorBox();
   const listBox = h("div");
   const issued = h("div");

@@ -4,6 +4,7 @@
 // reachable from here.
 import { addStrings, lang, setLang, t } from "./i18n.js";
 import { h } from "./ui.js";
+import { richText } from "./richtext.js";
 
 addStrings({
   en: {
@@ -58,6 +59,7 @@ async function openSession(password) {
   const body = { embedded: params.has("embed") };
   if (password) body.password = password;
   if (params.get("user")) Object.assign(body, { user: params.get("user"), exp: Number(params.get("exp")), sig: params.get("sig") || "" });
+  if (params.get("user") && params.get("name")) body.name = params.get("name");
   const resp = await post("/session", body);
   visitor = await resp.json();
   conversationId = null;
@@ -101,15 +103,11 @@ function answerView(answer, citations, messageId) {
     const item = sources.querySelector(`[data-cite="${n}"]`);
     if (item) { item.scrollIntoView({ block: "nearest" }); item.classList.add("cited"); }
   };
-  let last = 0;
-  for (const m of answer.matchAll(/\[(\d+)\]/g)) {
-    const c = byN.get(Number(m[1]));
-    if (!c) continue;
-    body.append(answer.slice(last, m.index), h("button.cite", { type: "button", title: c.title || c.source,
-      "aria-label": `${t("sp_sources")} ${c.n}`, onclick: () => show(c.n) }, `[${c.n}]`));
-    last = m.index + m[0].length;
-  }
-  body.append(answer.slice(last));
+  body.append(...richText(answer, (n) => {
+    const c = byN.get(n);
+    return c ? h("button.cite", { type: "button", title: c.title || c.source,
+      "aria-label": `${t("sp_sources")} ${c.n}`, onclick: () => show(c.n) }, `[${c.n}]`) : null;
+  }));
   sources = citations.length ? h("details.sources", { open: true },
     h("summary", `${t("sp_sources")} (${citations.length})`),
     h("ol", citations.map((c) => h("li", { "data-cite": c.n },
@@ -211,7 +209,7 @@ function chatView() {
   });
   const fresh = h("button.ghost", { type: "button", onclick: () => { conversationId = null; remember(); log.replaceChildren(); input.focus(); } }, t("sp_new"));
   main.replaceChildren(
-    h("header", h("h1", visitor.title), visitor.user ? h("span.who.muted", t("sp_as", visitor.user)) : null, fresh),
+    h("header", h("h1", visitor.title), visitor.user ? h("span.who.muted", t("sp_as", visitor.name || visitor.user)) : null, fresh),
     h("div.chat", log, form));
   input.focus();
 }

@@ -5,6 +5,9 @@ import { t } from "./i18n.js";
 import { fmt, lineChart } from "./charts.js";
 import { errorBox, field, fmtTime, h, num, showError, table } from "./ui.js";
 
+// days are counted in this browser's time zone (the API sums UTC hours into its days)
+const TZ = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+
 const METRICS = [
   ["tokens", "tokens", (p) => p.input_tokens + p.output_tokens, (v) => fmt(v)],
   ["cost", "cost", (p) => p.cost, (v) => fmt(v, 4)],
@@ -26,7 +29,7 @@ export async function usagePage(view, groupBy = "assistant") {
     h("section.card", h("h2", t("feedback_title")), fb));
   overTime(over, err);
   try {
-    const rows = await api("GET", `/v1/usage?group_by=${groupBy}`);
+    const rows = await api("GET", `/v1/usage?group_by=${groupBy}&tz=${encodeURIComponent(TZ)}`);
     const max = Math.max(1, ...rows.map((r) => r.requests));
     usage.replaceChildren(rows.length ? table(
       [t("group"), t("requests"), t("calls"), t("input_tokens"), t("output_tokens"), t("cost"), t("avg_latency"), t("max_latency")],
@@ -59,7 +62,7 @@ function overTime(card, err) {
   const draw = () => out.replaceChildren(seriesChart(points, by.value, bucket.value, metric.value));
   const load = async () => {
     try {
-      points = (await api("GET", `/v1/usage/series?by=${by.value}&bucket=${bucket.value}`)).points;
+      points = (await api("GET", `/v1/usage/series?by=${by.value}&bucket=${bucket.value}&tz=${encodeURIComponent(TZ)}`)).points;
       draw();
     } catch (e) { showError(e, err); out.replaceChildren(); }
   };
@@ -103,8 +106,8 @@ function seriesChart(points, by, unit, metricKey) {
   const top = [...groups.values()].sort((a, b) => b.total - a.total).slice(0, MAX_SERIES);
   const gap = metricKey === "latency" ? null : 0; // no calls: zero tokens, but no latency
   const series = top.map((g) => ({ name: g.name, values: labels.map((b) => (g.by.has(b) ? value(g.by.get(b)) : gap)) }));
-  // hours are shown in local time; days are the server's UTC days, and say so
-  const local = labels.map((b) => (unit === "day" ? `${b} UTC` : fmtTime(`${b}:00:00Z`)));
+  // hours are UTC hours shown in local time; days are this browser's calendar days
+  const local = labels.map((b) => (unit === "day" ? b : fmtTime(`${b}:00:00Z`)));
   const short = labels.map((b, i) => (unit === "day" ? b.slice(5) : local[i].slice(5, 13) + "h"));
   const chart = lineChart({ labels: short, series, label: `${t(labelKey)} — ${t("usage_over_time")}`, format });
   const data = h("details.data", h("summary", t("show_data")), table([t(unit === "day" ? "by_day" : "by_hour"), ...series.map((s) => s.name)],

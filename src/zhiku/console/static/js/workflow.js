@@ -11,6 +11,7 @@ import { FlowCanvas } from "./wfcanvas.js";
 import { nodeForm } from "./wfform.js";
 import { NODE_TYPES, handlesOf, newNode, uniqueId } from "./wfnodes.js";
 import { runPanel } from "./wfrun.js";
+import { shareSection } from "./share.js";
 
 const posKey = (slug) => `zhiku.wf.pos.${slug}`;
 
@@ -293,7 +294,7 @@ export async function workflowPage(view, slug) {
     h("div.row.between.wf-head", h("div.row", live, state), h("div.row", save, check, publish, exportBtn, importBtn, jsonBtn, file, remove)),
     formErr, palette, problemBox,
     h("div.wf-layout", h("div.wf-canvas", canvas.el), side),
-    run.el, versions);
+    run.el, versions, shareSection(wf));
   canvas.setDefinition(def, loadPositions(wf.slug));
   requestAnimationFrame(() => canvas.fit());
   drawSide();
