@@ -152,7 +152,9 @@ def upload(
     metadata: Annotated[str | None, Form(description="JSON object for every file.")] = None,
     tags: Annotated[str | None, Form(description="Comma-separated tags.")] = None,
 ) -> JobOut:
-    """Upload files; they are stored, then ingested in the background (poll the job)."""
+    """Upload files; they are stored, then ingested in the background (poll the job). A file
+    of a type no parser reads refuses the request (415, naming the accepted formats, those
+    ``/v1/formats`` lists) before anything is stored."""
     caller.check_kb(kb, Level.WRITE)
     zk.kb(kb)
     if not files:
@@ -162,6 +164,8 @@ def upload(
     meta = _metadata(metadata, tags)
     limit = state.settings.max_file_bytes
     uploads: list[Upload] = []
+    for n, up in enumerate(files, start=1):
+        zk.registry.for_name(_filename(up.filename, n))
     for n, up in enumerate(files, start=1):
         data = up.file.read(limit + 1)
         if len(data) > limit:
