@@ -592,7 +592,8 @@ class Zhiku:
                     return self.search(kbs, query, **retrieval_kwargs(config))  # type: ignore[arg-type]
 
                 self._llm = LLMServices.build(
-                    self.db, self.workspace_id, self.settings.home, search
+                    self.db, self.workspace_id, self.settings.home, search,
+                    self.settings.api_url_allowlist,
                 )
                 self._llm.moderation.on_change = self._moderation_changed
             return self._llm
