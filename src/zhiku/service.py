@@ -641,9 +641,15 @@ class Zhiku:
                     return self.search(kbs, query, **retrieval_kwargs(config))  # type: ignore[arg-type]
 
                 self._llm = LLMServices.build(
-                    self.db, self.workspace_id, self.settings.home, search
+                    self.db, self.workspace_id, self.settings.home, search,
+                    self.settings.api_url_allowlist,
                 )
+                self._llm.moderation.on_change = self._moderation_changed
             return self._llm
+
+    def _moderation_changed(self, action: str, detail: dict[str, Any]) -> None:
+        """Audit a change of the moderation policy (hooked once, when the services are built)."""
+        self.audit(action, "moderation", None, None, detail=detail)
 
     @property
     def providers(self) -> ModelProviders:
@@ -906,10 +912,7 @@ class Zhiku:
     def moderation(self) -> ModerationService:
         """This workspace's moderation: policy, hits, and a dry run (``zk.moderation.test``).
         Chat, the OpenAI-compatible endpoint and every assistant channel apply it."""
-        service = self.llm.moderation
-        service.on_change = lambda action, detail: self.audit(
-            action, "moderation", None, None, detail=detail)
-        return service
+        return self.llm.moderation
 
     @property
     def agents(self) -> Agents:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from api_helpers import HANDBOOK, ZH_POLICY, Tenant, parse_sse, wait_job
 from fastapi.testclient import TestClient
 
@@ -130,11 +131,31 @@ def test_bad_files_fail_per_file(client: TestClient, tenant_a: Tenant) -> None:
     job = client.post("/v1/kbs/hr/documents", headers=h, files=[
         ("files", ("ok.md", HANDBOOK.encode(), "text/markdown")),
         ("files", ("broken.pdf", b"%PDF-1.4 not really", "application/pdf")),
-        ("files", ("../../etc/evil.exe", b"MZ\x00\x01", "application/octet-stream")),
     ]).json()
     done = wait_job(client, h, job["id"])
     status = {f["source"]: f["status"] for f in done["files"]}
-    assert status == {"ok.md": "added", "broken.pdf": "failed", "evil.exe": "failed"}
+    assert status == {"ok.md": "added", "broken.pdf": "failed"}
     errors = client.get("/v1/kbs/hr/documents", headers=h, params={"status": "error"}).json()
-    assert {d["source"] for d in errors} == {"broken.pdf", "evil.exe"}
+    assert {d["source"] for d in errors} == {"broken.pdf"}
     assert all(d["error"] for d in errors)
+
+
+@pytest.mark.parametrize("name", ["../../etc/evil.exe", "bundle.zip", "README"])
+def test_an_unsupported_type_refuses_the_upload_with_the_accepted_formats(
+        client: TestClient, tenant_a: Tenant, name: str) -> None:
+    """415 before anything is stored, naming the formats ``/v1/formats`` lists (the list the
+    console offers and the CLI's parser reads)."""
+    h = tenant_a.headers
+    client.post("/v1/kbs", headers=h, json={"name": "hr"})
+    r = client.post("/v1/kbs/hr/documents", headers=h, files=[
+        ("files", ("ok.md", HANDBOOK.encode(), "text/markdown")),
+        ("files", (name, b"PK\x03\x04 or MZ", "application/octet-stream")),
+    ])
+    assert r.status_code == 415, r.text
+    error = r.json()["error"]
+    accepted = client.get("/v1/formats", headers=h).json()["extensions"]
+    assert error["type"] == "unsupported_format" and error["supported"] == accepted
+    assert error["message"].endswith("accepted: " + ", ".join(f".{e}" for e in accepted))
+    assert ".md" in error["message"] and ".pdf" in error["message"]
+    assert client.get("/v1/kbs/hr/documents", headers=h).json() == []
+    assert client.get("/v1/jobs", headers=h).json() == []

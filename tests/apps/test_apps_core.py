@@ -51,6 +51,18 @@ def test_rollback_points_live_at_an_earlier_version(zk: Zhiku, slug: str) -> Non
         zk.apps.rollback(slug, 9)
 
 
+@pytest.mark.parametrize("slug", ["helpdesk", "chatflow", "form", "helper"])
+def test_rollback_without_a_version_steps_back_one_at_a_time(zk: Zhiku, slug: str) -> None:
+    """Every kind picks the version before the live one the same way, down to the first."""
+    zk.apps.publish(slug)
+    zk.apps.publish(slug)
+    assert zk.apps.rollback(slug).live_version == 2
+    assert zk.apps.rollback(slug).live_version == 1
+    with pytest.raises(Conflict, match="has no version before v1"):
+        zk.apps.rollback(slug)
+    assert zk.apps.get(slug).live_version == 1
+
+
 def test_a_rolled_back_workflow_runs_its_earlier_definition(zk: Zhiku, scripted: Any) -> None:
     changed = {**CHAT_FLOW, "nodes": [*CHAT_FLOW["nodes"][:2], {
         "id": "answer", "type": "answer", "text": "v2: {{ llm.text }}"}]}

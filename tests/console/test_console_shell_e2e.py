@@ -369,15 +369,21 @@ def test_page_switch_is_fast(browser: Any, site: dict[str, Any]) -> None:
 
 def test_time_formatter_reads_every_server_form(browser: Any, site: dict[str, Any]) -> None:
     """``fmtTime``: with ``Z``, with an offset, without a zone (read as UTC), across midnight,
-    and the hourly usage buckets, all in Asia/Shanghai."""
+    the hourly usage buckets, a space between day and time, with seconds (the audit log) and
+    the day alone, all in Asia/Shanghai."""
     page = _open(browser, site, lang="en")
     fmt = "iso => import('/console/js/ui.js').then(m => m.fmtTime(iso))"
     cases = {"2026-12-04T13:34:56.789Z": "2026-12-04 21:34 GMT+8",
              "2026-12-04T13:34:00+00:00": "2026-12-04 21:34 GMT+8",
              "2026-12-04T13:34:00": "2026-12-04 21:34 GMT+8",
              "2026-12-04T20:00:00Z": "2026-12-05 04:00 GMT+8",
-             "2026-12-04T13:00:00Z": "2026-12-04 21:00 GMT+8"}
+             "2026-12-04T13:00:00Z": "2026-12-04 21:00 GMT+8",
+             "2026-12-04 13:34:56": "2026-12-04 21:34 GMT+8"}  # the apps' stored form
     for iso, want in cases.items():
         assert page.evaluate(fmt, iso) == want, iso
     assert page.evaluate(fmt, None) == "—"
+    exact = "iso => import('/console/js/ui.js').then(m => m.fmtTime(iso, { seconds: true }))"
+    assert page.evaluate(exact, "2026-12-04T20:55:26.5Z") == "2026-12-05 04:55:26 GMT+8"
+    day = "iso => import('/console/js/ui.js').then(m => m.fmtTime(iso, { date: true }))"
+    assert page.evaluate(day, "2026-12-04T20:55:26Z") == "2026-12-05"
     page.context.close()

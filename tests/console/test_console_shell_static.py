@@ -42,6 +42,25 @@ def test_timestamps_use_the_one_formatter() -> None:
         assert not re.search(r"_at\.slice\(|\.replace\(\"T\", \" \"\)", text), path.name
 
 
+def test_times_copies_and_pagers_each_have_one_helper() -> None:
+    """``fmtTime`` formats every time, ``copyButton`` copies, ``pagerButtons`` pages: no
+    module keeps its own (the share page's SSE reader is ``sse.js``, see its test)."""
+    own = {
+        "time formatter": r"Intl\.DateTimeFormat|toLocaleString\(|toLocaleTimeString\(",
+        "clipboard copy": r"clipboard\.writeText|execCommand\(\"copy\"\)",
+        "pager": r"t\(\"(?:prev|next)\"\)",
+    }
+    for path in JS.glob("*.js"):
+        if path.name == "ui.js":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for what, pattern in own.items():
+            assert not re.search(pattern, text), (path.name, what)
+    ui = (JS / "ui.js").read_text(encoding="utf-8")
+    assert all(f"export function {name}(" in ui for name in ("fmtTime", "copyButton",
+                                                            "pagerButtons"))
+
+
 def test_no_untranslated_aria_labels_or_page_markers() -> None:
     for path in JS.glob("*.js"):
         if path.name == "i18n.js" or path.name.endswith("strings.js"):

@@ -119,3 +119,15 @@ def test_a_disabled_or_cleared_policy_moderates_nothing(
     test = zk.moderation.test("leave it", _policy(("leave", "mask", "output")))
     assert test["input"] == {"blocked": False, "text": "leave it", "words": []}
     assert test["output"] == {"blocked": False, "text": "***** it", "words": ["leave"]}
+
+
+def test_each_policy_change_is_audited_once(zk: Zhiku) -> None:
+    """The audit hook is attached once: changes through the chat services' own moderation and
+    through repeated ``zk.moderation`` reads each leave exactly one entry."""
+    zk.llm.moderation.set_policy(_policy(("工资", "block", "input")))
+    for _ in range(3):
+        zk.moderation.policy()
+    zk.moderation.set_policy(_policy(("奖金", "mask", "input")))
+    zk.moderation.clear()
+    actions = [e.action for e in zk.audit_entries().entries if e.target_kind == "moderation"]
+    assert actions == ["moderation.clear", "moderation.set", "moderation.set"]

@@ -142,3 +142,24 @@ def test_near_duplicate_refusals_group_together(zk: Zhiku, ids: dict[str, int]) 
     assert [g.count for g in groups] == [3, 1]
     assert groups[0].variants == ["公司有远程办公政策吗"]
     assert groups[1].question == "食堂几点开门？" and groups[1].variants == []
+
+
+def test_a_link_conversation_is_its_channel_whatever_face_its_turns_came_through(
+        zk: Zhiku, ids: dict[str, int]) -> None:
+    """A share link's or widget's conversation is that channel by its own row: the listing
+    shows it and the filter selects it by the same view, even when a turn came through
+    another face (an admin continuing it over the chat route, the Python API)."""
+    from zhiku.chat.store import Owner
+
+    first = zk.chat("hr", ANSWERED, owner=Owner(channel="widget", visitor="v-1"))
+    conv = first.conversation_id
+    assert conv is not None
+    zk.chat("hr", REFUSED, conv, endpoint="chat")
+    total, rows = zk.conversation_log(LogFilter(channel="widget"))
+    assert total == 1 and [r.id for r in rows] == [conv]
+    assert rows[0].channel == "widget" and rows[0].channels == ["local", "chat"]
+    assert zk.conversation_info(conv)["channel"] == "widget"
+    assert conv in _ids(zk, channel="chat")  # a turn's own face still finds it
+    assert _ids(zk, channel="share") == []
+    listed = {r.id: r.channel for r in zk.conversation_log()[1]}
+    assert listed[conv] == "widget" and listed[ids["conv_openai"]] == "openai"

@@ -31,7 +31,7 @@ from zhiku.apps.running import (
 )
 from zhiku.apps.slugs import APP_TABLES
 from zhiku.apps.usage import app_usage
-from zhiku.core.errors import Conflict, InvalidInput, NotFound
+from zhiku.core.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from zhiku.agents.service import Agents
@@ -169,25 +169,11 @@ class Apps:
     def rollback(self, slug: str, version: int | None = None) -> AppSummary:
         """Point live at the earlier published ``version`` (``NotFound`` if it has none such;
         none given: the version before the live one); the app afterwards."""
-        kind = self.kind(slug)
-        if version is None:
-            version = self._previous(slug)
-        if kind == "assistant":
+        if self.kind(slug) == "assistant":
             self._host.rollback_assistant(slug, version)
-        elif kind == "workflow":
-            self._host.workflows.rollback(slug, version)
         else:
-            self._host.agents.rollback(slug, version)
+            self._host.releases.rollback(slug, version)
         return self.get(slug)
-
-    def _previous(self, slug: str) -> int:
-        live = self.get(slug).live_version
-        if live is None:
-            raise Conflict(f"app '{slug}' has no published version")
-        earlier = [v["version"] for v in self.versions(slug) if v["version"] < live]
-        if not earlier:
-            raise Conflict(f"app '{slug}' has no version before v{live}")
-        return max(earlier)
 
     def delete(self, slug: str) -> None:
         """Delete the app with its versions (a workflow's and an agent's runs go with it; an

@@ -33,7 +33,7 @@ secrets), e.g. to record it in an audit log."""
 
 # What ``update`` never takes from a caller: the name (the row's identity) and the flags the
 # registry keeps (``has_stored_key``, ``default_model``: see ``set_default``).
-_FIXED = {"name", "has_stored_key", "default_model"}
+_FIXED = {"name", "has_stored_key", "default_model", "url_guard"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +101,7 @@ class ModelProviders:
             cfg = cfg.model_copy(update={"api_key_env": None})
         if url_policy is not None:
             check_base_url(cfg.base_url, url_policy)
+            cfg = cfg.model_copy(update={"url_guard": True})
         existed = replace and cfg.name in {p.name for p in self._registry.list()}
         added = self._registry.add(cfg, key, replace=replace)
         self._changed("provider.update" if existed else "provider.add", added.name, added,
@@ -118,6 +119,8 @@ class ModelProviders:
         if url_policy is not None and changes.get("base_url") is not None:
             check_base_url(changes["base_url"], url_policy)
         merged = old.model_dump() | {k: v for k, v in changes.items() if v is not None}
+        if url_policy is not None and changes.get("base_url") is not None:
+            merged["url_guard"] = True  # the URL checked now is the one every call is held to
         try:
             config = ProviderConfig.model_validate(merged)
         except ValidationError as exc:

@@ -18,6 +18,11 @@ from zhiku.models.rerank import RerankClient
 from zhiku.store.db import Database
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import httpx
+
+    from zhiku.ingest.fetch import UrlPolicy
     from zhiku.models.embedders.openai_compat import OpenAIEmbedder
 
 
@@ -55,10 +60,12 @@ def from_preset(preset: str, name: str | None = None, **overrides: object) -> Pr
 class ProviderRegistry:
     """The providers of one workspace, and the models built from them (cached, thread-safe)."""
 
-    def __init__(self, db: Database, workspace_id: int, secrets: SecretBox) -> None:
+    def __init__(self, db: Database, workspace_id: int, secrets: SecretBox,
+                 url_policy: UrlPolicy | None = None) -> None:
         self._db = db
         self._ws = workspace_id
         self._secrets = secrets
+        self._url_policy = url_policy  # None: allow-list empty
         self._models: dict[str, ChatModel] = {}
         self._embedders: dict[str, OpenAIEmbedder] = {}
         self._lock = threading.Lock()
@@ -230,7 +237,7 @@ class ProviderRegistry:
             raise InvalidInput(f"provider '{config.name}' is not a reranker (kind rerank)")
         return RerankClient(config.base_url, chosen, protocol=config.rerank_protocol,
                             api_key=self.api_key(config), timeout=config.timeout,
-                            name=f"{config.name}/{chosen}")
+                            name=f"{config.name}/{chosen}", transport=self.transport(config))
 
     def embedder(self, ref: str) -> OpenAIEmbedder:
         """The embedder ``provider/model`` (kind ``embedding``), made once and kept until the
@@ -253,8 +260,21 @@ class ProviderRegistry:
         config, chosen = self._resolve(ref)
         if config.kind != "embedding":
             raise InvalidInput(f"provider '{config.name}' is not an embedder (kind embedding)")
+        transport = self.transport(config)
         return OpenAIEmbedder(config.base_url, chosen, self.api_key(config),
-                              timeout=config.timeout)
+                              timeout=config.timeout, transport=transport() if transport else None)
+
+    def transport(self, config: ProviderConfig) -> Callable[[], httpx.HTTPTransport] | None:
+        """For a provider configured over HTTP (``url_guard``): makes transports that connect
+        only to addresses the URL policy allows, the one it checked (no DNS answer that
+        changes after the check is followed). None: the default transport."""
+        if not config.url_guard:
+            return None
+        from zhiku.ingest.fetch import UrlPolicy
+        from zhiku.ingest.pinned import pinned_transport
+
+        policy = self._url_policy or UrlPolicy()
+        return lambda: pinned_transport(policy)
 
     def _resolve(self, ref: str) -> tuple[ProviderConfig, str]:
         provider, model = parse_ref(ref)
@@ -274,6 +294,7 @@ class ProviderRegistry:
 
             return LlamaCppChatModel(config.model_path, context_window=config.context_window)
         api_key = self.api_key(config)
+        transport = self.transport(config)
         if config.api_key_env and not api_key and not config.has_stored_key:
             raise AuthenticationFailed(
                 f"provider '{config.name}': environment variable {config.api_key_env} is not set"
@@ -288,6 +309,7 @@ class ProviderRegistry:
             retry=RetryPolicy(max_retries=config.max_retries),
             token_safety=config.token_safety,
             tokenize_path=config.tokenize_path,
+            transport=transport() if transport else None,
         )
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ that started it. The CLI and the Python API start conversations without an owner
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -31,6 +32,21 @@ class Owner:
     visitor: str | None = None
     external_user: str | None = None
     external_name: str | None = None
+
+
+LINK_CHANNELS = frozenset({"share", "widget"})
+"""The channels a conversation belongs to for good: a share link's page, an embedded widget."""
+
+
+def conversation_channel(stored: str | None, reply_channels: Sequence[str]) -> str:
+    """The one view of where a conversation came from. A share link's or widget's
+    conversation says so on its row (``conversations.channel``, written with the link when
+    the conversation is made: the source of truth); any other is known by the face its first
+    reply came through (each reply's metadata ``channel``: ``chat``, ``openai``, ``apps``,
+    ``local``, …), and is ``local`` before it has one."""
+    if stored is not None and stored in LINK_CHANNELS:
+        return stored
+    return reply_channels[0] if reply_channels else "local"
 
 
 @dataclass(slots=True)

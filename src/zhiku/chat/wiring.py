@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +35,13 @@ class LLMServices:
     moderation: ModerationService
 
     @classmethod
-    def build(cls, db: Database, workspace_id: int, home: Path, search: SearchFn) -> LLMServices:
-        """Wire the services of workspace ``workspace_id`` on ``db``."""
-        providers = ProviderRegistry(db, workspace_id, SecretBox(home))
+    def build(cls, db: Database, workspace_id: int, home: Path, search: SearchFn,
+              url_allowlist: Sequence[str] = ()) -> LLMServices:
+        """Wire the services of workspace ``workspace_id`` on ``db`` (``url_allowlist``: the
+        internal addresses a provider configured over HTTP may still reach)."""
+        from zhiku.ingest.fetch import UrlPolicy
+
+        providers = ProviderRegistry(db, workspace_id, SecretBox(home), UrlPolicy(url_allowlist))
         assistants = AssistantStore(db, workspace_id)
         conversations = ConversationStore(db, workspace_id)
         calls = CallLog(db, workspace_id)

@@ -100,10 +100,16 @@ def is_internal(addr: IPAddress) -> bool:
     )
 
 
-class UrlPolicy:
-    """Decides which resolved addresses a fetch may connect to."""
+Resolver = Callable[[str, int], list[IPAddress]]
+"""(host, port) → every address the name has: DNS by default (tests inject their own)."""
 
-    def __init__(self, allowlist: Sequence[str] = ()) -> None:
+
+class UrlPolicy:
+    """Decides which resolved addresses a fetch may connect to (``resolver``: how a name is
+    looked up)."""
+
+    def __init__(self, allowlist: Sequence[str] = (), resolver: Resolver | None = None) -> None:
+        self._resolver: Resolver = resolver or _lookup
         self._hosts: set[str] = set()
         self._nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for entry in allowlist:
@@ -129,7 +135,7 @@ class UrlPolicy:
         if host.startswith("[") and host.endswith("]"):
             host = host[1:-1]
         literal = _ip_literal(host)
-        addrs = [literal] if literal is not None else _lookup(host, port)
+        addrs = [literal] if literal is not None else self._resolver(host, port)
         for addr in addrs:
             if not self.allowed(host, port, addr):
                 raise BlockedAddress(f"refusing to fetch '{host}': it is an internal address")

@@ -4,7 +4,10 @@ A conversation matches a filter when one of its turns does (an assistant reply t
 refused, rated down, cites nothing, was flagged, came through a channel; a question containing
 the search text). The channel is the face a turn came through, as stored in the reply's
 metadata (``chat``: the HTTP chat route the console also uses, ``openai``: the OpenAI-compatible
-endpoint, ``local``: the CLI or the Python API, and any channel another face records).
+endpoint, ``local``: the CLI or the Python API, and any channel another face records); a share
+link's or widget's conversation is that channel by its own row, whatever face its turns came
+through (``chat.store.conversation_channel``: the one view of a conversation's channel, which
+the listing shows and the filter selects by).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from zhiku.chat.store import LINK_CHANNELS, conversation_channel
 from zhiku.core.errors import InvalidInput
 from zhiku.core.timestamps import until_bound
 from zhiku.store.db import Database
@@ -57,7 +61,6 @@ class LogFilter:
 
 
 _ROW_FIELDS = ("id", "assistant_id", "title", "user_id", "key_id", "created_at", "updated_at")
-_LINK_CHANNELS = frozenset({"share", "widget"})
 
 
 @dataclass(slots=True)
@@ -87,7 +90,7 @@ class LogEntry:
 def _reply_conditions(f: LogFilter) -> tuple[list[str], list[Any]]:
     conds: list[str] = []
     args: list[Any] = []
-    if f.channel is not None:
+    if f.channel is not None and f.channel not in LINK_CHANNELS:
         conds.append("(m.metadata LIKE ? OR (? = 1 AND m.metadata NOT LIKE ?))")
         args.extend([meta_like("channel", f.channel), int(f.channel == "local"), '%"channel": %'])
     if f.refused:
@@ -122,6 +125,9 @@ def _where(ws: int, f: LogFilter) -> tuple[str, list[Any]]:
     if f.until:
         sql += " AND c.created_at <= ?"
         args.append(until_bound(f.until))
+    if f.channel in LINK_CHANNELS:  # the conversation's row says so (conversation_channel)
+        sql += " AND c.channel = ?"
+        args.append(f.channel)
     conds, cargs = _reply_conditions(f)
     if conds:
         sql += (" AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id "
@@ -147,7 +153,8 @@ def list_log(
     total = int(db.conn.execute(f"SELECT count(*) FROM conversations c WHERE {where}",
                                 args).fetchone()[0])
     rows = db.conn.execute(
-        "SELECT c.id, c.assistant_id, c.title, c.user_id, c.key_id, c.created_at, c.updated_at "
+        "SELECT c.id, c.assistant_id, c.title, c.user_id, c.key_id, c.channel, c.created_at, "
+        "c.updated_at "
         f"FROM conversations c WHERE {where} ORDER BY c.updated_at DESC, c.id DESC "
         "LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
     return total, [entry(db, dict(r)) for r in rows]
@@ -163,11 +170,9 @@ def entry(db: Database, conv: dict[str, Any]) -> LogEntry:
     metas = [json.loads(r["metadata"]) for r in replies]
     channels = list(dict.fromkeys(str(m.get("channel") or "local") for m in metas))
     first = next((str(r["content"]) for r in rows if r["role"] == "user"), "")
-    # a share link's or widget's conversation says so on its row; others by their replies
-    stored = conv.get("channel")
-    channel = stored if stored in _LINK_CHANNELS else channels[0] if channels else "local"
     return LogEntry(
-        **{k: conv[k] for k in _ROW_FIELDS}, channel=channel, channels=channels,
+        **{k: conv[k] for k in _ROW_FIELDS}, channels=channels,
+        channel=conversation_channel(conv.get("channel"), channels),
         turns=len(replies),
         refused=sum(1 for m in metas if m.get("refused")),
         thumbs_down=sum(1 for r in replies if r["rating"] == -1),

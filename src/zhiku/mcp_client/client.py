@@ -15,11 +15,14 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from zhiku.core.errors import ProviderError
 from zhiku.core.extras import require_extra
 from zhiku.mcp_client.config import McpServerConfig
+
+if TYPE_CHECKING:
+    from zhiku.ingest.fetch import UrlPolicy
 
 T = TypeVar("T")
 _GRACE_S = 10.0  # beyond the time-out, for the SDK to stop a stdio server
@@ -41,8 +44,10 @@ class McpToolInfo:
 
 
 @asynccontextmanager
-async def _session(config: McpServerConfig, secrets: Mapping[str, str]) -> AsyncIterator[Any]:
-    """An initialised SDK ``Client`` for the server (its HTTP client closed on exit)."""
+async def _session(config: McpServerConfig, secrets: Mapping[str, str],
+                   guard: UrlPolicy | None) -> AsyncIterator[Any]:
+    """An initialised SDK ``Client`` for the server (its HTTP client closed on exit). With
+    ``guard`` every HTTP connection goes to an address it allows, the one it checked."""
     from mcp import Client, StdioServerParameters
 
     wait = config.connect_timeout_s
@@ -59,12 +64,30 @@ async def _session(config: McpServerConfig, secrets: Mapping[str, str]) -> Async
             yield client
         return
     from mcp.client.streamable_http import streamable_http_client
-    from mcp.shared._httpx_utils import create_mcp_http_client
 
-    async with create_mcp_http_client(headers=dict(secrets) or None) as http:
+    async with _http_client(secrets, guard) as http:
         transport = streamable_http_client(str(config.url), http_client=http)
         async with Client(transport, cache=None, read_timeout_seconds=wait) as client:
             yield client
+
+
+def _http_client(secrets: Mapping[str, str], guard: UrlPolicy | None) -> Any:
+    """The SDK's HTTP client (its time-outs), pinned to checked addresses with ``guard``."""
+    from mcp.shared._httpx_utils import (
+        MCP_DEFAULT_SSE_READ_TIMEOUT,
+        MCP_DEFAULT_TIMEOUT,
+        create_mcp_http_client,
+    )
+
+    if guard is None:
+        return create_mcp_http_client(headers=dict(secrets) or None)
+    import httpx2
+
+    from zhiku.ingest.pinned import pinned_async_transport
+
+    return httpx2.AsyncClient(
+        headers=dict(secrets) or None, transport=pinned_async_transport(guard),
+        timeout=httpx2.Timeout(MCP_DEFAULT_TIMEOUT, read=MCP_DEFAULT_SSE_READ_TIMEOUT))
 
 
 def _run(name: str, what: str, limit: float, timeout: float,
@@ -120,14 +143,14 @@ def _request_timeout(exc: BaseException) -> bool:
     return isinstance(exc, MCPError) and exc.error.code == REQUEST_TIMEOUT
 
 
-def list_tools(name: str, config: McpServerConfig,
-               secrets: Mapping[str, str]) -> list[McpToolInfo]:
-    """The server's tools (every page)."""
+def list_tools(name: str, config: McpServerConfig, secrets: Mapping[str, str],
+               guard: UrlPolicy | None = None) -> list[McpToolInfo]:
+    """The server's tools (every page); ``guard``: see ``_session``."""
     require_extra("mcp", "MCP servers")
 
     async def work() -> list[McpToolInfo]:
         out: list[McpToolInfo] = []
-        async with _session(config, secrets) as client:
+        async with _session(config, secrets, guard) as client:
             cursor: str | None = None
             for _page in range(100):
                 listing = await client.list_tools(cursor=cursor)
@@ -143,12 +166,13 @@ def list_tools(name: str, config: McpServerConfig,
 
 
 def call_tool(name: str, config: McpServerConfig, secrets: Mapping[str, str], tool: str,
-              args: Mapping[str, Any]) -> Any:
-    """The tool's result: its structured content when it has one, else its text."""
+              args: Mapping[str, Any], guard: UrlPolicy | None = None) -> Any:
+    """The tool's result: its structured content when it has one, else its text;
+    ``guard``: see ``_session``."""
     require_extra("mcp", "MCP servers")
 
     async def work() -> Any:
-        async with _session(config, secrets) as client:
+        async with _session(config, secrets, guard) as client:
             result = await client.call_tool(tool, dict(args),
                                             read_timeout_seconds=config.call_timeout_s)
         text = "\n".join(getattr(c, "text", f"[{c.type} content]") for c in result.content)

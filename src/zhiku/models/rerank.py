@@ -8,7 +8,7 @@ under ``output``, as DashScope's native API nests it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import httpx
@@ -36,6 +36,7 @@ class RerankClient:
         api_key: str | None = None,
         timeout: float = 10.0,
         name: str = "",
+        transport: Callable[[], httpx.BaseTransport] | None = None,
     ) -> None:
         url = base_url.rstrip("/")
         self.url = url if url.endswith("/rerank") else url + "/rerank"
@@ -44,6 +45,7 @@ class RerankClient:
         self.name = name or model
         self._timeout = timeout
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._transport = transport  # a new one per request (the client closes it)
 
     def scores(self, query: str, texts: Sequence[str]) -> list[float]:
         """One score per text, in the order given (higher: more relevant)."""
@@ -56,7 +58,9 @@ class RerankClient:
             body = {"model": self.model, "query": query, "documents": list(texts),
                     "top_n": len(texts)}
         try:
-            resp = httpx.post(self.url, json=body, headers=self._headers, timeout=self._timeout)
+            with httpx.Client(transport=self._transport() if self._transport else None) as http:
+                resp = http.post(self.url, json=body, headers=self._headers,
+                                 timeout=self._timeout)
         except httpx.TimeoutException as exc:
             raise RerankFailed(f"{self.name}: the reranker timed out after {self._timeout} s"
                                ) from exc

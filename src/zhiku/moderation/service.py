@@ -87,4 +87,4 @@ class ModerationService:
             raise InvalidInput("the moderation endpoint is provider/model")
         config = self._providers.get(provider)
         return ModerationEndpoint(config.base_url, model, self._providers.api_key(config),
-                                  policy.endpoint_timeout_s)
+                                  policy.endpoint_timeout_s, self._providers.transport(config))

@@ -30,9 +30,10 @@ def source_tools(source: ToolSource, policy: UrlPolicy) -> list[Tool]:
     from zhiku.mcp_client.tools import server_tools
 
     config = McpServerConfig.model_validate(source.config)
-    if config.url is not None and not config.operator:  # the name may resolve elsewhere now
-        check_url(config.url, policy)
-    return list(server_tools(source.name, config, source.secrets))
+    if config.url is None or config.operator:
+        return list(server_tools(source.name, config, source.secrets))
+    check_url(config.url, policy)  # a clear refusal now; each connection is checked again
+    return list(server_tools(source.name, config, source.secrets, policy))
 
 
 class WorkspaceTools(ToolRegistry):

@@ -22,8 +22,10 @@ from zhiku.api.access import (
 )
 from zhiku.api.chat.mapper import ChatEvent, ChatResult, events, finish
 from zhiku.api.deps import Caller, Service
+from zhiku.api.mirror import Mirror
 from zhiku.api.schemas import ERRORS, MAX_ID, CitationOut, Deleted, Id, Request
 from zhiku.api.sse import sse
+from zhiku.chat.accounting import TurnUsage
 from zhiku.chat.store import Owner
 from zhiku.core.errors import ZhikuError
 from zhiku.evals.feedback import RatingName, conversation_ratings
@@ -45,13 +47,8 @@ class ChatIn(Request):
     )
 
 
-class UsageOut(BaseModel):
+class UsageOut(Mirror, source=TurnUsage):
     """Tokens, cost and time of one answer."""
-
-    input_tokens: int
-    output_tokens: int
-    cost: float
-    latency_ms: float
 
 
 class ChatOut(BaseModel):

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 
 from zhiku.accounts.principal import Level
 from zhiku.api.deps import Caller, Service
+from zhiku.api.mirror import Mirror
 from zhiku.api.schemas import ERRORS, MAX_ID, JobOut, Request, job_out
-from zhiku.kbdocs import MAX_BATCH, BatchOutcome
+from zhiku.kbdocs import MAX_BATCH, BatchOutcome, ItemResult
 
 router = APIRouter(tags=["documents"], responses=ERRORS)
 
@@ -28,11 +29,9 @@ class BatchIn(Request):
     remove_tags: list[Tag] = Field(default_factory=list, max_length=200)
 
 
-class ItemOut(BaseModel):
+class ItemOut(Mirror, source=ItemResult):
     """One document's result: ``ok``, or the error's ``error_type`` and message."""
 
-    id: int
-    ok: bool
     error: str | None = None
     error_type: str | None = None
 
@@ -53,7 +52,7 @@ def batch_out(outcome: BatchOutcome) -> BatchOut:
     return BatchOut(
         done=done,
         failed=len(outcome.results) - done,
-        results=[ItemOut(id=r.id, ok=r.ok, error=r.error, error_type=r.error_type)
+        results=[ItemOut.model_validate(r, from_attributes=True)
                  for r in outcome.results],
         job=job_out(outcome.job) if outcome.job is not None else None,
     )

@@ -160,7 +160,9 @@ def upload(
         description="Comma-separated groups (names or ids) that may read the files "
         "(admin); unset: everyone in the workspace.")] = None,
 ) -> JobOut:
-    """Upload files; they are stored, then ingested in the background (poll the job)."""
+    """Upload files; they are stored, then ingested in the background (poll the job). A file
+    of a type no parser reads refuses the request (415, naming the accepted formats, those
+    ``/v1/formats`` lists) before anything is stored."""
     caller.check_kb(kb, Level.WRITE)
     zk.kb(kb)
     restrict: list[int] | None = None
@@ -175,6 +177,8 @@ def upload(
     meta = _metadata(metadata, tags)
     limit = state.settings.max_file_bytes
     uploads: list[Upload] = []
+    for n, up in enumerate(files, start=1):
+        zk.registry.for_name(_filename(up.filename, n))
     for n, up in enumerate(files, start=1):
         data = up.file.read(limit + 1)
         if len(data) > limit:

@@ -18,27 +18,21 @@ from pydantic import BaseModel, Field
 from zhiku.accounts.principal import Level, Principal
 from zhiku.api.access import visible_assistant
 from zhiku.api.deps import Caller, Service, State
+from zhiku.api.mirror import Mirror
 from zhiku.api.schemas import ERRORS, MAX_ID, Id, Request
 from zhiku.core.errors import Forbidden, InvalidInput, NotFound
 from zhiku.core.jsonbounds import BoundedJson
 from zhiku.evals import compare, runs, sets
 from zhiku.evals import view as evals_view
 from zhiku.evals.importers.jsonl import parse as parse_question
-from zhiku.evals.types import EvalQuestion
+from zhiku.evals.types import EvalQuestion, EvalSet
 
 router = APIRouter(tags=["evaluation"], responses=ERRORS)
 SetName = Annotated[str, Path(min_length=1, max_length=128, description="An eval set name.")]
 
 
-class EvalSetOut(BaseModel):
+class EvalSetOut(Mirror, source=EvalSet):
     """An eval set and its number of questions."""
-
-    id: int
-    name: str
-    description: str
-    origin: str
-    created_at: str
-    size: int
 
 
 class EvalSetIn(Request):

@@ -16,8 +16,10 @@ from pydantic import BaseModel, Field
 from zhiku.accounts.principal import Level, Principal
 from zhiku.api.access import by_slug, slugs, usable_assistants, visible_conversation
 from zhiku.api.deps import Caller, Service
+from zhiku.api.mirror import Mirror
 from zhiku.api.schemas import ERRORS, MAX_ID, Id, Request
 from zhiku.core.errors import Forbidden
+from zhiku.logs.corrections import Correction
 from zhiku.logs.query import MAX_PAGE, LogFilter
 from zhiku.service import Zhiku
 
@@ -91,17 +93,8 @@ class CorrectIn(Request):
     expected_source: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
-class CorrectionOut(BaseModel):
+class CorrectionOut(Mirror, source=Correction):
     """What the correction made."""
-
-    message_id: int
-    question: str
-    answer: str
-    kb: str | None
-    document_id: int | None
-    source: str | None
-    eval_set: str | None
-    eval_question: str | None
 
 
 class UnansweredOut(BaseModel):

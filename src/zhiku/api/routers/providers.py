@@ -20,8 +20,9 @@ from pydantic import BaseModel, Field
 from zhiku.accounts.principal import Level, Principal
 from zhiku.accounts.scope import check_unrestricted
 from zhiku.api.deps import Caller, Service
+from zhiku.api.mirror import Mirror
 from zhiku.api.schemas import ERRORS, Deleted, Request
-from zhiku.chat.provider_admin import presets
+from zhiku.chat.provider_admin import ModelChoice, presets
 from zhiku.ingest.fetch import UrlPolicy
 from zhiku.service import Zhiku
 
@@ -118,13 +119,8 @@ class PresetOut(BaseModel):
     rerank_protocol: str | None
 
 
-class ModelChoiceOut(BaseModel):
+class ModelChoiceOut(Mirror, source=ModelChoice):
     """A model a picker offers; ``id`` goes into an assistant's ``model``."""
-
-    id: str
-    provider: str | None
-    model: str | None
-    kind: str
 
 
 class DefaultModel(Request):

@@ -14,6 +14,7 @@ from zhiku.accounts.invitations import Invitation
 from zhiku.accounts.records import Member
 from zhiku.api.auth import cookies
 from zhiku.api.deps import Caller, State
+from zhiku.api.mirror import Mirror
 from zhiku.api.schemas import ERRORS, Deleted, Id, Request
 
 router = APIRouter(tags=["users"], responses=ERRORS)
@@ -53,14 +54,8 @@ class MeOut(BaseModel):
     key_id: int | None
 
 
-class MemberOut(BaseModel):
+class MemberOut(Mirror, source=Member):
     """A user and their role in this workspace."""
-
-    id: int
-    email: str
-    name: str
-    role: str
-    created_at: str
 
 
 class InviteIn(Request):

@@ -63,8 +63,9 @@ class ParserRegistry:
         ext = PurePath(filename).suffix.lower().lstrip(".")
         parser = self._by_ext.get(ext)
         if parser is None:
+            found = f"unsupported file type '.{ext}'" if ext else "file has no extension"
             raise UnsupportedFormat(
-                f"unsupported file type '.{ext}'" if ext else "file has no extension",
+                f"{found}; accepted: {', '.join('.' + e for e in self.extensions)}",
                 supported=self.extensions,
             )
         return parser

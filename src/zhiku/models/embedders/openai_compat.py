@@ -20,12 +20,14 @@ class OpenAIEmbedder:
     multilingual = False
 
     def __init__(
-        self, base_url: str, model: str, api_key: str | None = None, timeout: float = 60.0
+        self, base_url: str, model: str, api_key: str | None = None, timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.model_id = f"openai:{model}"
         self._model = model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout,
+                                    transport=transport)
         self.dim = len(self.embed_batch(["dimension probe"])[0])
 
     @classmethod

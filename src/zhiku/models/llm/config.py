@@ -48,6 +48,11 @@ class ProviderConfig(BaseModel):
         description="Set on the one provider whose model is the workspace's default chat model "
         "(used by new assistants that name none).",
     )
+    url_guard: bool = Field(
+        default=False,
+        description="Configured over HTTP: every call connects only to an address the URL "
+        "guard allows (ZHIKU_API_URL_ALLOWLIST), the one it checked.",
+    )
     tokenize_path: str | None = Field(
         default=None,
         description="Tokenizer endpoint used once to calibrate token estimates, e.g. "

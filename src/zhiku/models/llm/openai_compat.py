@@ -60,6 +60,7 @@ class OpenAIChatModel:
         token_safety: float = 1.3,
         tokenize_path: str | None = None,
         client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.name = f"{provider}/{model}"
         self.model = model
@@ -73,6 +74,7 @@ class OpenAIChatModel:
             base_url=base_url.rstrip("/"),
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
         )
         # Pooled connections are closed when the model is dropped, not left to the GC.
         self._finalizer = weakref.finalize(self, self._client.close)

@@ -4,7 +4,7 @@
 import { api, can } from "./api.js";
 import { addStrings, label, t } from "./i18n.js";
 import { signinPolicy } from "./signinpolicy.js";
-import { act, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
+import { act, copyButton, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
 
 const ROLES = ["owner", "admin", "editor", "viewer"];
 
@@ -183,11 +183,7 @@ async function keyList(box) {
       const made = await api("POST", "/v1/keys", { name: name.value, access: access.value,
         knowledge_bases: listOf(kbs.value), assistants: listOf(assistants.value) });
       const out = h("input.secret", { type: "text", readOnly: true, value: made.key, "aria-label": t("new_key") });
-      const copy = h("button", { type: "button", onclick: async () => {
-        try { await navigator.clipboard.writeText(made.key); toast(t("copied")); }
-        catch { out.select(); document.execCommand("copy"); toast(t("copied")); }
-      } }, t("copy"));
-      secret.replaceChildren(h("div.card.once", { role: "status" }, h("strong", t("key_once")), h("div.row", out, copy)));
+      secret.replaceChildren(h("div.card.once", { role: "status" }, h("strong", t("key_once")), h("div.row", out, copyButton(out))));
       name.value = kbs.value = assistants.value = "";
       await load();
     }, err);

@@ -3,9 +3,9 @@
 // draft that streams the answer and shows every step's tool calls and results.
 import { api, stream } from "./api.js";
 import { t } from "./i18n.js";
-import { act, errorBox, field, h, num, showError, table, toast } from "./ui.js";
+import { act, errorBox, field, fmtTime, h, num, showError, table, toast } from "./ui.js";
 import { shareSection } from "./share.js";
-import { BUILTIN_TOOLS, citationList, guardUnsaved, jsonBlock, statusBadge, useStyles, when } from "./appkit.js";
+import { BUILTIN_TOOLS, citationList, guardUnsaved, jsonBlock, statusBadge, useStyles } from "./appkit.js";
 
 const DEFAULTS = { instructions: "", model: "", knowledge_bases: [], tools: [], http_hosts: [], step_limit: 8,
   token_budget: 50000, parallel_tool_calls: true, tool_timeout_s: 30, temperature: 0.2, max_tokens: 1024, top_k: 5,
@@ -135,7 +135,7 @@ export async function agentPage(view, slug) {
       const rows = await api("GET", `${path}/versions`);
       versions.append(rows.length ? table([t("version"), t("agent_model"), t("tools"), t("created"), t("actions")], rows.map((v) =>
         h("tr", { "data-version": v.version }, h("td", `v${v.version}${v.live ? ` · ${t("live")}` : ""}`), h("td", v.config.model),
-          h("td", v.config.tools.join(", ") || "—"), h("td", when(v.created_at)),
+          h("td", v.config.tools.join(", ") || "—"), h("td", fmtTime(v.created_at)),
           h("td.actions", v.live ? null : h("button.ghost.small", { type: "button", onclick: (e) => act(e.currentTarget, async () => {
             await api("POST", `${path}/rollback`, { version: v.version });
             toast(t("rolled_back", v.version));

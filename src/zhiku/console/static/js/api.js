@@ -2,6 +2,8 @@
 // session lives in an HttpOnly cookie that scripts cannot read; requests that change something
 // send the CSRF token from the readable zhiku_csrf cookie. A pasted API key is kept in memory
 // only (never in storage), so it is gone when the page reloads.
+import { readEvents } from "./sse.js";
+
 let apiKey = "";
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -101,28 +103,10 @@ export async function stream(method, path, body, onEvent, signal) {
   }
   const resp = await send(path, init, signal);
   if (!resp.ok) throw await failure(resp);
-  const reader = resp.body.getReader();
-  const decoder = new TextDecoder();
-  let buf = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += decoder.decode(value, { stream: true });
-    let cut;
-    while ((cut = buf.indexOf("\n\n")) >= 0) {
-      const block = buf.slice(0, cut);
-      buf = buf.slice(cut + 2);
-      let event = "message", data = "";
-      for (const line of block.split("\n")) {
-        if (line.startsWith("event:")) event = line.slice(6).trim();
-        else if (line.startsWith("data:")) data += line.slice(5).trimStart();
-      }
-      let parsed = data;
-      try { parsed = JSON.parse(data); } catch { /* plain text */ }
-      if (event === "error") throw new ApiError(500, parsed.type || "error", parsed.message || data);
-      onEvent(event, parsed);
-    }
-  }
+  await readEvents(resp, (event, parsed, data) => {
+    if (event === "error") throw new ApiError(500, parsed.type || "error", parsed.message || data);
+    onEvent(event, parsed);
+  });
 }
 
 // Upload with byte progress (fetch has no upload progress; XMLHttpRequest does).

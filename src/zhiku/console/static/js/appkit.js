@@ -10,13 +10,6 @@ export function useStyles() {
   document.head.append(h("link", { id: "apps-css", rel: "stylesheet", href: "/console/apps.css" }));
 }
 
-// A UTC timestamp from the API in the browser's time zone.
-export function when(ts) {
-  if (!ts) return "—";
-  const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(ts) ? ts : `${ts.replace(" ", "T")}Z`);
-  return Number.isNaN(d.getTime()) ? ts : d.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
-}
-
 export function statusBadge(live) {
   return live ? h("span.badge.ready", t("app_live", live)) : h("span.badge", t("draft"));
 }

@@ -2,8 +2,8 @@
 // create each kind; assistants keep their own page, workflows and agents open their editors.
 import { api } from "./api.js";
 import { t } from "./i18n.js";
-import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
-import { statusBadge, useStyles, when } from "./appkit.js";
+import { act, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
+import { statusBadge, useStyles } from "./appkit.js";
 
 const EDIT = {
   assistant: (slug) => `#/assistants/${encodeURIComponent(slug)}`,
@@ -73,7 +73,7 @@ export async function appsPage(view) {
         h("td", h("a", { href: EDIT[a.kind](a.slug) }, a.name), h("br"), h("code.muted", a.slug), a.about ? h("span.muted", ` · ${a.about}`) : null),
         h("td", h(`span.kind.k-${a.kind}`, t(`kind_${a.kind}`))),
         h("td", statusBadge(a.live)),
-        h("td", when(a.updated)),
+        h("td", fmtTime(a.updated)),
         h("td.actions", h("a.button.ghost", { href: EDIT[a.kind](a.slug) }, t("edit"))))), t("apps_title"))
       : h("p.muted", apps.length ? t("no_match") : t("no_apps")));
   };

@@ -2,8 +2,8 @@
 // sent as UTC), actor and action; times shown in local time with the zone; older entries a
 // page at a time; the filtered log exported as JSON lines.
 import { api, headers } from "./api.js";
-import { addStrings, lang, t } from "./i18n.js";
-import { act, errorBox, field, h, table } from "./ui.js";
+import { addStrings, t } from "./i18n.js";
+import { act, errorBox, field, fmtTime, h, table } from "./ui.js";
 
 addStrings({
   en: {
@@ -30,16 +30,6 @@ const ACTIONS = ["auth", "auth.login", "auth.signup", "workspace.create", "membe
   "key", "key.create", "key.revoke", "provider", "kb", "kb.create", "kb.update", "kb.delete",
   "document", "document.upload", "document.delete", "document.reindex", "chunk", "assistant"];
 
-// "2026-12-05 04:55:26 GMT+8": the browser's local time, unambiguous in every language.
-export function localTime(iso) {
-  const d = new Date(iso);
-  const parts = Object.fromEntries(new Intl.DateTimeFormat(lang() === "zh" ? "zh-CN" : "en-GB", {
-    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-    second: "2-digit", hourCycle: "h23", timeZoneName: "shortOffset",
-  }).formatToParts(d).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}`;
-}
-
 function query(form) {
   const q = new URLSearchParams();
   const at = (v) => (v ? new Date(v).toISOString() : "");  // datetime-local is local time
@@ -56,7 +46,7 @@ function row(e) {
     ? h("details", h("summary", t("audit_detail")), h("pre.audit-detail", JSON.stringify(e.detail, null, 2)))
     : "";
   return h("tr.audit-row", { "data-action": e.action, "data-result": e.result },
-    h("td", h("time", { dateTime: e.at, title: e.at }, localTime(e.at))),
+    h("td", h("time", { dateTime: e.at, title: e.at }, fmtTime(e.at, { seconds: true }))),
     h("td", e.actor_name, h("small.muted", ` (${e.actor_kind})`)),
     h("td", h("code", e.action)), h("td", target), h("td", e.address || "—"),
     h("td", h(`span.badge.${e.result === "success" ? "ready" : "error"}`, t(`audit_${e.result}`))),

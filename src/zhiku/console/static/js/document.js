@@ -2,7 +2,7 @@
 // formats as text, any format downloadable —; metadata and tags; edit, disable or enable a chunk.
 import { api, can, headers } from "./api.js";
 import { label, t } from "./i18n.js";
-import { act, bytes, errorBox, field, h, showError, toast } from "./ui.js";
+import { act, bytes, errorBox, field, h, pagerButtons, showError, toast } from "./ui.js";
 
 const TEXT_FORMATS = new Set(["md", "markdown", "txt", "text", "csv", "tsv", "json", "html", "htm"]);
 const INLINE_MAX = 256 * 1024; // larger text originals wait for a click
@@ -70,16 +70,14 @@ function pdfPager(base, err) {
   const img = h("img.pdf-page", { alt: "" });
   const caption = h("span.page-of", { "aria-live": "polite" }, t("rendering"));
   const num = h("input", { type: "number", min: 1, value: 1, id: "pdf-page", style: "width:5em" });
-  const prev = h("button.ghost", { type: "button" }, t("prev"));
-  const next = h("button.ghost", { type: "button" }, t("next"));
-  const el = h("div.pdf", h("div.row", prev, field(t("go_page"), num), next, caption), h("div.page-frame", img));
   let count = 0, page = 1, url = null;
+  const step = pagerButtons((by) => go(page + by));
+  const el = h("div.pdf", h("div.row", step.prev, field(t("go_page"), num), step.next, caption), h("div.page-frame", img));
   async function go(n) {
     if (!count) return;
     page = Math.max(1, Math.min(count, n));
     num.value = page;
-    prev.disabled = page <= 1;
-    next.disabled = page >= count;
+    step.update(page > 1, page < count);
     caption.textContent = t("rendering");
     try {
       const width = Math.min(1600, Math.round((el.clientWidth || 600) * (window.devicePixelRatio || 1)));
@@ -92,8 +90,6 @@ function pdfPager(base, err) {
       caption.textContent = `${t("page_n", page)} / ${count}`;
     } catch (e) { caption.textContent = ""; showError(e, err); }
   }
-  prev.addEventListener("click", () => go(page - 1));
-  next.addEventListener("click", () => go(page + 1));
   num.addEventListener("change", () => go(Number(num.value) || 1));
   api("GET", `${base}/pages`).then((p) => {
     count = p.count;

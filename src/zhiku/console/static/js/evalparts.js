@@ -1,6 +1,6 @@
 // Pieces shared by the evaluation pages: target and status labels, metric formatting, polling.
 import { label, t } from "./i18n.js";
-import { fmtTime, h } from "./ui.js";
+import { h } from "./ui.js";
 
 export function targetLabel(target) {
   const [kind, rest = ""] = target.split(/:(.*)/s);
@@ -16,10 +16,6 @@ export function statusBadge(status) {
 
 export function metricValue(v) {
   return v === null || v === undefined ? "—" : Number(v).toFixed(3);
-}
-
-export function when(iso) {
-  return fmtTime(iso);
 }
 
 // Call `fn` every `ms` while `el` is on the page and `fn` returns true.

@@ -3,8 +3,8 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { barChart, fmt, histogram } from "./charts.js";
-import { errorBox, field, h, showError, table } from "./ui.js";
-import { metricValue, poll, statusBadge, targetLabel, when } from "./evalparts.js";
+import { errorBox, field, fmtTime, h, showError, table } from "./ui.js";
+import { metricValue, poll, statusBadge, targetLabel } from "./evalparts.js";
 import { metricInfo, metricLabel, reasonBadges, reasonSummary } from "./evalwhy.js";
 
 const PAGE = 50;
@@ -20,7 +20,7 @@ export async function evalRunPage(view, runId) {
     [t("questions"), s.questions ?? "—"], [t("failing_questions"), run.distributions.failing],
     [t("latency_p50_p95"), `${fmt(lat.p50, 0)} / ${fmt(lat.p95, 0)}`],
     [t("tokens"), s.prompt_tokens === null || s.prompt_tokens === undefined ? "—" : s.prompt_tokens + (s.completion_tokens || 0)],
-    [t("cost"), s.cost === null || s.cost === undefined ? "—" : fmt(s.cost, 4)], [t("created"), when(run.created_at)]];
+    [t("cost"), s.cost === null || s.cost === undefined ? "—" : fmt(s.cost, 4)], [t("created"), fmtTime(run.created_at)]];
   view.append(h("section.card.run-summary",
     h("p", statusBadge(run.status), run.error ? h("span.error", ` ${run.error}`) : null),
     h("dl.facts", facts.flatMap(([k, v]) => [h("dt", k), h("dd", String(v))]))));

@@ -2,8 +2,8 @@
 // knowledge base or an assistant, and eval sets (list, create from JSON Lines).
 import { api, can } from "./api.js";
 import { label, t } from "./i18n.js";
-import { act, errorBox, field, h, metricName, showError, table, toast } from "./ui.js";
-import { metricValue, poll, statusBadge, targetLabel, when } from "./evalparts.js";
+import { act, errorBox, field, fmtTime, h, metricName, showError, table, toast } from "./ui.js";
+import { metricValue, poll, statusBadge, targetLabel } from "./evalparts.js";
 import { tableUploadForm } from "./evalupload.js";
 
 export async function evalsPage(view) {
@@ -42,7 +42,7 @@ function runTable(list) {
         h("td", statusBadge(r.status), r.error ? h("small.muted", ` ${r.error}`) : null),
         h("td.n", r.key_metric ? `${metricName(r.key_metric)} ${metricValue(m)}` : "—"),
         h("td.n", r.summary.questions ?? "—"), h("td.n", p50 === null || p50 === undefined ? "—" : Math.round(p50)),
-        h("td", when(r.created_at)));
+        h("td", fmtTime(r.created_at)));
     }), t("runs"));
 }
 
@@ -92,7 +92,7 @@ function startForm(sets, kbs, assistants, err, started) {
 function setList(sets) {
   return sets.length ? table([t("name"), t("questions"), t("description"), t("created")],
     sets.map((s) => h("tr", { "data-set": s.name }, h("td", s.name), h("td.n", s.size), h("td", s.description || ""),
-      h("td", when(s.created_at)))), t("eval_sets")) : h("p.muted", t("none_yet"));
+      h("td", fmtTime(s.created_at)))), t("eval_sets")) : h("p.muted", t("none_yet"));
 }
 
 function newSetForm(err, created) {

@@ -3,12 +3,12 @@
 // re-index and tag.
 import { api, apiPage, can, stream } from "./api.js";
 import { addStrings, label, t } from "./i18n.js";
-import { act, bytes, dialog, errorBox, fmtTime, h, showError, toast } from "./ui.js";
+import { act, bytes, dialog, errorBox, fmtTime, h, pagerButtons, showError, toast } from "./ui.js";
 
 addStrings({
   en: {
     docs_search: "Search by name", docs_count: "{x} documents", docs_count_one: "1 document",
-    docs_prev: "Previous page", docs_next: "Next page", docs_per_page: "Per page",
+    docs_per_page: "Per page",
     docs_tag_filter: "Tag", docs_created: "Added", docs_selected: "{x} selected",
     docs_select_all: "Select all on this page", docs_select_one: "Select {x}",
     docs_batch_delete: "Delete selected", docs_batch_reindex: "Re-index selected",
@@ -23,7 +23,7 @@ addStrings({
   },
   zh: {
     docs_search: "按名称搜索", docs_count: "共 {x} 个文档", docs_count_one: "共 1 个文档",
-    docs_prev: "上一页", docs_next: "下一页", docs_per_page: "每页",
+    docs_per_page: "每页",
     docs_tag_filter: "标签", docs_created: "添加时间", docs_selected: "已选 {x} 个",
     docs_select_all: "全选本页", docs_select_one: "选择 {x}",
     docs_batch_delete: "删除所选", docs_batch_reindex: "重建所选索引",
@@ -107,11 +107,10 @@ export function documentsCard(kbName) {
     const last = Math.min(state.offset + rows.length, total);
     const per = h("select", { "aria-label": t("docs_per_page") }, [20, 50, 100].map((n) => h("option", { value: n, selected: n === state.limit }, n)));
     per.addEventListener("change", () => { state.limit = Number(per.value); state.offset = 0; load(); });
-    pager.replaceChildren(
-      h("button.ghost", { type: "button", "data-page": "prev", disabled: state.offset === 0, onclick: () => { state.offset = Math.max(0, state.offset - state.limit); load(); } }, "‹ ", t("docs_prev")),
-      h("span.muted.range", total ? `${state.offset + 1}–${last} / ${total}` : "0"),
-      h("button.ghost", { type: "button", "data-page": "next", disabled: last >= total, onclick: () => { state.offset += state.limit; load(); } }, t("docs_next"), " ›"),
-      h("label.check", t("docs_per_page"), " ", per));
+    const step = pagerButtons((by) => { state.offset = Math.max(0, state.offset + by * state.limit); load(); });
+    step.update(state.offset > 0, last < total);
+    pager.replaceChildren(step.prev, h("span.muted.range", total ? `${state.offset + 1}–${last} / ${total}` : "0"),
+      step.next, h("label.check", t("docs_per_page"), " ", per));
     drawBatch();
   }
 

@@ -4,7 +4,7 @@
 // set from selected answers.
 import { api } from "./api.js";
 import { addStrings, t } from "./i18n.js";
-import { act, dialog, errorBox, field, h, showError, table, toast } from "./ui.js";
+import { act, dialog, errorBox, field, fmtTime, h, pagerButtons, showError, table, toast } from "./ui.js";
 
 addStrings({
   en: {
@@ -12,7 +12,7 @@ addStrings({
     lg_assistant: "Assistant", lg_channel: "Channel", lg_since: "From", lg_until: "To", lg_text: "Question contains",
     lg_refused: "Refused", lg_down: "Rated down", lg_nocite: "No citation", lg_flagged: "Flagged",
     lg_apply: "Filter", lg_all: "All", lg_when: "Last activity", lg_first: "First question", lg_turns: "Turns",
-    lg_marks: "Flags", lg_open: "Open", lg_prev: "Previous", lg_next: "Next", lg_page: "{x}",
+    lg_marks: "Flags", lg_open: "Open", lg_page: "{x}",
     lg_none: "No conversation matches.", lg_turns_title: "Conversation #{x}", lg_question: "Question", lg_answer: "Answer",
     lg_sources: "Sources", lg_feedback: "Feedback", lg_corrected: "Corrected answer", lg_correct: "Correct",
     lg_correct_title: "Correct this answer", lg_fixed: "The right answer", lg_to_kb: "Add as FAQ to knowledge base",
@@ -29,7 +29,7 @@ addStrings({
     lg_assistant: "助手", lg_channel: "渠道", lg_since: "开始日期", lg_until: "结束日期", lg_text: "问题包含",
     lg_refused: "已拒答", lg_down: "被点踩", lg_nocite: "无引用", lg_flagged: "已标记",
     lg_apply: "筛选", lg_all: "全部", lg_when: "最近活动", lg_first: "首个问题", lg_turns: "轮数",
-    lg_marks: "标记", lg_open: "查看", lg_prev: "上一页", lg_next: "下一页", lg_page: "{x}",
+    lg_marks: "标记", lg_open: "查看", lg_page: "{x}",
     lg_none: "没有符合条件的对话。", lg_turns_title: "对话 #{x}", lg_question: "问题", lg_answer: "回答",
     lg_sources: "来源", lg_feedback: "反馈", lg_corrected: "修正后的回答", lg_correct: "纠正",
     lg_correct_title: "纠正此回答", lg_fixed: "正确答案", lg_to_kb: "作为问答加入知识库",
@@ -45,15 +45,6 @@ addStrings({
 
 const PAGE = 20;
 const CHANNELS = ["chat", "openai", "local"];
-
-// A timestamp in the browser's time zone, with the zone named.
-export function localTime(iso) {
-  if (!iso) return "—";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(undefined, { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
-    minute: "2-digit", timeZoneName: "short" });
-}
 
 function channelName(c) {
   const key = `ch_${c}`;
@@ -115,14 +106,14 @@ async function conversations(body, err, openId) {
       list.replaceChildren(page.conversations.length ? table(
         [t("lg_when"), t("lg_assistant"), t("lg_channel"), t("lg_first"), t("lg_turns"), t("lg_marks"), ""],
         page.conversations.map((c) => h("tr.log-row", { "data-conversation": c.id },
-          h("td", localTime(c.updated_at)), h("td", c.assistant || "—"), h("td", channelName(c.channel)),
+          h("td", fmtTime(c.updated_at)), h("td", c.assistant || "—"), h("td", channelName(c.channel)),
           h("td.clip", c.first_question), h("td.n", c.turns),
           h("td", marks(c)),
           h("td", h("button.ghost", { type: "button", onclick: () => openConversation(detail, c.id, ctx, refreshSet) }, t("lg_open"))))),
         t("logs_title")) : h("p.muted", t("lg_none")));
-      const prev = h("button.ghost", { type: "button", disabled: offset === 0, onclick: () => { offset = Math.max(0, offset - PAGE); load(); } }, t("lg_prev"));
-      const next = h("button.ghost", { type: "button", disabled: offset + PAGE >= page.total, onclick: () => { offset += PAGE; load(); } }, t("lg_next"));
-      pager.replaceChildren(prev, h("span.muted", { id: "log-total" }, t("lg_total", page.total)), next);
+      const step = pagerButtons((by) => { offset = Math.max(0, offset + by * PAGE); load(); });
+      step.update(offset > 0, offset + PAGE < page.total);
+      pager.replaceChildren(step.prev, h("span.muted", { id: "log-total" }, t("lg_total", page.total)), step.next);
     } catch (e) { showError(e, err); }
   };
   const refreshSet = () => {
@@ -185,7 +176,7 @@ function turnView(turn, ctx, onSelect) {
       h("ol", turn.citations.map((c) => h("li", `[${c.n}] ${c.title || c.source}`, c.quote ? h("small.muted", ` — ${c.quote}`) : null)))) : null,
     turn.rating !== null || turn.comment ? h("p.muted", `${t("lg_feedback")}: ${turn.rating > 0 ? "👍" : turn.rating < 0 ? "👎" : "·"} ${turn.comment || ""}`) : null,
     turn.corrected_answer ? h("p.corrected", h("strong", `${t("lg_corrected")}: `), turn.corrected_answer) : null,
-    h("div.row", fix, h("label.check", pick, " ", t("lg_select")), h("small.muted", localTime(turn.created_at))));
+    h("div.row", fix, h("label.check", pick, " ", t("lg_select")), h("small.muted", fmtTime(turn.created_at))));
 }
 
 // The correction form: the fixed answer, a knowledge base and/or an eval set.
@@ -234,7 +225,7 @@ async function unanswered(body, err) {
     out.replaceChildren(groups.length ? table([t("lg_question"), t("lg_count"), t("lg_last"), t("lg_assistant"), ""],
       groups.map((g) => h("tr.unanswered-row", { "data-message": g.message_id },
         h("td", g.question, g.variants.length ? h("small.muted.variants", { style: "display:block" }, g.variants.join(" · ")) : null),
-        h("td.n", g.count), h("td", localTime(g.last_asked)), h("td", g.assistants.join(", ") || "—"),
+        h("td.n", g.count), h("td", fmtTime(g.last_asked)), h("td", g.assistants.join(", ") || "—"),
         h("td", h("button", { type: "button", onclick: () => correctDialog(
           { message_id: g.message_id, question: g.question, answer: "", refused: true, citations: [], corrected_answer: null }, ctx) },
         t("lg_correct"))))), t("unanswered_tab")) : h("p.muted", t("lg_unanswered_none")));

@@ -3,7 +3,7 @@
 // The token and the identity-signing secret are shown once, right after create or rotate.
 import { api } from "./api.js";
 import { addStrings, t } from "./i18n.js";
-import { act, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
+import { act, copyButton, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
 
 addStrings({
   en: {
@@ -38,11 +38,7 @@ addStrings({
 
 function copyRow(label, value) {
   const out = h("input.secret", { type: "text", readOnly: true, value, "aria-label": label });
-  const copy = h("button", { type: "button", onclick: async () => {
-    try { await navigator.clipboard.writeText(value); } catch { out.select(); document.execCommand("copy"); }
-    toast(t("copied"));
-  } }, t("copy"));
-  return field(label, h("div.row", out, copy));
+  return field(label, h("div.row", out, copyButton(out)));
 }
 
 function snippet(token, mode) {

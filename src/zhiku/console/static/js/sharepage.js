@@ -3,6 +3,7 @@
 // page), then streams answers with their cited snippets. Nothing else of the workspace is
 // reachable from here.
 import { addStrings, lang, setLang, t } from "./i18n.js";
+import { readEvents } from "./sse.js";
 import { h } from "./ui.js";
 import { richText } from "./richtext.js";
 
@@ -152,33 +153,16 @@ async function ask(text, log, retried = false) {
   let answer = "", citations = [];
   try {
     const resp = await post("/chat", { message: text, conversation_id: conversationId, stream: true }, visitor.token);
-    const reader = resp.body.getReader();
-    const decoder = new TextDecoder();
-    let buf = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += decoder.decode(value, { stream: true });
-      let cut;
-      while ((cut = buf.indexOf("\n\n")) >= 0) {
-        const block = buf.slice(0, cut);
-        buf = buf.slice(cut + 2);
-        let event = "message", data = "";
-        for (const line of block.split("\n")) {
-          if (line.startsWith("event:")) event = line.slice(6).trim();
-          else if (line.startsWith("data:")) data += line.slice(5).trimStart();
-        }
-        const parsed = JSON.parse(data);
-        if (event === "token") { answer += parsed.text; pending.firstChild.textContent = answer; }
-        else if (event === "citations") citations = parsed;
-        else if (event === "error") throw new Failure(500, { error: parsed });
-        else if (event === "done") {
-          conversationId = parsed.conversation_id;
-          remember();
-          pending.replaceWith(answerView(parsed.answer || answer, citations, parsed.message_id));
-        }
+    await readEvents(resp, (event, parsed) => {
+      if (event === "token") { answer += parsed.text; pending.firstChild.textContent = answer; }
+      else if (event === "citations") citations = parsed;
+      else if (event === "error") throw new Failure(500, { error: parsed });
+      else if (event === "done") {
+        conversationId = parsed.conversation_id;
+        remember();
+        pending.replaceWith(answerView(parsed.answer || answer, citations, parsed.message_id));
       }
-    }
+    });
   } catch (f) {
     pending.remove();
     if (f.status === 401 && !retried) {  // the visitor token expired: a new session

@@ -3,8 +3,8 @@
 // source's tools; delete. Agents and workflow tool nodes use these tools as source__tool.
 import { api } from "./api.js";
 import { t } from "./i18n.js";
-import { act, errorBox, field, h, showError, table, toast } from "./ui.js";
-import { useStyles, when } from "./appkit.js";
+import { act, errorBox, field, fmtTime, h, showError, table, toast } from "./ui.js";
+import { useStyles } from "./appkit.js";
 
 // "Name: value" lines → an object (headers); "NAME=value" lines with sep "=" (environment).
 function pairs(text, sep) {
@@ -38,7 +38,7 @@ export async function toolSourcesPage(view) {
         const row = h("tr", { "data-source": s.name }, h("td", h("strong", s.name)), h("td", h("span.kind", s.kind === "mcp" ? "MCP" : "OpenAPI")),
           h("td.clip", h("code", summary(s))),
           h("td", s.secret_names.length ? s.secret_names.map((n) => h("span.tag", `${n}: ${t("stored_encrypted")}`)) : "—"),
-          h("td", when(s.created_at)),
+          h("td", fmtTime(s.created_at)),
           h("td.actions",
             h("button.ghost.small", { type: "button", "aria-expanded": "false", onclick: (e) => {
               const b = e.currentTarget;

@@ -48,19 +48,44 @@ export function clearToast(onlyErrors = false) {
   clearTimeout(toastTimer);
 }
 
-// A server timestamp in the viewer's local time with its zone, e.g. "2026-12-04 21:39 GMT+8".
-// Server times are UTC ISO strings; one without a zone designator is read as UTC.
+// The viewer's IANA time zone (e.g. "Asia/Shanghai"), for APIs that count days in it.
+export function timeZone() {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+// A server timestamp in the viewer's local time with its zone, e.g. "2026-12-04 21:39 GMT+8"
+// (`opts.date`: the day only; `opts.seconds`: "21:39:05"). Server times are UTC ISO strings,
+// with a "T" or a space between day and time; one without a zone designator is read as UTC.
 export function fmtTime(iso, opts = {}) {
   if (!iso) return "—";
-  const s = String(iso);
+  const s = String(iso).replace(/^(\d{4}-\d\d-\d\d) (?=\d)/, "$1T");
   const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(s) || !s.includes("T") && s.length <= 10 ? s : `${s}Z`);
-  if (Number.isNaN(d.getTime())) return s;
+  if (Number.isNaN(d.getTime())) return String(iso);
   const parts = Object.fromEntries(new Intl.DateTimeFormat(lang() === "zh" ? "zh-CN" : "en-GB", {
     year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-    hourCycle: "h23", timeZoneName: "shortOffset",
+    second: opts.seconds ? "2-digit" : undefined, hourCycle: "h23", timeZoneName: "shortOffset",
   }).formatToParts(d).map((p) => [p.type, p.value]));
   const day = `${parts.year}-${parts.month}-${parts.day}`;
-  return opts.date ? day : `${day} ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
+  const time = `${parts.hour}:${parts.minute}${opts.seconds ? `:${parts.second}` : ""}`;
+  return opts.date ? day : `${day} ${time} ${parts.timeZoneName}`;
+}
+
+// A button that copies `source`'s value (an input or a textarea) and says so; where the
+// Clipboard API is refused (a page served over plain http), the text is selected and copied
+// the older way.
+export function copyButton(source, tag = "button") {
+  return h(tag, { type: "button", onclick: async () => {
+    try { await navigator.clipboard.writeText(source.value); } catch { source.select(); document.execCommand("copy"); }
+    toast(t("copied"));
+  } }, t("copy"));
+}
+
+// Previous and next buttons of any paged view (a list the server pages, a PDF's pages): a
+// click calls `step(-1)` or `step(1)`; `update(hasPrev, hasNext)` enables them.
+export function pagerButtons(step) {
+  const prev = h("button.ghost", { type: "button", "data-page": "prev", onclick: () => step(-1) }, "‹ ", t("prev"));
+  const next = h("button.ghost", { type: "button", "data-page": "next", onclick: () => step(1) }, t("next"), " ›");
+  return { prev, next, update(hasPrev, hasNext) { prev.disabled = !hasPrev; next.disabled = !hasNext; } };
 }
 
 // A citation's location from the server ("p. 3 · Leave") with the page in the interface language.

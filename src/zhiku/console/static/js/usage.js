@@ -3,10 +3,10 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { fmt, lineChart } from "./charts.js";
-import { errorBox, field, fmtTime, h, num, showError, table } from "./ui.js";
+import { errorBox, field, fmtTime, h, num, showError, table, timeZone } from "./ui.js";
 
 // days are counted in this browser's time zone (the API sums UTC hours into its days)
-const TZ = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+const TZ = timeZone();
 
 const METRICS = [
   ["tokens", "tokens", (p) => p.input_tokens + p.output_tokens, (v) => fmt(v)],

@@ -4,8 +4,8 @@
 // and the past runs with replay.
 import { api, stream } from "./api.js";
 import { t } from "./i18n.js";
-import { act, errorBox, h, num, table, toast } from "./ui.js";
-import { citationList, jsonBlock, when } from "./appkit.js";
+import { act, errorBox, fmtTime, h, num, table, toast } from "./ui.js";
+import { citationList, jsonBlock } from "./appkit.js";
 
 const ANSWERING = new Set(["answer", "answer_grounded"]);
 
@@ -203,7 +203,7 @@ export function runPanel({ path, getDefinition, canvas, ensureSaved }) {
     runs.replaceChildren(h("h3", t("past_runs")), rows.length ? table(["#", t("version"), t("status"), t("when"), t("latency"), t("actions")],
       rows.map((r) => h("tr", { "data-run": r.id }, h("td", String(r.id)), h("td", r.version ? `v${r.version}` : t("draft")),
         h("td", h(`span.badge.${r.status === "succeeded" ? "ready" : r.status === "running" ? "parsed" : "error"}`, t(`st_${r.status}`))),
-        h("td", when(r.started_at)), h("td.n", `${num(r.latency_ms, 1)} ms`),
+        h("td", fmtTime(r.started_at)), h("td.n", `${num(r.latency_ms, 1)} ms`),
         h("td.actions",
           h("button.ghost.small", { type: "button", onclick: (e) => act(e.currentTarget, () => showRun(r.id, true), err) }, t("view")),
           h("button.ghost.small", { type: "button", onclick: (e) => act(e.currentTarget, async () => {

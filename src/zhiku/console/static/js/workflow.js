@@ -5,8 +5,8 @@
 // lays nodes out by topological level, and positions dragged by hand are kept in this browser.
 import { api } from "./api.js";
 import { t } from "./i18n.js";
-import { act, dialog, errorBox, h, showError, table, toast } from "./ui.js";
-import { BUILTIN_TOOLS, download, guardUnsaved, statusBadge, useStyles, when } from "./appkit.js";
+import { act, copyButton, dialog, errorBox, fmtTime, h, showError, table, toast } from "./ui.js";
+import { BUILTIN_TOOLS, download, guardUnsaved, statusBadge, useStyles } from "./appkit.js";
 import { FlowCanvas } from "./wfcanvas.js";
 import { nodeForm } from "./wfform.js";
 import { NODE_TYPES, handlesOf, newNode, uniqueId } from "./wfnodes.js";
@@ -269,8 +269,7 @@ export async function workflowPage(view, slug) {
   function jsonDialog() {
     const text = h("textarea.json-edit", { rows: 18, spellcheck: false, "aria-label": t("definition_json"), value: JSON.stringify(def, null, 2) });
     const apply = h("button.primary", { type: "button" }, t("apply"));
-    const copy = h("button.ghost", { type: "button", onclick: () => navigator.clipboard && navigator.clipboard.writeText(text.value).then(() => toast(t("copied"))) }, t("copy"));
-    const dlg = dialog(t("definition_json"), h("div", h("p.muted", t("json_hint")), text, h("div.row", apply, copy)));
+    const dlg = dialog(t("definition_json"), h("div", h("p.muted", t("json_hint")), text, h("div.row", apply, copyButton(text, "button.ghost"))));
     apply.addEventListener("click", () => { if (importText(text.value)) dlg.close(); });
   }
 
@@ -283,7 +282,7 @@ export async function workflowPage(view, slug) {
     const rows = await api("GET", `${path}/versions`);
     versions.replaceChildren(h("h2", { id: "wf-ver-h" }, t("versions")), rows.length ? table([t("version"), t("note"), t("created"), t("actions")],
       rows.map((v) => h("tr", { "data-version": v.version }, h("td", `v${v.version}${v.version === wf.published_version ? ` · ${t("live")}` : ""}`),
-        h("td", v.note || "—"), h("td", when(v.created_at)),
+        h("td", v.note || "—"), h("td", fmtTime(v.created_at)),
         h("td.actions", h("button.ghost.small", { type: "button", onclick: () => run.runVersion(v.version) }, t("run_version"))))), t("versions"))
       : h("p.muted", t("no_versions")));
   }
