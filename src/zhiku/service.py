@@ -895,7 +895,8 @@ class Zhiku:
 
         return ShareLinks(ShareLinkStore(self.db), self.workspace_id,
                           SecretBox(self.settings.home),
-                          lambda kind, slug: resolve_app(self, kind, slug),
+                          lambda kind, slug: resolve_app(self.apps, self.db, self.workspace_id,
+                                                         kind, slug),
                           self.audit, HashCost.of(self.settings))
 
     @property

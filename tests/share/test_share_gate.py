@@ -25,7 +25,7 @@ def shared(zk: Zhiku) -> Zhiku:
 
 def _gate(zk: Zhiku) -> ShareGate:
     def app(link: ShareLink) -> AppRef | None:
-        return app_by_id(zk, link.app_kind, link.app_id)
+        return app_by_id(zk.apps, zk.db, zk.workspace_id, link.app_kind, link.app_id)
 
     return ShareGate(ShareLinkStore(zk.db), SecretBox(zk.settings.home), app, 10)
 

@@ -10,38 +10,41 @@ from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.share.links import AppRef
 
 if TYPE_CHECKING:
-    from zhiku.service import Zhiku
+    from zhiku.apps.catalog import Apps
+    from zhiku.store.db import Database
 
 KINDS = ("assistant", "workflow", "agent")
 
 
-def resolve_app(zk: Zhiku, kind: str, slug: str) -> AppRef:
-    """The app ``kind``/``slug`` of a workspace (``NotFound``; ``InvalidInput`` for another
-    kind, or a workflow that is not chat-shaped)."""
+def resolve_app(apps: Apps, db: Database, workspace_id: int, kind: str, slug: str) -> AppRef:
+    """The app ``kind``/``slug`` among a workspace's ``apps`` (``NotFound``; ``InvalidInput``
+    for another kind, or a workflow that is not chat-shaped)."""
     if kind not in KINDS:
         raise InvalidInput(f"share links reach {', '.join(KINDS)}s only, not {kind}s")
-    if zk.apps.kind(slug) != kind:
+    if apps.kind(slug) != kind:
         raise NotFound(f"{kind} '{slug}' does not exist")
-    zk.apps.chat_input(slug)  # a workflow must take the visitor's message
-    row = zk.db.conn.execute(
+    apps.chat_input(slug)  # a workflow must take the visitor's message
+    row = db.conn.execute(
         f"SELECT id FROM {APP_TABLES[kind]} WHERE workspace_id = ? AND slug = ?",
-        (zk.workspace_id, slug)).fetchone()
+        (workspace_id, slug)).fetchone()
     if row is None:  # deleted meanwhile
         raise NotFound(f"{kind} '{slug}' does not exist")
-    return AppRef(kind, int(row["id"]), slug, zk.apps.get(slug).live_version is not None)
+    return AppRef(kind, int(row["id"]), slug, apps.get(slug).live_version is not None)
 
 
-def app_by_id(zk: Zhiku, kind: str, app_id: int) -> AppRef | None:
-    """The app a link points at by id (None: deleted, or a kind not served)."""
+def app_by_id(apps: Apps, db: Database, workspace_id: int, kind: str,
+              app_id: int) -> AppRef | None:
+    """The app a link points at by id among a workspace's ``apps`` (None: deleted, or a kind
+    not served)."""
     if kind not in KINDS:
         return None
-    row = zk.db.conn.execute(
+    row = db.conn.execute(
         f"SELECT slug FROM {APP_TABLES[kind]} WHERE workspace_id = ? AND id = ?",
-        (zk.workspace_id, app_id)).fetchone()
+        (workspace_id, app_id)).fetchone()
     if row is None:
         return None
     try:
-        app = zk.apps.get(str(row["slug"]))
+        app = apps.get(str(row["slug"]))
     except NotFound:
         return None
     return AppRef(kind, app_id, app.slug, app.live_version is not None)

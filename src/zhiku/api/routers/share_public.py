@@ -90,7 +90,8 @@ def gate(state: ApiState) -> ShareGate:
     runtime = state.runtime
 
     def app(link: ShareLink) -> AppRef | None:
-        return app_by_id(runtime.workspace(link.workspace_id), link.app_kind, link.app_id)
+        zk = runtime.workspace(link.workspace_id)
+        return app_by_id(zk.apps, zk.db, zk.workspace_id, link.app_kind, link.app_id)
 
     return ShareGate(ShareLinkStore(state.db), SecretBox(state.settings.home), app,
                      state.settings.share_visitor_minutes, state.guard.hashing,
@@ -205,7 +206,7 @@ def open_session(token: str, body: SessionIn, request: Request, response: Respon
 
 def _slug(zk: Zhiku, link: ShareLink) -> str:
     """The slug of the link's app (``NotFound`` when it went away meanwhile)."""
-    app = app_by_id(zk, link.app_kind, link.app_id)
+    app = app_by_id(zk.apps, zk.db, zk.workspace_id, link.app_kind, link.app_id)
     if app is None:
         raise NotFound(GONE)
     return app.slug
