@@ -84,6 +84,9 @@ class S3Connector:
             skip_instance_cache=True,
             use_listings_cache=False,
         )
+        # botocore's two attempts are the retry: s3fs would repeat each call five more times
+        # with its own backoff (twelve connections to a dead endpoint, a stalled sync).
+        self.fs.retries = 1
 
     def _root(self) -> str:
         prefix = self.options.prefix.strip("/")
