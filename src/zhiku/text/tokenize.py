@@ -4,7 +4,10 @@ Chinese runs are segmented with jieba (rjieba, the Rust port) *and* cut into cha
 words give precision, bigrams recall when segmentation differs between question and passage.
 Latin text is split on Unicode word boundaries, lower-cased, stop words dropped and stemmed
 (Snowball English, through PyStemmer's compiled libstemmer). Width and compatibility forms are
-folded with NFKC first.
+folded with NFKC first, and Traditional characters to Simplified ones (opencc's character table),
+so both scripts are indexed and searched under the same terms and jieba segments Traditional text
+with its Simplified dictionary. ``ANALYZER_VERSION`` names this analysis: indexes written by an
+earlier one are brought up to date by ``Zhiku.reanalyze`` (``zhiku kb reanalyze``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ _RUN_RE = re.compile(
 _STEM = Stemmer.Stemmer("english")  # Snowball English, compiled: the same stems as the Python port
 _STEM_LOCK = threading.Lock()
 _concat = operator.add
+
+ANALYZER_VERSION = 2  # 1: no script folding; 2: Traditional folded to Simplified
 
 EN_STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have he her his
@@ -94,11 +99,22 @@ def analyze(text: str) -> list[str]:
 def _analyze(text: str) -> tuple[str, ...]:
     # Cached: ingestion analyzes each chunk for the full-text index and, moments later, the
     # embedding stage may analyze the same text again (the hashing embedder); queries repeat.
+    return _terms(fold_script(normalize(text)))
+
+
+def _terms(normalized: str) -> tuple[str, ...]:
     out: list[str] = []
     extend = out.extend
-    for cjk, word in _RUN_RE.findall(normalize(text)):
+    for cjk, word in _RUN_RE.findall(normalized):
         extend(_cjk_tokens(cjk) if cjk else _latin_tokens(word))
     return tuple(out)
+
+
+def needs_reanalysis(text: str) -> bool:
+    """True when an index written before script folding holds other terms for ``text`` (it
+    has Traditional characters)."""
+    normalized = normalize(text)
+    return fold_script(normalized) != normalized
 
 
 @cache
@@ -140,12 +156,16 @@ def script_variants(text: str) -> tuple[str, ...]:
 
 
 def query_terms(text: str) -> list[str]:
-    """Distinct terms of a query and of its other script (Simplified/Traditional), in
-    first-seen order: a Simplified question finds a Traditional document and the reverse.
-    A variant's terms that no chunk holds drop out of the search (``specific_terms``)."""
+    """Distinct terms of a query, in first-seen order: its analyzed (folded) terms, then the
+    unfolded terms of the query and of its Traditional form, as an index analyzed before
+    script folding holds them, so such an index still finds either script until it is
+    re-analyzed. Terms that no chunk holds drop out of the search (``specific_terms``)."""
     terms = analyze(text)
-    for variant in script_variants(text):
-        terms += analyze(variant)
+    if has_cjk(text):
+        terms.extend(_terms(normalize(text)))
+        for variant in script_variants(text):
+            if variant != fold_script(text):
+                terms.extend(_terms(normalize(variant)))
     return list(dict.fromkeys(terms))
 
 
