@@ -27,6 +27,7 @@ from zhiku.text.lang import CJK_RE
 _RUN_RE = re.compile(
     r"(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)|(?P<word>[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)"
 )
+_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+")
 _STEM = Stemmer.Stemmer("english")  # Snowball English, compiled: the same stems as the Python port
 _STEM_LOCK = threading.Lock()
 _concat = operator.add
@@ -159,14 +160,42 @@ def query_terms(text: str) -> list[str]:
     """Distinct terms of a query, in first-seen order: its analyzed (folded) terms, then the
     unfolded terms of the query and of its Traditional form, as an index analyzed before
     script folding holds them, so such an index still finds either script until it is
-    re-analyzed. Terms that no chunk holds drop out of the search (``specific_terms``)."""
+    re-analyzed. Terms that no chunk holds drop out of the search (``specific_terms``).
+
+    Character bigrams that touch a question or function word (什么 → 是什, 什么; 哪年成立 →
+    年成) are left out: they say nothing about what is asked, yet weigh like content (a bigram
+    such as 业是 is common in every paragraph that states what someone is). Chosen on CMRC 2018
+    trial (keyword R@1 0.970 → 0.976)."""
     terms = analyze(text)
-    if has_cjk(text):
-        terms.extend(_terms(normalize(text)))
-        for variant in script_variants(text):
-            if variant != fold_script(text):
-                terms.extend(_terms(normalize(variant)))
-    return list(dict.fromkeys(terms))
+    if not has_cjk(text):
+        return list(dict.fromkeys(terms))
+    terms.extend(_terms(normalize(text)))
+    folded = fold_script(normalize(text))
+    for variant in script_variants(text):
+        if variant != fold_script(text):
+            terms.extend(_terms(normalize(variant)))
+    distinct = list(dict.fromkeys(terms))
+    framing = _framing_bigrams(folded)
+    kept = [t for t in distinct if fold_script(t) not in framing]
+    return kept or distinct  # a query of nothing but such words (哪吒 looks like one) keeps them
+
+
+def _framing_bigrams(folded: str) -> frozenset[str]:
+    """Bigrams of a (normalized, folded) query that overlap a question or function word and
+    are not a content word of it themselves."""
+    from zhiku.text.questions import is_question_word  # it imports this module
+
+    framing: set[str] = set()
+    content: set[str] = set()
+    for run in _CJK_RUN_RE.findall(folded):
+        marks: list[bool] = []
+        for word in _jieba_cut()(run):
+            question = is_question_word(word)
+            marks += [question] * len(word)
+            if not question and len(word) > 1:
+                content.add(word)
+        framing.update(run[i : i + 2] for i in range(len(run) - 1) if marks[i] or marks[i + 1])
+    return frozenset(framing - content)
 
 
 def has_cjk(text: str) -> bool:
