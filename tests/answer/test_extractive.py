@@ -191,3 +191,28 @@ def test_only_sentences_near_the_best_are_quoted() -> None:
                                             [hit(1, text, 0.9)])
     assert cited_sentences(answer) == [
         ("New employees get fifteen days of paid annual leave.", 1)]
+
+
+def test_the_best_passage_always_gives_a_sentence() -> None:
+    # Other passages echo more of the question's words and would fill every slot; the best
+    # passage is about the question's subject.
+    jaspan = "Andrew Jaspan is a British-Australian journalist."
+    others = [hit(2, "The Conversation is a not-for-profit media outlet co-founded in 2011. Its "
+                     "not-for-profit media outlet model was co-founded by academics.", 1.0),
+              hit(3, "14ymedio is a not-for-profit media outlet co-founded in Cuba.", 0.9)]
+    question = "Andrew Jaspan was the co-founder of what not-for-profit media outlet?"
+    answer = ExtractiveAnswerer(0.3).answer(question, [hit(1, jaspan, 1.0), *others])
+    pairs = cited_sentences(answer)
+    assert pairs[0] == (jaspan, 1) and len(pairs) == 3
+    assert answer.citations[0].chunk_id == 1
+
+
+def test_every_relevant_hit_of_a_search_is_evidence() -> None:
+    # the fourth and fifth hits of a search (top 5) can give the sentence that answers
+    filler = [hit(n, f"Item {n} is a cafeteria leaflet about annual menus.", 0.5)
+              for n in (1, 2, 3)]
+    answer = ExtractiveAnswerer(0.3).answer(
+        "How many days of paid annual leave do new employees get?",
+        [*filler, hit(4, CAFETERIA, 0.4), hit(5, LEAVE, 0.9)])
+    assert "fifteen days" in answer.answer
+
