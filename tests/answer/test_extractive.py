@@ -216,3 +216,13 @@ def test_every_relevant_hit_of_a_search_is_evidence() -> None:
         [*filler, hit(4, CAFETERIA, 0.4), hit(5, LEAVE, 0.9)])
     assert "fifteen days" in answer.answer
 
+
+def test_a_parenthesis_left_open_by_a_typo_is_still_a_sentence() -> None:
+    from zhiku.answer.extractive import is_fragment
+
+    assert not is_fragment("Scott Parkin (born 1969, Garland, Texas is an organizer.")
+    assert is_fragment("Texas) is an organizer.")  # began inside a parenthesis
+    answer = ExtractiveAnswerer(0.3).answer(
+        "Who is Scott Parkin?", [hit(1, "Scott Parkin (born 1969, Garland, Texas is an "
+                                        "organizer. He lives in Houston.", 0.9)])
+    assert "organizer" in answer.answer

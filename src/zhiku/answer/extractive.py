@@ -110,9 +110,11 @@ class ExtractiveAnswerer:
 
 def is_fragment(sentence: str) -> bool:
     """A piece that is not a whole sentence: it starts in lower case or with closing or inner
-    punctuation, or leaves a parenthesis, bracket or code span unbalanced."""
+    punctuation, closes a parenthesis or bracket it did not open (it began inside one), or
+    leaves a code span open. One left open is a typo in a whole sentence ("X (born 1969, Texas
+    is ..."): sentences are never split inside parentheses (``split_sentences``)."""
     if _FRAGMENT_START.match(sentence):
         return True
     pairs = (("(", ")"), ("（", "）"), ("[", "]"), ("「", "」"), ("《", "》"))
     return sentence.count("`") % 2 == 1 or any(
-        sentence.count(a) != sentence.count(b) for a, b in pairs)
+        sentence.count(a) < sentence.count(b) for a, b in pairs)
