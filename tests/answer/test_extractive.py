@@ -226,3 +226,21 @@ def test_a_parenthesis_left_open_by_a_typo_is_still_a_sentence() -> None:
         "Who is Scott Parkin?", [hit(1, "Scott Parkin (born 1969, Garland, Texas is an "
                                         "organizer. He lives in Houston.", 0.9)])
     assert "organizer" in answer.answer
+
+
+def test_a_passage_the_question_names_gives_a_sentence() -> None:
+    kirton = hit(4, "Kirton End\nKirton End is a hamlet in the Boston district of Lincolnshire.",
+                 1.0, source="/kb/Kirton_End.txt")
+    census = [hit(n, f"Village {n}\nAccording to the 2001 census, village {n} had a population "
+                     f"of {n}00, and the city census population grew.", 1.0) for n in (1, 2, 3)]
+    question = ("According to the 2001 census, what was the population of the city in which "
+                "Kirton End is located?")
+    answer = ExtractiveAnswerer(0.3).answer(question, [*census, kirton])
+    assert "Boston district" in answer.answer
+    assert "Boston district" not in ExtractiveAnswerer(0.3, max_hits=3).answer(
+        question, [*census, kirton]).answer  # (the fourth hit, once out of the evidence)
+    from zhiku.answer.extractive import anchors
+
+    zhao = hit(2, "赵鹏\n赵鹏，中国足球运动员。", 1.0)
+    assert anchors("赵鹏的职业是什么？", [census[0], zhao]) == [0, 1]
+    assert anchors("Who built Kirton?", [census[0], kirton]) == [0]  # "Kirton End" is not asked

@@ -4,29 +4,38 @@ A sentence is scored by the share of the question's content units (question word
 it holds; the best one is quoted, then only sentences nearly as good or adding units it
 lacks, so a sentence that shares a word with the question does not ride along, and pieces
 that are not whole sentences (a split inside parentheses or code, a lower-case continuation)
-are never quoted. The best passage always gives a sentence when one of its sentences matches:
-it is what the question is most about (the person in "X co-founded what?"), even when another
-passage echoes more of the question's other words. The rules were chosen on the train halves of
-the answer-trust sets (bench/answer_trust.py).
+are never quoted. The best passage, and each passage the question names (by its title, first
+heading or title line: "Kirton End" in "the city in which Kirton End is located"), always gives
+a sentence when one of its sentences matches: they are what the question is about, even when
+other passages echo more of its other words (a two-hop question's bridge). The rules were
+chosen on the train halves of the answer-trust sets (bench/answer_trust.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from zhiku.answer.types import REFUSAL, Answer, Citation
 from zhiku.retrieval.relevance import content_units, folded
 from zhiku.retrieval.types import Hit
 from zhiku.text.lang import detect_language
 from zhiku.text.sentences import split_sentences
-from zhiku.text.tokenize import analyze
+from zhiku.text.tokenize import analyze, has_cjk
 
 # A further sentence is quoted when it scores this share of the best one, or adds this share
 # of the question's content units the sentences before it lack.
 NEAR_BEST = 0.6
 MIN_GAIN = 0.15
 _FRAGMENT_START = re.compile(r"^[a-z)\]}>,;:.!?，。；：、）」』》]")
+_WORD = re.compile(r"[^\W_]+")
+# A passage's name (title, first heading, title line) counts when the question holds it whole
+# and it is at least this long (Latin letters; Chinese names from two characters).
+MIN_NAME = 4
+MAX_TITLE_LINE = 80
+_FILE_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm"})
 
 
 @dataclass(slots=True)
@@ -67,7 +76,7 @@ class ExtractiveAnswerer:
                     score = sum(matches) / len(units) / (1 + 0.15 * rank) + 0.01 * hit.relevance
                     candidates.append(_Candidate(score, rank, pos, sentence, matches))
         if candidates:
-            chosen = self._cover(candidates, len(units))
+            chosen = self._cover(candidates, len(units), anchors(question, evidence))
         else:  # relevant by meaning only: quote the start of the best passage
             first = split_sentences(evidence[0].text)[:1] or [evidence[0].text[:300]]
             chosen = [_Candidate(0.0, 0, 0, first[0])]
@@ -86,11 +95,14 @@ class ExtractiveAnswerer:
             parts.append(f"{cand.sentence}{joiner}[{cite.n}]")
         return Answer(joiner.join(parts), list(citations.values()), refused=False, hits=hits)
 
-    def _cover(self, candidates: list[_Candidate], n_units: int) -> list[_Candidate]:
+    def _cover(
+        self, candidates: list[_Candidate], n_units: int, anchors: Sequence[int] = (0,)
+    ) -> list[_Candidate]:
         """The best sentence, then, best first, those that score NEAR_BEST of it (a second
         passage's bridge sentence) or add MIN_GAIN of the question's content it lacks (the
-        other part of a two-part question); one-word echoes do neither. When none is from the
-        best passage, its best sentence takes the first place."""
+        other part of a two-part question); one-word echoes do neither. Each anchor passage
+        (by rank: the best one, those the question names) without a sentence gets its best
+        one, ahead of the sentences of other passages."""
         pool = sorted(candidates, key=lambda c: -c.score)
         chosen = [pool[0]]
         covered = list(pool[0].matches)
@@ -101,11 +113,47 @@ class ExtractiveAnswerer:
             if cand.score >= NEAR_BEST * pool[0].score or gain / n_units >= MIN_GAIN:
                 chosen.append(cand)
                 covered = [max(m, c) for m, c in zip(cand.matches, covered, strict=True)]
-        if all(c.hit_rank != 0 for c in chosen):
-            top = [c for c in pool if c.hit_rank == 0]
-            if top:  # pool is best first
-                chosen = [top[0], *chosen[: self.max_sentences - 1]]
+        held = set(anchors)
+        for rank in anchors:
+            if any(c.hit_rank == rank for c in chosen):
+                continue
+            best = next((c for c in pool if c.hit_rank == rank), None)  # pool is best first
+            if best is not None:
+                chosen = [*(c for c in chosen if c.hit_rank in held), best,
+                          *(c for c in chosen if c.hit_rank not in held)][: self.max_sentences]
         return chosen
+
+
+def anchors(question: str, evidence: Sequence[Hit]) -> list[int]:
+    """Ranks of the passages an answer must quote when it can: the best one, then those whose
+    name the question holds."""
+    asked = _name_key(question)
+    named = [rank for rank, hit in enumerate(evidence)
+             if rank and any(name in asked for name in _names(hit))]
+    return [0, *named]
+
+
+def _names(hit: Hit) -> set[str]:
+    """What a passage is called: its title (a file name without its suffix), first heading,
+    and first line when that is short (a title line)."""
+    found = []
+    if hit.title:
+        path = PurePath(hit.title)
+        found.append(path.stem if path.suffix.lower() in _FILE_SUFFIXES else hit.title)
+    if hit.heading_path:
+        found.append(hit.heading_path[0])
+    line = hit.text.lstrip().split("\n", 1)[0]
+    if len(line) <= MAX_TITLE_LINE:
+        found.append(line)
+    keys = {_name_key(name) for name in found}
+    return {k.strip() if has_cjk(k) else k for k in keys
+            if len(k.strip()) >= (2 if has_cjk(k) else MIN_NAME)}
+
+
+def _name_key(text: str) -> str:
+    """Lower-case words joined by single spaces, padded so that names match whole words
+    (Chinese names, written without spaces, are matched unpadded)."""
+    return " " + " ".join(_WORD.findall(text.lower())) + " "
 
 
 def is_fragment(sentence: str) -> bool:
