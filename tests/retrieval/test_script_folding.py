@@ -105,3 +105,12 @@ def test_reanalyze_rewrites_an_index_written_before_folding(zk: Zhiku) -> None:
     assert top in traditional
     for mode in ("keyword", "hybrid"):
         assert zk.search("old", "新员工有几天年假？", mode=mode)[0].source == "handbook.txt"
+
+
+def test_folding_covers_every_character_of_the_table() -> None:
+    from zhiku.text.tokenize import _t2s_table
+
+    table = _t2s_table()
+    assert any(code > 0xFFFF for code in table)  # characters beyond the BMP fold too
+    assert fold_script("".join(map(chr, table))) == "".join(table.values())
+    assert fold_script("plain 𠀀 text, café") == "plain 𠀀 text, café"

@@ -28,6 +28,7 @@ _RUN_RE = re.compile(
     r"(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)|(?P<word>[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)"
 )
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+")
+_ASTRAL_RE = re.compile(r"[\U00010000-\U0010ffff]")
 _STEM = Stemmer.Stemmer("english")  # Snowball English, compiled: the same stems as the Python port
 _STEM_LOCK = threading.Lock()
 _concat = operator.add
@@ -134,9 +135,26 @@ def _t2s_table() -> dict[int, str]:
     return table
 
 
+@cache
+def _fold_tables() -> tuple[list[int], dict[int, str]]:
+    """``_t2s_table`` as a list over the Basic Multilingual Plane (every code point, most
+    mapped to themselves: translating through it never misses, twice as fast as the dict) and
+    a dict of the characters above it."""
+    bmp = list(range(0x10000))
+    astral: dict[int, str] = {}
+    for code, simplified in _t2s_table().items():
+        if code < 0x10000:
+            bmp[code] = ord(simplified)
+        else:
+            astral[code] = simplified
+    return bmp, astral
+
+
 def fold_script(text: str) -> str:
     """``text`` with Traditional characters folded to Simplified (character by character)."""
-    return text.translate(_t2s_table())
+    bmp, astral = _fold_tables()
+    folded = text.translate(bmp)
+    return folded.translate(astral) if _ASTRAL_RE.search(folded) else folded
 
 
 @cache
