@@ -246,6 +246,17 @@ class Zhiku:
         """The knowledge base called ``name`` in this workspace."""
         return self.store.get_kb(self.workspace_id, name)
 
+    def reanalyze(self, name: str) -> int:
+        """Re-index the full-text terms the current analyzer reads differently (a knowledge
+        base indexed before Traditional/Simplified folding); the number of chunks re-indexed."""
+        from zhiku.ingest.reanalyze import reanalyze_kb
+
+        kb = self.kb(name)
+        done = reanalyze_kb(self.store, kb.id)
+        if done:
+            self.audit("kb.reanalyze", "kb", kb.id, kb.name, detail={"chunks": done})
+        return done
+
     def list_kbs(self) -> list[KnowledgeBase]:
         """Every knowledge base in this workspace."""
         return self.store.list_kbs(self.workspace_id)

@@ -225,3 +225,54 @@ def test_borderline_evidence_holding_only_generic_words_is_refused() -> None:
     on_topic = ExtractiveAnswerer().answer("Who may work from home two days a week?",
                                            [hit(1, REMOTE, 0.32)])
     assert not on_topic.refused and "two days a week" in on_topic.answer
+def test_the_best_passage_always_gives_a_sentence() -> None:
+    # Other passages echo more of the question's words and would fill every slot; the best
+    # passage is about the question's subject.
+    jaspan = "Andrew Jaspan is a British-Australian journalist."
+    others = [hit(2, "The Conversation is a not-for-profit media outlet co-founded in 2011. Its "
+                     "not-for-profit media outlet model was co-founded by academics.", 1.0),
+              hit(3, "14ymedio is a not-for-profit media outlet co-founded in Cuba.", 0.9)]
+    question = "Andrew Jaspan was the co-founder of what not-for-profit media outlet?"
+    answer = ExtractiveAnswerer(0.3).answer(question, [hit(1, jaspan, 1.0), *others])
+    pairs = cited_sentences(answer)
+    assert pairs[0] == (jaspan, 1) and len(pairs) == 3
+    assert answer.citations[0].chunk_id == 1
+
+
+def test_every_relevant_hit_of_a_search_is_evidence() -> None:
+    # the fourth and fifth hits of a search (top 5) can give the sentence that answers
+    filler = [hit(n, f"Item {n} is a cafeteria leaflet about annual menus.", 0.5)
+              for n in (1, 2, 3)]
+    answer = ExtractiveAnswerer(0.3).answer(
+        "How many days of paid annual leave do new employees get?",
+        [*filler, hit(4, CAFETERIA, 0.4), hit(5, LEAVE, 0.9)])
+    assert "fifteen days" in answer.answer
+
+
+def test_a_parenthesis_left_open_by_a_typo_is_still_a_sentence() -> None:
+    from zhiku.answer.extractive import is_fragment
+
+    assert not is_fragment("Scott Parkin (born 1969, Garland, Texas is an organizer.")
+    assert is_fragment("Texas) is an organizer.")  # began inside a parenthesis
+    answer = ExtractiveAnswerer(0.3).answer(
+        "Who is Scott Parkin?", [hit(1, "Scott Parkin (born 1969, Garland, Texas is an "
+                                        "organizer. He lives in Houston.", 0.9)])
+    assert "organizer" in answer.answer
+
+
+def test_a_passage_the_question_names_gives_a_sentence() -> None:
+    kirton = hit(4, "Kirton End\nKirton End is a hamlet in the Boston district of Lincolnshire.",
+                 1.0, source="/kb/Kirton_End.txt")
+    census = [hit(n, f"Village {n}\nAccording to the 2001 census, village {n} had a population "
+                     f"of {n}00, and the city census population grew.", 1.0) for n in (1, 2, 3)]
+    question = ("According to the 2001 census, what was the population of the city in which "
+                "Kirton End is located?")
+    answer = ExtractiveAnswerer(0.3).answer(question, [*census, kirton])
+    assert "Boston district" in answer.answer
+    assert "Boston district" not in ExtractiveAnswerer(0.3, max_hits=3).answer(
+        question, [*census, kirton]).answer  # (the fourth hit, once out of the evidence)
+    from zhiku.answer.extractive import anchors
+
+    zhao = hit(2, "赵鹏\n赵鹏，中国足球运动员。", 1.0)
+    assert anchors("赵鹏的职业是什么？", [census[0], zhao]) == [0, 1]
+    assert anchors("Who built Kirton?", [census[0], kirton]) == [0]  # "Kirton End" is not asked

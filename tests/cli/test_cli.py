@@ -228,6 +228,20 @@ def test_kb_create_list_delete(cli: Any) -> None:
     assert "does not exist" in cli("kb", "delete", "hr", "--yes", code=2).output
 
 
+def test_kb_reanalyze_reports_the_chunks_it_re_indexes(cli: Any, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "手冊.txt").write_text("新員工入職滿一年後享有五天帶薪年假。", encoding="utf-8")
+    (docs / "menu.txt").write_text("The canteen opens at noon.", encoding="utf-8")
+    cli("kb", "create", "hr", "--embedder", "hashing")
+    cli("kb", "create", "empty", "--embedder", "hashing")
+    cli("ingest", "--kb", "hr", str(docs))
+    assert "hr: 1 chunks re-indexed" in cli("kb", "reanalyze", "hr").output
+    every = cli("kb", "reanalyze").output
+    assert "empty: 0 chunks re-indexed" in every and "hr: 1 chunks re-indexed" in every
+    assert "does not exist" in cli("kb", "reanalyze", "nope", code=2).output
+
+
 def test_ingest_folder_file_and_glob(cli: Any, tmp_path: Path) -> None:
     docs = write_docs(tmp_path)
     cli("kb", "create", KB, "--embedder", "hashing")

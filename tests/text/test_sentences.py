@@ -46,3 +46,16 @@ def test_nothing_is_lost_and_empty_text_gives_nothing() -> None:
     pieces = split_sentences(text)
     assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
     assert split_sentences("   \n ") == []
+
+
+def test_a_stop_inside_parentheses_ends_no_sentence() -> None:
+    text = ("Andrew Jaspan, (b. 20 April 1952) British-Australian journalist, the co-founder of "
+            "\"The Conversation\". He lives in Melbourne.")
+    assert split_sentences(text) == [
+        "Andrew Jaspan, (b. 20 April 1952) British-Australian journalist, the co-founder of "
+        "\"The Conversation\".", "He lives in Melbourne."]
+    chinese = split_sentences("王沈（字处道。太原人）。官至司空。")
+    assert chinese == ["王沈（字处道。太原人）。", "官至司空。"]
+    # a parenthesis left open does not swallow the rest of a long text
+    unclosed = "Results (see below. " + "The effect held. " * 30
+    assert len(split_sentences(unclosed)) > 10

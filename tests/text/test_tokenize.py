@@ -55,3 +55,12 @@ def test_term_frequency_is_kept_for_bm25_but_queries_are_distinct() -> None:
 def test_has_cjk() -> None:
     assert has_cjk("hello 世界")
     assert not has_cjk("hello world, café")
+
+
+def test_query_bigrams_that_frame_the_question_are_left_out() -> None:
+    # 的职, 业是, 是什, 什么 touch a question or function word: they say nothing of what is asked
+    assert query_terms("赵鹏的职业是什么？") == ["赵鹏", "职业", "職業", "趙鵬"]
+    terms = query_terms("鑫诺卫星通信有限公司哪年成立？")
+    assert "年成" not in terms and {"卫星", "通信", "有限公司", "成立"} <= set(terms)
+    assert query_terms("什么") == ["什么", "什麼"]  # nothing else to search for: kept
+    assert query_terms("what is zhiku") == ["zhiku"]

@@ -8,20 +8,27 @@ are never quoted. Neither are questions (an FAQ's question echoes the one asked;
 is quoted without its "A:" label), nor a sentence saying what a quoted one already says.
 When the evidence only just reaches ``min_relevance``, the quoted sentences must hold more
 than half of the question's content units, or the answerer refuses: two generic words of the
-question ("company policy") do not answer it.
+question ("company policy") do not answer it. The best passage, and each passage the question
+names (by its title, first heading or title line: "Kirton End" in "the city in which Kirton
+End is located"), always gives a sentence when one of its sentences matches: they are what the
+question is about, even when other passages echo more of its other words (a two-hop question's
+bridge). The rules were chosen on the train halves of the answer-trust sets
+(bench/answer_trust.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from zhiku.answer.types import REFUSAL, Answer, Citation
 from zhiku.retrieval.relevance import content_units, folded
 from zhiku.retrieval.types import Hit
 from zhiku.text.lang import detect_language
 from zhiku.text.sentences import split_sentences
-from zhiku.text.tokenize import analyze
+from zhiku.text.tokenize import analyze, has_cjk
 
 # A further sentence is quoted when it scores this share of the best one, or adds this share
 # of the question's content units the sentences before it lack.
@@ -36,6 +43,12 @@ _ANSWER_LABEL = re.compile(r"^\s*(?:A|Answer|答|回答)\s*[:：]\s*", re.IGNORE
 _QUESTION_END = re.compile(r"[?？][\s\"'”’）)*_]*$")
 _NOT_WORD = re.compile(r"[\W_]+")
 _FRAGMENT_START = re.compile(r"^[a-z)\]}>,;:.!?，。；：、）」』》]")
+_WORD = re.compile(r"[^\W_]+")
+# A passage's name (title, first heading, title line) counts when the question holds it whole
+# and it is at least this long (Latin letters; Chinese names from two characters).
+MIN_NAME = 4
+MAX_TITLE_LINE = 80
+_FILE_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm"})
 
 
 @dataclass(slots=True)
@@ -53,7 +66,7 @@ class ExtractiveAnswerer:
     Refuses (without inventing anything) when no hit reaches ``min_relevance``.
     """
 
-    def __init__(self, min_relevance: float = 0.3, max_sentences: int = 3, max_hits: int = 3):
+    def __init__(self, min_relevance: float = 0.3, max_sentences: int = 3, max_hits: int = 5):
         self.min_relevance = min_relevance
         self.max_sentences = max_sentences
         self.max_hits = max_hits
@@ -79,7 +92,7 @@ class ExtractiveAnswerer:
                     score = sum(matches) / len(units) / (1 + 0.15 * rank) + 0.01 * hit.relevance
                     candidates.append(_Candidate(score, rank, pos, sentence, matches))
         if candidates:
-            chosen = self._cover(candidates, len(units))
+            chosen = self._cover(candidates, len(units), anchors(question, evidence))
             best = max(h.relevance for h in evidence)
             held = [max(c.matches[i] for c in chosen) for i in range(len(units))]
             if best < self.min_relevance + BORDERLINE and \
@@ -103,10 +116,14 @@ class ExtractiveAnswerer:
             parts.append(f"{cand.sentence}{joiner}[{cite.n}]")
         return Answer(joiner.join(parts), list(citations.values()), refused=False, hits=hits)
 
-    def _cover(self, candidates: list[_Candidate], n_units: int) -> list[_Candidate]:
+    def _cover(
+        self, candidates: list[_Candidate], n_units: int, anchors: Sequence[int] = (0,)
+    ) -> list[_Candidate]:
         """The best sentence, then, best first, those that score NEAR_BEST of it (a second
         passage's bridge sentence) or add MIN_GAIN of the question's content it lacks (the
-        other part of a two-part question); one-word echoes do neither."""
+        other part of a two-part question); one-word echoes do neither. Each anchor passage
+        (by rank: the best one, those the question names) without a sentence gets its best
+        one, ahead of the sentences of other passages."""
         pool = sorted(candidates, key=lambda c: -c.score)
         chosen = [pool[0]]
         covered = list(pool[0].matches)
@@ -122,6 +139,14 @@ class ExtractiveAnswerer:
                 chosen.append(cand)
                 said.append(key)
                 covered = [max(m, c) for m, c in zip(cand.matches, covered, strict=True)]
+        held = set(anchors)
+        for rank in anchors:
+            if any(c.hit_rank == rank for c in chosen):
+                continue
+            best = next((c for c in pool if c.hit_rank == rank), None)  # pool is best first
+            if best is not None:
+                chosen = [*(c for c in chosen if c.hit_rank in held), best,
+                          *(c for c in chosen if c.hit_rank not in held)][: self.max_sentences]
         return chosen
 
 
@@ -135,11 +160,45 @@ def is_question(sentence: str) -> bool:
     return bool(_QUESTION_END.search(sentence) or _QUESTION_LABEL.match(sentence))
 
 
+def anchors(question: str, evidence: Sequence[Hit]) -> list[int]:
+    """Ranks of the passages an answer must quote when it can: the best one, then those whose
+    name the question holds."""
+    asked = _name_key(question)
+    named = [rank for rank, hit in enumerate(evidence)
+             if rank and any(name in asked for name in _names(hit))]
+    return [0, *named]
+
+
+def _names(hit: Hit) -> set[str]:
+    """What a passage is called: its title (a file name without its suffix), first heading,
+    and first line when that is short (a title line)."""
+    found = []
+    if hit.title:
+        path = PurePath(hit.title)
+        found.append(path.stem if path.suffix.lower() in _FILE_SUFFIXES else hit.title)
+    if hit.heading_path:
+        found.append(hit.heading_path[0])
+    line = hit.text.lstrip().split("\n", 1)[0]
+    if len(line) <= MAX_TITLE_LINE:
+        found.append(line)
+    keys = {_name_key(name) for name in found}
+    return {k.strip() if has_cjk(k) else k for k in keys
+            if len(k.strip()) >= (2 if has_cjk(k) else MIN_NAME)}
+
+
+def _name_key(text: str) -> str:
+    """Lower-case words joined by single spaces, padded so that names match whole words
+    (Chinese names, written without spaces, are matched unpadded)."""
+    return " " + " ".join(_WORD.findall(text.lower())) + " "
+
+
 def is_fragment(sentence: str) -> bool:
     """A piece that is not a whole sentence: it starts in lower case or with closing or inner
-    punctuation, or leaves a parenthesis, bracket or code span unbalanced."""
+    punctuation, closes a parenthesis or bracket it did not open (it began inside one), or
+    leaves a code span open. One left open is a typo in a whole sentence ("X (born 1969, Texas
+    is ..."): sentences are never split inside parentheses (``split_sentences``)."""
     if _FRAGMENT_START.match(sentence):
         return True
     pairs = (("(", ")"), ("（", "）"), ("[", "]"), ("「", "」"), ("《", "》"))
     return sentence.count("`") % 2 == 1 or any(
-        sentence.count(a) != sentence.count(b) for a, b in pairs)
+        sentence.count(a) < sentence.count(b) for a, b in pairs)

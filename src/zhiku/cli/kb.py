@@ -96,6 +96,20 @@ def set_embedder(name: str, embedder: str) -> None:
     say(f"re-embedded {report.chunks_embedded} chunks; now using {embedder}")
 
 
+@app.command("reanalyze")
+@handle_errors
+def reanalyze(
+    name: str = typer.Argument(None, help="The knowledge base (default: every one)."),
+) -> None:
+    """Re-index full-text terms written by an earlier analyzer (a knowledge base indexed
+    before Traditional and Simplified Chinese were folded together). Text and vectors stay."""
+    with open_zhiku() as zk:
+        names = [name] if name else [kb.name for kb in zk.list_kbs()]
+        for kb_name in names:
+            done = zk.reanalyze(kb_name)
+            say((kb_name, "bold"), f": {done} chunks re-indexed")
+
+
 @app.command("set-graph")
 @handle_errors
 def set_graph(name: str, enabled: bool = typer.Argument(True, help="true or false")) -> None:

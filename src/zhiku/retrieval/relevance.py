@@ -27,27 +27,15 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from zhiku.text.questions import EN_QUESTION_WORDS, is_question_word
 from zhiku.text.tokenize import (
     EN_STOPWORDS,
-    ZH_STOPWORDS,
     analyze,
     cjk_words,
     fold_script,
     normalize,
 )
 
-# Words that frame a question rather than say what it is about.
-ZH_QUESTION_WORDS = frozenset(
-    "什么 哪 哪些 哪个 哪里 哪儿 哪位 哪年 哪一年 哪一个 哪种 哪家 谁 几 几个 几天 几年 几次 几种 "
-    "几位 第几 多少 多久 多长 多大 多高 多远 多重 多少次 多少年 多少个 怎么 怎样 怎么样 怎么办 "
-    "如何 为什么 为何 何时 何地 何种 何人 是否 是不是 有没有 能否 可否 请问 吗 呢 吧 啊 么 时候 "
-    "什么样 干什么 叫做 称为 之一 分别 主要 哪里 还是 还有 以及 一下 可以 什么时候".split()
-)
-EN_QUESTION_WORDS = frozenset(
-    """many much name named called known kind type whose what which who whom when where why how
-    did does do was were is are also the""".split()
-)
-_ZH_QUESTION_RE = re.compile(r"[什哪谁怎]|^第?几.?$")
 _LATIN_RE = re.compile(r"[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+")
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+")
 
@@ -91,10 +79,6 @@ def _bigrams(word: str) -> tuple[str, ...]:
     return tuple(word[i : i + 2] for i in range(len(word) - 1)) if len(word) > 2 else ()
 
 
-def _is_question_word(word: str) -> bool:
-    return word in ZH_QUESTION_WORDS or word in ZH_STOPWORDS or bool(_ZH_QUESTION_RE.search(word))
-
-
 def _cjk_units(run: str) -> list[Unit]:
     units: list[Unit] = []
     singles: list[str] = []
@@ -106,7 +90,7 @@ def _cjk_units(run: str) -> list[Unit]:
         singles.clear()
 
     for word in cjk_words(run):
-        if _is_question_word(word):
+        if is_question_word(word):
             flush()
         elif len(word) == 1:
             singles.append(word)

@@ -3,7 +3,7 @@ must too, and the conformance tests in ``tests/store`` run against every backend
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -68,6 +68,7 @@ class DocumentStore(Protocol):
     def update_chunk_text(
         self, chunk_id: int, text: str, *, token_count: int, terms: Sequence[str]
     ) -> None: ...
+    def set_chunk_terms(self, terms: Mapping[int, Sequence[str]]) -> None: ...
 
 
 class ReaderScope(Protocol):

@@ -10,6 +10,14 @@ _SPLIT_RE = re.compile(
     r"|\n\s*\n|\n(?=\s*[-*•\d])"  # blank lines and list starts
 )
 _ABBREV_RE = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|Prof|Fig|al|No)\.$")
+# A stop inside parentheses ("(b. 20 April 1952)", "(p. 12)") ends no sentence, unless the
+# parenthesis has stayed open this long (an unbalanced one must not swallow the text).
+MAX_PARENTHESIS = 300
+
+
+def _inside_parenthesis(piece: str) -> bool:
+    return len(piece) <= MAX_PARENTHESIS and (
+        piece.count("(") > piece.count(")") or piece.count("（") > piece.count("）"))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -19,7 +27,8 @@ def split_sentences(text: str) -> list[str]:
     for m in _SPLIT_RE.finditer(text):
         end = m.end()
         piece = text[start:end]
-        if _ABBREV_RE.search(piece.rstrip()):
+        if _ABBREV_RE.search(piece.rstrip()) or (
+                _inside_parenthesis(piece) and not m.group().startswith("\n")):
             continue
         if piece.strip():
             pieces.append(piece.strip())

@@ -62,3 +62,7 @@ class SqlBackend(ABC):
         terms: Sequence[str] | None,
     ) -> None:
         """New text for a chunk, and its indexed ``terms`` unless None (not searchable)."""
+
+    @abstractmethod
+    def _set_chunk_terms(self, conn: Connection, chunk_id: int, terms: Sequence[str]) -> None:
+        """New indexed ``terms`` for a searchable chunk whose text stays as it is."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -65,6 +65,15 @@ class ChunkSql(SqlBackend):
                     (row["document_id"],),
                 )
             self._bump_vector_version(conn, row["kb_id"])
+
+    def set_chunk_terms(self, terms: Mapping[int, Sequence[str]]) -> None:
+        """New indexed terms for searchable chunks (by id), their text and vectors kept: a
+        re-analysis of the index after the analyzer changed. One transaction."""
+        if not terms:
+            return
+        with self.db.write() as conn:
+            for chunk_id, chunk_terms in terms.items():
+                self._set_chunk_terms(conn, chunk_id, chunk_terms)
 
     def allowed_chunk_ids(
         self, kb_ids: Sequence[int], filters: SearchFilters | None, reader: Reader = PUBLIC

@@ -100,6 +100,13 @@ class PostgresStore(SqlStore):
             (text, token_count, tsv, length, chunk_id),
         )
 
+    def _set_chunk_terms(self, conn: Connection, chunk_id: int, terms: Sequence[str]) -> None:
+        tsv, length = fts.tsvector_literal(terms)
+        conn.execute(  # the chunks' triggers move term_df and chunk_stats along
+            "UPDATE chunks SET tsv = ?::tsvector, term_count = ? WHERE id = ?",
+            (tsv, length, chunk_id),
+        )
+
     def mark_ready(self, doc_ids: Iterable[int], model: str) -> list[int]:
         """Set ``ready`` on the given documents whose searchable chunks all have vectors."""
         wanted = list(doc_ids)

@@ -94,6 +94,14 @@ class SqliteStore(SqlStore):
                 "INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (chunk_id, " ".join(terms))
             )
 
+    def _set_chunk_terms(self, conn: Connection, chunk_id: int, terms: Sequence[str]) -> None:
+        conn.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
+        conn.execute(
+            "INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (chunk_id, " ".join(terms))
+        )
+        # The text is unchanged, so no trigger tells the in-memory keyword index to rebuild.
+        conn.execute("UPDATE keyword_generation SET generation = generation + 1 WHERE id = 1")
+
     def mark_ready(self, doc_ids: Iterable[int], model: str) -> list[int]:
         """Set ``ready`` on the given documents whose searchable chunks all have vectors."""
         done: list[int] = []
