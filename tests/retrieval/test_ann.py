@@ -282,3 +282,14 @@ def test_the_graph_library_loads_beside_the_embedding_runtime() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_deleting_a_knowledge_base_deletes_its_files(store: SqliteStore, db_path: Path) -> None:
+    kb, _ = _fill(store)
+    ann = _index(store, db_path)
+    assert ann.ensure(kb, MODEL)
+    folder = Path(f"{db_path}.ann")
+    assert list(folder.iterdir())
+    store.delete_kb(kb)
+    ann.invalidate()
+    assert not list(folder.iterdir())

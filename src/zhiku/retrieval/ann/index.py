@@ -32,6 +32,7 @@ from typing import Protocol
 
 import numpy as np
 
+from zhiku.core.errors import NotFound
 from zhiku.retrieval.ann import files
 from zhiku.retrieval.ann.graph import Graph, GraphParams, available
 from zhiku.retrieval.vector import VectorIndex, best
@@ -116,7 +117,15 @@ class AnnVectorIndex:
         return _search(state, query, limit, allowed, self._params.min_chunks)
 
     def invalidate(self) -> None:
-        """Drop what is held in memory (the files stay, and are checked when next opened)."""
+        """Drop what is held in memory, after saving unsaved changes; the files of knowledge
+        bases that no longer exist are deleted (the others are checked when next opened)."""
+        for kb_id, model in list(self._states):
+            try:
+                self._store.vector_version(kb_id)
+            except NotFound:
+                self._states.pop((kb_id, model), None)
+                with self._lock(kb_id, model):
+                    files.remove(files.stem(self._params.folder, kb_id, model))
         self._save_all()
         with self._guard:
             self._states.clear()
