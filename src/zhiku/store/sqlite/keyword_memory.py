@@ -115,10 +115,10 @@ def build_segment(batches: Iterable[Sequence[tuple[int, str, int, int]]]) -> Seg
     if not chunk_ids:
         return None
     indptr, docs, tfs = postings.build(len(vocab))
-    terms = list(vocab)
+    words = list(vocab)
     del vocab
     return Segment(
-        vocab=Vocabulary(terms),
+        vocab=Vocabulary(words),
         indptr=indptr,
         docs=docs,
         tfs=tfs,
