@@ -80,7 +80,7 @@ def _index(store: SqliteStore, db_path: Path, **kw: int) -> AnnVectorIndex:
     params = AnnParams(
         folder=Path(f"{db_path}.ann"),
         min_chunks=kw.pop("min_chunks", 1),
-        graph=GraphParams(connectivity=16, ef_construction=200, ef_search=400),
+        graph=GraphParams(connectivity=16, ef_construction=200, ef_search=1000),  # ef > size: exact
         inline_rows=kw.pop("inline_rows", 100_000),
     )
     return AnnVectorIndex(store, VectorIndex(store), params)
@@ -160,7 +160,9 @@ def test_appends_and_changed_vectors_are_picked_up(store: SqliteStore, db_path: 
     store.add_vectors(kb, MODEL, ids, np.stack([q, -q]))  # the query itself: nearest
     assert ann.search(kb, MODEL, q, 1)[0][0] == ids[0]
     old = ann.search(kb, MODEL, q, 2)[1][0]
-    store.add_vectors(kb, MODEL, [old], (-q)[None, :])  # a vector changed in place
+    # an edited chunk loses its vector and gets a new one (no search in between)
+    store.update_chunk_text(old, "edited", token_count=1, terms=["edited"])
+    store.add_vectors(kb, MODEL, [old], (-q)[None, :])
     got = ann.search(kb, MODEL, q, 10)
     assert old not in [i for i, _ in got]
     _same(got, exact.search(kb, MODEL, q, 10))

@@ -2,7 +2,8 @@
 
 ``<db>.ann/<kb>-<model>.graph``, ``.ids.npy``, ``.marks.npy`` and ``.json``. The header is
 written last, after the other files are complete and renamed into place, and records what the
-index was derived from (knowledge base, model, dimension, vector version) and each file's size
+index was derived from (knowledge base, model, dimension, vector version, edit generation)
+and each file's size
 and CRC-32; a file that does not match its header is never loaded.
 """
 
@@ -31,6 +32,7 @@ class Header:
     model: str
     dim: int
     version: int  # the knowledge base's vector version the index matched when saved
+    generation: int  # the database's edit generation then
     count: int
     files: dict[str, tuple[int, int]]  # part -> (size, crc32)
 
@@ -84,7 +86,8 @@ def read_header(base: Path) -> Header | None:
         files = {k: (int(v[0]), int(v[1])) for k, v in raw["files"].items()}
         return Header(
             format=int(raw["format"]), kb_id=int(raw["kb_id"]), model=str(raw["model"]),
-            dim=int(raw["dim"]), version=int(raw["version"]), count=int(raw["count"]),
+            dim=int(raw["dim"]), version=int(raw["version"]),
+            generation=int(raw["generation"]), count=int(raw["count"]),
             files=files,
         )
     except (ValueError, KeyError, TypeError) as exc:

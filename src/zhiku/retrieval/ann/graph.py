@@ -36,7 +36,7 @@ class GraphParams:
 
     connectivity: int = 16
     ef_construction: int = 64
-    ef_search: int = 128
+    ef_search: int = 512
     threads: int = 0  # 0: every core (building); searches use one thread
 
 

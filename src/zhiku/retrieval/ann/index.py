@@ -48,6 +48,8 @@ class VectorSource(Protocol):
 
     def vector_version(self, kb_id: int) -> int: ...
     def vector_marks(self, kb_id: int, model: str) -> tuple[np.ndarray, np.ndarray]: ...
+    def vector_ids(self, kb_id: int, model: str) -> np.ndarray: ...
+    def edit_generation(self) -> int: ...
     def vectors_for(self, ids: list[int], model: str) -> dict[int, np.ndarray]: ...
     def snapshot(self) -> AbstractContextManager[None]: ...
 
@@ -69,6 +71,7 @@ class _State:
     ids: np.ndarray  # chunk ids the graph holds, ascending
     marks: np.ndarray  # their marks (V16), aligned with ids
     version: int
+    generation: int  # the database's edit generation the graph matches
     removed: int = 0  # vectors removed since the graph was built
     unsaved: int = 0  # changes since the files were written
 
@@ -76,6 +79,7 @@ class _State:
 @dataclass(slots=True)
 class _Plan:
     version: int
+    generation: int
     ids: np.ndarray
     marks: np.ndarray
     add: np.ndarray
@@ -177,22 +181,38 @@ class AnnVectorIndex:
     def _sync(self, kb_id: int, model: str, *, all_work: bool) -> _State | None:
         """Compare the graph with the database and apply the difference (caller holds the
         key's lock). Work above ``inline_rows`` is handed to a background thread unless
-        ``all_work`` (the background thread itself, or ``ensure``)."""
+        ``all_work`` (the background thread itself, or ``ensure``).
+
+        While the edit generation stands still only appends and whole-model drops can have
+        happened, so the live ids alone (from a covering index) say what changed; after a
+        delete or an edit the marks are compared too, which reads every vector's first bytes.
+        A graph opened from files that match both counters is taken as it is, after a sample
+        of its marks is checked against the database."""
         key = (kb_id, model)
         with self._store.snapshot():
             version = self._store.vector_version(kb_id)
-            ids, marks = self._store.vector_marks(kb_id, model)
-            if ids.size < max(self._params.min_chunks, 1):
-                self._small[key] = version
-                self._states.pop(key, None)
-                return None
-            self._small.pop(key, None)
+            generation = self._store.edit_generation()
             state = self._states.get(key)
             if state is None:
                 state = self._open(kb_id, model)
                 if state is not None:
                     self._states[key] = state
-            plan = self._plan(state, version, ids, marks)
+                    if (state.version, state.generation) == (version, generation) and (
+                        self._sample_holds(state, model)
+                    ):
+                        self._exact.forget(kb_id, model)
+                        return state
+            marks: np.ndarray | None = None
+            if state is not None and state.generation == generation:
+                ids = self._store.vector_ids(kb_id, model)
+            else:
+                ids, marks = self._store.vector_marks(kb_id, model)
+            if ids.size < max(self._params.min_chunks, 1):
+                self._small[key] = version
+                self._states.pop(key, None)
+                return None
+            self._small.pop(key, None)
+            plan = self._plan(state, version, generation, ids, marks)
             work = plan.ids.size if plan.rebuild else plan.add.size + plan.remove.size
             if work > self._params.inline_rows and not all_work:
                 self._start_worker(kb_id, model)
@@ -204,23 +224,41 @@ class AnnVectorIndex:
             self._save(kb_id, model, state)
         return state
 
+    def _sample_holds(self, state: _State, model: str, size: int = 64) -> bool:
+        """Whether a sample of the graph's ids are live with the marks it holds (a database
+        swapped under its files fails this)."""
+        picks = np.unique(np.linspace(0, state.ids.size - 1, min(size, state.ids.size))
+                          .astype(np.int64))
+        ids = state.ids[picks]
+        got = self._store.vectors_for(ids.tolist(), model)
+        return len(got) == ids.size and all(
+            _mark(got[int(i)]) == state.marks[p] for i, p in zip(ids, picks, strict=True)
+        )
+
     def _plan(
-        self, state: _State | None, version: int, ids: np.ndarray, marks: np.ndarray
+        self, state: _State | None, version: int, generation: int, ids: np.ndarray,
+        marks: np.ndarray | None,
     ) -> _Plan:
+        """What to remove and add; without ``marks`` (nothing changed in place) the marks of
+        held ids are carried over and those of added ones filled in as they are read."""
         none = np.zeros(0, dtype=np.int64)
-        if state is None:
-            return _Plan(version, ids, marks, ids, none, rebuild=True)
-        pos = np.minimum(np.searchsorted(state.ids, ids), max(state.ids.size - 1, 0))
-        held = (state.ids[pos] == ids) if state.ids.size else np.zeros(ids.size, dtype=bool)
-        same = held & (state.marks[pos] == marks) if state.ids.size else held
+        known = np.zeros(ids.size, dtype="V16") if marks is None else marks.copy()
+        if state is None or state.ids.size == 0:
+            return _Plan(version, generation, ids, known, ids, none, rebuild=True)
+        pos = np.minimum(np.searchsorted(state.ids, ids), state.ids.size - 1)
+        held = state.ids[pos] == ids
+        if marks is None:
+            known[held] = state.marks[pos[held]]
+            same = held
+        else:
+            same = held & (state.marks[pos] == marks)
         gone = state.ids[~np.isin(state.ids, ids, assume_unique=True)]
         changed = ids[held & ~same]
         remove = np.concatenate([gone, changed])
         removed = state.removed + remove.size
-        rebuild = removed > self._params.max_removed_share * max(state.ids.size, 1)
-        if rebuild:
-            return _Plan(version, ids, marks, ids, none, rebuild=True)
-        return _Plan(version, ids, marks, ids[~same], remove, rebuild=False)
+        if removed > self._params.max_removed_share * max(state.ids.size, 1):
+            return _Plan(version, generation, ids, known, ids, none, rebuild=True)
+        return _Plan(version, generation, ids, known, ids[~same], remove, rebuild=False)
 
     def _apply(self, kb_id: int, model: str, state: _State | None, plan: _Plan) -> _State:
         dim = self._dim(plan, model, state)
@@ -228,22 +266,22 @@ class AnnVectorIndex:
             graph = Graph.empty(dim, self._params.graph)
             removed = 0
             add = plan.ids
-            if state is not None or plan.ids.size:
-                log.info("building the vector index of knowledge base %s (%s): %d vectors",
-                         kb_id, model, plan.ids.size)
+            log.info("building the vector index of knowledge base %s (%s): %d vectors",
+                     kb_id, model, plan.ids.size)
         else:
             graph = state.graph
             graph.remove(plan.remove)
             removed = state.removed + int(plan.remove.size)
             add = plan.add
-        held = self._add(graph, model, add)
+        held, held_marks = self._add(graph, model, add)
         ids, marks = plan.ids, plan.marks
+        marks[np.searchsorted(ids, held)] = held_marks
         if held.size != add.size:  # vectors that vanished are not in the graph: keep it exact
             lost = np.setdiff1d(add, held, assume_unique=True)
             keep = ~np.isin(ids, lost, assume_unique=True)
             ids, marks = ids[keep], marks[keep]
         unsaved = (0 if state is None else state.unsaved) + int(add.size + plan.remove.size)
-        return _State(graph, ids, marks, plan.version, removed, unsaved)
+        return _State(graph, ids, marks, plan.version, plan.generation, removed, unsaved)
 
     def _dim(self, plan: _Plan, model: str, state: _State | None) -> int:
         probe = plan.ids[:1].tolist()
@@ -252,9 +290,11 @@ class AnnVectorIndex:
             return int(next(iter(got.values())).shape[0])
         return state.graph.dim if state is not None else 0
 
-    def _add(self, graph: Graph, model: str, ids: np.ndarray) -> np.ndarray:
-        """Read the vectors of ``ids`` in batches and add them; the ids actually added."""
+    def _add(self, graph: Graph, model: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Read the vectors of ``ids`` in batches and add them; the ids actually added and
+        their marks."""
         added: list[np.ndarray] = []
+        marks: list[np.ndarray] = []
         for start in range(0, ids.size, _READ_BATCH):
             if self._closed:
                 raise _Closed
@@ -265,7 +305,10 @@ class AnnVectorIndex:
             if keys.size:
                 graph.add(keys, np.stack([got[int(i)] for i in keys]))
                 added.append(keys)
-        return np.concatenate(added) if added else np.zeros(0, dtype=np.int64)
+                marks.append(np.asarray([_mark(got[int(i)]) for i in keys], dtype="V16"))
+        if not added:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype="V16")
+        return np.concatenate(added), np.concatenate(marks)
 
     def _start_worker(self, kb_id: int, model: str) -> None:
         key = (kb_id, model)
@@ -308,7 +351,7 @@ class AnnVectorIndex:
                         kb_id, model, exc)
             files.remove(base)
             return None
-        return _State(graph, ids, marks, header.version)
+        return _State(graph, ids, marks, header.version, header.generation)
 
     def _save(self, kb_id: int, model: str, state: _State) -> None:
         base = files.stem(self._params.folder, kb_id, model)
@@ -316,7 +359,7 @@ class AnnVectorIndex:
             self._params.folder.mkdir(parents=True, exist_ok=True)
             state.graph.save(files.part(base, "graph.tmp"))
             header = files.Header(files.FORMAT, kb_id, model, state.graph.dim, state.version,
-                                  int(state.ids.size), {})
+                                  state.generation, int(state.ids.size), {})
             files.write(base, header, state.ids, state.marks)
             state.unsaved = 0
         except OSError:  # the index is derived: a failed save costs a rebuild, nothing else
@@ -327,6 +370,12 @@ class AnnVectorIndex:
             if state.unsaved:
                 with self._lock(kb_id, model):
                     self._save(kb_id, model, state)
+
+
+def _mark(vector: np.ndarray) -> np.void:
+    """The first 16 bytes of a stored vector (zero-padded), as ``vector_marks`` reads them."""
+    raw = np.ascontiguousarray(vector, dtype=np.float32).tobytes()[:16].ljust(16, b"\0")
+    return np.frombuffer(raw, dtype="V16")[0]
 
 
 class _Closed(Exception):

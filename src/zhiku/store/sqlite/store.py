@@ -25,7 +25,7 @@ class SqliteStore(SqlStore):
     db: Database
     _filter_sql = staticmethod(filter_sql)
 
-    def __init__(self, db: Database, *, memory_keyword_rows: int = 200_000) -> None:
+    def __init__(self, db: Database, *, memory_keyword_rows: int = 2_000_000) -> None:
         """The store on ``db``, an open and migrated SQLite database (see
         ``store.db.open_sqlite``) that the caller closes. Unfiltered keyword searches use an
         in-memory BM25 index while the full-text table has at most ``memory_keyword_rows``
@@ -157,6 +157,23 @@ class SqliteStore(SqlStore):
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         blob = b"".join(r[1] if len(r[1]) == 16 else bytes(r[1]).ljust(16, b"\0") for r in rows)
         return ids, np.frombuffer(blob, dtype="V16")
+
+    def vector_ids(self, kb_id: int, model: str) -> np.ndarray:
+        """Ids of the knowledge base's enabled searchable chunks with a ``model`` vector, in
+        order (from the covering index: no vector is read)."""
+        rows = self.db.conn.execute(
+            "SELECT e.chunk_id FROM embeddings e JOIN chunks c ON c.id = e.chunk_id "
+            "WHERE c.kb_id = ? AND e.model = ? AND c.searchable = 1 AND c.enabled = 1 "
+            "ORDER BY e.chunk_id",
+            (kb_id, model),
+        ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def edit_generation(self) -> int:
+        """A counter that triggers raise on every delete, text edit and enabling or disabling
+        of a chunk (never on appends): while it stands still, no vector changed in place."""
+        row = self.db.conn.execute("SELECT generation FROM keyword_generation").fetchone()
+        return int(row[0] or 0) if row is not None else 0
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
