@@ -170,7 +170,7 @@ class Settings(BaseSettings):
         ge=0,
         description="SQLite: unfiltered keyword searches use an in-memory BM25 index (FTS5's "
         "rankings, ~10x faster) while the full-text table has at most this many rows "
-        "(Chinese news: about 0.6 GB per million chunks); 0: off.",
+        "(Chinese news: about 1.1 GB per million chunks); 0: off.",
     )
 
     api_max_request_bytes: int = Field(
