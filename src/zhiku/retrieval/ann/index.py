@@ -115,7 +115,12 @@ class AnnVectorIndex:
         allowed: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
         """``(chunk_id, cosine)`` of the ``limit`` nearest chunks, best first."""
-        state = self._current(kb_id, model) if self._usable else None
+        try:
+            state = self._current(kb_id, model) if self._usable else None
+        except (OSError, RuntimeError, ValueError, MemoryError):  # derived: exact still answers
+            log.exception("vector index of knowledge base %s unavailable, searching exactly",
+                          kb_id)
+            state = None
         if state is None:
             return self._exact.search(kb_id, model, query, limit, allowed)
         return _search(state, query, limit, allowed, self._params.min_chunks)
