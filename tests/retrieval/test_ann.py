@@ -80,7 +80,9 @@ def _index(store: SqliteStore, db_path: Path, **kw: int) -> AnnVectorIndex:
     params = AnnParams(
         folder=Path(f"{db_path}.ann"),
         min_chunks=kw.pop("min_chunks", 1),
-        graph=GraphParams(connectivity=16, ef_construction=200, ef_search=1000),  # ef > size: exact
+        # one building thread makes the same graph every run; ef_search above the size of
+        # these knowledge bases makes its searches exhaustive
+        graph=GraphParams(connectivity=16, ef_construction=200, ef_search=1000, threads=1),
         inline_rows=kw.pop("inline_rows", 100_000),
     )
     return AnnVectorIndex(store, VectorIndex(store), params)

@@ -407,8 +407,10 @@ def _search(
         keys = graph.search(q, window)
         pos = np.minimum(np.searchsorted(live, keys), live.size - 1)
         found = keys[live[pos] == keys]
-        if found.size >= want or window >= state.ids.size:
+        if found.size >= want:
             return _score(graph, found, q, limit)
+        if window >= state.ids.size:
+            break  # the graph missed some even when asked for all: exact gives a full top-k
         window = min(state.ids.size, window * 4)
     return _score(graph, live, q, limit)
 
