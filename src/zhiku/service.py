@@ -37,10 +37,10 @@ from zhiku.kb_language import choose_embedder
 from zhiku.kb_settings import check_kb_settings
 from zhiku.models.embedders import Embedder
 from zhiku.permissions.context import current_reader
+from zhiku.retrieval.ann import embedded_vector_index
 from zhiku.retrieval.rerank import RerankingSearcher
 from zhiku.retrieval.search import HybridSearcher, Mode, SearchParams
 from zhiku.retrieval.types import Hit
-from zhiku.retrieval.vector import VectorIndex
 from zhiku.runtime import Runtime
 from zhiku.store.db import Database
 from zhiku.store.filters import SearchFilters
@@ -138,11 +138,11 @@ class Zhiku:
         self._registry: ParserRegistry | None = None
         self._lock = threading.Lock()
         self._jobs: WorkspaceJobs | None = None
-        # PostgreSQL searches its HNSW indexes itself; SQLite gets the in-memory exact index
+        # PostgreSQL searches its HNSW indexes itself; SQLite gets the derived index
         self.vectors: VectorSearcher = (
             self.store.vector_index()
             if isinstance(self.store, NativeVectorSearch)
-            else VectorIndex(self.store, self.settings.vector_blas_threads)
+            else embedded_vector_index(self.store, self.settings)
         )
         self.searcher = HybridSearcher(self.store, self.vectors, self.embedder)
         self._ranked = RerankingSearcher(
@@ -157,6 +157,8 @@ class Zhiku:
         (a lent one stays open)."""
         if getattr(self, "_llm", None) is not None:
             self._llm.providers.close()
+        if getattr(self, "vectors", None) is not None:
+            self.vectors.close()
         if self._owns_runtime:
             self.runtime.close()
 

@@ -10,6 +10,7 @@ import pytest
 
 from zhiku.core.errors import NotFound
 from zhiku.permissions.context import reading_as
+from zhiku.retrieval.ann import AnnVectorIndex
 from zhiku.service import Zhiku
 from zhiku.store.doc_query import DocumentQuery
 from zhiku.store.reader import EVERYTHING, PUBLIC, Reader
@@ -132,3 +133,22 @@ def test_vector_searcher_masks_before_top_k(zk: Zhiku, corpus: dict[str, int]) -
     assert {cid for cid, _ in everyone} <= closed
     member = searcher.search(kb.id, embedder.model_id, query, 4, None, Reader.of([corpus["hr"]]))
     assert {cid for cid, _ in member} <= closed
+
+
+@pytest.mark.parametrize("mode", ["vector", "hybrid"])
+def test_the_approximate_index_reads_as_the_reader_too(
+    zk: Zhiku, corpus: dict[str, int], mode: str
+) -> None:
+    """With the HNSW index forced on (every knowledge base above its threshold), restricted
+    chunks are never candidates and the window still fills."""
+    pytest.importorskip("usearch")
+    with Zhiku(zk.settings.model_copy(update={"ann_min_chunks": 1})) as ann:
+        if isinstance(ann.vectors, AnnVectorIndex):  # SQLite: the graph, built now
+            kb = ann.kb("kb")
+            assert ann.vectors.ensure(kb.id, ann.embedder(kb.embedder).model_id)
+        hits = ann.search("kb", "salary bands payroll secret", top_k=4, mode=mode,  # type: ignore[arg-type]
+                          reader=PUBLIC)
+        assert len(hits) == 4 and all("faq" in h.source for h in hits)
+        mine = ann.search("kb", "salary bands payroll secret", top_k=3, mode=mode,  # type: ignore[arg-type]
+                          reader=Reader.of([corpus["hr"]]))
+        assert all(Path(h.source).name.startswith("hr") for h in mine)

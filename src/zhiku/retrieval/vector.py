@@ -18,6 +18,20 @@ from zhiku.store.protocols import Store
 from zhiku.store.reader import PUBLIC, Reader
 
 
+def best(ids: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best ``(id, score)`` pairs, by score then id (ties, frequent with hashed
+    features, fall the same way whatever the order of the input); ``-inf`` scores left out."""
+    n = min(limit, scores.size)
+    if n <= 0:
+        return []
+    if n < scores.size:  # everything tied with the n-th best competes for the last places
+        top = np.flatnonzero(scores >= -np.partition(-scores, n - 1)[n - 1])
+    else:
+        top = np.arange(scores.size)
+    order = top[np.lexsort((ids[top], -scores[top]))][:n]
+    return [(int(ids[i]), float(scores[i])) for i in order if np.isfinite(scores[i])]
+
+
 @dataclass(slots=True)
 class _Entry:
     version: int
@@ -83,10 +97,15 @@ class VectorIndex:
             scores = entry.matrix @ query.astype(np.float32)
         if allowed is not None:
             scores = np.where(np.isin(entry.ids, allowed), scores, -np.inf)
-        n = min(limit, scores.size)
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(entry.ids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+        return best(entry.ids, scores, limit)
+
+    def forget(self, kb_id: int, model: str) -> None:
+        """Drop the matrix of one knowledge base and model (another index answers for it)."""
+        with self._lock:
+            self._cache.pop((kb_id, model), None)
+
+    def close(self) -> None:
+        """Nothing to release: the matrices are derived and held in memory only."""
 
     def invalidate(self) -> None:
         """Drop every cached matrix."""

@@ -127,12 +127,16 @@ class VectorSearcher(Protocol):
         reader: Reader = ...,
     ) -> list[tuple[int, float]]: ...
     def invalidate(self) -> None: ...
+    def close(self) -> None:
+        """Write what is derived and unsaved (an index kept in files), and stop its threads."""
+        ...
 
 
 @runtime_checkable
 class NativeVectorSearch(Protocol):
     """A store that searches its vectors itself (PostgreSQL with HNSW); other stores get the
-    in-memory ``retrieval.vector.VectorIndex``."""
+    derived index of ``retrieval.ann`` (HNSW files beside the database, exact search in
+    ``retrieval.vector.VectorIndex`` for small knowledge bases)."""
 
     def vector_index(self) -> VectorSearcher: ...
 

@@ -75,6 +75,9 @@ class PgVectorIndex:
     def invalidate(self) -> None:
         """Nothing is cached outside the database."""
 
+    def close(self) -> None:
+        """Nothing to write: the HNSW indexes live in the database."""
+
     def approximate(
         self, kb_id: int, model: str, query: np.ndarray, limit: int,
         allowed: np.ndarray | None = None, reader: Reader | None = None,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zhiku.store.sqlite.db import Database
+from zhiku.store.sqlite.postings import PostingsBuilder, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +47,25 @@ _READ_BATCH = 4096
 class Segment:
     """Postings of a run of FTS rows, compressed by term (CSR)."""
 
-    vocab: dict[str, int]
+    vocab: Vocabulary
     indptr: np.ndarray  # term -> [start, end) in docs/tfs
-    docs: np.ndarray  # local row index, ascending within a term
-    tfs: np.ndarray  # term frequency (float32)
+    docs: np.ndarray  # local row index (int32), ascending within a term
+    tfs: np.ndarray  # term frequency (uint16)
     chunk_ids: np.ndarray  # local row -> chunk id (ascending)
-    kb_ids: np.ndarray  # local row -> knowledge base id
+    kb_ids: np.ndarray  # local row -> knowledge base id (int32)
     enabled: np.ndarray  # local row -> bool
     lengths: np.ndarray  # local row -> number of terms (float32)
 
     @property
     def rows(self) -> int:
         return int(self.chunk_ids.size)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the segment's arrays and vocabulary."""
+        arrays = (self.indptr, self.docs, self.tfs, self.chunk_ids, self.kb_ids, self.enabled,
+                  self.lengths)
+        return self.vocab.nbytes + sum(int(a.nbytes) for a in arrays)
 
     def df(self, term: str) -> int:
         t = self.vocab.get(term)
@@ -77,11 +85,11 @@ class Snapshot:
 
 def build_segment(batches: Iterable[Sequence[tuple[int, str, int, int]]]) -> Segment | None:
     """A segment from batches of ``(chunk_id, terms, kb_id, enabled)`` rows in chunk id order
-    (``None`` for no rows). Only one batch of term strings is alive at a time."""
+    (``None`` for no rows). Only one batch of term strings and tokens is alive at a time; the
+    term-to-id dictionary lives while the segment is built and is then packed into arrays."""
     vocab: dict[str, int] = {}
     setdefault = vocab.setdefault
-    term_parts: list[np.ndarray] = []
-    row_parts: list[np.ndarray] = []
+    postings = PostingsBuilder()
     lengths: list[np.ndarray] = []
     chunk_ids: list[int] = []
     kb_ids: list[int] = []
@@ -99,32 +107,23 @@ def build_segment(batches: Iterable[Sequence[tuple[int, str, int, int]]]) -> Seg
             kb_ids.append(kb_id)
             enabled.append(bool(on))
         first = len(chunk_ids) - len(batch)
-        term_parts.append(np.asarray(ids, dtype=np.int32))
-        row_parts.append(np.repeat(np.arange(first, len(chunk_ids), dtype=np.int32), counts))
+        postings.add(
+            np.asarray(ids, dtype=np.int32),
+            np.repeat(np.arange(first, len(chunk_ids), dtype=np.int32), counts),
+        )
         lengths.append(np.asarray(counts, dtype=np.float32))
     if not chunk_ids:
         return None
-    terms_arr = np.concatenate(term_parts)
-    rows_arr = np.concatenate(row_parts)
-    del term_parts, row_parts
-    order = np.argsort(terms_arr, kind="stable")  # by term; rows stay ascending within a term
-    terms_arr, rows_arr = terms_arr[order], rows_arr[order]
-    del order
-    starts = np.flatnonzero(
-        np.concatenate(
-            ([True], (terms_arr[1:] != terms_arr[:-1]) | (rows_arr[1:] != rows_arr[:-1]))
-        )
-    )
-    tfs = np.diff(np.append(starts, terms_arr.size)).astype(np.float32)
-    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(terms_arr[starts], minlength=len(vocab)), out=indptr[1:])
+    indptr, docs, tfs = postings.build(len(vocab))
+    words = list(vocab)
+    del vocab
     return Segment(
-        vocab=vocab,
+        vocab=Vocabulary(words),
         indptr=indptr,
-        docs=rows_arr[starts],
+        docs=docs,
         tfs=tfs,
         chunk_ids=np.asarray(chunk_ids, dtype=np.int64),
-        kb_ids=np.asarray(kb_ids, dtype=np.int64),
+        kb_ids=np.asarray(kb_ids, dtype=np.int32),
         enabled=np.asarray(enabled, dtype=bool),
         lengths=np.concatenate(lengths),
     )
@@ -190,7 +189,7 @@ def rank(
 class MemoryKeywordIndex:
     """The index of one database, kept current in a background thread."""
 
-    def __init__(self, db: Database, max_rows: int = 200_000) -> None:
+    def __init__(self, db: Database, max_rows: int = 2_000_000) -> None:
         self._db = db
         self._max_rows = max_rows
         self._snap: Snapshot | None = None

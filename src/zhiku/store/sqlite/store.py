@@ -3,7 +3,8 @@ PostgreSQL is in ``store/common``; full-text terms live in the FTS5 table ``chun
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ class SqliteStore(SqlStore):
     db: Database
     _filter_sql = staticmethod(filter_sql)
 
-    def __init__(self, db: Database, *, memory_keyword_rows: int = 200_000) -> None:
+    def __init__(self, db: Database, *, memory_keyword_rows: int = 2_000_000) -> None:
         """The store on ``db``, an open and migrated SQLite database (see
         ``store.db.open_sqlite``) that the caller closes. Unfiltered keyword searches use an
         in-memory BM25 index while the full-text table has at most ``memory_keyword_rows``
@@ -150,6 +151,51 @@ class SqliteStore(SqlStore):
         blob = b"".join(r[1] for r in rows)
         matrix = np.frombuffer(blob, dtype=np.float32).reshape(len(rows), -1)
         return ids, matrix
+
+    def vector_marks(self, kb_id: int, model: str) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of the knowledge base's enabled searchable chunks with a ``model`` vector, in
+        order, and the first 16 bytes of each vector (``V16``): enough to see, without reading
+        the vectors, which ones a derived index lacks or holds in an older version."""
+        rows = self.db.conn.execute(
+            "SELECT e.chunk_id, substr(e.vector, 1, 16) FROM embeddings e "
+            "JOIN chunks c ON c.id = e.chunk_id "
+            "WHERE c.kb_id = ? AND e.model = ? AND c.searchable = 1 AND c.enabled = 1 "
+            "ORDER BY e.chunk_id",
+            (kb_id, model),
+        ).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        blob = b"".join(r[1] if len(r[1]) == 16 else bytes(r[1]).ljust(16, b"\0") for r in rows)
+        return ids, np.frombuffer(blob, dtype="V16")
+
+    def vector_ids(self, kb_id: int, model: str) -> np.ndarray:
+        """Ids of the knowledge base's enabled searchable chunks with a ``model`` vector, in
+        order (from the covering index: no vector is read)."""
+        rows = self.db.conn.execute(
+            "SELECT e.chunk_id FROM embeddings e JOIN chunks c ON c.id = e.chunk_id "
+            "WHERE c.kb_id = ? AND e.model = ? AND c.searchable = 1 AND c.enabled = 1 "
+            "ORDER BY e.chunk_id",
+            (kb_id, model),
+        ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def edit_generation(self) -> int:
+        """A counter that triggers raise on every delete, text edit and enabling or disabling
+        of a chunk (never on appends): while it stands still, no vector changed in place."""
+        row = self.db.conn.execute("SELECT generation FROM keyword_generation").fetchone()
+        return int(row[0] or 0) if row is not None else 0
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads of this thread inside see one state of the database (a read transaction)."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
 
     def vectors_for(self, ids: Sequence[int], model: str) -> dict[int, np.ndarray]:
         """Vectors of specific chunks."""

@@ -1,0 +1,106 @@
+"""An HNSW graph of chunk vectors keyed by chunk id (usearch, the ``ann`` extra)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zhiku.core.errors import MissingDependency
+
+
+def available() -> bool:
+    """Whether the ``ann`` extra is installed."""
+    try:
+        import usearch.index  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _index_class() -> Any:
+    try:
+        from usearch.index import Index
+    except ImportError as exc:
+        raise MissingDependency(
+            "the approximate vector index needs usearch: pip install 'zhiku[ann]'"
+        ) from exc
+    return Index
+
+
+@dataclass(frozen=True, slots=True)
+class GraphParams:
+    """How the graph is built and searched."""
+
+    connectivity: int = 16
+    ef_construction: int = 64
+    ef_search: int = 512
+    threads: int = 0  # 0: every core (building); searches use one thread
+
+
+class Graph:
+    """Inner-product HNSW over float32 vectors (Zhiku's vectors are unit length, so the inner
+    product is the cosine that exact search ranks by)."""
+
+    def __init__(self, index: Any, params: GraphParams) -> None:
+        self._index = index
+        self._params = params
+        index.expansion_search = params.ef_search
+
+    @classmethod
+    def empty(cls, dim: int, params: GraphParams) -> Graph:
+        index = _index_class()(
+            ndim=dim,
+            metric="ip",
+            dtype="f32",
+            connectivity=params.connectivity,
+            expansion_add=params.ef_construction,
+            expansion_search=params.ef_search,
+        )
+        return cls(index, params)
+
+    @classmethod
+    def load(cls, path: Path, params: GraphParams) -> Graph:
+        """The graph saved at ``path`` (``ValueError`` when it is not one)."""
+        index = _index_class().restore(str(path))
+        if index is None:
+            raise ValueError(f"{path} holds no index")
+        return cls(index, params)
+
+    @property
+    def dim(self) -> int:
+        return int(self._index.ndim)
+
+    @property
+    def size(self) -> int:
+        """Vectors present (removed ones excluded)."""
+        return int(self._index.size)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if ids.size:
+            self._index.add(
+                ids.astype(np.uint64), np.ascontiguousarray(vectors, dtype=np.float32),
+                threads=self._params.threads,
+            )
+
+    def remove(self, ids: np.ndarray) -> None:
+        if ids.size:
+            self._index.remove(ids.astype(np.uint64))
+
+    def search(self, query: np.ndarray, count: int) -> np.ndarray:
+        """Ids of about the ``count`` nearest vectors, nearest first."""
+        self._index.expansion_search = max(self._params.ef_search, count)
+        matches = self._index.search(query.astype(np.float32), count, threads=1)
+        return np.asarray(matches.keys, dtype=np.int64)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids`` (each must be present), one row each."""
+        if ids.size == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        got = self._index.get(ids.astype(np.uint64), dtype=np.float32)
+        return np.stack(got).astype(np.float32, copy=False)
+
+    def save(self, path: Path) -> None:
+        self._index.save(str(path))
