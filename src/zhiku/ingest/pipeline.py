@@ -8,11 +8,9 @@ are embedded first.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, Literal, Protocol
@@ -114,8 +112,8 @@ class Pipeline:
         embeds what ``sweep`` names.
 
         Parsed documents are written in groups (``GroupLimits``), each group in one
-        transaction by a writer thread while this thread parses the next group: a document is
-        still whole or absent after a crash, and keyword-searchable once its group commits."""
+        transaction: a document is still whole or absent after a crash, and keyword-searchable
+        once its group commits."""
         listen = listener or NullListener()
         report = IngestReport()
         started = time.perf_counter()
@@ -128,18 +126,12 @@ class Pipeline:
             on_queued=listen.queued,
         )
         stage.start()
-        writer = ThreadPoolExecutor(1, thread_name_prefix="zhiku-ingest-write")
-        in_flight: Future[list[tuple[FileResult, _Parsed | None]]] | None = None
-        flying: set[str] = set()
         group = _Group()
 
-        def finish() -> None:
-            nonlocal in_flight
-            done, in_flight = in_flight, None
-            flying.clear()
-            if done is None:
-                return
-            for result, entry in done.result():
+        def flush() -> None:
+            nonlocal group
+            ready, group = group, _Group()
+            for result, entry in self._write_group(kb, ready.entries):
                 if entry is not None and result.document_id is not None:
                     stage.put(EmbedItem(result.document_id, entry.chunk_ids, entry.texts))
                     for hook in self._hooks:
@@ -147,31 +139,17 @@ class Pipeline:
                 report.files.append(result)
                 listen.file_done(result)
 
-        def submit() -> None:
-            nonlocal in_flight, group
-            ready, group = group, _Group()
-            finish()  # one group is written while the next one is parsed
-            flying.update(ready.sources)
-            in_flight = writer.submit(self._write_group, kb, ready.entries)
-
         try:
             if sweep != "none":
                 self._resume(kb, stage, parsed_only=sweep == "parsed")
             for item in items:
-                if item.source in group.sources or item.source in flying:
-                    submit()  # the same source again: its first version is written first
-                    finish()
-                entry = self._prepare(kb, item, stage, heal=sweep == "none")
-                group.add(entry)
+                if item.source in group.sources:
+                    flush()  # the same source again: its first version is written first
+                group.add(self._prepare(kb, item, stage, heal=sweep == "none"))
                 if group.full(self._limits):
-                    submit()
-            submit()
-            finish()
+                    flush()
+            flush()
         finally:
-            if in_flight is not None:  # an error above: let the group being written finish
-                with contextlib.suppress(BaseException):
-                    in_flight.result()
-            writer.shutdown()
             stage.close()
             release_free_memory()  # a server stays at its idle size after a batch, not its peak
         report.chunks_embedded = stage.embedded
