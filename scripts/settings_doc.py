@@ -17,8 +17,9 @@ def render() -> str:
         "| variable | default | meaning |",
         "|---|---|---|",
     ]
+    factory_defaults = {"home": "~/.zhiku", "model_cache_dir": "~/.cache/zhiku/models"}
     for name, field in Settings.model_fields.items():
-        default = "~/.zhiku" if name == "home" else field.default
+        default = factory_defaults.get(name, field.default)
         lines.append(f"| `ZHIKU_{name.upper()}` | `{default}` | {field.description or ''} |")
     return "\n".join(lines) + "\n"
 

@@ -14,6 +14,10 @@ def _default_home() -> Path:
     return Path.home() / ".zhiku"
 
 
+def _default_model_cache() -> Path:
+    return Path.home() / ".cache" / "zhiku" / "models"
+
+
 class Settings(BaseSettings):
     """Every setting Zhiku reads. Each field documents itself; ``docs/settings.md`` lists them."""
 
@@ -48,6 +52,13 @@ class Settings(BaseSettings):
     )
     embed_max_tokens: int = Field(
         default=256, ge=16, le=512, description="Word pieces kept per text by the bundled model."
+    )
+    model_cache_dir: Path = Field(
+        default_factory=_default_model_cache,
+        description="Folder for optimised copies of local models (derived files, rebuilt when "
+        "missing; about 90 MB for the bundled model). A one-shot command that loads a model "
+        "from its copy starts faster; one folder serves every home of the user, and an "
+        "unwritable folder only turns the copies off.",
     )
     openai_embed_base_url: str | None = Field(
         default=None, description="Base URL of an OpenAI-compatible embeddings server."

@@ -1,8 +1,9 @@
 """The ingestion pipeline: read → hash → parse → chunk → write (keyword-searchable) → embed.
 
-Each document is written in one transaction, so a crash leaves every document either fully
-written or absent. Re-running is idempotent: unchanged files (same content hash) are skipped and
-chunks still missing vectors — after a crash, or a change of embedder — are embedded first.
+Documents are written in small groups, each in one transaction, so a crash leaves every
+document either fully written or absent. Re-running is idempotent: unchanged files (same content
+hash) are skipped and chunks still missing vectors — after a crash, or a change of embedder —
+are embedded first.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path, PurePath
 from typing import Any, Literal, Protocol
 
 from zhiku.core.errors import PayloadTooLarge, ZhikuError
+from zhiku.core.heap import release_free_memory
 from zhiku.ingest.chunking import ChunkingOptions, chunk_document
 from zhiku.ingest.embedding import EmbedItem, EmbedStage
 from zhiku.ingest.events import FileResult, IngestListener, IngestReport, NullListener
@@ -93,7 +95,9 @@ class Pipeline:
         embedder: Embedder,
         options: PipelineOptions,
         hooks: Sequence[DocumentHook] = (),
+        limits: GroupLimits | None = None,
     ) -> None:
+        self._limits = limits or GroupLimits()
         self._store = store
         self._registry = registry
         self._embedder = embedder
@@ -109,7 +113,11 @@ class Pipeline:
         sweep: Sweep = "parsed",
     ) -> IngestReport:
         """Ingest every item; failures are reported per file and never stop the others. First
-        embeds what ``sweep`` names."""
+        embeds what ``sweep`` names.
+
+        Parsed documents are written in groups (``GroupLimits``), each group in one
+        transaction: a document is still whole or absent after a crash, and keyword-searchable
+        once its group commits."""
         listen = listener or NullListener()
         report = IngestReport()
         started = time.perf_counter()
@@ -122,15 +130,32 @@ class Pipeline:
             on_queued=listen.queued,
         )
         stage.start()
+        group = _Group()
+
+        def flush() -> None:
+            nonlocal group
+            ready, group = group, _Group()
+            for result, entry in self._write_group(kb, ready.entries):
+                if entry is not None and result.document_id is not None:
+                    stage.put(EmbedItem(result.document_id, entry.chunk_ids, entry.texts))
+                    for hook in self._hooks:
+                        hook.document_written(kb, result.document_id)
+                report.files.append(result)
+                listen.file_done(result)
+
         try:
             if sweep != "none":
                 self._resume(kb, stage, parsed_only=sweep == "parsed")
             for item in items:
-                result = self._one(kb, item, stage, heal=sweep == "none")
-                report.files.append(result)
-                listen.file_done(result)
+                if item.source in group.sources:
+                    flush()  # the same source again: its first version is written first
+                group.add(self._prepare(kb, item, stage, heal=sweep == "none"))
+                if group.full(self._limits):
+                    flush()
+            flush()
         finally:
             stage.close()
+            release_free_memory()  # a server stays at its idle size after a batch, not its peak
         report.chunks_embedded = stage.embedded
         report.seconds = time.perf_counter() - started
         return report
@@ -174,11 +199,12 @@ class Pipeline:
         if not found:
             self._store.mark_ready([doc_id], model)
 
-    def _one(
+    def _prepare(
         self, kb: KnowledgeBase, item: SourceItem, stage: EmbedStage, *, heal: bool
-    ) -> FileResult:
-        """Parse, chunk and write one file; ``heal``: embed its document if an earlier run left
-        it ``parsed`` and unchanged (when no sweep did already)."""
+    ) -> FileResult | _Parsed:
+        """Read, parse and chunk one file: what to write, or its result when there is nothing
+        to write (unchanged, or failed); ``heal`` embeds an unchanged document an earlier run
+        left ``parsed`` (when no sweep did already)."""
         name = item.filename or item.source
         fmt = PurePath(name).suffix.lower().lstrip(".")
         data = b""
@@ -214,32 +240,125 @@ class Pipeline:
                 )
                 for n, d in enumerate(drafts)
             ]
-            metadata = {**parsed.meta, **item.metadata}
-            doc, chunk_ids = self._store.replace_document(
-                kb.id,
-                source=item.source,
-                title=parsed.title or PurePath(name).name,
-                content_hash=digest,
-                fmt=fmt,
-                size_bytes=len(data),
-                metadata=metadata,
-                chunks=chunks,
-                groups=KEEP if item.groups is None else list(item.groups),
-            )
         except (ZhikuError, OSError) as exc:
-            message = exc.message if isinstance(exc, ZhikuError) else f"cannot read file: {exc}"
-            self._store.record_failure(
-                kb.id,
-                source=item.source,
-                content_hash=digest,
-                fmt=fmt,
-                size_bytes=len(data),
-                error=message,
-            )
-            return FileResult(item.source, "failed", error=message)
-        texts = [text for text, c in zip(indexed, chunks, strict=True) if c.searchable]
-        stage.put(EmbedItem(doc.id, chunk_ids, texts))
-        for hook in self._hooks:
-            hook.document_written(kb, doc.id)
-        replaced = existing is not None and existing.status != "error"
-        return FileResult(item.source, "updated" if replaced else "added", len(chunk_ids), doc.id)
+            return self._failed(kb, item.source, digest, fmt, len(data), exc)
+        return _Parsed(
+            source=item.source,
+            title=parsed.title or PurePath(name).name,
+            content_hash=digest,
+            fmt=fmt,
+            size_bytes=len(data),
+            metadata={**parsed.meta, **item.metadata},
+            chunks=chunks,
+            texts=[text for text, c in zip(indexed, chunks, strict=True) if c.searchable],
+            replaces=existing is not None and existing.status != "error",
+            groups=KEEP if item.groups is None else list(item.groups),
+        )
+
+    def _failed(
+        self, kb: KnowledgeBase, source: str, digest: str, fmt: str, size: int, exc: Exception
+    ) -> FileResult:
+        """Record a file's failure and say so."""
+        message = exc.message if isinstance(exc, ZhikuError) else f"cannot read file: {exc}"
+        self._store.record_failure(
+            kb.id, source=source, content_hash=digest, fmt=fmt, size_bytes=size, error=message
+        )
+        return FileResult(source, "failed", error=message)
+
+    def _write_group(
+        self, kb: KnowledgeBase, entries: list[FileResult | _Parsed]
+    ) -> list[tuple[FileResult, _Parsed | None]]:
+        """Write a group's documents in one transaction (one by one if that fails, so a bad
+        document fails alone); each item's result, in item order, with what was written."""
+        parsed = [e for e in entries if isinstance(e, _Parsed)]
+        written: dict[int, FileResult] = {}
+        try:
+            with self._store.db.write():
+                for entry in parsed:
+                    written[id(entry)] = self._write(kb, entry)
+        except (ZhikuError, OSError):
+            written = {}
+            for entry in parsed:
+                try:
+                    written[id(entry)] = self._write(kb, entry)
+                except (ZhikuError, OSError) as exc:
+                    written[id(entry)] = self._failed(
+                        kb, entry.source, entry.content_hash, entry.fmt, entry.size_bytes, exc
+                    )
+        results: list[tuple[FileResult, _Parsed | None]] = []
+        for item in entries:
+            if isinstance(item, FileResult):
+                results.append((item, None))
+            else:
+                result = written[id(item)]
+                results.append((result, None if result.status == "failed" else item))
+        return results
+
+    def _write(self, kb: KnowledgeBase, entry: _Parsed) -> FileResult:
+        """Write one parsed document (joining the group's transaction when there is one)."""
+        doc, entry.chunk_ids = self._store.replace_document(
+            kb.id,
+            source=entry.source,
+            title=entry.title,
+            content_hash=entry.content_hash,
+            fmt=entry.fmt,
+            size_bytes=entry.size_bytes,
+            metadata=entry.metadata,
+            chunks=entry.chunks,
+            groups=entry.groups,
+        )
+        status: Literal["added", "updated"] = "updated" if entry.replaces else "added"
+        return FileResult(entry.source, status, len(entry.chunk_ids), doc.id)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLimits:
+    """When parsed documents are written: a group is written once it holds ``documents``
+    documents or ``chunks`` chunks, or its first document has waited ``seconds`` (so a
+    document is keyword-searchable soon after it is taken, whatever the source's pace)."""
+
+    documents: int = 64
+    chunks: int = 512
+    seconds: float = 0.1
+
+
+@dataclass(slots=True)
+class _Parsed:
+    """A parsed document waiting for its group's transaction."""
+
+    source: str
+    title: str
+    content_hash: str
+    fmt: str
+    size_bytes: int
+    metadata: dict[str, Any]
+    chunks: list[NewChunk]
+    texts: list[str]
+    replaces: bool
+    groups: list[int] | str = KEEP  # the readers' groups, or KEEP a replaced one's restriction
+    chunk_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Group:
+    """Items taken since the last write, in order (results without a write keep their place)."""
+
+    entries: list[FileResult | _Parsed] = field(default_factory=list)
+    sources: set[str] = field(default_factory=set)
+    chunks: int = 0
+    started: float = 0.0
+
+    def add(self, entry: FileResult | _Parsed) -> None:
+        if not self.entries:
+            self.started = time.perf_counter()
+        self.entries.append(entry)
+        self.sources.add(entry.source)
+        if isinstance(entry, _Parsed):
+            self.chunks += len(entry.chunks)
+
+    def full(self, limits: GroupLimits) -> bool:
+        return (
+            len(self.entries) >= limits.documents
+            or self.chunks >= limits.chunks
+            or time.perf_counter() - self.started >= limits.seconds
+        )

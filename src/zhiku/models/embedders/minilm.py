@@ -47,9 +47,14 @@ class MiniLMEmbedder:
     multilingual = False
     dim = 384
 
-    def __init__(self, max_tokens: int = 256, threads: int = 0) -> None:
+    def __init__(
+        self, max_tokens: int = 256, threads: int = 0, cache_dir: Path | None = None
+    ) -> None:
+        """``cache_dir`` keeps the optimised copy of the model (see ``onnx_cache``)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from zhiku.models.embedders.onnx_cache import open_session
 
         options = ort.SessionOptions()
         if threads:
@@ -58,9 +63,11 @@ class MiniLMEmbedder:
         # Idle worker threads must not spin after a run: they would steal the cores from the
         # keyword search, numpy and SQLite work that follows every query embedding.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            str(_model_path()), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = open_session(_model_path(), options, cache_dir)
+        # The arena keeps what a run needed; a batch of long texts needs ~100 MB more than a
+        # query, which a long-lived server would hold for good. Each run hands back what it grew.
+        self._run_options = ort.RunOptions()
+        self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -80,6 +87,7 @@ class MiniLMEmbedder:
         (hidden,) = self._session.run(
             ["last_hidden_state"],
             {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
+            self._run_options,
         )
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)

@@ -16,7 +16,8 @@ def make_embedder(name: str, settings: Settings) -> Embedder:
     if name == "minilm":
         from zhiku.models.embedders.minilm import MiniLMEmbedder
 
-        return MiniLMEmbedder(max_tokens=settings.embed_max_tokens, threads=settings.embed_threads)
+        return MiniLMEmbedder(max_tokens=settings.embed_max_tokens, threads=settings.embed_threads,
+                              cache_dir=settings.model_cache_dir)
     if name == "use-multilingual":
         from zhiku.models.embedders.use_multilingual import USEEmbedder
 
