@@ -3,12 +3,15 @@ come from this run's files, a resumed earlier run, or an incremental change."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from zhiku.ingest.embedding import EmbedItem, EmbedStage
 from zhiku.ingest.events import FileResult
 from zhiku.ingest.pipeline import Pipeline, SourceItem
 from zhiku.models.embedders.hashing import HashingEmbedder
@@ -107,3 +110,40 @@ def test_totals_are_true_on_first_resumed_and_incremental_runs(tmp_path: Path) -
         doc = next(d for d in zk.documents("p") if d.source.endswith("doc0.md"))
         expected = sum(1 for c in zk.store.list_chunks(doc.id) if c.searchable)
         assert changed.seen.queued == changed.seen.embedded_total == expected
+
+
+class HeldStage(EmbedStage):
+    """An embedding stage whose worker waits for ``go`` before taking anything, so a test can
+    queue items and the end marker first."""
+
+    go = threading.Event()
+
+    def _run(self) -> None:
+        self.go.wait(60)
+        super()._run()
+
+
+def test_a_failure_in_the_last_window_is_raised_by_close(tmp_path: Path) -> None:
+    """Chunks queued just before ``close()`` are embedded after the end marker was taken; a
+    failure there reaches the producer instead of leaving it waiting for the stage."""
+    with Zhiku() as zk:
+        zk.create_kb("p", embedder="hashing")
+        stage = HeldStage(zk.store, zk.kb("p").id, BrokenEmbedder(), 8, lambda n: None)
+        stage.start()
+        stage.put(EmbedItem(1, [1], ["queued last"]))
+        done = threading.Event()
+        failure: list[BaseException] = []
+
+        def close() -> None:
+            try:
+                stage.close()  # queues the end marker behind the item, then waits
+            except RuntimeError as exc:
+                failure.append(exc)
+            done.set()
+
+        threading.Thread(target=close, daemon=True).start()
+        while stage._queue.qsize() < 2:  # the item and the end marker
+            time.sleep(0.01)
+        HeldStage.go.set()
+        assert done.wait(60), "close() never returned"
+        assert failure and "went away" in str(failure[0])

@@ -72,12 +72,14 @@ class EmbedStage:
             raise self._error
 
     def _run(self) -> None:
+        done = False
         try:
             pending: list[EmbedItem] = []
             size = 0
             while True:
                 item = self._queue.get()
                 if item is _DONE:
+                    done = True
                     break
                 assert isinstance(item, EmbedItem)
                 pending.append(item)
@@ -88,8 +90,10 @@ class EmbedStage:
             self._flush(pending)
         except BaseException as exc:  # handed to the producer thread by close()/put()
             self._error = exc
-            while self._queue.get() is not _DONE:
-                pass
+            # drain until the producer's close() (unless the failure came after it: the last
+            # window is embedded once close() was called, and nothing more will come)
+            while not done:
+                done = self._queue.get() is _DONE
 
     def _flush(self, items: list[EmbedItem]) -> None:
         if not items:
