@@ -177,8 +177,9 @@ def table(results: dict[str, dict[str, Any]]) -> tuple[list[str], dict[str, Any]
     """The printed table and the verdict on the target."""
     zk = results["zhiku"]["scifact"]["latency"]["p50_ms"]
     lines = ["| | version | nDCG@10 | hybrid p50 ms | p95 ms | p50 ÷ Zhiku p50 | reference p50 ms "
-             "| SciFact ingest s (docs/s) | news chunks | news ingest s | chunks/s | articles/s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| load (1 min) | SciFact ingest s (docs/s) | news chunks | news ingest s | chunks/s "
+             "| articles/s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for side in SIDES:
         r = results[side]
         sf, nw = r.get("scifact"), r.get("news")
@@ -188,9 +189,10 @@ def table(results: dict[str, dict[str, Any]]) -> tuple[list[str], dict[str, Any]
             docs_s = sf["ingest"]["documents"] / sf["ingest"]["seconds"]
             cells += [f"{sf['ndcg@10']:.4f}", f"{lat['p50_ms']:.1f}", f"{lat['p95_ms']:.1f}",
                       f"×{lat['p50_ms'] / zk:.1f}", f"{sf['reference']['p50_ms']:.2f}",
+                      "–".join(f"{x:.1f}" for x in sf["load_1min"]),
                       f"{sf['ingest']['seconds']:.2f} ({docs_s:,.0f})"]
         else:
-            cells += ["–"] * 6
+            cells += ["–"] * 7
         if nw:
             cells += [f"{nw['chunks']:,}", f"{nw['seconds']:.2f}",
                       f"{nw['chunks'] / nw['seconds']:,.0f}",
