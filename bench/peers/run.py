@@ -240,7 +240,7 @@ def main() -> None:
             sf["ndcg@10"] = ndcg(sf.pop("ranked"))
     load_end = os.getloadavg()
     payload: dict[str, Any] = {
-        "command": ".venv/bin/python bench/peers/run.py " + " ".join(sys.argv[1:]),
+        "command": " ".join([".venv/bin/python bench/peers/run.py", *sys.argv[1:]]),
         "load_average_start": [round(x, 2) for x in load_start],
         "load_average_end": [round(x, 2) for x in load_end],
         "news_articles": args.news,
