@@ -49,7 +49,7 @@ COMMANDS: dict[str, LazyCommand] = {
         ("apps", "zhiku.cli.apps", "app",
          "Apps of every kind (assistants, workflows, agents): list, run, publish, roll back."),
         ("share", "zhiku.cli.share", "app",
-         "Share links: a public chat page and widget per published assistant."),
+         "Share links: a public chat page and widget per published app."),
         ("workflows", "zhiku.cli.workflows", "app",
          "Workflows: graphs of retrieval, model, branch and tool nodes."),
         ("agents", "zhiku.cli.agents", "app",

@@ -90,8 +90,10 @@ def search(
     as_user: str = typer.Option(None, "--as-user", help=AS_USER),
     group: list[str] = typer.Option(None, "--group", help=AS_GROUP),
 ) -> None:
-    """Search a knowledge base; batch mode prints one JSON line per query. Reads every
-    document (the operator's view) unless --as-user or --group says whose view to take."""
+    """Search a knowledge base; batch mode prints one JSON line per query.
+
+    Reads every document (the operator's view) unless --as-user or --group says whose view to
+    take."""
     if mode not in MODES:
         raise InvalidInput("mode is " + ", ".join(MODES[:-1]) + " or " + MODES[-1])
     chosen: SearchMode = mode  # type: ignore[assignment]
@@ -148,8 +150,9 @@ def ask(
     as_user: str = typer.Option(None, "--as-user", help=AS_USER),
     group: list[str] = typer.Option(None, "--group", help=AS_GROUP),
 ) -> None:
-    """Answer a question from the knowledge base, citing every sentence (from every document
-    unless --as-user or --group says whose view to take)."""
+    """Answer a question from the knowledge base, citing every sentence.
+
+    Answers from every document unless --as-user or --group says whose view to take."""
     if not kb and not app:
         raise InvalidInput("give --kb KB or --app ASSISTANT")
     with open_zhiku(preload=kb or ()) as zk, reading_as(_reader(zk, as_user, group)):
