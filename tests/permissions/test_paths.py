@@ -208,3 +208,36 @@ def test_share_link(world: dict[str, Any], who: str) -> None:
                     headers={"Authorization": f"Bearer {session.json()['token']}"})
     assert r.status_code == 200, r.text
     _check("outside" if who == "visitor" else "inside", r.text)
+
+
+@pytest.mark.parametrize("who", ["outside", "admin"])
+def test_eval_runs_read_as_whoever_started_them(world: dict[str, Any], who: str) -> None:
+    """An eval run is a background job: it still retrieves only what its starter may read, so
+    its stored results never show a restricted passage to a member outside the group."""
+    client, h = world["client"], world["tenant"].headers
+    if "writer" not in world:
+        made = client.post("/v1/keys", headers=h, json={"name": "writer",
+                                                           "access": "read_write"}).json()
+        world["writer"] = {"Authorization": f"Bearer {made['key']}"}
+        r = client.post("/v1/evals/sets", headers=h, json={"name": "bonus", "questions": [
+            {"id": "code", "question": QUERY, "expected_sources": ["bonus-secret.md"]}]})
+        assert r.status_code == 201, r.text
+    caller = world["writer"] if who == "outside" else h
+    started = client.post("/v1/evals/runs", headers=caller,
+                          json={"eval_set": "bonus", "kb": "kb", "top_k": 5})
+    assert started.status_code == 202, started.text
+    run_id = started.json()["id"]
+    for _ in range(600):
+        run = client.get(f"/v1/evals/runs/{run_id}", headers=caller).json()
+        if run["status"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert run["status"] == "done", run
+    results = client.get(f"/v1/evals/runs/{run_id}/results", headers=caller).json()["results"]
+    # the set itself names the expected file (its author's data); what the run found may not
+    found = {r["source"].rsplit("/", 1)[-1] for r in results[0]["retrieved"]}
+    text = json.dumps([r["retrieved"] for r in results] + [r["answer"] for r in results])
+    if who == "outside":
+        assert "bonus-secret.md" not in found and "QX7731" not in text, text
+    else:
+        assert "bonus-secret.md" in found

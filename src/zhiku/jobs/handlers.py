@@ -22,7 +22,9 @@ from zhiku.ingest.fetch import Fetcher, fetched_item
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.jobs.queue import LOST, Job, job_of
 from zhiku.jobs.runner import Control, Outcome
+from zhiku.permissions.context import reading_as
 from zhiku.store.db import Database
+from zhiku.store.reader import EVERYTHING, Reader
 
 if TYPE_CHECKING:
     from zhiku.connectors.store import Counts
@@ -148,7 +150,9 @@ class JobHandler:
         except ZhikuError as exc:
             runs.fail_run(zk.evals, run_id, f"{type(exc).__name__}: {exc}")
             raise
-        record = runs.execute(zk.evals, run_id, target, progress)
+        # read as whoever started the run (runs queued before readers were recorded: all)
+        with reading_as(Reader.of(state["reader"]) if "reader" in state else EVERYTHING):
+            record = runs.execute(zk.evals, run_id, target, progress)
         state["result"] = {"run_id": record.id, "status": record.status}
         return Outcome(state)
 

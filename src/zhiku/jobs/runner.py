@@ -181,8 +181,8 @@ class Runner:
             return time.monotonic() - started
 
         try:
-            # a job reads every document: the request that queued it was checked, and an
-            # eval run questions the whole corpus as the administrator who started it does
+            # a job reads every document (the request that queued it was checked); an eval run
+            # narrows this to the reader who started it (handlers.py)
             with reading_as(EVERYTHING):
                 outcome = self.handler(job, control)
         except Interrupted as exc:

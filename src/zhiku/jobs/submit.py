@@ -18,6 +18,7 @@ from zhiku.core.settings import mask_url_password
 from zhiku.ingest import originals
 from zhiku.ingest.fetch import UrlPolicy, check_url
 from zhiku.jobs.queue import Job, JobQueue, QueueOptions
+from zhiku.permissions.context import current_reader
 from zhiku.store.db import Connection, Database
 from zhiku.store.records import Document, KnowledgeBase
 
@@ -153,11 +154,13 @@ class WorkspaceJobs:
         target = self._zk.eval_target(kind, name, mode)
         planned = runs.new_run(self._zk.evals, target.name, set_name, options)
         kb = self._zk.kb(name) if kind == "kb" else None
+        reader = current_reader()  # the run reads what its starter reads
         with self._db.write() as conn:
             run_id = runs.create_run(conn, self._zk.workspace_id, planned)
             self._enqueue(conn, "eval", kb, {
                 "run_id": run_id, "set": set_name,
                 "target": {"kind": kind, "name": name, "mode": mode},
+                "reader": None if reader.groups is None else sorted(reader.groups),
             })
         self.on_queued()
         return run_id
