@@ -31,7 +31,7 @@ from zhiku.ingest.parsers.registry import (
 )
 from zhiku.ingest.parsers.sandbox import SUPPORTED as SANDBOX_SUPPORTED
 from zhiku.ingest.parsers.zipguard import ZipLimits
-from zhiku.ingest.pipeline import Pipeline, PipelineOptions, SourceItem, Sweep
+from zhiku.ingest.pipeline import GroupLimits, Pipeline, PipelineOptions, SourceItem, Sweep
 from zhiku.ingest.sources import expand_paths
 from zhiku.kb_language import choose_embedder
 from zhiku.kb_settings import check_kb_settings
@@ -276,7 +276,7 @@ class Zhiku:
         return {kb.name: self.store.kb_stats(kb.id) for kb in kbs}
 
     # -- ingestion ------------------------------------------------------------------------
-    def _pipeline(self, kb: KnowledgeBase) -> Pipeline:
+    def _pipeline(self, kb: KnowledgeBase, limits: GroupLimits | None = None) -> Pipeline:
         s = self.settings
         chunking = ChunkingOptions(
             target=int(kb.settings.get("chunk_tokens", s.chunk_tokens)),
@@ -293,7 +293,8 @@ class Zhiku:
         from zhiku.graph.store import GraphStore
 
         hooks = [GraphHook(GraphStore(self.db))]
-        return Pipeline(self.store, self.parser, self.embedder(kb.embedder), options, hooks)
+        return Pipeline(self.store, self.parser, self.embedder(kb.embedder), options, hooks,
+                        limits)
 
     def ingest(
         self,
@@ -337,11 +338,13 @@ class Zhiku:
         listener: IngestListener | None = None,
         *,
         sweep: Sweep = "parsed",
+        limits: GroupLimits | None = None,
     ) -> IngestReport:
         """Ingest in-memory items (uploads, generated documents); ``sweep``: what else to
-        embed first (see ``Pipeline.run``)."""
+        embed first (see ``Pipeline.run``); ``limits``: how many parsed documents are written
+        together (``GroupLimits``)."""
         kb = self.kb(kb_name)
-        return self._pipeline(kb).run(kb, items, listener, sweep=sweep)
+        return self._pipeline(kb, limits).run(kb, items, listener, sweep=sweep)
 
     def documents(self, kb_name: str, status: str | None = None) -> list[Document]:
         """Documents of a knowledge base that the current reader may read."""

@@ -35,7 +35,7 @@ from zhiku.connectors.sync import Checkpoint
 from zhiku.connectors.sync import SyncRun as Run
 from zhiku.core.errors import Conflict, InvalidInput, NotFound, ZhikuError
 from zhiku.ingest.events import IngestListener, IngestReport
-from zhiku.ingest.pipeline import SourceItem, Sweep
+from zhiku.ingest.pipeline import GroupLimits, SourceItem, Sweep
 from zhiku.models.llm.secrets import SecretBox
 from zhiku.store.records import KnowledgeBase
 
@@ -72,7 +72,11 @@ class _Library:
                sweep: Sweep) -> IngestReport:
         if self._groups is not None:
             items = (replace(item, groups=self._groups) for item in items)
-        return self._zk.ingest_items(self._kb.name, items, listener, sweep=sweep)
+        # One document a write: a source's items come one fetch at a time (the fetch, not the
+        # write, sets the pace), and each is recorded done once written, so a crashed sync
+        # resumes right after the last item it wrote.
+        return self._zk.ingest_items(self._kb.name, items, listener, sweep=sweep,
+                                     limits=GroupLimits(documents=1))
 
     def find(self, source: str) -> int | None:
         doc = self._zk.store.find_document(self._kb.id, source)
