@@ -8,14 +8,36 @@ faster than sqlite-vec and exact.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from zhiku.store.filters import SearchFilters
 from zhiku.store.protocols import Store
 from zhiku.store.reader import PUBLIC, Reader
+
+
+class ReadableChunks(Protocol):
+    """What ``readable_ids`` asks of a store."""
+
+    def hides_any(self, kb_ids: Sequence[int], reader: Reader) -> bool: ...
+    def allowed_chunk_ids(
+        self, kb_ids: Sequence[int], filters: SearchFilters | None, reader: Reader = ...
+    ) -> np.ndarray: ...
+
+
+def readable_ids(
+    store: ReadableChunks, kb_id: int, allowed: np.ndarray | None, reader: Reader
+) -> np.ndarray | None:
+    """``allowed`` narrowed to the chunks of the knowledge base ``reader`` may read (None:
+    every chunk, when nothing is hidden from the reader and no mask was given)."""
+    if not store.hides_any([kb_id], reader):
+        return allowed
+    readable = store.allowed_chunk_ids([kb_id], None, reader)
+    return readable if allowed is None else np.intersect1d(allowed, readable)
 
 
 def best(ids: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
@@ -90,9 +112,7 @@ class VectorIndex:
         entry = self._entry(kb_id, model)
         if entry.ids.size == 0 or entry.matrix.shape[1] != query.shape[0]:
             return []
-        if self._store.hides_any([kb_id], reader):
-            readable = self._store.allowed_chunk_ids([kb_id], None, reader)
-            allowed = readable if allowed is None else np.intersect1d(allowed, readable)
+        allowed = readable_ids(self._store, kb_id, allowed, reader)
         with self._blas_limit():
             scores = entry.matrix @ query.astype(np.float32)
         if allowed is not None:

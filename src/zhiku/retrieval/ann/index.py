@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +35,8 @@ import numpy as np
 from zhiku.core.errors import NotFound
 from zhiku.retrieval.ann import files
 from zhiku.retrieval.ann.graph import Graph, GraphParams, available
-from zhiku.retrieval.vector import VectorIndex, best
-from zhiku.store.filters import SearchFilters
-from zhiku.store.reader import PUBLIC, Reader
+from zhiku.retrieval.vector import ReadableChunks, VectorIndex, best, readable_ids
+from zhiku.store.reader import EVERYTHING, PUBLIC, Reader
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +44,8 @@ _READ_BATCH = 4096
 _MAX_WINDOW_GROWTH = 3  # times a filtered search widens its window (x4) before going exact
 
 
-class VectorSource(Protocol):
-    """What the index reads from the store."""
+class VectorSource(ReadableChunks, Protocol):
+    """What the index reads from the store (and which chunks a reader may read)."""
 
     def vector_version(self, kb_id: int) -> int: ...
     def vector_marks(self, kb_id: int, model: str) -> tuple[np.ndarray, np.ndarray]: ...
@@ -55,10 +53,6 @@ class VectorSource(Protocol):
     def edit_generation(self) -> int: ...
     def vectors_for(self, ids: list[int], model: str) -> dict[int, np.ndarray]: ...
     def snapshot(self) -> AbstractContextManager[None]: ...
-    def hides_any(self, kb_ids: Sequence[int], reader: Reader) -> bool: ...
-    def allowed_chunk_ids(
-        self, kb_ids: Sequence[int], filters: SearchFilters | None, reader: Reader = ...
-    ) -> np.ndarray: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +119,7 @@ class AnnVectorIndex:
         """``(chunk_id, cosine)`` of the ``limit`` nearest chunks, best first, among ``allowed``
         and the chunks ``reader`` may read (a restricted chunk is never a candidate: the
         window widens, then exact search answers, so the top ``limit`` stays full)."""
-        if self._store.hides_any([kb_id], reader):
-            readable = self._store.allowed_chunk_ids([kb_id], None, reader)
-            allowed = readable if allowed is None else np.intersect1d(allowed, readable)
+        allowed = readable_ids(self._store, kb_id, allowed, reader)
         try:
             state = self._current(kb_id, model) if self._usable else None
         except (OSError, RuntimeError, ValueError, MemoryError):  # derived: exact still answers
@@ -135,7 +127,8 @@ class AnnVectorIndex:
                           kb_id)
             state = None
         if state is None:
-            return self._exact.search(kb_id, model, query, limit, allowed, reader)
+            # ``allowed`` already holds only what the reader may read: no second lookup
+            return self._exact.search(kb_id, model, query, limit, allowed, EVERYTHING)
         return _search(state, query, limit, allowed, self._params.min_chunks)
 
     def invalidate(self) -> None:
