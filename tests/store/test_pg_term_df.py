@@ -1,6 +1,6 @@
-"""``term_df`` compaction on a real PostgreSQL: after deletes no row at or below zero remains,
-counts and BM25 scores equal a fresh ingest of what is left, and concurrent writers never lose
-a count."""
+"""``term_df`` compaction on a real PostgreSQL: after deletes no row at or below zero remains
+and each lexeme keeps one row, counts and BM25 scores equal a fresh ingest of what is left, a
+sweep resumes from its cursor, and concurrent writers never lose a count."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_fold_keeps_each_lexemes_sum_in_one_row_or_none() -> None:
     rows = [(1, "a", 0, 2), (1, "a", 5, -2),  # sums to zero: both go
             (1, "b", 3, 0),  # a zero row alone: goes
             (1, "c", 1, 4), (1, "c", 2, -1), (1, "c", 9, 1),  # folds into shard 1
-            (1, "d", 7, -1),  # a writer holds the other rows: left alone
+            (1, "d", 7, -1),  # one row (a writer holds the others): left alone
             (2, "a", 4, 3)]  # nothing to fold
     delete, keep = term_df.fold(rows)
     assert sorted(delete) == [(1, "a", 0), (1, "a", 5), (1, "b", 3), (1, "c", 2), (1, "c", 9)]
@@ -84,18 +84,20 @@ def test_compaction_after_deletes_leaves_no_zero_rows_and_the_same_scores(
     assert non_positive > 0 and zero > 0  # what deletes leave behind
     before = {q: _ranked(store, kb, q) for q in QUERIES}
 
-    removed = term_df.compact(store.db)
+    removed = term_df.compact(store.db, batch=term_df.MIN_BATCH)  # a sweep of several batches
 
     kept_after, non_positive, zero = kept_counts(store)
     assert removed > 0 and non_positive == 0 and zero == 0
     assert kept_after == kept == _actual(store)
+    assert store.db.conn.execute(  # one row per lexeme
+        "SELECT count(*) FROM term_df GROUP BY kb_id, lexeme HAVING count(*) > 1").fetchall() == []
+    assert term_df.compact(store.db) == 0  # nothing left to fold
     fresh = new_kb(store, "fresh")
     for source in ("/a.txt", "/c.txt"):
         put(store, fresh, source, TEXTS[source])
     for q in QUERIES:
         after = _ranked(store, kb, q)
         assert after == before[q] == _ranked(store, fresh, q), q
-    assert term_df.compact(store.db) == 0  # nothing left to fold
 
 
 def test_compaction_never_loses_a_concurrent_writers_count(store: PostgresStore) -> None:
@@ -128,3 +130,19 @@ def test_compaction_never_loses_a_concurrent_writers_count(store: PostgresStore)
     term_df.compact(store.db)
     kept, non_positive, zero = kept_counts(store)
     assert kept == _actual(store) and non_positive == 0 and zero == 0
+
+
+def test_a_sweep_resumes_where_it_stopped(store: PostgresStore) -> None:
+    kb = new_kb(store, "resumed")
+    for n in range(6):  # one transaction (a shard) per document: lexemes of several rows
+        put(store, kb, f"/s{n}.txt", ["shared words in every document", f"own{n} alone"])
+    rows = store.db.conn.execute("SELECT count(*) FROM term_df").fetchone()[0]
+    sweep = term_df.Sweep(batch=term_df.MIN_BATCH)
+    steps = 0
+    while not sweep.done:
+        sweep.step(store.db, 0.0)  # one batch a step
+        steps += 1
+    assert rows > 2 * term_df.MIN_BATCH and steps > 2 and sweep.deleted > 0
+    kept, non_positive, zero = kept_counts(store)
+    assert kept == _actual(store) and non_positive == zero == 0
+    assert store.db.conn.execute("SELECT count(*) FROM term_df").fetchone()[0] == len(kept)

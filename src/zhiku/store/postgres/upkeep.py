@@ -1,12 +1,14 @@
 """A PostgreSQL process's background upkeep: one daemon thread that warms the shared buffers
-when the process starts and again after the server restarted (``prewarm.py``), and compacts
-``term_df`` after chunks were deleted or edited (``term_df.py``).
+when the process starts and again after the server restarted (``prewarm.py``), and sweeps
+``term_df`` after chunks were written, deleted or edited (``term_df.py``), folding each
+lexeme's shard rows into one and dropping those that sum to zero.
 
 Start-up never waits for it, and none of its failures reach the process: a warm-up or a
 compaction that fails is logged and tried again at a later round. Rounds run every
 ``interval`` seconds: each asks the server when it started (a restart empties the buffers) and
-how many chunk rows were deleted or updated (from the statistics collector), and acts only on
-a change, so an idle round costs one small query.
+how many chunk rows were written (from the statistics collector), and acts only on a change, so
+an idle round costs one small query. A sweep spends at most ``SWEEP_SECONDS`` a round and
+resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from zhiku.store.postgres.prewarm import WarmReport, warm
 log = logging.getLogger(__name__)
 
 _WARM_LOCK = 0x7A6877726D  # one process warms at a time; the buffers are the server's
+SWEEP_SECONDS = 0.5
 _UNSEEN = object()
 _STATE = """
 SELECT pg_postmaster_start_time()::text,
-       (SELECT n_tup_del + n_tup_upd FROM pg_stat_user_tables
+       (SELECT n_tup_ins + n_tup_del + n_tup_upd FROM pg_stat_user_tables
         WHERE relid = to_regclass('chunks'))
 """
 
@@ -42,6 +45,8 @@ class Upkeep:
         self.interval = interval
         self.last_warm: WarmReport | None = None
         self.compacted = 0  # term_df rows removed by this process
+        self.sweeps = 0  # whole sweeps of term_df finished
+        self._sweep: term_df.Sweep | None = None
         self.rounds = threading.Event()  # set after each round (tests and benchmarks wait on it)
         self._started_at: str | None = None
         self._changes: Any = _UNSEEN
@@ -69,7 +74,7 @@ class Upkeep:
             self._stopping.wait(self.interval)
 
     def round(self) -> None:
-        """One round: warm after a (re)start, compact after chunk deletes or edits."""
+        """One round: warm after a (re)start, sweep term_df after chunk writes."""
         try:
             row = self._db.conn.execute(_STATE).fetchone()
         except Exception as exc:  # the server is down or restarting: try at the next round
@@ -78,16 +83,25 @@ class Upkeep:
         started_at, changes = (str(row[0]), row[1]) if row else (None, None)
         if self.prewarm and started_at != self._started_at and self._warm():
             self._started_at = started_at
-        if changes != self._changes:
-            try:
-                removed = term_df.compact(self._db, should_stop=self._stopping.is_set)
-            except Exception:
-                log.exception("PostgreSQL upkeep: term_df compaction failed")
-                return
-            self.compacted += removed
-            self._changes = changes
-            if removed:
-                log.info("term_df: %d rows of lexemes with no chunks left folded away", removed)
+        if self._sweep is None and changes != self._changes:
+            self._sweep, self._changes = term_df.Sweep(), changes
+        if self._sweep is not None:
+            self._compact(self._sweep)
+
+    def _compact(self, sweep: term_df.Sweep) -> None:
+        """A round's share of the sweep."""
+        try:
+            self.compacted += sweep.step(self._db, SWEEP_SECONDS, self._stopping.is_set)
+        except Exception:
+            log.exception("PostgreSQL upkeep: term_df compaction failed")
+            self._sweep = None  # the next round starts over
+            self._changes = _UNSEEN
+            return
+        if sweep.done:
+            self._sweep = None
+            self.sweeps += 1
+            if sweep.deleted:
+                log.info("term_df: %d shard rows folded away", sweep.deleted)
 
     def _warm(self) -> bool:
         """One warm-up unless another process is warming; whether it ran or was not needed."""
