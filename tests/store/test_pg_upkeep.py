@@ -64,7 +64,7 @@ def test_warm_loads_what_searches_read_into_shared_buffers(
             conn.execute("SELECT pg_buffercache_evict_relation(%s::regclass)", (name,))
             assert _buffered(conn, name) == 0
         report = prewarm.warm(store.db, 2**30)
-        assert report.method == "pg_prewarm" and report.mb > 0
+        assert report is not None and report.method == "pg_prewarm" and report.mb > 0
         for name in ("term_df", "chunks_tsv", hnsw[0], "chunks"):
             blocks = int(conn.execute("SELECT pg_relation_size(%s) / 8192",
                                       (name,)).fetchone()[0])
@@ -75,8 +75,16 @@ def test_warm_loads_what_searches_read_into_shared_buffers(
 def test_warm_stays_within_its_budget(store: PostgresStore) -> None:
     _vectors(store, new_kb(store, "budget"))
     report = prewarm.warm(store.db, 3 * 8192)
-    assert report.budget_blocks == 3 and sum(report.blocks.values()) == 3
+    assert report is not None and report.budget_blocks == 3 and sum(report.blocks.values()) == 3
     assert next(iter(report.blocks)) == "term_df"  # the statistics first
+
+
+def test_one_process_warms_a_server_at_a_time(store: PostgresStore, pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (prewarm._WARM_LOCK,))
+        assert prewarm.warm(store.db, 2**30) is None  # the other process is warming
+        other.execute("SELECT pg_advisory_unlock(%s)", (prewarm._WARM_LOCK,))
+    assert prewarm.warm(store.db, 2**30) is not None
 
 
 def test_warm_without_pg_prewarm_reads_the_statistics(store: PostgresStore, pg_url: str) -> None:
@@ -99,7 +107,7 @@ def test_warm_without_pg_prewarm_reads_the_statistics(store: PostgresStore, pg_u
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
-    assert report.method == "read"
+    assert report is not None and report.method == "read"
     assert "term_df" in report.blocks and set(report.blocks) <= {"term_df", "chunk_stats"}
 
 

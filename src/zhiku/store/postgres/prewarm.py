@@ -10,6 +10,7 @@ relation that fits in part is loaded from its first block.
 
 ``pg_prewarm`` loads them when the extension is installed or can be created; without it the
 small statistics tables are read through once and the indexes are left to the first searches.
+One process warms a server at a time (an advisory lock); the others skip.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from zhiku.store.postgres.db import PgDatabase
 log = logging.getLogger(__name__)
 
 SHARED_BUFFERS_SHARE = 0.75
+_WARM_LOCK = 0x7A6877726D  # one process warms at a time: the buffers are the server's
 _STATS = ("term_df", "term_df_pkey", "chunk_stats", "chunk_stats_pkey")
 _ROWS = ("chunks", "chunks_toast", "chunks_pkey", "embeddings", "embeddings_pkey",
          "documents", "documents_pkey")
@@ -101,30 +103,45 @@ def budget_blocks(conn: psycopg.Connection[Any], max_bytes: int) -> int:
     return max(0, min(max_bytes // block, int(shared * SHARED_BUFFERS_SHARE)))
 
 
-def warm(db: PgDatabase, max_bytes: int) -> WarmReport:
-    """Load the relations searches read into shared buffers, within the budget (see above)."""
+def warm(db: PgDatabase, max_bytes: int) -> WarmReport | None:
+    """Load the relations searches read into shared buffers, within the budget (see above);
+    None when another process is warming the same server (one connection, held throughout)."""
     started = time.perf_counter()
     with db.pool.connection() as conn:
-        budget = budget_blocks(conn, max_bytes)
-        rels = relations(conn)
-        if _has_prewarm(conn):
-            report = WarmReport("pg_prewarm", budget_blocks=budget)
-            left = budget
-            for name, oid, blocks in rels:
-                take = min(blocks, left)
-                if take <= 0:
-                    continue
-                row = conn.execute(
-                    "SELECT pg_prewarm(%s::oid::regclass, 'buffer', 'main', 0, %s)",
-                    (oid, take - 1),
-                ).fetchone()
-                report.blocks[name] = int(row[0]) if row else 0
-                left -= take
-        else:
-            report = WarmReport("read", budget_blocks=budget)
-            for name, _oid, blocks in rels:
-                if name in ("term_df", "chunk_stats") and blocks <= budget:
-                    conn.execute(f"SELECT count(*) FROM {name}")  # a fixed name from _STATS
-                    report.blocks[name] = blocks
+        got = conn.execute("SELECT pg_try_advisory_lock(%s)", (_WARM_LOCK,)).fetchone()
+        if not got or not got[0]:
+            return None
+        try:
+            report = _load(conn, max_bytes)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_WARM_LOCK,))
     report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _load(conn: psycopg.Connection[Any], max_bytes: int) -> WarmReport:
+    budget = budget_blocks(conn, max_bytes)
+    rels = relations(conn)
+    if not _has_prewarm(conn):
+        report = WarmReport("read", budget_blocks=budget)
+        for name, _oid, blocks in rels:
+            if name in ("term_df", "chunk_stats") and blocks <= budget:
+                conn.execute(f"SELECT count(*) FROM {name}")  # a fixed name from _STATS
+                report.blocks[name] = blocks
+        return report
+    report = WarmReport("pg_prewarm", budget_blocks=budget)
+    left = budget
+    for name, oid, blocks in rels:
+        take = min(blocks, left)
+        if take <= 0:
+            continue
+        try:
+            row = conn.execute(
+                "SELECT pg_prewarm(%s::oid::regclass, 'buffer', 'main', 0, %s)", (oid, take - 1)
+            ).fetchone()
+        except psycopg.Error as exc:  # dropped meanwhile (a re-index), or not ours to read
+            log.info("pg_prewarm of %s skipped: %s", name, exc)
+            continue
+        report.blocks[name] = int(row[0]) if row else 0
+        left -= take
     return report

@@ -23,7 +23,6 @@ from zhiku.store.postgres.prewarm import WarmReport, warm
 
 log = logging.getLogger(__name__)
 
-_WARM_LOCK = 0x7A6877726D  # one process warms at a time; the buffers are the server's
 SWEEP_SECONDS = 0.5
 _UNSEEN = object()
 _STATE = """
@@ -106,17 +105,12 @@ class Upkeep:
     def _warm(self) -> bool:
         """One warm-up unless another process is warming; whether it ran or was not needed."""
         try:
-            with self._db.pool.connection() as conn:
-                got = conn.execute("SELECT pg_try_advisory_lock(%s)", (_WARM_LOCK,)).fetchone()
-                if not got or not got[0]:
-                    return True  # another process loads the same server's buffers
-                try:
-                    report = warm(self._db, self.prewarm_max_bytes)
-                finally:
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (_WARM_LOCK,))
+            report = warm(self._db, self.prewarm_max_bytes)
         except Exception:
             log.exception("PostgreSQL upkeep: warming the buffers failed")
             return False
+        if report is None:
+            return True  # another process loads the same server's buffers
         self.last_warm = report
         log.info("PostgreSQL buffers warmed by %s: %.1f MB in %.1f s (%d relations)",
                  report.method, report.mb, report.seconds, len(report.blocks))
