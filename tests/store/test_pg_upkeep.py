@@ -125,6 +125,18 @@ def test_upkeep_warms_and_compacts_in_the_background(store: PostgresStore, pg_ur
     assert upkeep.compacted > 0 and kept_counts(store)[1:] == (0, 0)
 
 
+def test_upkeep_warms_again_only_after_the_server_restarted(store: PostgresStore) -> None:
+    upkeep = Upkeep(store.db, prewarm=True, prewarm_max_bytes=2**30)
+    upkeep.round()
+    assert upkeep.last_warm is not None
+    upkeep.last_warm = None
+    upkeep.round()  # same server start time: nothing to do
+    assert upkeep.last_warm is None
+    upkeep._started_at = "2000-01-01 00:00:00+00"  # as seen before a restart
+    upkeep.round()
+    assert upkeep.last_warm is not None
+
+
 def test_upkeep_failures_never_stop_the_process(pg_url: str) -> None:
     """A server that cannot be reached: rounds log and return, the thread keeps running."""
     db = open_postgres(pg_url, pool_size=1)
