@@ -52,6 +52,14 @@ def start(pgdata: Path) -> tuple[Any, str]:
     return server, uri
 
 
+def restart(server: Any, pgdata: Path) -> tuple[Any, str]:
+    """Stop the server and start it again: shared buffers come back empty (the OS page cache
+    keeps what it held)."""
+    server.cleanup()
+    server = _server(pgdata)
+    return server, server.get_uri()
+
+
 def prewarm(url: str) -> dict[str, float]:
     """Load what searches read into shared buffers (``pg_prewarm``), as a server that has been
     answering queries for a while holds it; the MB loaded per relation."""

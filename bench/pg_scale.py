@@ -14,6 +14,10 @@ Parts (``--parts``, default all):
           Caches are warm, as on a server answering queries for a while: what PostgreSQL's
           searches read is loaded into shared buffers (pg_prewarm), SQLite's file into the OS
           page cache. (The benchmark's server starts with empty buffers each run.)
+  cold    after a server restart (empty shared buffers), the hybrid p50/p95 of the queries'
+          first pass, then of a second pass (warm). The product's own warm-up runs where the code
+          has one (``Runtime.start_upkeep``): its seconds and MB are reported, and the first pass
+          starts once it is done. Run it with another checkout's src on PYTHONPATH for an A/B.
   recall  recall@10 of the HNSW search (the product's query, through ``PgVectorIndex``) against
           exact numpy search over the same vectors, for several hnsw.ef_search. Target ≥ 0.95.
   ingest  chunks/s with 1 vs 2 ``zhiku worker`` processes (``_scale_ingest.py``). Target ≥ 1.5x.
@@ -38,7 +42,7 @@ from threadpoolctl import threadpool_limits
 
 import _scale_ingest
 from _common import OUT, summary_ms, write_result
-from _pg_server import SERVER_SETTINGS, database, prewarm, start
+from _pg_server import SERVER_SETTINGS, database, prewarm, restart, start
 from _scale_data import EMBEDDER, build_sqlite, queries
 from zhiku.core.settings import Settings
 from zhiku.models.embedders.hashing import HashingEmbedder
@@ -229,6 +233,37 @@ def measure_search(lite: Zhiku, pg: Zhiku, qs: list[str], warm: list[str]) -> di
     return out
 
 
+def measure_cold(settings_pg: Settings, qs: list[str]) -> dict[str, Any]:
+    """Right after a server restart: the product's warm-up (if the code has one), then two
+    passes of hybrid searches, the first on whatever the buffers hold."""
+    pg = Zhiku(settings_pg)
+    out: dict[str, Any] = {}
+    try:
+        start_upkeep = getattr(pg.runtime, "start_upkeep", None)
+        if start_upkeep is not None:
+            t = time.perf_counter()
+            upkeep = start_upkeep()
+            upkeep.rounds.wait(600)
+            report = upkeep.last_warm
+            out["product_warm_up"] = {
+                "seconds": round(time.perf_counter() - t, 2),
+                "method": report.method if report else None,
+                "mb": report.mb if report else 0.0,
+            }
+        for label in ("first_pass", "second_pass"):
+            times = []
+            for q in qs:
+                t = time.perf_counter()
+                pg.search(KB, q, top_k=10, mode="hybrid")
+                times.append(time.perf_counter() - t)
+            out[label] = summary_ms(times)
+    finally:
+        pg.close()
+    out["first_vs_second_p95"] = round(out["first_pass"]["p95_ms"]
+                                       / out["second_pass"]["p95_ms"], 3)
+    return out
+
+
 def measure_recall(lite: Zhiku, pg: Zhiku, qs: list[str], ef_values: list[int]) -> dict[str, Any]:
     """recall@10 of the HNSW search against exact search, per ef_search; latency of each."""
     kb = lite.kb(KB)
@@ -275,7 +310,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--chunks", type=int, default=1_000_000)
     ap.add_argument("--reuse", action="store_true", help="reuse the built databases")
-    ap.add_argument("--parts", default="build,size,search,recall,ingest")
+    ap.add_argument("--parts", default="build,size,search,recall,ingest",
+                    help="also: cold (not in the default)")
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--ef-search", default="40,100,200,400,1000")
     ap.add_argument("--hnsw-m", type=int, default=HNSW_M)
@@ -321,6 +357,19 @@ def main() -> None:
         print(f"search: postgres hybrid p50 {pg_h['p50_ms']} p95 {pg_h['p95_ms']} ms; sqlite "
               f"hybrid p50 {lite_h['p50_ms']} p95 {lite_h['p95_ms']} ms; reference p50 "
               f"{s['reference_numpy_100kx384']['p50_ms']} ms", flush=True)
+    if "cold" in parts:
+        lite.close()
+        pg.close()
+        _server, uri = restart(_server, OUT / "pg_scale_pgdata")
+        settings_pg = Settings(home=home / "pg-home", database_url=database(uri, db_name,
+                                                                           fresh=False),
+                               pg_pool_size=4)
+        result["cold"] = measure_cold(settings_pg, qs)
+        c = result["cold"]
+        print(f"cold: warm-up {c.get('product_warm_up')}; first pass p50 "
+              f"{c['first_pass']['p50_ms']} p95 {c['first_pass']['p95_ms']} ms; second pass p50 "
+              f"{c['second_pass']['p50_ms']} p95 {c['second_pass']['p95_ms']} ms", flush=True)
+        lite, pg = Zhiku(Settings(home=home / "sqlite")), Zhiku(settings_pg)
     if "recall" in parts:
         result["recall"] = measure_recall(lite, pg, qs, [int(x) for x in args.ef_search.split(",")])
     lite.close()

@@ -27,6 +27,7 @@ from zhiku.store.protocols import Store
 
 if TYPE_CHECKING:
     from zhiku.service import Zhiku
+    from zhiku.store.postgres.upkeep import Upkeep
 
 
 def sandbox_for(settings: Settings, registry: ParserRegistry | None = None) -> ParseSandbox:
@@ -72,6 +73,7 @@ class Runtime:
         self._open: dict[int, Zhiku] = {}
         self._lock = threading.Lock()
         self.on_job_queued: Callable[[], None] | None = None  # wakes this process's job threads
+        self._upkeep: Upkeep | None = None
 
     @property
     def sandbox(self) -> ParseSandbox:
@@ -105,6 +107,27 @@ class Runtime:
                 self._open[ws_id] = zk
             return zk
 
+    def start_upkeep(self, interval: float = 30.0) -> Upkeep | None:
+        """Start the database's background upkeep for a long-running process (the API server,
+        ``zhiku worker``): on PostgreSQL, warming its buffers and compacting ``term_df``
+        (``store/postgres/upkeep.py``); SQLite has none. The upkeep, or None."""
+        from zhiku.store.sqlite.db import Database as SqliteDatabase
+
+        if isinstance(self.db, SqliteDatabase):
+            return None
+        if self._upkeep is None:
+            from zhiku.store.postgres.db import PgDatabase
+            from zhiku.store.postgres.upkeep import Upkeep
+
+            if not isinstance(self.db, PgDatabase):
+                return None
+            self._upkeep = Upkeep(
+                self.db, prewarm=self.settings.pg_prewarm,
+                prewarm_max_bytes=self.settings.pg_prewarm_max_mb * 2**20, interval=interval,
+            )
+            self._upkeep.start()
+        return self._upkeep
+
     def job_queued(self) -> None:
         """Wake this process's job threads (a facade queued a job)."""
         if self.on_job_queued is not None:
@@ -122,6 +145,9 @@ class Runtime:
         with self._lock:
             opened, self._open = list(self._open.values()), {}
             sandbox, self._sandbox = self._sandbox, None
+        if self._upkeep is not None:
+            self._upkeep.stop()
+            self._upkeep = None
         for zk in opened:
             zk.close()
         self.store.close()

@@ -37,6 +37,7 @@ class ApiState:
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> ApiState:
         """Build the runtime (opening and migrating the database) and wire the parts to it."""
         runtime = Runtime(settings)
+        runtime.start_upkeep()  # PostgreSQL: warm its buffers in the background
         db = runtime.db
         cost = sec.HashCost.of(settings)
         sec.dummy_hash(cost)  # computed now: the first sign-in of an unknown e-mail is not slower

@@ -45,6 +45,7 @@ def worker(
     configure_logging(log_level or settings.log_level, json=settings.log_json)
     threads = concurrency or settings.worker_concurrency
     runtime = Runtime(settings)
+    runtime.start_upkeep()  # PostgreSQL: warm its buffers, compact term_df, in the background
     jobs = Jobs.of(settings, runtime.db, runtime)
     stop = threading.Event()
 

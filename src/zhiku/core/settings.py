@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     pg_pool_size: int = Field(
         default=16, ge=1, le=1000, description="Largest PostgreSQL connection pool per process."
     )
+    pg_prewarm: bool = Field(
+        default=True,
+        description="PostgreSQL: the API server and `zhiku worker` load what searches read "
+        "(statistics, the full-text and HNSW indexes, chunk rows) into shared buffers in a "
+        "background thread when they start and after the server restarts (with `pg_prewarm` "
+        "where installed or creatable), so the first searches are not slow.",
+    )
+    pg_prewarm_max_mb: int = Field(
+        default=8192,
+        ge=0,
+        description="PostgreSQL: at most this many MB per warm-up, and never more than three "
+        "quarters of `shared_buffers`.",
+    )
     embedder: str = Field(
         default="minilm",
         description="Default embedding model for new knowledge bases: minilm, use-multilingual, "

@@ -88,8 +88,9 @@ class PgVectorIndex:
         statement, params = self.approximate_sql(kb_id, model, query, limit, allowed, reader)
         ef = min(max(self.ef_search, limit), MAX_EF_SEARCH)
         with self._db.raw() as conn, conn.transaction():
-            conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(ef)))
-            conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            # both settings for this transaction only, in one round trip
+            conn.execute("SELECT set_config('hnsw.ef_search', %s, true), "
+                         "set_config('hnsw.iterative_scan', 'relaxed_order', true)", (str(ef),))
             rows = conn.execute(statement, params).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
 

@@ -1,0 +1,117 @@
+"""A PostgreSQL process's background upkeep: one daemon thread that warms the shared buffers
+when the process starts and again after the server restarted (``prewarm.py``), and sweeps
+``term_df`` after chunks were written, deleted or edited (``term_df.py``), folding each
+lexeme's shard rows into one and dropping those that sum to zero.
+
+Start-up never waits for it, and none of its failures reach the process: a warm-up or a
+compaction that fails is logged and tried again at a later round. Rounds run every
+``interval`` seconds: each asks the server when it started (a restart empties the buffers) and
+how many chunk rows were written (from the statistics collector), and acts only on a change, so
+an idle round costs one small query. A sweep spends at most ``SWEEP_SECONDS`` a round and
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from zhiku.store.postgres import term_df
+from zhiku.store.postgres.db import PgDatabase
+from zhiku.store.postgres.prewarm import WarmReport, warm
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 0.5
+_UNSEEN = object()
+_STATE = """
+SELECT pg_postmaster_start_time()::text,
+       (SELECT n_tup_ins + n_tup_del + n_tup_upd FROM pg_stat_user_tables
+        WHERE relid = to_regclass('chunks'))
+"""
+
+
+class Upkeep:
+    """Warm-ups and ``term_df`` compaction in one background thread (see the module)."""
+
+    def __init__(
+        self, db: PgDatabase, *, prewarm: bool, prewarm_max_bytes: int, interval: float = 30.0
+    ) -> None:
+        self._db = db
+        self.prewarm = prewarm
+        self.prewarm_max_bytes = prewarm_max_bytes
+        self.interval = interval
+        self.last_warm: WarmReport | None = None
+        self.compacted = 0  # term_df rows removed by this process
+        self.sweeps = 0  # whole sweeps of term_df finished
+        self._sweep: term_df.Sweep | None = None
+        self.rounds = threading.Event()  # set after each round (tests and benchmarks wait on it)
+        self._started_at: str | None = None
+        self._changes: Any = _UNSEEN
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread (its first round warms and compacts at once)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="zhiku-pg-upkeep", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread (a warm-up in progress finishes its current relation first)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self.round()
+            self.rounds.set()
+            self._stopping.wait(self.interval)
+
+    def round(self) -> None:
+        """One round: warm after a (re)start, sweep term_df after chunk writes."""
+        try:
+            row = self._db.conn.execute(_STATE).fetchone()
+        except Exception as exc:  # the server is down or restarting: try at the next round
+            log.warning("PostgreSQL upkeep: cannot reach the server (%s)", exc)
+            return
+        started_at, changes = (str(row[0]), row[1]) if row else (None, None)
+        if self.prewarm and started_at != self._started_at and self._warm():
+            self._started_at = started_at
+        if self._sweep is None and changes != self._changes:
+            self._sweep, self._changes = term_df.Sweep(), changes
+        if self._sweep is not None:
+            self._compact(self._sweep)
+
+    def _compact(self, sweep: term_df.Sweep) -> None:
+        """A round's share of the sweep."""
+        try:
+            self.compacted += sweep.step(self._db, SWEEP_SECONDS, self._stopping.is_set)
+        except Exception:
+            log.exception("PostgreSQL upkeep: term_df compaction failed")
+            self._sweep = None  # the next round starts over
+            self._changes = _UNSEEN
+            return
+        if sweep.done:
+            self._sweep = None
+            self.sweeps += 1
+            if sweep.deleted:
+                log.info("term_df: %d shard rows folded away", sweep.deleted)
+
+    def _warm(self) -> bool:
+        """One warm-up unless another process is warming; whether it ran or was not needed."""
+        try:
+            report = warm(self._db, self.prewarm_max_bytes)
+        except Exception:
+            log.exception("PostgreSQL upkeep: warming the buffers failed")
+            return False
+        if report is None:
+            return True  # another process loads the same server's buffers
+        self.last_warm = report
+        log.info("PostgreSQL buffers warmed by %s: %.1f MB in %.1f s (%d relations)",
+                 report.method, report.mb, report.seconds, len(report.blocks))
+        return True
