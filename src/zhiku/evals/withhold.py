@@ -56,14 +56,12 @@ def sight(scope: PassageScope, workspace_id: int, chunk_ids: Iterable[int],
     if reader.unlimited:
         return Sight(frozenset(ids), True)
     kbs = [kb.id for kb in scope.list_kbs(workspace_id)]
-    everything = not scope.hides_any(kbs, reader)
-    if not ids:
-        return Sight(frozenset(), everything)
+    if not scope.hides_any(kbs, reader):  # nothing hidden from it: no chunk to look up
+        return Sight(frozenset(ids), True)
     chunks = scope.get_chunks(sorted(ids))
     readable = scope.readable_documents({c.document_id for c in chunks.values()}, reader)
-    shown = {i for i in ids if (chunks[i].document_id in readable if i in chunks
-                                else everything)}
-    return Sight(frozenset(shown), everything)
+    shown = {i for i in ids if i in chunks and chunks[i].document_id in readable}
+    return Sight(frozenset(shown), False)
 
 
 def withhold(result: QuestionResult, seen: Sight) -> QuestionResult:
