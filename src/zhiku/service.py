@@ -537,7 +537,7 @@ class Zhiku:
         write)."""
         from zhiku.evals.store import EvalStore
 
-        return EvalStore(self.db, self.workspace_id)
+        return EvalStore(self.db, self.workspace_id, self.store)
 
     def eval_target(self, kind: str, name: str, mode: Mode = "hybrid") -> EvalTarget:
         """What an eval run questions: knowledge base ``name`` searched in ``mode``

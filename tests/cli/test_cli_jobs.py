@@ -113,3 +113,31 @@ def test_background_ingest_and_the_jobs_commands(
     docs = last_json(cli("docs", "list", "--kb", KB, "--json"))
     assert sorted(d["source"] for d in docs) == sorted([str(page.resolve()), url])
     assert "not exist" in cli("jobs", "show", "999999", code=2).output
+
+
+def test_background_ingest_refuses_unsupported_files_up_front(cli: Any, tmp_path: Path) -> None:
+    """``--background`` checks each file's type before queuing, as a direct ingest and the
+    upload API do: an unreadable type is reported with the direct path's message, the others
+    are queued, and the command exits 1."""
+    page = tmp_path / "leave.md"
+    page.write_text("# Leave\n\nNew employees get fifteen days of paid annual leave.\n")
+    odd = tmp_path / "drawing.xyz"
+    odd.write_bytes(b"not a document")
+    direct = last_json(cli("ingest", "--kb", KB, "--json", str(odd), code=1))["files"]
+    assert [f["status"] for f in direct] == ["failed"]
+    message = direct[0]["error"]
+    assert "unsupported file type '.xyz'" in message
+
+    queued = cli("ingest", "--kb", KB, "--background", str(page), str(odd), code=1)
+    assert f"failed {odd.resolve()}: {message}" in " ".join(queued.output.split())
+    listed = last_json(cli("jobs", "list", "--json"))
+    assert [(j["kind"], j["status"]) for j in listed] == [("ingest", "queued")]
+    assert last_json(cli("jobs", "show", str(listed[0]["id"]), "--json"))["files_total"] == 1
+
+    as_json = last_json(cli("ingest", "--kb", KB, "--background", "--json", str(odd),
+                            str(page), code=1))
+    assert [j["kind"] for j in as_json["jobs"]] == ["ingest"]
+    assert as_json["failed"] == [{"source": str(odd.resolve()), "error": message}]
+    only_odd = last_json(cli("ingest", "--kb", KB, "--background", "--json", str(odd), code=1))
+    assert only_odd["jobs"] == [] and len(only_odd["failed"]) == 1
+    assert len(last_json(cli("jobs", "list", "--json"))) == 2  # nothing more was queued

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from typing import Any
 
 import pytest
@@ -241,3 +242,70 @@ def test_eval_runs_read_as_whoever_started_them(world: dict[str, Any], who: str)
         assert "bonus-secret.md" not in found and "QX7731" not in text, text
     else:
         assert "bonus-secret.md" in found
+
+
+def _admin_run(world: dict[str, Any]) -> int:
+    """An eval run the administrator started (so it retrieved the restricted document)."""
+    if "admin_run" not in world:
+        client, h = world["client"], world["tenant"].headers
+        r = client.post("/v1/evals/sets", headers=h, json={"name": "secret-code", "questions": [
+            {"id": "code", "question": QUERY, "expected_sources": ["bonus-secret.md"]},
+            {"id": "leave", "question": "how many days of paid annual leave",
+             "expected_sources": ["leave.md"]}]})
+        assert r.status_code == 201, r.text
+        started = client.post("/v1/evals/runs", headers=h,
+                              json={"eval_set": "secret-code", "kb": "kb", "top_k": 5})
+        assert started.status_code == 202, started.text
+        run_id = started.json()["id"]
+        for _ in range(600):
+            run = client.get(f"/v1/evals/runs/{run_id}", headers=h).json()
+            if run["status"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert run["status"] == "done", run
+        world["admin_run"] = run_id
+    return int(world["admin_run"])
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_stored_eval_results_withhold_what_the_reader_may_not_read(
+        world: dict[str, Any], who: str) -> None:
+    """A run an administrator started retrieved the restricted document; a reader outside its
+    group reading the run's results (over HTTP, and through the core function every face reads
+    with) sees no word of it, only the withheld passages' ids, ranks and scores and unchanged
+    metrics; a member and the administrator see it."""
+    from zhiku.evals import runs
+    from zhiku.permissions.context import reading_as
+    from zhiku.permissions.resolution import reader_for
+
+    client, headers = world["client"], world["as"][who]
+    run_id = _admin_run(world)
+    admin = client.get(f"/v1/evals/runs/{run_id}/results",
+                       headers=world["as"]["admin"]).json()["results"]
+    r = client.get(f"/v1/evals/runs/{run_id}/results", headers=headers)
+    assert r.status_code == 200, r.text
+    seen = r.json()["results"]
+    # the set itself names the expected file (its author's data); what the run found may not
+    _check(who, json.dumps([{k: v for k, v in x.items() if k != "expected_sources"}
+                            for x in seen], ensure_ascii=False))
+    assert [x["metrics"] for x in seen] == [x["metrics"] for x in admin]
+    assert [[(p["chunk_id"], p["score"]) for p in x["retrieved"]] for x in seen] == \
+        [[(p["chunk_id"], p["score"]) for p in x["retrieved"]] for x in admin]
+    withheld = [p for x in seen for p in x["retrieved"] if p["withheld"]]
+    assert bool(withheld) == (who == "outside")
+    assert all(p["source"] == "" for p in withheld)
+    leave = next(x for x in seen if x["id"] == "leave")
+    if not any(p["withheld"] for p in leave["retrieved"]):
+        assert leave["answer"] and not leave["withheld"], "a fully readable result is whole"
+    key = headers["Authorization"].removeprefix("Bearer ")
+    with Runtime(world["settings"]) as runtime:
+        principal = AccountStore(runtime.db).authenticate(key)
+        zk = runtime.workspace(principal.workspace_id)
+        with reading_as(reader_for(runtime.db, principal)):
+            core = runs.results(zk.evals, run_id)
+        default = runs.results(zk.evals, run_id)  # nobody said who reads: public only
+    text = json.dumps([[asdict(p) for p in x.retrieved] + [x.answer, x.citations]
+                       for x in core], ensure_ascii=False)
+    _check(who, text)
+    assert not _leaks(json.dumps([[p.source for p in x.retrieved] + [x.answer, x.citations]
+                                  for x in default], ensure_ascii=False))

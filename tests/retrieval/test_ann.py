@@ -297,3 +297,18 @@ def test_deleting_a_knowledge_base_deletes_its_files(store: SqliteStore, db_path
     store.delete_kb(kb)
     ann.invalidate()
     assert not list(folder.iterdir())
+
+
+def test_a_graph_searched_whole_is_built_connected() -> None:
+    """A graph no larger than ``ef_search`` is walked whole, so every node must be reachable
+    even when building may use several threads (concurrent inserts leave some unreachable):
+    a search for all of it returns all of it, build after build."""
+    from zhiku.retrieval.ann.graph import Graph
+
+    vectors = _unit(np.random.default_rng(7), 220)
+    ids = np.arange(1, vectors.shape[0] + 1, dtype=np.int64)
+    for _ in range(20):
+        graph = Graph.empty(DIM, GraphParams(ef_search=512, threads=8))
+        graph.add(ids, vectors)
+        for q in vectors[::11]:
+            assert np.array_equal(np.sort(graph.search(q, ids.size)), ids)

@@ -1,7 +1,9 @@
 """Search through the facade with the approximate vector index forced on (every knowledge base
 above its size threshold) against exact search, on both backends: the same hits, deleted
-documents never returned, the same hits after a restart. On PostgreSQL both facades search
-pgvector, which must hold to the same promises."""
+documents never returned, the same hits after a restart. The knowledge base is smaller than the
+graph's candidate list (``ann_ef_search``), so a search walks the whole graph and must find what
+exact search finds. On PostgreSQL both facades search pgvector, which must hold to the same
+promises."""
 
 from __future__ import annotations
 

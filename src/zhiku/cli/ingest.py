@@ -12,7 +12,7 @@ from rich.table import Table
 
 from zhiku.cli.context import console, err_console, handle_errors, open_zhiku, print_json, say
 from zhiku.cli.groups import group_refs
-from zhiku.core.errors import InvalidInput, PayloadTooLarge
+from zhiku.core.errors import InvalidInput, PayloadTooLarge, UnsupportedFormat
 from zhiku.ingest.events import FileResult
 from zhiku.ingest.fetch import UrlPolicy, check_url, is_url
 from zhiku.ingest.sources import expand_paths
@@ -105,14 +105,22 @@ def ingest(
 
 def _queue(kb: str, files: list[Path], urls: list[str], metadata: dict[str, object] | None,
            as_json: bool, groups: list[int | str] | None) -> None:
-    """Store the files and queue one job for them, and one job per URL."""
+    """Store the files and queue one job for them, and one job per URL. A file of a type no
+    parser reads is refused here, as the upload API refuses it (the same check): it is
+    reported, the others are queued, and the command exits 1, as a direct ingest does."""
     with open_zhiku() as zk:
         restrict = zk.permissions.resolve(groups)
         if urls and restrict is not None:
             raise InvalidInput("--groups with --background takes files only, not URLs")
         limit = zk.settings.max_file_bytes
         uploads = []
+        refused: list[tuple[Path, str]] = []
         for path in files:
+            try:
+                zk.registry.for_name(path.name)
+            except UnsupportedFormat as exc:
+                refused.append((path, exc.message))
+                continue
             if path.stat().st_size > limit:
                 raise PayloadTooLarge(f"'{path}' is over {limit:,} bytes")
             uploads.append(Upload(str(path), path.read_bytes()))
@@ -122,11 +130,16 @@ def _queue(kb: str, files: list[Path], urls: list[str], metadata: dict[str, obje
         jobs = [zk.jobs.submit_uploads(kb, uploads, metadata, restrict)] if uploads else []
         jobs += [zk.jobs.submit_url(kb, url, metadata) for url in urls]
     if as_json:
-        print_json({"jobs": [{"id": j.id, "kind": j.kind, "status": j.status} for j in jobs]})
-        return
-    for job in jobs:
-        what = job.payload.get("url") or f"{job.payload.get('files_total', 0)} file(s)"
-        say(f"queued job {job.id} ({job.kind}: {what})")
+        print_json({"jobs": [{"id": j.id, "kind": j.kind, "status": j.status} for j in jobs],
+                    "failed": [{"source": str(p), "error": e} for p, e in refused]})
+    else:
+        for job in jobs:
+            what = job.payload.get("url") or f"{job.payload.get('files_total', 0)} file(s)"
+            say(f"queued job {job.id} ({job.kind}: {what})")
+        for path, error in refused:
+            say(("failed", "red"), f" {path}: {error}", err=True)
+    if refused:
+        raise typer.Exit(1)
 
 
 def _metadata(raw: str | None) -> dict[str, object] | None:

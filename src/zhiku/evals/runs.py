@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zhiku.core.errors import InvalidInput, NotFound, ZhikuError
-from zhiku.evals import scoring, sets
+from zhiku.evals import scoring, sets, withhold
 from zhiku.evals.judge import Judge, Passage
 from zhiku.evals.metrics.aggregate import percentile, summarize
 from zhiku.evals.store import EvalStore
 from zhiku.evals.targets import EvalTarget, TargetOutput
 from zhiku.evals.types import EvalQuestion, QuestionResult, Retrieved, Usage, Verdict
+from zhiku.permissions.context import current_reader
 from zhiku.store.db import Connection, Row
+from zhiku.store.reader import Reader
 
 BATCH = 200
 Progress = Callable[[int, int], None]
@@ -293,13 +295,15 @@ def list_runs(store: EvalStore, set_name: str | None = None) -> list[RunRecord]:
     return [_run(r) for r in store.db.conn.execute(sql + " ORDER BY id DESC", args)]
 
 
-def results(store: EvalStore, run_id: int) -> list[QuestionResult]:
-    """Every per-question result of a run, in question order."""
+def results(store: EvalStore, run_id: int, reader: Reader | None = None) -> list[QuestionResult]:
+    """Every per-question result of a run, in question order, as ``reader`` (by default the
+    current one: ``zhiku.permissions.context``) may see them: passages of documents it may not
+    read are withheld, with what could quote them (``zhiku.evals.withhold``)."""
     get_run(store, run_id)
     rows = store.db.conn.execute(
         "SELECT * FROM eval_results WHERE run_id = ? ORDER BY ord", (run_id,)
     )
-    return [
+    stored = [
         QuestionResult(
             ord=r["ord"], ext_id=r["ext_id"], question=r["question"],
             question_id=r["question_id"],
@@ -313,4 +317,8 @@ def results(store: EvalStore, run_id: int) -> list[QuestionResult]:
         )
         for r in rows
     ]
+    seen = withhold.sight(store.passages, store.workspace_id,
+                          (x.chunk_id for r in stored for x in r.retrieved),
+                          current_reader() if reader is None else reader)
+    return [withhold.withhold(r, seen) for r in stored]
 

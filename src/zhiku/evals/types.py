@@ -53,11 +53,13 @@ class EvalSet:
 
 @dataclass(slots=True)
 class Retrieved:
-    """One retrieved chunk as a run stores it (the passage text is looked up when reporting)."""
+    """One retrieved chunk as a run stores it (the passage text is looked up when reporting).
+    ``withheld``: its reader may not read the chunk's document, so its source is left out."""
 
     chunk_id: int
     source: str
     score: float
+    withheld: bool = False
 
 
 @dataclass(slots=True)
@@ -117,7 +119,9 @@ class Verdict:
 
 @dataclass(slots=True)
 class QuestionResult:
-    """Everything a run records for one question."""
+    """Everything a run records for one question. ``withheld``: some passage is hidden from
+    its reader, so the answer, the citations of hidden passages and the judge's reasons are
+    left out too (see ``zhiku.evals.withhold``)."""
 
     ord: int
     ext_id: str
@@ -132,3 +136,4 @@ class QuestionResult:
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
     judge: Verdict | None = None
+    withheld: bool = False

@@ -39,6 +39,7 @@ def result_out(r: QuestionResult, top_k: int, expected: EvalQuestion | None) -> 
         "reasons": ["error"] if r.error is not None else why.reasons(r.metrics, top_k),
         "metrics": r.metrics, "latency_ms": r.latency_ms, "answer": r.answer,
         "refused": r.refused, "citations": r.citations, "error": r.error,
+        "withheld": r.withheld,
         "retrieved": [asdict(x) for x in r.retrieved],
         "prompt_tokens": r.usage.prompt_tokens, "completion_tokens": r.usage.completion_tokens,
         "cost": r.usage.cost, "judge": None if r.judge is None else r.judge.to_dict(),

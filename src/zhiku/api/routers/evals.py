@@ -85,7 +85,9 @@ class ResultOut(BaseModel):
     """One question's result: metrics, answer, retrieved chunks, what was expected,
     ``failed`` and its ``reasons``, root cause first: ``error``, ``retrieval_miss``,
     ``false_refusal``, ``answered_unanswerable``, ``answer_mismatch``, ``unfaithful`` (see
-    ``zhiku.evals.why``)."""
+    ``zhiku.evals.why``). ``withheld``: the caller may not read the document of some retrieved
+    chunk (marked ``withheld``, its source empty; id, rank and score kept), so the answer,
+    the citations of such chunks and the judge's reasons are left out."""
 
     ord: int
     id: str
@@ -106,6 +108,7 @@ class ResultOut(BaseModel):
     expected_sources: dict[str, int]
     reference_answers: list[str]
     answerable: bool | None
+    withheld: bool = False
 
 
 class ResultsOut(BaseModel):

@@ -13,7 +13,7 @@ from zhiku.evals.metrics.aggregate import bootstrap_ci
 from zhiku.evals.report import charts
 from zhiku.evals.report.html import Raw, figure, page, passages, table
 from zhiku.evals.store import EvalStore
-from zhiku.evals.types import QuestionResult
+from zhiku.evals.types import QuestionResult, Retrieved
 from zhiku.store.records import Chunk
 
 
@@ -67,13 +67,16 @@ def _expected(store: EvalStore, ids: Sequence[int]) -> dict[int, tuple[str, str]
     return out
 
 
+def _passage_text(found: dict[int, Chunk], x: Retrieved) -> str:
+    if x.withheld:
+        return "(withheld: a document you may not read)"
+    return found[x.chunk_id].text if x.chunk_id in found else "(chunk deleted)"
+
+
 def _passages_html(chunks: ChunkSource, r: QuestionResult) -> str:
     shown = r.retrieved[:PASSAGES_SHOWN]
-    found = chunks.get_chunks([x.chunk_id for x in shown])
-    return passages(
-        (x.source, found[x.chunk_id].text if x.chunk_id in found else "(chunk deleted)", x.score)
-        for x in shown
-    )
+    found = chunks.get_chunks([x.chunk_id for x in shown if not x.withheld])
+    return passages((x.source, _passage_text(found, x), x.score) for x in shown)
 
 
 def _write(out_dir: Path, stem: str, svgs: dict[str, str], body: str) -> Path:

@@ -37,7 +37,7 @@ class GraphParams:
     connectivity: int = 16
     ef_construction: int = 64
     ef_search: int = 512
-    threads: int = 0  # 0: every core (building); searches use one thread
+    threads: int = 0  # 0: every core (building, see ``Graph.add``); searches use one thread
 
 
 class Graph:
@@ -79,10 +79,17 @@ class Graph:
         return int(self._index.size)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add vectors; on one thread while the graph stays no larger than ``ef_search``.
+
+        Concurrent inserts leave a few nodes that no walk reaches. A larger graph is searched
+        approximately anyway, but a graph that a search walks whole (its candidate list holds
+        every node) must miss nothing, so it is built on one thread: connected, and the same
+        graph every time."""
         if ids.size:
+            whole = self.size + ids.size <= self._params.ef_search
             self._index.add(
                 ids.astype(np.uint64), np.ascontiguousarray(vectors, dtype=np.float32),
-                threads=self._params.threads,
+                threads=1 if whole else self._params.threads,
             )
 
     def remove(self, ids: np.ndarray) -> None:

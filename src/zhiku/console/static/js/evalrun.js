@@ -101,8 +101,8 @@ function resultItem(r, key) {
       h("dl.facts",
         h("dt", t("expected")), h("dd", sources.length ? sources.join(", ") : r.answerable === false ? t("expect_refusal") : "—"),
         h("dt", t("reference")), h("dd", r.reference_answers.join(" | ") || "—"),
-        h("dt", t("answer")), h("dd", r.refused ? t("refused_short") : r.answer || "—"),
-        h("dt", t("retrieved")), h("dd", r.retrieved.slice(0, 5).map((x) => `${x.source} (${x.score.toFixed(3)})`).join(", ") || "—"),
+        h("dt", t("answer")), h("dd", r.refused ? t("refused_short") : r.withheld ? t("withheld") : r.answer || "—"),
+        h("dt", t("retrieved")), h("dd", r.retrieved.slice(0, 5).map((x) => `${x.withheld ? t("withheld_short") : x.source} (${x.score.toFixed(3)})`).join(", ") || "—"),
         h("dt", t("latency")), h("dd", `${fmt(r.latency_ms, 0)} ms`),
         r.judge ? [h("dt", t("judge")), h("dd", r.judge.error || `${r.judge.faithfulness}/5, ${r.judge.relevance}/5 — ${r.judge.reasons}`)] : null),
       h("p.metrics", Object.entries(r.metrics).map(([k, v]) => h("span.metric", metricLabel(k), ` ${metricValue(v)}`)))));
