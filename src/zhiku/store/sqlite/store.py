@@ -3,6 +3,7 @@ PostgreSQL is in ``store/common``; full-text terms live in the FTS5 table ``chun
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +34,7 @@ class SqliteStore(SqlStore):
         rows (0 turns it off)."""
         self.db = db
         self._memory = MemoryKeywordIndex(self.db, memory_keyword_rows)
+        self._group = threading.local()  # .terms: full-text rows held until the group commits
 
     def close(self) -> None:
         """Stop the in-memory keyword index (the database stays open for its owner)."""
@@ -46,9 +48,39 @@ class SqliteStore(SqlStore):
         """Nothing to do: SQLite's write transactions already take turns."""
 
     # -- full-text terms of chunks ----------------------------------------------------------
+    @contextmanager
+    def write_group(self) -> Iterator[Connection]:
+        """One write transaction around several ``replace_document`` calls, whose full-text
+        rows are inserted together just before it commits.
+
+        FTS5 writes the terms it holds in memory to a new index segment whenever a later
+        statement of the transaction opens a statement savepoint (every ``INSERT ...
+        RETURNING`` does): terms inserted document by document became one small segment per
+        document, and merging those cost more than indexing them. Held to the end, a group's
+        terms make one segment."""
+        with self.db.write() as conn:
+            if getattr(self._group, "terms", None) is not None:  # nested: the outer one inserts
+                yield conn
+                return
+            self._group.terms = []
+            try:
+                yield conn
+                self._insert_terms(conn)
+            finally:
+                self._group.terms = None
+
+    def _insert_terms(self, conn: Connection) -> None:
+        """Insert the full-text rows a write group holds (before anything reads or deletes
+        them in the same transaction)."""
+        held: list[tuple[int, str]] | None = getattr(self._group, "terms", None)
+        if held:
+            conn.executemany("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", held)
+            held.clear()
+
     def delete_kb(self, kb_id: int) -> None:
         """Delete a knowledge base with all its documents, chunks, terms and vectors."""
         with self.db.write() as conn:
+            self._insert_terms(conn)
             conn.execute(
                 "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE kb_id = ?)",
                 (kb_id,),
@@ -56,6 +88,7 @@ class SqliteStore(SqlStore):
             super().delete_kb(kb_id)
 
     def _delete_document_rows(self, conn: Connection, doc_id: int) -> None:
+        self._insert_terms(conn)
         conn.execute(
             "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE document_id = ?)",
             (doc_id,),
@@ -78,7 +111,11 @@ class SqliteStore(SqlStore):
             ids.append(chunk_id)
             if chunk.searchable:
                 fts_rows.append((chunk_id, " ".join(chunk.terms)))
-        conn.executemany("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", fts_rows)
+        held: list[tuple[int, str]] | None = getattr(self._group, "terms", None)
+        if held is not None:
+            held.extend(fts_rows)
+        else:
+            conn.executemany("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", fts_rows)
         return ids
 
     def _set_chunk_text(
@@ -90,12 +127,14 @@ class SqliteStore(SqlStore):
             (text, token_count, chunk_id),
         )
         if terms is not None:
+            self._insert_terms(conn)
             conn.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
             conn.execute(
                 "INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (chunk_id, " ".join(terms))
             )
 
     def _set_chunk_terms(self, conn: Connection, chunk_id: int, terms: Sequence[str]) -> None:
+        self._insert_terms(conn)
         conn.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
         conn.execute(
             "INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (chunk_id, " ".join(terms))
