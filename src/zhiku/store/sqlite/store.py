@@ -98,19 +98,30 @@ class SqliteStore(SqlStore):
     def _insert_chunks(
         self, conn: Connection, kb_id: int, doc_id: int, chunks: Sequence[NewChunk]
     ) -> list[int]:
-        ids: list[int] = []
-        fts_rows: list[tuple[int, str]] = []
-        for chunk in chunks:
-            parent_id = ids[chunk.parent] if chunk.parent is not None else None
-            row = conn.execute(
-                f"INSERT INTO chunks ({NEW_CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?) "
-                "RETURNING id",
-                new_chunk_row(chunk, doc_id=doc_id, kb_id=kb_id, parent_id=parent_id),
-            ).fetchone()
-            chunk_id = int(row[0])
-            ids.append(chunk_id)
-            if chunk.searchable:
-                fts_rows.append((chunk_id, " ".join(chunk.terms)))
+        if not chunks:
+            return []
+        # The ids AUTOINCREMENT would give one by one (after the largest id the table ever
+        # held), given up front: the rows go in with one executemany, parents before children.
+        top = conn.execute(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'chunks'), 0), "
+            "coalesce((SELECT max(id) FROM chunks), 0))"
+        ).fetchone()[0]
+        ids = list(range(int(top) + 1, int(top) + 1 + len(chunks)))
+        conn.executemany(
+            f"INSERT INTO chunks (id, {NEW_CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (chunk_id, *new_chunk_row(
+                    chunk, doc_id=doc_id, kb_id=kb_id,
+                    parent_id=None if chunk.parent is None else ids[chunk.parent],
+                ))
+                for chunk_id, chunk in zip(ids, chunks, strict=True)
+            ],
+        )
+        fts_rows = [
+            (chunk_id, " ".join(chunk.terms))
+            for chunk_id, chunk in zip(ids, chunks, strict=True)
+            if chunk.searchable
+        ]
         held: list[tuple[int, str]] | None = getattr(self._group, "terms", None)
         if held is not None:
             held.extend(fts_rows)
