@@ -96,6 +96,7 @@ def test_terms_are_those_of_each_run_analyzed_alone_in_order() -> None:
         "使用Python处理数据、Ｈｅｌｌｏ　ＷＯＲＬＤ，你好！的 了 北 中a文b中文c 中文 中文\t中文\n",
         "頭髮發展與台灣經濟；ﬁne ﬂour ①② ㍿ café naïve e\u0301 𠀀𠀁中文𪚥 丽\uf900兀 😀中文😀",
         "한국어 日本語のテキスト ｶﾀｶﾅ İstanbul ΣΑΣ running runners ran easily 的的的 我们的",
+        "⾨⾺⻘ 門馬 \U0002005e\U000205e3 ㈱會社 ﹙臺灣﹚ 萬\u0301 Ｔａｉｗａｎ與ΣΑΣ",
         "",
     ]
     for text in texts:

@@ -136,7 +136,47 @@ def analyze(text: str) -> list[str]:
 def _analyze(text: str) -> tuple[str, ...]:
     # Cached: ingestion analyzes each chunk for the full-text index and, moments later, the
     # embedding stage may analyze the same text again (the hashing embedder); queries repeat.
-    return _terms(fold_script(normalize(text)))
+    return _terms(_normalize_folded(text))
+
+
+def _normalize_folded(text: str) -> str:
+    """``fold_script(normalize(text))``, with one translate for both where that gives the same.
+
+    ``_compat_fold_table`` decomposes compatibility characters and folds Traditional
+    ideographs at once. When its result needs no NFKC, neither did that of the decomposition
+    alone: the two differ only in CJK unified ideographs, which NFKC never changes nor
+    combines with a neighbour (and lower-casing leaves alone)."""
+    if not text.isascii():
+        once = text.translate(_compat_fold_table())
+        if unicodedata.is_normalized("NFKC", once):
+            once = once.lower()
+            return once.translate(_fold_tables()[1]) if _ASTRAL_RE.search(once) else once
+    return fold_script(normalize(text))
+
+
+@cache
+def _compat_fold_table() -> list[int | str]:
+    """``_compat_table`` with the Basic Multilingual Plane's Traditional → Simplified folding
+    applied to what it gives (only where both sides are CJK unified ideographs)."""
+    bmp, _ = _fold_tables()
+
+    def fold(code: int) -> int:
+        target = bmp[code]
+        if target == code:
+            return code
+        return target if _is_unified_ideograph(code) and _is_unified_ideograph(target) else code
+
+    table: list[int | str] = []
+    for value in _compat_table():
+        if isinstance(value, str):
+            table.append("".join(chr(fold(ord(c))) if ord(c) < 0x10000 else c for c in value))
+        else:
+            table.append(fold(value))
+    return table
+
+
+def _is_unified_ideograph(code: int) -> bool:
+    return unicodedata.name(chr(code), "").startswith("CJK UNIFIED IDEOGRAPH")
 
 
 def _terms(normalized: str) -> tuple[str, ...]:
