@@ -197,6 +197,38 @@ class StoreConformance:
         assert search(store, [kb_id], "reimbursement") == old_ids
         assert search(store, [kb_id], "expense") == []
 
+    def test_write_group_commits_its_documents_together(self, store: Any, kb_id: int) -> None:
+        with store.write_group():
+            _, first = put(store, kb_id, "/a.txt", ["the old reimbursement rules"])
+            _, second = put(store, kb_id, "/b.txt", ["员工出差报销需要发票", "annual leave"])
+            # a document replaced within the group keeps only its new terms
+            _, third = put(store, kb_id, "/a.txt", ["the new expense rules"], content_hash="h2")
+            assert store.get_chunks(first) == {}
+        assert search(store, [kb_id], "reimbursement") == []
+        assert search(store, [kb_id], "expense") == third
+        assert search(store, [kb_id], "出差报销") == second[:1]
+        assert search(store, [kb_id], "annual leave") == second[1:]
+        freqs, total = store.term_stats(["rule", "expens", "reimburs"])
+        assert (freqs, total) == ({"rule": 1, "expens": 1}, 3)
+        doc = store.find_document(kb_id, "/b.txt")
+        store.delete_document(doc.id)
+        assert search(store, [kb_id], "出差报销") == []
+        assert store.term_stats(["leav"]) == ({}, 1)
+
+    def test_a_failed_write_group_leaves_nothing(self, store: Any, kb_id: int) -> None:
+        _, kept = put(store, kb_id, "/keep.txt", ["kept travel rules"])
+        with pytest.raises(RuntimeError), store.write_group():
+            put(store, kb_id, "/a.txt", ["lost travel receipts"])
+            put(store, kb_id, "/keep.txt", ["lost replacement"], content_hash="h2")
+            raise RuntimeError("the group fails")
+        assert [d.source for d in store.list_documents(kb_id)] == ["/keep.txt"]
+        assert search(store, [kb_id], "travel") == kept
+        assert search(store, [kb_id], "lost receipts") == []
+        assert store.term_stats(["travel"]) == ({"travel": 1}, 1)
+        with store.write_group():  # the next group starts clean
+            _, later = put(store, kb_id, "/c.txt", ["later travel notes"])
+        assert set(search(store, [kb_id], "travel")) == set(kept + later)
+
     def test_delete_document_removes_chunks_vectors_and_terms(self, store: Any, kb_id: int) -> None:
         doc, ids = put(store, kb_id, "/a.txt", ["报销流程需要发票", "annual leave"])
         _, other_ids = put(store, kb_id, "/b.txt", ["报销流程另一份"])

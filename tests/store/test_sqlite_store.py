@@ -54,6 +54,21 @@ class TestSqliteStore(StoreConformance, RepositoryConformance):
         with sqlite3.connect(db_path) as raw:
             assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # persistent
 
+    def test_chunk_ids_follow_the_largest_id_ever_given(self, store: SqliteStore) -> None:
+        ws = store.workspace_id("default", create=True)
+        kb_id = store.create_kb(ws, "ids", MODEL, {}).id
+        _, first = put(store, kb_id, "/a.txt", ["one", "two"])
+        doc, second = put(store, kb_id, "/b.txt", ["three", "four"])
+        assert second == [first[-1] + 1, first[-1] + 2]
+        store.delete_document(doc.id)  # the largest ids are gone, never to be given again
+        _, third = put(store, kb_id, "/c.txt", ["five"])
+        assert third == [second[-1] + 1]
+        with store.db.write() as conn:  # a row written with its own id moves the count on too
+            conn.execute(
+                "INSERT INTO chunks (id, document_id, kb_id, ord, text, token_count) "
+                "SELECT 1000, document_id, kb_id, 9, 'x', 1 FROM chunks WHERE id = ?", third)
+        assert put(store, kb_id, "/d.txt", ["six"])[1] == [1001]
+
     def test_foreign_keys_are_enforced(self, store: SqliteStore) -> None:
         with pytest.raises(sqlite3.IntegrityError), store.db.write() as conn:
             conn.execute(

@@ -64,3 +64,50 @@ def test_query_bigrams_that_frame_the_question_are_left_out() -> None:
     assert "年成" not in terms and {"卫星", "通信", "有限公司", "成立"} <= set(terms)
     assert query_terms("什么") == ["什么", "什麼"]  # nothing else to search for: kept
     assert query_terms("what is zhiku") == ["zhiku"]
+
+
+def _run_by_run(text: str) -> list[str]:
+    """The analysis by its definition: each Chinese run segmented by its own jieba call, its
+    words (longer than one character, not stop words) then its bigrams; each Latin word."""
+    import re
+    import unicodedata
+
+    import rjieba
+
+    from zhiku.text.tokenize import ZH_STOPWORDS, _latin_tokens, fold_script
+
+    folded = fold_script(unicodedata.normalize("NFKC", text).lower())
+    cjk = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+    out: list[str] = []
+    for run, word in re.findall(rf"([{cjk}]+)|([^\W_{cjk}]+)", folded):
+        if not run:
+            out.extend(_latin_tokens(word))
+        elif len(run) == 1:
+            out.extend([] if run in ZH_STOPWORDS else [run])
+        else:
+            out.extend(w for w in rjieba.cut(run) if len(w) > 1 and w not in ZH_STOPWORDS)
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def test_terms_are_those_of_each_run_analyzed_alone_in_order() -> None:
+    texts = [
+        "据新华社报道，国务院总理李克强12日主持召开国务院常务会议，部署进一步推进“放管服”改革。",
+        "使用Python处理数据、Ｈｅｌｌｏ　ＷＯＲＬＤ，你好！的 了 北 中a文b中文c 中文 中文\t中文\n",
+        "頭髮發展與台灣經濟；ﬁne ﬂour ①② ㍿ café naïve e\u0301 𠀀𠀁中文𪚥 丽\uf900兀 😀中文😀",
+        "한국어 日本語のテキスト ｶﾀｶﾅ İstanbul ΣΑΣ running runners ran easily 的的的 我们的",
+        "⾨⾺⻘ 門馬 \U0002005e\U000205e3 ㈱會社 ﹙臺灣﹚ 萬\u0301 Ｔａｉｗａｎ與ΣΑΣ",
+        "",
+    ]
+    for text in texts:
+        assert analyze(text) == _run_by_run(text), text
+
+
+def test_normalize_is_nfkc_then_lower_case() -> None:
+    import unicodedata
+
+    samples = ["Ｈｅｌｌｏ，世界！", "ﬁ ① ㍿ ½ Ⅻ", "e\u0301 a\u0308\u0323 x\u0327\u0301", "ｶﾞｷﾞ",
+               "\u1e9b\u0323", "𝐀𝐁 丽\uf900", "plain ascii", "Σ İ"]
+    samples += [chr(c) + "\u0301" for c in range(0x20, 0x3000, 7)]
+    for text in samples:
+        assert normalize(text) == unicodedata.normalize("NFKC", text).lower(), text

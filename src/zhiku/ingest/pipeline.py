@@ -273,7 +273,7 @@ class Pipeline:
         parsed = [e for e in entries if isinstance(e, _Parsed)]
         written: dict[int, FileResult] = {}
         try:
-            with self._store.db.write():
+            with self._store.write_group():
                 for entry in parsed:
                     written[id(entry)] = self._write(kb, entry)
         except (ZhikuError, OSError):

@@ -4,6 +4,7 @@ must too, and the conformance tests in ``tests/store`` run against every backend
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -56,6 +57,9 @@ class DocumentStore(Protocol):
         chunks: Sequence[NewChunk],
         groups: Sequence[int] | str | None = ...,
     ) -> tuple[Document, list[int]]: ...
+    def write_group(self) -> AbstractContextManager[object]:
+        """One write transaction around several ``replace_document`` calls."""
+        ...
     def record_failure(
         self, kb_id: int, *, source: str, content_hash: str, fmt: str, size_bytes: int, error: str
     ) -> None: ...

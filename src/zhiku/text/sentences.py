@@ -27,7 +27,8 @@ def split_sentences(text: str) -> list[str]:
     for m in _SPLIT_RE.finditer(text):
         end = m.end()
         piece = text[start:end]
-        if _ABBREV_RE.search(piece.rstrip()) or (
+        stripped = piece.rstrip()
+        if (stripped.endswith(".") and _ABBREV_RE.search(stripped)) or (
                 _inside_parenthesis(piece) and not m.group().startswith("\n")):
             continue
         if piece.strip():

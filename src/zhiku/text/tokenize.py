@@ -12,7 +12,6 @@ earlier one are brought up to date by ``Zhiku.reanalyze`` (``zhiku kb reanalyze`
 
 from __future__ import annotations
 
-import operator
 import re
 import threading
 import unicodedata
@@ -28,10 +27,13 @@ _RUN_RE = re.compile(
     r"(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)|(?P<word>[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)"
 )
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+")
+# every pair of adjacent Chinese characters (overlapping: a lookahead captures each)
+_CJK_BIGRAM_RE = re.compile(
+    r"(?=([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]{2}))"
+)
 _ASTRAL_RE = re.compile(r"[\U00010000-\U0010ffff]")
 _STEM = Stemmer.Stemmer("english")  # Snowball English, compiled: the same stems as the Python port
 _STEM_LOCK = threading.Lock()
-_concat = operator.add
 
 ANALYZER_VERSION = 2  # 1: no script folding; 2: Traditional folded to Simplified
 
@@ -78,18 +80,51 @@ def cjk_words(run: str) -> list[str]:
     return list(_jieba_cut()(run))
 
 
-def _cjk_tokens(run: str) -> list[str]:
-    """jieba words (longer than one character, not stop words), then character bigrams."""
-    if len(run) == 1:
-        return [] if run in ZH_STOPWORDS else [run]
-    words = [w for w in _jieba_cut()(run) if len(w) > 1 and w not in ZH_STOPWORDS]
-    words.extend(map(_concat, run[:-1], run[1:]))
-    return words
+def _content_words(runs: list[str]) -> list[list[str]]:
+    """The jieba words (longer than one character, not stop words) of each run of two
+    Chinese characters or more, from one jieba call: the runs joined by spaces, which jieba
+    segments as separate blocks and returns as ``" "`` tokens between their words."""
+    if not runs:
+        return []
+    cut = _jieba_cut()
+    out: list[list[str]] = [[]]
+    words = out[0]
+    for token in cut(" ".join(runs)):
+        if token == " ":
+            words = []
+            out.append(words)
+        elif len(token) > 1 and token not in ZH_STOPWORDS:
+            words.append(token)
+    if len(out) != len(runs):  # never seen; one call per run is always right
+        return [[w for w in cut(r) if len(w) > 1 and w not in ZH_STOPWORDS] for r in runs]
+    return out
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width → half-width) and lower case."""
-    return unicodedata.normalize("NFKC", text).lower()
+    """NFKC (full-width → half-width) and lower case.
+
+    Compatibility characters of the Basic Multilingual Plane (full-width punctuation, which
+    Chinese text is full of) are first replaced by their decompositions with one translate;
+    NFKC itself then runs only when that left something to compose or decompose. The result
+    is NFKC's: NFKC decomposes every character the same way before it composes."""
+    if text.isascii():  # NFKC leaves ASCII as it is
+        return text.lower()
+    decomposed = text.translate(_compat_table())
+    if unicodedata.is_normalized("NFKC", decomposed):
+        return decomposed.lower()
+    return unicodedata.normalize("NFKC", decomposed).lower()
+
+
+@cache
+def _compat_table() -> list[int | str]:
+    """A translate table over the Basic Multilingual Plane: each character with a
+    compatibility decomposition to its full NFKD form, every other one to itself."""
+    table: list[int | str] = list(range(0x10000))
+    for code in range(0x10000):
+        char = chr(code)
+        if unicodedata.decomposition(char).startswith("<"):
+            table[code] = unicodedata.normalize("NFKD", char)
+    return table
 
 
 def analyze(text: str) -> list[str]:
@@ -101,14 +136,70 @@ def analyze(text: str) -> list[str]:
 def _analyze(text: str) -> tuple[str, ...]:
     # Cached: ingestion analyzes each chunk for the full-text index and, moments later, the
     # embedding stage may analyze the same text again (the hashing embedder); queries repeat.
-    return _terms(fold_script(normalize(text)))
+    return _terms(_normalize_folded(text))
+
+
+def _normalize_folded(text: str) -> str:
+    """``fold_script(normalize(text))``, with one translate for both where that gives the same.
+
+    ``_compat_fold_table`` decomposes compatibility characters and folds Traditional
+    ideographs at once. When its result needs no NFKC, neither did that of the decomposition
+    alone: the two differ only in CJK unified ideographs, which NFKC never changes nor
+    combines with a neighbour (and lower-casing leaves alone)."""
+    if not text.isascii():
+        once = text.translate(_compat_fold_table())
+        if unicodedata.is_normalized("NFKC", once):
+            once = once.lower()
+            return once.translate(_fold_tables()[1]) if _ASTRAL_RE.search(once) else once
+    return fold_script(normalize(text))
+
+
+@cache
+def _compat_fold_table() -> list[int | str]:
+    """``_compat_table`` with the Basic Multilingual Plane's Traditional → Simplified folding
+    applied to what it gives (only where both sides are CJK unified ideographs)."""
+    bmp, _ = _fold_tables()
+
+    def fold(code: int) -> int:
+        target = bmp[code]
+        if target == code:
+            return code
+        return target if _is_unified_ideograph(code) and _is_unified_ideograph(target) else code
+
+    table: list[int | str] = []
+    for value in _compat_table():
+        if isinstance(value, str):
+            table.append("".join(chr(fold(ord(c))) if ord(c) < 0x10000 else c for c in value))
+        else:
+            table.append(fold(value))
+    return table
+
+
+def _is_unified_ideograph(code: int) -> bool:
+    return unicodedata.name(chr(code), "").startswith("CJK UNIFIED IDEOGRAPH")
 
 
 def _terms(normalized: str) -> tuple[str, ...]:
+    """Each run's terms in text order: a Chinese run's jieba words, then its character
+    bigrams (one jieba call and one bigram scan for the whole text; a lone character is its
+    own term unless a stop word); a Latin word's stem, unless a stop word."""
+    pieces = _RUN_RE.findall(normalized)
+    words = iter(_content_words([cjk for cjk, _ in pieces if len(cjk) > 1]))
+    bigrams = _CJK_BIGRAM_RE.findall(normalized)  # the bigrams of every run, in order
+    at = 0
     out: list[str] = []
     extend = out.extend
-    for cjk, word in _RUN_RE.findall(normalized):
-        extend(_cjk_tokens(cjk) if cjk else _latin_tokens(word))
+    for cjk, word in pieces:
+        if not cjk:
+            extend(_latin_tokens(word))
+        elif len(cjk) == 1:
+            if cjk not in ZH_STOPWORDS:
+                out.append(cjk)
+        else:
+            extend(next(words))
+            end = at + len(cjk) - 1
+            extend(bigrams[at:end])
+            at = end
     return tuple(out)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from zhiku.core.errors import NotFound
@@ -136,6 +137,11 @@ class DocumentSql(ReaderSql):
             searchable = [ids[i] for i, c in enumerate(chunks) if c.searchable]
             document = self.get_document(doc_id)
         return document, searchable
+
+    def write_group(self) -> AbstractContextManager[object]:
+        """One write transaction around several ``replace_document`` calls (each joins it):
+        they commit together or not at all."""
+        return self.db.write()
 
     def set_document_metadata(self, doc_id: int, metadata: dict[str, Any]) -> None:
         """Replace a document's metadata (tags live under ``metadata["tags"]``); filters see it

@@ -9,6 +9,9 @@ from typing import Any
 from zhiku.store.db import Row
 from zhiku.store.records import Chunk, Document, KnowledgeBase, NewChunk
 
+# json.dumps(..., ensure_ascii=False) builds an encoder on every call; this one is built once
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+
 CHUNK_COLUMNS = (
     "id, document_id, kb_id, ord, text, heading_path, page, token_count, parent_id, searchable, "
     "enabled, metadata"
@@ -84,10 +87,10 @@ def new_chunk_row(
         kb_id,
         chunk.ord,
         chunk.text,
-        json.dumps(chunk.heading_path, ensure_ascii=False),
+        _dumps(chunk.heading_path),
         chunk.page,
         chunk.token_count,
         parent_id,
         int(chunk.searchable),
-        json.dumps(chunk.metadata, ensure_ascii=False),
+        _dumps(chunk.metadata),
     )

@@ -3,6 +3,7 @@ PostgreSQL is in ``store/common``; full-text terms live in the FTS5 table ``chun
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +34,7 @@ class SqliteStore(SqlStore):
         rows (0 turns it off)."""
         self.db = db
         self._memory = MemoryKeywordIndex(self.db, memory_keyword_rows)
+        self._group = threading.local()  # .terms: full-text rows held until the group commits
 
     def close(self) -> None:
         """Stop the in-memory keyword index (the database stays open for its owner)."""
@@ -46,9 +48,39 @@ class SqliteStore(SqlStore):
         """Nothing to do: SQLite's write transactions already take turns."""
 
     # -- full-text terms of chunks ----------------------------------------------------------
+    @contextmanager
+    def write_group(self) -> Iterator[Connection]:
+        """One write transaction around several ``replace_document`` calls, whose full-text
+        rows are inserted together just before it commits.
+
+        FTS5 writes the terms it holds in memory to a new index segment whenever a later
+        statement of the transaction opens a statement savepoint (every ``INSERT ...
+        RETURNING`` does): terms inserted document by document became one small segment per
+        document, and merging those cost more than indexing them. Held to the end, a group's
+        terms make one segment."""
+        with self.db.write() as conn:
+            if getattr(self._group, "terms", None) is not None:  # nested: the outer one inserts
+                yield conn
+                return
+            self._group.terms = []
+            try:
+                yield conn
+                self._insert_terms(conn)
+            finally:
+                self._group.terms = None
+
+    def _insert_terms(self, conn: Connection) -> None:
+        """Insert the full-text rows a write group holds (before anything reads or deletes
+        them in the same transaction)."""
+        held: list[tuple[int, str]] | None = getattr(self._group, "terms", None)
+        if held:
+            conn.executemany("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", held)
+            held.clear()
+
     def delete_kb(self, kb_id: int) -> None:
         """Delete a knowledge base with all its documents, chunks, terms and vectors."""
         with self.db.write() as conn:
+            self._insert_terms(conn)
             conn.execute(
                 "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE kb_id = ?)",
                 (kb_id,),
@@ -56,6 +88,7 @@ class SqliteStore(SqlStore):
             super().delete_kb(kb_id)
 
     def _delete_document_rows(self, conn: Connection, doc_id: int) -> None:
+        self._insert_terms(conn)
         conn.execute(
             "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE document_id = ?)",
             (doc_id,),
@@ -65,20 +98,35 @@ class SqliteStore(SqlStore):
     def _insert_chunks(
         self, conn: Connection, kb_id: int, doc_id: int, chunks: Sequence[NewChunk]
     ) -> list[int]:
-        ids: list[int] = []
-        fts_rows: list[tuple[int, str]] = []
-        for chunk in chunks:
-            parent_id = ids[chunk.parent] if chunk.parent is not None else None
-            row = conn.execute(
-                f"INSERT INTO chunks ({NEW_CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?) "
-                "RETURNING id",
-                new_chunk_row(chunk, doc_id=doc_id, kb_id=kb_id, parent_id=parent_id),
-            ).fetchone()
-            chunk_id = int(row[0])
-            ids.append(chunk_id)
-            if chunk.searchable:
-                fts_rows.append((chunk_id, " ".join(chunk.terms)))
-        conn.executemany("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", fts_rows)
+        if not chunks:
+            return []
+        # The ids AUTOINCREMENT would give one by one (after the largest id the table ever
+        # held), given up front: the rows go in with one executemany, parents before children.
+        top = conn.execute(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'chunks'), 0), "
+            "coalesce((SELECT max(id) FROM chunks), 0))"
+        ).fetchone()[0]
+        ids = list(range(int(top) + 1, int(top) + 1 + len(chunks)))
+        conn.executemany(
+            f"INSERT INTO chunks (id, {NEW_CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (chunk_id, *new_chunk_row(
+                    chunk, doc_id=doc_id, kb_id=kb_id,
+                    parent_id=None if chunk.parent is None else ids[chunk.parent],
+                ))
+                for chunk_id, chunk in zip(ids, chunks, strict=True)
+            ],
+        )
+        fts_rows = [
+            (chunk_id, " ".join(chunk.terms))
+            for chunk_id, chunk in zip(ids, chunks, strict=True)
+            if chunk.searchable
+        ]
+        held: list[tuple[int, str]] | None = getattr(self._group, "terms", None)
+        if held is not None:
+            held.extend(fts_rows)
+        else:
+            conn.executemany("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", fts_rows)
         return ids
 
     def _set_chunk_text(
@@ -90,12 +138,14 @@ class SqliteStore(SqlStore):
             (text, token_count, chunk_id),
         )
         if terms is not None:
+            self._insert_terms(conn)
             conn.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
             conn.execute(
                 "INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (chunk_id, " ".join(terms))
             )
 
     def _set_chunk_terms(self, conn: Connection, chunk_id: int, terms: Sequence[str]) -> None:
+        self._insert_terms(conn)
         conn.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
         conn.execute(
             "INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (chunk_id, " ".join(terms))
