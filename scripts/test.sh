@@ -35,14 +35,22 @@ rm -f "$log"
 pglog=$(mktemp)
 ZHIKU_TEST_BACKEND=postgres .venv/bin/python -m pytest -p no:cacheprovider --durations=15 "$@" >"$pglog" 2>&1 &
 pg=$!
-trap 'kill $pg 2>/dev/null; rm -f "$pglog"' EXIT
-lite=0
-.venv/bin/python -m pytest --durations=15 "$@" || lite=$?
+litelog=$(mktemp)
+trap 'kill $pg 2>/dev/null; rm -f "$pglog" "$litelog"' EXIT
+set +e
+.venv/bin/python -m pytest --durations=15 "$@" 2>&1 | tee "$litelog"
+lite=${PIPESTATUS[0]}
+set -e
 post=0
 wait $pg || post=$?
 echo "=== the same suite on PostgreSQL ==="
 cat "$pglog"
 if [ "$lite" != 0 ] || [ "$post" != 0 ]; then
-  echo "tests failed: SQLite pass exit $lite, PostgreSQL pass exit $post" >&2
+  # The SQLite pass's failures again, so that the end of the output names every failure.
+  if [ "$lite" != 0 ]; then
+    echo "=== failures of the SQLite pass ==="
+    sed -n '/short test summary info/,$p' "$litelog"
+  fi
+  echo "tests failed: SQLite pass exit $lite, PostgreSQL pass exit $post"
   exit 1
 fi
