@@ -104,6 +104,13 @@ def _analyze(text: str) -> tuple[str, ...]:
     return _terms(fold_script(normalize(text)))
 
 
+def forget_texts() -> None:
+    """Drop the cached analyses of whole texts (an ingestion run's chunks are not asked for
+    again); the per-word caches stay."""
+    _analyze.cache_clear()
+    script_variants.cache_clear()
+
+
 def _terms(normalized: str) -> tuple[str, ...]:
     out: list[str] = []
     extend = out.extend
