@@ -59,6 +59,7 @@ from zhiku.api.routers import (
 )
 from zhiku.api.state import ApiState
 from zhiku.console import mount_console
+from zhiku.core.heap import tune_allocator
 from zhiku.core.settings import Settings
 from zhiku.mcp.http import mount_mcp
 
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_allocator(chosen.malloc_mmap_threshold_kb)  # before the job threads start
         state = ApiState.open(chosen, metrics_)
         app.state.api = state
         if worker and chosen.api_run_jobs:

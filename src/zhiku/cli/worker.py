@@ -18,6 +18,7 @@ from types import FrameType
 import typer
 
 from zhiku.cli.context import handle_errors
+from zhiku.core.heap import tune_allocator
 from zhiku.core.logging import configure_logging
 from zhiku.core.settings import Settings
 from zhiku.jobs.process import Jobs
@@ -44,6 +45,7 @@ def worker(
     settings = Settings()
     configure_logging(log_level or settings.log_level, json=settings.log_json)
     threads = concurrency or settings.worker_concurrency
+    tune_allocator(settings.malloc_mmap_threshold_kb)
     runtime = Runtime(settings)
     runtime.start_upkeep()  # PostgreSQL: warm its buffers, compact term_df, in the background
     jobs = Jobs.of(settings, runtime.db, runtime)

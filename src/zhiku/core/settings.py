@@ -424,6 +424,14 @@ class Settings(BaseSettings):
         description="HTTP API: worker threads that run background jobs in the server process, so "
         "one workspace's slow job does not hold up the others'.",
     )
+    malloc_mmap_threshold_kb: int = Field(
+        default=1024,
+        ge=0,
+        le=32768,
+        description="Servers and workers (glibc): memory blocks of at least this many KiB are "
+        "taken from and handed back to the system on their own, so the buffers of embedding and "
+        "ingestion do not stay resident after a job; 0 keeps glibc's adaptive threshold.",
+    )
     worker_concurrency: int = Field(
         default=2, ge=1, le=64, description="`zhiku worker`: jobs run at once (threads)."
     )

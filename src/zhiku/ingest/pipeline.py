@@ -26,7 +26,7 @@ from zhiku.store.protocols import Store
 from zhiku.store.reader import KEEP
 from zhiku.store.records import KnowledgeBase, NewChunk
 from zhiku.text.indexing import index_text
-from zhiku.text.tokenize import analyze
+from zhiku.text.tokenize import analyze, forget_texts
 
 
 @dataclass(slots=True)
@@ -155,6 +155,7 @@ class Pipeline:
             flush()
         finally:
             stage.close()
+            forget_texts()
             release_free_memory()  # a server stays at its idle size after a batch, not its peak
         report.chunks_embedded = stage.embedded
         report.seconds = time.perf_counter() - started

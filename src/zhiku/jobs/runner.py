@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from zhiku.core.errors import ZhikuError
+from zhiku.core.heap import release_free_memory
 from zhiku.jobs.notify import Listener, listener
 from zhiku.jobs.queue import Job, JobQueue, worker_name
 from zhiku.permissions.context import reading_as
@@ -175,6 +176,9 @@ class Runner:
         finally:
             with self._lock:
                 self._active.pop(job.id, None)
+            # what the job built (parsed files, batches, caches) is garbage now: an idle
+            # server goes back to its idle size rather than staying at the job's peak
+            release_free_memory()
 
     def _finish(self, job: Job, control: Control, started: float) -> None:
         def took() -> float:

@@ -179,6 +179,13 @@ def _is_unified_ideograph(code: int) -> bool:
     return unicodedata.name(chr(code), "").startswith("CJK UNIFIED IDEOGRAPH")
 
 
+def forget_texts() -> None:
+    """Drop the cached analyses of whole texts (an ingestion run's chunks are not asked for
+    again); the per-word caches stay."""
+    _analyze.cache_clear()
+    script_variants.cache_clear()
+
+
 def _terms(normalized: str) -> tuple[str, ...]:
     """Each run's terms in text order: a Chinese run's jieba words, then its character
     bigrams (one jieba call and one bigram scan for the whole text; a lone character is its

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from zhiku.store.db import Connection
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that can be referred to weakly (``Database`` keeps such references)."""
 
 
 class Database:
@@ -33,7 +38,10 @@ class Database:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        # weakly: a thread's connection closes once the thread has ended and nothing else holds
+        # it (threads come and go: an ingestion run's embedding thread, idle request workers),
+        # rather than keeping its page cache and file handles for the life of the process
+        self._all: list[weakref.ref[_Connection]] = []
         self._lock = threading.Lock()
         # Writers of this process queue here, not on SQLite's busy handler (which sleeps in
         # steps of up to 100 ms): the ingest thread and the embedding thread take turns at once.
@@ -41,7 +49,8 @@ class Database:
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            self.path, timeout=60.0, isolation_level=None, check_same_thread=False
+            self.path, timeout=60.0, isolation_level=None, check_same_thread=False,
+            factory=_Connection,
         )
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
@@ -52,7 +61,8 @@ class Database:
         conn.execute("PRAGMA cache_size=-65536")
         conn.execute("PRAGMA mmap_size=268435456")
         with self._lock:
-            self._all.append(conn)
+            self._all = [ref for ref in self._all if ref() is not None]
+            self._all.append(weakref.ref(conn))
         return conn
 
     @property
@@ -97,7 +107,8 @@ class Database:
     def close(self) -> None:
         """Close every connection this object opened."""
         with self._lock:
-            for conn in self._all:
-                conn.close()
+            for ref in self._all:
+                if (conn := ref()) is not None:
+                    conn.close()
             self._all.clear()
         self._local = threading.local()
