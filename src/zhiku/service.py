@@ -159,6 +159,8 @@ class Zhiku:
             self._llm.providers.close()
         if getattr(self, "vectors", None) is not None:
             self.vectors.close()
+        if getattr(self, "searcher", None) is not None:
+            self.searcher.close()
         if self._owns_runtime:
             self.runtime.close()
 

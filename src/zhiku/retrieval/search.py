@@ -134,6 +134,11 @@ class HybridSearcher:
         self._doc_freqs = _DocFreqCache(store)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zhiku-search")
 
+    def close(self) -> None:
+        """End the query-embedding threads (after the searches in flight): a one-shot command
+        can then leave without waiting for the interpreter's teardown."""
+        self._pool.shutdown(wait=True)
+
     def search(self, kbs: Sequence[KnowledgeBase], query: str, params: SearchParams) -> list[Hit]:
         """Ranked hits for ``query`` across ``kbs``."""
         terms = query_terms(query)
