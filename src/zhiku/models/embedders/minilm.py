@@ -8,6 +8,7 @@ nothing is ever downloaded.
 from __future__ import annotations
 
 import importlib.metadata
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,7 +53,6 @@ class MiniLMEmbedder:
     ) -> None:
         """``cache_dir`` keeps the optimised copy of the model (see ``onnx_cache``)."""
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         from zhiku.models.embedders.onnx_cache import open_session
 
@@ -63,12 +63,31 @@ class MiniLMEmbedder:
         # Idle worker threads must not spin after a run: they would steal the cores from the
         # keyword search, numpy and SQLite work that follows every query embedding.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = open_session(_model_path(), options, cache_dir)
+        # onnxruntime builds the session without holding the GIL: the tokenizer loads beside it.
+        sessions: list[ort.InferenceSession] = []
+        failures: list[BaseException] = []
+
+        def build() -> None:
+            try:
+                sessions.append(open_session(_model_path(), options, cache_dir))
+            except BaseException as exc:  # re-raised in the constructing thread
+                failures.append(exc)
+
+        builder = threading.Thread(target=build, name="zhiku-minilm-session")
+        builder.start()
+        try:
+            from tokenizers import Tokenizer
+
+            self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
+        finally:
+            builder.join()
+        if failures:
+            raise failures[0]
+        self._session = sessions[0]
         # The arena keeps what a run needed; a batch of long texts needs ~100 MB more than a
         # query, which a long-lived server would hold for good. Each run hands back what it grew.
         self._run_options = ort.RunOptions()
         self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
-        self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
 
