@@ -95,6 +95,7 @@ class Runner:
         self._listener: Listener | None = None
         self._active: dict[int, Control] = {}
         self._lock = threading.Lock()
+        self._garbage = False  # a job ended since the heap was last handed back
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -158,6 +159,7 @@ class Runner:
                 if job is not None:
                     self.execute(job)
                     continue
+                self._release_when_idle()
             except Exception:  # the database went away: keep the worker, try again later
                 log.exception("worker %s: cannot reach the queue", name)
             self._wake.wait(self.poll_seconds)
@@ -176,9 +178,18 @@ class Runner:
         finally:
             with self._lock:
                 self._active.pop(job.id, None)
-            # what the job built (parsed files, batches, caches) is garbage now: an idle
-            # server goes back to its idle size rather than staying at the job's peak
-            release_free_memory()
+                self._garbage = True
+
+    def _release_when_idle(self) -> None:
+        """Once no job runs and none waits, collect what the finished jobs built (parsed files,
+        batches, caches) and hand the free heap back: an idle server goes back to its idle size
+        rather than staying at the jobs' peak. Not after every job: a full collection holds the
+        GIL, and a busy runner's jobs (and their leases) would wait on it."""
+        with self._lock:
+            if not self._garbage or self._active:
+                return
+            self._garbage = False
+        release_free_memory()
 
     def _finish(self, job: Job, control: Control, started: float) -> None:
         def took() -> float:
