@@ -1,9 +1,10 @@
-"""Documents are written in groups, one transaction each, by a writer thread: results keep the
-items' order, a source taken twice is written twice in order, and a document that cannot be
-written fails alone."""
+"""Documents are written in groups, one transaction each: results keep the items' order, a
+source taken twice is written twice in order, a document that cannot be written fails alone,
+and a failure of the store or of the item source ends the run with its threads."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -26,8 +27,6 @@ class Seen:
         self.threads: set[str] = set()
 
     def file_done(self, result: FileResult) -> None:
-        import threading
-
         self.done.append(result)
         self.threads.add(threading.current_thread().name)
 
@@ -36,6 +35,19 @@ class Seen:
 
     def embedded(self, count: int) -> None:
         pass
+
+
+def _pipeline(zk: Zhiku, documents: int) -> Pipeline:
+    """A pipeline writing a group every ``documents`` documents (never by time)."""
+    options = PipelineOptions(chunking=ChunkingOptions(), parse=ParseOptions(),
+                              max_file_bytes=1_000_000, embed_batch_size=4)
+    return Pipeline(zk.store, zk.parser, zk.embedder("hashing"), options,
+                    limits=GroupLimits(documents=documents, chunks=10_000, seconds=60))
+
+
+def _ingest_threads() -> list[threading.Thread]:
+    """The run's own threads still alive (the embedding stage's)."""
+    return [t for t in threading.enumerate() if t.name == "zhiku-embed"]
 
 
 def _items(n: int, tag: str = "v1") -> Iterator[SourceItem]:
@@ -97,3 +109,59 @@ def test_a_document_that_cannot_be_written_fails_alone(zk: Zhiku) -> None:
     assert report.files[2].error == "this document cannot be stored"
     assert zk.stats("alone")["alone"]["documents"] == 5  # four written, one recorded as failed
     assert zk.stats("alone")["alone"]["ready"] == 4
+
+
+@pytest.mark.parametrize("documents", [1, 2, 64])
+def test_a_source_taken_again_after_its_group_was_written_ends_with_its_last_version(
+    zk: Zhiku, documents: int
+) -> None:
+    kb = zk.create_kb("again", embedder="hashing")
+    items = [SourceItem("a.md", data=b"first alpha"), SourceItem("b.md", data=b"beta"),
+             SourceItem("a.md", data=b"second gamma"), SourceItem("c.md", data=b"delta"),
+             SourceItem("a.md", data=b"second gamma")]
+    report = _pipeline(zk, documents).run(kb, items)
+    assert [r.status for r in report.files] == ["added", "added", "updated", "added", "unchanged"]
+    assert zk.stats("again")["again"]["documents"] == 3
+    assert zk.search("again", "gamma", mode="keyword")
+    assert not zk.search("again", "alpha", mode="keyword")
+
+
+def test_a_store_failing_in_the_second_group_is_raised_and_the_run_ends(zk: Zhiku) -> None:
+    kb = zk.create_kb("boom", embedder="hashing")
+    store = zk.store
+    real = store.replace_document
+    calls = 0
+
+    def fail_in_second_group(kb_id: int, **fields: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # the first document of the second group
+            raise RuntimeError("the disk went away")
+        return real(kb_id, **fields)  # type: ignore[arg-type]
+
+    store.replace_document = fail_in_second_group  # type: ignore[method-assign]
+    seen = Seen()
+    try:
+        with pytest.raises(RuntimeError, match="the disk went away"):
+            _pipeline(zk, documents=2).run(kb, _items(8), seen)
+    finally:
+        del store.replace_document
+    assert [r.source for r in seen.done] == ["doc-000.md", "doc-001.md"]  # written before it
+    assert seen.threads == {"MainThread"}
+    assert zk.stats("boom")["boom"]["documents"] == 2  # the failed group is absent, whole
+    assert not _ingest_threads()
+
+
+def test_a_failing_item_source_ends_the_run_and_its_threads(zk: Zhiku) -> None:
+    kb = zk.create_kb("listing", embedder="hashing")
+
+    def items() -> Iterator[SourceItem]:
+        yield from _items(3)
+        raise ValueError("the listing broke")
+
+    with pytest.raises(ValueError, match="the listing broke"):
+        _pipeline(zk, documents=2).run(kb, items())
+    assert not _ingest_threads()
+    # the group full before the failure is written; the one being gathered is not
+    assert zk.stats("listing")["listing"]["documents"] == 2
+    assert zk.ingest_items("listing", list(_items(3))).files[2].status == "added"
