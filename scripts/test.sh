@@ -36,7 +36,8 @@ pglog=$(mktemp)
 ZHIKU_TEST_BACKEND=postgres .venv/bin/python -m pytest -p no:cacheprovider --durations=15 "$@" >"$pglog" 2>&1 &
 pg=$!
 litelog=$(mktemp)
-trap 'kill $pg 2>/dev/null; rm -f "$pglog" "$litelog"' EXIT
+# (set -e holds inside the trap too: a pass that already ended must not make the kill fail it)
+trap 'kill $pg 2>/dev/null || true; rm -f "$pglog" "$litelog"' EXIT
 set +e
 .venv/bin/python -m pytest --durations=15 "$@" 2>&1 | tee "$litelog"
 lite=${PIPESTATUS[0]}
