@@ -21,6 +21,7 @@ from zhiku.core.errors import MissingDependency, ZhikuError
 from zhiku.core.extras import has_extra, install_hint
 
 if TYPE_CHECKING:
+    from anyio.abc import TaskGroup, TaskStatus
     from fastapi import FastAPI
     from mcp.server.context import ServerRequestContext
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from zhiku.accounts.principal import Principal
     from zhiku.api.state import ApiState
     from zhiku.mcp.tools import WorkspaceTools
-
 
 
 def _bearer(headers: Any) -> str:
@@ -52,16 +52,25 @@ def _principal(state: ApiState, token: str) -> Principal:
 
 
 class McpEndpoint:
-    """The ASGI endpoint of ``/mcp``: authenticate, then hand over to the SDK's transport."""
+    """The ASGI endpoint of ``/mcp``: authenticate, then hand over to the SDK's transport.
+
+    The SDK (about 20 MB of modules) is loaded and its transport started on the first request
+    to ``/mcp``, not when the server starts: a server nobody reaches over MCP never holds it.
+    """
 
     def __init__(self, state: Callable[[], ApiState]) -> None:
+        self._state = state
+        self._manager: StreamableHTTPSessionManager | None = None
+        self._starting = anyio.Lock()
+        self._group: TaskGroup | None = None
+
+    def _build(self) -> StreamableHTTPSessionManager:
         from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
         from mcp.server.transport_security import TransportSecuritySettings
 
         from zhiku.mcp.server import build_server
 
-        self._state = state
-        self.manager: StreamableHTTPSessionManager = StreamableHTTPSessionManager(
+        return StreamableHTTPSessionManager(
             app=build_server(self._tools, __version__),
             stateless=True,
             json_response=True,
@@ -80,9 +89,35 @@ class McpEndpoint:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Keep the transport's task group alive for the server's lifetime."""
-        async with self.manager.run():
-            yield
+        """Hold the task group the transport runs in once started, for the server's lifetime."""
+        async with anyio.create_task_group() as group:
+            self._group = group
+            try:
+                yield
+            finally:
+                self._group = None
+                group.cancel_scope.cancel()
+
+    async def _serve(
+        self, manager: StreamableHTTPSessionManager, *, task_status: TaskStatus[None]
+    ) -> None:
+        async with manager.run():
+            task_status.started()
+            await anyio.sleep_forever()
+
+    async def _started(self) -> StreamableHTTPSessionManager:
+        """The transport, built and started by the first request that needs it."""
+        if self._manager is not None:
+            return self._manager
+        async with self._starting:
+            if self._manager is None:
+                group = self._group
+                if group is None:  # only inside the app's lifespan
+                    raise RuntimeError("the MCP transport runs only while the server does")
+                manager = await anyio.to_thread.run_sync(self._build)
+                await group.start(self._serve, manager)
+                self._manager = manager
+        return self._manager
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         from starlette.datastructures import Headers
@@ -93,10 +128,11 @@ class McpEndpoint:
                 _principal, state, _bearer(Headers(scope=scope))
             )
             state.limiter.hit(principal.rate_key)
+            manager = await self._started()
         except ZhikuError as exc:
             await send_error(send, exc.status, exc.kind, exc.message)
             return
-        await self.manager.handle_request(scope, receive, send)
+        await manager.handle_request(scope, receive, send)
 
 
 def mount_mcp(app: FastAPI) -> McpEndpoint | None:
@@ -107,6 +143,7 @@ def mount_mcp(app: FastAPI) -> McpEndpoint | None:
     # stateless JSON responses: no session to resume (GET) or end (DELETE), so POST only
     methods = ["POST"]
     if not has_extra("mcp"):
+
         async def missing(scope: Scope, receive: Receive, send: Send) -> None:
             missing_mcp = MissingDependency(f"MCP needs: {install_hint('mcp')}")
             await send_error(send, missing_mcp.status, missing_mcp.kind, missing_mcp.message)
