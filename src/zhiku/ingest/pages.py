@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
-
-import pypdfium2 as pdfium
+from typing import TYPE_CHECKING
 
 from zhiku.core.errors import NotFound, ParseError
 from zhiku.ingest.png import encode_png
@@ -21,8 +20,13 @@ MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 100, 2400, 900
 MAX_HEIGHT = 2 * MAX_WIDTH  # a tall page is rendered narrower, never taller than this
 _LOCK = threading.Lock()
 
+if TYPE_CHECKING:
+    import pypdfium2 as pdfium
+
 
 def _open(data: bytes) -> pdfium.PdfDocument:
+    import pypdfium2 as pdfium  # loaded by the first render, not by the server's start
+
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
