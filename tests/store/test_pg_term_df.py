@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from store_conformance import MODEL, put
 
-from zhiku.store.db import open_postgres
 from zhiku.store.postgres import term_df
 from zhiku.store.postgres.store import PostgresStore
 from zhiku.text.tokenize import query_terms
@@ -25,15 +23,6 @@ TEXTS = {
     "/d.txt": ["quokkas smile on rottnest island", "giraffes and quokkas are unrelated"],
 }
 QUERIES = ["orchard cider", "pears", "apples autumn", "giraffes zebras quokkas", "island"]
-
-
-@pytest.fixture
-def store(pg_url: str) -> Iterator[PostgresStore]:
-    db = open_postgres(pg_url, pool_size=4)
-    s = PostgresStore(db)
-    yield s
-    s.close()
-    db.close()
 
 
 def new_kb(store: PostgresStore, name: str) -> int:
@@ -74,34 +63,34 @@ def test_fold_keeps_each_lexemes_sum_in_one_row_or_none() -> None:
 
 
 def test_compaction_after_deletes_leaves_no_zero_rows_and_the_same_scores(
-    store: PostgresStore,
+    pg_store: PostgresStore,
 ) -> None:
-    kb = new_kb(store, "shrinking")
-    docs = {source: put(store, kb, source, texts)[0] for source, texts in TEXTS.items()}
+    kb = new_kb(pg_store, "shrinking")
+    docs = {source: put(pg_store, kb, source, texts)[0] for source, texts in TEXTS.items()}
     for source in ("/b.txt", "/d.txt"):  # each in a transaction (a shard) of its own
-        store.delete_document(docs[source].id)
-    kept, non_positive, zero = kept_counts(store)
+        pg_store.delete_document(docs[source].id)
+    kept, non_positive, zero = kept_counts(pg_store)
     assert non_positive > 0 and zero > 0  # what deletes leave behind
-    before = {q: _ranked(store, kb, q) for q in QUERIES}
+    before = {q: _ranked(pg_store, kb, q) for q in QUERIES}
 
-    removed = term_df.compact(store.db, batch=term_df.MIN_BATCH)  # a sweep of several batches
+    removed = term_df.compact(pg_store.db, batch=term_df.MIN_BATCH)  # a sweep of several batches
 
-    kept_after, non_positive, zero = kept_counts(store)
+    kept_after, non_positive, zero = kept_counts(pg_store)
     assert removed > 0 and non_positive == 0 and zero == 0
-    assert kept_after == kept == _actual(store)
-    assert store.db.conn.execute(  # one row per lexeme
+    assert kept_after == kept == _actual(pg_store)
+    assert pg_store.db.conn.execute(  # one row per lexeme
         "SELECT count(*) FROM term_df GROUP BY kb_id, lexeme HAVING count(*) > 1").fetchall() == []
-    assert term_df.compact(store.db) == 0  # nothing left to fold
-    fresh = new_kb(store, "fresh")
+    assert term_df.compact(pg_store.db) == 0  # nothing left to fold
+    fresh = new_kb(pg_store, "fresh")
     for source in ("/a.txt", "/c.txt"):
-        put(store, fresh, source, TEXTS[source])
+        put(pg_store, fresh, source, TEXTS[source])
     for q in QUERIES:
-        after = _ranked(store, kb, q)
-        assert after == before[q] == _ranked(store, fresh, q), q
+        after = _ranked(pg_store, kb, q)
+        assert after == before[q] == _ranked(pg_store, fresh, q), q
 
 
-def test_compaction_never_loses_a_concurrent_writers_count(store: PostgresStore) -> None:
-    kb = new_kb(store, "busy")
+def test_compaction_never_loses_a_concurrent_writers_count(pg_store: PostgresStore) -> None:
+    kb = new_kb(pg_store, "busy")
     words = [f"word{n}" for n in range(40)]
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -110,9 +99,9 @@ def test_compaction_never_loses_a_concurrent_writers_count(store: PostgresStore)
         try:
             k = 0
             while not stop.is_set():
-                doc, _ = put(store, kb, f"/w{n}-{k}.txt", [" ".join(words[k % 7::3])])
+                doc, _ = put(pg_store, kb, f"/w{n}-{k}.txt", [" ".join(words[k % 7::3])])
                 if k % 2 == 0:
-                    store.delete_document(doc.id)
+                    pg_store.delete_document(doc.id)
                 k += 1
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -122,27 +111,27 @@ def test_compaction_never_loses_a_concurrent_writers_count(store: PostgresStore)
         t.start()
     deadline = time.monotonic() + 3.0
     while time.monotonic() < deadline:
-        term_df.compact(store.db, batch=5)
+        term_df.compact(pg_store.db, batch=5)
     stop.set()
     for t in threads:
         t.join()
     assert errors == []
-    term_df.compact(store.db)
-    kept, non_positive, zero = kept_counts(store)
-    assert kept == _actual(store) and non_positive == 0 and zero == 0
+    term_df.compact(pg_store.db)
+    kept, non_positive, zero = kept_counts(pg_store)
+    assert kept == _actual(pg_store) and non_positive == 0 and zero == 0
 
 
-def test_a_sweep_resumes_where_it_stopped(store: PostgresStore) -> None:
-    kb = new_kb(store, "resumed")
+def test_a_sweep_resumes_where_it_stopped(pg_store: PostgresStore) -> None:
+    kb = new_kb(pg_store, "resumed")
     for n in range(6):  # one transaction (a shard) per document: lexemes of several rows
-        put(store, kb, f"/s{n}.txt", ["shared words in every document", f"own{n} alone"])
-    rows = store.db.conn.execute("SELECT count(*) FROM term_df").fetchone()[0]
+        put(pg_store, kb, f"/s{n}.txt", ["shared words in every document", f"own{n} alone"])
+    rows = pg_store.db.conn.execute("SELECT count(*) FROM term_df").fetchone()[0]
     sweep = term_df.Sweep(batch=term_df.MIN_BATCH)
     steps = 0
     while not sweep.done:
-        sweep.step(store.db, 0.0)  # one batch a step
+        sweep.step(pg_store.db, 0.0)  # one batch a step
         steps += 1
     assert rows > 2 * term_df.MIN_BATCH and steps > 2 and sweep.deleted > 0
-    kept, non_positive, zero = kept_counts(store)
-    assert kept == _actual(store) and non_positive == zero == 0
-    assert store.db.conn.execute("SELECT count(*) FROM term_df").fetchone()[0] == len(kept)
+    kept, non_positive, zero = kept_counts(pg_store)
+    assert kept == _actual(pg_store) and non_positive == zero == 0
+    assert pg_store.db.conn.execute("SELECT count(*) FROM term_df").fetchone()[0] == len(kept)

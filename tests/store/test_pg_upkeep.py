@@ -3,7 +3,6 @@ within its budget) and the background thread that runs it and ``term_df`` compac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,15 +23,6 @@ from zhiku.store.postgres.upkeep import Upkeep
 
 pytestmark = pytest.mark.backend("postgres")
 
-@pytest.fixture
-def store(pg_url: str) -> Iterator[PostgresStore]:
-    db = open_postgres(pg_url, pool_size=4)
-    s = PostgresStore(db)
-    yield s
-    s.close()
-    db.close()
-
-
 def _vectors(store: PostgresStore, kb: int, n: int = 300) -> None:
     ids = []
     for k in range(0, n, 50):
@@ -51,9 +41,9 @@ def _buffered(conn: psycopg.Connection[Any], name: str) -> int:
 
 
 def test_warm_loads_what_searches_read_into_shared_buffers(
-    store: PostgresStore, pg_url: str
+    pg_store: PostgresStore, pg_url: str
 ) -> None:
-    _vectors(store, new_kb(store, "warm"))
+    _vectors(pg_store, new_kb(pg_store, "warm"))
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_buffercache")
         names = [name for name, _, _ in prewarm.relations(conn)]
@@ -63,7 +53,7 @@ def test_warm_loads_what_searches_read_into_shared_buffers(
         for name in ("term_df", "chunks_tsv", hnsw[0], "chunks"):
             conn.execute("SELECT pg_buffercache_evict_relation(%s::regclass)", (name,))
             assert _buffered(conn, name) == 0
-        report = prewarm.warm(store.db, 2**30)
+        report = prewarm.warm(pg_store.db, 2**30)
         assert report is not None and report.method == "pg_prewarm" and report.mb > 0
         for name in ("term_df", "chunks_tsv", hnsw[0], "chunks"):
             blocks = int(conn.execute("SELECT pg_relation_size(%s) / 8192",
@@ -72,24 +62,24 @@ def test_warm_loads_what_searches_read_into_shared_buffers(
             assert _buffered(conn, name) == blocks, name
 
 
-def test_warm_stays_within_its_budget(store: PostgresStore) -> None:
-    _vectors(store, new_kb(store, "budget"))
-    report = prewarm.warm(store.db, 3 * 8192)
+def test_warm_stays_within_its_budget(pg_store: PostgresStore) -> None:
+    _vectors(pg_store, new_kb(pg_store, "budget"))
+    report = prewarm.warm(pg_store.db, 3 * 8192)
     assert report is not None and report.budget_blocks == 3 and sum(report.blocks.values()) == 3
     assert next(iter(report.blocks)) == "term_df"  # the statistics first
 
 
-def test_one_process_warms_a_server_at_a_time(store: PostgresStore, pg_url: str) -> None:
+def test_one_process_warms_a_server_at_a_time(pg_store: PostgresStore, pg_url: str) -> None:
     with psycopg.connect(pg_url, autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", (prewarm._WARM_LOCK,))
-        assert prewarm.warm(store.db, 2**30) is None  # the other process is warming
+        assert prewarm.warm(pg_store.db, 2**30) is None  # the other process is warming
         other.execute("SELECT pg_advisory_unlock(%s)", (prewarm._WARM_LOCK,))
-    assert prewarm.warm(store.db, 2**30) is not None
+    assert prewarm.warm(pg_store.db, 2**30) is not None
 
 
-def test_warm_without_pg_prewarm_reads_the_statistics(store: PostgresStore, pg_url: str) -> None:
+def test_warm_without_pg_prewarm_reads_the_statistics(pg_store: PostgresStore, pg_url: str) -> None:
     """A role that may not create the extension: no error, the small tables are read."""
-    put(store, new_kb(store, "plain"), "/a.txt", TEXTS["/a.txt"])
+    put(pg_store, new_kb(pg_store, "plain"), "/a.txt", TEXTS["/a.txt"])
     role = f"zhiku_plain_{urlsplit(pg_url).path.strip('/')}"
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_prewarm'"
@@ -111,22 +101,22 @@ def test_warm_without_pg_prewarm_reads_the_statistics(store: PostgresStore, pg_u
     assert "term_df" in report.blocks and set(report.blocks) <= {"term_df", "chunk_stats"}
 
 
-def test_upkeep_warms_and_compacts_in_the_background(store: PostgresStore, pg_url: str) -> None:
-    kb = new_kb(store, "kept")
-    doc, _ = put(store, kb, "/b.txt", TEXTS["/b.txt"])
-    store.delete_document(doc.id)
-    upkeep = Upkeep(store.db, prewarm=True, prewarm_max_bytes=2**30, interval=0.05)
+def test_upkeep_warms_and_compacts_in_the_background(pg_store: PostgresStore, pg_url: str) -> None:
+    kb = new_kb(pg_store, "kept")
+    doc, _ = put(pg_store, kb, "/b.txt", TEXTS["/b.txt"])
+    pg_store.delete_document(doc.id)
+    upkeep = Upkeep(pg_store.db, prewarm=True, prewarm_max_bytes=2**30, interval=0.05)
     upkeep.start()
     try:
         assert upkeep.rounds.wait(30)
     finally:
         upkeep.stop()
     assert upkeep.last_warm is not None and upkeep.last_warm.method == "pg_prewarm"
-    assert upkeep.compacted > 0 and kept_counts(store)[1:] == (0, 0)
+    assert upkeep.compacted > 0 and kept_counts(pg_store)[1:] == (0, 0)
 
 
-def test_upkeep_warms_again_only_after_the_server_restarted(store: PostgresStore) -> None:
-    upkeep = Upkeep(store.db, prewarm=True, prewarm_max_bytes=2**30)
+def test_upkeep_warms_again_only_after_the_server_restarted(pg_store: PostgresStore) -> None:
+    upkeep = Upkeep(pg_store.db, prewarm=True, prewarm_max_bytes=2**30)
     upkeep.round()
     assert upkeep.last_warm is not None
     upkeep.last_warm = None
