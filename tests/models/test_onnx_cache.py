@@ -3,6 +3,8 @@ required."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,7 @@ import numpy as np
 from zhiku.core.settings import Settings
 from zhiku.models.embedders import make_embedder
 from zhiku.models.embedders.minilm import MiniLMEmbedder, _model_path
-from zhiku.models.embedders.onnx_cache import cached_model_path
+from zhiku.models.embedders.onnx_cache import UNUSED_DAYS, cached_model_path, prune_unused
 
 TEXTS = ["where does Zhiku keep its data", "The database is the single source of truth.",
          "annual leave " * 200]
@@ -68,3 +70,33 @@ def _ort_version() -> str:
     import onnxruntime
 
     return str(onnxruntime.__version__)
+
+
+def _age(path: Path, days: float) -> None:
+    then = time.time() - days * 86_400
+    os.utime(path, (then, then))
+
+
+def test_writing_a_copy_deletes_copies_unused_for_a_month(tmp_path: Path) -> None:
+    stale = tmp_path / "model-0123456789abcdef.onnx"  # an older runtime's or venv's copy
+    recent = tmp_path / "model-fedcba9876543210.onnx"  # another environment's, in use
+    crashed = tmp_path / ".model-0123456789abcdef.4242.partial.onnx"
+    mine = tmp_path / "notes.onnx"  # not a copy: left alone whatever its age
+    for path in (stale, recent, crashed, mine):
+        path.write_bytes(b"x")
+    for path in (stale, crashed, mine):
+        _age(path, UNUSED_DAYS + 1)
+    _age(recent, UNUSED_DAYS - 1)
+    MiniLMEmbedder(cache_dir=tmp_path).embed_batch(TEXTS[:1])
+    made = cached_model_path(_model_path(), tmp_path, _ort_version())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [made.name, recent.name, mine.name])
+
+
+def test_opening_a_copy_marks_it_used(tmp_path: Path) -> None:
+    MiniLMEmbedder(cache_dir=tmp_path)
+    (copy,) = _copies(tmp_path)
+    _age(copy, UNUSED_DAYS + 5)
+    MiniLMEmbedder(cache_dir=tmp_path)  # loads the copy
+    assert time.time() - copy.stat().st_mtime < 3_600
+    assert prune_unused(tmp_path, keep=tmp_path / "other.onnx") == []

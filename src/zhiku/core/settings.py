@@ -71,7 +71,8 @@ class Settings(BaseSettings):
         description="Folder for optimised copies of local models (derived files, rebuilt when "
         "missing; about 90 MB for the bundled model). A one-shot command that loads a model "
         "from its copy starts faster; one folder serves every home of the user, and an "
-        "unwritable folder only turns the copies off.",
+        "unwritable folder only turns the copies off. Copies unused for 30 days are deleted "
+        "when a new one is written.",
     )
     openai_embed_base_url: str | None = Field(
         default=None, description="Base URL of an OpenAI-compatible embeddings server."

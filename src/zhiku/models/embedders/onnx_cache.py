@@ -8,6 +8,10 @@ site-packages may be read-only); later sessions load that copy. The copy is made
 when the copy is loaded. Its name is keyed by the onnxruntime version and the source model's
 path, size and modification time, so an upgrade of either makes a new copy. The cache is never
 required: an unwritable folder or an unreadable copy falls back to the source model.
+
+A copy's modification time records its last use (to the day). Writing a new copy deletes the
+copies nobody has opened for ``UNUSED_DAYS``: those of an upgraded runtime, a removed virtual
+environment or an older model (about 90 MB each for the bundled model).
 """
 
 from __future__ import annotations
@@ -15,11 +19,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import onnxruntime as ort
+
+UNUSED_DAYS = 30
+_DAY = 86_400.0
+# copies, and partial copies a crashed process left
+_COPY_NAME = re.compile(r"(.+-[0-9a-f]{16}|\..+\.[0-9]+\.partial)\.onnx")
 
 
 def cache_key(model: Path, ort_version: str) -> str:
@@ -47,10 +58,13 @@ def open_session(
     cached = cached_model_path(model, cache_dir, ort.__version__)
     if cached.is_file():
         try:
-            return ort.InferenceSession(str(cached), options, providers=providers)
+            session = ort.InferenceSession(str(cached), options, providers=providers)
         except Exception:  # a damaged copy: drop it and make it again from the source model
             with contextlib.suppress(OSError):
                 cached.unlink()
+        else:
+            _mark_used(cached)
+            return session
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -71,4 +85,29 @@ def open_session(
     except OSError:
         with contextlib.suppress(OSError):
             partial.unlink()
+    else:
+        prune_unused(cache_dir, keep=cached)
     return session
+
+
+def _mark_used(copy: Path) -> None:
+    """Move ``copy``'s modification time to now, at most once a day (a read-only cache keeps
+    its times)."""
+    with contextlib.suppress(OSError):
+        if time.time() - copy.stat().st_mtime > _DAY:
+            os.utime(copy)
+
+
+def prune_unused(cache_dir: Path, keep: Path, days: float = UNUSED_DAYS) -> list[Path]:
+    """Delete the cached copies in ``cache_dir`` (other than ``keep``) unused for ``days``;
+    returns them. A copy deleted while a process opens it is made again by that process."""
+    cutoff = time.time() - days * _DAY
+    removed = []
+    for copy in cache_dir.glob("*.onnx"):
+        if copy == keep or not _COPY_NAME.fullmatch(copy.name):
+            continue
+        with contextlib.suppress(OSError):
+            if copy.stat().st_mtime < cutoff:
+                copy.unlink()
+                removed.append(copy)
+    return removed
