@@ -45,6 +45,40 @@ class ReaderSql(SqlBackend):
             found.update(int(r[0]) for r in rows)
         return found
 
+    _NAMES_PER_QUERY = 100  # names looked up by one query (four parameters each)
+
+    def documents_named(
+        self, kb_ids: Sequence[int], names: Iterable[str], reader: Reader
+    ) -> list[tuple[str, bool]]:
+        """``(source, readable by reader)`` of every document of these knowledge bases that
+        one of ``names`` may name: its source, a trailing part of its path, or its file name
+        without the extension. A few more may come back (``a`` for ``a.tar.gz``): callers match
+        exactly (``zhiku.evals.matching``)."""
+        wanted = sorted({n for n in names if n})
+        if not kb_ids or not wanted:
+            return []
+        readable, reader_params = self._reader_sql(reader)
+        kbs, kb_params = self._ids_in("d.kb_id", kb_ids)
+        found: dict[str, bool] = {}
+        for start in range(0, len(wanted), self._NAMES_PER_QUERY):
+            part = wanted[start : start + self._NAMES_PER_QUERY]
+            named = " OR ".join(
+                "d.source = ? OR d.source LIKE ? ESCAPE '!' OR d.source LIKE ? ESCAPE '!' "
+                "OR d.source LIKE ? ESCAPE '!'" for _ in part
+            )
+            name_params: list[Any] = []
+            for name in part:
+                like = name.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+                name_params += [name, f"%/{like}", f"{like}.%", f"%/{like}.%"]
+            rows = self.db.conn.execute(
+                f"SELECT d.source, CASE WHEN {readable} THEN 1 ELSE 0 END FROM documents d "
+                f"WHERE {kbs} AND ({named})",
+                [*reader_params, *kb_params, *name_params],
+            )
+            for r in rows:
+                found[str(r[0])] = found.get(str(r[0]), True) and bool(r[1])
+        return sorted(found.items())
+
     def document_groups(self, doc_ids: Iterable[int]) -> dict[int, list[int]]:
         """The groups each restricted document is restricted to (unrestricted ones are left
         out; a restricted one whose groups were deleted maps to an empty list)."""
