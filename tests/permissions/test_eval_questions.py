@@ -133,3 +133,27 @@ def test_a_limited_run_questions_only_what_it_may_see(zk: Zhiku,
     gone = runs.results(zk.evals, full.id, PUBLIC)[0]
     assert gone.question == "salary bands payroll secret"
     assert all(not x.source for x in gone.retrieved if x.withheld)
+
+
+def test_release_scorecards_are_reused_only_by_readers_leaving_out_as_much(zk: Zhiku) -> None:
+    """A scorecard run by a reader who may not read a document leaves out its question; the
+    same reader reuses it, a reader who sees every question measures again."""
+    from releasedata import seed
+
+    seed(zk)
+    zk.releases.bind("hr-bot", "hr")
+    group = zk.permissions.create_group("canteen").id
+    doc = next(d for d in zk.store.list_documents(zk.kb("hr").id)
+               if d.source.endswith("canteen.md"))
+    zk.store.set_document_groups([doc.id], [group])
+    with reading_as(PUBLIC):
+        limited = zk.releases.scorecard("hr-bot")
+        again = zk.releases.scorecard("hr-bot")
+    run = limited.candidate.run
+    assert runs.withheld_count(run) == 1
+    assert limited.baseline is not None and limited.baseline.run.id == run.id
+    assert again.candidate.reused and again.candidate.run.id == run.id
+    with reading_as(EVERYTHING):
+        full = zk.releases.scorecard("hr-bot")
+    assert not full.candidate.reused and runs.withheld_count(full.candidate.run) == 0
+    assert full.candidate.run.summary["questions"] == run.summary["questions"] + 1

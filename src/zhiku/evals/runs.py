@@ -209,8 +209,7 @@ def execute(
         opts = options_of(run)
         ks = opts.cutoffs()
         items = sets.questions(store, run.set_name, opts.tags)
-        hidden = withhold.hidden_questions(store.passages, store.workspace_id, items,
-                                           current_reader())
+        hidden = _hidden(store, items, current_reader())
         items = [q for q in items if q.id not in hidden]
         with db.write() as conn:
             conn.execute("DELETE FROM eval_results WHERE run_id = ?", (run_id,))
@@ -250,6 +249,23 @@ def execute(
         fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
         raise
     return get_run(store, run_id)
+
+
+def _hidden(store: EvalStore, items: Sequence[EvalQuestion], reader: Reader) -> set[int]:
+    return withhold.hidden_questions(store.passages, store.workspace_id, items, reader)
+
+
+def left_out(store: EvalStore, set_name: str, tags: Sequence[str] = (),
+             reader: Reader | None = None) -> int:
+    """How many questions of ``set_name`` (with every tag of ``tags``) a run as ``reader``
+    (by default the current one) would leave out."""
+    items = sets.questions(store, set_name, tags)
+    return len(_hidden(store, items, current_reader() if reader is None else reader))
+
+
+def withheld_count(run: RunRecord) -> int:
+    """How many questions of its set ``run`` left out (its starter could not see them)."""
+    return int(run.summary.get("withheld_questions", 0))
 
 
 def fail_run(store: EvalStore, run_id: int, error: str) -> None:
@@ -341,5 +357,5 @@ def _hidden_of_set(store: EvalStore, set_name: str, reader: Reader) -> set[int]:
         questions = sets.questions(store, set_name)
     except NotFound:
         return set()
-    return withhold.hidden_questions(store.passages, store.workspace_id, questions, reader)
+    return _hidden(store, questions, reader)
 

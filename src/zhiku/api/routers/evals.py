@@ -194,7 +194,7 @@ def _run_out(run: runs.RunRecord) -> dict[str, Any]:
         "status": run.status, "summary": run.summary,
         "key_metric": compare.key_metric(list(run.summary.get("metrics", {}))),
         "error": run.error, "created_at": run.created_at, "finished_at": run.finished_at,
-        "withheld_questions": int(run.summary.get("withheld_questions", 0)),
+        "withheld_questions": runs.withheld_count(run),
     })
 
 
