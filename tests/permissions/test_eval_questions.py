@@ -12,6 +12,7 @@ import pytest
 
 from zhiku.evals import runs, sets, withhold
 from zhiku.evals.types import EvalQuestion
+from zhiku.ingest.pipeline import SourceItem
 from zhiku.permissions.context import reading_as
 from zhiku.service import Zhiku
 from zhiku.store.reader import EVERYTHING, PUBLIC, Reader
@@ -64,6 +65,24 @@ def test_sources_name_documents_exactly(zk: Zhiku, corpus: dict[str, int]) -> No
     assert _hidden(zk, questions, EVERYTHING) == set()
     whole = _set(zk, EvalQuestion("q", ext_id="full", expected_sources={full: 1}))
     assert _hidden(zk, whole, PUBLIC) == {"full"}
+
+
+def test_a_name_of_a_readable_source_may_also_name_a_restricted_document(
+        zk: Zhiku, tmp_path: Path) -> None:
+    """``notes.txt`` is the whole source of a public document and a trailing part of a
+    restricted one's: it names both, so its question is withheld from those outside."""
+    zk.create_kb("kb", embedder="hashing")
+    hr = zk.permissions.create_group("hr").id
+    (tmp_path / "hr").mkdir()
+    (tmp_path / "hr" / "notes.txt").write_text(SECRET)
+    with reading_as(EVERYTHING):
+        zk.ingest_items("kb", [SourceItem("notes.txt", data=OPEN.encode())])
+        zk.ingest("kb", [tmp_path / "hr"], groups=["hr"])
+    sources = sorted(d.source for d in zk.store.list_documents(zk.kb("kb").id))
+    assert "notes.txt" in sources and len(sources) == 2
+    questions = _set(zk, EvalQuestion("q", ext_id="notes", expected_sources={"notes.txt": 1}))
+    assert _hidden(zk, questions, PUBLIC) == {"notes"}
+    assert _hidden(zk, questions, Reader.of([hr])) == set()
 
 
 def test_chunks_and_missing_documents(zk: Zhiku, corpus: dict[str, int]) -> None:
