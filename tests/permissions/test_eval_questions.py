@@ -148,6 +148,12 @@ def test_a_limited_run_questions_only_what_it_may_see(zk: Zhiku,
     assert public[1].question == "when is salary paid"
     member = runs.results(zk.evals, full.id, Reader.of([corpus["hr"]]))
     assert member[0].question == "salary bands payroll secret" and not member[0].withheld
+    sets.create_set(zk.evals, "only-secret", [EvalQuestion(
+        "salary bands payroll secret", ext_id="bands", expected_sources={"pay_2024.txt": 1})])
+    with reading_as(PUBLIC):
+        nothing = runs.run_eval(zk.evals, target, "only-secret")
+    assert (nothing.status, nothing.summary["questions"]) == ("done", 0)
+    assert runs.withheld_count(nothing) == 1 and runs.results(zk.evals, nothing.id) == []
     sets.delete_set(zk.evals, "s")  # a deleted set: only the passages decide
     gone = runs.results(zk.evals, full.id, PUBLIC)[0]
     assert gone.question == "salary bands payroll secret"
