@@ -198,10 +198,9 @@ def execute(
     The run reads as the current reader (``zhiku.permissions.context``): the questions withheld
     from it (``zhiku.evals.withhold``) are left out, and counted in the summary's
     ``withheld_questions``. Executing a run again starts it over (its earlier results are
-    dropped). With a ``judge``,
-    every answer given (not refused) is also scored for faithfulness and relevance; the judge's
-    time is not counted in the question's latency. Any error marks the run failed and is
-    raised again.
+    dropped). With a ``judge``, every answer given (not refused) is also scored for
+    faithfulness and relevance; the judge's time is not counted in the question's latency.
+    Any error marks the run failed and is raised again.
     """
     db = store.db
     try:

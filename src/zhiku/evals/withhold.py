@@ -37,8 +37,9 @@ class PassageScope(Protocol):
 
     def documents_named(self, kb_ids: Sequence[int], names: Iterable[str],
                         reader: Reader) -> list[tuple[str, bool]]:
-        """``(source, readable by reader)`` of the documents of these knowledge bases that
-        ``names`` may name (a superset: matched exactly here)."""
+        """``(source, readable by reader)`` of documents of these knowledge bases that
+        ``names`` may name: enough to tell, per name, whether it names any and whether
+        ``reader`` may read all it names (a few more may come: matched exactly here)."""
         ...
 
     def hides_any(self, kb_ids: Sequence[int], reader: Reader) -> bool:
