@@ -216,32 +216,52 @@ def test_eval_runs_read_as_whoever_started_them(world: dict[str, Any], who: str)
     """An eval run is a background job: it still retrieves only what its starter may read, so
     its stored results never show a restricted passage to a member outside the group."""
     client, h = world["client"], world["tenant"].headers
-    if "writer" not in world:
-        made = client.post("/v1/keys", headers=h, json={"name": "writer",
-                                                           "access": "read_write"}).json()
-        world["writer"] = {"Authorization": f"Bearer {made['key']}"}
+    if "bonus" not in world:
         r = client.post("/v1/evals/sets", headers=h, json={"name": "bonus", "questions": [
-            {"id": "code", "question": QUERY, "expected_sources": ["bonus-secret.md"]}]})
+            {"id": "code", "question": QUERY, "expected_sources": ["bonus-secret.md"]},
+            {"id": "code-public", "question": QUERY, "expected_sources": ["leave.md"]}]})
         assert r.status_code == 201, r.text
-    caller = world["writer"] if who == "outside" else h
-    started = client.post("/v1/evals/runs", headers=caller,
-                          json={"eval_set": "bonus", "kb": "kb", "top_k": 5})
-    assert started.status_code == 202, started.text
-    run_id = started.json()["id"]
-    for _ in range(600):
-        run = client.get(f"/v1/evals/runs/{run_id}", headers=caller).json()
-        if run["status"] in ("done", "failed"):
-            break
-        time.sleep(0.1)
-    assert run["status"] == "done", run
-    results = client.get(f"/v1/evals/runs/{run_id}/results", headers=caller).json()["results"]
-    # the set itself names the expected file (its author's data); what the run found may not
+        world["bonus"] = True
+    caller = _writer(world) if who == "outside" else h
+    run = _run(world, caller, "bonus")
+    results = client.get(f"/v1/evals/runs/{run['id']}/results",
+                         headers=caller).json()["results"]
+    # the question naming the restricted file is not questioned for the outsider at all
+    assert [r["id"] for r in results] == (["code-public"] if who == "outside"
+                                          else ["code", "code-public"])
+    assert run["withheld_questions"] == (1 if who == "outside" else 0)
     found = {r["source"].rsplit("/", 1)[-1] for r in results[0]["retrieved"]}
     text = json.dumps([r["retrieved"] for r in results] + [r["answer"] for r in results])
     if who == "outside":
         assert "bonus-secret.md" not in found and "QX7731" not in text, text
     else:
         assert "bonus-secret.md" in found
+
+
+def _writer(world: dict[str, Any]) -> dict[str, str]:
+    """A read-write key outside ``hr`` (it may start eval runs)."""
+    if "writer" not in world:
+        made = world["client"].post("/v1/keys", headers=world["tenant"].headers,
+                                    json={"name": "writer", "access": "read_write"}).json()
+        world["writer"] = {"Authorization": f"Bearer {made['key']}"}
+    return dict(world["writer"])
+
+
+def _run(world: dict[str, Any], headers: dict[str, str], eval_set: str,
+         top_k: int = 5) -> dict[str, Any]:
+    """Start a run of ``eval_set`` on ``kb`` as ``headers`` and wait until it is done."""
+    client = world["client"]
+    started = client.post("/v1/evals/runs", headers=headers,
+                          json={"eval_set": eval_set, "kb": "kb", "top_k": top_k})
+    assert started.status_code == 202, started.text
+    run_id = started.json()["id"]
+    for _ in range(600):
+        run = client.get(f"/v1/evals/runs/{run_id}", headers=headers).json()
+        if run["status"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert run["status"] == "done", run
+    return dict(run)
 
 
 def _admin_run(world: dict[str, Any]) -> int:
@@ -309,3 +329,146 @@ def test_stored_eval_results_withhold_what_the_reader_may_not_read(
     _check(who, text)
     assert not _leaks(json.dumps([[p.source for p in x.retrieved] + [x.answer, x.citations]
                                   for x in default], ensure_ascii=False))
+
+
+class _Paraphrase:
+    """Writes one question quoting a passage's first words (as a model paraphrasing it may)."""
+
+    def generate(self, passage: str, n: int) -> list[str]:
+        return [f"What does this mean: {' '.join(passage.split()[:14])}?"][:n]
+
+
+EVAL_SETS = ("generated", "from-chat", "secret-code", "cmp-a", "cmp-b")
+
+
+def _eval_sets(world: dict[str, Any]) -> None:
+    """Eval sets pointing at the restricted document: generated from the knowledge base (one
+    question per chunk, quoting it), built from conversations of the administrator's (one
+    cited the restricted document), written by hand (``secret-code``), and two sets whose
+    runs compare (``cmp-a``, ``cmp-b``: the same question, ranked against other grades)."""
+    if "eval_sets" in world:
+        return
+    from zhiku.evals import sets
+    from zhiku.evals.generate import generate
+    from zhiku.permissions.context import reading_as
+    from zhiku.store.reader import EVERYTHING
+
+    client, h = world["client"], world["tenant"].headers
+    _admin_run(world)
+    with Runtime(world["settings"]) as runtime, reading_as(EVERYTHING):
+        zk = runtime.workspace(world["tenant"].workspace_id)
+        made = generate(zk, zk.evals, "kb", _Paraphrase(), chunks=10, k=5)
+        sets.create_set(zk.evals, "generated", made, origin="generated")
+    asked = [client.post("/v1/assistants/bot/chat", headers=h, json={"message": q}).json()
+             for q in (QUERY, "how many days of paid annual leave do new employees get")]
+    assert "QX7731" in asked[0]["answer"], asked[0]
+    r = client.post("/v1/logs/eval-sets", headers=h, json={
+        "name": "from-chat", "message_ids": [a["message_id"] for a in asked]})
+    assert r.status_code == 201, r.text
+    question = "what is the zebracorn bonus pool code QX7731 for"
+    for name, expected in (("cmp-a", {"bonus-secret.md": 1}),
+                           ("cmp-b", {"leave.md": 3, "bonus-secret.md": 1})):
+        r = client.post("/v1/evals/sets", headers=h, json={"name": name, "questions": [
+            {"id": "code", "question": question, "expected_sources": expected},
+            {"id": "leave", "question": "how many days of paid annual leave",
+             "expected_sources": ["leave.md"]}]})
+        assert r.status_code == 201, r.text
+    world["eval_sets"] = True
+
+
+def _eval_runs(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Runs of the administrator (every set) and of the writer outside ``hr``."""
+    _eval_sets(world)
+    if "eval_runs" not in world:
+        h = world["tenant"].headers
+        done = {name: _run(world, h, name) for name in EVAL_SETS if name != "secret-code"}
+        done["outsider"] = _run(world, _writer(world), "generated")
+        world["eval_runs"] = done
+    return dict(world["eval_runs"])
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_eval_set_questions(world: dict[str, Any], who: str) -> None:
+    """The outsider lists every question of each set, but those pointing at the restricted
+    document only as their id, tags and ``answerable``; the member and the administrator see
+    them whole."""
+    _eval_sets(world)
+    client, h, admin_h = world["client"], world["as"][who], world["as"]["admin"]
+    texts, shown = [], 0
+    for name in EVAL_SETS:
+        admin = client.get(f"/v1/evals/sets/{name}/questions", headers=admin_h).json()
+        r = client.get(f"/v1/evals/sets/{name}/questions", headers=h)
+        assert r.status_code == 200, r.text
+        texts.append(r.text)
+        seen = r.json()
+        assert [(q["id"], q["tags"], q["answerable"]) for q in seen] == \
+            [(q["id"], q["tags"], q["answerable"]) for q in admin]
+        for mine, whole in zip(seen, admin, strict=True):
+            if mine["withheld"]:
+                assert who == "outside"
+                assert (mine["question"], mine["expected_sources"], mine["expected_chunks"],
+                        mine["reference_answers"]) == ("", {}, {}, [])
+            else:
+                assert mine == whole
+                shown += 1
+    _check(who, "".join(texts))
+    if who == "outside":
+        assert 0 < shown < sum(len(json.loads(t)) for t in texts)
+    sizes = {s["name"]: s["size"] for s in client.get("/v1/evals/sets", headers=h).json()}
+    assert all(sizes[name] == len(json.loads(t)) for name, t in zip(EVAL_SETS, texts,
+                                                                      strict=True))
+
+
+def test_an_outsiders_run_questions_only_what_it_may_see(world: dict[str, Any]) -> None:
+    runs = _eval_runs(world)
+    client, writer = world["client"], _writer(world)
+    questions = client.get("/v1/evals/sets/generated/questions", headers=writer).json()
+    visible = [q["id"] for q in questions if not q["withheld"]]
+    run = runs["outsider"]
+    assert visible and run["withheld_questions"] == len(questions) - len(visible) > 0
+    assert run["summary"]["questions"] == len(visible)
+    assert runs["generated"]["withheld_questions"] == 0
+    assert runs["generated"]["summary"]["questions"] == len(questions)
+    for who in WHO:
+        r = client.get(f"/v1/evals/runs/{run['id']}/results?limit=500", headers=world["as"][who])
+        assert [x["id"] for x in r.json()["results"]] == visible
+        assert not _leaks(r.text)
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_eval_results_and_comparisons(world: dict[str, Any], who: str) -> None:
+    """The administrator's runs read by the outsider: a result of a withheld question has
+    its metrics, chunk ids and scores and nothing else; a comparison names it by id only.
+    The member and the administrator see every result and change whole."""
+    runs = _eval_runs(world)
+    client, h, admin_h = world["client"], world["as"][who], world["as"]["admin"]
+    texts = []
+    for name in ("generated", "from-chat", "cmp-a"):
+        run_id = runs[name]["id"]
+        admin = client.get(f"/v1/evals/runs/{run_id}/results?limit=500",
+                           headers=admin_h).json()["results"]
+        r = client.get(f"/v1/evals/runs/{run_id}/results?limit=500", headers=h)
+        detail = client.get(f"/v1/evals/runs/{run_id}", headers=h)
+        assert r.status_code == detail.status_code == 200, r.text
+        texts += [r.text, detail.text]
+        seen = r.json()["results"]
+        assert [(x["id"], x["metrics"]) for x in seen] == [(x["id"], x["metrics"]) for x in admin]
+        assert [[(p["chunk_id"], p["score"]) for p in x["retrieved"]] for x in seen] == \
+            [[(p["chunk_id"], p["score"]) for p in x["retrieved"]] for x in admin]
+        hidden = [x for x in seen if x["withheld"] and not x["question"]]
+        assert bool(hidden) == (who == "outside"), name
+        for x in hidden:
+            assert (x["answer"], x["citations"], x["expected_sources"],
+                    x["reference_answers"]) == (None, [], {}, [])
+            assert all(p["withheld"] and not p["source"] for p in x["retrieved"])
+            assert x["judge"] is None or not x["judge"]["reasons"]
+    cmp = client.get(f"/v1/evals/compare?a={runs['cmp-a']['id']}&b={runs['cmp-b']['id']}",
+                     headers=h)
+    assert cmp.status_code == 200, cmp.text
+    texts.append(cmp.text)
+    code = next(c for c in cmp.json()["regressed"] + cmp.json()["improved"] if c["id"] == "code")
+    if who == "outside":
+        assert (code["question"], code["withheld"]) == ("", True)
+    else:
+        assert "QX7731" in code["question"] and not code["withheld"]
+    _check(who, "".join(texts))

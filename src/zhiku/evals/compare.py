@@ -37,12 +37,14 @@ class MetricDelta:
 
 @dataclass(slots=True)
 class ChangedQuestion:
-    """A question whose key metric moved between the runs."""
+    """A question whose key metric moved between the runs; ``withheld`` (its text empty) when
+    either run's question is withheld from the reader (``zhiku.evals.withhold``)."""
 
     ext_id: str
     question: str
     a: float
     b: float
+    withheld: bool = False
 
     @property
     def delta(self) -> float:
@@ -115,7 +117,9 @@ def compare_results(
         ra, rb = by_a[k], by_b[k]
         if key not in ra.metrics or key not in rb.metrics:
             continue
-        change = ChangedQuestion(k, ra.question, ra.metrics[key], rb.metrics[key])
+        shown = bool(ra.question and rb.question)  # a withheld question has no text
+        change = ChangedQuestion(k, ra.question if shown else "", ra.metrics[key],
+                                 rb.metrics[key], withheld=not shown)
         if change.delta > eps:
             out.improved.append(change)
         elif change.delta < -eps:

@@ -195,10 +195,12 @@ def execute(
 ) -> RunRecord:
     """Question every item of a stored run's set through ``target``; store and return the run.
 
-    Executing a run again starts it over (its earlier results are dropped). With a ``judge``,
-    every answer given (not refused) is also scored for faithfulness and relevance; the judge's
-    time is not counted in the question's latency. Any error marks the run failed and is
-    raised again.
+    The run reads as the current reader (``zhiku.permissions.context``): the questions withheld
+    from it (``zhiku.evals.withhold``) are left out, and counted in the summary's
+    ``withheld_questions``. Executing a run again starts it over (its earlier results are
+    dropped). With a ``judge``, every answer given (not refused) is also scored for
+    faithfulness and relevance; the judge's time is not counted in the question's latency.
+    Any error marks the run failed and is raised again.
     """
     db = store.db
     try:
@@ -206,6 +208,8 @@ def execute(
         opts = options_of(run)
         ks = opts.cutoffs()
         items = sets.questions(store, run.set_name, opts.tags)
+        hidden = _hidden(store, items, current_reader())
+        items = [q for q in items if q.id not in hidden]
         with db.write() as conn:
             conn.execute("DELETE FROM eval_results WHERE run_id = ?", (run_id,))
             conn.execute("UPDATE eval_runs SET status = 'running', error = NULL WHERE id = ?",
@@ -231,6 +235,8 @@ def execute(
             if progress is not None:
                 progress(n + 1, len(items))
         summary = summary_of(results)
+        if hidden:
+            summary["withheld_questions"] = len(hidden)
         with db.write() as conn:
             _store(conn, run_id, pending)
             conn.execute(
@@ -242,6 +248,23 @@ def execute(
         fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
         raise
     return get_run(store, run_id)
+
+
+def _hidden(store: EvalStore, items: Sequence[EvalQuestion], reader: Reader) -> set[int]:
+    return withhold.hidden_questions(store.passages, store.workspace_id, items, reader)
+
+
+def left_out(store: EvalStore, set_name: str, tags: Sequence[str] = (),
+             reader: Reader | None = None) -> int:
+    """How many questions of ``set_name`` (with every tag of ``tags``) a run as ``reader``
+    (by default the current one) would leave out."""
+    items = sets.questions(store, set_name, tags)
+    return len(_hidden(store, items, current_reader() if reader is None else reader))
+
+
+def withheld_count(run: RunRecord) -> int:
+    """How many questions of its set ``run`` left out (its starter could not see them)."""
+    return int(run.summary.get("withheld_questions", 0))
 
 
 def fail_run(store: EvalStore, run_id: int, error: str) -> None:
@@ -298,8 +321,9 @@ def list_runs(store: EvalStore, set_name: str | None = None) -> list[RunRecord]:
 def results(store: EvalStore, run_id: int, reader: Reader | None = None) -> list[QuestionResult]:
     """Every per-question result of a run, in question order, as ``reader`` (by default the
     current one: ``zhiku.permissions.context``) may see them: passages of documents it may not
-    read are withheld, with what could quote them (``zhiku.evals.withhold``)."""
-    get_run(store, run_id)
+    read are withheld, with what could quote them, and so is all but the metrics and the
+    passages' ranks of a question withheld from it (``zhiku.evals.withhold``)."""
+    run = get_run(store, run_id)
     rows = store.db.conn.execute(
         "SELECT * FROM eval_results WHERE run_id = ? ORDER BY ord", (run_id,)
     )
@@ -317,8 +341,20 @@ def results(store: EvalStore, run_id: int, reader: Reader | None = None) -> list
         )
         for r in rows
     ]
+    who = current_reader() if reader is None else reader
     seen = withhold.sight(store.passages, store.workspace_id,
-                          (x.chunk_id for r in stored for x in r.retrieved),
-                          current_reader() if reader is None else reader)
-    return [withhold.withhold(r, seen) for r in stored]
+                          (x.chunk_id for r in stored for x in r.retrieved), who)
+    hidden: set[int] = set() if seen.everything else _hidden_of_set(store, run.set_name, who)
+    return [withhold.withhold_all(r) if r.question_id in hidden else withhold.withhold(r, seen)
+            for r in stored]
+
+
+def _hidden_of_set(store: EvalStore, set_name: str, reader: Reader) -> set[int]:
+    """The ids of the questions of ``set_name`` withheld from ``reader`` (none when the set
+    was deleted; a replaced set's questions have new ids, so its old results match none)."""
+    try:
+        questions = sets.questions(store, set_name)
+    except NotFound:
+        return set()
+    return _hidden(store, questions, reader)
 

@@ -6,9 +6,11 @@ import json
 from collections.abc import Iterable
 
 from zhiku.core.errors import Conflict, InvalidInput, NotFound
+from zhiku.evals import withhold
 from zhiku.evals.store import EvalStore
 from zhiku.evals.types import EvalQuestion, EvalSet
 from zhiku.store.db import Connection, Row
+from zhiku.store.reader import Reader
 
 
 def _question(row: Row) -> EvalQuestion:
@@ -121,6 +123,13 @@ def questions(store: EvalStore, name: str, tags: Iterable[str] = ()) -> list[Eva
     wanted = set(tags)
     out = [_question(r) for r in rows]
     return [q for q in out if wanted <= set(q.tags)] if wanted else out
+
+
+def questions_as(store: EvalStore, name: str, reader: Reader) -> list[EvalQuestion]:
+    """The questions of a set as ``reader`` may see them: every one, in import order, those
+    pointing at a document it may not read blanked (``zhiku.evals.withhold``)."""
+    return withhold.shown_questions(store.passages, store.workspace_id,
+                                    questions(store, name), reader)
 
 
 def delete_set(store: EvalStore, name: str) -> None:

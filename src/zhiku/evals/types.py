@@ -12,7 +12,9 @@ class EvalQuestion:
 
     ``expected_sources`` maps a document key (a source path, its file name or stem, or a corpus
     id) to a graded relevance; ``expected_chunks`` does the same for chunk ids. ``answerable``
-    is false when the right behaviour is to refuse.
+    is false when the right behaviour is to refuse. ``withheld``: it points at a document its
+    reader may not read, so only its id, tags and ``answerable`` are shown
+    (``zhiku.evals.withhold``).
     """
 
     question: str
@@ -24,6 +26,7 @@ class EvalQuestion:
     tags: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+    withheld: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSONL form the importer reads back."""

@@ -137,12 +137,15 @@ class Releases:
 
     def _side(self, subject: Subject, config: BaseModel, label: str,
               binding: Binding, *, reuse: bool = True) -> Side:
-        """The scorecard of ``config``: a stored run of the same fingerprint, or a new one."""
+        """The scorecard of ``config``: a stored run of the same fingerprint that left out as
+        many questions as a run by the current reader would, or a new one."""
         fp = self._fingerprint(config, binding)
         if reuse:
             stored = self.store.scorecard(subject.key, fp)
             if stored is not None:
-                return Side(label, runs.get_run(self._evals, stored), reused=True)
+                found = runs.get_run(self._evals, stored)
+                if runs.withheld_count(found) == runs.left_out(self._evals, binding.set_name):
+                    return Side(label, found, reused=True)
         target = self._target(subject, config, label)
         run = runs.run_eval(self._evals, target, binding.set_name, _options(binding))
         self.store.add_scorecard(subject.key, run.id, fp)

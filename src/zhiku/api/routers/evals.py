@@ -26,6 +26,7 @@ from zhiku.evals import compare, runs, sets
 from zhiku.evals import view as evals_view
 from zhiku.evals.importers.jsonl import parse as parse_question
 from zhiku.evals.types import EvalQuestion, EvalSet
+from zhiku.permissions.context import current_reader
 
 router = APIRouter(tags=["evaluation"], responses=ERRORS)
 SetName = Annotated[str, Path(min_length=1, max_length=128, description="An eval set name.")]
@@ -47,7 +48,9 @@ class EvalSetIn(Request):
 
 
 class QuestionOut(BaseModel):
-    """One question of a set."""
+    """One question of a set. ``withheld``: it points at a document the caller may not read
+    (an expected chunk's, or one an expected source names), so only its id, tags and
+    ``answerable`` are shown."""
 
     id: str
     question: str
@@ -56,11 +59,14 @@ class QuestionOut(BaseModel):
     reference_answers: list[str]
     answerable: bool
     tags: list[str]
+    withheld: bool = False
 
 
 class RunOut(BaseModel):
     """A run: its set and target (``kb:NAME`` or ``app:SLUG``), options, status (running, done,
-    failed) and summary (metric means, latency percentiles, tokens, cost)."""
+    failed) and summary (metric means, latency percentiles, tokens, cost).
+    ``withheld_questions``: how many questions of the set the run left out, because they point
+    at documents whoever started it may not read."""
 
     id: int
     set: str
@@ -72,6 +78,7 @@ class RunOut(BaseModel):
     error: str | None
     created_at: str
     finished_at: str | None
+    withheld_questions: int = 0
 
 
 class RunDetailOut(RunOut):
@@ -87,7 +94,9 @@ class ResultOut(BaseModel):
     ``false_refusal``, ``answered_unanswerable``, ``answer_mismatch``, ``unfaithful`` (see
     ``zhiku.evals.why``). ``withheld``: the caller may not read the document of some retrieved
     chunk (marked ``withheld``, its source empty; id, rank and score kept), so the answer,
-    the citations of such chunks and the judge's reasons are left out."""
+    the citations of such chunks and the judge's reasons are left out; when the question
+    itself points at such a document, its text and what was expected are left out too, and
+    every chunk is marked ``withheld``."""
 
     ord: int
     id: str
@@ -146,13 +155,15 @@ class DeltaOut(BaseModel):
 
 
 class ChangeOut(BaseModel):
-    """A question whose key metric moved."""
+    """A question whose key metric moved; ``withheld``: its text is left out (it points at a
+    document the caller may not read)."""
 
     id: str
     question: str
     a: float
     b: float
     delta: float
+    withheld: bool = False
 
 
 class ComparisonOut(BaseModel):
@@ -183,6 +194,7 @@ def _run_out(run: runs.RunRecord) -> dict[str, Any]:
         "status": run.status, "summary": run.summary,
         "key_metric": compare.key_metric(list(run.summary.get("metrics", {}))),
         "error": run.error, "created_at": run.created_at, "finished_at": run.finished_at,
+        "withheld_questions": runs.withheld_count(run),
     })
 
 
@@ -213,10 +225,11 @@ def create_set(body: EvalSetIn, caller: Caller, zk: Service) -> EvalSetOut:
 
 @router.get("/v1/evals/sets/{eval_set}/questions", response_model=list[QuestionOut])
 def list_questions(eval_set: SetName, caller: Caller, zk: Service) -> list[QuestionOut]:
-    """The questions of a set, in import order."""
+    """The questions of a set, in import order; those pointing at a document the caller may
+    not read are ``withheld``."""
     _allowed(caller)
-    return [QuestionOut(**{**q.to_dict(), "id": q.ext_id})
-            for q in sets.questions(zk.evals, eval_set)]
+    shown = sets.questions_as(zk.evals, eval_set, current_reader())
+    return [QuestionOut(**{**q.to_dict(), "id": q.ext_id}, withheld=q.withheld) for q in shown]
 
 
 @router.get("/v1/evals/runs", response_model=list[RunOut])
@@ -280,7 +293,8 @@ def run_results(
     page = results[offset:offset + limit]
     expected: dict[int | None, EvalQuestion] = {}
     with suppress(NotFound):  # the set may have been deleted or replaced since
-        expected = {q.id: q for q in sets.questions(zk.evals, run.set_name)}
+        expected = {q.id: q for q in sets.questions_as(zk.evals, run.set_name,
+                                                       current_reader())}
     return ResultsOut(run_id=run_id, total=len(results), results=[
         ResultOut(**evals_view.result_out(r, top_k, expected.get(r.question_id)))
         for r in page])
@@ -300,7 +314,8 @@ def compare_runs(
     run_a, run_b = runs.get_run(zk.evals, a), runs.get_run(zk.evals, b)
     cmp = compare.compare_runs(zk.evals, a, b, metric=metric)
     changes = [
-        [ChangeOut(id=c.ext_id, question=c.question, a=c.a, b=c.b, delta=c.delta)
+        [ChangeOut(id=c.ext_id, question=c.question, a=c.a, b=c.b, delta=c.delta,
+                   withheld=c.withheld)
          for c in group]
         for group in (cmp.improved, cmp.regressed)
     ]

@@ -45,6 +45,58 @@ class ReaderSql(SqlBackend):
             found.update(int(r[0]) for r in rows)
         return found
 
+    _NAMES_PER_QUERY = 100  # names matched by one query with LIKE (three patterns each)
+
+    def documents_named(
+        self, kb_ids: Sequence[int], names: Iterable[str], reader: Reader
+    ) -> list[tuple[str, bool]]:
+        """``(source, readable by reader)`` of documents of these knowledge bases that
+        ``names`` may name (a source, a trailing part of its path, or a file name without its
+        extension): for each name, every such document ``reader`` may not read, and every one
+        when no document's source is the name itself. Enough to tell, per name, whether it
+        names any document and whether the reader may read all it names; a few more may come
+        back (``a`` for ``a.tar.gz``): callers match exactly (``zhiku.evals.matching``)."""
+        wanted = sorted({n for n in names if n})
+        if not kb_ids or not wanted:
+            return []
+        readable, reader_params = self._reader_sql(reader)
+        kbs, kb_params = self._ids_in("d.kb_id", kb_ids)
+        select = (f"SELECT d.source, CASE WHEN {readable} THEN 1 ELSE 0 END FROM documents d "
+                  f"WHERE {kbs}")
+        found: dict[str, bool] = {}
+
+        def add(sql: str, params: list[Any]) -> None:
+            rows = self.db.conn.execute(sql, [*reader_params, *kb_params, *params])
+            for r in rows:
+                found[str(r[0])] = found.get(str(r[0]), True) and bool(r[1])
+
+        for start in range(0, len(wanted), self._IDS_PER_QUERY):  # by the source index
+            part = wanted[start : start + self._IDS_PER_QUERY]
+            add(f"{select} AND d.source IN ({','.join('?' * len(part))})", list(part))
+        unnamed = [n for n in wanted if n not in found]  # no source is the name itself
+        hidden_from = [] if reader.unlimited else wanted
+        for start in range(0, len(hidden_from), self._NAMES_PER_QUERY):
+            like, params = self._names_like(hidden_from[start : start + self._NAMES_PER_QUERY])
+            # the documents it may not read: restricted ones only, before any pattern is tried
+            add(f"{select} AND d.restricted = 1 AND NOT ({readable}) AND ({like})",
+                [*reader_params, *params])
+        for start in range(0, len(unnamed), self._NAMES_PER_QUERY):
+            like, params = self._names_like(unnamed[start : start + self._NAMES_PER_QUERY])
+            add(f"{select} AND ({like})", params)
+        return sorted(found.items())
+
+    @staticmethod
+    def _names_like(names: Sequence[str]) -> tuple[str, list[Any]]:
+        """``(condition, params)``: the ``documents`` row ``d`` may be named by one of
+        ``names`` other than by its whole source."""
+        params: list[Any] = []
+        for name in names:
+            like = name.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            params += [f"%/{like}", f"{like}.%", f"%/{like}.%"]
+        one = ("d.source LIKE ? ESCAPE '!' OR d.source LIKE ? ESCAPE '!' "
+               "OR d.source LIKE ? ESCAPE '!'")
+        return " OR ".join(one for _ in names), params
+
     def document_groups(self, doc_ids: Iterable[int]) -> dict[int, list[int]]:
         """The groups each restricted document is restricted to (unrestricted ones are left
         out; a restricted one whose groups were deleted maps to an empty list)."""

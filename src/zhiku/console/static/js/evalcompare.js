@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { forestPlot } from "./charts.js";
 import { errorBox, field, h, metricName, showError, table } from "./ui.js";
-import { metricValue, statusBadge, targetLabel } from "./evalparts.js";
+import { metricValue, questionText, statusBadge, targetLabel } from "./evalparts.js";
 
 const SHOWN = 50;
 
@@ -40,7 +40,7 @@ export async function evalComparePage(view, a, b, metric) {
 function changes(title, list) {
   return h("div", h("h3", `${title} (${list.length})`),
     list.length ? h("ol.changes", list.slice(0, SHOWN).map((c) => h("li", { "data-question": c.id },
-      h("strong", c.id), " ", c.question, h("br"),
+      h("strong", c.id), " ", questionText(c), h("br"),
       h("small.muted", `${metricValue(c.a)} → ${metricValue(c.b)} (${c.delta > 0 ? "+" : ""}${metricValue(c.delta)})`))))
       : h("p.muted", t("none_yet")));
 }

@@ -1,6 +1,16 @@
 // Pieces shared by the evaluation pages: target and status labels, metric formatting, polling.
-import { label, t } from "./i18n.js";
+import { addStrings, label, t } from "./i18n.js";
 import { h } from "./ui.js";
+
+addStrings({
+  en: { withheld_questions: "Questions left out (documents you may not read)" },
+  zh: { withheld_questions: "未评测的问题（涉及你无权阅读的文档）" },
+});
+
+// A question's text, or a "withheld" label for one pointing at a document the reader may not read.
+export function questionText(x) {
+  return x.withheld && !x.question ? h("em.muted.withheld", t("withheld")) : x.question;
+}
 
 export function targetLabel(target) {
   const [kind, rest = ""] = target.split(/:(.*)/s);

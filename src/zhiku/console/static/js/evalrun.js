@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { barChart, fmt, histogram } from "./charts.js";
 import { errorBox, field, fmtTime, h, showError, table } from "./ui.js";
-import { metricValue, poll, statusBadge, targetLabel } from "./evalparts.js";
+import { metricValue, poll, questionText, statusBadge, targetLabel } from "./evalparts.js";
 import { metricInfo, metricLabel, reasonBadges, reasonSummary } from "./evalwhy.js";
 
 const PAGE = 50;
@@ -18,6 +18,7 @@ export async function evalRunPage(view, runId) {
   const s = run.summary, lat = s.latency_ms || {};
   const facts = [[t("eval_set"), run.set], [t("target"), targetLabel(run.target)], [t("top_k"), run.config.top_k],
     [t("questions"), s.questions ?? "—"], [t("failing_questions"), run.distributions.failing],
+    ...(run.withheld_questions ? [[t("withheld_questions"), run.withheld_questions]] : []),
     [t("latency_p50_p95"), `${fmt(lat.p50, 0)} / ${fmt(lat.p95, 0)}`],
     [t("tokens"), s.prompt_tokens === null || s.prompt_tokens === undefined ? "—" : s.prompt_tokens + (s.completion_tokens || 0)],
     [t("cost"), s.cost === null || s.cost === undefined ? "—" : fmt(s.cost, 4)], [t("created"), fmtTime(run.created_at)]];
@@ -95,7 +96,7 @@ function resultItem(r, key) {
   return h("li", { "data-question": r.id, className: r.failed ? "result failed" : "result" },
     h("details",
       h("summary", h("span.badge", { className: r.failed ? "badge error" : "badge ready" }, r.failed ? "✗" : "✓"), " ",
-        h("strong", r.id), " ", r.question, " ", reasonBadges(r.reasons),
+        h("strong", r.id), " ", questionText(r), " ", reasonBadges(r.reasons),
         h("small.muted", ` · ${metricInfo(key).label} ${metricValue(r.metrics[key])}`)),
       r.error ? h("p.error", r.error) : null,
       h("dl.facts",
