@@ -15,7 +15,7 @@ import pytest
 
 from zhiku.retrieval.ann import AnnParams, AnnVectorIndex
 from zhiku.retrieval.ann import files as ann_files
-from zhiku.retrieval.ann.graph import GraphParams
+from zhiku.retrieval.ann.graph import EF_GROWTH_VECTORS, MAX_EF_SEARCH, GraphParams, expansion
 from zhiku.retrieval.vector import VectorIndex
 from zhiku.store.db import open_sqlite
 from zhiku.store.filters import SearchFilters
@@ -312,3 +312,11 @@ def test_a_graph_searched_whole_is_built_connected() -> None:
         graph.add(ids, vectors)
         for q in vectors[::11]:
             assert np.array_equal(np.sort(graph.search(q, ids.size)), ids)
+
+
+def test_the_candidate_list_grows_with_the_graph() -> None:
+    assert expansion(512, 100_000, 10) == 512  # up to EF_GROWTH_VECTORS: the setting
+    assert expansion(512, EF_GROWTH_VECTORS, 10) == 512
+    assert expansion(512, 1_000_000, 10) == 1280  # in proportion above it
+    assert expansion(512, 100_000_000, 10) == MAX_EF_SEARCH
+    assert expansion(512, 1_000, 2_000) == 2_000  # never shorter than the results asked for

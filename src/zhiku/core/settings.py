@@ -178,14 +178,16 @@ class Settings(BaseSettings):
         default=512,
         ge=10,
         le=4096,
-        description="SQLite: HNSW candidate list per search (higher: better recall, slower).",
+        description="SQLite: HNSW candidate list per search for a graph of up to 400k vectors; "
+        "it grows in proportion above that (1,280 at 1M), up to 4,096 (higher: better recall, "
+        "slower).",
     )
     ann_ef_construction: int = Field(
-        default=64,
+        default=200,
         ge=10,
         le=4096,
         description="SQLite: HNSW candidate list while building (higher: better graph, slower "
-        "builds).",
+        "builds; a graph keeps the value it was built with).",
     )
     ann_connectivity: int = Field(
         default=16, ge=4, le=128, description="SQLite: HNSW links per node (M)."
