@@ -17,7 +17,7 @@ from shared_data import SCIFACT_QUERIES
 from waiting import wait_until
 from zhiku.retrieval.search import specific_terms
 from zhiku.store.db import open_sqlite
-from zhiku.store.sqlite import SqliteStore
+from zhiku.store.sqlite import SqliteStore, keyword_memory
 from zhiku.store.sqlite.keyword_memory import MemoryKeywordIndex
 from zhiku.text.tokenize import analyze, query_terms
 
@@ -165,3 +165,17 @@ def test_size_limit_leaves_search_to_fts5(tmp_path: Path, scifact_first: Any) ->
     finally:
         store.close()
         store.db.close()
+
+
+def test_a_large_build_hands_free_memory_back(
+    store: SqliteStore, two_kbs: tuple[int, int, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, _, _ = two_kbs
+    released: list[int] = []
+    monkeypatch.setattr(keyword_memory, "release_free_memory", lambda: released.append(1))
+    monkeypatch.setattr(keyword_memory, "RELEASE_AFTER_ROWS", 300)
+    assert _memory(store).refresh()  # 300 rows: a large build
+    assert released == [1]
+    _add(store, a, "fresh", ["Zebrafish regenerate cardiac tissue after cryoinjury."])
+    assert _memory(store).refresh()  # a one-row appended segment: nothing to hand back
+    assert released == [1]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zhiku.core.heap import release_free_memory
 from zhiku.store.sqlite.db import Database
 from zhiku.store.sqlite.postings import PostingsBuilder, Vocabulary
 
@@ -41,6 +42,10 @@ K1 = 1.2  # FTS5's bm25() defaults
 B = 0.75
 MAX_SEGMENTS = 6
 _READ_BATCH = 4096
+# A build of this many rows hands the allocator's free memory back to the system once done: the
+# term dictionary and the batches' postings it held are several times the finished index (at
+# 1M Chinese news chunks, 5.7 GB resident after the build against 2.3 GB after the hand-back).
+RELEASE_AFTER_ROWS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +294,8 @@ class MemoryKeywordIndex:
                 return None
         finally:
             conn.execute("COMMIT")
+        if segment is not None and segment.rows >= RELEASE_AFTER_ROWS:
+            release_free_memory()
         segments = () if rebuild or snap is None else snap.segments
         if segment is not None:
             segments = (*segments, segment)
