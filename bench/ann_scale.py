@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ from _scale_data import build_sqlite, queries
 from zhiku.core.settings import Settings
 from zhiku.models.embedders.hashing import HashingEmbedder
 from zhiku.retrieval.ann import AnnVectorIndex
+from zhiku.retrieval.ann.graph import expansion
 from zhiku.service import Zhiku
 
 KB = "news"
@@ -115,30 +117,51 @@ def serve(home: Path, ann: bool, count: int) -> dict[str, Any]:
     return out
 
 
-def recall(home: Path, count: int) -> dict[str, Any]:
+def recall(home: Path, count: int, efs: list[int]) -> dict[str, Any]:
+    """Recall@10 of the graph search against exact search, for each ``ef_search`` setting in
+    ``efs`` (the same graph, the same queries), with the candidate list that setting gives this
+    graph and the graph search's own p50 time."""
     qs = queries(count)
-    with Zhiku(Settings(home=home)) as ann, Zhiku(Settings(home=home, ann=False)) as exact:
-        kb = ann.kb(KB)
-        embedder = ann.embedder(kb.embedder)
-        strict, tied = [], []
-        for q in qs:
-            vec = embedder.embed_batch([q])[0]
-            truth = exact.vectors.search(kb.id, embedder.model_id, vec, 10)
-            got = ann.vectors.search(kb.id, embedder.model_id, vec, 10)
-            want = {i for i, _ in truth}
-            tenth = truth[-1][1]
-            strict.append(len({i for i, _ in got} & want) / 10)
-            tied.append(sum(1 for i, s in got if i in want or s >= tenth - 1e-6) / 10)
-    return {"queries": count, "recall_at_10": round(float(np.mean(strict)), 4),
-            "recall_at_10_ties_counted": round(float(np.mean(tied)), 4)}
+    with Zhiku(Settings(home=home, ann=False)) as exact:
+        kb = exact.kb(KB)
+        embedder = exact.embedder(kb.embedder)
+        vecs = embedder.embed_batch(qs)
+        truths = [exact.vectors.search(kb.id, embedder.model_id, v, 10) for v in vecs]
+    with sqlite3.connect(home / "zhiku.db") as conn:
+        size = int(conn.execute("SELECT count(*) FROM embeddings WHERE model = ?",
+                                (embedder.model_id,)).fetchone()[0])
+    out: dict[str, Any] = {"queries": count}
+    for ef in efs:
+        with Zhiku(Settings(home=home, ann_ef_search=ef)) as ann:
+            strict, tied, seconds = [], [], []
+            for vec, truth in zip(vecs, truths, strict=True):
+                t = time.perf_counter()
+                got = ann.vectors.search(kb.id, embedder.model_id, vec, 10)
+                seconds.append(time.perf_counter() - t)
+                want = {i for i, _ in truth}
+                tenth = truth[-1][1]
+                strict.append(len({i for i, _ in got} & want) / 10)
+                tied.append(sum(1 for i, s in got if i in want or s >= tenth - 1e-6) / 10)
+        out[f"ef_search_{ef}"] = {
+            "candidate_list": expansion(ef, size, 10),
+            "recall_at_10": round(float(np.mean(strict)), 4),
+            "recall_at_10_ties_counted": round(float(np.mean(tied)), 4),
+            "graph_search_p50_ms": round(float(np.median(seconds)) * 1000, 2),
+        }
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--n", type=int, default=1_000_000, help="chunks")
     ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--parts", default="data,index,serve,recall",
+                    help="steps to run (data and index are reused when built)")
+    ap.add_argument("--ef-search", default="512",
+                    help="comma-separated ef_search values for the recall step")
     ap.add_argument("--serve", choices=["ann", "exact"], help=argparse.SUPPRESS)
     args = ap.parse_args()
+    parts = args.parts.split(",")
     home = OUT / f"ann_scale_{args.n // 1000}k"
     if args.serve:
         print(json.dumps(serve(home, args.serve == "ann", args.queries)))
@@ -146,17 +169,22 @@ def main() -> None:
     result: dict[str, Any] = {"chunks_target": args.n}
     result["data"] = build(home, args.n)
     print("data", result["data"], flush=True)
-    result["index"] = index(home)
-    print("index", result["index"], flush=True)
-    for mode in ("ann", "exact"):
+    if "index" in parts:
+        result["index"] = index(home)
+        print("index", result["index"], flush=True)
+    for mode in ("ann", "exact") if "serve" in parts else ():
         done = subprocess.run(
             [sys.executable, __file__, "--n", str(args.n), "--queries", str(args.queries),
              "--serve", mode], capture_output=True, text=True, check=True)
         result[mode] = json.loads(done.stdout.strip().splitlines()[-1])
         print(mode, result[mode], flush=True)
-    result["recall"] = recall(home, args.queries)
-    print("recall", result["recall"], flush=True)
+    if "recall" in parts:
+        efs = [int(x) for x in args.ef_search.split(",")]
+        result["recall"] = recall(home, args.queries, efs)
+        print("recall", result["recall"], flush=True)
     name = "ann_scale" if args.n == 1_000_000 else f"ann_scale_{args.n // 1000}k"
+    if parts != ["data", "index", "serve", "recall"]:
+        name += "_" + "_".join(p for p in parts if p != "data")
     write_result(name, result)
 
 
