@@ -98,11 +98,7 @@ def test_a_document_that_cannot_be_written_fails_alone(zk: Zhiku) -> None:
 
     store.replace_document = refuse_one  # type: ignore[method-assign]
     try:
-        options = PipelineOptions(chunking=ChunkingOptions(), parse=ParseOptions(),
-                                  max_file_bytes=1_000_000, embed_batch_size=4)
-        pipeline = Pipeline(store, zk.parser, zk.embedder("hashing"), options,
-                            limits=GroupLimits(documents=8, chunks=10_000, seconds=60))
-        report = pipeline.run(kb, list(_items(5)))
+        report = _pipeline(zk, documents=8).run(kb, list(_items(5)))
     finally:
         del store.replace_document
     assert [r.status for r in report.files] == ["added", "added", "failed", "added", "added"]
