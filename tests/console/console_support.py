@@ -52,10 +52,11 @@ def csp_violation(message: Any, errors: list[str]) -> None:
         errors.append(message.text)
 
 
-def sign_in(page: Page, base: str) -> None:
-    """Sign in as the owner on the console's sign-in form; the knowledge bases come first."""
+def sign_in(page: Page, base: str, email: str = EMAIL, password: str = PASSWORD) -> None:
+    """Sign in on the console's sign-in form (as the owner by default); the knowledge bases
+    come first."""
     page.goto(base + "/")
-    page.get_by_label("E-mail").fill(EMAIL)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Knowledge bases")).to_be_visible()

@@ -20,6 +20,7 @@ from console_support import (
     PASSWORD,
     csp_violation,
     shot,
+    sign_in,
 )
 
 from serving import admin_init, serve
@@ -58,11 +59,7 @@ def test_audit_page(server: tuple[str, str], tmp_path: Path) -> None:
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: csp_violation(m, errors))
-        page.goto(base + "/")
-        page.get_by_label("E-mail").fill(EMAIL)
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Knowledge bases")).to_be_visible()
+        sign_in(page, base)
         page.get_by_role("navigation").get_by_role("link", name="Audit").click()
         expect(page.get_by_role("heading", name="Audit log", level=1)).to_be_visible()
         rows = page.locator("tr.audit-row")

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from console_support import ARGS, BROWSER_MARKS, CHROMIUM, csp_violation
+from console_support import ARGS, BROWSER_MARKS, CHROMIUM, EMAIL, PASSWORD, csp_violation, sign_in
 
 from serving import admin_init, serve
 from waiting import wait_until
 
 pytestmark = BROWSER_MARKS
-EMAIL, PASSWORD = "owner@acme.example", "correct horse battery"
 VIEWER, VIEWER_PASSWORD = "viewer@acme.example", "viewer horse battery"
 
 
@@ -71,11 +70,7 @@ def test_a_withheld_eval_question_reads_withheld(server: tuple[str, str]) -> Non
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: csp_violation(m, errors))
-        page.goto(base + "/")
-        page.get_by_label("E-mail").fill(VIEWER)
-        page.get_by_label("Password", exact=True).fill(VIEWER_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Knowledge bases")).to_be_visible()
+        sign_in(page, base, VIEWER, VIEWER_PASSWORD)
         page.goto(base + f"/#/evals/runs/{run_id}")
         page.get_by_label("Only failing").uncheck()
         bands = page.locator("li[data-question='bands']")
