@@ -190,6 +190,10 @@ def test_round_trip_copies_everything_verifiably_and_searches_alike(
     assert originals.get(db, built["sha"]).data == ORIGINAL
     assert [m.role for m in pg.conversation(built["conversation"])] == ["user", "assistant"]
     assert pg.get_assistant("plain").published_version == 1
+    postings = db.conn.execute(  # the copy's keyword postings are merged, none missing
+        "SELECT count(*) FILTER (WHERE fresh), sum(n) FROM chunk_postings").fetchone()
+    indexed = db.conn.execute("SELECT sum(length(tsv)) FROM chunks").fetchone()[0]
+    assert postings[0] == 0 and postings[1] == indexed > 0
 
     with Zhiku(make_settings(built["home"], database_url=f"sqlite:///{built['path']}")) as lite:
         assert lite.stats() == pg.stats()

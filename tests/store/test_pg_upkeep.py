@@ -48,14 +48,16 @@ def test_warm_loads_what_searches_read_into_shared_buffers(
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_buffercache")
         names = [name for name, _, _ in prewarm.relations(conn)]
         hnsw = [n for n in names if n.startswith("embeddings_hnsw_")]
-        assert hnsw and {"term_df", "chunks_tsv", "chunks", "embeddings"} <= set(names)
+        assert hnsw and {"term_df", "chunk_postings", "chunk_postings_toast", "chunks_tsv",
+                         "chunks", "embeddings"} <= set(names)
+        assert names.index("term_df") < names.index("chunk_postings") < names.index(hnsw[0])
         assert names.index("chunks_tsv") < names.index(hnsw[0]) < names.index("chunks")
-        for name in ("term_df", "chunks_tsv", hnsw[0], "chunks"):
+        for name in ("term_df", "chunk_postings", "chunks_tsv", hnsw[0], "chunks"):
             conn.execute("SELECT pg_buffercache_evict_relation(%s::regclass)", (name,))
             assert _buffered(conn, name) == 0
         report = prewarm.warm(pg_store.db, 2**30)
         assert report is not None and report.method == "pg_prewarm" and report.mb > 0
-        for name in ("term_df", "chunks_tsv", hnsw[0], "chunks"):
+        for name in ("term_df", "chunk_postings", "chunks_tsv", hnsw[0], "chunks"):
             blocks = int(conn.execute("SELECT pg_relation_size(%s) / 8192",
                                       (name,)).fetchone()[0])
             assert report.blocks[name] == blocks > 0
@@ -104,7 +106,10 @@ def test_warm_without_pg_prewarm_reads_the_statistics(pg_store: PostgresStore, p
 def test_upkeep_warms_and_compacts_in_the_background(pg_store: PostgresStore, pg_url: str) -> None:
     kb = new_kb(pg_store, "kept")
     doc, _ = put(pg_store, kb, "/b.txt", TEXTS["/b.txt"])
+    put(pg_store, kb, "/a.txt", TEXTS["/a.txt"])
     pg_store.delete_document(doc.id)
+    fresh = "SELECT count(*) FROM chunk_postings WHERE fresh"
+    assert pg_store.db.conn.execute(fresh).fetchone()[0] > 0
     upkeep = Upkeep(pg_store.db, prewarm=True, prewarm_max_bytes=2**30, interval=0.05)
     upkeep.start()
     try:
@@ -113,6 +118,7 @@ def test_upkeep_warms_and_compacts_in_the_background(pg_store: PostgresStore, pg
         upkeep.stop()
     assert upkeep.last_warm is not None and upkeep.last_warm.method == "pg_prewarm"
     assert upkeep.compacted > 0 and kept_counts(pg_store)[1:] == (0, 0)
+    assert upkeep.merged > 0 and pg_store.db.conn.execute(fresh).fetchone()[0] == 0
 
 
 def test_upkeep_warms_again_only_after_the_server_restarted(pg_store: PostgresStore) -> None:

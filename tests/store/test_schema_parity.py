@@ -32,6 +32,8 @@ SQLITE_ONLY_TABLES: dict[str, str] = {
     "sqlite_sequence": "SQLite's AUTOINCREMENT counters (PostgreSQL: identity sequences)",
 }
 POSTGRES_ONLY_TABLES: dict[str, str] = {
+    "chunk_postings": "packed keyword postings per lexeme, kept by triggers (SQLite: its "
+    "in-memory keyword index)",
     "chunk_stats": "BM25's chunk and term counts per knowledge base, kept by triggers (FTS5 "
     "keeps its own)",
     "term_df": "document frequencies per lexeme, kept by triggers (SQLite: chunks_fts_vocab)",

@@ -36,6 +36,7 @@ from zhiku.store.migrations import (
     m021_permissions,
     m022_sso,
     m023_run_visitors,
+    m024_postings,
 )
 from zhiku.store.migrations.migration import Dialect, Migration
 
@@ -63,6 +64,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m021_permissions.MIGRATION,
     m022_sso.MIGRATION,
     m023_run_visitors.MIGRATION,
+    m024_postings.MIGRATION,
 )
 
 

@@ -97,13 +97,17 @@ LIMIT ?
 """
 
 
-def bm25_sql(where: str | None) -> str:
+def bm25_sql(where: str | None, *, by_ids: bool = False) -> str:
     """The ranking query (parameters above), its candidates restricted by ``where`` (a
     condition over the documents alias ``d``, its parameters after the knowledge base ids) when
-    given."""
+    given. ``by_ids`` scores only the chunks of an id array, looked up by primary key (its
+    parameter comes after the lexemes)."""
+    sql = _BM25.replace(
+        "FROM chunks c", "FROM unnest(?::bigint[]) AS w(id) JOIN chunks c ON c.id = w.id"
+    ) if by_ids else _BM25
     if where is None:
-        return _BM25.replace("{join}", "").replace("{where}", "")
-    return _BM25.replace("{join}", "JOIN documents d ON d.id = c.document_id").replace(
+        return sql.replace("{join}", "").replace("{where}", "")
+    return sql.replace("{join}", "JOIN documents d ON d.id = c.document_id").replace(
         "{where}", f" AND ({where})"
     )
 

@@ -1,12 +1,13 @@
 """Loading what searches read into PostgreSQL's shared buffers, so the first searches after a
 restart run at the speed of later ones.
 
-A hybrid search reads the document frequencies (``term_df``, ``chunk_stats``), the GIN index
-on ``chunks.tsv``, the HNSW index of each model, the rows of its candidates (``chunks`` with
-their TOASTed ``tsv``, ``embeddings``) and the documents it returns. They are loaded in that
-order, smallest and most read first, until a budget runs out: ``max_bytes`` and never more than
-three quarters of ``shared_buffers`` (the rest stays for writes and other queries). The last
-relation that fits in part is loaded from its first block.
+A hybrid search reads the document frequencies (``term_df``, ``chunk_stats``), the keyword
+postings (``chunk_postings``, mostly TOASTed arrays), the HNSW index of each model, the rows of
+its best candidates (``chunks`` with their TOASTed ``tsv``, ``embeddings``) and the documents it
+returns; the GIN index on ``chunks.tsv`` serves filtered searches that the postings do not
+settle. They are loaded in that order, smallest and most read first, until a budget runs out:
+``max_bytes`` and never more than three quarters of ``shared_buffers`` (the rest stays for
+writes and other queries). The last relation that fits in part is loaded from its first block.
 
 ``pg_prewarm`` loads them when the extension is installed or can be created; without it the
 small statistics tables are read through once and the indexes are left to the first searches.
@@ -29,15 +30,17 @@ log = logging.getLogger(__name__)
 SHARED_BUFFERS_SHARE = 0.75
 _WARM_LOCK = 0x7A6877726D  # one process warms at a time: the buffers are the server's
 _STATS = ("term_df", "term_df_pkey", "chunk_stats", "chunk_stats_pkey")
+_KEYWORD = ("chunk_postings_pkey", "chunk_postings", "chunk_postings_toast", "chunks_tsv")
 _ROWS = ("chunks", "chunks_toast", "chunks_pkey", "embeddings", "embeddings_pkey",
          "documents", "documents_pkey")
 
 # The relations of the given names (in their order), then the HNSW indexes on embeddings, with
-# their sizes in blocks. "chunks_toast" is the TOAST table of chunks (long tsv and text values).
+# their sizes in blocks. "<table>_toast" is the TOAST table of <table> (its long values).
 _RELATIONS = """
 WITH rels AS (
-    SELECT w.n, w.name, CASE WHEN w.name = 'chunks_toast'
-        THEN (SELECT nullif(reltoastrelid, 0) FROM pg_class WHERE oid = to_regclass('chunks'))
+    SELECT w.n, w.name, CASE WHEN w.name LIKE '%%\\_toast'
+        THEN (SELECT nullif(reltoastrelid, 0) FROM pg_class
+              WHERE oid = to_regclass(left(w.name, -6)))
         ELSE to_regclass(w.name)::oid END AS oid
     FROM unnest(%s::text[]) WITH ORDINALITY AS w(name, n)
     UNION ALL
@@ -67,11 +70,11 @@ class WarmReport:
 
 def relations(conn: psycopg.Connection[Any]) -> list[tuple[str, int, int]]:
     """``(name, oid, blocks)`` of what searches read, in loading order: the statistics, the
-    GIN index, the HNSW indexes, then the rows."""
+    keyword postings and GIN index, the HNSW indexes, then the rows."""
     found = [(str(r[0]), int(r[1]), int(r[2]))
-             for r in conn.execute(_RELATIONS, ([*_STATS, "chunks_tsv", *_ROWS],)).fetchall()]
-    named = {*_STATS, "chunks_tsv", *_ROWS}
-    first = [r for r in found if r[0] in {*_STATS, "chunks_tsv"}]
+             for r in conn.execute(_RELATIONS, ([*_STATS, *_KEYWORD, *_ROWS],)).fetchall()]
+    named = {*_STATS, *_KEYWORD, *_ROWS}
+    first = [r for r in found if r[0] in {*_STATS, *_KEYWORD}]
     hnsw = [r for r in found if r[0] not in named]
     rows = [r for r in found if r[0] in _ROWS]
     return [*first, *hnsw, *rows]

@@ -19,7 +19,7 @@ from zhiku.store.common.rows import NEW_CHUNK_COLUMNS, new_chunk_row
 from zhiku.store.db import Connection
 from zhiku.store.filters import SearchFilters
 from zhiku.store.migrations.m008_term_stats import SHARD_SQL
-from zhiku.store.postgres import fts
+from zhiku.store.postgres import fts, postings
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.filtersql import filter_sql
 from zhiku.store.postgres.vector_index import PgVectorIndex
@@ -49,6 +49,9 @@ class PostgresStore(SqlStore):
         self.db = db
         self.hnsw = HnswIndexes(self.db)
         self._vector_oid: int | None = None
+        # BM25 from the packed postings (``postings.py``); off, every candidate is ranked
+        # from its tsvector (the same results, for comparisons)
+        self.keyword_postings = True
 
     def close(self) -> None:
         """Nothing of its own to release (the database stays open for its owner)."""
@@ -223,10 +226,22 @@ class PostgresStore(SqlStore):
             readable, reader_params = self._reader_sql(reader)
             condition = readable if condition is None else f"{condition} AND {readable}"
             params = [*params, *reader_params]
-        kbs = list(kb_ids)
-        rows = self.db.conn.execute(
-            fts.bm25_sql(condition),
-            [words, fts.tsquery_literal(words), kbs, *params, kbs, words, kbs, limit],
+        kbs, query = list(kb_ids), fts.tsquery_literal(words)
+        conn = self.db.conn
+        by_ids = fts.bm25_sql(condition, by_ids=True)
+
+        def exact(ids: list[int]) -> list[tuple[int, float]]:
+            rows = conn.execute(by_ids, [words, ids, query, kbs, *params, kbs, words, kbs,
+                                         len(ids)])
+            return [(int(r[0]), float(r[1])) for r in rows]
+
+        if self.keyword_postings:
+            found = conn.execute(postings.POSTINGS_SQL, [kbs, words, kbs, kbs, words]).fetchall()
+            hits = postings.rank(*postings.bounds(found), limit, exact)
+            if hits is not None:
+                return hits
+        rows = conn.execute(  # stale or filtered bounds did not settle it: the full query
+            fts.bm25_sql(condition), [words, query, kbs, *params, kbs, words, kbs, limit]
         )
         return [(int(r[0]), float(r[1])) for r in rows]
 

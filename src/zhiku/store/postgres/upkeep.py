@@ -1,14 +1,16 @@
 """A PostgreSQL process's background upkeep: one daemon thread that warms the shared buffers
-when the process starts and again after the server restarted (``prewarm.py``), and sweeps
-``term_df`` after chunks were written, deleted or edited (``term_df.py``), folding each
-lexeme's shard rows into one and dropping those that sum to zero.
+when the process starts and again after the server restarted (``prewarm.py``), and after chunks
+were written, deleted or edited sweeps ``term_df`` (``term_df.py``), folding each lexeme's shard
+rows into one and dropping those that sum to zero, and merges the fresh rows of
+``chunk_postings`` into blocks (``postings_merge.py``).
 
 Start-up never waits for it, and none of its failures reach the process: a warm-up or a
 compaction that fails is logged and tried again at a later round. Rounds run every
 ``interval`` seconds: each asks the server when it started (a restart empties the buffers) and
 how many chunk rows were written (from the statistics collector), and acts only on a change, so
 an idle round costs one small query. A sweep spends at most ``SWEEP_SECONDS`` a round and
-resumes where it stopped.
+resumes where it stopped; while one is unfinished (a bulk load), rounds follow each other after
+``BUSY_PAUSE`` instead of ``interval``, so the postings do not fall far behind the writers.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import logging
 import threading
 from typing import Any
 
-from zhiku.store.postgres import term_df
+from zhiku.store.postgres import postings_merge, term_df
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.prewarm import WarmReport, warm
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 0.5
+BUSY_PAUSE = 1.0
 _UNSEEN = object()
 _STATE = """
 SELECT pg_postmaster_start_time()::text,
@@ -33,7 +36,8 @@ SELECT pg_postmaster_start_time()::text,
 
 
 class Upkeep:
-    """Warm-ups and ``term_df`` compaction in one background thread (see the module)."""
+    """Warm-ups, ``term_df`` compaction and postings merges in one background thread (see the
+    module)."""
 
     def __init__(
         self, db: PgDatabase, *, prewarm: bool, prewarm_max_bytes: int, interval: float = 30.0
@@ -46,6 +50,9 @@ class Upkeep:
         self.compacted = 0  # term_df rows removed by this process
         self.sweeps = 0  # whole sweeps of term_df finished
         self._sweep: term_df.Sweep | None = None
+        self.merged = 0  # postings lexemes merged by this process
+        self._merge: postings_merge.Sweep | None = None
+        self._sweep_due = self._merge_due = False
         self.rounds = threading.Event()  # set after each round (tests and benchmarks wait on it)
         self._started_at: str | None = None
         self._changes: Any = _UNSEEN
@@ -70,10 +77,12 @@ class Upkeep:
         while not self._stopping.is_set():
             self.round()
             self.rounds.set()
-            self._stopping.wait(self.interval)
+            busy = self._sweep is not None or self._merge is not None
+            self._stopping.wait(BUSY_PAUSE if busy else self.interval)
 
     def round(self) -> None:
-        """One round: warm after a (re)start, sweep term_df after chunk writes."""
+        """One round: warm after a (re)start; after chunk writes, sweep term_df and merge
+        postings."""
         try:
             row = self._db.conn.execute(_STATE).fetchone()
         except Exception as exc:  # the server is down or restarting: try at the next round
@@ -82,10 +91,17 @@ class Upkeep:
         started_at, changes = (str(row[0]), row[1]) if row else (None, None)
         if self.prewarm and started_at != self._started_at and self._warm():
             self._started_at = started_at
-        if self._sweep is None and changes != self._changes:
-            self._sweep, self._changes = term_df.Sweep(), changes
+        if changes != self._changes:  # a sweep under way ends, then another follows
+            self._changes = changes
+            self._sweep_due = self._merge_due = True
+        if self._sweep is None and self._sweep_due:
+            self._sweep, self._sweep_due = term_df.Sweep(), False
+        if self._merge is None and self._merge_due:
+            self._merge, self._merge_due = postings_merge.Sweep(), False
         if self._sweep is not None:
             self._compact(self._sweep)
+        if self._merge is not None:
+            self._merge_postings(self._merge)
 
     def _compact(self, sweep: term_df.Sweep) -> None:
         """A round's share of the sweep."""
@@ -101,6 +117,18 @@ class Upkeep:
             self.sweeps += 1
             if sweep.deleted:
                 log.info("term_df: %d shard rows folded away", sweep.deleted)
+
+    def _merge_postings(self, sweep: postings_merge.Sweep) -> None:
+        """A round's share of the postings merge."""
+        try:
+            self.merged += sweep.step(self._db, SWEEP_SECONDS, self._stopping.is_set)
+        except Exception:
+            log.exception("PostgreSQL upkeep: merging postings failed")
+            self._merge = None
+            self._changes = _UNSEEN
+            return
+        if sweep.done:
+            self._merge = None
 
     def _warm(self) -> bool:
         """One warm-up unless another process is warming; whether it ran or was not needed."""

@@ -5,7 +5,8 @@ has rows in and count target rows the source lacks (refused unless ``prune``: th
 different database, or rows deleted since the last run); copy each table in key order, batch by
 batch (a table empty at the start gets plain COPY, any other an upsert that leaves unchanged rows
 alone); restore the graph aggregates the target's triggers changed meanwhile; move identity
-sequences past the copied ids; build the HNSW indexes once over all vectors; checksum both sides.
+sequences past the copied ids; merge the keyword postings the copy wrote; build the HNSW indexes
+once over all vectors; checksum both sides.
 """
 
 from __future__ import annotations
@@ -186,9 +187,13 @@ def _finish(
     opts: MigrateOptions,
     progress: Progress,
 ) -> list[tuple[str, int]]:
-    """Identity sequences past every copied id, planner statistics, HNSW indexes."""
+    """Identity sequences past every copied id, keyword postings merged, planner statistics,
+    HNSW indexes."""
     for p in plans:
         target.reset_identity(p, source.sequence(p.name))
+    progress.start("postings", "keyword postings", None)
+    target.merge_postings()
+    progress.finish()
     target.analyze(p.name for p in plans)
     built = []
     for model, dim in target.vector_models():

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from zhiku.store.postgres import postings_merge
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.vectors import HnswIndexes, VectorLoader
 from zhiku.store.transfer.columns import TablePlan
@@ -222,6 +223,11 @@ class PgTarget:
                 "SELECT set_config('maintenance_work_mem', ?, true)", (maintenance_work_mem,)
             )
             HnswIndexes(self.db).ensure(model, dim)
+
+    def merge_postings(self) -> int:
+        """Fold the keyword postings the copy's statements wrote (one fresh row per lexeme and
+        batch) into blocks, as a server's upkeep would; the lexemes merged."""
+        return postings_merge.merge_all(self.db)
 
     def analyze(self, tables: Iterable[str]) -> None:
         """Fresh planner statistics after a bulk load."""
