@@ -69,9 +69,14 @@ def prewarm(url: str) -> dict[str, float]:
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'public' AND (c.relname IN ('chunks', 'chunks_tsv', 'chunks_pkey', "
             "'term_df', 'term_df_pkey', 'chunk_stats', 'documents', 'documents_pkey', "
-            "'embeddings_pkey') OR c.relname LIKE 'embeddings_hnsw_%')")]
+            "'embeddings_pkey', 'chunk_postings', 'chunk_postings_pkey') "
+            "OR c.relname LIKE 'embeddings_hnsw_%')")]
+        toasts = [r[0] for r in conn.execute(  # the long values: tsvectors, postings arrays
+            "SELECT t.oid::regclass::text FROM pg_class c JOIN pg_class t "
+            "ON t.oid = c.reltoastrelid WHERE c.oid IN (to_regclass('chunks'), "
+            "to_regclass('chunk_postings'))")]
         pages = {name: conn.execute("SELECT pg_prewarm(%s)", (name,)).fetchone()[0]
-                 for name in sorted(names)}
+                 for name in sorted(names) + toasts}
     return {name: round(n * 8192 / 2**20, 1) for name, n in pages.items()}
 
 

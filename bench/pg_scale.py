@@ -77,17 +77,29 @@ class StepClock:
         self.seconds[self._step] = round(self.seconds.get(self._step, 0.0) + spent, 1)
 
 
-def build(home: Path, uri: str, db_name: str, chunks: int, reuse: bool) -> dict[str, Any]:
-    """SQLite, then PostgreSQL by ``zhiku migrate``; what it took (kept in built.json)."""
+def build(home: Path, uri: str, db_name: str, chunks: int, reuse: bool,
+          sqlite_home: Path | None = None) -> dict[str, Any]:
+    """SQLite (or ``sqlite_home``'s, built by ann_scale.py), then PostgreSQL by
+    ``zhiku migrate``; what it took (kept in built.json)."""
     marker = home / "built.json"
     if reuse and marker.exists():
         return dict(json.loads(marker.read_text()), reused=True)
-    shutil.rmtree(home / "sqlite", ignore_errors=True)
+    target = home / "sqlite"
+    if target.is_symlink():
+        target.unlink()
+    shutil.rmtree(target, ignore_errors=True)
     marker.unlink(missing_ok=True)
     url = database(uri, db_name, fresh=True)
     t = time.perf_counter()
-    with Zhiku(Settings(home=home / "sqlite")) as zk:
-        counts = build_sqlite(zk, KB, chunks)
+    if sqlite_home is None:
+        with Zhiku(Settings(home=target)) as zk:
+            counts = build_sqlite(zk, KB, chunks)
+    else:
+        home.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(sqlite_home.resolve(), target_is_directory=True)
+        with Zhiku(Settings(home=target, ann=False)) as zk:
+            counts = {"chunks": zk.stats(KB)[KB]["chunks"],
+                      "documents": zk.stats(KB)[KB]["documents"]}
     sqlite_s = time.perf_counter() - t
     print(f"sqlite built: {counts} in {sqlite_s:.0f} s", flush=True)
     clock = StepClock()
@@ -193,8 +205,10 @@ def read_through(path: Path) -> float:
 
 
 def measure_search(lite: Zhiku, pg: Zhiku, qs: list[str], warm: list[str]) -> dict[str, Any]:
-    """Per query, interleaved: the CPU reference, then each backend's hybrid, keyword, vector.
-    The warm-up queries are others (the searcher caches document frequencies for 30 s)."""
+    """Per query, interleaved: the CPU reference, then each backend's hybrid, keyword, vector,
+    then PostgreSQL's hybrid and keyword with BM25 ranking every candidate from its tsvector
+    instead of the postings (the same-run baseline; their hits must be the same). The warm-up
+    queries are others (the searcher caches document frequencies for 30 s)."""
     rng = np.random.default_rng(0)
     ref_matrix = rng.standard_normal((100_000, 384), dtype=np.float32)
     ref_query = rng.standard_normal(384, dtype=np.float32)
@@ -205,6 +219,8 @@ def measure_search(lite: Zhiku, pg: Zhiku, qs: list[str], warm: list[str]) -> di
                 zk.search(KB, q, top_k=10, mode=mode)
     times: dict[str, list[float]] = {"reference_numpy_100kx384": []}
     overlap = []
+    postings_switch = hasattr(pg.store, "keyword_postings")  # absent before the postings
+    same: list[bool] = []
     for q in qs:
         with threadpool_limits(1):  # a second BLAS thread spins on after, slowing what follows
             t = time.perf_counter()
@@ -218,6 +234,20 @@ def measure_search(lite: Zhiku, pg: Zhiku, qs: list[str], warm: list[str]) -> di
                 times.setdefault(f"{name}_{mode}", []).append(time.perf_counter() - t)
                 if mode == "hybrid":
                     found[name] = {h.chunk_id for h in hits}
+        if postings_switch:  # the same searches, BM25 ranking every candidate's tsvector
+            pg.store.keyword_postings = False
+            try:
+                for mode in ("hybrid", "keyword"):
+                    t = time.perf_counter()
+                    hits = pg.search(KB, q, top_k=10, mode=mode)
+                    times.setdefault(f"postgres_{mode}_without_postings", []).append(
+                        time.perf_counter() - t)
+                    if mode == "keyword":
+                        with_postings = [(h.chunk_id, h.score) for h in
+                                         pg.search(KB, q, top_k=10, mode="keyword")]
+                        same.append(with_postings == [(h.chunk_id, h.score) for h in hits])
+            finally:
+                pg.store.keyword_postings = True
         overlap.append(len(found["postgres"] & found["sqlite"]) / max(len(found["sqlite"]), 1))
     out: dict[str, Any] = {k: summary_ms(v) for k, v in times.items()}
     ref = out["reference_numpy_100kx384"]["p50_ms"]
@@ -229,7 +259,16 @@ def measure_search(lite: Zhiku, pg: Zhiku, qs: list[str], warm: list[str]) -> di
     out["postgres_vs_sqlite_hybrid_p95"] = round(
         out["postgres_hybrid"]["p95_ms"] / out["sqlite_hybrid"]["p95_ms"], 3)
     out["hybrid_top10_overlap_postgres_vs_sqlite"] = round(float(np.mean(overlap)), 4)
-    out["target_postgres_hybrid_p95_ms"] = 100
+    if same:
+        out["postgres_keyword_same_hits_and_scores_with_and_without_postings"] = (
+            f"{sum(same)}/{len(same)}")
+        for mode in ("hybrid", "keyword"):
+            base = out[f"postgres_{mode}_without_postings"]
+            out[f"postgres_{mode}_p50_vs_without_postings"] = round(
+                out[f"postgres_{mode}"]["p50_ms"] / base["p50_ms"], 3)
+            out[f"postgres_{mode}_p95_vs_without_postings"] = round(
+                out[f"postgres_{mode}"]["p95_ms"] / base["p95_ms"], 3)
+    out["target_postgres_hybrid_p95_ms"] = 50
     return out
 
 
@@ -320,6 +359,9 @@ def main() -> None:
     ap.add_argument("--files-per-job", type=int, default=4)
     ap.add_argument("--ingest-order", default="1,2,2,1", help="worker counts, run by run")
     ap.add_argument("--name", help="result file name (default pg_scale or pg_scale_<N>k)")
+    ap.add_argument("--sqlite", type=Path,
+                    help="build PostgreSQL from this SQLite home (e.g. bench/out/ann_scale_1000k) "
+                         "instead of building one")
     args = ap.parse_args()
     parts = args.parts.split(",")
     label = "1m" if args.chunks == 1_000_000 else f"{args.chunks // 1000}k"
@@ -329,7 +371,7 @@ def main() -> None:
     started = time.perf_counter()
     db_name = f"zhiku_scale_{label}"
     if "build" in parts:
-        result["build"] = build(home, uri, db_name, args.chunks, args.reuse)
+        result["build"] = build(home, uri, db_name, args.chunks, args.reuse, args.sqlite)
     url = database(uri, db_name, fresh=False)
     settings_pg = Settings(home=home / "pg-home", database_url=url, pg_pool_size=4)
     lite, pg = Zhiku(Settings(home=home / "sqlite")), Zhiku(settings_pg)
