@@ -126,12 +126,12 @@ def test_a_sweep_resumes_where_it_stopped(pg_store: PostgresStore) -> None:
     for n in range(6):  # one transaction (a shard) per document: lexemes of several rows
         put(pg_store, kb, f"/s{n}.txt", ["shared words in every document", f"own{n} alone"])
     rows = pg_store.db.conn.execute("SELECT count(*) FROM term_df").fetchone()[0]
-    sweep = term_df.Sweep(batch=term_df.MIN_BATCH)
+    sweep = term_df.new_sweep(batch=term_df.MIN_BATCH)
     steps = 0
     while not sweep.done:
         sweep.step(pg_store.db, 0.0)  # one batch a step
         steps += 1
-    assert rows > 2 * term_df.MIN_BATCH and steps > 2 and sweep.deleted > 0
+    assert rows > 2 * term_df.MIN_BATCH and steps > 2 and sweep.total > 0
     kept, non_positive, zero = kept_counts(pg_store)
     assert kept == _actual(pg_store) and non_positive == zero == 0
     assert pg_store.db.conn.execute("SELECT count(*) FROM term_df").fetchone()[0] == len(kept)

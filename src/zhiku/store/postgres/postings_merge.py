@@ -19,11 +19,11 @@ cursor.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from zhiku.store.migrations.m024_postings import BLOCK
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.fts import quote
+from zhiku.store.postgres.sweep import Sweep
 
 BATCH = 500  # lexemes per transaction
 _LOCK = 0x7A68706D67  # one merging process per database
@@ -121,41 +121,15 @@ def merge_batch(db: PgDatabase, after: Cursor = START, batch: int = BATCH, block
     return (keys[-1] if len(keys) == batch else None), len(keys)
 
 
-class Sweep:
-    """One pass over the fresh lexemes in key order, taken a few batches at a time."""
-
-    def __init__(self, batch: int = BATCH, block: int = BLOCK) -> None:
-        self.batch = batch
-        self.block = block
-        self.cursor: Cursor | None = START
-        self.merged = 0
-
-    @property
-    def done(self) -> bool:
-        """Whether the pass reached the last fresh lexeme."""
-        return self.cursor is None
-
-    def step(self, db: PgDatabase, seconds: float, should_stop: Any = None) -> int:
-        """Merge batches for about ``seconds`` (at least one), until the end or
-        ``should_stop()``; the lexemes merged."""
-        deadline = time.monotonic() + seconds
-        merged = 0
-        while self.cursor is not None:
-            cursor, n = merge_batch(db, self.cursor, self.batch, self.block)
-            if cursor == self.cursor and n == 0:
-                break  # another process is merging: try at a later round
-            self.cursor = cursor
-            merged += n
-            if time.monotonic() >= deadline or (should_stop is not None and should_stop()):
-                break
-        self.merged += merged
-        return merged
+def new_sweep(batch: int = BATCH, block: int = BLOCK) -> Sweep:
+    """One pass over the fresh lexemes in key order (``total``: the lexemes merged)."""
+    return Sweep(lambda db, cursor: merge_batch(db, cursor, batch, block), START)
 
 
 def merge_all(db: PgDatabase, batch: int = BATCH, block: int = BLOCK) -> int:
     """Merge every fresh lexeme (one whole sweep); the lexemes merged."""
-    sweep = Sweep(batch, block)
+    sweep = new_sweep(batch, block)
     while not sweep.done:
         if sweep.step(db, 3600.0) == 0 and not sweep.done:
             time.sleep(0.05)  # another process holds the lock
-    return sweep.merged
+    return sweep.total

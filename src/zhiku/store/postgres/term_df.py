@@ -15,10 +15,10 @@ counts before and after, and rows a writer holds are folded by a later sweep.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from zhiku.store.postgres.db import PgDatabase
+from zhiku.store.postgres.sweep import Sweep
 
 BATCH = 2000  # rows per transaction
 MIN_BATCH = 17  # more than one lexeme's rows (16 shards at most)
@@ -90,39 +90,17 @@ def compact_batch(
     return cursor, len(delete)
 
 
-class Sweep:
-    """One pass over ``term_df`` in key order, taken a few batches at a time."""
-
-    def __init__(self, batch: int = BATCH) -> None:
-        self.batch = batch
-        self.cursor: Cursor | None = START
-        self.deleted = 0
-
-    @property
-    def done(self) -> bool:
-        """Whether the pass reached the end of the table."""
-        return self.cursor is None
-
-    def step(self, db: PgDatabase, seconds: float, should_stop: Any = None) -> int:
-        """Run batches for about ``seconds`` (at least one), until the end of the table or
-        ``should_stop()``; the rows deleted."""
-        deadline = time.monotonic() + seconds
-        deleted = 0
-        while self.cursor is not None:
-            self.cursor, n = compact_batch(db, self.cursor, self.batch)
-            deleted += n
-            if time.monotonic() >= deadline or (should_stop is not None and should_stop()):
-                break
-        self.deleted += deleted
-        return deleted
+def new_sweep(batch: int = BATCH) -> Sweep:
+    """One pass over ``term_df`` in key order (``total``: the rows deleted)."""
+    return Sweep(lambda db, cursor: compact_batch(db, cursor, batch), START)
 
 
 def compact(db: PgDatabase, batch: int = BATCH) -> int:
     """One whole sweep; the rows deleted."""
-    sweep = Sweep(batch)
+    sweep = new_sweep(batch)
     while not sweep.done:
         sweep.step(db, 3600.0)
-    return sweep.deleted
+    return sweep.total
 
 
 def _columns(rows: list[Any], width: int) -> list[list[Any]]:

@@ -22,6 +22,7 @@ from typing import Any
 from zhiku.store.postgres import postings_merge, term_df
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.prewarm import WarmReport, warm
+from zhiku.store.postgres.sweep import Sweep
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,9 @@ class Upkeep:
         self.last_warm: WarmReport | None = None
         self.compacted = 0  # term_df rows removed by this process
         self.sweeps = 0  # whole sweeps of term_df finished
-        self._sweep: term_df.Sweep | None = None
+        self._sweep: Sweep | None = None
         self.merged = 0  # postings lexemes merged by this process
-        self._merge: postings_merge.Sweep | None = None
+        self._merge: Sweep | None = None
         self._sweep_due = self._merge_due = False
         self.rounds = threading.Event()  # set after each round (tests and benchmarks wait on it)
         self._started_at: str | None = None
@@ -95,15 +96,15 @@ class Upkeep:
             self._changes = changes
             self._sweep_due = self._merge_due = True
         if self._sweep is None and self._sweep_due:
-            self._sweep, self._sweep_due = term_df.Sweep(), False
+            self._sweep, self._sweep_due = term_df.new_sweep(), False
         if self._merge is None and self._merge_due:
-            self._merge, self._merge_due = postings_merge.Sweep(), False
+            self._merge, self._merge_due = postings_merge.new_sweep(), False
         if self._sweep is not None:
             self._compact(self._sweep)
         if self._merge is not None:
             self._merge_postings(self._merge)
 
-    def _compact(self, sweep: term_df.Sweep) -> None:
+    def _compact(self, sweep: Sweep) -> None:
         """A round's share of the sweep."""
         try:
             self.compacted += sweep.step(self._db, SWEEP_SECONDS, self._stopping.is_set)
@@ -115,10 +116,10 @@ class Upkeep:
         if sweep.done:
             self._sweep = None
             self.sweeps += 1
-            if sweep.deleted:
-                log.info("term_df: %d shard rows folded away", sweep.deleted)
+            if sweep.total:
+                log.info("term_df: %d shard rows folded away", sweep.total)
 
-    def _merge_postings(self, sweep: postings_merge.Sweep) -> None:
+    def _merge_postings(self, sweep: Sweep) -> None:
         """A round's share of the postings merge."""
         try:
             self.merged += sweep.step(self._db, SWEEP_SECONDS, self._stopping.is_set)
