@@ -118,7 +118,8 @@ def test_evalset_export_roundtrip_and_feedback_set(
                                              f"answer-{rated['corrected']}"]
     assert questions[0].expected_sources == {"handbook.md": 1}
     assert "[" not in questions[0].reference_answers[0]  # citation markers stripped
-    assert questions[1].expected_sources == {}  # a correction's sources are unknown
+    assert questions[1].expected_sources == {}  # the correction replaced the cited answer
+    assert questions[1].cited_sources == ["handbook.md"]  # kept for withholding only
     sets.create_set(zk.evals, "from-feedback", questions)
     out = tmp_path / "set.jsonl"
     written = export.write_jsonl(

@@ -1,8 +1,9 @@
 """Eval questions as each reader may see them: a question pointing at a document the reader may
-not read (an expected chunk's document, or a document an expected source names by its source,
-a trailing part of its path, its file name or its stem) is withheld; one pointing at a chunk or
-document that no longer exists is withheld from every limited reader; a run as a limited reader
-questions only what it may see. Core functions, on both backends."""
+not read (an expected chunk's document, a document an expected source names by its source, a
+trailing part of its path, its file name or its stem, or a document the corrected answer it was
+made from cited) is withheld; one pointing at a chunk or document that no longer exists is
+withheld from every limited reader; a run as a limited reader questions only what it may see.
+Core functions, on both backends."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from zhiku.evals import runs, sets, withhold
-from zhiku.evals.types import EvalQuestion
+from zhiku.answer.types import Answer, Citation
+from zhiku.evals import feedback, runs, scoring, sets, withhold
+from zhiku.evals.types import CITED_SOURCES, EvalQuestion
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.permissions.context import reading_as
 from zhiku.service import Zhiku
@@ -101,6 +103,34 @@ def test_chunks_and_missing_documents(zk: Zhiku, corpus: dict[str, int]) -> None
     assert _hidden(zk, questions, EVERYTHING) == set()
     zk.store.set_document_groups([corpus["secret_doc"]], None)  # nothing restricted
     assert _hidden(zk, questions, PUBLIC) == set()
+
+
+def test_a_corrected_answers_citations_withhold_its_question_but_are_not_scored(
+        zk: Zhiku, corpus: dict[str, int]) -> None:
+    """A question made from a corrected answer expects no sources (the correction replaced the
+    answer), yet still points at what the answer cited: stored with the set, it is withheld
+    from a reader who may not read the cited document, and scored as if nothing was cited."""
+    secret = next(d.source for d in zk.store.list_documents(zk.kb("kb").id)
+                  if d.id == corpus["secret_doc"])
+    cite = Citation(n=1, source=secret, document_id=corpus["secret_doc"],
+                    chunk_id=corpus["secret"], title=None, location="", page=None,
+                    heading_path=[], score=1.0, text=SECRET)
+    logged = feedback.log_answer(zk, "kb:kb", "what are the salary bands",
+                                 Answer("See the quarterly salary review. [1]", [cite]))
+    feedback.add_feedback(zk, logged, -1, corrected_answer="The bands are reviewed quarterly.")
+    [made] = feedback.eval_questions(feedback.list_answers(zk))
+    assert made.expected_sources == {} and made.metadata[CITED_SOURCES] == [secret]
+    stored = _set(zk, made, EvalQuestion("when is salary paid", ext_id="paid",
+                                         expected_sources={"faq.txt": 1}))
+    assert stored[0].cited_sources == [secret] and stored[0].expected_sources == {}
+    assert _hidden(zk, stored, PUBLIC) == {made.ext_id}
+    assert _hidden(zk, stored, Reader.of([corpus["hr"]])) == set()
+    assert _hidden(zk, stored, EVERYTHING) == set()
+    bare = EvalQuestion(made.question, reference_answers=made.reference_answers)
+    answer = ("The bands are reviewed quarterly.", False, [secret])
+    metrics = scoring.score(stored[0], [secret], [corpus["secret"]], [5], answer)
+    assert metrics == scoring.score(bare, [secret], [corpus["secret"]], [5], answer)
+    assert not any(name.startswith(("ndcg", "hit", "citation")) for name in metrics)
 
 
 def test_blanked_questions_keep_id_tags_and_answerable(zk: Zhiku,

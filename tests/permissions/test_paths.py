@@ -339,16 +339,21 @@ class _Paraphrase:
 
 
 EVAL_SETS = ("generated", "from-chat", "secret-code", "cmp-a", "cmp-b")
+CORRECTED_SETS = ("corrected", "from-corrected-chat", "from-feedback")
+CORRECTED = "The zebracorn bonus pool code is QX7731; ask HR before sharing it."
 
 
 def _eval_sets(world: dict[str, Any]) -> None:
     """Eval sets pointing at the restricted document: generated from the knowledge base (one
     question per chunk, quoting it), built from conversations of the administrator's (one
     cited the restricted document), written by hand (``secret-code``), and two sets whose
-    runs compare (``cmp-a``, ``cmp-b``: the same question, ranked against other grades)."""
+    runs compare (``cmp-a``, ``cmp-b``: the same question, ranked against other grades).
+    Then the reply that cited it is corrected (the correction quotes it): into an eval set
+    (``corrected``), and sets are built from it through the log (``from-corrected-chat``) and
+    from feedback (``from-feedback``); none of them expects a source."""
     if "eval_sets" in world:
         return
-    from zhiku.evals import sets
+    from zhiku.evals import feedback, sets
     from zhiku.evals.generate import generate
     from zhiku.permissions.context import reading_as
     from zhiku.store.reader import EVERYTHING
@@ -373,6 +378,18 @@ def _eval_sets(world: dict[str, Any]) -> None:
             {"id": "leave", "question": "how many days of paid annual leave",
              "expected_sources": ["leave.md"]}]})
         assert r.status_code == 201, r.text
+    replied = asked[0]["message_id"]
+    r = client.post(f"/v1/logs/messages/{replied}/correct", headers=h,
+                    json={"answer": CORRECTED, "eval_set": "corrected"})
+    assert r.status_code == 201, r.text
+    r = client.post("/v1/logs/eval-sets", headers=h, json={
+        "name": "from-corrected-chat", "message_ids": [replied]})
+    assert r.status_code == 201, r.text
+    with Runtime(world["settings"]) as runtime, reading_as(EVERYTHING):
+        zk = runtime.workspace(world["tenant"].workspace_id)
+        fixed = [a for a in feedback.list_answers(zk) if a.message_id == replied]
+        assert [a.corrected_answer for a in fixed] == [CORRECTED]
+        sets.create_set(zk.evals, "from-feedback", feedback.eval_questions(fixed))
     world["eval_sets"] = True
 
 
@@ -395,7 +412,7 @@ def test_eval_set_questions(world: dict[str, Any], who: str) -> None:
     _eval_sets(world)
     client, h, admin_h = world["client"], world["as"][who], world["as"]["admin"]
     texts, shown = [], 0
-    for name in EVAL_SETS:
+    for name in EVAL_SETS + CORRECTED_SETS:
         admin = client.get(f"/v1/evals/sets/{name}/questions", headers=admin_h).json()
         r = client.get(f"/v1/evals/sets/{name}/questions", headers=h)
         assert r.status_code == 200, r.text
@@ -415,8 +432,40 @@ def test_eval_set_questions(world: dict[str, Any], who: str) -> None:
     if who == "outside":
         assert 0 < shown < sum(len(json.loads(t)) for t in texts)
     sizes = {s["name"]: s["size"] for s in client.get("/v1/evals/sets", headers=h).json()}
-    assert all(sizes[name] == len(json.loads(t)) for name, t in zip(EVAL_SETS, texts,
-                                                                      strict=True))
+    assert all(sizes[name] == len(json.loads(t))
+               for name, t in zip(EVAL_SETS + CORRECTED_SETS, texts, strict=True))
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_questions_from_a_corrected_answer(world: dict[str, Any], who: str) -> None:
+    """A question made from a corrected reply that cited the restricted document expects no
+    source (the correction is not scored against the reply's citations), yet is withheld from
+    the outsider, who also leaves it out of a run; the member and the administrator see it
+    whole, the correction as its reference."""
+    from zhiku.evals import sets
+    from zhiku.evals.types import CITED_SOURCES
+    from zhiku.permissions.context import reading_as
+    from zhiku.store.reader import EVERYTHING
+
+    _eval_sets(world)
+    client, h = world["client"], world["as"][who]
+    for name in CORRECTED_SETS:
+        r = client.get(f"/v1/evals/sets/{name}/questions", headers=h)
+        assert r.status_code == 200, r.text
+        [q] = r.json()
+        assert q["withheld"] == (who == "outside"), name
+        assert q["expected_sources"] == {} and q["expected_chunks"] == {}
+        assert q["reference_answers"] == ([] if who == "outside" else [CORRECTED])
+        _check(who, r.text)
+    with Runtime(world["settings"]) as runtime, reading_as(EVERYTHING):
+        zk = runtime.workspace(world["tenant"].workspace_id)
+        for name in CORRECTED_SETS:
+            [stored] = sets.questions(zk.evals, name)
+            assert stored.expected_sources == {}
+            assert stored.metadata[CITED_SOURCES] == ["bonus-secret.md"]
+    if who == "outside":
+        run = _run(world, _writer(world), "from-corrected-chat")
+        assert (run["withheld_questions"], run["summary"]["questions"]) == (1, 0)
 
 
 def test_an_outsiders_run_questions_only_what_it_may_see(world: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from zhiku.answer.types import Answer, Citation
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.core.timestamps import until_bound
 from zhiku.evals.scoring import strip_markers
-from zhiku.evals.types import EvalQuestion
+from zhiku.evals.types import EvalQuestion, cited
 from zhiku.retrieval.types import Hit
 from zhiku.store.db import Row
 
@@ -250,17 +250,22 @@ def list_answers(zk: Zhiku, flt: FeedbackFilter | None = None) -> list[LoggedAns
 def eval_questions(answers: Sequence[LoggedAnswer]) -> list[EvalQuestion]:
     """Eval questions from approved or corrected answers (the reference is the approved text).
 
-    Expected sources are the answer's citations when it was approved as it stood.
+    Expected sources are the answer's citations when it was approved as it stood. A corrected
+    answer's citations are not expected (the correction replaced it) but kept in the
+    question's metadata as ``cited_sources``, so that the question is withheld from readers
+    who may not read them (``zhiku.evals.withhold``).
     """
     out = []
     for a in answers:
         approved = a.approved_answer
         if approved is None:
             continue
-        sources = {} if a.corrected_answer else {c["source"]: 1 for c in a.citations}
+        names = [str(c["source"]) for c in a.citations if c.get("source")]
+        sources = {} if a.corrected_answer else dict.fromkeys(names, 1)
+        extra = cited(names) if a.corrected_answer else {}
         out.append(EvalQuestion(
             question=a.question, ext_id=f"answer-{a.id}", expected_sources=sources,
             reference_answers=[strip_markers(approved)], answerable=not a.refused,
-            tags=list(a.tags), metadata={"answer_id": a.id, "target": a.target},
+            tags=list(a.tags), metadata={"answer_id": a.id, "target": a.target, **extra},
         ))
     return out

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+CITED_SOURCES = "cited_sources"
+"""Metadata key of a question made from a corrected answer: the sources the answer cited
+before it was corrected, sorted. They are not expected sources (the correction replaced that
+answer, so its citations are not scored against), but the question's text and reference
+answer may still paraphrase them, so they count when deciding whom it is withheld from."""
+
+
+def cited(sources: Iterable[str]) -> dict[str, list[str]]:
+    """The metadata recording ``sources`` as a corrected answer's cited sources (empty when
+    there are none)."""
+    names = sorted({s for s in sources if s})
+    return {CITED_SOURCES: names} if names else {}
 
 
 @dataclass(slots=True)
@@ -40,6 +54,19 @@ class EvalQuestion:
             "tags": list(self.tags),
             "metadata": dict(self.metadata),
         }
+
+    @property
+    def cited_sources(self) -> list[str]:
+        """The sources the answer it was made from cited before being corrected
+        (``metadata["cited_sources"]``): never scored, but pointed at
+        (``zhiku.evals.withhold``)."""
+        names = self.metadata.get(CITED_SOURCES)
+        return [n for n in names if isinstance(n, str) and n] if isinstance(names, list) else []
+
+    def pointed_sources(self) -> set[str]:
+        """The document names the question points at: its expected sources and the sources
+        a corrected answer it was made from cited."""
+        return {*self.expected_sources, *self.cited_sources}
 
 
 @dataclass(slots=True)

@@ -7,9 +7,10 @@ the citations that are not a shown passage's source, and the judge's reasons (an
 quote the passage) are withheld with it.
 
 Eval questions are withheld the same way: a question pointing at a document the reader may not
-read (an expected chunk's document, or a document an expected source names) may paraphrase or
-quote it, so such a question is shown to that reader as its id, tags and ``answerable`` only,
-and its results as metrics, chunk ids, ranks and scores only.
+read (an expected chunk's document, a document an expected source names, or, for a question
+made from a corrected answer, a document that answer cited) may paraphrase or quote it, so such
+a question is shown to that reader as its id, tags and ``answerable`` only, and its results as
+metrics, chunk ids, ranks and scores only.
 """
 
 from __future__ import annotations
@@ -102,16 +103,17 @@ def _readable_names(scope: PassageScope, kbs: list[int], names: set[str],
 def hidden_questions(scope: PassageScope, workspace_id: int,
                      questions: Sequence[EvalQuestion], reader: Reader) -> set[int]:
     """The ids of the (stored) ``questions`` withheld from ``reader``: those pointing at a
-    document it may not read, or, when it may not read everything, at a chunk or a document
-    that no longer exists."""
+    document it may not read (by an expected chunk, an expected source or a corrected answer's
+    cited source), or, when it may not read everything, at a chunk or a document that no
+    longer exists."""
     kbs = _limited_kbs(scope, workspace_id, reader)
     if kbs is None:
         return set()
     chunks = _readable_chunks(scope, {c for q in questions for c in q.expected_chunks}, reader)
-    names = _readable_names(scope, kbs, {s for q in questions for s in q.expected_sources},
-                            reader)
-    return {q.id for q in questions if q.id is not None and (
-        not chunks.issuperset(q.expected_chunks) or not names.issuperset(q.expected_sources))}
+    pointed = [q.pointed_sources() for q in questions]
+    names = _readable_names(scope, kbs, {s for p in pointed for s in p}, reader)
+    return {q.id for q, p in zip(questions, pointed, strict=True) if q.id is not None and (
+        not chunks.issuperset(q.expected_chunks) or not names.issuperset(p))}
 
 
 def blank(question: EvalQuestion) -> EvalQuestion:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.evals import sets
-from zhiku.evals.types import EvalQuestion
+from zhiku.evals.types import EvalQuestion, cited
 from zhiku.ingest.pipeline import SourceItem
 
 if TYPE_CHECKING:
@@ -60,8 +60,9 @@ def correct(
     eval_set: str | None = None, expected_source: str | None = None,
 ) -> Correction:
     """Store ``answer`` as the fix of reply ``message_id``: an FAQ document in ``kb`` and/or a
-    question in ``eval_set`` (created if missing); the correction is also kept as the reply's
-    feedback (rated down, with the corrected answer)."""
+    question in ``eval_set`` (created if missing; the reply's cited sources kept in its
+    metadata as ``cited_sources``, for withholding only); the correction is also kept as the
+    reply's feedback (rated down, with the corrected answer)."""
     text = answer.strip()
     if not text:
         raise InvalidInput("the corrected answer is empty")
@@ -88,7 +89,9 @@ def correct(
         out.eval_question = add_eval_question(zk, eval_set, EvalQuestion(
             question=question, ext_id=f"message-{message_id}",
             expected_sources={expected_source: 1} if expected_source else {},
-            reference_answers=[text], metadata={"message_id": message_id},
+            reference_answers=[text],
+            metadata={"message_id": message_id,
+                      **cited(str(c.get("source") or "") for c in reply.citations)},
         ))
     zk.rate_reply(message_id, "down", corrected_answer=text)
     return out

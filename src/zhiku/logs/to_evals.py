@@ -1,5 +1,7 @@
 """Eval questions from logged turns: the question asked, the reference is the corrected answer
-when there is one, else the reply as given; an answered reply's cited sources are expected."""
+when there is one, else the reply as given; an answered reply's cited sources are expected. A
+corrected reply's cited sources are kept in the question's metadata (``cited_sources``): not
+scored, but counted when withholding the question (``zhiku.evals.withhold``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import TYPE_CHECKING
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.evals import sets
 from zhiku.evals.scoring import strip_markers
-from zhiku.evals.types import EvalQuestion, EvalSet
+from zhiku.evals.types import EvalQuestion, EvalSet, cited
 from zhiku.logs.query import turns
 
 if TYPE_CHECKING:
@@ -33,17 +35,18 @@ def questions_from(zk: Zhiku, message_ids: Sequence[int]) -> list[EvalQuestion]:
             raise NotFound(f"message {mid} does not exist")
         turn = next(t for t in turns(zk.db, reply.conversation_id) if t.message_id == mid)
         fixed = turn.corrected_answer
+        names = [str(c["source"]) for c in turn.citations if c.get("source")]
+        extra: dict[str, list[str]] = {}
         if fixed:
-            refs, sources, answerable = [fixed], {}, True
+            refs, sources, answerable, extra = [fixed], {}, True, cited(names)
         elif turn.refused:
             refs, sources, answerable = [], {}, False
         else:
-            refs = [strip_markers(turn.answer)]
-            sources = {str(c["source"]): 1 for c in turn.citations if c.get("source")}
-            answerable = True
+            refs, sources, answerable = [strip_markers(turn.answer)], dict.fromkeys(names, 1), True
         out.append(EvalQuestion(
             question=turn.question, ext_id=f"message-{mid}", expected_sources=sources,
-            reference_answers=refs, answerable=answerable, metadata={"message_id": mid},
+            reference_answers=refs, answerable=answerable,
+            metadata={"message_id": mid, **extra},
         ))
     return out
 

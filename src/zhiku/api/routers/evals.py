@@ -49,8 +49,8 @@ class EvalSetIn(Request):
 
 class QuestionOut(BaseModel):
     """One question of a set. ``withheld``: it points at a document the caller may not read
-    (an expected chunk's, or one an expected source names), so only its id, tags and
-    ``answerable`` are shown."""
+    (an expected chunk's, one an expected source names, or one the corrected answer it was
+    made from cited), so only its id, tags and ``answerable`` are shown."""
 
     id: str
     question: str
