@@ -75,8 +75,8 @@ def correct(
 
     The FAQ document is restricted from its first write to ``groups`` (ids or names, each
     must exist; an empty list: administrators only), or, when None, to the groups inherited
-    from the restricted documents the reply cited (none cited: a new document is
-    unrestricted, a replaced one keeps its restriction). A restriction it gets is
+    from the restricted documents the reply cited (nothing restricted cited: a new document
+    is unrestricted, a replaced one keeps its restriction). A restriction it gets is
     audit-logged as ``document.groups``."""
     text = answer.strip()
     if not text:
