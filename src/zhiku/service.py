@@ -1022,13 +1022,15 @@ class Zhiku:
     def correct_reply(
         self, message_id: int, answer: str, *, kb: str | None = None,
         eval_set: str | None = None, expected_source: str | None = None,
+        groups: GroupRefs = None,
     ) -> Correction:
         """Fix a logged reply: ``answer`` becomes an FAQ document in ``kb`` (searchable at
-        once) and/or a question of ``eval_set`` (see ``zhiku.logs.corrections``)."""
+        once; restricted to ``groups``, or when None like the restricted documents the reply
+        cited) and/or a question of ``eval_set`` (see ``zhiku.logs.corrections``)."""
         from zhiku.logs.corrections import correct
 
         return correct(self, message_id, answer, kb=kb, eval_set=eval_set,
-                       expected_source=expected_source)
+                       expected_source=expected_source, groups=groups)
 
     def unanswered_questions(
         self, *, assistant_ids: list[int] | None = None, since: str | None = None,

@@ -55,3 +55,29 @@ def test_eval_sets_import(zhiku_home: Path, tmp_path: Path) -> None:
                                                       "error": "the question is empty"}]
     result = CliRunner().invoke(create_app(), ["eval", "sets", "import", str(table)])
     assert result.exit_code != 0 and "already exists" in result.output
+
+
+def test_correct_restricts_the_faq_like_what_the_reply_cited(zhiku_home: Path) -> None:
+    """The answered reply cited ``leave.md``; once that is restricted to a group, the FAQ a
+    correction makes inherits it, unless ``--groups`` names others ('' : administrators)."""
+    with Zhiku(Settings(home=zhiku_home, embedder="hashing")) as zk:
+        ids = seed(zk)
+    _run("groups", "create", "hr-team")
+    _run("groups", "create", "board")
+    _run("groups", "restrict", "--kb", "hr", "--doc", "leave.md", "--groups", "hr-team")
+    with Zhiku(Settings(home=zhiku_home)) as zk:
+        team, board = (zk.permissions.group(g).id for g in ("hr-team", "board"))
+    mid = str(ids["answered"])
+    made = json.loads(_run("logs", "correct", mid, "--answer", "5 天。", "--kb", "hr", "--json"))
+    assert made["groups"] == [team]
+    assert "read by 2 group(s)" in _run("logs", "correct", mid, "--answer", "5 天。",
+                                        "--kb", "hr", "--groups", "board,hr-team")
+    with Zhiku(Settings(home=zhiku_home)) as zk:
+        doc = zk.store.get_document(made["document_id"])
+        assert zk.permissions.groups_of(doc) == sorted([team, board])
+    assert "read by administrators" in _run("logs", "correct", mid, "--answer", "5 天。",
+                                            "--kb", "hr", "--groups", "")
+    assert "'nope' does not exist" in _run("logs", "correct", mid, "--answer", "x", "--kb", "hr",
+                                           "--groups", "nope", code=2)
+    assert "zhiku groups restrict" in _run("logs", "correct", mid, "--answer", "x", "--kb",
+                                           "hr", "--groups", "-", code=2)

@@ -390,6 +390,7 @@ def _eval_sets(world: dict[str, Any]) -> None:
         fixed = [a for a in feedback.list_answers(zk) if a.message_id == replied]
         assert [a.corrected_answer for a in fixed] == [CORRECTED]
         sets.create_set(zk.evals, "from-feedback", feedback.eval_questions(fixed))
+    world["replied"] = replied
     world["eval_sets"] = True
 
 
@@ -521,3 +522,62 @@ def test_eval_results_and_comparisons(world: dict[str, Any], who: str) -> None:
     else:
         assert "QX7731" in code["question"] and not code["withheld"]
     _check(who, "".join(texts))
+
+
+def _faq(world: dict[str, Any]) -> dict[str, Any]:
+    """The reply that cited the restricted document corrected into an FAQ entry of its own
+    knowledge base ``faq``, which assistant ``faqbot`` answers from; the correction's
+    response."""
+    _eval_sets(world)
+    if "faq" not in world:
+        client, h = world["client"], world["tenant"].headers
+        assert client.post("/v1/kbs", headers=h, json={"name": "faq"}).status_code == 201
+        assert client.post("/v1/assistants", headers=h, json={
+            "slug": "faqbot", "name": "FAQ", "config": {"knowledge_bases": ["faq"]}}
+        ).status_code == 201
+        client.post("/v1/assistants/faqbot/publish", headers=h, json={"note": "v1"})
+        r = client.post(f"/v1/logs/messages/{world['replied']}/correct", headers=h,
+                        json={"answer": CORRECTED, "kb": "faq"})
+        assert r.status_code == 201, r.text
+        world["faq"] = r.json()
+    return dict(world["faq"])
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_an_faq_made_from_a_corrected_answer(world: dict[str, Any], who: str) -> None:
+    """The correction of the reply that cited the restricted document restates it: the FAQ
+    entry it makes is restricted to the document's group, so the outsider never finds it
+    (search in every mode, the assistant, the document list and the document itself, MCP),
+    while the member and the administrator do."""
+    made = _faq(world)
+    assert made["groups"] == [world["hr"]]
+    client, h, doc = world["client"], world["as"][who], made["document_id"]
+    found = [client.post("/v1/search", headers=h, json={
+        "query": QUERY, "knowledge_bases": ["faq"], "mode": mode})
+        for mode in ("hybrid", "keyword", "vector")]
+    chat = client.post("/v1/assistants/faqbot/chat", headers=h, json={"message": QUERY})
+    listing = client.get("/v1/kbs/faq/documents", headers=h)
+    got = client.get(f"/v1/kbs/faq/documents/{doc}", headers=h)
+    chunks = client.get(f"/v1/kbs/faq/documents/{doc}/chunks", headers=h)
+    for r in (*found, chat, listing):
+        assert r.status_code == 200, r.text
+    key = h["Authorization"].removeprefix("Bearer ")
+    with Runtime(world["settings"]) as runtime:
+        principal = AccountStore(runtime.db).authenticate(key)
+        tools = WorkspaceTools(runtime.workspace(principal.workspace_id), principal)
+        mcp = json.dumps(tools.find("search").call({"query": QUERY, "knowledge_bases": ["faq"]}),
+                         ensure_ascii=False)
+        docs = json.dumps(tools.find("list_documents").call({"knowledge_base": "faq"}))
+    if who == "outside":
+        assert listing.json() == [] and listing.headers["X-Total-Count"] == "0"
+        assert (got.status_code, chunks.status_code) == (404, 404)
+        for text in (*[r.text for r in found], chat.text, listing.text, got.text, chunks.text,
+                     mcp, docs):
+            assert not _leaks(text), text[:500]
+        assert all(r.json()["hits"] == [] for r in found)
+    else:
+        assert [(d["id"], d["groups"]) for d in listing.json()] == [(doc, [world["hr"]])]
+        assert got.json()["groups"] == [world["hr"]]
+        for text in (*[r.text for r in found], chat.text, chunks.text, mcp):
+            _check(who, text)
+        assert made["source"] in docs

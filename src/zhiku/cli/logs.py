@@ -6,6 +6,8 @@ from __future__ import annotations
 import typer
 
 from zhiku.cli.context import handle_errors, open_zhiku, print_json, say
+from zhiku.cli.groups import group_refs
+from zhiku.core.errors import InvalidInput
 from zhiku.logs.query import LogFilter
 
 app = typer.Typer(help="The conversation log: every assistant and channel; corrections.",
@@ -79,17 +81,29 @@ def correct(
     eval_set: str = typer.Option(None, "--eval-set", help="Add it to this eval set."),
     expected_source: str = typer.Option(None, "--expected-source",
                                         help="The eval question's expected source."),
+    groups: str = typer.Option(
+        None, "--groups",
+        help="Comma-separated groups (names or ids) that may read the FAQ entry; '' restricts "
+        "it to administrators; unset: the groups the reply's cited restricted documents share "
+        "(unrestricted when it cited none)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Fix a reply: an FAQ entry (searchable at once) and/or an eval question."""
+    """Fix a reply: an FAQ entry (searchable at once, read only by those who may read the
+    restricted documents the reply cited, or by --groups) and/or an eval question."""
+    if groups is not None and groups.strip() == "-":
+        raise InvalidInput("a correction cannot open its FAQ entry to everyone; "
+                           "use `zhiku groups restrict --groups -` on it")
+    refs = None if groups is None else group_refs(groups)
     with open_zhiku() as zk:
         made = zk.correct_reply(message_id, answer, kb=kb, eval_set=eval_set,
-                                expected_source=expected_source)
+                                expected_source=expected_source, groups=refs)
     if as_json:
         print_json(made.to_dict())
         return
     if made.kb:
-        say(f"added {made.source} to knowledge base '{made.kb}'")
+        readers = ("everyone in the workspace" if made.groups is None else
+                   f"{len(made.groups)} group(s)" if made.groups else "administrators")
+        say(f"added {made.source} to knowledge base '{made.kb}' (read by {readers})")
     if made.eval_set:
         say(f"added question {made.eval_question} to eval set '{made.eval_set}'")
 

@@ -17,6 +17,7 @@ from zhiku.accounts.principal import Level, Principal
 from zhiku.api.access import by_slug, slugs, usable_assistants, visible_conversation
 from zhiku.api.deps import Caller, Service
 from zhiku.api.mirror import Mirror
+from zhiku.api.routers.groups import GroupRef
 from zhiku.api.schemas import ERRORS, MAX_ID, Id, Request
 from zhiku.core.errors import Forbidden
 from zhiku.logs.corrections import Correction
@@ -85,12 +86,17 @@ class LogConversationOut(BaseModel):
 class CorrectIn(Request):
     """The fixed answer and where it goes: an FAQ entry in knowledge base ``kb`` and/or a
     question of ``eval_set`` (created if missing) whose expected source is
-    ``expected_source``."""
+    ``expected_source``. ``groups``: who may read the FAQ entry."""
 
     answer: str = Field(min_length=1, max_length=20_000)
     kb: str | None = Field(default=None, min_length=1, max_length=128)
     eval_set: str | None = Field(default=None, min_length=1, max_length=128)
     expected_source: str | None = Field(default=None, min_length=1, max_length=2000)
+    groups: list[GroupRef] | None = Field(
+        default=None, max_length=100,
+        description="The groups (ids or names) that may read the FAQ entry; an empty list: "
+        "administrators only; null: the groups the reply's cited restricted documents share "
+        "(unrestricted when it cited none). Setting them takes an admin of the knowledge base.")
 
 
 class CorrectionOut(Mirror, source=Correction):
@@ -189,18 +195,20 @@ def get_logged(conversation_id: Id, caller: Caller, zk: Service) -> LogConversat
 @router.post("/v1/logs/messages/{message_id}/correct", response_model=CorrectionOut,
              status_code=201)
 def correct(message_id: Id, body: CorrectIn, caller: Caller, zk: Service) -> CorrectionOut:
-    """Fix a reply: the answer becomes an FAQ entry in ``kb`` (searchable at once) and/or a
-    question of ``eval_set``; it is also recorded as the reply's corrected answer (admins)."""
+    """Fix a reply: the answer becomes an FAQ entry in ``kb`` (searchable at once, read only
+    by those who may read the restricted documents the reply cited, or by ``groups``) and/or
+    a question of ``eval_set``; it is also recorded as the reply's corrected answer
+    (admins)."""
     caller.require(Level.ADMIN)
     reply = zk.message(message_id)
     visible_conversation(zk, caller, reply.conversation_id)
     if body.kb is not None:
-        caller.check_kb(body.kb, Level.WRITE)
+        caller.check_kb(body.kb, Level.WRITE if body.groups is None else Level.ADMIN)
     if body.eval_set is not None and _scoped(caller):
         raise Forbidden("eval sets need a key that is not limited to some knowledge bases "
                         "or assistants")
     made = zk.correct_reply(message_id, body.answer, kb=body.kb, eval_set=body.eval_set,
-                            expected_source=body.expected_source)
+                            expected_source=body.expected_source, groups=body.groups)
     return CorrectionOut(**made.to_dict())
 
 
