@@ -23,7 +23,7 @@ import numpy as np
 
 from zhiku.store.postgres.fts import K1, B
 
-FIRST_BATCH = 32  # candidates scored exactly in the first round (at least twice the limit)
+SLACK = 16  # candidates past the limit scored in the first round (more for large limits)
 MAX_ROUNDS = 4  # rounds of doubling batches before the full query answers instead
 _MARGIN = 1e-9  # relative: numpy's and PostgreSQL's logarithms may differ in the last bits
 
@@ -70,10 +70,11 @@ def bounds(rows: Sequence[Sequence[Any]]) -> tuple[np.ndarray, np.ndarray]:
 def rank(candidates: np.ndarray, upper: np.ndarray, limit: int, exact: Exact,
          first_batch: int | None = None) -> list[tuple[int, float]] | None:
     """The best ``limit`` of ``candidates`` by exact score (ties by id), taking them best
-    bound first (``first_batch`` of them, then twice as many each round); None when
-    ``MAX_ROUNDS`` did not settle it (the caller runs the full query)."""
+    bound first (``first_batch`` of them, by default the limit and a quarter more, at least
+    ``SLACK`` more; then twice as many each round); None when ``MAX_ROUNDS`` did not settle it
+    (the caller runs the full query)."""
     found: list[tuple[int, float]] = []
-    start, batch = 0, first_batch or max(FIRST_BATCH, 2 * limit)
+    start, batch = 0, first_batch or limit + max(SLACK, limit // 4)
     for _ in range(MAX_ROUNDS):
         if start >= len(candidates):
             break
