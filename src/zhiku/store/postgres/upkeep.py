@@ -9,14 +9,16 @@ compaction that fails is logged and tried again at a later round. Rounds run eve
 ``interval`` seconds: each asks the server when it started (a restart empties the buffers) and
 how many chunk rows were written (from the statistics collector), and acts only on a change, so
 an idle round costs one small query. A sweep spends at most ``SWEEP_SECONDS`` a round and
-resumes where it stopped; while one is unfinished (a bulk load), rounds follow each other after
-``BUSY_PAUSE`` instead of ``interval``, so the postings do not fall far behind the writers.
+resumes where it stopped. While a postings merge is unfinished (a bulk load), rounds follow
+each other after ``BUSY_PAUSE`` instead of ``interval``, so the postings do not fall far behind
+the writers; the ``term_df`` sweep still takes one step per ``interval``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from zhiku.store.postgres import postings_merge, term_df
@@ -54,6 +56,7 @@ class Upkeep:
         self.merged = 0  # postings lexemes merged by this process
         self._merge: Sweep | None = None
         self._sweep_due = self._merge_due = False
+        self._sweep_next = 0.0  # monotonic time of the next term_df step
         self.rounds = threading.Event()  # set after each round (tests and benchmarks wait on it)
         self._started_at: str | None = None
         self._changes: Any = _UNSEEN
@@ -78,8 +81,7 @@ class Upkeep:
         while not self._stopping.is_set():
             self.round()
             self.rounds.set()
-            busy = self._sweep is not None or self._merge is not None
-            self._stopping.wait(BUSY_PAUSE if busy else self.interval)
+            self._stopping.wait(BUSY_PAUSE if self._merge is not None else self.interval)
 
     def round(self) -> None:
         """One round: warm after a (re)start; after chunk writes, sweep term_df and merge
@@ -99,8 +101,9 @@ class Upkeep:
             self._sweep, self._sweep_due = term_df.new_sweep(), False
         if self._merge is None and self._merge_due:
             self._merge, self._merge_due = postings_merge.new_sweep(), False
-        if self._sweep is not None:
-            self._compact(self._sweep)
+        if self._sweep is not None and time.monotonic() >= self._sweep_next:
+            self._compact(self._sweep)  # a step per interval, even while merges speed rounds up
+            self._sweep_next = time.monotonic() + self.interval
         if self._merge is not None:
             self._merge_postings(self._merge)
 
