@@ -51,7 +51,7 @@ def test_warm_loads_what_searches_read_into_shared_buffers(
         assert hnsw and {"term_df", "chunk_postings", "chunk_postings_toast", "chunks_tsv",
                          "chunks", "embeddings"} <= set(names)
         assert names.index("term_df") < names.index("chunk_postings") < names.index(hnsw[0])
-        assert names.index("chunks_tsv") < names.index(hnsw[0]) < names.index("chunks")
+        assert names.index(hnsw[0]) < names.index("chunks") < names.index("chunks_tsv")
         for name in ("term_df", "chunk_postings", "chunks_tsv", hnsw[0], "chunks"):
             conn.execute("SELECT pg_buffercache_evict_relation(%s::regclass)", (name,))
             assert _buffered(conn, name) == 0

@@ -4,8 +4,9 @@ restart run at the speed of later ones.
 A hybrid search reads the document frequencies (``term_df``, ``chunk_stats``), the keyword
 postings (``chunk_postings``, mostly TOASTed arrays), the HNSW index of each model, the rows of
 its best candidates (``chunks`` with their TOASTed ``tsv``, ``embeddings``) and the documents it
-returns; the GIN index on ``chunks.tsv`` serves filtered searches that the postings do not
-settle. They are loaded in that order, smallest and most read first, until a budget runs out:
+returns; the GIN index on ``chunks.tsv`` only serves searches that the postings do not settle
+(filters that leave few of their candidates). They are loaded in that order, the GIN index
+last, until a budget runs out:
 ``max_bytes`` and never more than three quarters of ``shared_buffers`` (the rest stays for
 writes and other queries). The last relation that fits in part is loaded from its first block.
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 SHARED_BUFFERS_SHARE = 0.75
 _WARM_LOCK = 0x7A6877726D  # one process warms at a time: the buffers are the server's
 _STATS = ("term_df", "term_df_pkey", "chunk_stats", "chunk_stats_pkey")
-_KEYWORD = ("chunk_postings_pkey", "chunk_postings", "chunk_postings_toast", "chunks_tsv")
+_KEYWORD = ("chunk_postings_pkey", "chunk_postings", "chunk_postings_toast")
 _ROWS = ("chunks", "chunks_toast", "chunks_pkey", "embeddings", "embeddings_pkey",
          "documents", "documents_pkey")
 
@@ -70,14 +71,15 @@ class WarmReport:
 
 def relations(conn: psycopg.Connection[Any]) -> list[tuple[str, int, int]]:
     """``(name, oid, blocks)`` of what searches read, in loading order: the statistics, the
-    keyword postings and GIN index, the HNSW indexes, then the rows."""
-    found = [(str(r[0]), int(r[1]), int(r[2]))
-             for r in conn.execute(_RELATIONS, ([*_STATS, *_KEYWORD, *_ROWS],)).fetchall()]
-    named = {*_STATS, *_KEYWORD, *_ROWS}
+    keyword postings, the HNSW indexes, the rows, then the GIN index."""
+    found = [(str(r[0]), int(r[1]), int(r[2])) for r in conn.execute(
+        _RELATIONS, ([*_STATS, *_KEYWORD, *_ROWS, "chunks_tsv"],)).fetchall()]
+    named = {*_STATS, *_KEYWORD, *_ROWS, "chunks_tsv"}
     first = [r for r in found if r[0] in {*_STATS, *_KEYWORD}]
     hnsw = [r for r in found if r[0] not in named]
     rows = [r for r in found if r[0] in _ROWS]
-    return [*first, *hnsw, *rows]
+    gin = [r for r in found if r[0] == "chunks_tsv"]
+    return [*first, *hnsw, *rows, *gin]
 
 
 def _has_prewarm(conn: psycopg.Connection[Any]) -> bool:
