@@ -391,6 +391,7 @@ class StoreConformance:
         assert search(store, [kb_id], "travel") == []
         assert search(store, [kb_id], "expense rule") == [ids[0]]
         assert store.chunk_terms([ids[0]]) == {ids[0]: new_terms}
+        assert store.chunk_vocabulary([ids[0], parent.id]) == {ids[0]: set(new_terms)}
         assert store.vectors_for(ids, MODEL).keys() == {ids[1]}  # re-embedding is due
         assert store.get_document(doc.id).status == "parsed"
         assert store.vector_version(kb_id) != before

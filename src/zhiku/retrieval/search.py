@@ -142,7 +142,6 @@ class HybridSearcher:
     def search(self, kbs: Sequence[KnowledgeBase], query: str, params: SearchParams) -> list[Hit]:
         """Ranked hits for ``query`` across ``kbs``."""
         terms = query_terms(query)
-        stats = self._doc_freqs.get(terms)
         kb_ids = [kb.id for kb in kbs]
         pool = max(params.candidates, params.top_k)
         keyword: list[tuple[int, float]] = []
@@ -158,6 +157,7 @@ class HybridSearcher:
             pending = self._pool.submit(
                 self._vector, kbs, query, pool, params.filters, params.reader
             )
+        stats = self._doc_freqs.get(terms)  # while the vector search runs
         if params.mode in ("hybrid", "keyword"):
             keyword = self._store.keyword_search(
                 kb_ids, specific_terms(terms, stats[0]), pool, params.filters, params.reader
@@ -188,7 +188,7 @@ class HybridSearcher:
         if not rare:
             return []
         head = [cid for cid, _ in keyword[: max(doc_freqs[t] for t in rare)]]
-        held = self._store.chunk_terms(head)
+        held = self._store.chunk_vocabulary(head)
         return [cid for cid in head if rare.intersection(held.get(cid, ()))]
 
     def _vector(
@@ -239,7 +239,7 @@ class HybridSearcher:
         matched: dict[int, tuple[float, ...]] = {}
 
         def maker(window: Window) -> HitMaker:
-            chunk_terms = self._store.chunk_terms(window.ids)
+            chunk_terms = self._store.chunk_vocabulary(window.ids)
             cosines: dict[int, float] | None = None
 
             def make(chunk: Chunk, score: float) -> Hit:
@@ -252,7 +252,7 @@ class HybridSearcher:
                     cosine = cosines.get(chunk.id)
                 indexed = chunk_terms.get(chunk.id)
                 if indexed is None:  # not in the full-text index (a parent section, say)
-                    indexed = analyze(index_text(chunk.heading_path, chunk.text))
+                    indexed = set(analyze(index_text(chunk.heading_path, chunk.text)))
                 matches = unit_matches(indexed, units)
                 relevance = calibrated_coverage(share(matches, weights))
                 if cosine is not None:

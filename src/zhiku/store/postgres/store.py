@@ -266,3 +266,13 @@ class PostgresStore(SqlStore):
             return {}
         rows = self.db.conn.execute(fts.CHUNK_TERMS_SQL, (list(ids),))
         return {int(r[0]): list(r[1]) for r in rows}
+
+    def chunk_vocabulary(self, ids: Sequence[int]) -> dict[int, set[str]]:
+        """The distinct indexed terms of searchable chunks, by chunk id (the tsvectors' lexemes,
+        without putting their positions back in order)."""
+        if not ids:
+            return {}
+        rows = self.db.conn.execute(
+            "SELECT id, tsvector_to_array(tsv) FROM chunks "
+            "WHERE id = ANY(?::bigint[]) AND tsv IS NOT NULL", (list(ids),))
+        return {int(r[0]): set(r[1]) for r in rows}

@@ -341,6 +341,10 @@ class SqliteStore(SqlStore):
         rows = self._rows_by_ids("SELECT rowid, terms FROM chunks_fts WHERE", ids, column="rowid")
         return {r[0]: r[1].split() for r in rows}
 
+    def chunk_vocabulary(self, ids: Sequence[int]) -> dict[int, set[str]]:
+        """The distinct indexed terms of searchable chunks, by chunk id."""
+        return {cid: set(terms) for cid, terms in self.chunk_terms(ids).items()}
+
 
 def _varint(data: bytes) -> int:
     """The SQLite varint at the start of ``data`` (big-endian, 7 bits a byte, the 9th byte 8)."""
