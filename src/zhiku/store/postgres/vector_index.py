@@ -29,7 +29,7 @@ class PgVectorIndex:
         db: PgDatabase,
         indexes: HnswIndexes,
         *,
-        ef_search: int = 400,
+        ef_search: int = 450,
         exact_below: int = 2000,
     ) -> None:
         """``ef_search``: the HNSW candidate list (at least ``limit``); ``exact_below``: search
