@@ -175,6 +175,9 @@ def sizes(url: str, model: str, dim: int) -> dict[str, Any]:
             / vectors,
             "documents_total": one("SELECT pg_total_relation_size('documents')") / chunks,
             "term_df_total": one("SELECT pg_total_relation_size('term_df')") / chunks,
+            "chunk_postings_total": one(
+                "SELECT coalesce(pg_total_relation_size(to_regclass('chunk_postings')), 0)")
+            / chunks,
         }
         columns = conn.execute(
             "SELECT avg(pg_column_size(c.text)), avg(pg_column_size(c.tsv)), "
@@ -204,15 +207,39 @@ def read_through(path: Path) -> float:
     return round(size / 2**20, 1)
 
 
+def without_postings(pg: Zhiku, q: str, times: dict[str, list[float]]) -> bool:
+    """PostgreSQL's hybrid and keyword search of ``q`` with BM25 ranking every candidate's
+    tsvector, timed into ``times``; whether the keyword hits and scores equal the postings'."""
+    pg.store.keyword_postings = False  # type: ignore[attr-defined]
+    try:
+        for mode in ("hybrid", "keyword"):
+            t = time.perf_counter()
+            hits = pg.search(KB, q, top_k=10, mode=mode)
+            times.setdefault(f"postgres_{mode}_without_postings", []).append(
+                time.perf_counter() - t)
+    finally:
+        pg.store.keyword_postings = True  # type: ignore[attr-defined]
+    with_postings = pg.search(KB, q, top_k=10, mode="keyword")
+    return [(h.chunk_id, h.score) for h in with_postings] == [(h.chunk_id, h.score)
+                                                              for h in hits]
+
+
 def measure_search(lite: Zhiku, pg: Zhiku, qs: list[str], warm: list[str]) -> dict[str, Any]:
     """Per query, interleaved: the CPU reference, then each backend's hybrid, keyword, vector,
     then PostgreSQL's hybrid and keyword with BM25 ranking every candidate from its tsvector
-    instead of the postings (the same-run baseline; their hits must be the same). The warm-up
-    queries are others (the searcher caches document frequencies for 30 s)."""
+    instead of the postings (the same-run baseline; their hits must be the same). SQLite's
+    in-memory keyword index is built first. The warm-up queries are others (the searcher caches
+    document frequencies for 30 s)."""
     rng = np.random.default_rng(0)
     ref_matrix = rng.standard_normal((100_000, 384), dtype=np.float32)
     ref_query = rng.standard_normal(384, dtype=np.float32)
     backends = {"postgres": pg, "sqlite": lite}
+    out: dict[str, Any] = {}
+    memory = getattr(lite.store, "_memory", None)  # SQLite's in-memory keyword index
+    if memory is not None:  # built before timing: the build takes a core for minutes at 1M
+        t = time.perf_counter()
+        memory.refresh()
+        out["sqlite_keyword_index_build_s"] = round(time.perf_counter() - t, 1)
     for q in warm:
         for zk in backends.values():
             for mode in ("hybrid", "keyword", "vector"):
@@ -234,22 +261,10 @@ def measure_search(lite: Zhiku, pg: Zhiku, qs: list[str], warm: list[str]) -> di
                 times.setdefault(f"{name}_{mode}", []).append(time.perf_counter() - t)
                 if mode == "hybrid":
                     found[name] = {h.chunk_id for h in hits}
-        if postings_switch:  # the same searches, BM25 ranking every candidate's tsvector
-            pg.store.keyword_postings = False
-            try:
-                for mode in ("hybrid", "keyword"):
-                    t = time.perf_counter()
-                    hits = pg.search(KB, q, top_k=10, mode=mode)
-                    times.setdefault(f"postgres_{mode}_without_postings", []).append(
-                        time.perf_counter() - t)
-                    if mode == "keyword":
-                        with_postings = [(h.chunk_id, h.score) for h in
-                                         pg.search(KB, q, top_k=10, mode="keyword")]
-                        same.append(with_postings == [(h.chunk_id, h.score) for h in hits])
-            finally:
-                pg.store.keyword_postings = True
+        if postings_switch:
+            same.append(without_postings(pg, q, times))
         overlap.append(len(found["postgres"] & found["sqlite"]) / max(len(found["sqlite"]), 1))
-    out: dict[str, Any] = {k: summary_ms(v) for k, v in times.items()}
+    out |= {k: summary_ms(v) for k, v in times.items()}
     ref = out["reference_numpy_100kx384"]["p50_ms"]
     for name in backends:
         hybrid = out[f"{name}_hybrid"]
