@@ -216,7 +216,9 @@ class PostgresStore(SqlStore):
     ) -> list[tuple[int, float]]:
         """BM25 over the pre-tokenized terms among the chunks ``reader`` may read:
         ``(chunk_id, score)``, best first (the reader's condition is part of the ranking
-        query's WHERE, so ``limit`` readable chunks come back)."""
+        query's WHERE, so ``limit`` readable chunks come back). The candidates come from the
+        packed postings and the best are scored exactly (``postings.py``); the full query over
+        every candidate answers when that does not settle within a few rounds."""
         words = fts.query_lexemes(terms)
         if not words or not kb_ids or limit <= 0:
             return []
