@@ -3,6 +3,7 @@ within its budget) and the background thread that runs it and ``term_df`` compac
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,7 +17,8 @@ from test_pg_term_df import TEXTS, kept_counts, new_kb
 from zhiku.core.settings import Settings
 from zhiku.runtime import Runtime
 from zhiku.store.db import open_postgres
-from zhiku.store.postgres import prewarm
+from zhiku.store.postgres import postings_merge, prewarm
+from zhiku.store.postgres import upkeep as upkeep_module
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.store import PostgresStore
 from zhiku.store.postgres.upkeep import Upkeep
@@ -160,3 +162,23 @@ def test_the_runtime_starts_and_stops_upkeep_on_postgres_only(pg_url: str, tmp_p
         assert upkeep is not None and upkeep.rounds.wait(30) and upkeep.last_warm is None
     with Runtime(Settings(home=tmp_path / "lite", database_url=None)) as rt:
         assert rt.start_upkeep() is None
+
+
+def test_merges_hurry_only_once_the_writers_pause(pg_store: PostgresStore,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(upkeep_module, "SWEEP_SECONDS", 0.0)  # one batch of lexemes a round
+    kb = new_kb(pg_store, "bulk")
+    words = [f"w{n}x" for n in range(4 * postings_merge.BATCH)]  # lexemes for four batches
+    put(pg_store, kb, "/bulk.txt", [" ".join(words[i:i + 50]) for i in range(0, len(words), 50)])
+    upkeep = Upkeep(pg_store.db, prewarm=False, prewarm_max_bytes=0, interval=30.0)
+    upkeep.round()  # the first round counts as writes seen: one merge step, then a full pause
+    assert upkeep.merged > 0 and upkeep.next_wait() == 30.0
+    deadline = time.monotonic() + 10
+    while upkeep.next_wait() == 30.0 and time.monotonic() < deadline:
+        time.sleep(0.2)  # the server's statistics may report the writes a little later
+        upkeep.round()
+    assert upkeep.next_wait() == upkeep_module.BUSY_PAUSE  # writers quiet, merge unfinished
+    while upkeep.next_wait() == upkeep_module.BUSY_PAUSE and time.monotonic() < deadline:
+        upkeep.round()
+    fresh = pg_store.db.conn.execute("SELECT count(*) FROM chunk_postings WHERE fresh")
+    assert fresh.fetchone()[0] == 0 and upkeep.next_wait() == 30.0

@@ -9,9 +9,10 @@ compaction that fails is logged and tried again at a later round. Rounds run eve
 ``interval`` seconds: each asks the server when it started (a restart empties the buffers) and
 how many chunk rows were written (from the statistics collector), and acts only on a change, so
 an idle round costs one small query. A sweep spends at most ``SWEEP_SECONDS`` a round and
-resumes where it stopped. While a postings merge is unfinished (a bulk load), rounds follow
-each other after ``BUSY_PAUSE`` instead of ``interval``, so the postings do not fall far behind
-the writers; the ``term_df`` sweep still takes one step per ``interval``.
+resumes where it stopped. While writers are busy a merge takes one step per ``interval``
+(merging a bulk load as it arrives would rewrite each lexeme's last block again and again, and
+take the writers' CPU); once a round sees no new writes, rounds follow each other after
+``BUSY_PAUSE`` until the merge is done. The ``term_df`` sweep takes one step per ``interval``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Upkeep:
         self._merge: Sweep | None = None
         self._sweep_due = self._merge_due = False
         self._sweep_next = 0.0  # monotonic time of the next term_df step
+        self._writing = True  # chunks were written since the round before
         self.rounds = threading.Event()  # set after each round (tests and benchmarks wait on it)
         self._started_at: str | None = None
         self._changes: Any = _UNSEEN
@@ -81,7 +83,13 @@ class Upkeep:
         while not self._stopping.is_set():
             self.round()
             self.rounds.set()
-            self._stopping.wait(BUSY_PAUSE if self._merge is not None else self.interval)
+            self._stopping.wait(self.next_wait())
+
+    def next_wait(self) -> float:
+        """Seconds until the next round: ``BUSY_PAUSE`` while a merge is unfinished and the
+        last round saw no new writes, else ``interval``."""
+        hurry = self._merge is not None and not self._writing
+        return BUSY_PAUSE if hurry else self.interval
 
     def round(self) -> None:
         """One round: warm after a (re)start; after chunk writes, sweep term_df and merge
@@ -94,7 +102,8 @@ class Upkeep:
         started_at, changes = (str(row[0]), row[1]) if row else (None, None)
         if self.prewarm and started_at != self._started_at and self._warm():
             self._started_at = started_at
-        if changes != self._changes:  # a sweep under way ends, then another follows
+        self._writing = changes != self._changes
+        if self._writing:  # a sweep under way ends, then another follows
             self._changes = changes
             self._sweep_due = self._merge_due = True
         if self._sweep is None and self._sweep_due:
