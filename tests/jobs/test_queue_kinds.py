@@ -41,7 +41,16 @@ def _back_to_10(db: Database) -> None:
     later += "".join(f"ALTER TABLE {t} DROP COLUMN {c}; " for t, c in _later_columns())
     later += "".join(f"DROP TABLE {table}; " for table in _later_tables())
     if isinstance(db, PgDatabase):
+        pg_later = "\n".join(scripts("postgres")[11:])
         with db.write() as conn:
+            # PostgreSQL-only objects of later migrations (their triggers go with the functions)
+            for name in re.findall(r"CREATE FUNCTION (\w+)", pg_later):
+                conn.execute(f"DROP FUNCTION {name} CASCADE")
+            for name in re.findall(r"CREATE TABLE (\w+)", pg_later):
+                if name not in _later_tables():
+                    conn.execute(f"DROP TABLE {name}")
+            for name in re.findall(r"CREATE SEQUENCE (\w+)", pg_later):
+                conn.execute(f"DROP SEQUENCE {name}")
             for table, column in _later_columns():
                 conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
             for table in _later_tables():
