@@ -442,6 +442,8 @@ def test_workflow_agent_and_tool_sources(site: str, tmp_path: Path) -> None:
             p2.on("pageerror", lambda e: errors.append(str(e)))
             p2.on("console", lambda m: csp_violation(m, errors))
             p2.goto(site + "/")
+            # the first page settles (its redirect to #/kbs done) before the next navigation
+            expect(p2.get_by_role("heading", level=1)).to_be_visible()
             p2.evaluate(f"localStorage.setItem('zhiku.lang', '{lang}')")
             for route, name, heading in pages:
                 p2.goto(f"{site}/{route}")
