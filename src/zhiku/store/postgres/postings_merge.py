@@ -18,8 +18,6 @@ cursor.
 
 from __future__ import annotations
 
-import time
-
 from zhiku.store.migrations.m024_postings import BLOCK
 from zhiku.store.postgres.db import PgDatabase
 from zhiku.store.postgres.fts import quote
@@ -128,8 +126,4 @@ def new_sweep(batch: int = BATCH, block: int = BLOCK) -> Sweep:
 
 def merge_all(db: PgDatabase, batch: int = BATCH, block: int = BLOCK) -> int:
     """Merge every fresh lexeme (one whole sweep); the lexemes merged."""
-    sweep = new_sweep(batch, block)
-    while not sweep.done:
-        if sweep.step(db, 3600.0) == 0 and not sweep.done:
-            time.sleep(0.05)  # another process holds the lock
-    return sweep.total
+    return new_sweep(batch, block).finish(db)

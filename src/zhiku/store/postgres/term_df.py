@@ -97,10 +97,7 @@ def new_sweep(batch: int = BATCH) -> Sweep:
 
 def compact(db: PgDatabase, batch: int = BATCH) -> int:
     """One whole sweep; the rows deleted."""
-    sweep = new_sweep(batch)
-    while not sweep.done:
-        sweep.step(db, 3600.0)
-    return sweep.total
+    return new_sweep(batch).finish(db)
 
 
 def _columns(rows: list[Any], width: int) -> list[list[Any]]:

@@ -116,31 +116,32 @@ class Upkeep:
         if self._merge is not None:
             self._merge_postings(self._merge)
 
-    def _compact(self, sweep: Sweep) -> None:
-        """A round's share of the sweep."""
+    def _advance(self, sweep: Sweep, what: str) -> int | None:
+        """A round's share of ``sweep``: what it did, or None when it failed (logged; the
+        next round starts it over)."""
         try:
-            self.compacted += sweep.step(self._db, SWEEP_SECONDS, self._stopping.is_set)
+            return sweep.step(self._db, SWEEP_SECONDS, self._stopping.is_set)
         except Exception:
-            log.exception("PostgreSQL upkeep: term_df compaction failed")
-            self._sweep = None  # the next round starts over
+            log.exception("PostgreSQL upkeep: %s failed", what)
             self._changes = _UNSEEN
-            return
-        if sweep.done:
+            return None
+
+    def _compact(self, sweep: Sweep) -> None:
+        """A round's share of the term_df sweep."""
+        did = self._advance(sweep, "term_df compaction")
+        self.compacted += did or 0
+        if did is None or sweep.done:
             self._sweep = None
+        if did is not None and sweep.done:
             self.sweeps += 1
             if sweep.total:
                 log.info("term_df: %d shard rows folded away", sweep.total)
 
     def _merge_postings(self, sweep: Sweep) -> None:
         """A round's share of the postings merge."""
-        try:
-            self.merged += sweep.step(self._db, SWEEP_SECONDS, self._stopping.is_set)
-        except Exception:
-            log.exception("PostgreSQL upkeep: merging postings failed")
-            self._merge = None
-            self._changes = _UNSEEN
-            return
-        if sweep.done:
+        did = self._advance(sweep, "merging postings")
+        self.merged += did or 0
+        if did is None or sweep.done:
             self._merge = None
 
     def _warm(self) -> bool:
