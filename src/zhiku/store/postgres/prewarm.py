@@ -6,9 +6,9 @@ postings (``chunk_postings``, mostly TOASTed arrays), the HNSW index of each mod
 its best candidates (``chunks`` with their TOASTed ``tsv``, ``embeddings``) and the documents it
 returns; the GIN index on ``chunks.tsv`` only serves searches that the postings do not settle
 (filters that leave few of their candidates). They are loaded in that order, the GIN index
-last, until a budget runs out:
-``max_bytes`` and never more than three quarters of ``shared_buffers`` (the rest stays for
-writes and other queries). The last relation that fits in part is loaded from its first block.
+last, until a budget runs out: ``max_bytes`` and never more than three quarters of
+``shared_buffers`` (the rest stays for writes and other queries). The last relation that fits
+in part is loaded from its first block.
 
 ``pg_prewarm`` loads them when the extension is installed or can be created; without it the
 small statistics tables are read through once and the indexes are left to the first searches.
