@@ -98,8 +98,8 @@ def build(home: Path, uri: str, db_name: str, chunks: int, reuse: bool,
         home.mkdir(parents=True, exist_ok=True)
         target.symlink_to(sqlite_home.resolve(), target_is_directory=True)
         with Zhiku(Settings(home=target, ann=False)) as zk:
-            counts = {"chunks": zk.stats(KB)[KB]["chunks"],
-                      "documents": zk.stats(KB)[KB]["documents"]}
+            stats = zk.stats(KB)[KB]
+        counts = {"chunks": stats["chunks"], "documents": stats["documents"]}
     sqlite_s = time.perf_counter() - t
     print(f"sqlite built: {counts} in {sqlite_s:.0f} s", flush=True)
     clock = StepClock()
