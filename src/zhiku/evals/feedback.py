@@ -16,7 +16,7 @@ from zhiku.answer.types import Answer, Citation
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.core.timestamps import until_bound
 from zhiku.evals.scoring import strip_markers
-from zhiku.evals.types import EvalQuestion, cited
+from zhiku.evals.types import EvalQuestion, cited, source_names
 from zhiku.retrieval.types import Hit
 from zhiku.store.db import Row
 
@@ -260,7 +260,7 @@ def eval_questions(answers: Sequence[LoggedAnswer]) -> list[EvalQuestion]:
         approved = a.approved_answer
         if approved is None:
             continue
-        names = [str(c["source"]) for c in a.citations if c.get("source")]
+        names = source_names(a.citations)
         sources = {} if a.corrected_answer else dict.fromkeys(names, 1)
         extra = cited(names) if a.corrected_answer else {}
         out.append(EvalQuestion(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,11 @@ CITED_SOURCES = "cited_sources"
 before it was corrected, sorted. They are not expected sources (the correction replaced that
 answer, so its citations are not scored against), but the question's text and reference
 answer may still paraphrase them, so they count when deciding whom it is withheld from."""
+
+
+def source_names(citations: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The source names of stored citations, in order (citations without one skipped)."""
+    return [str(c["source"]) for c in citations if c.get("source")]
 
 
 def cited(sources: Iterable[str]) -> dict[str, list[str]]:

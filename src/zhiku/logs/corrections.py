@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.evals import sets
-from zhiku.evals.types import EvalQuestion, cited
+from zhiku.evals.types import EvalQuestion, cited, source_names
 from zhiku.ingest.pipeline import SourceItem
 from zhiku.logs.cited_groups import inherited_groups
 
@@ -119,7 +119,7 @@ def correct(
             expected_sources={expected_source: 1} if expected_source else {},
             reference_answers=[text],
             metadata={"message_id": message_id,
-                      **cited(str(c.get("source") or "") for c in reply.citations)},
+                      **cited(source_names(reply.citations))},
         ))
     zk.rate_reply(message_id, "down", corrected_answer=text)
     return out

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from zhiku.core.errors import InvalidInput, NotFound
 from zhiku.evals import sets
 from zhiku.evals.scoring import strip_markers
-from zhiku.evals.types import EvalQuestion, EvalSet, cited
+from zhiku.evals.types import EvalQuestion, EvalSet, cited, source_names
 from zhiku.logs.query import turns
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def questions_from(zk: Zhiku, message_ids: Sequence[int]) -> list[EvalQuestion]:
             raise NotFound(f"message {mid} does not exist")
         turn = next(t for t in turns(zk.db, reply.conversation_id) if t.message_id == mid)
         fixed = turn.corrected_answer
-        names = [str(c["source"]) for c in turn.citations if c.get("source")]
+        names = source_names(turn.citations)
         extra: dict[str, list[str]] = {}
         if fixed:
             refs, sources, answerable, extra = [fixed], {}, True, cited(names)
